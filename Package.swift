@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Dependencies point one way (see docs/ARCHITECTURE.md):
+// CSQLite, CLZ4 → Columnar, LZ4 → SQLiteSource, ArrowIPC → Importer, Gates, Features
+// → Snapshots → DatasetCLI → dataset.
+let package = Package(
+  name: "dataset",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "dataset", targets: ["dataset"]),
+    .library(name: "DatasetKit", targets: ["Snapshots", "Importer", "Gates", "Features", "ArrowIPC", "SQLiteSource", "Columnar"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CSQLite", pkgConfig: "sqlite3",
+      providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(
+      name: "CLZ4", pkgConfig: "liblz4",
+      providers: [.apt(["liblz4-dev"])]),
+    .target(name: "Columnar"),
+    .target(name: "LZ4", dependencies: ["CLZ4"]),
+    .target(name: "SQLiteSource", dependencies: ["CSQLite", "Columnar"]),
+    .target(name: "ArrowIPC", dependencies: ["Columnar", "LZ4"]),
+    .target(name: "Importer", dependencies: ["SQLiteSource", "Columnar", "LZ4"]),
+    .target(name: "Gates", dependencies: ["SQLiteSource", "Columnar"]),
+    .target(name: "Features", dependencies: ["SQLiteSource", "Columnar"]),
+    .target(
+      name: "Snapshots",
+      dependencies: [
+        "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]),
+    .target(
+      name: "DatasetCLI",
+      dependencies: [
+        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
+    .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,95 @@
+import ArgumentParser
+import SQLiteSource
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Exit codes, the same for every command (gates.md).
+public enum ExitStatus: Int32, Sendable {
+  case ok = 0
+  /// The command line was wrong.
+  case usage = 1
+  /// A gate failed, or verify found a mismatch.
+  case gateFailed = 2
+  /// The input could not be used.
+  case unusableInput = 3
+}
+
+/// An error the CLI maps to an exit status, with the message already written for a person.
+public struct CommandFailure: Error, CustomStringConvertible {
+  public var status: ExitStatus
+  public var message: String
+  public init(_ status: ExitStatus, _ message: String) {
+    self.status = status
+    self.message = message
+  }
+  public var description: String { message }
+}
+
+public struct DatasetCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "dataset",
+    abstract: "Turns an NBA analytics warehouse export into verified, versioned training data.",
+    subcommands: DatasetCommand.allSubcommands
+  )
+
+  public init() {}
+
+  /// The one place that maps errors to exit codes (style.md #2). argument-parser would exit 64
+  /// for a validation error on Linux; gates.md says 1.
+  public static func main(_ arguments: [String]? = nil) -> Never {
+    let status = run(arguments)
+    Glibc.exit(status)
+  }
+
+  public static func run(_ arguments: [String]?) -> Int32 {
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      return ExitStatus.ok.rawValue
+    } catch let failure as CommandFailure {
+      printError(failure.message)
+      return failure.status.rawValue
+    } catch let error as SourceError {
+      printError("error: \(error)")
+      return ExitStatus.unusableInput.rawValue
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        return ExitStatus.ok.rawValue
+      }
+      printError(fullMessage(for: error))
+      return ExitStatus.usage.rawValue
+    }
+  }
+}
+
+func printError(_ message: String) {
+  var text = message
+  if !text.hasSuffix("\n") { text += "\n" }
+  FileHandleOutput.standardError.write(text)
+}
+
+/// Writes straight to file descriptors 1 and 2 (no C `FILE*` globals, which Swift 6 treats as
+/// shared mutable state).
+public enum FileHandleOutput {
+  case standardOutput, standardError
+
+  public func write(_ text: String) {
+    let fd: Int32 = self == .standardOutput ? 1 : 2
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      if n <= 0 { return }
+      offset += n
+    }
+  }
+
+  /// True when this stream is a terminal (colour and progress bars only then).
+  public var isTerminal: Bool { isatty(self == .standardOutput ? 1 : 2) == 1 }
+}

@@ -1,0 +1,1 @@
+// Module anchor; the implementation arrives with its issue.

@@ -1,0 +1,375 @@
+import Columnar
+import CSQLite
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads the source tables of the requested seasons into typed columns: one prepared
+/// statement and one pass per table, every value type-checked against its declared column.
+public struct SourceReader {
+  public let path: String
+
+  public init(path: String) { self.path = path }
+
+  static let pgsColumns: [ColumnSpec] = [
+    .init("player_lookup", .text(required: true)), .init("player_full_name", .text(required: false)),
+    .init("universal_player_id", .text(required: false)), .init("game_id", .text(required: true)),
+    .init("game_date", .date), .init("season_year", .integer(required: true)),
+    .init("team_abbr", .text(required: true)), .init("opponent_team_abbr", .text(required: true)),
+    .init("is_home", .flag), .init("minutes_played", .real),
+    .init("points", .integer(required: false)), .init("fg_makes", .integer(required: false)),
+    .init("fg_attempts", .integer(required: false)), .init("three_pt_makes", .integer(required: false)),
+    .init("three_pt_attempts", .integer(required: false)), .init("ft_makes", .integer(required: false)),
+    .init("ft_attempts", .integer(required: false)), .init("offensive_rebounds", .integer(required: false)),
+    .init("defensive_rebounds", .integer(required: false)), .init("assists", .integer(required: false)),
+    .init("steals", .integer(required: false)), .init("blocks", .integer(required: false)),
+    .init("turnovers", .integer(required: false)), .init("personal_fouls", .integer(required: false)),
+    .init("plus_minus", .integer(required: false)), .init("usage_rate", .real),
+    .init("is_dnp", .flag), .init("processed_at", .timestamp),
+  ]
+
+  static let pcfColumns: [ColumnSpec] = [
+    .init("player_lookup", .text(required: true)), .init("game_date", .date),
+    .init("game_id", .text(required: true)), .init("fatigue_score", .integer(required: false)),
+    .init("shot_zone_mismatch_score", .real), .init("pace_score", .real),
+    .init("usage_spike_score", .real), .init("total_composite_adjustment", .real),
+    .init("calculation_version", .text(required: false)), .init("processed_at", .timestamp),
+  ]
+
+  static let scheduleColumns: [ColumnSpec] = [
+    .init("game_id", .text(required: true)), .init("game_date", .date),
+    .init("season_year", .integer(required: true)), .init("home_team_abbr", .text(required: true)),
+    .init("away_team_abbr", .text(required: true)),
+  ]
+
+  /// Opens the database read-only, checking that it is a SQLite file with the expected tables.
+  public func open() throws(SourceError) -> Connection {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
+    guard st.st_size > 0 else { throw .notADatabase(path: path, detail: "the file is empty, 0 bytes") }
+    let connection: Connection
+    do {
+      connection = try Connection(path: path, mode: .readOnly)
+      // The first real read is where SQLite notices a file that is not a database.
+      _ = try connection.tableExists("player_game_summary")
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+    return connection
+  }
+
+  static func classify(_ error: SQLiteError, path: String) -> SourceError {
+    if error.isNotADatabase { return .notADatabase(path: path, detail: error.message) }
+    if error.isBusy { return .locked(path: path, detail: error.message) }
+    return .sqlite(path: path, detail: error.description)
+  }
+
+  /// Season start years that have PGS rows, ascending.
+  public func availableSeasons() throws(SourceError) -> [Int] {
+    let connection = try open()
+    try requireTable(connection, "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))])
+    return try availableSeasons(connection)
+  }
+
+  func availableSeasons(_ connection: Connection) throws(SourceError) -> [Int] {
+    do {
+      let st = try connection.prepare(
+        "SELECT DISTINCT season_year FROM player_game_summary WHERE typeof(season_year) = 'integer' ORDER BY 1")
+      var out: [Int] = []
+      while try st.step() { out.append(Int(st.int64(0))) }
+      return out
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+  }
+
+  /// Reads PGS rows with `season_year` in `seasons`, the PCF rows dated inside those seasons,
+  /// and the schedule of those seasons when the table exists. Rows come in rowid order.
+  public func read(seasons requested: [Int]) throws(SourceError) -> SourceData {
+    let seasons = Array(Set(requested)).sorted()
+    let connection = try open()
+    try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
+    try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
+    let existing = try availableSeasons(connection)
+    let missing = seasons.filter { !existing.contains($0) }
+    if !missing.isEmpty { throw .seasonsWithoutRows(path: path, requested: missing, existing: existing) }
+
+    // Seasons are bound as parameters (`json_each` over a bound JSON array), never concatenated.
+    let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
+    let pgsBuilders = try readTable(
+      connection, table: "player_game_summary", columns: Self.pgsColumns,
+      whereClause: "season_year IN (SELECT value FROM json_each(?1))",
+      bind: { st throws(SQLiteError) in try st.bind(1, seasonList) })
+    var pgs = PlayerGameSummary()
+    pgs.rowid = pgsBuilders.rowid
+    var b = pgsBuilders.columns.makeIterator()
+    pgs.playerLookup = b.next()!.strings
+    pgs.playerFullName = b.next()!.strings
+    pgs.universalPlayerId = b.next()!.strings
+    pgs.gameId = b.next()!.strings
+    pgs.gameDate = b.next()!.dates
+    pgs.seasonYear = b.next()!.int32s
+    pgs.teamAbbr = b.next()!.strings
+    pgs.opponentTeamAbbr = b.next()!.strings
+    pgs.isHome = b.next()!.flags
+    pgs.minutesPlayed = b.next()!.doubles
+    pgs.points = b.next()!.int32s
+    pgs.fgMakes = b.next()!.int32s
+    pgs.fgAttempts = b.next()!.int32s
+    pgs.threePtMakes = b.next()!.int32s
+    pgs.threePtAttempts = b.next()!.int32s
+    pgs.ftMakes = b.next()!.int32s
+    pgs.ftAttempts = b.next()!.int32s
+    pgs.offensiveRebounds = b.next()!.int32s
+    pgs.defensiveRebounds = b.next()!.int32s
+    pgs.assists = b.next()!.int32s
+    pgs.steals = b.next()!.int32s
+    pgs.blocks = b.next()!.int32s
+    pgs.turnovers = b.next()!.int32s
+    pgs.personalFouls = b.next()!.int32s
+    pgs.plusMinus = b.next()!.int32s
+    pgs.usageRate = b.next()!.doubles
+    pgs.isDnp = b.next()!.flags
+    pgs.processedAt = b.next()!.timestamps
+
+    // PCF has no season column: select by each season's date range (the date rule).
+    let ranges = seasons.map { Season.dateRange($0) }
+    let rangeList = "[" + ranges.map { "[\"\(CivilDate($0.lowerBound))\",\"\(CivilDate($0.upperBound))\"]" }.joined(separator: ",") + "]"
+    let pcfBuilders = try readTable(
+      connection, table: "player_composite_factors", columns: Self.pcfColumns,
+      whereClause: "EXISTS (SELECT 1 FROM json_each(?1) r WHERE game_date BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))",
+      bind: { st throws(SQLiteError) in try st.bind(1, rangeList) })
+    var pcf = PlayerCompositeFactors()
+    pcf.rowid = pcfBuilders.rowid
+    var p = pcfBuilders.columns.makeIterator()
+    pcf.playerLookup = p.next()!.strings
+    pcf.gameDate = p.next()!.dates
+    pcf.gameId = p.next()!.strings
+    pcf.fatigueScore = p.next()!.int32s
+    pcf.shotZoneMismatchScore = p.next()!.doubles
+    pcf.paceScore = p.next()!.doubles
+    pcf.usageSpikeScore = p.next()!.doubles
+    pcf.totalCompositeAdjustment = p.next()!.doubles
+    pcf.calculationVersion = p.next()!.strings
+    pcf.processedAt = p.next()!.timestamps
+
+    var schedule: Schedule?
+    let hasSchedule: Bool
+    do { hasSchedule = try connection.tableExists("schedule") } catch { throw Self.classify(error, path: path) }
+    if hasSchedule {
+      try requireTable(connection, "schedule", columns: Self.scheduleColumns)
+      let s = try readTable(
+        connection, table: "schedule", columns: Self.scheduleColumns,
+        whereClause: "season_year IN (SELECT value FROM json_each(?1))",
+        bind: { st throws(SQLiteError) in try st.bind(1, seasonList) })
+      var sc = Schedule()
+      var it = s.columns.makeIterator()
+      sc.gameId = it.next()!.strings
+      sc.gameDate = it.next()!.dates
+      sc.seasonYear = it.next()!.int32s
+      sc.homeTeamAbbr = it.next()!.strings
+      sc.awayTeamAbbr = it.next()!.strings
+      schedule = sc
+    }
+    return SourceData(path: path, seasons: seasons, pgs: pgs, pcf: pcf, schedule: schedule)
+  }
+
+  func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {
+    do {
+      let present = try connection.columnNames(of: table)
+      if present.isEmpty {
+        let st = try connection.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        var names: [String] = []
+        while try st.step() { names.append(st.text(0) ?? "") }
+        throw SourceError.tableMissing(path: path, table: table, tablesPresent: names)
+      }
+      let missing = columns.map(\.name).filter { !present.contains($0) }
+      if !missing.isEmpty { throw SourceError.columnsMissing(path: path, table: table, missing: missing) }
+    } catch let error as SourceError {
+      throw error
+    } catch let error as SQLiteError {
+      throw Self.classify(error, path: path)
+    } catch {
+      throw .sqlite(path: path, detail: "\(error)")
+    }
+  }
+
+  struct ReadResult {
+    var rowid: [Int64]
+    var columns: [ColumnBuilder]
+  }
+
+  func readTable(
+    _ connection: Connection, table: String, columns: [ColumnSpec], whereClause: String,
+    bind: (Statement) throws(SQLiteError) -> Void
+  ) throws(SourceError) -> ReadResult {
+    let sql = "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM \(table) WHERE \(whereClause) ORDER BY rowid"
+    var rowids: [Int64] = []
+    var builders = columns.map { ColumnBuilder(kind: $0.kind) }
+    do {
+      let st = try connection.prepare(sql)
+      try bind(st)
+      while try st.step() {
+        let rowid = st.int64(0)
+        rowids.append(rowid)
+        for k in builders.indices {
+          if let problem = builders[k].append(from: st, column: Int32(k + 1)) {
+            switch problem {
+            case .null:
+              throw SourceError.nullInRequiredColumn(path: path, table: table, column: columns[k].name, rowid: rowid)
+            case .bad(let value, let expected):
+              throw SourceError.badValue(
+                path: path, table: table, column: columns[k].name, rowid: rowid, value: value, expected: expected)
+            }
+          }
+        }
+      }
+    } catch let error as SourceError {
+      throw error
+    } catch let error as SQLiteError {
+      throw Self.classify(error, path: path)
+    } catch {
+      throw .sqlite(path: path, detail: "\(error)")
+    }
+    return ReadResult(rowid: rowids, columns: builders)
+  }
+}
+
+struct ColumnSpec {
+  enum Kind {
+    case text(required: Bool)
+    case integer(required: Bool)
+    case real
+    /// 0/1 INTEGER read as a bool.
+    case flag
+    /// TEXT `YYYY-MM-DD`, NOT NULL.
+    case date
+    /// TEXT ISO 8601, nullable.
+    case timestamp
+  }
+  var name: String
+  var kind: Kind
+  init(_ name: String, _ kind: Kind) {
+    self.name = name
+    self.kind = kind
+  }
+}
+
+enum ValueProblem {
+  case null
+  case bad(value: String, expected: String)
+}
+
+/// Accumulates one column while rows stream by. Exactly one of the storage arrays is used,
+/// chosen by `kind`.
+struct ColumnBuilder {
+  let kind: ColumnSpec.Kind
+  var strings = StringColumn()
+  var int32s = Column<Int32>()
+  var doubles = Column<Double>()
+  var flags = Column<Bool>()
+  var dates = Column<Date32>()
+  var timestamps = Column<Int64>()
+
+  init(kind: ColumnSpec.Kind) { self.kind = kind }
+
+  /// Shows a value read from the file in an error message: quoted text, cut when long.
+  static func show(_ st: Statement, _ column: Int32) -> String {
+    switch st.storageClass(column) {
+    case .integer: return String(st.int64(column))
+    case .real: return String(st.double(column))
+    case .null: return "NULL"
+    case .blob: return "a BLOB"
+    case .text:
+      let t = st.text(column) ?? ""
+      let cut = t.count > 60 ? String(t.prefix(60)) + "… (\(t.utf8.count) bytes)" : t
+      return "'\(cut)'"
+    }
+  }
+
+  mutating func append(from st: Statement, column c: Int32) -> ValueProblem? {
+    let storage = st.storageClass(c)
+    switch kind {
+    case .text(let required):
+      switch storage {
+      case .null:
+        if required { return .null }
+        strings.append(nil)
+      case .text:
+        let ok = st.withTextBytes(c) { raw -> Bool in
+          // Reject bytes that are not UTF-8 instead of replacing them silently.
+          guard String(validating: raw, as: UTF8.self) != nil else { return false }
+          strings.append(bytes: raw)
+          return true
+        }
+        if !ok { return .bad(value: "bytes that are not valid UTF-8", expected: "UTF-8 text") }
+      default:
+        return .bad(value: Self.show(st, c), expected: "TEXT")
+      }
+    case .integer(let required):
+      switch storage {
+      case .null:
+        if required { return .null }
+        int32s.append(nil)
+      case .integer:
+        let v = st.int64(c)
+        guard let small = Int32(exactly: v) else { return .bad(value: String(v), expected: "an INTEGER within ±2147483647") }
+        int32s.append(small)
+      case .real:
+        // Some exports write counts as 12.0; a whole REAL is accepted, a fraction is not.
+        let d = st.double(c)
+        guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else {
+          return .bad(value: String(d), expected: "an INTEGER")
+        }
+        int32s.append(small)
+      default:
+        return .bad(value: Self.show(st, c), expected: "an INTEGER")
+      }
+    case .real:
+      switch storage {
+      case .null: doubles.append(nil)
+      case .integer: doubles.append(Double(st.int64(c)))
+      case .real:
+        let d = st.double(c)
+        guard d.isFinite else { return .bad(value: String(d), expected: "a finite REAL") }
+        doubles.append(d)
+      default:
+        return .bad(value: Self.show(st, c), expected: "a REAL")
+      }
+    case .flag:
+      switch storage {
+      case .null: flags.append(nil)
+      case .integer:
+        let v = st.int64(c)
+        guard v == 0 || v == 1 else { return .bad(value: String(v), expected: "0, 1 or NULL") }
+        flags.append(v == 1)
+      default:
+        return .bad(value: Self.show(st, c), expected: "0, 1 or NULL")
+      }
+    case .date:
+      guard storage == .text else {
+        if storage == .null { return .null }
+        return .bad(value: Self.show(st, c), expected: "a date as TEXT YYYY-MM-DD")
+      }
+      let date = st.withTextBytes(c) { raw in CivilDate.parse(isoBytes: Array(raw)[...]) }
+      guard let date else { return .bad(value: Self.show(st, c), expected: "a real calendar date YYYY-MM-DD") }
+      dates.append(date.date32)
+    case .timestamp:
+      switch storage {
+      case .null: timestamps.append(nil)
+      case .text:
+        guard let micros = st.withTextBytes(c, { Timestamp.parseMicros(bytes: $0) }) else {
+          return .bad(value: Self.show(st, c), expected: "an ISO 8601 UTC time like 2023-01-05T12:34:56Z")
+        }
+        timestamps.append(micros)
+      default:
+        return .bad(value: Self.show(st, c), expected: "an ISO 8601 UTC time as TEXT")
+      }
+    }
+    return nil
+  }
+}

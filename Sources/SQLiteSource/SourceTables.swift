@@ -1,0 +1,133 @@
+import Columnar
+
+/// `player_game_summary` (Phase 3), one entry per row read, as typed columns.
+/// Column meanings are in `../shared/spec/source-tables.md` and `Schemas/source.sql`.
+public struct PlayerGameSummary: Sendable, Equatable {
+  public var rowid: [Int64] = []
+  public var playerLookup = StringColumn()
+  public var playerFullName = StringColumn()
+  public var universalPlayerId = StringColumn()
+  public var gameId = StringColumn()
+  public var gameDate = Column<Date32>()
+  public var seasonYear = Column<Int32>()
+  public var teamAbbr = StringColumn()
+  public var opponentTeamAbbr = StringColumn()
+  public var isHome = Column<Bool>()
+  public var minutesPlayed = Column<Double>()
+  public var points = Column<Int32>()
+  public var fgMakes = Column<Int32>()
+  public var fgAttempts = Column<Int32>()
+  public var threePtMakes = Column<Int32>()
+  public var threePtAttempts = Column<Int32>()
+  public var ftMakes = Column<Int32>()
+  public var ftAttempts = Column<Int32>()
+  public var offensiveRebounds = Column<Int32>()
+  public var defensiveRebounds = Column<Int32>()
+  public var assists = Column<Int32>()
+  public var steals = Column<Int32>()
+  public var blocks = Column<Int32>()
+  public var turnovers = Column<Int32>()
+  public var personalFouls = Column<Int32>()
+  public var plusMinus = Column<Int32>()
+  public var usageRate = Column<Double>()
+  public var isDnp = Column<Bool>()
+  /// Microseconds since 1970-01-01T00:00:00Z; NULL when the source had none.
+  public var processedAt = Column<Int64>()
+
+  public init() {}
+
+  public var count: Int { rowid.count }
+
+  /// The spec's ACTIVE row: `is_dnp` is not 1 and `minutes_played > 0`. Every coverage
+  /// percentage and every rolling window counts these rows only.
+  public func isActive(_ i: Int) -> Bool {
+    if isDnp.validity[i] && isDnp.values[i] { return false }
+    return minutesPlayed.validity[i] && minutesPlayed.values[i] > 0
+  }
+
+  /// The integer box-score columns by their SQL name, in table order.
+  public var integerStatColumns: [(name: String, column: Column<Int32>)] {
+    [
+      ("points", points), ("fg_makes", fgMakes), ("fg_attempts", fgAttempts),
+      ("three_pt_makes", threePtMakes), ("three_pt_attempts", threePtAttempts),
+      ("ft_makes", ftMakes), ("ft_attempts", ftAttempts),
+      ("offensive_rebounds", offensiveRebounds), ("defensive_rebounds", defensiveRebounds),
+      ("assists", assists), ("steals", steals), ("blocks", blocks), ("turnovers", turnovers),
+      ("personal_fouls", personalFouls), ("plus_minus", plusMinus),
+    ]
+  }
+}
+
+/// `player_composite_factors` (Phase 4).
+public struct PlayerCompositeFactors: Sendable, Equatable {
+  public var rowid: [Int64] = []
+  public var playerLookup = StringColumn()
+  public var gameDate = Column<Date32>()
+  public var gameId = StringColumn()
+  public var fatigueScore = Column<Int32>()
+  public var shotZoneMismatchScore = Column<Double>()
+  public var paceScore = Column<Double>()
+  public var usageSpikeScore = Column<Double>()
+  public var totalCompositeAdjustment = Column<Double>()
+  public var calculationVersion = StringColumn()
+  public var processedAt = Column<Int64>()
+
+  public init() {}
+
+  public var count: Int { rowid.count }
+}
+
+/// The optional `schedule` table.
+public struct Schedule: Sendable, Equatable {
+  public var gameId = StringColumn()
+  public var gameDate = Column<Date32>()
+  public var seasonYear = Column<Int32>()
+  public var homeTeamAbbr = StringColumn()
+  public var awayTeamAbbr = StringColumn()
+
+  public init() {}
+
+  public var count: Int { gameDate.count }
+}
+
+/// Everything one build reads from the database, for the requested seasons.
+public struct SourceData: Sendable {
+  /// The database file as given.
+  public var path: String
+  /// Season start years requested, ascending.
+  public var seasons: [Int]
+  public var pgs: PlayerGameSummary
+  /// PCF rows whose game_date falls in a requested season (by the date rule).
+  public var pcf: PlayerCompositeFactors
+  /// nil when the database has no `schedule` table.
+  public var schedule: Schedule?
+
+  public init(path: String, seasons: [Int], pgs: PlayerGameSummary, pcf: PlayerCompositeFactors, schedule: Schedule?) {
+    self.path = path
+    self.seasons = seasons
+    self.pgs = pgs
+    self.pcf = pcf
+    self.schedule = schedule
+  }
+}
+
+/// Season rules from source-tables.md.
+public enum Season {
+  /// The season start year of a game date: October or later belongs to that year's season,
+  /// earlier dates to the previous one.
+  public static func startYear(of date: Date32) -> Int {
+    let c = CivilDate(date)
+    return c.month >= 10 ? c.year : c.year - 1
+  }
+
+  /// "2022-23" for 2022.
+  public static func label(_ startYear: Int) -> String {
+    let next = (startYear + 1) % 100
+    return "\(startYear)-\(next < 10 ? "0" : "")\(next)"
+  }
+
+  /// The first and last calendar day a season's games can fall on (by the date rule).
+  public static func dateRange(_ startYear: Int) -> ClosedRange<Date32> {
+    CivilDate(year: startYear, month: 10, day: 1)!.date32...CivilDate(year: startYear + 1, month: 9, day: 30)!.date32
+  }
+}

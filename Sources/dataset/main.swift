@@ -1,0 +1,3 @@
+import DatasetCLI
+
+DatasetCommand.main()
