@@ -217,6 +217,16 @@ public struct ArrowFileReader: Sendable {
       throw fb.fail("RecordBatch.length", at: rb.position, "\(length) rows is negative or above \(Int32.max)")
     }
     var compressed = false
+    // Every column stores at least one bit per row (bool values), and an LZ4 frame expands
+    // at most ~255:1: a row count beyond that is a lie, caught before any bitmap of that
+    // size is allocated.
+    let hasCompression = try rb.table(ArrowFormat.RecordBatchSlot.compression, "compression") != nil
+    let bodyCapacityBits = body.multipliedReportingOverflow(by: hasCompression ? 8 * 256 : 8)
+    guard kinds.isEmpty || bodyCapacityBits.overflow || rows <= bodyCapacityBits.partialValue else {
+      throw fb.fail(
+        "RecordBatch.length", at: rb.position,
+        "\(rows) rows cannot fit in a \(body)-byte\(hasCompression ? " compressed" : "") body for \(kinds.count) columns")
+    }
     if let c = try rb.table(ArrowFormat.RecordBatchSlot.compression, "compression") {
       let codec = try c.u8(ArrowFormat.BodyCompressionSlot.codec)
       let method = try c.u8(ArrowFormat.BodyCompressionSlot.method)

@@ -148,8 +148,8 @@ def test_pyarrow_multi_batch_ipc_file_roundtrips(tmp_path):
     with ipc.new_file(src, original.schema, options=ipc.IpcWriteOptions(compression="lz4")) as w:
         for batch in original.to_batches(max_chunksize=64):
             w.write_batch(batch)
-        w.write_batch(original.slice(0, 0).to_batches()[0] if original.slice(0, 0).num_rows else
-                      pa.record_batch([pa.array([], f.type) for f in original.schema], schema=original.schema))
+        # A zero-row batch in the middle of nowhere: legal, and must not confuse the reader.
+        w.write_batch(pa.record_batch([pa.array([], f.type) for f in original.schema], schema=original.schema))
     out, stdout = roundtrip(tmp_path, src, "--batch-rows", "50")
     assert f"read {src}: 200 rows in 5 record batches, 7 columns" in stdout
     with ipc.open_file(out) as r:
