@@ -85,7 +85,7 @@ public struct ArrowFileReader: Sendable {
         let bodyLength = Int64(bitPattern: try fb.u64(p + 16, "block bodyLength"))
         infos.append(
           try Self.readBatchInfo(
-            bytes, index: i, offset: offset, metaLength: metaLength, bodyLength: bodyLength,
+            bytes, index: i, blockAt: p, offset: offset, metaLength: metaLength, bodyLength: bodyLength,
             dataEnd: footerStart, kinds: kinds, fields: fields))
       }
     }
@@ -173,19 +173,19 @@ public struct ArrowFileReader: Sendable {
   // MARK: - Record batch metadata
 
   static func readBatchInfo(
-    _ bytes: [UInt8], index: Int, offset: Int64, metaLength: Int32, bodyLength: Int64, dataEnd: Int,
+    _ bytes: [UInt8], index: Int, blockAt: Int, offset: Int64, metaLength: Int32, bodyLength: Int64, dataEnd: Int,
     kinds: [StorageKind], fields: [Field]
   ) throws(ArrowError) -> BatchInfo {
     let blockWhat = "record batch \(index) block"
     guard let start = Int(exactly: offset), start >= 8, start < dataEnd else {
-      throw .invalid(what: blockWhat, byteOffset: Int(clamping: offset), proof: "offset \(offset) is outside the data region 8..<\(dataEnd)")
+      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "offset \(offset) is outside the data region 8..<\(dataEnd)")
     }
     guard metaLength >= 8, Int(metaLength) <= dataEnd - start else {
-      throw .invalid(what: blockWhat, byteOffset: start, proof: "metaDataLength \(metaLength) does not fit in the \(dataEnd - start) bytes before the footer")
+      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "metaDataLength \(metaLength) does not fit in the \(dataEnd - start) bytes before the footer")
     }
     let bodyStart = start + Int(metaLength)
     guard let body = Int(exactly: bodyLength), body >= 0, body <= dataEnd - bodyStart else {
-      throw .invalid(what: blockWhat, byteOffset: start, proof: "bodyLength \(bodyLength) does not fit in the \(dataEnd - bodyStart) bytes before the footer")
+      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "bodyLength \(bodyLength) does not fit in the \(dataEnd - bodyStart) bytes before the footer")
     }
     // Encapsulated message: 0xFFFFFFFF, int32 length (pre-0.15 files omit the marker).
     var fbStart = start + 4

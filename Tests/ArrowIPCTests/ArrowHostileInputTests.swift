@@ -103,6 +103,22 @@ func setLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ at: Int, _ value: T) 
     )
   }
 
+  @Test func blockOffsetPastTheDataIsNamed() throws {
+    var file = try smallFile(.lz4Frame)
+    // The first record batch follows the schema message: 8 bytes of magic, then 8 bytes of
+    // framing and the schema's padded metadata.
+    let schemaMeta = Int(ArrowFileReader.le32(file, 12))
+    var pattern: [UInt8] = []
+    withUnsafeBytes(of: Int64(16 + schemaMeta).littleEndian) { pattern += $0 }
+    let footerStart = file.count - 10 - Int(ArrowFileReader.le32(file, file.count - 10))
+    let at = try #require(findSubsequence(Array(file[footerStart...]), pattern, before: file.count - footerStart))
+    setLE(&file, footerStart + at, Int64(1) << 62)
+    #expect(
+      readError(file)
+        == "invalid Arrow file: record batch 0 block at byte \(footerStart + at): offset 4611686018427387904 is outside the data region 8..<\(footerStart)"
+    )
+  }
+
   @Test func lyingUncompressedLengthIsCaught() throws {
     var file = try smallFile(.lz4Frame)
     let info = try firstBatch(file)
