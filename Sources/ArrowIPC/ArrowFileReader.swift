@@ -317,7 +317,15 @@ public struct ArrowFileReader: Sendable {
     for i in batches.indices { parts.append(try batch(i)) }
     var columns: [AnyColumn] = []
     for (c, f) in fields.enumerated() {
-      columns.append(Self.concatenate(parts.map { $0.columns[c] }, type: f.type))
+      let pieces = parts.map { $0.columns[c] }
+      // Each batch fits a StringColumn; together they may not (Int32 offsets).
+      let stringBytes = pieces.reduce(0) { acc, p in if case .utf8(let s) = p { acc + s.bytes.count } else { acc } }
+      guard stringBytes <= Int(Int32.max) else {
+        throw .badColumn(
+          batch: batches.count - 1, column: f.name, buffer: nil, byteOffset: nil,
+          proof: "\(stringBytes) bytes of strings across \(batches.count) batches exceed the 2 GiB a utf8 column can hold")
+      }
+      columns.append(Self.concatenate(pieces, type: f.type))
     }
     return Self.table(fields: fields, columns: columns, rows: rowCount)
   }
