@@ -323,7 +323,8 @@ public struct ArrowFileReader: Sendable {
       guard stringBytes <= Int(Int32.max) else {
         throw .badColumn(
           batch: batches.count - 1, column: f.name, buffer: nil, byteOffset: nil,
-          proof: "\(stringBytes) bytes of strings across \(batches.count) batches exceed the 2 GiB a utf8 column can hold")
+          proof:
+            "\(stringBytes) bytes of strings across \(batches.count) batches exceed the 2 GiB a utf8 column can hold")
       }
       columns.append(Self.concatenate(pieces, type: f.type))
     }

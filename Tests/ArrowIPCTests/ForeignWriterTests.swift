@@ -37,7 +37,8 @@ import Testing
       Field(name: "text", type: .utf8),
       .utf8(StringColumn(rows.map { pick($0, String(repeating: "é", count: $0 % 4)) })))
     let opening = CivilDate(year: 2023, month: 10, day: 24)?.date32 ?? Date32(daysSinceEpoch: 0)
-    t.append(Field(name: "day", type: .date32), .date32(Column(optionals: rows.map { pick($0, opening.adding(days: $0)) })))
+    t.append(
+      Field(name: "day", type: .date32), .date32(Column(optionals: rows.map { pick($0, opening.adding(days: $0)) })))
     return t
   }
 

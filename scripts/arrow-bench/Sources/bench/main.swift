@@ -39,7 +39,9 @@ func now() -> Double {
   return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-let path = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "../shared/realdata/raw/antbap23_player_logs/player_logs_2022-23.csv"
+let path =
+  CommandLine.arguments.count > 1
+  ? CommandLine.arguments[1] : "../shared/realdata/raw/antbap23_player_logs/player_logs_2022-23.csv"
 let text = String(decoding: readFile(path), as: UTF8.self)
 var lines = text.split(separator: "\n").map {
   $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
