@@ -1,8 +1,9 @@
 import ArgumentParser
 
 extension DatasetCommand {
-  /// Every subcommand, in the order `dataset --help` lists them.
+  /// Every subcommand, in the order `dataset --help` lists them (hidden debug commands last).
   static let allSubcommands: [ParsableCommand.Type] = [
+    ImportCommand.self,
     ArrowRoundTripCommand.self, ArrowSampleCommand.self,
   ]
 }
