@@ -42,10 +42,10 @@ def test_failed_gate_exits_2_with_evidence_in_json_and_table(real_db, tmp_path):
     db = tmp_path / "damaged.sqlite"
     shutil.copy(real_db, db)
     con = sqlite3.connect(db)
-    con.execute("DELETE FROM player_composite_factors WHERE game_date BETWEEN '2022-12-01' AND '2022-12-06'")
+    con.execute("DELETE FROM player_composite_factors WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10'")
     con.commit()
     missing = [d for (d,) in con.execute(
-        "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2022-12-01' AND '2022-12-06' ORDER BY 1")]
+        "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10' ORDER BY 1")]
     expected = con.execute(
         "SELECT count(DISTINCT game_date) FROM player_game_summary WHERE game_date >= "
         "date((SELECT min(game_date) FROM player_game_summary), '+14 days')").fetchone()[0]
