@@ -4,6 +4,8 @@ extension DatasetCommand {
   /// Every subcommand, in the order `dataset --help` lists them (hidden debug commands last).
   static let allSubcommands: [ParsableCommand.Type] = [
     ImportCommand.self,
-    ArrowRoundTripCommand.self, ArrowSampleCommand.self,
+    ValidateCommand.self,
+    ArrowRoundTripCommand.self,
+    ArrowSampleCommand.self,
   ]
 }

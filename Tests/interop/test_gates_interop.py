@@ -1,0 +1,107 @@
+"""`dataset validate` seen from outside: the --json report validates against
+Schemas/gate-report.schema.json with jsonschema (code that knows nothing of ours), the table and
+exit codes are what gates.md promises, on the real 2022-23 season imported by `dataset import`."""
+import json
+import shutil
+import sqlite3
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, run
+
+SCHEMA = json.loads((ROOT / "Schemas" / "gate-report.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def real_db(sample_db):
+    """The real 2022-23 season, imported by `dataset import` (conftest's sample_db)."""
+    return sample_db
+
+
+def test_real_season_passes_and_json_matches_schema(real_db):
+    proc = run("validate", "--db", real_db, "--season", "2022-23", "--json")
+    report = json.loads(proc.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert report["passed"] is True
+    assert [g["name"] for g in report["gates"]] == [
+        "pcf_date_coverage", "pcf_player_coverage", "usage_rate_coverage", "source_field_coverage",
+        "duplicate_keys", "game_integrity", "value_ranges", "pcf_staleness", "constant_features"]
+    con = sqlite3.connect(real_db)
+    expected = con.execute(
+        "SELECT count(DISTINCT game_date) FROM player_game_summary WHERE game_date >= "
+        "date((SELECT min(game_date) FROM player_game_summary), '+14 days')").fetchone()[0]
+    gate = report["gates"][0]
+    assert gate["figure"] == f"PCF covers {expected} of {expected} expected dates (100.0 %)"
+    assert gate["value"] == 100.0
+    assert report["seasons"][0]["expected_dates"] == expected
+    assert report["thresholds"]["pcf_date_coverage"]["fail_below_percent"] == 95
+
+
+def test_failed_gate_exits_2_with_evidence_in_json_and_table(real_db, tmp_path):
+    db = tmp_path / "damaged.sqlite"
+    shutil.copy(real_db, db)
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM player_composite_factors WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10'")
+    con.commit()
+    missing = [d for (d,) in con.execute(
+        "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10' ORDER BY 1")]
+    expected = con.execute(
+        "SELECT count(DISTINCT game_date) FROM player_game_summary WHERE game_date >= "
+        "date((SELECT min(game_date) FROM player_game_summary), '+14 days')").fetchone()[0]
+    proc = run("validate", "--db", db, "--season", "2022", "--json", check=False)
+    assert proc.returncode == 2
+    report = json.loads(proc.stdout)
+    jsonschema.validate(report, SCHEMA)
+    gate = report["gates"][0]
+    assert gate["status"] == "fail"
+    assert gate["evidence"] == missing
+    assert gate["evidence_total"] == len(missing)
+    table = run("validate", "--db", db, "--season", "2022", check=False)
+    assert table.returncode == 2
+    assert "\x1b[" not in table.stdout  # not a terminal: no colour
+    line = next(l for l in table.stdout.splitlines() if "pcf_date_coverage" in l)
+    assert line.split()[0] == "FAIL"
+    assert f"PCF covers {expected - len(missing)} of {expected} expected dates" in line
+    assert line.endswith(f"missing: {missing[0]}, {missing[1]}, {missing[2]}, … ({len(missing)} in all)")
+    assert table.stdout.rstrip().endswith("1 gate failed (pcf_date_coverage): refusing")
+    over = run("validate", "--db", db, "--season", "2022", "--json",
+               "--override", "pcf_date_coverage", "--reason", "re-run queued")
+    report = json.loads(over.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert report["passed"] is True
+    assert report["gates"][0]["overridden"] is True
+    assert report["gates"][0]["override_reason"] == "re-run queued"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--season", "2022-24"], "error: invalid season '2022-24': 2022 is followed by 2022-23, expected a season like 2022-23, its start year 2022, or current"),
+    (["--season", "2022", "--end-date", "last week"], "error: invalid --end-date 'last week': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"),
+    (["--season", "2022", "--override", "value_ranges"], "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\""),
+])
+def test_usage_errors_exit_1(real_db, args, message):
+    proc = run("validate", "--db", real_db, *args, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == message
+
+
+def test_unknown_gate_in_config_exits_1(real_db, tmp_path):
+    cfg = tmp_path / "gates.json"
+    cfg.write_text('{"pcf_date_coverage": {"fail_below_percent": 99}, "usage_coverage": {}}')
+    proc = run("validate", "--db", real_db, "--season", "2022", "--config", cfg, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith(f"error: {cfg}: unknown gate 'usage_coverage': the gates are pcf_date_coverage,")
+
+
+def test_missing_season_names_the_seasons_present(real_db):
+    proc = run("validate", "--db", real_db, "--season", "2019-20", check=False)
+    assert proc.returncode == 3
+    assert proc.stderr.strip() == f"error: {real_db}: no player_game_summary rows for season 2019-20 (seasons in the database: 2022-23)"
+
+
+def test_scheduler_literal_yesterday_is_accepted(real_db):
+    proc = run("validate", "--db", real_db, "--season", "2022", "--start-date", "2022-12-01", "--end-date", "YESTERDAY", "--json")
+    report = json.loads(proc.stdout)
+    assert report["end_date"]["keyword"] == "yesterday"
+    assert report["end_date"]["time_zone"] == "America/New_York"
+    assert report["start_date"] == {"given": "2022-12-01", "keyword": None, "date": "2022-12-01", "time_zone": "America/New_York"}
