@@ -26,6 +26,8 @@ enum NaiveReference {
       default: return pgs.integerStatColumns.first { $0.name == name }!.column[i].map(Double.init)
       }
     }
+    let lookups = (0..<pgs.count).map { pgs.playerLookup.string(at: $0) }
+    let factorLookups = (0..<source.pcf.count).map { source.pcf.playerLookup.string(at: $0) }
     func date(_ i: Int) -> Int { Int(pgs.gameDate.values[i].daysSinceEpoch) }
     func text(_ v: Double?, _ type: ColumnType) -> String {
       guard let v else { return "NULL" }
@@ -45,18 +47,18 @@ enum NaiveReference {
       }
       rows.sort { a, b in
         if date(a) != date(b) { return date(a) < date(b) }
-        let la = Array(pgs.playerLookup.string(at: a).utf8), lb = Array(pgs.playerLookup.string(at: b).utf8)
+        let la = Array(lookups[a].utf8), lb = Array(lookups[b].utf8)
         if la != lb { return la.lexicographicallyPrecedes(lb) }
         return pgs.rowid[a] < pgs.rowid[b]
       }
       var table: [[String]] = []
       for i in rows {
-        let player = pgs.playerLookup.string(at: i)
+        let player = lookups[i]
         let d = date(i)
         // History: the player's active rows of this season strictly before D, oldest first.
         var history: [Int] = []
         for j in 0..<pgs.count
-        where pgs.isActive(j) && pgs.playerLookup.string(at: j) == player && pgs.seasonYear.values[j] == pgs.seasonYear.values[i]
+        where pgs.isActive(j) && lookups[j] == player && pgs.seasonYear.values[j] == pgs.seasonYear.values[i]
           && date(j) < d
         {
           history.append(j)
@@ -64,7 +66,7 @@ enum NaiveReference {
         history.sort { date($0) != date($1) ? date($0) < date($1) : pgs.rowid[$0] < pgs.rowid[$1] }
         var pcfRow: Int? = nil
         for r in 0..<source.pcf.count
-        where source.pcf.playerLookup.string(at: r) == player && Int(source.pcf.gameDate.values[r].daysSinceEpoch) == d {
+        where factorLookups[r] == player && Int(source.pcf.gameDate.values[r].daysSinceEpoch) == d {
           pcfRow = r
           break
         }
