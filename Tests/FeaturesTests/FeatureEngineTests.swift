@@ -57,7 +57,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
 }
 
 @Suite struct FeatureEngineReferenceTests {
-  @Test(arguments: Array(UInt64(1)...UInt64(12)))
+  @Test(arguments: Array(UInt64(1)...UInt64(6)))
   func props_v1MatchesNaiveReference(seed: UInt64) throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
     let source = randomSource(seed: seed)
@@ -65,9 +65,9 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     try expectMatchesReference(spec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: true))
   }
 
-  @Test(arguments: Array(UInt64(100)...UInt64(107)))
+  @Test(arguments: Array(UInt64(100)...UInt64(104)))
   func everyAggregateAndWindowKindMatchesNaiveReference(seed: UInt64) throws {
-    let source = randomSource(seed: seed, seasons: [2020], players: 10)
+    let source = randomSource(seed: seed, seasons: [2020], players: 8)
     try expectMatchesReference(everyAggregateSpec, source, kernel: .simd, options: FeatureOptions(includeBootstrap: true))
     try expectMatchesReference(everyAggregateSpec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: seed % 2 == 0))
   }
@@ -156,13 +156,13 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
   /// features-props-v1.md "History and the point-in-time rule" (`<=` once turned a 52 % model
   /// into a fake 84 % one): rewriting every stat of a row's own game and of all later games,
   /// for every player, changes none of that row's features (labels aside, which are the game).
-  @Test(arguments: [UInt64(3), 5, 8, 13])
+  @Test(arguments: [UInt64(3), 5, 8])
   func targetGameNeverInItsOwnWindow(seed: UInt64) throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
     let source = randomSource(seed: seed, seasons: [2022])
     let before = try FeatureEngine(spec: spec).compute(source: source)[0]
     var rng = SplitMix64(seed: seed)
-    for _ in 0..<6 {
+    for _ in 0..<4 {
       let r = Int(rng.next() % UInt64(before.table.rowCount))
       let cut = before.table.column(named: "game_date").flatMap { c -> Date32? in
         if case .date32(let d) = c { return d[r] }
@@ -201,7 +201,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
 }
 
 @Suite struct PointInTimeGateTests {
-  @Test(arguments: [UInt64(1), 2, 3])
+  @Test(arguments: [UInt64(1), 2])
   func gatePassesOnEngineOutput(seed: UInt64) throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
     let source = randomSource(seed: seed)
