@@ -7,5 +7,6 @@ extension DatasetCommand {
     ValidateCommand.self,
     ArrowRoundTripCommand.self,
     ArrowSampleCommand.self,
+    FeaturesCSVCommand.self,
   ]
 }
