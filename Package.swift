@@ -43,6 +43,7 @@ let package = Package(
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )
