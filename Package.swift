@@ -45,6 +45,7 @@ let package = Package(
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
     .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )
