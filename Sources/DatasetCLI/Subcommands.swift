@@ -3,7 +3,7 @@ import ArgumentParser
 extension DatasetCommand {
   /// Every subcommand, in the order `dataset --help` lists them.
   static let allSubcommands: [ParsableCommand.Type] = [
-    ValidateCommand.self,
+    ImportCommand.self, ValidateCommand.self,
     ArrowRoundTripCommand.self, ArrowSampleCommand.self,
   ]
 }
