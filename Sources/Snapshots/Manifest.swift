@@ -84,6 +84,8 @@ public struct Manifest: Codable, Sendable, Equatable {
   }
 
   public struct Tool: Codable, Sendable, Equatable {
+    /// This builder. Bump `version` with every release that changes data files or manifests.
+    public static let current = Tool(name: "dataset", version: "0.1.0")
     public var name: String
     public var version: String
     public init(name: String, version: String) {
@@ -237,7 +239,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var status: String
     public var figure: String
     public var value: Double?
-    public var threshold: Double?
+    /// The threshold as the gate states it ("≥ 95 %").
+    public var threshold: String
     /// Summarised evidence (capped list); `evidenceTotal` is how many there were in all.
     public var evidence: [String]
     public var evidenceTotal: Int
@@ -251,7 +254,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     public init(
-      name: String, status: String, figure: String, value: Double?, threshold: Double?,
+      name: String, status: String, figure: String, value: Double?, threshold: String,
       evidence: [String], evidenceTotal: Int, override: String?
     ) {
       self.name = name

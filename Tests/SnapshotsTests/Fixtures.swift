@@ -39,7 +39,7 @@ enum Fixture {
       ]),
       gates: [
         .init(name: "usage_rate_coverage", status: "pass", figure: "97.1% of active rows", value: 0.971,
-              threshold: 0.95, evidence: [], evidenceTotal: 0, override: nil),
+              threshold: "≥ 95 %", evidence: [], evidenceTotal: 0, override: nil),
       ],
       tool: .init(name: "dataset", version: "test"))
   }
