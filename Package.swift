@@ -46,6 +46,8 @@ let package = Package(
     .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -6,10 +6,10 @@ import Foundation
 /// - null share change, in percentage points of rows;
 /// - mean shift, (mean_b − mean_a) / std_a (std_a = 0: 0 when the means are equal, otherwise
 ///   reported as infinite and flagged);
-/// - PSI = Σ (b_i − a_i) · ln(b_i / a_i) over the shares of non-null finite values in
-///   `commonBins` equal-width bins spanning both snapshots' [min, max] (see `ColumnStats` for
-///   how stored histograms are re-binned). Empty bins get share `psiFloor` so the logarithm is
-///   defined; this is the usual convention and bounds one empty bin's contribution.
+/// - PSI = Σ (b_i − a_i) · ln(b_i / a_i) over the shares of non-null finite values, on the
+///   finest common power-of-two grid (see `ColumnStats`) that has at most `maxCommonBins` bins
+///   over both snapshots' values; empty bins get share `psiFloor` so the logarithm is defined
+///   (the usual convention; it bounds one empty bin's contribution).
 public struct Differ: Sendable {
   public struct Thresholds: Sendable, Equatable, Codable {
     public var psi: Double
@@ -29,7 +29,7 @@ public struct Differ: Sendable {
     }
   }
 
-  public static let commonBins = 20
+  public static let maxCommonBins = 32
   public static let psiFloor = 1e-4
 
   public var thresholds: Thresholds
@@ -150,8 +150,8 @@ public struct Differ: Sendable {
     }
     var psiValue: Double?
     if let ha = a.histogram, let hb = b.histogram {
-      let lo = min(ha.lower, hb.lower), hi = max(ha.upper, hb.upper)
-      psiValue = Differ.psi(Differ.rebin(ha, lower: lo, upper: hi), Differ.rebin(hb, lower: lo, upper: hi))
+      let (ca, cb) = Differ.commonGrid(ha, hb)
+      psiValue = Differ.psi(ca, cb)
     }
     var flags: [String] = []
     if let p = psiValue, p > thresholds.psi { flags.append("psi") }
@@ -161,14 +161,23 @@ public struct Differ: Sendable {
                        meanA: a.mean, meanB: b.mean, meanShiftSD: shift, psi: psiValue, flags: flags)
   }
 
-  /// Counts of `h` re-binned onto `commonBins` equal-width bins over [lower, upper], each fine
-  /// bin's count placed at its midpoint.
-  static func rebin(_ h: ColumnStats.Histogram, lower: Double, upper: Double) -> [Int] {
-    var out = [Int](repeating: 0, count: commonBins)
-    for (i, n) in h.counts.enumerated() where n > 0 {
-      out[ColumnStats.Histogram.bin(of: h.midpoint(i), lower: lower, upper: upper, bins: commonBins)] += n
+  /// Both histograms as count vectors over one grid: the coarser of the two widths, doubled
+  /// until the bins spanning both fit in `maxCommonBins`. Exact: grids are nested.
+  static func commonGrid(_ a: ColumnStats.Histogram, _ b: ColumnStats.Histogram) -> ([Int], [Int]) {
+    var k = max(a.widthLog2, b.widthLog2)
+    func span(_ k: Int) -> (Int, Int) {
+      let lo = min(a.firstBin >> (k - a.widthLog2), b.firstBin >> (k - b.widthLog2))
+      let hi = max((a.firstBin + a.counts.count - 1) >> (k - a.widthLog2), (b.firstBin + b.counts.count - 1) >> (k - b.widthLog2))
+      return (lo, hi)
     }
-    return out
+    while span(k).1 - span(k).0 + 1 > maxCommonBins { k += 1 }
+    let (lo, hi) = span(k)
+    func vector(_ h: ColumnStats.Histogram) -> [Int] {
+      var v = [Int](repeating: 0, count: hi - lo + 1)
+      for (j, n) in h.coarsened(to: k) { v[j - lo] += n }
+      return v
+    }
+    return (vector(a), vector(b))
   }
 
   /// Population stability index of two count vectors over the same bins.

@@ -1,3 +1,4 @@
+import Foundation
 import Columnar
 
 /// Per-column statistics stored in the manifest; `Differ` compares them.
@@ -6,15 +7,14 @@ import Columnar
 /// min, max, mean, population standard deviation and a histogram. utf8 columns get only the
 /// null count and the number of distinct values.
 ///
-/// Histogram decision (the spec asks for "fixed bins" but fixes no range): each snapshot stores
-/// `ColumnStats.histogramBins` (100) equal-width bins over its own [min, max]. Two snapshots'
-/// bins differ in edges, so `Differ` re-bins both onto one common grid spanning the union of
-/// the two ranges (`Differ.commonBins` bins), placing each fine bin's count at its midpoint.
-/// The placement error is at most half a fine bin (0.5 % of a snapshot's range), and a
-/// snapshot compared with itself re-bins identically, so its PSI is exactly 0.
+/// Histogram decision (the spec asks for "fixed bins" but fixes no range): bins have a width
+/// that is a power of two, 2^k, and sit on multiples of it: bin j covers [j·2^k, (j+1)·2^k).
+/// k is the smallest with at most 64 bins over the column's [min, max]. Any two such grids are
+/// nested (a bin of the coarser one is exactly 2^(k1−k2) bins of the finer one), so `Differ`
+/// merges both snapshots' bins onto one common grid with no approximation at all, whatever
+/// each snapshot's range. Integer-valued columns keep each integer in its own bin as long as
+/// the range allows, and equal inputs give equal histograms, so a self-diff has PSI 0.
 public struct ColumnStats: Codable, Sendable, Equatable {
-  public static let histogramBins = 100
-
   public var nullCount: Int
   /// NaN and ±infinity in float64 columns: excluded from min/max/mean/std/histogram (JSON has
   /// no spelling for them) and counted here instead.
@@ -58,31 +58,61 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     try c.encode(histogram, forKey: .histogram)
   }
 
-  /// Equal-width bins over [lower, upper]; the last bin is closed on the right. When
-  /// lower == upper every value is in the single bin.
+  /// Bins of width 2^`widthLog2` starting at bin index `firstBin`: bin i covers
+  /// [(firstBin+i)·2^widthLog2, (firstBin+i+1)·2^widthLog2).
   public struct Histogram: Codable, Sendable, Equatable {
-    public var lower: Double
-    public var upper: Double
+    public static let maxBins = 64
+    public var widthLog2: Int
+    public var firstBin: Int
     public var counts: [Int]
 
-    public init(lower: Double, upper: Double, counts: [Int]) {
-      self.lower = lower
-      self.upper = upper
+    enum CodingKeys: String, CodingKey {
+      case widthLog2 = "width_log2"
+      case firstBin = "first_bin"
+      case counts
+    }
+
+    public init(widthLog2: Int, firstBin: Int, counts: [Int]) {
+      self.widthLog2 = widthLog2
+      self.firstBin = firstBin
       self.counts = counts
     }
 
-    /// The bin `value` falls in, for a histogram of `bins` bins over [lower, upper].
-    static func bin(of value: Double, lower: Double, upper: Double, bins: Int) -> Int {
-      guard upper > lower else { return 0 }
-      let i = Int(((value - lower) / (upper - lower) * Double(bins)).rounded(.down))
-      return Swift.min(Swift.max(i, 0), bins - 1)
+    /// 2^k, exact for the clamped range of k.
+    static func width(_ k: Int) -> Double { Double(sign: .plus, exponent: k, significand: 1) }
+
+    /// Index of the bin holding `v` on the grid of width 2^k (division by a power of two is
+    /// exact, so the floor is too).
+    static func index(of v: Double, widthLog2 k: Int) -> Int { Int((v / width(k)).rounded(.down)) }
+
+    /// The smallest k giving at most `maxBins` bins over [lo, hi], and bin indices that fit in
+    /// an Int with room to spare.
+    static func widthLog2(lo: Double, hi: Double) -> Int {
+      var k = hi > lo ? Int((log2((hi - lo) / Double(maxBins))).rounded(.up)) : 0
+      k = Swift.min(Swift.max(k, -1000), 1000)
+      while index(of: hi, widthLog2: k) - index(of: lo, widthLog2: k) + 1 > maxBins { k += 1 }
+      while Swift.max(abs(lo), abs(hi)) / width(k) >= 0x1p52 { k += 1 }
+      return k
     }
 
-    /// The midpoint of fine bin `i`.
-    func midpoint(_ i: Int) -> Double {
-      guard counts.count > 1, upper > lower else { return lower }
-      let width = (upper - lower) / Double(counts.count)
-      return lower + (Double(i) + 0.5) * width
+    static func make(_ values: [Double], lo: Double, hi: Double) -> Histogram {
+      let k = widthLog2(lo: lo, hi: hi)
+      let first = index(of: lo, widthLog2: k)
+      var counts = [Int](repeating: 0, count: index(of: hi, widthLog2: k) - first + 1)
+      for v in values { counts[index(of: v, widthLog2: k) - first] += 1 }
+      return Histogram(widthLog2: k, firstBin: first, counts: counts)
+    }
+
+    /// Counts by bin index on the coarser grid 2^k (k ≥ widthLog2): each bin moves whole.
+    func coarsened(to k: Int) -> [Int: Int] {
+      precondition(k >= widthLog2, "can only merge onto a coarser grid")
+      let shift = k - widthLog2
+      var out: [Int: Int] = [:]
+      for (i, n) in counts.enumerated() where n > 0 {
+        // Arithmetic shift is floor division by 2^shift, also for negative indices.
+        out[(firstBin + i) >> shift, default: 0] += n
+      }
+      return out
     }
   }
 
@@ -128,11 +158,8 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     var squares = 0.0
     for v in values { squares += (v - mean) * (v - mean) }
     let std = (squares / Double(values.count)).squareRoot()
-    let bins = hi > lo ? histogramBins : 1
-    var counts = [Int](repeating: 0, count: bins)
-    for v in values { counts[Histogram.bin(of: v, lower: lo, upper: hi, bins: bins)] += 1 }
     return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: lo, max: hi, mean: mean, std: std,
-                       distinctCount: nil, histogram: Histogram(lower: lo, upper: hi, counts: counts))
+                       distinctCount: nil, histogram: Histogram.make(values, lo: lo, hi: hi))
   }
 
   /// Stats for every column of `tables` (which share one schema), keyed by column name.

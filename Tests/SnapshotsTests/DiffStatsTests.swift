@@ -13,18 +13,24 @@ import Testing
     #expect(s.max == 4)
     #expect(s.mean == 2.5)
     #expect(s.std == (1.25).squareRoot())  // population: ((1.5²+0.5²)·2)/4
-    // 100 bins over [1, 4]: width 0.03; 2 → bin 33, 3 → bin 66, 4 (closed right) → bin 99.
-    var counts = [Int](repeating: 0, count: 100)
+    // Span 3 over at most 64 bins: width 2^-4 = 1/16 (2^-5 would need 97 bins). Bin j holds
+    // [j/16, (j+1)/16): 1 → 16, 2 → 32, 3 → 48, 4 → 64, so bins 16…64.
+    var counts = [Int](repeating: 0, count: 49)
     counts[0] = 1
-    counts[33] = 1
-    counts[66] = 1
-    counts[99] = 1
-    #expect(s.histogram == .init(lower: 1, upper: 4, counts: counts))
+    counts[16] = 1
+    counts[32] = 1
+    counts[48] = 1
+    #expect(s.histogram == .init(widthLog2: -4, firstBin: 16, counts: counts))
 
     let text = ColumnStats.compute([.utf8(StringColumn(["a", nil, "b", "a"]))])
     #expect(text == ColumnStats(nullCount: 1, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: 2, histogram: nil))
     let constant = ColumnStats.compute([.int32(Column([5, 5, 5]))])
-    #expect(constant.histogram == .init(lower: 5, upper: 5, counts: [3]))
+    #expect(constant.histogram == .init(widthLog2: 0, firstBin: 5, counts: [3]))
+    let negative = ColumnStats.compute([.float64(Column([-1.5, 0.25]))])
+    // Span 1.75 → width 2^-5: -1.5·32 = -48, 0.25·32 = 8.
+    #expect(negative.histogram?.widthLog2 == -5)
+    #expect(negative.histogram?.firstBin == -48)
+    #expect(negative.histogram?.counts.count == 57)
     #expect(constant.std == 0)
   }
 
@@ -40,15 +46,41 @@ import Testing
     #expect(Differ.psi([0, 0], [1, 1]) == nil)
   }
 
-  @Test func rebinPlacesFineBinsAtTheirMidpoints() {
-    // 4 fine bins over [0, 4] (midpoints 0.5 … 3.5) onto 20 bins over [0, 10] (width 0.5).
-    let h = ColumnStats.Histogram(lower: 0, upper: 4, counts: [1, 2, 3, 4])
-    var expected = [Int](repeating: 0, count: 20)
-    expected[1] = 1
-    expected[3] = 2
-    expected[5] = 3
-    expected[7] = 4
-    #expect(Differ.rebin(h, lower: 0, upper: 10) == expected)
+  /// Regression: with bins of 1/100 of each snapshot's own range re-binned at their
+  /// midpoints, games_last_7_days (0…4 in 2021-22, 0…5 in 2022-23) showed PSI 2.9 for a mean
+  /// shift of 0.015 sd, because the top integer fell on opposite sides of a common edge.
+  @Test func discreteColumnWithWiderRangeIsNotFalseDrift() throws {
+    let a = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 4, 4, 4]))])
+    let b = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 4, 4, 5]))])
+    let ha = try #require(a.histogram), hb = try #require(b.histogram)
+    #expect(ha.widthLog2 == -4)
+    #expect(hb.widthLog2 == -3)
+    let (ca, cb) = Differ.commonGrid(ha, hb)
+    // Common grid: width 2^-2 (2^-3 would need 41 bins), integers at every 4th bin.
+    var expectA = [Int](repeating: 0, count: 21), expectB = expectA
+    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 1), (4, 3)] { expectA[v * 4] = n }
+    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 1), (4, 2), (5, 1)] { expectB[v * 4] = n }
+    #expect(ca == expectA)
+    #expect(cb == expectB)
+    // One value of 18 moved from 4 to 5: PSI from the two changed bins only.
+    let pa4 = 3.0 / 18, pb4 = 2.0 / 18, pa5 = 1e-4, pb5 = 1.0 / 18
+    let expected = (pb4 - pa4) * log(pb4 / pa4) + (pb5 - pa5) * log(pb5 / pa5)
+    #expect(abs(try #require(Differ.psi(ca, cb)) - expected) < 1e-12)
+  }
+
+  @Test func histogramsOfDisjointRangesMergeExactly() {
+    // Dates of two seasons: no overlap, so every value is in a bin the other side lacks.
+    let a = ColumnStats.Histogram(widthLog2: 2, firstBin: 4733, counts: [5, 0, 5])
+    let b = ColumnStats.Histogram(widthLog2: 3, firstBin: 2383, counts: [4, 6])
+    let (ca, cb) = Differ.commonGrid(a, b)
+    // Width 2^3: a's bins 4733, 4735 → 2366, 2367; b's 2383, 2384. Span 2366…2384 = 19 bins.
+    var ea = [Int](repeating: 0, count: 19), eb = ea
+    ea[0] = 5
+    ea[1] = 5
+    eb[17] = 4
+    eb[18] = 6
+    #expect(ca == ea)
+    #expect(cb == eb)
   }
 
   func manifest(_ root: String, _ table: Table) throws -> Manifest {
