@@ -5,6 +5,11 @@ extension DatasetCommand {
   static let allSubcommands: [ParsableCommand.Type] = [
     ImportCommand.self,
     ValidateCommand.self,
+    BuildCommand.self,
+    VerifyCommand.self,
+    ListCommand.self,
+    ShowCommand.self,
+    DiffCommand.self,
     ArrowRoundTripCommand.self,
     ArrowSampleCommand.self,
     FeaturesCSVCommand.self,
