@@ -35,14 +35,16 @@ let package = Package(
         "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
+    .target(name: "Report", dependencies: ["Gates", "SQLiteSource", "Columnar"]),
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
+        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Gates", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )

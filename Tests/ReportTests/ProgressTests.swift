@@ -1,0 +1,95 @@
+import DatasetCLI
+import Testing
+
+/// A clock the test moves by hand and a sink that keeps what was written.
+final class FakeTerminal {
+  var t = 100.0
+  var written: [String] = []
+}
+
+func reporter(_ style: ProgressReporter.Style, total: Int?, columns: Int = 100, _ term: FakeTerminal) -> ProgressReporter {
+  ProgressReporter(
+    label: "import", unit: "rows", total: total, style: style, columns: columns, lineInterval: 5,
+    redrawInterval: 0.1, now: { term.t }, write: { term.written.append($0) })
+}
+
+@Suite struct ProgressTests {
+  @Test func barShowsCountRateAndETA() {
+    let term = FakeTerminal()
+    let p = reporter(.bar, total: 40_000, term)
+    term.t += 2
+    p.update(done: 10_000)
+    #expect(
+      term.written == [
+        "\rimport [#######-----------------------] 25.0 %  10,000/40,000 rows  5,000 rows/s  ETA 6.0 s\u{1B}[K"
+      ])
+    term.t += 0.05
+    p.update(done: 10_100)  // within the redraw interval: nothing drawn
+    #expect(term.written.count == 1)
+    term.t += 5.95
+    p.update(done: 40_000)
+    p.finish()
+    #expect(
+      term.written.suffix(2) == [
+        "\rimport [##############################] 100.0 %  40,000/40,000 rows  5,000 rows/s  8.0 s\u{1B}[K",
+        "\rimport [##############################] 100.0 %  40,000/40,000 rows  5,000 rows/s  8.0 s\u{1B}[K\n",
+      ])
+  }
+
+  @Test func barIsCutToANarrowTerminal() {
+    let term = FakeTerminal()
+    let p = reporter(.bar, total: 1_000_000, columns: 40, term)
+    term.t += 1
+    p.update(done: 250_000)
+    let line = term.written[0].dropFirst().replacingOccurrencesOfEscape()
+    #expect(line.count <= 39)
+    #expect(line == "import 25.0 %  250,000/1,000,000 rows")
+  }
+
+  @Test func plainLinesEveryIntervalAndADoneLine() {
+    let term = FakeTerminal()
+    let p = reporter(.lines, total: 3, term)
+    term.t += 1
+    p.update(done: 1)
+    #expect(term.written.isEmpty)
+    term.t += 4
+    p.update(done: 2)
+    term.t += 100
+    p.update(done: 3)
+    p.finish()
+    p.finish()
+    #expect(
+      term.written == [
+        "import: 2 of 3 rows (66.6 %), 0.4 rows/s, ETA 2.5 s\n",
+        "import: 3 of 3 rows (100.0 %), 1.7 rows/min\n",
+        "import: done, 3 rows in 1 min 45 s, 1.7 rows/min\n",
+      ])
+  }
+
+  @Test func quietWritesNothing() {
+    let term = FakeTerminal()
+    let p = reporter(.silent, total: 10, term)
+    for k in 1...10 {
+      term.t += 10
+      p.update(done: k)
+    }
+    p.finish()
+    #expect(term.written.isEmpty)
+    #expect(p.done == 10)
+  }
+
+  @Test func unknownTotalShowsCountAndRateOnly() {
+    let term = FakeTerminal()
+    let p = reporter(.lines, total: nil, term)
+    term.t += 10
+    p.update(done: 1234)
+    #expect(term.written == ["import: 1,234 rows, 123 rows/s\n"])
+  }
+}
+
+extension Substring {
+  /// Drops the clear-to-end-of-line escape.
+  func replacingOccurrencesOfEscape() -> String {
+    String(self.prefix { $0 != "\u{1B}" })
+  }
+}
