@@ -44,6 +44,7 @@ let package = Package(
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Gates", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
