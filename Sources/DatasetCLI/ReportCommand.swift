@@ -18,48 +18,45 @@ struct ReportCommand: ParsableCommand {
       Example: dataset report --db league.sqlite --season 2022-23 --out report.html
       """)
 
-  @Option(name: .long, help: "The SQLite database (player_game_summary, player_composite_factors).")
-  var db: String
+  @OptionGroup var source: SourceOptions
 
-  @Option(name: .long, help: "Season: 2022-23 or 2022 (start year). Repeat for several seasons.")
-  var season: [String] = []
-
-  @Option(name: .long, help: "Where to write the HTML page.")
+  @Option(name: .long, help: ArgumentHelp("Where to write the HTML page.", valueName: "file"))
   var out: String
 
-  func validate() throws {
-    if season.isEmpty { throw ValidationError("--season is required (e.g. --season 2022-23 or --season 2022)") }
-    for s in season where SeasonArgument.parse(s) == nil {
-      throw ValidationError("--season '\(s)' is not a season; accepted: 2022-23 or 2022 (the start year)")
-    }
-  }
-
   func run() throws {
-    let seasons = season.compactMap(SeasonArgument.parse)
-    let source = try SourceReader(path: db).read(seasons: seasons)
-    let breakdowns = CoverageBreakdown.compute(source: source)
-    let lines = ReportBuilder.Lines(dateCoverage: 0.95, playerCoverage: 0.90, usageRate: 0.95, sourceField: 0.99)
-    let input = ReportInput(
-      title: baseName(db),
-      facts: [
-        ("Database", db), ("Seasons", source.seasons.map(Season.label).joined(separator: ", ")),
-        ("Rows read", "\(Format.count(source.pgs.count)) PGS, \(Format.count(source.pcf.count)) PCF"),
-      ],
-      seasons: ReportBuilder.seasons(breakdowns, lines: lines), gates: [], snapshot: nil)
-    let html = ReportRenderer.render(input)
+    let resolved = try source.resolve()
+    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    let gates = GateRunner.run(
+      source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
+      endDate: resolved.endDate, overrides: resolved.overrides)
+    let html = ReportRenderer.render(Self.input(data: data, resolved: resolved, gates: gates))
     try writeFile(out, html)
     FileHandleOutput.standardOutput.write("wrote \(out) (\(html.utf8.count) bytes)\n")
   }
-}
 
-/// `--season` values: `2022-23` or `2022`.
-enum SeasonArgument {
-  static func parse(_ text: String) -> Int? {
-    let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-    guard let first = parts.first, first.count == 4, let year = Int(first), year >= 1946, year < 2100 else { return nil }
-    if parts.count == 1 { return year }
-    guard parts.count == 2, parts[1].count == 2, let next = Int(parts[1]), next == (year + 1) % 100 else { return nil }
-    return year
+  /// The page's content: coverage from `CoverageBreakdown` over the same window and
+  /// thresholds the gates used, and the gate report itself.
+  static func input(data: SourceData, resolved: ResolvedSource, gates: GateReport) -> ReportInput {
+    let t = resolved.thresholds
+    let lines = ReportBuilder.Lines(
+      dateCoverage: t.pcfDateCoverageFailBelowPercent / 100, playerCoverage: t.pcfPlayerCoverageWarnDateBelowPercent / 100,
+      usageRate: t.usageRateSeasonFailBelowPercent / 100, sourceField: t.sourceFieldFailBelowPercent / 100)
+    let breakdowns = CoverageBreakdown.compute(source: data, start: resolved.window.start, end: resolved.window.end)
+    var facts: [(label: String, value: String)] = [
+      ("Database", resolved.database), ("Seasons", resolved.seasons.map(\.label).joined(separator: ", ")),
+      ("Rows read", "\(Format.count(data.pgs.count)) PGS, \(Format.count(data.pcf.count)) PCF"),
+    ]
+    if resolved.startDate != nil || resolved.endDate != nil {
+      func show(_ d: ResolvedDate?) -> String {
+        guard let d else { return "open" }
+        return d.keyword.map { "\(d.date) (\($0), \(d.timeZone))" } ?? d.date
+      }
+      facts.append(("Dates", "\(show(resolved.startDate)) to \(show(resolved.endDate))"))
+    }
+    facts.append(("Verdict", gates.verdict))
+    return ReportInput(
+      title: baseName(resolved.database), facts: facts, seasons: ReportBuilder.seasons(breakdowns, lines: lines),
+      gates: ReportBuilder.gateRows(gates), snapshot: nil)
   }
 }
 

@@ -43,6 +43,21 @@ public enum ReportBuilder {
     }
   }
 
+  /// The gate table rows, in the report's order, with the report's own words.
+  public static func gateRows(_ report: GateReport) -> [GateRow] {
+    report.gates.map { g in
+      let status: GateRow.Status =
+        switch g.status {
+        case .pass: .pass
+        case .warn: .warn
+        case .fail: .fail
+        }
+      return GateRow(
+        name: g.name, status: status, figure: g.figure, threshold: g.threshold, evidence: g.evidence,
+        evidenceTotal: g.evidenceTotal, override: g.overrideReason)
+    }
+  }
+
   static func status(_ kind: CoverageBreakdown.DayKind) -> DayStatus {
     switch kind {
     case .covered: .covered

@@ -215,10 +215,19 @@ public enum ReportRenderer {
     let width = 7 * pitch
     let height = header + rows * pitch
     let missingHere = days.filter { $0.status == .missing }.count
+    // The month's usage_rate gap is named on the calendar too, where the eye already is.
+    let label = "\(year)-\(month < 10 ? "0" : "")\(month)"
+    let usageGap = season.months.first {
+      $0.month == label && $0.activeRows > 0 && Double($0.usageRateRows) < season.usageRateThreshold * Double($0.activeRows)
+    }
     m.open("figure", [("class", "month")])
-    m.element(
-      "figcaption", [],
-      "\(Format.monthNames[month - 1]) \(year)" + (missingHere > 0 ? " · \(missingHere) missing" : ""))
+    m.open("figcaption")
+    m.content("\(Format.monthNames[month - 1]) \(year)")
+    if missingHere > 0 { m.element("span", [("class", "caption-flag")], " · \(missingHere) missing") }
+    if let gap = usageGap {
+      m.element("span", [("class", "caption-flag")], " · usage_rate \(Format.percent(gap.usageRateRows, of: gap.activeRows))")
+    }
+    m.close()
     m.open(
       "svg",
       [
@@ -291,7 +300,9 @@ public enum ReportRenderer {
       bar(
         &m, kind: "usage", rows: row.usageRateRows, of: row.activeRows, threshold: season.usageRateThreshold,
         what: "usage_rate in \(Format.monthTitle(row.month))")
-      let field = row.weakestSourceField ?? "source fields"
+      // Naming one field when none lacks a value would point at a problem that is not there.
+      let complete = row.weakestSourceFieldOf > 0 && row.weakestSourceFieldRows == row.weakestSourceFieldOf
+      let field = complete ? "all 5 fields" : (row.weakestSourceField ?? "source fields")
       bar(
         &m, kind: "source", rows: row.weakestSourceFieldRows, of: row.weakestSourceFieldOf,
         threshold: season.sourceFieldThreshold, what: "\(field) in \(Format.monthTitle(row.month))", fieldName: field)
@@ -554,6 +565,7 @@ public enum ReportRenderer {
     .calendar { display: flex; flex-wrap: wrap; gap: 10px 18px; }
     figure.month { margin: 0; break-inside: avoid; }
     figure.month figcaption { font-weight: 600; font-size: 13px; margin-bottom: 2px; }
+    .caption-flag { color: var(--bad); }
     svg text { font: 10px system-ui, sans-serif; fill: #1d232a; }
     svg text.weekday { fill: var(--muted); font-size: 9px; }
     .day rect, .swatch rect { stroke: #c3cad2; stroke-width: 1; }
