@@ -108,7 +108,12 @@ public final class ProgressReporter {
     let t = now()
     switch style {
     case .bar: write("\r" + barLine(at: t) + "\u{1B}[K\n")
-    case .lines: write("\(label): done, \(Self.count(done)) \(unit) in \(Self.duration(t - start))\(rateText(at: t))\n")
+    case .lines:
+      // Work shorter than one interval printed nothing so far and needs no closing line:
+      // a quick import in a script leaves stderr empty.
+      if t - start >= lineInterval {
+        write("\(label): done, \(Self.count(done)) \(unit) in \(Self.duration(t - start))\(rateText(at: t))\n")
+      }
     case .silent: break
     }
   }
@@ -173,8 +178,11 @@ public final class ProgressReporter {
     let tail = " " + segments.joined(separator: "  ")
     var line = label
     if let total, total > 0 {
-      let width = min(30, room - label.count - 3 - tail.count)
-      if width >= 5 {
+      // Sized for the widest tail this run can print, so the bar does not jump as the rate
+      // and ETA change length; on a terminal too narrow for that there is no bar at all.
+      let wide = " 100.0 %  \(Self.count(total))/\(Self.count(total)) \(unit)  \(Self.count(total)) \(unit)/s  ETA 59 min 59 s"
+      let width = min(30, room - label.count - 3 - wide.count)
+      if width >= 5 && label.count + 3 + width + tail.count <= room {
         let filled = min(width, done * width / total)
         line += " [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
       }
@@ -220,5 +228,41 @@ public final class ProgressReporter {
     var size = winsize()
     guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
     return Int(size.ws_col)
+  }
+}
+
+/// Work in phases (import: reading, writing PGS, deriving PCF, writing PCF): one
+/// `ProgressReporter` per phase, labelled "import: writing PGS", each finished when the next
+/// phase starts. Pass `update` as a library's `(phase, done, total)` callback.
+public final class PhasedProgress {
+  let command: String
+  let quiet: Bool
+  let unit: (String) -> String
+  let make: (_ label: String, _ unit: String, _ total: Int) -> ProgressReporter
+  var phase: String?
+  var reporter: ProgressReporter?
+
+  public init(
+    command: String, quiet: Bool, unit: @escaping (String) -> String,
+    make: ((_ label: String, _ unit: String, _ total: Int) -> ProgressReporter)? = nil
+  ) {
+    self.command = command
+    self.quiet = quiet
+    self.unit = unit
+    self.make = make ?? { label, unit, total in ProgressReporter.standard(label: label, unit: unit, total: total, quiet: quiet) }
+  }
+
+  public func update(_ phase: String, _ done: Int, _ total: Int) {
+    if phase != self.phase {
+      reporter?.finish()
+      self.phase = phase
+      reporter = make("\(command): \(phase)", unit(phase), total)
+    }
+    reporter?.update(done: done, total: total)
+  }
+
+  public func finish() {
+    reporter?.finish()
+    reporter = nil
   }
 }

@@ -93,3 +93,44 @@ extension Substring {
     String(self.prefix { $0 != "\u{1B}" })
   }
 }
+
+@Suite struct ProgressShortWorkTests {
+  @Test func shortWorkInALogPrintsNothing() {
+    let term = FakeTerminal()
+    let p = reporter(.lines, total: 100, term)
+    for k in 1...100 {
+      term.t += 0.04
+      p.update(done: k)
+    }
+    p.finish()
+    #expect(term.written.isEmpty)
+  }
+
+  @Test func phasesGetTheirOwnLabelAndUnitAndEndInOrder() {
+    let term = FakeTerminal()
+    let phased = PhasedProgress(command: "import", quiet: false, unit: { $0 == "reading" ? "files" : "rows" }) {
+      label, unit, total in
+      ProgressReporter(
+        label: label, unit: unit, total: total, style: .bar, columns: 100, now: { term.t },
+        write: { term.written.append($0) })
+    }
+    phased.update("reading", 0, 2)
+    term.t += 1
+    phased.update("reading", 2, 2)
+    term.t += 1
+    phased.update("writing PGS", 0, 10)
+    term.t += 1
+    phased.update("writing PGS", 10, 10)
+    phased.finish()
+    phased.finish()
+    #expect(
+      term.written == [
+        "\rimport: reading [------------------------------] 0.0 %  0/2 files\u{1B}[K",
+        "\rimport: reading [##############################] 100.0 %  2/2 files  2.0 files/s  1.0 s\u{1B}[K",
+        "\rimport: reading [##############################] 100.0 %  2/2 files  2.0 files/s  1.0 s\u{1B}[K\n",
+        "\rimport: writing PGS [------------------------------] 0.0 %  0/10 rows\u{1B}[K",
+        "\rimport: writing PGS [##############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K",
+        "\rimport: writing PGS [##############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K\n",
+      ])
+  }
+}

@@ -3,6 +3,7 @@ database's missing dates and month, agrees with `validate --json`, and renders i
 Chromium to a PNG that is not blank."""
 import calendar
 import datetime
+import json
 import pathlib
 import shutil
 import sqlite3
@@ -101,33 +102,48 @@ def test_one_cell_per_calendar_day_and_missing_dates_marked(damaged):
         assert title.startswith(g.get("data-date") + " ("), title
 
 
+def _text(el):
+    return "".join(el.itertext())
+
+
 def test_figures_match_validate_json(damaged):
     proc = run("validate", "--db", damaged["db"], "--season", "2022-23", "--json", check=False)
-    assert proc.returncode == 2, proc.stderr  # the damage fails gates
-    import json
-
+    assert proc.returncode == 2, proc.stderr  # the NULLed month fails usage_rate_coverage
     report = json.loads(proc.stdout)
     gates = {g["name"]: g for g in report["gates"]}
     root = _tree(damaged["html"])
+
+    # Calendar vs pcf_date_coverage: the same expected dates, the same missing ones.
     cells = _day_cells(root)
     missing = sorted(g.get("data-date") for g in cells if "missing" in g.get("class").split())
     expected = [g for g in cells if {"missing", "covered"} & set(g.get("class").split())]
+    assert report["seasons"][0]["expected_dates"] == len(expected)
     date_gate = gates["pcf_date_coverage"]
-    assert date_gate["status"] == "fail"
-    assert date_gate["figure"].startswith(f"{len(expected) - len(missing)} of {len(expected)} dates"), date_gate["figure"]
-    assert sorted(date_gate["evidence"])[: len(missing)] == missing or set(missing) <= set(date_gate["evidence"])
+    covered = len(expected) - len(missing)
+    assert date_gate["figure"].startswith(f"PCF covers {covered} of {len(expected)} expected dates ("), date_gate["figure"]
+    assert date_gate["evidence"] == missing
     assert date_gate["evidence_total"] == len(missing)
-    # The page's gate table is the same report.
-    rows = {tr.get("data-gate"): tr for tr in root.iter(XHTML + "tr") if tr.get("data-gate")}
-    assert set(rows) == set(gates)
-    for name, gate in gates.items():
-        assert rows[name].get("class") == f"gate {gate['status']}"
-        cells_text = ["".join(td.itertext()) for td in rows[name].findall(XHTML + "td")]
-        assert cells_text[1] == gate["figure"]
-    # The month rows carry the same counts the usage gate reports for the damaged month.
+
+    # Month bars vs usage_rate_coverage: the season total and the damaged month's counts.
+    months = {tr.get("data-month"): tr for tr in root.iter(XHTML + "tr") if tr.get("data-month")}
+    active = sum(int(_text(tr.find(XHTML + "td")).replace(",", "")) for tr in months.values())
     usage = gates["usage_rate_coverage"]
     assert usage["status"] == "fail"
-    assert any(DAMAGED_MONTH in e for e in usage["evidence"]), usage["evidence"]
+    assert f" of {active:,} active rows" in usage["figure"], usage["figure"]
+    month_figure = _text(months[DAMAGED_MONTH].find(f"{XHTML}td[@class='metric below']/{XHTML}div"))
+    filled, whole = month_figure.split("(")[1].split(")")[0].split(" of ")
+    assert f"{DAMAGED_MONTH}: usage_rate on {filled} of {whole} active rows (0.0 %)" in usage["evidence"]
+
+    # The page's gate table is the same report, row for row.
+    rows = {tr.get("data-gate"): tr for tr in root.iter(XHTML + "tr") if tr.get("data-gate")}
+    assert list(rows) == [g["name"] for g in report["gates"]]
+    for name, gate in gates.items():
+        assert rows[name].get("class") == f"gate {gate['status']}"
+        tds = rows[name].findall(XHTML + "td")
+        assert _text(tds[1]) == gate["figure"]
+        assert _text(tds[2]) == gate["threshold"]
+        shown = [_text(li) for li in tds[3].iter(XHTML + "li") if li.get("class") != "more"]
+        assert shown == gate["evidence"]
 
 
 def test_damaged_month_bar_is_below_the_line(damaged):
@@ -142,10 +158,15 @@ def test_damaged_month_bar_is_below_the_line(damaged):
         assert below == (share < float(line.get("data-threshold"))), month
         if month == DAMAGED_MONTH:
             assert share == 0.0 and "below" in fill.get("class").split()
-            figure = "".join(tr.find(f"{XHTML}td[@class='figure below']").itertext())
-            assert figure == "0.0 % below the line"
+            figure = _text(tr.find(f"{XHTML}td[@class='metric below']/{XHTML}div"))
+            assert figure.startswith("0.0 % (0 of ") and figure.endswith(") below the line"), figure
         else:
             assert "ok" in fill.get("class").split(), month
+    # The month is also named on its calendar and in the summary at the top.
+    captions = [_text(c) for c in root.iter(XHTML + "figcaption")]
+    assert "January 2023 · usage_rate 0.0 %" in captions
+    summary = _text(root.find(f".//{XHTML}section[@class='summary']"))
+    assert "usage_rate below 95 % in January 2023 (0.0 %)" in summary
 
 
 # ---- browser check -------------------------------------------------------------------------
@@ -168,25 +189,37 @@ def _png_pixels(path):
     bpp = 3 if colour == 2 else 4
     raw = zlib.decompress(idat)
     stride = width * bpp
-    rows, prev = [], bytearray(stride)
+    assert len(raw) == height * (stride + 1), f"IDAT holds {len(raw)} bytes, expected {height * (stride + 1)}"
+    low7 = int.from_bytes(b"\x7f" * stride, "big")
+    high = int.from_bytes(b"\x80" * stride, "big")
+    rows, prev = [], bytes(stride)
     for y in range(height):
         f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
+        cur = raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]
+        if f == 0:
+            line = cur
+        elif f == 2:
+            # Up: bytewise (cur + prev) mod 256 on whole rows at once: add the low 7 bits of
+            # every byte, then fix the top bits with XOR so no carry crosses a byte.
+            x, p = int.from_bytes(cur, "big"), int.from_bytes(prev, "big")
+            line = (((x & low7) + (p & low7)) ^ ((x ^ p) & high)).to_bytes(stride, "big")
+        else:
+            out = bytearray(cur)
+            for i in range(stride):
+                a = out[i - bpp] if i >= bpp else 0
+                if f == 1:
+                    out[i] = (out[i] + a) & 255
+                elif f == 3:
+                    out[i] = (out[i] + (a + prev[i]) // 2) & 255
+                elif f == 4:
+                    b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+                    q = a + b - c
+                    pa, pb, pc = abs(q - a), abs(q - b), abs(q - c)
+                    out[i] = (out[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+                else:
+                    raise AssertionError(f"row {y}: PNG filter type {f} does not exist")
+            line = bytes(out)
+        rows.append(line)
         prev = line
     return width, height, bpp, rows
 
