@@ -45,6 +45,8 @@ let package = Package(
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Gates", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]

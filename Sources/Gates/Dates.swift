@@ -146,6 +146,15 @@ public struct ResolvedDate: Codable, Equatable, Sendable {
   }
 
   public var date32: Date32 { Date32(iso: date) ?? Date32(daysSinceEpoch: 0) }
+
+  /// `keyword` is written as null for an ISO date, so every report has the same fields.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(given, forKey: .given)
+    if let keyword { try c.encode(keyword, forKey: .keyword) } else { try c.encodeNil(forKey: .keyword) }
+    try c.encode(date, forKey: .date)
+    try c.encode(timeZone, forKey: .timeZone)
+  }
 }
 
 /// `--season 2022-23 | 2022 | current`.

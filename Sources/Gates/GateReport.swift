@@ -100,6 +100,15 @@ public struct SeasonExpectation: Codable, Equatable, Sendable {
   /// Expected PCF dates (game dates minus bootstrap days), within the window when one is given.
   public var expectedDates: Int
 
+  public init(season: String, dateSource: String, openingNight: String?, bootstrapEnds: String?, gameDates: Int, expectedDates: Int) {
+    self.season = season
+    self.dateSource = dateSource
+    self.openingNight = openingNight
+    self.bootstrapEnds = bootstrapEnds
+    self.gameDates = gameDates
+    self.expectedDates = expectedDates
+  }
+
   enum CodingKeys: String, CodingKey {
     case season
     case dateSource = "date_source"

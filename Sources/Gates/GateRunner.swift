@@ -243,7 +243,7 @@ struct Context {
     let lines = rows.map(\.line)
     return GateResult(
       name: GateName.pcfPlayerCoverage.rawValue, status: status, figure: perSeason(figures), value: worstShare,
-      threshold: "warn on a date below \(Show.number(warnBelow)) %, fail when more than \(Show.number(failShare)) % of dates are below",
+      threshold: "warn: a date below \(Show.number(warnBelow)) %; fail: over \(Show.number(failShare)) % of dates below",
       summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %", evidence: lines)
   }
 
@@ -325,7 +325,7 @@ struct Context {
     }
     return GateResult(
       name: GateName.usageRateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
-      threshold: "fail when a season is below \(Show.number(seasonFail)) %, warn for a month below \(Show.number(monthWarn)) %",
+      threshold: "fail: season below \(Show.number(seasonFail)) %; warn: month below \(Show.number(monthWarn)) %",
       summary: summary, evidence: evidence)
   }
 
@@ -392,7 +392,7 @@ struct Context {
     let lines = evidence.map(\.1)
     return GateResult(
       name: GateName.sourceFieldCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
-      threshold: "fail below \(Show.number(threshold)) % for any of minutes_played, points, fg_attempts, ft_attempts, turnovers",
+      threshold: "fail below \(Show.number(threshold)) %",
       summary: lines.first ?? "no field below \(Show.number(threshold)) %", evidence: lines)
   }
 
@@ -402,7 +402,13 @@ struct Context {
     let pgs = source.pgs
     let pcf = source.pcf
     var pgsKeys: [DatePlayer: [Int]] = [:]
-    var games: [String: Set<String>] = [:]
+    struct GameKey: Hashable, Comparable {
+      var date: Int32
+      var first: String
+      var second: String
+      static func < (x: GameKey, y: GameKey) -> Bool { (x.date, x.first, x.second) < (y.date, y.first, y.second) }
+    }
+    var games: [GameKey: Set<String>] = [:]
     for i in 0..<pgs.count where pgsInScope[i] {
       let date = pgs.gameDate.values[i]
       pgsKeys[DatePlayer(date: date.daysSinceEpoch, player: pgsPlayer[i]), default: []].append(i)
@@ -410,8 +416,8 @@ struct Context {
       // the reversed `YYYYMMDD_HOME_AWAY` and a 10-digit NBA.com id all land on the same key.
       let a = pgs.teamAbbr.string(at: i)
       let b = pgs.opponentTeamAbbr.string(at: i)
-      let pair = a < b ? "\(a)–\(b)" : "\(b)–\(a)"
-      games["\(day(date)) \(pair)", default: []].insert(pgs.gameId.string(at: i))
+      let key = a < b ? GameKey(date: date.daysSinceEpoch, first: a, second: b) : GameKey(date: date.daysSinceEpoch, first: b, second: a)
+      games[key, default: []].insert(pgs.gameId.string(at: i))
     }
     var pcfKeys: [DatePlayer: [Int]] = [:]
     for i in 0..<pcf.count where pcfInScope[i] {
@@ -433,11 +439,11 @@ struct Context {
     }
     let splitGames = games.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
     for (key, ids) in splitGames {
-      lines.append("game \(key) stored under \(ids.count) ids: \(ids.sorted().joined(separator: ", "))")
+      lines.append("game \(day(Date32(daysSinceEpoch: key.date))) \(key.first)–\(key.second) stored under \(ids.count) ids: \(ids.sorted().joined(separator: ", "))")
     }
     let total = pgsDups.count + pcfDups.count + splitGames.count
     let figure =
-      "\(Show.count(pgsDups.count)) duplicate (game_date, player_lookup) keys in PGS, \(Show.count(pcfDups.count)) in PCF, \(Show.count(splitGames.count)) game\(splitGames.count == 1 ? "" : "s") under two ids"
+      "\(Show.count(pgsDups.count)) duplicate keys in PGS, \(Show.count(pcfDups.count)) in PCF, \(Show.count(splitGames.count)) game\(splitGames.count == 1 ? "" : "s") under two ids"
     return GateResult(
       name: GateName.duplicateKeys.rawValue, status: total > config.duplicateKeysFailAbove ? .fail : .pass, figure: figure,
       value: Double(total), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
@@ -454,10 +460,14 @@ struct Context {
       var teams: [String: Int] = [:]
       var dates: Set<Date32> = []
     }
-    var games: [String: Game] = [:]
+    struct GameKey: Hashable {
+      var season: Int
+      var id: String
+    }
+    var games: [GameKey: Game] = [:]
     for i in 0..<pgs.count where pgsInScope[i] {
       let id = pgs.gameId.string(at: i)
-      let key = "\(pgsSeason[i]) \(id)"
+      let key = GameKey(season: pgsSeason[i], id: id)
       var g = games[key] ?? Game(season: pgsSeason[i], id: id)
       g.teams[pgs.teamAbbr.string(at: i), default: 0] += pgsActive[i] ? 1 : 0
       g.dates.insert(pgs.gameDate.values[i])
@@ -489,7 +499,7 @@ struct Context {
     return GateResult(
       name: GateName.gameIntegrity.rawValue, status: lines.count > config.gameIntegrityFailAbove ? .fail : .pass,
       figure: figure, value: Double(lines.count),
-      threshold: "fail on any game without two teams of \(lo) to \(hi) active players on one date",
+      threshold: "fail on any",
       summary: lines.first ?? "every game whole", evidence: lines)
   }
 
@@ -520,7 +530,7 @@ struct Context {
     var status = GateStatus.pass
     var worst = 0.0
     var summaries: [String] = []
-    var offending: [String] = []
+    var offending: [[String]] = []
     var offendingTotal = 0
     var figures: [(Int, String)] = []
     var notes: [String] = []
@@ -537,7 +547,8 @@ struct Context {
       var pgsRows = 0
       for i in 0..<pgs.count where pgsInScope[i] && pgsActive[i] && pgsSeason[i] == season {
         pgsRows += 1
-        let at = "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])"
+        // Built only for offending rows: formatting a line per row would dominate the gate.
+        var at: String { "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])" }
         let minutes = pgs.minutesPlayed.values[i]
         if let u = pgs.usageRate[i], minutes >= minMinutes {
           usageMeasured += 1
@@ -549,15 +560,20 @@ struct Context {
         }
         if minutes > 70 { rules[1].hit("\(at): minutes_played \(Show.number(minutes))") }
         if let p = pgs.points[i], p < 0 || p > 100 { rules[2].hit("\(at): points \(p)") }
-        let pairs: [(String, Int32?, Int32?)] = [
-          ("fg", pgs.fgMakes[i], pgs.fgAttempts[i]), ("three_pt", pgs.threePtMakes[i], pgs.threePtAttempts[i]),
-          ("ft", pgs.ftMakes[i], pgs.ftAttempts[i]),
-        ]
-        let broken = pairs.compactMap { p -> String? in
-          guard let m = p.1, let a = p.2, m > a else { return nil }
-          return "\(p.0)_makes \(m) > \(p.0)_attempts \(a)"
+        func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
+        if over(pgs.fgMakes[i], pgs.fgAttempts[i]) || over(pgs.threePtMakes[i], pgs.threePtAttempts[i])
+          || over(pgs.ftMakes[i], pgs.ftAttempts[i])
+        {
+          let pairs: [(String, Int32?, Int32?)] = [
+            ("fg", pgs.fgMakes[i], pgs.fgAttempts[i]), ("three_pt", pgs.threePtMakes[i], pgs.threePtAttempts[i]),
+            ("ft", pgs.ftMakes[i], pgs.ftAttempts[i]),
+          ]
+          let broken = pairs.compactMap { p -> String? in
+            guard let m = p.1, let a = p.2, m > a else { return nil }
+            return "\(p.0)_makes \(m) > \(p.0)_attempts \(a)"
+          }
+          rules[3].hit("\(at): " + broken.joined(separator: ", "))
         }
-        if !broken.isEmpty { rules[3].hit("\(at): " + broken.joined(separator: ", ")) }
         if let p = pgs.points[i], let fgm = pgs.fgMakes[i], let tpm = pgs.threePtMakes[i], let ftm = pgs.ftMakes[i],
           Int(p) != 2 * Int(fgm) + Int(tpm) + Int(ftm)
         {
@@ -567,7 +583,7 @@ struct Context {
       var pcfRows = 0
       for i in 0..<pcf.count where pcfInScope[i] && pcfSeason[i] == season {
         pcfRows += 1
-        let at = "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])"
+        var at: String { "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])" }
         if let v = pcf.fatigueScore[i], v < 0 || v > 100 { rules[5].hit("\(at): fatigue_score \(v)") }
         if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[6].hit("\(at): shot_zone_mismatch_score \(v)") }
         if let v = pcf.paceScore[i], abs(v) > 3 { rules[7].hit("\(at): pace_score \(v)") }
@@ -587,7 +603,7 @@ struct Context {
         summaries.append(
           "\(tag(season))\(r.name): \(Show.count(r.count)) of \(Show.count(r.denominator)) \(r.table == "PGS" ? "active PGS" : "PCF") rows (\(Show.pct(p, decimals: 3)))\(fails ? ", above \(Show.number(failPct)) %" : "")"
         )
-        offending += r.rows.map { tag(season) + $0 }
+        offending.append(r.rows.map { tag(season) + $0 })
         offendingTotal += r.count
       }
       if usageHigh > 0 {
@@ -604,10 +620,15 @@ struct Context {
         figures.append((season, "all 9 rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
       }
     }
-    let evidence = summaries + notes + offending
+    // Rows taken in turn from each broken rule, so the capped list shows every rule's first rows.
+    var interleaved: [String] = []
+    for k in 0..<(offending.map(\.count).max() ?? 0) {
+      for rows in offending where k < rows.count { interleaved.append(rows[k]) }
+    }
+    let evidence = summaries + notes + interleaved
     return GateResult(
       name: GateName.valueRanges.rawValue, status: status, figure: perSeason(figures), value: worst,
-      threshold: "warn on any broken rule, fail when a rule breaks on more than \(Show.number(failPct)) % of rows",
+      threshold: "warn on any; fail above \(Show.number(failPct)) % of rows",
       summary: summaries.first ?? notes.first ?? "every rule holds",
       evidence: evidence, evidenceTotal: summaries.count + notes.count + offendingTotal)
   }
@@ -747,7 +768,7 @@ struct Context {
     let lines = findings.map(\.1)
     return GateResult(
       name: GateName.constantFeatures.rawValue, status: status, figure: perSeason(figures), value: worst,
-      threshold: "warn when a factor is constant or one value fills more than \(Show.number(share)) % of a season's rows",
+      threshold: "warn above \(Show.number(share)) % one value",
       summary: lines.first ?? "every factor varies", evidence: lines)
   }
 }

@@ -109,7 +109,7 @@ import Testing
   }
 }
 
-extension CommandFailure: @retroactive Equatable {
+extension CommandFailure: Equatable {
   public static func == (a: CommandFailure, b: CommandFailure) -> Bool { a.status == b.status && a.message == b.message }
 }
 
@@ -138,9 +138,9 @@ extension CommandFailure: @retroactive Equatable {
         database league.sqlite
         season 2022-23: 164 game dates (PGS game dates), opening night 2022-10-18, bootstrap through 2022-10-31; 150 expected PCF dates
 
-        status  gate               figure                                          threshold         evidence
-        FAIL    pcf_date_coverage  PCF covers 146 of 150 expected dates (97.3 %)  fail below 98 %   missing: 2023-01-04, 2023-01-05, 2023-01-06, … (4 in all)
-        WARN    constant_features  1 of 5 factors constant                        warn              pace_score: constant 0
+        status  gate               figure                                         threshold        evidence
+        FAIL    pcf_date_coverage  PCF covers 146 of 150 expected dates (97.3 %)  fail below 98 %  missing: 2023-01-04, 2023-01-05, 2023-01-06, … (4 in all)
+        WARN    constant_features  1 of 5 factors constant                        warn             pace_score: constant 0
 
         1 gate failed (pcf_date_coverage): refusing
 

@@ -37,7 +37,7 @@ let expectedDatesSQL = """
   WHERE game_date >= date((SELECT min(game_date) FROM player_game_summary), '+14 days') ORDER BY game_date
   """
 
-@Suite(.serialized) struct GateFixtureTests {
+@Suite struct GateFixtureTests {
   @Test func realSeasonPassesEveryGate() throws {
     let db = try RealFixture.copy("pass")
     let report = try validate(db)
@@ -192,7 +192,7 @@ let expectedDatesSQL = """
       """)
     let gate = try #require(try validate(db).result(.duplicateKeys))
     #expect(gate.status == .fail)
-    #expect(gate.figure == "3 duplicate (game_date, player_lookup) keys in PGS, 2 in PCF, 0 games under two ids")
+    #expect(gate.figure == "3 duplicate keys in PGS, 2 in PCF, 0 games under two ids")
     #expect(gate.value == 5)
     #expect(gate.evidence == pgs + pcf)
   }
@@ -216,7 +216,7 @@ let expectedDatesSQL = """
     let report = try validate(db)
     let gate = try #require(report.result(.duplicateKeys))
     #expect(gate.status == .fail)
-    #expect(gate.figure == "\(Int(rows)) duplicate (game_date, player_lookup) keys in PGS, 0 in PCF, 1 game under two ids")
+    #expect(gate.figure == "\(Int(rows)) duplicate keys in PGS, 0 in PCF, 1 game under two ids")
     let pair = [away, home].sorted().joined(separator: "–")
     #expect(gate.evidence.last == "game \(date) \(pair) stored under 2 ids: \(id), \(day)_\(away)_\(home)")
     #expect(gate.evidenceTotal == Int(rows) + 1)
@@ -241,7 +241,7 @@ let expectedDatesSQL = """
     let report = try validate(db)
     let gate = try #require(report.result(.duplicateKeys))
     #expect(gate.status == .fail)
-    #expect(gate.figure == "0 duplicate (game_date, player_lookup) keys in PGS, 0 in PCF, 1 game under two ids")
+    #expect(gate.figure == "0 duplicate keys in PGS, 0 in PCF, 1 game under two ids")
     let ids = [id, "\(day)_\(home)_\(away)"].sorted().joined(separator: ", ")
     #expect(gate.evidence == ["game \(date) \([away, home].sorted().joined(separator: "–")) stored under 2 ids: \(ids)"])
     let integrity = try #require(report.result(.gameIntegrity))
