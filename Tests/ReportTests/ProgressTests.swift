@@ -125,12 +125,13 @@ extension Substring {
     phased.finish()
     #expect(
       term.written == [
-        "\rimport: reading [------------------------------] 0.0 %  0/2 files\u{1B}[K",
+        // Nothing at 0: the first draw waits for the redraw interval.
         "\rimport: reading [##############################] 100.0 %  2/2 files  2.0 files/s  1.0 s\u{1B}[K",
-        "\rimport: reading [##############################] 100.0 %  2/2 files  2.0 files/s  1.0 s\u{1B}[K\n",
-        "\rimport: writing PGS [------------------------------] 0.0 %  0/10 rows\u{1B}[K",
-        "\rimport: writing PGS [##############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K",
-        "\rimport: writing PGS [##############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K\n",
+        // The phase ends when the next one starts, one second later.
+        "\rimport: reading [##############################] 100.0 %  2/2 files  1.0 files/s  2.0 s\u{1B}[K\n",
+        // A longer label leaves room for 29 marks at 100 columns.
+        "\rimport: writing PGS [#############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K",
+        "\rimport: writing PGS [#############################] 100.0 %  10/10 rows  10 rows/s  1.0 s\u{1B}[K\n",
       ])
   }
 }
