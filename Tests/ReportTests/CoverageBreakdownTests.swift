@@ -97,3 +97,54 @@ func fixtureSeason() -> SourceData {
     #expect(breakdowns[0].days.first { $0.date == day("2022-11-01") }?.kind == .bootstrap)
   }
 }
+
+/// The page draws `CoverageBreakdown`; the gate table shows `GateRunner`'s report. They are
+/// two walks over the same rows, so this pins them to the same numbers.
+@Suite struct BreakdownMatchesGatesTests {
+  @Test func dayAndMonthFiguresAreTheGateFigures() throws {
+    let source = fixtureSeason()
+    let breakdown = try #require(CoverageBreakdown.compute(source: source).first)
+    let report = GateRunner.run(source: source)
+
+    let dates = try #require(report.result(.pcfDateCoverage))
+    #expect(dates.figure.hasPrefix("PCF covers \(breakdown.coveredDates) of \(breakdown.expectedDates) expected dates"))
+    #expect(dates.evidence == breakdown.missingDates.map(\.description))
+
+    let players = try #require(report.result(.pcfPlayerCoverage))
+    let low = breakdown.days.filter { $0.kind == .covered && ($0.playerShare ?? 1) < 0.9 }
+    #expect(
+      players.evidence
+        == low.map {
+          "\($0.date): \($0.activeWithPCF) of \($0.activePlayers) active players have a PCF row (\(Self.pct($0.activeWithPCF, $0.activePlayers)))"
+        })
+
+    let usage = try #require(report.result(.usageRateCoverage))
+    let lowMonths = breakdown.months.filter { $0.usageRateRows * 100 < 95 * $0.activeRows }
+    #expect(!lowMonths.isEmpty)
+    for m in lowMonths {
+      #expect(
+        usage.evidence.contains(
+          "\(m.label): usage_rate on \(m.usageRateRows) of \(m.activeRows) active rows (\(Self.pct(m.usageRateRows, m.activeRows)))"
+        ))
+    }
+    #expect(usage.figure.hasPrefix("usage_rate on \(Self.pct(breakdown.usageRateRows, breakdown.activeRows)) of \(breakdown.activeRows) active rows"))
+  }
+
+  @Test func aWindowLeavesTheSameDatesOutOfBoth() throws {
+    let source = fixtureSeason()
+    let start = day("2022-11-10"), end = day("2022-12-05")
+    let breakdown = try #require(CoverageBreakdown.compute(source: source, start: start, end: end).first)
+    let report = GateRunner.run(source: source, window: GateWindow(start: start, end: end))
+    let dates = try #require(report.result(.pcfDateCoverage))
+    #expect(dates.figure.hasPrefix("PCF covers \(breakdown.coveredDates) of \(breakdown.expectedDates) expected dates"))
+    #expect(breakdown.expectedDates == 13)
+    #expect(breakdown.days.first { $0.date == day("2022-11-09") }?.kind == .outsideWindow)
+    #expect(breakdown.months.map(\.activeRows) == [30, 9])
+  }
+
+  /// One decimal, rounded down, as the gates print it.
+  static func pct(_ part: Int, _ whole: Int) -> String {
+    let tenths = part * 1000 / whole
+    return "\(tenths / 10).\(tenths % 10) %"
+  }
+}
