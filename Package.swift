@@ -35,7 +35,7 @@ let package = Package(
         "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
-    .target(name: "Report", dependencies: ["Gates", "SQLiteSource", "Columnar"]),
+    .target(name: "Report", dependencies: ["Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .target(
       name: "DatasetCLI",
       dependencies: [
@@ -44,10 +44,12 @@ let package = Package(
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Gates", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )
