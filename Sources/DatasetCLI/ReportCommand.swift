@@ -23,13 +23,28 @@ struct ReportCommand: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Where to write the HTML page.", valueName: "file"))
   var out: String
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "A snapshot to show (version folder, its manifest.json, dataset/version or dataset); compared with its parent version when that exists.",
+      valueName: "snapshot"))
+  var snapshot: String?
+
+  @Option(name: .long, help: ArgumentHelp("Root folder of the snapshots, for dataset/version.", valueName: "dir"))
+  var snapshots: String = "Datasets"
+
   func run() throws {
     let resolved = try source.resolve()
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
     let gates = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)
-    let html = ReportRenderer.render(Self.input(data: data, resolved: resolved, gates: gates))
+    var input = Self.input(data: data, resolved: resolved, gates: gates)
+    if let snapshot {
+      input.snapshot = try Self.snapshotSection(snapshot, root: snapshots)
+      input.facts.append(("Snapshot", input.snapshot?.name ?? snapshot))
+    }
+    let html = ReportRenderer.render(input)
     try writeFile(out, html)
     FileHandleOutput.standardOutput.write("wrote \(out) (\(html.utf8.count) bytes)\n")
   }
@@ -57,6 +72,28 @@ struct ReportCommand: ParsableCommand {
     return ReportInput(
       title: baseName(resolved.database), facts: facts, seasons: ReportBuilder.seasons(breakdowns, lines: lines),
       gates: ReportBuilder.gateRows(gates), snapshot: nil)
+  }
+}
+
+extension ReportCommand {
+  /// The snapshot and, when its manifest names a parent version that exists beside it, the
+  /// drift against that parent. A missing parent is said on the page, not an error.
+  static func snapshotSection(_ text: String, root: String) throws(CommandFailure) -> SnapshotSection {
+    let reference = try SnapshotReference.resolve(text, out: root)
+    let manifest = try reference.manifest()
+    guard let parentVersion = manifest.parentVersion else {
+      return ReportBuilder.snapshot(manifest, name: reference.label, parent: nil)
+    }
+    let datasetFolder = reference.folder.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+      .joined(separator: "/")
+    let parentFolder = (datasetFolder.isEmpty ? "." : datasetFolder) + "/" + parentVersion
+    let parentName = "\(manifest.dataset)/\(parentVersion)"
+    guard let parent = try? SnapshotReference(folder: parentFolder, label: parentName).manifest() else {
+      return ReportBuilder.snapshot(
+        manifest, name: reference.label, parent: nil,
+        parentNote: "its parent \(parentName) was not found at \(parentFolder)/manifest.json, so there is no drift to show")
+    }
+    return ReportBuilder.snapshot(manifest, name: reference.label, parent: (parent, parentName))
   }
 }
 

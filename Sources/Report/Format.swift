@@ -36,6 +36,27 @@ public enum Format {
     return tenths % 10 == 0 ? "\(tenths / 10) %" : "\(tenths / 10).\(tenths % 10) %"
   }
 
+  /// A statistic as an ML engineer reads it: a date32 value as a date (spreads in days),
+  /// integers and booleans without a fraction, floats with three decimals; no digit grouping,
+  /// so a season year reads 2022.
+  static func statistic(_ x: Double, type: String, spread: Bool = false) -> String {
+    switch type {
+    case "date32":
+      if spread { return "\(plain(x, places: 1)) days" }
+      guard x.isFinite, x.magnitude < 1e8 else { return plain(x, places: 1) }
+      return Date32(daysSinceEpoch: Int32(x.rounded(.down))).description
+    case "int32", "int64", "bool":
+      return x == x.rounded() ? plain(x, places: 0) : plain(x, places: 3)
+    default:
+      return plain(x, places: 3)
+    }
+  }
+
+  /// `decimal` without digit grouping.
+  static func plain(_ x: Double, places: Int) -> String {
+    decimal(x, places: places).replacingAll(",", "")
+  }
+
   /// A decimal with `places` digits after the point, rounded half away from zero; no
   /// exponent notation, so a mean of 1e-7 reads 0.000.
   static func decimal(_ x: Double, places: Int = 3) -> String {
@@ -96,5 +117,17 @@ public enum Format {
       k = end + 1
     }
     return out
+  }
+}
+
+extension String {
+  func replacingAll(_ a: String, _ b: String) -> String {
+    var out = ""
+    var rest = self[...]
+    while let r = rest.firstRange(of: a) {
+      out += rest[..<r.lowerBound] + b
+      rest = rest[r.upperBound...]
+    }
+    return out + rest
   }
 }

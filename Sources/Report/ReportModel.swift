@@ -159,17 +159,41 @@ public struct SnapshotSection: Sendable {
   public var name: String
   /// "props_v1/v2", nil for a first version.
   public var parentName: String?
+  /// Why there is no comparison although the manifest names a parent ("props_v1/v1 not found").
+  public var parentNote: String?
   public var rowCount: Int
   public var parentRowCount: Int?
+  /// Schema changes against the parent, in words ("added x", "y float64 → int32").
+  public var schemaChanges: [String]
   public var columns: [ColumnRow]
 
-  public init(name: String, parentName: String?, rowCount: Int, parentRowCount: Int?, columns: [ColumnRow]) {
+  public init(
+    name: String, parentName: String?, parentNote: String? = nil, rowCount: Int, parentRowCount: Int?,
+    schemaChanges: [String] = [], columns: [ColumnRow]
+  ) {
     self.name = name
     self.parentName = parentName
+    self.parentNote = parentNote
     self.rowCount = rowCount
     self.parentRowCount = parentRowCount
+    self.schemaChanges = schemaChanges
     self.columns = columns
   }
+}
+
+/// Equal-width bins starting at `lower`.
+public struct HistogramBins: Sendable, Equatable {
+  public var lower: Double
+  public var binWidth: Double
+  public var counts: [Int]
+
+  public init(lower: Double, binWidth: Double, counts: [Int]) {
+    self.lower = lower
+    self.binWidth = binWidth
+    self.counts = counts
+  }
+
+  public var upper: Double { lower + binWidth * Double(counts.count) }
 }
 
 public struct ColumnRow: Sendable, Equatable {
@@ -182,20 +206,21 @@ public struct ColumnRow: Sendable, Equatable {
   public var std: Double?
   public var min: Double?
   public var max: Double?
-  /// Equal-width bin counts over [min, max]; nil for text columns.
-  public var histogram: [Int]?
-  /// The parent's histogram over its own [min, max], drawn behind for comparison.
-  public var parentHistogram: [Int]?
-  public var parentMin: Double?
-  public var parentMax: Double?
-  /// Drift flags from `diff` ("null share +12.0 pp", "PSI 0.31"); empty when within thresholds.
+  /// Distinct values of a text column.
+  public var distinctCount: Int?
+  /// nil for text columns.
+  public var histogram: HistogramBins?
+  /// The parent's, drawn as an outline on the same axis.
+  public var parentHistogram: HistogramBins?
+  /// Drift flags from `diff` in words ("PSI 0.31"); empty when within thresholds.
   public var flags: [String]
 
   public init(
     name: String, type: String, nullShare: Double, parentNullShare: Double? = nil, mean: Double? = nil,
-    std: Double? = nil, min: Double? = nil, max: Double? = nil, histogram: [Int]? = nil,
-    parentHistogram: [Int]? = nil, parentMin: Double? = nil, parentMax: Double? = nil, flags: [String] = []
+    std: Double? = nil, min: Double? = nil, max: Double? = nil, distinctCount: Int? = nil,
+    histogram: HistogramBins? = nil, parentHistogram: HistogramBins? = nil, flags: [String] = []
   ) {
+    self.distinctCount = distinctCount
     self.name = name
     self.type = type
     self.nullShare = nullShare
@@ -206,8 +231,6 @@ public struct ColumnRow: Sendable, Equatable {
     self.max = max
     self.histogram = histogram
     self.parentHistogram = parentHistogram
-    self.parentMin = parentMin
-    self.parentMax = parentMax
     self.flags = flags
   }
 }

@@ -418,8 +418,9 @@ public enum ReportRenderer {
         line += " (\(Format.count(rows)) rows, \(delta >= 0 ? "+" : "")\(Format.count(delta)))"
       }
     } else {
-      line += "; no parent version to compare with"
+      line += "; " + (snapshot.parentNote ?? "no parent version to compare with")
     }
+    if !snapshot.schemaChanges.isEmpty { line += ". Schema: " + snapshot.schemaChanges.joined(separator: "; ") }
     let flagged = snapshot.columns.filter { !$0.flags.isEmpty }
     line += ". Drift flags: \(flagged.isEmpty ? "none" : flagged.map(\.name).joined(separator: ", "))."
     m.element("p", [], line)
@@ -443,12 +444,18 @@ public enum ReportRenderer {
       nullBar(&m, column)
       m.close()
       if let mean = column.mean {
-        m.element("td", [("class", "num")], "\(Format.decimal(mean)) ± \(Format.decimal(column.std ?? 0))")
+        m.element(
+          "td", [("class", "num")],
+          "\(Format.statistic(mean, type: column.type == "date32" ? "date32" : "float64")) ± "
+            + Format.statistic(column.std ?? 0, type: column.type == "date32" ? "date32" : "float64", spread: true))
+      } else if let distinct = column.distinctCount {
+        m.element("td", [("class", "num")], "\(Format.count(distinct)) distinct")
       } else {
         m.element("td", [], "")
       }
       if let lo = column.min, let hi = column.max {
-        m.element("td", [("class", "num")], "\(Format.decimal(lo)) … \(Format.decimal(hi))")
+        m.element(
+          "td", [("class", "num")], "\(Format.statistic(lo, type: column.type)) … \(Format.statistic(hi, type: column.type))")
       } else {
         m.element("td", [], "")
       }
@@ -480,57 +487,60 @@ public enum ReportRenderer {
     m.empty("rect", [("class", "track"), ("width", "60"), ("height", "10")])
     m.empty("rect", [("class", "fill nulls"), ("width", Format.decimal(column.nullShare * 60, places: 2)), ("height", "10")])
     m.close()
-    var text = " " + Format.percent(column.nullShare)
-    if let parent = column.parentNullShare {
+    m.content(" " + Format.percent(column.nullShare))
+    // Only a change is worth a second line; "was 0.0 %, +0.0 pp" on 60 columns is noise.
+    if let parent = column.parentNullShare, (column.nullShare - parent).magnitude >= 0.0005 {
       let pp = (column.nullShare - parent) * 100
-      text += " (was \(Format.percent(parent)), \(pp >= 0 ? "+" : "")\(Format.decimal(pp, places: 1)) pp)"
+      m.element(
+        "div", [("class", "was")], "was \(Format.percent(parent)), \(pp >= 0 ? "+" : "")\(Format.decimal(pp, places: 1)) pp")
     }
-    m.content(text)
   }
 
   /// Bars of this snapshot's histogram; the parent's, when given, as an outline on the same
-  /// x scale (the union of both ranges), so a shift shows as an offset.
+  /// x axis (the union of both ranges), so a shift shows as an offset.
   static func histogram(_ m: inout Markup, _ column: ColumnRow) {
-    guard let counts = column.histogram, let lo = column.min, let hi = column.max, !counts.isEmpty else { return }
+    guard let h = column.histogram, !h.counts.isEmpty else { return }
     let width = 120.0, height = 28.0
-    var axisLo = lo, axisHi = hi
-    if let pl = column.parentMin, let ph = column.parentMax, column.parentHistogram != nil {
-      axisLo = Swift.min(axisLo, pl)
-      axisHi = Swift.max(axisHi, ph)
+    var axisLo = h.lower, axisHi = h.upper
+    if let p = column.parentHistogram, !p.counts.isEmpty {
+      axisLo = Swift.min(axisLo, p.lower)
+      axisHi = Swift.max(axisHi, p.upper)
     }
     let span = axisHi > axisLo ? axisHi - axisLo : 1
     func x(_ v: Double) -> Double { (v - axisLo) / span * width }
-    let parentPeak = column.parentHistogram.map { Double($0.max() ?? 0) } ?? 0
-    let peak = Swift.max(Double(counts.max() ?? 0), parentPeak, 1)
+    // Heights as shares of each side's own total, so a parent with more rows is not taller.
+    let total = Double(Swift.max(h.counts.reduce(0, +), 1))
+    let parentTotal = Double(Swift.max(column.parentHistogram?.counts.reduce(0, +) ?? 1, 1))
+    let peak = Swift.max(
+      Double(h.counts.max() ?? 0) / total, Double(column.parentHistogram?.counts.max() ?? 0) / parentTotal, 1e-12)
     m.open(
       "svg",
       [
         ("xmlns", "http://www.w3.org/2000/svg"), ("class", "hist"), ("width", "120"), ("height", "28"),
         ("viewBox", "0 0 120 28"), ("role", "img"), ("aria-label", "histogram of \(column.name)"),
       ])
-    m.element(
-      "title", [],
-      "\(column.name): \(counts.count) bins over \(Format.decimal(lo)) … \(Format.decimal(hi)), tallest bin \(Format.count(counts.max() ?? 0)) rows")
+    var title = "\(column.name): \(h.counts.count) bins of width \(Format.decimal(h.binWidth, places: 3)) from \(Format.decimal(h.lower)); tallest bin \(Format.count(h.counts.max() ?? 0)) rows"
+    if column.parentHistogram != nil { title += "; outline: parent version" }
+    m.element("title", [], title)
     m.empty("rect", [("class", "track"), ("width", "120"), ("height", "28")])
-    let binWidth = (hi > lo ? hi - lo : 1) / Double(counts.count)
-    for (k, c) in counts.enumerated() where c > 0 {
-      let x0 = hi > lo ? x(lo + Double(k) * binWidth) : x(lo) - 1
-      let w = hi > lo ? Swift.max(x(lo + Double(k + 1) * binWidth) - x0, 0.6) : 2
-      let h = Swift.max(Double(c) / peak * height, 0.8)
+    for (k, c) in h.counts.enumerated() where c > 0 {
+      let x0 = x(h.lower + Double(k) * h.binWidth)
+      let w = Swift.max(x(h.lower + Double(k + 1) * h.binWidth) - x0, 0.6)
+      let barHeight = Swift.max(Double(c) / total / peak * height, 0.8)
       m.empty(
         "rect",
         [
-          ("class", "bin"), ("x", Format.decimal(x0, places: 2)), ("y", Format.decimal(height - h, places: 2)),
-          ("width", Format.decimal(w, places: 2)), ("height", Format.decimal(h, places: 2)),
+          ("class", "bin"), ("x", Format.decimal(x0, places: 2)), ("y", Format.decimal(height - barHeight, places: 2)),
+          ("width", Format.decimal(w, places: 2)), ("height", Format.decimal(barHeight, places: 2)),
         ])
     }
-    if let parent = column.parentHistogram, let pl = column.parentMin, let ph = column.parentMax, !parent.isEmpty {
-      let pw = (ph > pl ? ph - pl : 1) / Double(parent.count)
+    // The parent's outline only where it differs: identical outlines over every bar hide them.
+    if let p = column.parentHistogram, !p.counts.isEmpty, p != h {
       var points: [String] = []
-      for (k, c) in parent.enumerated() {
-        let y = Format.decimal(height - Double(c) / peak * height, places: 2)
-        points.append("\(Format.decimal(x(pl + Double(k) * pw), places: 2)),\(y)")
-        points.append("\(Format.decimal(x(pl + Double(k + 1) * pw), places: 2)),\(y)")
+      for (k, c) in p.counts.enumerated() {
+        let y = Format.decimal(height - Double(c) / parentTotal / peak * height, places: 2)
+        points.append("\(Format.decimal(x(p.lower + Double(k) * p.binWidth), places: 2)),\(y)")
+        points.append("\(Format.decimal(x(p.lower + Double(k + 1) * p.binWidth), places: 2)),\(y)")
       }
       m.empty("polyline", [("class", "parent"), ("points", points.joined(separator: " "))])
     }
@@ -599,6 +609,7 @@ public enum ReportRenderer {
     .fill.ok { fill: var(--ok); } .fill.below { fill: var(--bad); }
     .threshold { stroke: var(--line); stroke-width: 2; }
     .fill.nulls { fill: var(--warn); }
+    td.nulls { white-space: nowrap; } td.nulls .was { font-size: 12px; color: var(--muted); }
     .bin { fill: #3b6ea8; } .parent { fill: none; stroke: var(--bad); stroke-width: 1; }
     tr.gate.fail th, tr.gate.fail td { background: #fbe9e6; }
     tr.gate.warn th, tr.gate.warn td { background: #fdf3e1; }

@@ -86,8 +86,8 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     let html = renderFixture()
     #expect(!html.contains("<script"))
     // The only URIs are the two namespace names, which no browser fetches.
-    let rest = html.replacingAll("xmlns=\"http://www.w3.org/1999/xhtml\"", "")
-      .replacingAll("xmlns=\"http://www.w3.org/2000/svg\"", "")
+    let rest = html.split(separator: "xmlns=\"http://www.w3.org/1999/xhtml\"").joined()
+      .split(separator: "xmlns=\"http://www.w3.org/2000/svg\"").joined()
     #expect(!rest.contains("http"))
     #expect(!rest.contains("src="))
     #expect(!html.contains("url("))
@@ -96,27 +96,33 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
   @Test func snapshotColumnsShowNullShareDriftAndHistogram() {
     let column = ColumnRow(
       name: "usage_rate_avg_last_5", type: "float64", nullShare: 0.25, parentNullShare: 0.05, mean: 19.5, std: 4.25,
-      min: 2, max: 40, histogram: [1, 0, 3, 2], parentHistogram: [2, 2], parentMin: 0, parentMax: 40,
-      flags: ["null share +20.0 pp"])
+      min: 2, max: 40, histogram: HistogramBins(lower: 8, binWidth: 8, counts: [1, 0, 3, 2]),
+      parentHistogram: HistogramBins(lower: 0, binWidth: 16, counts: [2, 2]), flags: ["NULL share +20.0 pp"])
+    let date = ColumnRow(
+      name: "game_date", type: "date32", nullShare: 0, parentNullShare: 0, mean: 19375.78, std: 47.08, min: 19283,
+      max: 19456)
+    let text = ColumnRow(name: "player_lookup", type: "utf8", nullShare: 0, distinctCount: 540)
     let html = renderFixture(
-      snapshot: SnapshotSection(name: "props_v1/v2", parentName: "props_v1/v1", rowCount: 1200, parentRowCount: 1000, columns: [column]))
-    #expect(html.contains("1,200 rows, 1 columns; compared with props_v1/v1 (1,000 rows, +200). Drift flags: usage_rate_avg_last_5."))
-    #expect(html.contains(" 25.0 % (was 5.0 %, +20.0 pp)"))
-    #expect(html.contains("<span class=\"badge warn\">! null share +20.0 pp</span>"))
-    // Bins on the union axis 0…40 (120 px): this snapshot's 2…40 in 4 bins of 9.5.
-    #expect(html.contains("<rect class=\"bin\" x=\"6.00\" y=\"18.67\" width=\"28.50\" height=\"9.33\"/>"))
-    #expect(html.contains("<polyline class=\"parent\" points=\"0.00,9.33 60.00,9.33 60.00,9.33 120.00,9.33\"/>"))
+      snapshot: SnapshotSection(
+        name: "props_v1/v2", parentName: "props_v1/v1", rowCount: 1200, parentRowCount: 1000,
+        columns: [column, date, text]))
+    #expect(
+      html.contains(
+        "1,200 rows, 3 columns; compared with props_v1/v1 (1,000 rows, +200). Drift flags: usage_rate_avg_last_5."))
+    #expect(html.contains(" 25.0 %<div class=\"was\">was 5.0 %, +20.0 pp</div></td>"))
+    #expect(html.contains("<span class=\"badge warn\">! NULL share +20.0 pp</span>"))
+    // Union axis 0…40 over 120 px; shares of each side's own total, tallest share 3/6 = 0.5.
+    // First bin [8, 16): x 24, width 24, share 1/6 → a third of the 28 px height.
+    #expect(html.contains("<rect class=\"bin\" x=\"24.00\" y=\"18.67\" width=\"24.00\" height=\"9.33\"/>"))
+    // Parent bins [0, 16) and [16, 32), half the rows each: share 0.5 = full height.
+    #expect(html.contains("<polyline class=\"parent\" points=\"0.00,0.00 48.00,0.00 48.00,0.00 96.00,0.00\"/>"))
+    // Dates read as dates, spreads in days; text columns show their distinct count.
+    #expect(html.contains("<td class=\"num\">2023-01-18 ± 47.1 days</td><td class=\"num\">2022-10-18 … 2023-04-09</td>"))
+    #expect(html.contains("<td class=\"num\">540 distinct</td>"))
+    // An unchanged NULL share gets no "was" line.
+    #expect(html.contains("<tr data-column=\"game_date\" class=\"\">"))
+    #expect(!html.contains("was 0.0 %"))
   }
+
 }
 
-extension String {
-  func replacingAll(_ a: String, _ b: String) -> String {
-    var out = ""
-    var rest = self[...]
-    while let r = rest.firstRange(of: a) {
-      out += rest[..<r.lowerBound] + b
-      rest = rest[r.upperBound...]
-    }
-    return out + rest
-  }
-}
