@@ -106,7 +106,8 @@ func baseName(_ path: String) -> String {
 func writeFile(_ path: String, _ text: String) throws {
   let temporary = path + ".tmp-\(getpid())"
   guard let file = fopen(temporary, "wb") else {
-    throw CommandFailure(.unusableInput, "error: cannot write \(temporary): \(String(cString: strerror(errno)))")
+    throw CommandFailure(
+      .unusableInput, "error: cannot write \(path): \(String(cString: strerror(errno))) (creating \(temporary))")
   }
   let bytes = Array(text.utf8)
   let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }

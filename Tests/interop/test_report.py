@@ -169,6 +169,26 @@ def test_damaged_month_bar_is_below_the_line(damaged):
     assert "usage_rate below 95 % in January 2023 (0.0 %)" in summary
 
 
+def test_unwritable_out_is_exit_3_naming_the_file(sample_db, tmp_path):
+    out = tmp_path / "no-such-folder" / "report.html"
+    proc = run("report", "--db", sample_db, "--season", "2022-23", "--out", out, check=False)
+    assert proc.returncode == 3
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(f"error: cannot write {out}: No such file or directory (creating {out}.tmp-")
+
+
+def test_missing_snapshot_is_exit_3_listing_versions(sample_db, tmp_path):
+    (tmp_path / "props_v1" / "v1").mkdir(parents=True)
+    (tmp_path / "props_v1" / "v1" / "manifest.json").write_text("{}")
+    proc = run(
+        "report", "--db", sample_db, "--season", "2022-23", "--out", tmp_path / "r.html",
+        "--snapshot", "props_v1/v2", "--snapshots", tmp_path, check=False,
+    )
+    assert proc.returncode == 3
+    assert proc.stderr == f"error: {tmp_path}/props_v1/v2: no such snapshot version (versions: v1)\n"
+    assert not (tmp_path / "r.html").exists()
+
+
 # ---- browser check -------------------------------------------------------------------------
 
 def _png_pixels(path):
