@@ -43,7 +43,7 @@ debug-build: system-deps
 test: deps swift-test interop-test
 
 swift-test: system-deps
-	$(SWIFT) test --parallel 2>&1 | tee .build/swift-test.log | grep -vE '^(\[|Test Suite|Test Case|􀟈|✔ Test [a-zA-Z]+\(.*\) passed)' ; exit $${PIPESTATUS[0]}
+	$(SWIFT) test
 
 interop-test: deps debug-build
 	DATASET_BIN=$(abspath $(DEBUG_BIN)) $(PY) -m pytest -q Tests/interop

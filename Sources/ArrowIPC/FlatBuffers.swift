@@ -218,7 +218,9 @@ struct FlatBufferReader {
   func follow(_ p: Int, _ what: String) throws(ArrowError) -> Int {
     let rel = Int(try u32(p, what))
     let target = p + rel
-    try check(target, 0, what)
+    guard target <= end else {
+      throw fail(what, at: p, "points to byte \(target), past the flatbuffer's end at \(end)")
+    }
     return target
   }
 
@@ -236,8 +238,9 @@ struct FlatBufferReader {
     }
     try check(vtable, vtableSize, "\(what) vtable")
     try check(position, max(tableSize, 4), "\(what) table")
-    return TableView(reader: self, position: position, vtable: vtable, slotCount: (vtableSize - 4) / 2, tableSize: tableSize,
-                 what: what)
+    return TableView(
+      reader: self, position: position, vtable: vtable, slotCount: (vtableSize - 4) / 2, tableSize: tableSize,
+      what: what)
   }
 
   struct TableView {

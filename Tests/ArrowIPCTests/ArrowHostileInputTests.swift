@@ -44,7 +44,9 @@ func setLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ at: Int, _ value: T) 
       readError(Array(file.dropLast(1)))
         == "not an Arrow IPC file: the last 6 bytes are 00 41 52 52 4f 57, expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated"
     )
-    #expect(readError([1, 2, 3]) == "not an Arrow IPC file: 3 bytes is shorter than the 18 bytes of magic, footer size and magic")
+    #expect(
+      readError([1, 2, 3])
+        == "not an Arrow IPC file: 3 bytes is shorter than the 18 bytes of magic, footer size and magic")
   }
 
   @Test func wrongMagicIsRejected() throws {
@@ -100,6 +102,22 @@ func setLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ at: Int, _ value: T) 
     #expect(
       readError(file)
         == "invalid Arrow file: record batch 0 buffer 1 at byte \(at): offset \(off) length 1152921504606846976 lies outside the \(info.bodyLength)-byte body"
+    )
+  }
+
+  @Test func blockOffsetPastTheDataIsNamed() throws {
+    var file = try smallFile(.lz4Frame)
+    // The first record batch follows the schema message: 8 bytes of magic, then 8 bytes of
+    // framing and the schema's padded metadata.
+    let schemaMeta = Int(ArrowFileReader.le32(file, 12))
+    var pattern: [UInt8] = []
+    withUnsafeBytes(of: Int64(16 + schemaMeta).littleEndian) { pattern += $0 }
+    let footerStart = file.count - 10 - Int(ArrowFileReader.le32(file, file.count - 10))
+    let at = try #require(findSubsequence(Array(file[footerStart...]), pattern, before: file.count - footerStart))
+    setLE(&file, footerStart + at, Int64(1) << 62)
+    #expect(
+      readError(file)
+        == "invalid Arrow file: record batch 0 block at byte \(footerStart + at): offset 4611686018427387904 is outside the data region 8..<\(footerStart)"
     )
   }
 

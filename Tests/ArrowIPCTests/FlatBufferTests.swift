@@ -58,7 +58,7 @@ import Testing
     } catch {
       #expect(
         error.description
-          == "invalid Arrow file: test: root table offset at byte 0: needs bytes 65520..<65520, the flatbuffer spans 0..<\(bytes.count)"
+          == "invalid Arrow file: test: root table offset at byte 0: points to byte 65520, past the flatbuffer's end at \(bytes.count)"
       )
     }
   }

@@ -96,7 +96,7 @@ def test_our_compression_is_reported_as_lz4_frame(tmp_path):
 def test_our_file_reads_in_polars(tmp_path):
     path = tmp_path / "sample.arrow"
     run("arrow-sample", "--out", path)
-    df = pl.read_ipc(path, memory_map=False)
+    df = pl.read_ipc(path)
     assert df.columns == list(EXPECTED)
     assert df.schema["i32"] == pl.Int32 and df.schema["day"] == pl.Date and df.schema["flag"] == pl.Boolean
     for name, values in EXPECTED.items():
@@ -148,8 +148,8 @@ def test_pyarrow_multi_batch_ipc_file_roundtrips(tmp_path):
     with ipc.new_file(src, original.schema, options=ipc.IpcWriteOptions(compression="lz4")) as w:
         for batch in original.to_batches(max_chunksize=64):
             w.write_batch(batch)
-        w.write_batch(original.slice(0, 0).to_batches()[0] if original.slice(0, 0).num_rows else
-                      pa.record_batch([pa.array([], f.type) for f in original.schema], schema=original.schema))
+        # A zero-row batch in the middle of nowhere: legal, and must not confuse the reader.
+        w.write_batch(pa.record_batch([pa.array([], f.type) for f in original.schema], schema=original.schema))
     out, stdout = roundtrip(tmp_path, src, "--batch-rows", "50")
     assert f"read {src}: 200 rows in 5 record batches, 7 columns" in stdout
     with ipc.open_file(out) as r:
@@ -183,7 +183,7 @@ def test_polars_oldest_compat_file_roundtrips(tmp_path):
     assert back.schema.field("text").type == pa.string()
     expected = df.to_arrow().cast(back.schema)
     assert_tables_equal(expected, back)
-    assert pl.read_ipc(out, memory_map=False).equals(df)
+    assert pl.read_ipc(out).equals(df)
 
 
 def test_polars_default_view_types_are_refused_by_name(tmp_path):
