@@ -164,7 +164,7 @@ extension InputRows {
       rows.append(
         PGSRow(
           playerLookup: playerLookup[i], fullName: fullName[i], universalPlayerID: playerID[i].isEmpty ? nil : playerID[i],
-          gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(seasonYear(date[i])),
+          gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(Season.startYear(of: date[i])),
           team: team[i], opponent: opponent, isHome: home.map { $0 == team[i] ? 1 : 0 }, minutes: mins,
           stats: (0..<Stat.count).map { stats[$0][i] },
           usageRate: usageRate(

@@ -261,9 +261,3 @@ func roundedTeamMinutes(_ sum: Double) -> Double {
   let k = max(0, ((sum - 240) / 25).rounded())
   return 240 + 25 * k
 }
-
-/// Season START year: October or later belongs to that year's season (source-tables.md).
-func seasonYear(_ date: Date32) -> Int {
-  let c = CivilDate(date)
-  return c.month >= 10 ? c.year : c.year - 1
-}
