@@ -45,7 +45,7 @@ let package = Package(
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
     .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
-    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar"]),
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
