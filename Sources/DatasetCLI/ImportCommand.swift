@@ -40,10 +40,10 @@ struct ImportCommand: ParsableCommand {
       }
     }
     importer.progress = progress.update
-    defer { progress.finish() }
     do {
       summary = try importer.run(files: files)
     } catch {
+      progress.finish(completed: false)
       throw CommandFailure(.unusableInput, "error: \(error.message)")
     }
     progress.finish()

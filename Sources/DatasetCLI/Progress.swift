@@ -101,18 +101,25 @@ public final class ProgressReporter {
   public func advance(by n: Int = 1) { update(done: done + n) }
 
   /// Ends the display: the bar's line is finished with a newline, the plain style writes a
-  /// closing line with the elapsed time. Safe to call twice.
-  public func finish() {
+  /// closing line with the elapsed time. `completed: false` (the work failed) says where it
+  /// stopped instead of "done", so a log never reports a failed phase as finished. Safe to
+  /// call twice.
+  public func finish(completed: Bool = true) {
     guard !finished else { return }
     finished = true
     let t = now()
     switch style {
-    case .bar: write("\r" + barLine(at: t) + "\u{1B}[K\n")
+    case .bar:
+      write("\r" + barLine(at: t) + "\u{1B}[K" + (completed ? "" : " stopped") + "\n")
     case .lines:
       // Work shorter than one interval printed nothing so far and needs no closing line:
       // a quick import in a script leaves stderr empty.
-      if t - start >= lineInterval {
+      guard t - start >= lineInterval else { return }
+      if completed {
         write("\(label): done, \(Self.count(done)) \(unit) in \(Self.duration(t - start))\(rateText(at: t))\n")
+      } else {
+        let of = total.map { " of \(Self.count($0))" } ?? ""
+        write("\(label): stopped at \(Self.count(done))\(of) \(unit) after \(Self.duration(t - start))\n")
       }
     case .silent: break
     }
@@ -261,8 +268,8 @@ public final class PhasedProgress {
     reporter?.update(done: done, total: total)
   }
 
-  public func finish() {
-    reporter?.finish()
+  public func finish(completed: Bool = true) {
+    reporter?.finish(completed: completed)
     reporter = nil
   }
 }

@@ -95,6 +95,22 @@ extension Substring {
 }
 
 @Suite struct ProgressShortWorkTests {
+  @Test func aFailedPhaseSaysWhereItStopped() {
+    let term = FakeTerminal()
+    let p = reporter(.lines, total: 4, term)
+    term.t += 6
+    p.update(done: 1)
+    term.t += 1
+    p.finish(completed: false)
+    #expect(term.written == ["import: 1 of 4 rows (25.0 %), 0.1 rows/s, ETA 18 s\n", "import: stopped at 1 of 4 rows after 7.0 s\n"])
+    let bar = FakeTerminal()
+    let b = reporter(.bar, total: 4, bar)
+    bar.t += 1
+    b.update(done: 1)
+    b.finish(completed: false)
+    #expect(bar.written.last == "\rimport [#######-----------------------] 25.0 %  1/4 rows  1.0 rows/s  ETA 3.0 s\u{1B}[K stopped\n")
+  }
+
   @Test func shortWorkInALogPrintsNothing() {
     let term = FakeTerminal()
     let p = reporter(.lines, total: 100, term)
