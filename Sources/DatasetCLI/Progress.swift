@@ -187,7 +187,8 @@ public final class ProgressReporter {
     if let total, total > 0 {
       // Sized for the widest tail this run can print, so the bar does not jump as the rate
       // and ETA change length; on a terminal too narrow for that there is no bar at all.
-      let wide = " 100.0 %  \(Self.count(total))/\(Self.count(total)) \(unit)  \(Self.count(total)) \(unit)/s  ETA 59 min 59 s"
+      let wide =
+        " 100.0 %  \(Self.count(total))/\(Self.count(total)) \(unit)  \(Self.count(total)) \(unit)/s  ETA 59 min 59 s"
       let width = min(30, room - label.count - 3 - wide.count)
       if width >= 5 && label.count + 3 + width + tail.count <= room {
         let filled = min(width, done * width / total)
@@ -256,7 +257,8 @@ public final class PhasedProgress {
     self.command = command
     self.quiet = quiet
     self.unit = unit
-    self.make = make ?? { label, unit, total in ProgressReporter.standard(label: label, unit: unit, total: total, quiet: quiet) }
+    self.make =
+      make ?? { label, unit, total in ProgressReporter.standard(label: label, unit: unit, total: total, quiet: quiet) }
   }
 
   public func update(_ phase: String, _ done: Int, _ total: Int) {

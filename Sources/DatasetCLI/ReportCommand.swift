@@ -54,7 +54,8 @@ struct ReportCommand: ParsableCommand {
   static func input(data: SourceData, resolved: ResolvedSource, gates: GateReport) -> ReportInput {
     let t = resolved.thresholds
     let lines = ReportBuilder.Lines(
-      dateCoverage: t.pcfDateCoverageFailBelowPercent / 100, playerCoverage: t.pcfPlayerCoverageWarnDateBelowPercent / 100,
+      dateCoverage: t.pcfDateCoverageFailBelowPercent / 100,
+      playerCoverage: t.pcfPlayerCoverageWarnDateBelowPercent / 100,
       usageRate: t.usageRateSeasonFailBelowPercent / 100, sourceField: t.sourceFieldFailBelowPercent / 100)
     let breakdowns = CoverageBreakdown.compute(source: data, start: resolved.window.start, end: resolved.window.end)
     var facts: [(label: String, value: String)] = [
@@ -91,7 +92,8 @@ extension ReportCommand {
     guard let parent = try? SnapshotReference(folder: parentFolder, label: parentName).manifest() else {
       return ReportBuilder.snapshot(
         manifest, name: reference.label, parent: nil,
-        parentNote: "its parent \(parentName) was not found at \(parentFolder)/manifest.json, so there is no drift to show")
+        parentNote:
+          "its parent \(parentName) was not found at \(parentFolder)/manifest.json, so there is no drift to show")
     }
     return ReportBuilder.snapshot(manifest, name: reference.label, parent: (parent, parentName))
   }

@@ -37,7 +37,8 @@ public enum ReportBuilder {
       }
       return SeasonSection(
         label: Season.label(b.season),
-        dateSource: b.calendar.dateSource == .schedule ? "schedule table" : "distinct PGS game dates (no schedule table)",
+        dateSource: b.calendar.dateSource == .schedule
+          ? "schedule table" : "distinct PGS game dates (no schedule table)",
         openingNight: b.calendar.openingNight, days: days, months: months, dateCoverageThreshold: lines.dateCoverage,
         playerCoverageThreshold: lines.playerCoverage, usageRateThreshold: lines.usageRate,
         sourceFieldThreshold: lines.sourceField)
@@ -81,7 +82,8 @@ public enum ReportBuilder {
         name: column.name, type: column.type,
         nullShare: manifest.rowCount > 0 ? Double(stats?.nullCount ?? 0) / Double(manifest.rowCount) : 0,
         parentNullShare: d?.nullShareA, mean: stats?.mean, std: stats?.std, min: stats?.min, max: stats?.max,
-        distinctCount: stats?.distinctCount, histogram: stats?.histogram.map(bins), parentHistogram: d == nil ? nil : parentStats?.histogram.map(bins),
+        distinctCount: stats?.distinctCount, histogram: stats?.histogram.map(bins),
+        parentHistogram: d == nil ? nil : parentStats?.histogram.map(bins),
         flags: d.map(flagWords) ?? [])
     }
     return SnapshotSection(

@@ -55,7 +55,8 @@ public struct DayCell: Sendable, Equatable {
   /// 0 = opening night.
   public var seasonDay: Int?
 
-  public init(date: Date32, status: DayStatus, pcfPlayers: Int, activePlayers: Int, activeWithPCF: Int, seasonDay: Int?) {
+  public init(date: Date32, status: DayStatus, pcfPlayers: Int, activePlayers: Int, activeWithPCF: Int, seasonDay: Int?)
+  {
     self.date = date
     self.status = status
     self.pcfPlayers = pcfPlayers

@@ -175,7 +175,9 @@ public enum ReportRenderer {
         ])
       m.open("g", [("class", "swatch \(status.rawValue)")])
       m.empty("rect", [("x", "1"), ("y", "1"), ("width", "16"), ("height", "16"), ("rx", "3")])
-      if status == .missing { m.empty("line", [("class", "strike"), ("x1", "3"), ("y1", "15"), ("x2", "15"), ("y2", "3")]) }
+      if status == .missing {
+        m.empty("line", [("class", "strike"), ("x1", "3"), ("y1", "15"), ("x2", "15"), ("y2", "3")])
+      }
       m.close()
       m.close()
       m.content(" \(status.label): \(n)")
@@ -218,14 +220,16 @@ public enum ReportRenderer {
     // The month's usage_rate gap is named on the calendar too, where the eye already is.
     let label = "\(year)-\(month < 10 ? "0" : "")\(month)"
     let usageGap = season.months.first {
-      $0.month == label && $0.activeRows > 0 && Double($0.usageRateRows) < season.usageRateThreshold * Double($0.activeRows)
+      $0.month == label && $0.activeRows > 0
+        && Double($0.usageRateRows) < season.usageRateThreshold * Double($0.activeRows)
     }
     m.open("figure", [("class", "month")])
     m.open("figcaption")
     m.content("\(Format.monthNames[month - 1]) \(year)")
     if missingHere > 0 { m.element("span", [("class", "caption-flag")], " · \(missingHere) missing") }
     if let gap = usageGap {
-      m.element("span", [("class", "caption-flag")], " · usage_rate \(Format.percent(gap.usageRateRows, of: gap.activeRows))")
+      m.element(
+        "span", [("class", "caption-flag")], " · usage_rate \(Format.percent(gap.usageRateRows, of: gap.activeRows))")
     }
     m.close()
     m.open(
@@ -455,7 +459,8 @@ public enum ReportRenderer {
       }
       if let lo = column.min, let hi = column.max {
         m.element(
-          "td", [("class", "num")], "\(Format.statistic(lo, type: column.type)) … \(Format.statistic(hi, type: column.type))")
+          "td", [("class", "num")],
+          "\(Format.statistic(lo, type: column.type)) … \(Format.statistic(hi, type: column.type))")
       } else {
         m.element("td", [], "")
       }
@@ -485,14 +490,16 @@ public enum ReportRenderer {
         ("viewBox", "0 0 60 10"), ("aria-hidden", "true"),
       ])
     m.empty("rect", [("class", "track"), ("width", "60"), ("height", "10")])
-    m.empty("rect", [("class", "fill nulls"), ("width", Format.decimal(column.nullShare * 60, places: 2)), ("height", "10")])
+    m.empty(
+      "rect", [("class", "fill nulls"), ("width", Format.decimal(column.nullShare * 60, places: 2)), ("height", "10")])
     m.close()
     m.content(" " + Format.percent(column.nullShare))
     // Only a change is worth a second line; "was 0.0 %, +0.0 pp" on 60 columns is noise.
     if let parent = column.parentNullShare, (column.nullShare - parent).magnitude >= 0.0005 {
       let pp = (column.nullShare - parent) * 100
       m.element(
-        "div", [("class", "was")], "was \(Format.percent(parent)), \(pp >= 0 ? "+" : "")\(Format.decimal(pp, places: 1)) pp")
+        "div", [("class", "was")],
+        "was \(Format.percent(parent)), \(pp >= 0 ? "+" : "")\(Format.decimal(pp, places: 1)) pp")
     }
   }
 
@@ -519,7 +526,8 @@ public enum ReportRenderer {
         ("xmlns", "http://www.w3.org/2000/svg"), ("class", "hist"), ("width", "120"), ("height", "28"),
         ("viewBox", "0 0 120 28"), ("role", "img"), ("aria-label", "histogram of \(column.name)"),
       ])
-    var title = "\(column.name): \(h.counts.count) bins of width \(Format.decimal(h.binWidth, places: 3)) from \(Format.decimal(h.lower)); tallest bin \(Format.count(h.counts.max() ?? 0)) rows"
+    var title =
+      "\(column.name): \(h.counts.count) bins of width \(Format.decimal(h.binWidth, places: 3)) from \(Format.decimal(h.lower)); tallest bin \(Format.count(h.counts.max() ?? 0)) rows"
     if column.parentHistogram != nil { title += "; outline: parent version" }
     m.element("title", [], title)
     m.empty("rect", [("class", "track"), ("width", "120"), ("height", "28")])

@@ -40,10 +40,12 @@ func fixtureSeason() -> SourceData {
     let opening = day("2022-10-18")
     for cell in breakdown.days {
       let gameDay = (0..<source.pgs.count).contains { source.pgs.gameDate[$0] == cell.date }
-      let active = Set((0..<source.pgs.count).filter { source.pgs.gameDate[$0] == cell.date && source.pgs.isActive($0) }
-        .map { source.pgs.playerLookup.string(at: $0) })
-      let pcfPlayers = Set((0..<source.pcf.count).filter { source.pcf.gameDate[$0] == cell.date }
-        .map { source.pcf.playerLookup.string(at: $0) })
+      let active = Set(
+        (0..<source.pgs.count).filter { source.pgs.gameDate[$0] == cell.date && source.pgs.isActive($0) }
+          .map { source.pgs.playerLookup.string(at: $0) })
+      let pcfPlayers = Set(
+        (0..<source.pcf.count).filter { source.pcf.gameDate[$0] == cell.date }
+          .map { source.pcf.playerLookup.string(at: $0) })
       let offset = cell.date.days(since: opening)
       let expectedKind: CoverageBreakdown.DayKind =
         !gameDay ? .noGames : (offset < 14 ? .bootstrap : (pcfPlayers.isEmpty ? .missing : .covered))
@@ -89,7 +91,8 @@ func fixtureSeason() -> SourceData {
   }
 
   @Test func seasonWithoutGamesHasNoDays() throws {
-    let source = makeSource(pgs: [PGSRow(player: "a", date: "2022-11-01", minutes: 10, usage: 20)], pcf: [], seasons: [2022, 2023])
+    let source = makeSource(
+      pgs: [PGSRow(player: "a", date: "2022-11-01", minutes: 10, usage: 20)], pcf: [], seasons: [2022, 2023])
     let breakdowns = CoverageBreakdown.compute(source: source)
     #expect(breakdowns.map(\.season) == [2022, 2023])
     #expect(breakdowns[1].days.isEmpty && breakdowns[1].months.isEmpty)
@@ -127,7 +130,10 @@ func fixtureSeason() -> SourceData {
           "\(m.label): usage_rate on \(m.usageRateRows) of \(m.activeRows) active rows (\(Self.pct(m.usageRateRows, m.activeRows)))"
         ))
     }
-    #expect(usage.figure.hasPrefix("usage_rate on \(Self.pct(breakdown.usageRateRows, breakdown.activeRows)) of \(breakdown.activeRows) active rows"))
+    #expect(
+      usage.figure.hasPrefix(
+        "usage_rate on \(Self.pct(breakdown.usageRateRows, breakdown.activeRows)) of \(breakdown.activeRows) active rows"
+      ))
   }
 
   @Test func aWindowLeavesTheSameDatesOutOfBoth() throws {

@@ -7,7 +7,9 @@ final class FakeTerminal {
   var written: [String] = []
 }
 
-func reporter(_ style: ProgressReporter.Style, total: Int?, columns: Int = 100, _ term: FakeTerminal) -> ProgressReporter {
+func reporter(_ style: ProgressReporter.Style, total: Int?, columns: Int = 100, _ term: FakeTerminal)
+  -> ProgressReporter
+{
   ProgressReporter(
     label: "import", unit: "rows", total: total, style: style, columns: columns, lineInterval: 5,
     redrawInterval: 0.1, now: { term.t }, write: { term.written.append($0) })
@@ -102,13 +104,18 @@ extension Substring {
     p.update(done: 1)
     term.t += 1
     p.finish(completed: false)
-    #expect(term.written == ["import: 1 of 4 rows (25.0 %), 0.1 rows/s, ETA 18 s\n", "import: stopped at 1 of 4 rows after 7.0 s\n"])
+    #expect(
+      term.written == [
+        "import: 1 of 4 rows (25.0 %), 0.1 rows/s, ETA 18 s\n", "import: stopped at 1 of 4 rows after 7.0 s\n",
+      ])
     let bar = FakeTerminal()
     let b = reporter(.bar, total: 4, bar)
     bar.t += 1
     b.update(done: 1)
     b.finish(completed: false)
-    #expect(bar.written.last == "\rimport [#######-----------------------] 25.0 %  1/4 rows  1.0 rows/s  ETA 3.0 s\u{1B}[K stopped\n")
+    #expect(
+      bar.written.last
+        == "\rimport [#######-----------------------] 25.0 %  1/4 rows  1.0 rows/s  ETA 3.0 s\u{1B}[K stopped\n")
   }
 
   @Test func shortWorkInALogPrintsNothing() {

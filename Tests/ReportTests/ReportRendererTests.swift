@@ -9,7 +9,9 @@ let defaultLines = ReportBuilder.Lines(dateCoverage: 0.95, playerCoverage: 0.90,
 func renderFixture(gates: [GateRow] = [], snapshot: SnapshotSection? = nil) -> String {
   let seasons = ReportBuilder.seasons(CoverageBreakdown.compute(source: fixtureSeason()), lines: defaultLines)
   return ReportRenderer.render(
-    ReportInput(title: "fixture.sqlite", facts: [("Database", "fixture.sqlite")], seasons: seasons, gates: gates, snapshot: snapshot))
+    ReportInput(
+      title: "fixture.sqlite", facts: [("Database", "fixture.sqlite")], seasons: seasons, gates: gates,
+      snapshot: snapshot))
 }
 
 /// Every `<g class="day …" data-date="…">` opening tag, as (class, date).
@@ -45,10 +47,12 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     let html = renderFixture()
     #expect(
       html.contains(
-        "<title>2022-11-15 (Tue): PCF missing, season day 28. Active PGS players: 3, 0 with a PCF row (0.0 %); PCF rows for 0 players.</title>"))
+        "<title>2022-11-15 (Tue): PCF missing, season day 28. Active PGS players: 3, 0 with a PCF row (0.0 %); PCF rows for 0 players.</title>"
+      ))
     #expect(
       html.contains(
-        "<title>2022-11-21 (Mon): PCF present, season day 34. Active PGS players: 3, 1 with a PCF row (33.3 %); PCF rows for 1 player.</title>"))
+        "<title>2022-11-21 (Mon): PCF present, season day 34. Active PGS players: 3, 1 with a PCF row (33.3 %); PCF rows for 1 player.</title>"
+      ))
   }
 
   @Test func summaryNamesTheMissingDateAndTheLowMonth() {
@@ -117,7 +121,8 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     // Parent bins [0, 16) and [16, 32), half the rows each: share 0.5 = full height.
     #expect(html.contains("<polyline class=\"parent\" points=\"0.00,0.00 48.00,0.00 48.00,0.00 96.00,0.00\"/>"))
     // Dates read as dates, spreads in days; text columns show their distinct count.
-    #expect(html.contains("<td class=\"num\">2023-01-18 ± 47.1 days</td><td class=\"num\">2022-10-18 … 2023-04-09</td>"))
+    #expect(
+      html.contains("<td class=\"num\">2023-01-18 ± 47.1 days</td><td class=\"num\">2022-10-18 … 2023-04-09</td>"))
     #expect(html.contains("<td class=\"num\">540 distinct</td>"))
     // An unchanged NULL share gets no "was" line.
     #expect(html.contains("<tr data-column=\"game_date\" class=\"\">"))
@@ -125,4 +130,3 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
   }
 
 }
-
