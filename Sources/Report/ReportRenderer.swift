@@ -128,13 +128,20 @@ public enum ReportRenderer {
     let missing = season.missingDates
     let covered = expected - missing.count
     let passes = expected == 0 || Double(covered) >= season.dateCoverageThreshold * Double(expected)
+    let source =
+      "Expected dates come from the \(season.dateSource)"
+      + (season.openingNight.map { "; opening night \($0), bootstrap days 0–13 excluded." } ?? ".")
     m.open("p", [("class", "season-figure")])
-    m.element("span", [("class", "badge \(passes ? "pass" : "fail")")], badgeText(passes ? "pass" : "fail"))
-    m.content(
-      " PCF covers \(covered) of \(expected) expected dates (\(Format.percent(covered, of: expected))); "
-        + "the line is \(Format.threshold(season.dateCoverageThreshold)). Expected dates come from the "
-        + "\(season.dateSource)"
-        + (season.openingNight.map { "; opening night \($0), bootstrap days 0–13 excluded." } ?? "."))
+    if expected == 0 {
+      // Nothing to measure (a window of bootstrap days only, say): neither PASS nor FAIL.
+      m.element("span", [("class", "badge note")], badgeText("note"))
+      m.content(" No expected PCF date in the range checked. " + source)
+    } else {
+      m.element("span", [("class", "badge \(passes ? "pass" : "fail")")], badgeText(passes ? "pass" : "fail"))
+      m.content(
+        " PCF covers \(covered) of \(expected) expected dates (\(Format.percent(covered, of: expected))); "
+          + "the line is \(Format.threshold(season.dateCoverageThreshold)). " + source)
+    }
     m.close()
 
     m.element("h3", [], "PCF coverage by day")

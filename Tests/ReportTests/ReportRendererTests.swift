@@ -129,4 +129,18 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     #expect(!html.contains("was 0.0 %"))
   }
 
+
+  @Test func aWindowWithoutExpectedDatesSaysSoAndMarksTheRestOutside() {
+    // 2022-10-18…2022-10-30 are the bootstrap days of the fixture season.
+    let breakdowns = CoverageBreakdown.compute(source: fixtureSeason(), start: day("2022-10-18"), end: day("2022-10-30"))
+    let html = ReportRenderer.render(
+      ReportInput(
+        title: "t", facts: [], seasons: ReportBuilder.seasons(breakdowns, lines: defaultLines), gates: [],
+        snapshot: nil))
+    #expect(
+      html.contains(
+        "<span class=\"badge note\">i NOTE</span> No expected PCF date in the range checked. Expected dates come from"))
+    #expect(dayCells(html).first { $0.date == "2022-11-01" }?.cls == "day outside-window")
+    #expect(html.contains(" outside --start-date/--end-date (not checked): 25</li>"))
+  }
 }
