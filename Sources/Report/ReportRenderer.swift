@@ -370,7 +370,7 @@ public enum ReportRenderer {
   // MARK: - Gates
 
   static func gateSection(_ m: inout Markup, _ gates: [GateRow]) {
-    m.open("section", [("class", "gates")])
+    m.open("section", [("class", "gates"), ("id", "gates")])
     m.element("h2", [], "Gates")
     guard !gates.isEmpty else {
       m.element("p", [], "The gates were not run.")
@@ -390,13 +390,13 @@ public enum ReportRenderer {
       m.open("th", [("scope", "row")])
       m.element("code", [], gate.name)
       m.close()
-      m.open("td", [("class", "status")])
+      m.open("td", [("class", "status"), ("data-label", "Status")])
       m.element("span", [("class", "badge \(gate.status.rawValue)")], badgeText(gate.status.rawValue))
       if let reason = gate.override { m.element("div", [("class", "override")], "overridden: \(reason)") }
       m.close()
-      m.element("td", [], gate.figure)
-      m.element("td", [], gate.threshold)
-      m.open("td", [("class", "evidence")])
+      m.element("td", [("data-label", "Figure")], gate.figure)
+      m.element("td", [("data-label", "Threshold")], gate.threshold)
+      m.open("td", [("class", "evidence"), ("data-label", "Evidence")])
       if gate.evidence.isEmpty {
         m.content("none")
       } else {
@@ -419,7 +419,7 @@ public enum ReportRenderer {
   // MARK: - Snapshot
 
   static func snapshotSection(_ m: inout Markup, _ snapshot: SnapshotSection) {
-    m.open("section", [("class", "snapshot")])
+    m.open("section", [("class", "snapshot"), ("id", "snapshot")])
     m.element("h2", [], "Snapshot \(snapshot.name)")
     var line = "\(Format.count(snapshot.rowCount)) rows, \(snapshot.columns.count) columns"
     if let parent = snapshot.parentName {
@@ -637,6 +637,13 @@ public enum ReportRenderer {
       th, td { padding: 3px 4px; }
       table.months td.metric { min-width: 100px; }
       td.metric .of { display: block; }
+      /* The gate table becomes one card per gate: five columns cannot share 400 px. */
+      table.gate-table thead { display: none; }
+      table.gate-table, table.gate-table tbody, table.gate-table tr, table.gate-table th,
+      table.gate-table td { display: block; width: auto; }
+      table.gate-table tr { border-bottom: 2px solid #c9d0d7; padding: 4px 0; }
+      table.gate-table td { border: none; padding: 1px 4px; }
+      table.gate-table td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; color: var(--muted); }
     }
     @page { size: A4; margin: 12mm; }
     @media print {
