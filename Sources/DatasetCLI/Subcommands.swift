@@ -5,6 +5,6 @@ extension DatasetCommand {
   static let allSubcommands: [ParsableCommand.Type] = [
     ImportCommand.self, ValidateCommand.self, BuildCommand.self,
     VerifyCommand.self, ListCommand.self, ShowCommand.self, DiffCommand.self, ReportCommand.self,
-    ArrowRoundTripCommand.self, ArrowSampleCommand.self,
+    ArrowRoundTripCommand.self, ArrowSampleCommand.self, FeaturesCSVCommand.self,
   ]
 }

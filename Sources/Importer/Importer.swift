@@ -76,6 +76,8 @@ public struct Importer {
     do {
       try db.transaction {
         try db.execute(sourceSchemaDDL)
+        // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
+        try db.execute("CREATE INDEX IF NOT EXISTS player_game_summary_season_year ON player_game_summary(season_year)")
         try writePGS(rows, db: db, summary: &summary)
         try writePCF(seasons: summary.seasons, db: db, summary: &summary)
       }

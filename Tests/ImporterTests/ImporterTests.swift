@@ -326,9 +326,7 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     var bytes = Array(handMadeGame().utf8)
-    let at = bytes.firstIndex(of: UInt8(ascii: "B"), after: Array(logHeader.utf8).count + 1)
     bytes.replaceSubrange(Array(handMadeGame().utf8).ranges(of: Array("Bo Beta".utf8)).first!, with: Array("Bo B".utf8) + [0xE9] + Array("ta".utf8))
-    _ = at
     let p = s.write("latin1.csv", bytes: bytes)
     #expect(throws: ImportError("\(p): line 3, column PLAYER_NAME: not valid UTF-8: \"Bo B\\xE9ta\"")) {
       try Importer(databasePath: s.path("l.sqlite")).run(files: [p])
@@ -355,10 +353,6 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
   @Test func schemaDDLIsSchemasSourceSQLVerbatim() throws {
     #expect(sourceSchemaDDL == (try String(contentsOfFile: repoRoot + "/Schemas/source.sql", encoding: .utf8)))
   }
-}
-
-extension Array where Element == UInt8 {
-  func firstIndex(of b: UInt8, after start: Int) -> Int? { self[start...].firstIndex(of: b) }
 }
 
 @Suite struct ImportCommandTests {
