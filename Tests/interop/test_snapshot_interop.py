@@ -241,3 +241,31 @@ def test_real_2021_22_vs_2022_23_drift_is_sensible(tmp_path):
     assert by_name["season_year"]["mean_shift_sd"] == "inf"
     assert abs(by_name["points_avg_season"]["mean_shift_sd"]) < 0.5
     assert by_name["label_points"]["psi"] < 0.1
+
+
+def test_failing_gate_refuses_with_report_and_writes_nothing_until_overridden(snapshot, tmp_path):
+    import sqlite3
+    db = tmp_path / "gappy.sqlite"
+    shutil.copy(snapshot["db"], db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("""DELETE FROM player_composite_factors WHERE game_date IN (
+            SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 40)""")
+    out = tmp_path / "Datasets"
+    refused = build(db, out, check=False)
+    assert refused.returncode == 2
+    m = re.fullmatch(r"build: \d+ gates? failed \(([a-z_, ]+)\): refusing; nothing was written\n", refused.stderr)
+    assert m, refused.stderr
+    failed = m.group(1).split(", ")
+    assert "pcf_date_coverage" in failed
+    table = refused.stdout.splitlines()
+    assert any(line.startswith("FAIL") and " pcf_date_coverage " in line for line in table)
+    assert not out.exists()
+    overrides = [a for g in failed for a in ("--override", g, "--reason", f"test: {g} gap is known")]
+    built = build(db, out, *overrides)
+    assert built.stdout.startswith("built props/v1:")
+    manifest = manifest_of(out / "props" / "v1")
+    assert manifest["built_with_overrides"] is True
+    assert manifest["config"]["overrides"] == [{"gate": g, "reason": f"test: {g} gap is known"} for g in failed]
+    assert [g["override"] for g in manifest["gates"] if g["name"] in failed] == [
+        f"test: {g} gap is known" for g in failed]
+    jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
