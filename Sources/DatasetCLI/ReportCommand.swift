@@ -12,7 +12,7 @@ import SQLiteSource
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
-    abstract: "Writes one self-contained HTML page: PCF coverage by day, coverage by month, the gates, snapshot drift.",
+    abstract: "Write one self-contained HTML page: PCF coverage by day, coverage by month, the gates, snapshot drift.",
     discussion: """
       The page has no scripts and loads nothing from anywhere: open it offline, mail it, print it on A4.
       Example: dataset report --db league.sqlite --season 2022-23 --out report.html
