@@ -41,13 +41,15 @@ $(PINS_STAMP):
 build: system-deps
 	$(SWIFT) build -c release --product dataset
 
+# One build of everything, tests included; `swift test --skip-build` then runs exactly that build,
+# and the interop tests use the `dataset` binary it produced (no second compile).
 test-build: system-deps
-	$(SWIFT) build $(TEST_FLAGS) --product dataset
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
 
 test: deps swift-test interop-test
 
-swift-test: system-deps
-	$(SWIFT) test $(TEST_FLAGS)
+swift-test: test-build
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
 
 interop-test: deps test-build
 	DATASET_BIN=$(abspath $(TEST_BIN)) $(PY) -m pytest -q Tests/interop
