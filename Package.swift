@@ -43,6 +43,11 @@ let package = Package(
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )
