@@ -94,6 +94,7 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
+    try refuseUnselectableRows(connection)
     let existing = try availableSeasons(connection)
     let missing = seasons.filter { !existing.contains($0) }
     if !missing.isEmpty { throw .seasonsWithoutRows(path: path, requested: missing, existing: existing) }
@@ -176,6 +177,18 @@ public struct SourceReader {
       schedule = sc
     }
     return SourceData(path: path, seasons: seasons, pgs: pgs, pcf: pcf, schedule: schedule)
+  }
+
+  /// Rows are selected by PGS `season_year` and PCF `game_date`; a row whose selector is not
+  /// an integer / a real calendar date falls outside every season's filter and would vanish
+  /// without a word. Such rows are read through the same typed check, so the first is named.
+  func refuseUnselectableRows(_ connection: Connection) throws(SourceError) {
+    _ = try readTable(
+      connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
+      whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
+    _ = try readTable(
+      connection, table: "player_composite_factors", columns: [ColumnSpec("game_date", .date)],
+      whereClause: "typeof(game_date) != 'text' OR date(game_date) IS NOT game_date", bind: { _ in })
   }
 
   func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {
@@ -306,7 +319,14 @@ struct ColumnBuilder {
           strings.append(bytes: raw)
           return true
         }
-        if !ok { return .bad(value: "bytes that are not valid UTF-8", expected: "UTF-8 text") }
+        if !ok {
+          // Show the bytes the way a user can find them again: ASCII as is, the rest as \xNN.
+          let shown = st.withTextBytes(c) { raw -> String in
+            raw.prefix(60).map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true).leftPadded() }
+              .joined() + (raw.count > 60 ? "… (\(raw.count) bytes)" : "")
+          }
+          return .bad(value: "'\(shown)', bytes that are not valid UTF-8", expected: "UTF-8 text")
+        }
       default:
         return .bad(value: Self.show(st, c), expected: "TEXT")
       }
@@ -372,4 +392,9 @@ struct ColumnBuilder {
     }
     return nil
   }
+}
+
+extension String {
+  /// "E" → "0E": two hex digits per byte.
+  fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
 }
