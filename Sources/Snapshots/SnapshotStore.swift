@@ -255,11 +255,15 @@ extension Manifest {
   /// Reads and decodes a manifest (lenient about unknown keys; `Verifier` is strict).
   public static func read(path: String) throws(SnapshotError) -> Manifest {
     guard let data = FileManager.default.contents(atPath: path) else { throw .notFound(path: path, what: "manifest") }
+    let manifest: Manifest
     do {
-      return try JSONDecoder().decode(Manifest.self, from: data)
+      manifest = try JSONDecoder().decode(Manifest.self, from: data)
     } catch {
       throw .unreadableManifest(path: path, reason: describeDecodingError(error))
     }
+    // show and diff compute with the stats; a histogram they cannot use stops here, named.
+    if let problem = manifest.statsProblems().first { throw .unreadableManifest(path: path, reason: problem) }
+    return manifest
   }
 }
 
