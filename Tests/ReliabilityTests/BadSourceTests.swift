@@ -20,6 +20,8 @@ struct SourceCase: Sendable, CustomTestStringConvertible {
   var status: Int32
   /// The full stderr, `{db}` replaced.
   var stderr: String
+  /// A line the gate table on stdout must hold (exit 2 cases).
+  var stdoutContains: String? = nil
   var testDescription: String { name }
 }
 
@@ -39,6 +41,16 @@ func bytes(_ edit: @escaping @Sendable (inout [UInt8]) -> Void) -> @Sendable (St
 
 func pgs(_ assignment: String) -> @Sendable (String) throws -> Void {
   sql("UPDATE player_game_summary SET \(assignment) WHERE rowid = 1")
+}
+
+/// A PCF row for the first game of the small source, dated `date` (SQL literal).
+func pcfRow(date: String) -> String {
+  """
+  INSERT INTO player_composite_factors (player_lookup, game_date, game_id, fatigue_score, shot_zone_mismatch_score,
+    pace_score, usage_spike_score, total_composite_adjustment, calculation_version, processed_at)
+  SELECT player_lookup, \(date), game_id, 50, 0, 0, 0, 0, 'boxscore_v1', '2024-01-01T00:00:00Z'
+  FROM player_game_summary WHERE rowid = 1
+  """
 }
 
 let sourceCases: [SourceCase] = [
@@ -67,30 +79,36 @@ let sourceCases: [SourceCase] = [
     stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds 'thirty-one', expected a REAL\n"),
   SourceCase(
     name: "month 13, day 45", damage: pgs("game_date = '2023-13-45'"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '2023-13-45', expected a date YYYY-MM-DD\n"),
+    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"),
   SourceCase(
     name: "day-first date", damage: pgs("game_date = '23/01/2023'"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '23/01/2023', expected a date YYYY-MM-DD\n"),
+    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '23/01/2023', expected a real calendar date YYYY-MM-DD\n"),
   SourceCase(
     name: "empty date", damage: pgs("game_date = ''"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '', expected a date YYYY-MM-DD\n"),
+    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '', expected a real calendar date YYYY-MM-DD\n"),
+  // The small source has no PCF rows (its days are all bootstrap), so these insert one.
   SourceCase(
-    name: "PCF date day-first",
-    damage: sql("UPDATE player_composite_factors SET game_date = '18/10/2022' WHERE rowid = (SELECT MIN(rowid) FROM player_composite_factors)"),
-    status: 3,
-    stderr: "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a date YYYY-MM-DD\n"),
+    name: "PCF date day-first, outside every season's date filter",
+    damage: sql(pcfRow(date: "'18/10/2022'")), status: 3,
+    stderr: "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a real calendar date YYYY-MM-DD\n"),
+  SourceCase(
+    name: "PCF date in month 13", damage: sql(pcfRow(date: "'2023-13-45'")), status: 3,
+    stderr: "error: {db}: player_composite_factors.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"),
   SourceCase(
     name: "infinite REAL", damage: pgs("usage_rate = 9e999"), status: 3,
     stderr: "error: {db}: player_game_summary.usage_rate at rowid 1 holds inf, expected a finite REAL\n"),
   SourceCase(
     name: "negative infinite REAL", damage: pgs("minutes_played = -9e999"), status: 3,
     stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds -inf, expected a finite REAL\n"),
+  // Regression: a negative minutes_played made the row inactive, and value_ranges checked
+  // active rows only, so -12.5 minutes passed every gate as a DNP row.
   SourceCase(
-    name: "negative minutes", damage: pgs("minutes_played = -12.5"), status: 3,
-    stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds -12.5, expected a REAL ≥ 0\n"),
+    name: "negative minutes", damage: pgs("minutes_played = -12.5"), status: 2,
+    stderr: "validate: 1 gate failed (value_ranges): refusing\n",
+    stdoutContains: "minutes_played 0–70: 1 of 866 active PGS rows (0.115 %), above 0.1 %"),
   SourceCase(
     name: "non-UTF-8 bytes in a name", damage: pgs("player_full_name = CAST(x'4C75C3A86B61FF' AS TEXT)"), status: 3,
-    stderr: "error: {db}: player_game_summary.player_full_name at rowid 1 holds bytes 4C75C3A86B61FF, expected UTF-8 text\n"),
+    stderr: "error: {db}: player_game_summary.player_full_name at rowid 1 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text\n"),
   SourceCase(
     name: "SQL text in season_year",
     damage: pgs("season_year = '2022) OR 1=1; DROP TABLE player_game_summary; --'"), status: 3,
@@ -114,10 +132,11 @@ let sourceCases: [SourceCase] = [
     try c.damage(db)
     let before = fileBytes(db)
     let args = c.arguments.map { $0.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir) }
-    let r = try runCLI(args, cwd: s.dir)
+    let r = try runCLI(args)
     #expect(r.signal == nil, "\(r)")
     #expect(r.status == c.status, "\(r)")
     #expect(r.stderr == c.stderr.replacingOccurrences(of: "{db}", with: db))
+    if let line = c.stdoutContains { #expect(r.stdout.contains(line), "\(r)") }
     // Reading never writes: the broken file is byte for byte what it was, and no snapshot
     // folder appeared.
     #expect(fileBytes(db) == before)

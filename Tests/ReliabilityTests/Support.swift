@@ -50,7 +50,7 @@ final class CLIProcess {
   let outPath: String
   let errPath: String
 
-  init(_ arguments: [String], cwd: String? = nil, executable: String = Repo.binary) throws {
+  init(_ arguments: [String], executable: String = Repo.binary) throws {
     let tag = UUID().uuidString
     outPath = NSTemporaryDirectory() + "reliability-out-\(tag)"
     errPath = NSTemporaryDirectory() + "reliability-err-\(tag)"
@@ -60,7 +60,6 @@ final class CLIProcess {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    if let cwd { posix_spawn_file_actions_addchdir_np(&actions, cwd) }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var child: pid_t = 0
@@ -105,8 +104,8 @@ final class CLIProcess {
 }
 
 /// Runs `dataset arguments…` to the end.
-func runCLI(_ arguments: [String], cwd: String? = nil) throws -> CLIResult {
-  try CLIProcess(arguments, cwd: cwd).wait()
+func runCLI(_ arguments: [String]) throws -> CLIResult {
+  try CLIProcess(arguments).wait()
 }
 
 /// Runs a system tool (mount, umount) to the end.
