@@ -348,7 +348,7 @@ extension Manifest {
   /// sorted by column.
   public func statsProblems() -> [String] {
     stats.sorted { $0.key < $1.key }.compactMap { name, s in
-      s.histogram?.problem(rowCount: rowCount).map { "stats.\(name).histogram: \($0)" }
+      s.histogram?.problem.map { "stats.\(name).histogram: \($0)" }
     }
   }
 }
