@@ -7,6 +7,9 @@ import CSQLite
   import Darwin
 #endif
 
+/// SQLITE_READONLY_ROLLBACK (SQLITE_READONLY | 3 << 8): a C macro expression Swift does not import.
+let sqliteReadOnlyRollback: Int32 = 776
+
 /// Reads the source tables of the requested seasons into typed columns: one prepared
 /// statement and one pass per table, every value type-checked against its declared column.
 public struct SourceReader {
@@ -51,14 +54,31 @@ public struct SourceReader {
     guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
     guard st.st_size > 0 else { throw .notADatabase(path: path, detail: "the file is empty, 0 bytes") }
-    let connection: Connection
     do {
-      connection = try Connection(path: path, mode: .readOnly)
-      // The first real read is where SQLite notices a file that is not a database.
-      _ = try connection.tableExists("player_game_summary")
+      return try openReadOnly()
+    } catch let error where error.code == sqliteReadOnlyRollback {
+      // A writer (an import) was killed mid-transaction and left a hot journal. SQLite rolls
+      // it back, restoring the last committed state, on the first read of a connection that
+      // may write; a read-only one refuses with "attempt to write a readonly database". So
+      // let one read-write read do that recovery, then read as usual.
+      do {
+        let recovery = try Connection(path: path, mode: .readWriteCreate)
+        _ = try recovery.tableExists("player_game_summary")
+      } catch {
+        throw .sqlite(
+          path: path,
+          detail: "an earlier write to this database was interrupted and its journal (\(path)-journal) could not be rolled back: \(error.message)")
+      }
+      do { return try openReadOnly() } catch { throw Self.classify(error, path: path) }
     } catch {
       throw Self.classify(error, path: path)
     }
+  }
+
+  private func openReadOnly() throws(SQLiteError) -> Connection {
+    let connection = try Connection(path: path, mode: .readOnly)
+    // The first real read is where SQLite notices a file that is not a database.
+    _ = try connection.tableExists("player_game_summary")
     return connection
   }
 
