@@ -182,11 +182,19 @@ public struct SnapshotStore: Sendable {
     return stale
   }
 
+  /// `mkdir -p` with the real errno: FileManager reports Foundation error codes (642 for a
+  /// read-only volume), which strerror cannot name.
   func makeDirectories(_ path: String) throws(SnapshotError) {
-    do {
-      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-      throw .io(path: path, operation: "mkdir", errno: (error as NSError).code == 0 ? EIO : Int32(truncatingIfNeeded: (error as NSError).code))
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+      guard isDir.boolValue else { throw .io(path: path, operation: "mkdir", errno: ENOTDIR) }
+      return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, parent != path { try makeDirectories(parent) }
+    if mkdir(path, 0o755) != 0 {
+      let code = errno
+      if code != EEXIST { throw .io(path: path, operation: "mkdir", errno: code) }
     }
   }
 
