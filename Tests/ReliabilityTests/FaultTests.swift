@@ -72,7 +72,7 @@ enum Mounts {
   struct MountError: Error, CustomStringConvertible { var text: String; var description: String { text } }
 }
 
-@Suite(.serialized) struct FaultTests {
+@Suite struct FaultTests {
   /// Kill points spread over a whole build, denser towards the end where files are written
   /// and renamed, then kills aimed at the publish itself (as soon as the temporary folder,
   /// then its first data file, appears). After every kill: only whole versions are listed,
@@ -96,7 +96,7 @@ enum Mounts {
       #expect(verify.stdout == "ok: \(state.versions.count) version\(state.versions.count == 1 ? "" : "s") verified\n", "after \(label)")
       #expect(state.versions == (1...state.versions.count).map { "v\($0)" }, "after \(label)")
     }
-    for fraction in [0.05, 0.2, 0.4, 0.6, 0.75, 0.85, 0.9, 0.95, 0.98, 1.0] {
+    for fraction in [0.1, 0.4, 0.7, 0.85, 0.95, 1.0] {
       batchRows += 1
       let p = try CLIProcess(buildArguments(db: db, out: out, batchRows: batchRows))
       usleep(useconds_t(duration * fraction * 1_000_000))
@@ -106,7 +106,7 @@ enum Mounts {
       try check("kill at \(Int(fraction * 100))% of \(duration) s")
     }
     for target in ["temporary folder", "data file"] {
-      for _ in 0..<3 {
+      for _ in 0..<2 {
         batchRows += 1
         let p = try CLIProcess(buildArguments(db: db, out: out, batchRows: batchRows))
         let deadline = monotonic() + duration * 3 + 5
@@ -129,7 +129,7 @@ enum Mounts {
         try check("kill when the \(target) appeared")
       }
     }
-    print("sigkillAtManyPointsOfBuild: 16 kills, \(killedMidPublish) landed while a temporary folder existed; build takes \(duration) s")
+    print("sigkillAtManyPointsOfBuild: 10 kills, \(killedMidPublish) landed while a temporary folder existed; build takes \(duration) s")
 
     // The next run succeeds and sweeps the dead builds' temporary folders.
     batchRows += 1
@@ -157,20 +157,34 @@ enum Mounts {
     let after = try fingerprint(reference)
     #expect(before != after)
 
+    // Time offsets, then two kills aimed inside the transaction: as soon as the rollback
+    // journal holds data. Regression: such a kill left a hot journal, and the next read-only
+    // open (validate, build) failed with "attempt to write a readonly database".
     var outcomes: [String] = []
-    for (i, fraction) in [0.1, 0.3, 0.5, 0.7, 0.85, 0.95, 0.99].enumerated() {
+    let points: [Double?] = [0.1, 0.4, 0.7, 0.9, 0.99, nil, nil]
+    for (i, fraction) in points.enumerated() {
       let db = try SmallSource.copy(to: s.path("killed-\(i).sqlite"))
       let p = try CLIProcess(["import", "--db", db, "--quiet", season])
-      usleep(useconds_t(duration * fraction * 1_000_000))
+      if let fraction {
+        usleep(useconds_t(duration * fraction * 1_000_000))
+      } else {
+        let deadline = monotonic() + duration * 3 + 5
+        while monotonic() < deadline && !p.hasExited() {
+          let size = (try? FileManager.default.attributesOfItem(atPath: db + "-journal")[.size] as? Int) ?? 0
+          if size > 4096 { break }
+          usleep(200)
+        }
+      }
       p.kill()
       let r = p.wait()
+      let hot = FileManager.default.fileExists(atPath: db + "-journal")
       // The first thing a scheduler runs next is a read: it must see a whole database.
       let read = try runCLI(["validate", "--db", db, "--season", "2022-23", "--json"])
-      #expect(read.status == 0 || read.status == 2, "read after kill at \(fraction): \(read)")
+      #expect(read.status == 0 || read.status == 2, "read after kill at \(fraction.map { "\($0)" } ?? "journal"): \(read)")
       let now = try fingerprint(db)
-      #expect(now == before || now == after, "kill at \(fraction) left \(now)")
-      outcomes.append(r.signal == SIGKILL ? (now == before ? "unchanged" : "complete") : "finished")
-      if i == 3 {
+      #expect(now == before || now == after, "kill at \(String(describing: fraction)) left \(now)")
+      outcomes.append((r.signal == SIGKILL ? (now == before ? "unchanged" : "complete") : "finished") + (hot ? " (hot journal)" : ""))
+      if i == points.count - 1 {
         let again = try runCLI(["import", "--db", db, "--quiet", season])
         #expect(again.status == 0, "\(again)")
         #expect(try fingerprint(db) == after)
@@ -218,6 +232,7 @@ enum Mounts {
     try Mounts.remount(out, readOnly: true)
     let empty = try runCLI(buildArguments(db: db, out: out, batchRows: 4096))
     #expect(empty.status == 3, "\(empty)")
+    // Regression: the errno came from FileManager's error code: "Unknown error 642 (errno 642)".
     #expect(empty.stderr == "error: \(out)/rel: mkdir failed: Read-only file system (errno 30)\n")
 
     // Holding v1 and read-only: the lock cannot be taken, v1 is untouched and still verifies.
@@ -314,7 +329,7 @@ enum Mounts {
     let db = try SmallSource.copy(to: s.path("league.sqlite"))
     let out = s.path("Datasets")
     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-    let builds = [1000, 1500, 2000, 2500]
+    let builds = [1000, 1500, 2000]
     let finished = Flag()
     Thread {
       for n in builds { _ = try? runCLI(buildArguments(db: db, out: out, batchRows: n)) }
@@ -328,7 +343,7 @@ enum Mounts {
         + (1...builds.count).map { "ok: \($0) version\($0 == 1 ? "" : "s") verified\n" })
     #expect(seen.isSubset(of: allowed), "\(seen.subtracting(allowed))")
     #expect(verifies.count > 1)
-    #expect(snapshotState(out).versions == ["v1", "v2", "v3", "v4"])
+    #expect(snapshotState(out).versions == ["v1", "v2", "v3"])
     print("verifyWhileBuildPublishes: \(verifies.count) verify runs during \(builds.count) builds saw \(seen.sorted())")
   }
 }
