@@ -8,10 +8,14 @@ PY := $(VENV)/bin/python
 PYTHON_PINS := pyarrow==26.0.1 polars==2.1.0 jsonschema==4.26.0 pytest==9.0.3
 PINS_STAMP := $(VENV)/.pins-$(shell echo '$(PYTHON_PINS)' | cksum | cut -d' ' -f1)
 RELEASE_BIN := .build/release/dataset
-DEBUG_BIN := .build/debug/dataset
+# Tests run optimised (with -enable-testing for @testable imports) in their own build folder:
+# the real-season fixtures take seconds optimised and minutes in debug, and the interop tests
+# then reuse the very same binary instead of compiling the package a second time.
+TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
+TEST_BIN := .build-test/release/dataset
 SAMPLE_DB := Datasets/sample/league.sqlite
 
-.PHONY: deps system-deps python-deps build debug-build test swift-test interop-test demo bench fuzz format clean
+.PHONY: deps system-deps python-deps build test-build test swift-test interop-test demo bench fuzz format clean
 
 deps: system-deps python-deps
 
@@ -32,16 +36,16 @@ $(PINS_STAMP):
 build: system-deps
 	$(SWIFT) build -c release --product dataset
 
-debug-build: system-deps
-	$(SWIFT) build --product dataset
+test-build: system-deps
+	$(SWIFT) build $(TEST_FLAGS) --product dataset
 
 test: deps swift-test interop-test
 
 swift-test: system-deps
-	$(SWIFT) test --parallel 2>&1 | tee .build/swift-test.log | grep -vE '^(\[|Test Suite|Test Case|􀟈|✔ Test [a-zA-Z]+\(.*\) passed)' ; exit $${PIPESTATUS[0]}
+	$(SWIFT) test $(TEST_FLAGS)
 
-interop-test: deps debug-build
-	DATASET_BIN=$(abspath $(DEBUG_BIN)) $(PY) -m pytest -q Tests/interop
+interop-test: deps test-build
+	DATASET_BIN=$(abspath $(TEST_BIN)) $(PY) -m pytest -q Tests/interop
 
 demo: deps build
 	@bash scripts/demo.sh $(RELEASE_BIN) $(SAMPLE_DB)
@@ -56,4 +60,4 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 clean:
-	rm -rf .build $(VENV) bench/results
+	rm -rf .build .build-test $(VENV) bench/results

@@ -44,11 +44,13 @@ let package = Package(
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
     .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
-    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "Columnar"]),
-    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
+    .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )

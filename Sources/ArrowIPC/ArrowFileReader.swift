@@ -51,11 +51,14 @@ public struct ArrowFileReader: Sendable {
       throw .notArrowFile(proof: "\(n) bytes is shorter than the 18 bytes of magic, footer size and magic")
     }
     guard Array(bytes[0..<6]) == ArrowFormat.magic else {
-      throw .notArrowFile(proof: "the first 6 bytes are \(Self.hex(bytes[0..<6])), expected \"ARROW1\" (41 52 52 4f 57 31)")
+      throw .notArrowFile(
+        proof: "the first 6 bytes are \(Self.hex(bytes[0..<6])), expected \"ARROW1\" (41 52 52 4f 57 31)")
     }
     guard Array(bytes[(n - 6)..<n]) == ArrowFormat.magic else {
       throw .notArrowFile(
-        proof: "the last 6 bytes are \(Self.hex(bytes[(n - 6)..<n])), expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated")
+        proof:
+          "the last 6 bytes are \(Self.hex(bytes[(n - 6)..<n])), expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated"
+      )
     }
     let sizeAt = n - 10
     let footerSize = Int(Int32(bitPattern: Self.le32(bytes, sizeAt)))
@@ -71,13 +74,17 @@ public struct ArrowFileReader: Sendable {
       throw fb.fail("schema", at: footerStart, "the footer has no schema")
     }
     (fields, kinds) = try Self.readSchema(schema)
-    if let (count, _) = try footer.vector(ArrowFormat.FooterSlot.dictionaries, elementSize: ArrowFormat.blockSize, "dictionaries"),
+    if let (count, _) = try footer.vector(
+      ArrowFormat.FooterSlot.dictionaries, elementSize: ArrowFormat.blockSize, "dictionaries"),
       count > 0
     {
-      throw .unsupported(what: "\(count) dictionary batches", column: nil, hint: "dictionary-encoded columns are not supported")
+      throw .unsupported(
+        what: "\(count) dictionary batches", column: nil, hint: "dictionary-encoded columns are not supported")
     }
     var infos: [BatchInfo] = []
-    if let (count, first) = try footer.vector(ArrowFormat.FooterSlot.recordBatches, elementSize: ArrowFormat.blockSize, "recordBatches") {
+    if let (count, first) = try footer.vector(
+      ArrowFormat.FooterSlot.recordBatches, elementSize: ArrowFormat.blockSize, "recordBatches")
+    {
       for i in 0..<count {
         let p = first + i * ArrowFormat.blockSize
         let offset = Int64(bitPattern: try fb.u64(p, "block offset"))
@@ -108,7 +115,9 @@ public struct ArrowFileReader: Sendable {
   static func readSchema(_ schema: FlatBufferReader.TableView) throws(ArrowError) -> ([Field], [StorageKind]) {
     let endianness = try schema.i16(ArrowFormat.SchemaSlot.endianness)
     guard endianness == 0 else {
-      throw .unsupported(what: "big-endian data (Schema.endianness = \(endianness))", column: nil, hint: "only little-endian files are read")
+      throw .unsupported(
+        what: "big-endian data (Schema.endianness = \(endianness))", column: nil,
+        hint: "only little-endian files are read")
     }
     var fields: [Field] = []
     var kinds: [StorageKind] = []
@@ -133,13 +142,17 @@ public struct ArrowFileReader: Sendable {
         case (32, true): kind = .int32
         case (64, true): kind = .int64
         default:
-          throw .unsupported(what: "type \(signed ? "" : "U")Int\(width)", column: label, hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
+          throw .unsupported(
+            what: "type \(signed ? "" : "U")Int\(width)", column: label,
+            hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
         }
       case .floatingPoint:
         let precision = try typeTable?.i16(ArrowFormat.FloatSlot.precision) ?? 0
         guard precision == ArrowFormat.precisionDouble else {
           let name = precision == 0 ? "Float16" : precision == 1 ? "Float32" : "FloatingPoint(precision \(precision))"
-          throw .unsupported(what: "type \(name)", column: label, hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
+          throw .unsupported(
+            what: "type \(name)", column: label,
+            hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
         }
         kind = .float64
       case .bool: kind = .bool
@@ -148,7 +161,9 @@ public struct ArrowFileReader: Sendable {
       case .date:
         let unit = try typeTable?.i16(ArrowFormat.DateSlot.unit, default: 1) ?? 1
         guard unit == ArrowFormat.dateUnitDay else {
-          throw .unsupported(what: "type Date64 (milliseconds)", column: label, hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
+          throw .unsupported(
+            what: "type Date64 (milliseconds)", column: label,
+            hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
         }
         kind = .date32
       case .utf8View, .binaryView:
@@ -156,7 +171,9 @@ public struct ArrowFileReader: Sendable {
           what: "type \(typeID.name)", column: label,
           hint: "write with compat_level=oldest (polars) or cast to large_utf8/utf8 (pyarrow)")
       default:
-        throw .unsupported(what: "type \(typeID.name)", column: label, hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
+        throw .unsupported(
+          what: "type \(typeID.name)", column: label,
+          hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
       }
       var meaning = ""
       for kv in try f.tables(ArrowFormat.FieldSlot.customMetadata, "custom_metadata") {
@@ -178,14 +195,19 @@ public struct ArrowFileReader: Sendable {
   ) throws(ArrowError) -> BatchInfo {
     let blockWhat = "record batch \(index) block"
     guard let start = Int(exactly: offset), start >= 8, start < dataEnd else {
-      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "offset \(offset) is outside the data region 8..<\(dataEnd)")
+      throw .invalid(
+        what: blockWhat, byteOffset: blockAt, proof: "offset \(offset) is outside the data region 8..<\(dataEnd)")
     }
     guard metaLength >= 8, Int(metaLength) <= dataEnd - start else {
-      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "metaDataLength \(metaLength) does not fit in the \(dataEnd - start) bytes before the footer")
+      throw .invalid(
+        what: blockWhat, byteOffset: blockAt,
+        proof: "metaDataLength \(metaLength) does not fit in the \(dataEnd - start) bytes before the footer")
     }
     let bodyStart = start + Int(metaLength)
     guard let body = Int(exactly: bodyLength), body >= 0, body <= dataEnd - bodyStart else {
-      throw .invalid(what: blockWhat, byteOffset: blockAt, proof: "bodyLength \(bodyLength) does not fit in the \(dataEnd - bodyStart) bytes before the footer")
+      throw .invalid(
+        what: blockWhat, byteOffset: blockAt,
+        proof: "bodyLength \(bodyLength) does not fit in the \(dataEnd - bodyStart) bytes before the footer")
     }
     // Encapsulated message: 0xFFFFFFFF, int32 length (pre-0.15 files omit the marker).
     var fbStart = start + 4
@@ -207,7 +229,8 @@ public struct ArrowFileReader: Sendable {
     }
     let messageBody = try message.i64(ArrowFormat.MessageSlot.bodyLength)
     guard messageBody == bodyLength else {
-      throw fb.fail("bodyLength", at: fbStart, "the message declares \(messageBody) bytes, the footer block \(bodyLength)")
+      throw fb.fail(
+        "bodyLength", at: fbStart, "the message declares \(messageBody) bytes, the footer block \(bodyLength)")
     }
     guard let rb = try message.table(ArrowFormat.MessageSlot.header, "RecordBatch") else {
       throw fb.fail("message header", at: fbStart, "the RecordBatch table is missing")
@@ -225,7 +248,8 @@ public struct ArrowFileReader: Sendable {
     guard kinds.isEmpty || bodyCapacityBits.overflow || rows <= bodyCapacityBits.partialValue else {
       throw fb.fail(
         "RecordBatch.length", at: rb.position,
-        "\(rows) rows cannot fit in a \(body)-byte\(hasCompression ? " compressed" : "") body for \(kinds.count) columns")
+        "\(rows) rows cannot fit in a \(body)-byte\(hasCompression ? " compressed" : "") body for \(kinds.count) columns"
+      )
     }
     if let c = try rb.table(ArrowFormat.RecordBatchSlot.compression, "compression") {
       let codec = try c.u8(ArrowFormat.BodyCompressionSlot.codec)
@@ -241,7 +265,9 @@ public struct ArrowFileReader: Sendable {
       compressed = true
     }
     var nodes: [(length: Int, nullCount: Int)] = []
-    if let (count, first) = try rb.vector(ArrowFormat.RecordBatchSlot.nodes, elementSize: ArrowFormat.fieldNodeSize, "nodes") {
+    if let (count, first) = try rb.vector(
+      ArrowFormat.RecordBatchSlot.nodes, elementSize: ArrowFormat.fieldNodeSize, "nodes")
+    {
       guard count == kinds.count else {
         throw fb.fail("RecordBatch.nodes", at: first, "\(count) field nodes for \(kinds.count) columns")
       }
@@ -260,7 +286,9 @@ public struct ArrowFileReader: Sendable {
     }
     let expectedBuffers = kinds.reduce(0) { $0 + $1.bufferCount }
     var buffers: [(offset: Int, length: Int)] = []
-    if let (count, first) = try rb.vector(ArrowFormat.RecordBatchSlot.buffers, elementSize: ArrowFormat.bufferSize, "buffers") {
+    if let (count, first) = try rb.vector(
+      ArrowFormat.RecordBatchSlot.buffers, elementSize: ArrowFormat.bufferSize, "buffers")
+    {
       guard count == expectedBuffers else {
         throw fb.fail("RecordBatch.buffers", at: first, "\(count) buffers, the schema needs \(expectedBuffers)")
       }
@@ -277,7 +305,8 @@ public struct ArrowFileReader: Sendable {
     } else if expectedBuffers > 0 {
       throw fb.fail("RecordBatch.buffers", at: rb.position, "missing, \(expectedBuffers) buffers expected")
     }
-    return BatchInfo(rows: rows, nodes: nodes, buffers: buffers, compressed: compressed, bodyStart: bodyStart, bodyLength: body)
+    return BatchInfo(
+      rows: rows, nodes: nodes, buffers: buffers, compressed: compressed, bodyStart: bodyStart, bodyLength: body)
   }
 
   // MARK: - Columns
@@ -288,7 +317,16 @@ public struct ArrowFileReader: Sendable {
     for i in batches.indices { parts.append(try batch(i)) }
     var columns: [AnyColumn] = []
     for (c, f) in fields.enumerated() {
-      columns.append(Self.concatenate(parts.map { $0.columns[c] }, type: f.type))
+      let pieces = parts.map { $0.columns[c] }
+      // Each batch fits a StringColumn; together they may not (Int32 offsets).
+      let stringBytes = pieces.reduce(0) { acc, p in if case .utf8(let s) = p { acc + s.bytes.count } else { acc } }
+      guard stringBytes <= Int(Int32.max) else {
+        throw .badColumn(
+          batch: batches.count - 1, column: f.name, buffer: nil, byteOffset: nil,
+          proof:
+            "\(stringBytes) bytes of strings across \(batches.count) batches exceed the 2 GiB a utf8 column can hold")
+      }
+      columns.append(Self.concatenate(pieces, type: f.type))
     }
     return Self.table(fields: fields, columns: columns, rows: rowCount)
   }
@@ -329,7 +367,8 @@ public struct ArrowFileReader: Sendable {
 
   public func batch(_ index: Int) throws(ArrowError) -> Table {
     guard index >= 0, index < batches.count else {
-      throw .invalid(what: "record batch \(index)", byteOffset: 0, proof: "the file has \(batches.count) record batches")
+      throw .invalid(
+        what: "record batch \(index)", byteOffset: 0, proof: "the file has \(batches.count) record batches")
     }
     let info = batches[index]
     var columns: [AnyColumn] = []
@@ -363,7 +402,8 @@ struct ColumnDecoder {
 
   func fail(_ buffer: Int?, _ proof: String) -> ArrowError {
     let at = buffer.map { info.bodyStart + info.buffers[firstBuffer + $0].offset }
-    return .badColumn(batch: batch, column: column, buffer: buffer.map { firstBuffer + $0 }, byteOffset: at, proof: proof)
+    return .badColumn(
+      batch: batch, column: column, buffer: buffer.map { firstBuffer + $0 }, byteOffset: at, proof: proof)
   }
 
   /// The bytes of buffer `k` of this column (decompressed if needed), at least `minimum`
@@ -464,7 +504,9 @@ struct ColumnDecoder {
     // Zero rows may come with an empty offsets buffer (allowed by the format).
     if rows == 0 && info.buffers[firstBuffer + 1].length == 0 { return [0] }
     let data = try buffer(1, minimum: (rows + 1) * 4, what: "utf8 offsets")
-    return data.withUnsafeBytes { p in (0...rows).map { Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) } }
+    return data.withUnsafeBytes { p in
+      (0...rows).map { Int(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+    }
   }
 
   func fixed64Offsets() throws(ArrowError) -> [Int] {
@@ -505,7 +547,8 @@ struct ColumnDecoder {
         }
         let s = UnsafeBufferPointer(rebasing: p.bindMemory(to: UInt8.self)[offsets[i]..<offsets[i + 1]])
         if let bad = firstInvalidUTF8(s) {
-          failure = fail(2, "row \(i) is not valid UTF-8 (byte \(bad) of the string, offsets \(offsets[i])..<\(offsets[i + 1]))")
+          failure = fail(
+            2, "row \(i) is not valid UTF-8 (byte \(bad) of the string, offsets \(offsets[i])..<\(offsets[i + 1]))")
           return
         }
         out.append(bytes: s)

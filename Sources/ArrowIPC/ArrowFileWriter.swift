@@ -39,7 +39,9 @@ public struct ArrowFileWriter {
     let got = table.fields.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }
     guard expected == got else {
       throw .writer(
-        proof: "table columns [\(got.joined(separator: ", "))] differ from the writer's [\(expected.joined(separator: ", "))]")
+        proof:
+          "table columns [\(got.joined(separator: ", "))] differ from the writer's [\(expected.joined(separator: ", "))]"
+      )
     }
     for (field, column) in zip(fields, table.columns) where !field.nullable && column.nullCount > 0 {
       throw .writer(proof: "column \"\(field.name)\" is declared not nullable but holds \(column.nullCount) nulls")
@@ -99,8 +101,10 @@ public struct ArrowFileWriter {
     return (start, 8 + paddedMeta)
   }
 
-  private static func message(header: ArrowFormat.MessageHeader, bodyLength: Int,
-                              build: (inout FlatBufferBuilder) -> FlatBufferBuilder.Offset) -> [UInt8] {
+  private static func message(
+    header: ArrowFormat.MessageHeader, bodyLength: Int,
+    build: (inout FlatBufferBuilder) -> FlatBufferBuilder.Offset
+  ) -> [UInt8] {
     var b = FlatBufferBuilder()
     let headerOffset = build(&b)
     b.startTable()
@@ -148,7 +152,9 @@ public struct ArrowFileWriter {
     return b.endTable()
   }
 
-  private static func typeTable(_ b: inout FlatBufferBuilder, _ type: ColumnType) -> (ArrowFormat.TypeID, FlatBufferBuilder.Offset) {
+  private static func typeTable(_ b: inout FlatBufferBuilder, _ type: ColumnType) -> (
+    ArrowFormat.TypeID, FlatBufferBuilder.Offset
+  ) {
     b.startTable()
     switch type {
     case .int32, .int64:
@@ -172,7 +178,9 @@ public struct ArrowFileWriter {
   static func footer(fields: [Field], blocks: [(offset: Int, metaDataLength: Int, bodyLength: Int)]) -> [UInt8] {
     var b = FlatBufferBuilder()
     let schema = schemaTable(&b, fields)
-    func blockVector(_ b: inout FlatBufferBuilder, _ list: [(offset: Int, metaDataLength: Int, bodyLength: Int)]) -> FlatBufferBuilder.Offset {
+    func blockVector(_ b: inout FlatBufferBuilder, _ list: [(offset: Int, metaDataLength: Int, bodyLength: Int)])
+      -> FlatBufferBuilder.Offset
+    {
       b.createVector(structs: list, size: ArrowFormat.blockSize, alignment: 8) { b, block in
         b.putStructField(Int64(block.bodyLength))
         b.putStructPadding(4)

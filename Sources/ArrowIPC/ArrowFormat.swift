@@ -20,7 +20,7 @@ enum ArrowFormat {
   /// `union Type` ids (NONE = 0).
   enum TypeID: UInt8 {
     case null = 1, int = 2, floatingPoint = 3, binary = 4, utf8 = 5, bool = 6, decimal = 7, date = 8, time = 9,
-      timestamp = 10, interval = 11, list = 12, struct_ = 13, union = 14, fixedSizeBinary = 15,
+      timestamp = 10, interval = 11, list = 12, structType = 13, union = 14, fixedSizeBinary = 15,
       fixedSizeList = 16, map = 17, duration = 18, largeBinary = 19, largeUtf8 = 20, largeList = 21,
       runEndEncoded = 22, binaryView = 23, utf8View = 24, listView = 25, largeListView = 26
 
@@ -38,7 +38,7 @@ enum ArrowFormat {
       case .timestamp: "Timestamp"
       case .interval: "Interval"
       case .list: "List"
-      case .struct_: "Struct"
+      case .structType: "Struct_"
       case .union: "Union"
       case .fixedSizeBinary: "FixedSizeBinary"
       case .fixedSizeList: "FixedSizeList"

@@ -238,8 +238,9 @@ struct FlatBufferReader {
     }
     try check(vtable, vtableSize, "\(what) vtable")
     try check(position, max(tableSize, 4), "\(what) table")
-    return TableView(reader: self, position: position, vtable: vtable, slotCount: (vtableSize - 4) / 2, tableSize: tableSize,
-                 what: what)
+    return TableView(
+      reader: self, position: position, vtable: vtable, slotCount: (vtableSize - 4) / 2, tableSize: tableSize,
+      what: what)
   }
 
   struct TableView {

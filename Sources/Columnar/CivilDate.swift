@@ -36,8 +36,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     self = parsed
   }
 
-  /// Parses exactly `YYYY-MM-DD` from raw bytes.
-  public static func parse(isoBytes u: ArraySlice<UInt8>) -> CivilDate? {
+  /// Parses exactly `YYYY-MM-DD` from raw bytes (an array slice, a buffer pointer, …).
+  public static func parse<Bytes: RandomAccessCollection>(isoBytes u: Bytes) -> CivilDate?
+  where Bytes.Element == UInt8, Bytes.Index == Int {
     guard u.count == 10 else { return nil }
     let b = u.startIndex
     guard u[b + 4] == UInt8(ascii: "-"), u[b + 7] == UInt8(ascii: "-") else { return nil }

@@ -11,7 +11,7 @@ public enum Timestamp {
 
   public static func parseMicros(bytes u: UnsafeBufferPointer<UInt8>) -> Int64? {
     guard u.count >= 19 else { return nil }
-    guard let date = CivilDate.parse(isoBytes: Array(u[0..<10])[...]) else { return nil }
+    guard let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(rebasing: u[0..<10])) else { return nil }
     guard u[10] == UInt8(ascii: "T") || u[10] == UInt8(ascii: " ") || u[10] == UInt8(ascii: "t") else { return nil }
     func two(_ i: Int) -> Int? {
       let a = u[i], b = u[i + 1]

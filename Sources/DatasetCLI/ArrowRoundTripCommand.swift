@@ -48,7 +48,8 @@ struct ArrowRoundTripCommand: ParsableCommand {
     try ArrowDebugIO.write(out, to: output)
     let columns = zip(reader.fields, table.columns).map { "\($0.name): \($0.type) (\($1.nullCount) nulls)" }
     print(
-      "read \(input): \(reader.rowCount) rows in \(reader.batchCount) record batches, \(reader.fields.count) columns")
+      "read \(input): \(reader.rowCount) rows in \(reader.batchCount) record batch\(reader.batchCount == 1 ? "" : "es"), \(reader.fields.count) columns"
+    )
     for c in columns { print("  \(c)") }
     print("wrote \(output): \(out.count) bytes, \(compression)")
   }

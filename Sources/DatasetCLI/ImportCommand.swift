@@ -1,5 +1,6 @@
 import ArgumentParser
 import Importer
+import SQLiteSource
 
 /// `dataset import`: NBA.com player game logs → PGS, then PCF derived from them.
 struct ImportCommand: ParsableCommand {
@@ -39,7 +40,7 @@ struct ImportCommand: ParsableCommand {
   }
 
   static func render(_ s: ImportSummary, db: String) -> String {
-    let seasons = s.seasons.map { "\($0)-\(String(format2($0 % 100 + 1)))" }.joined(separator: ", ")
+    let seasons = s.seasons.map(Season.label).joined(separator: ", ")
     let seconds = (s.seconds * 100).rounded() / 100
     return """
       imported into \(db)
@@ -54,6 +55,4 @@ struct ImportCommand: ParsableCommand {
 
       """
   }
-
-  private static func format2(_ v: Int) -> String { v % 100 < 10 ? "0\(v % 100)" : "\(v % 100)" }
 }

@@ -29,7 +29,7 @@ struct ShowCommand: ParsableCommand {
   static func number(_ v: Double?) -> String {
     guard let v else { return "-" }
     if v == v.rounded(), abs(v) < 1e12 { return String(Int64(v)) }
-    return String(format: "%.4g", v)
+    return abs(v) >= 1000 ? String(format: "%.1f", v) : String(format: "%.4g", v)
   }
 
   static func render(_ m: Manifest, folder: String) -> String {

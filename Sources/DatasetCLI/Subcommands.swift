@@ -1,10 +1,17 @@
 import ArgumentParser
 
 extension DatasetCommand {
-  /// Every subcommand, in the order `dataset --help` lists them.
+  /// Every subcommand, in the order `dataset --help` lists them (hidden debug commands last).
   static let allSubcommands: [ParsableCommand.Type] = [
-    ImportCommand.self, ValidateCommand.self, BuildCommand.self,
-    VerifyCommand.self, ListCommand.self, ShowCommand.self, DiffCommand.self,
-    ArrowRoundTripCommand.self, ArrowSampleCommand.self,
+    ImportCommand.self,
+    ValidateCommand.self,
+    BuildCommand.self,
+    VerifyCommand.self,
+    ListCommand.self,
+    ShowCommand.self,
+    DiffCommand.self,
+    ArrowRoundTripCommand.self,
+    ArrowSampleCommand.self,
+    FeaturesCSVCommand.self,
   ]
 }

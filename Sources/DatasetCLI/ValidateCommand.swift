@@ -40,8 +40,8 @@ struct ValidateCommand: ParsableCommand {
     if json {
       FileHandleOutput.standardOutput.write(report.json())
     } else {
-      FileHandleOutput.standardOutput.write(
-        GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
+      let table = GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal)
+      FileHandleOutput.standardOutput.write(table.hasSuffix("\n") ? table : table + "\n")
     }
     if timings {
       FileHandleOutput.standardError.write(

@@ -128,38 +128,46 @@ public struct FeatureEngine: Sendable {
   func assemble(order: [Int], builders: Builders, prepared: Prepared, season: Int) throws(FeatureComputeError) -> Table {
     let pgs = prepared.source.pgs
     var table = Table(rowCount: order.count)
+    // Gathers are written out here rather than via Column.append: the generic append is not
+    // specialised across the module boundary and cost most of the engine's time.
+    func take<E: ColumnElement>(_ c: Column<E>) -> Column<E> {
+      Column(values: order.map { c.values[$0] }, validity: ValidityBitmap(order.map { c.validity[$0] }))
+    }
+    func takePCF<E: ColumnElement>(_ rows: [Int?], _ c: Column<E>) -> Column<E> {
+      Column(
+        values: rows.map { r in r.map { c.values[$0] } ?? E.nullPlaceholder },
+        validity: ValidityBitmap(rows.map { r in r.map { c.validity[$0] } ?? false }))
+    }
+    let pcfRows = order.map { prepared.pcfRow(forPGSRow: $0) }
     for (ci, c) in spec.columns.enumerated() {
       let column: AnyColumn
       switch c.kind {
       case .key(let k):
         switch k {
-        case .gameDate: column = .date32(pgs.gameDate.gather(order))
-        case .seasonYear: column = .int32(pgs.seasonYear.gather(order))
+        case .gameDate: column = .date32(take(pgs.gameDate))
+        case .seasonYear: column = .int32(take(pgs.seasonYear))
         case .playerLookup: column = .utf8(pgs.playerLookup.gather(order))
         case .gameId: column = .utf8(pgs.gameId.gather(order))
         case .teamAbbr: column = .utf8(pgs.teamAbbr.gather(order))
         case .opponentTeamAbbr: column = .utf8(pgs.opponentTeamAbbr.gather(order))
-        case .isHome: column = .bool(pgs.isHome.gather(order))
+        case .isHome: column = .bool(take(pgs.isHome))
         }
       case .label(let s):
         let v = prepared.sources[plan.sourceIndex[s] ?? 0]
-        column = Self.typed(order.map { v.validity[$0] ? v.values[$0] : nil }, type: c.type)
+        column = Self.typed(values: order.map { v.values[$0] }, valid: order.map { v.validity[$0] }, type: c.type)
       case .composite(let cs):
-        let rows = order.map { prepared.pcfRow(forPGSRow: $0) }
         let pcf = prepared.source.pcf
         switch cs {
-        case .present: column = .bool(Column(rows.map { $0 != nil }))
-        case .fatigueScore: column = .int32(Column(optionals: rows.map { $0.flatMap { pcf.fatigueScore[$0] } }))
-        case .shotZoneMismatchScore: column = .float64(Column(optionals: rows.map { $0.flatMap { pcf.shotZoneMismatchScore[$0] } }))
-        case .paceScore: column = .float64(Column(optionals: rows.map { $0.flatMap { pcf.paceScore[$0] } }))
-        case .usageSpikeScore: column = .float64(Column(optionals: rows.map { $0.flatMap { pcf.usageSpikeScore[$0] } }))
-        case .totalCompositeAdjustment:
-          column = .float64(Column(optionals: rows.map { $0.flatMap { pcf.totalCompositeAdjustment[$0] } }))
+        case .present: column = .bool(Column(pcfRows.map { $0 != nil }))
+        case .fatigueScore: column = .int32(takePCF(pcfRows, pcf.fatigueScore))
+        case .shotZoneMismatchScore: column = .float64(takePCF(pcfRows, pcf.shotZoneMismatchScore))
+        case .paceScore: column = .float64(takePCF(pcfRows, pcf.paceScore))
+        case .usageSpikeScore: column = .float64(takePCF(pcfRows, pcf.usageSpikeScore))
+        case .totalCompositeAdjustment: column = .float64(takePCF(pcfRows, pcf.totalCompositeAdjustment))
         }
       case .window, .schedule:
         let bi = plan.builderIndex[ci] ?? 0
-        let vals = builders.values[bi], valid = builders.validity[bi]
-        column = Self.typed((0..<order.count).map { valid[$0] ? vals[$0] : nil }, type: c.type)
+        column = Self.typed(values: builders.values[bi], valid: builders.validity[bi], type: c.type)
       }
       if !c.nullable, column.nullCount > 0 {
         let first = (0..<order.count).first { !column.validity[$0] } ?? 0
@@ -176,11 +184,13 @@ public struct FeatureEngine: Sendable {
 
   /// Converts computed Doubles to the declared type. The spec loader only allows int32 for
   /// counts and integer sources, whose Doubles are exact integers far below 2^31.
-  static func typed(_ v: [Double?], type: ColumnType) -> AnyColumn {
+  static func typed(values: [Double], valid: [Bool], type: ColumnType) -> AnyColumn {
+    let validity = ValidityBitmap(valid)
+    // NULL slots get the placeholder (0 / false), as Column's invariant requires.
     switch type {
-    case .int32: .int32(Column(optionals: v.map { $0.map { Int32($0) } }))
-    case .bool: .bool(Column(optionals: v.map { $0.map { $0 != 0 } }))
-    default: .float64(Column(optionals: v))
+    case .int32: return .int32(Column(values: zip(values, valid).map { $1 ? Int32($0) : 0 }, validity: validity))
+    case .bool: return .bool(Column(values: zip(values, valid).map { $1 && $0 != 0 }, validity: validity))
+    default: return .float64(Column(values: zip(values, valid).map { $1 ? $0 : 0 }, validity: validity))
     }
   }
 }

@@ -146,7 +146,7 @@ extension FeatureSetSpec {
     } catch {
       throw FeatureSpecError(path: path, field: "(file)", message: "not valid JSON: \(error)")
     }
-    var p = SpecParser(path: path)
+    let p = SpecParser(path: path)
     let root = try p.object(object, at: "(root)")
     try p.onlyKeys(root, ["name", "version", "description", "derived_sources", "columns"], at: "")
     let name = try p.string(root, "name", at: "")

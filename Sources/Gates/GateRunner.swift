@@ -294,7 +294,11 @@ struct Context {
         )
       }
       let months = monthTotals.filter { $0.value.season == season }
-      if let low = months.min(by: { Show.ratio($0.value.filled, $0.value.active) < Show.ratio($1.value.filled, $1.value.active) }) {
+      // Ties go to the earliest month, so the figure is the same on every run.
+      if let low = months.min(by: {
+        let (a, b) = (Show.ratio($0.value.filled, $0.value.active), Show.ratio($1.value.filled, $1.value.active))
+        return a != b ? a < b : $0.key < $1.key
+      }) {
         f += "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active)))"
       }
       figures.append((season, f))

@@ -70,6 +70,8 @@ public struct Importer {
     do {
       try db.transaction {
         try db.execute(sourceSchemaDDL)
+        // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
+        try db.execute("CREATE INDEX IF NOT EXISTS player_game_summary_season_year ON player_game_summary(season_year)")
         try writePGS(rows, db: db, summary: &summary)
         try writePCF(seasons: summary.seasons, db: db, summary: &summary)
       }
@@ -170,7 +172,7 @@ public struct Importer {
         playerLookup: old.text(1) ?? "", gameDate: old.text(2) ?? "", gameID: old.text(3) ?? "",
         fatigue: old.storageClass(4) == .null ? nil : old.int64(4), shotZone: real(5), pace: real(6),
         usageSpike: real(7), total: real(8), version: old.text(9))
-      guard let d = Date32(iso: row.gameDate), seasonSet.contains(seasonYear(d)) else { continue }
+      guard let d = Date32(iso: row.gameDate), seasonSet.contains(Season.startYear(of: d)) else { continue }
       if existing[row.key] == nil {
         existing[row.key] = (old.int64(0), row)
       } else if row.version == CompositeFactors.calculationVersion {

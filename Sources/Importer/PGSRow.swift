@@ -136,9 +136,17 @@ extension InputRows {
     // The home team per game: every row's MATCHUP read against the game's two teams. Rows that
     // disagree, or name other teams, leave is_home NULL for the whole game.
     var homeOfGame: [String: String?] = [:]
+    var parsedMatchups: [String: ParsedMatchup?] = [:]
     for i in 0..<count {
       let teams = teamsOfGame[gameID[i]]!
-      let home = homeTeam(matchup: matchup[i], teams: teams)
+      let parsed: ParsedMatchup?
+      if let cached = parsedMatchups[matchup[i]] {
+        parsed = cached
+      } else {
+        parsed = ParsedMatchup(matchup[i])
+        parsedMatchups[matchup[i]] = .some(parsed)
+      }
+      let home = parsed?.home(teams: teams)
       if let previous = homeOfGame[gameID[i]] {
         if previous != home { homeOfGame[gameID[i]] = .some(nil) }
       } else {
@@ -164,7 +172,7 @@ extension InputRows {
       rows.append(
         PGSRow(
           playerLookup: playerLookup[i], fullName: fullName[i], universalPlayerID: playerID[i].isEmpty ? nil : playerID[i],
-          gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(seasonYear(date[i])),
+          gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(Season.startYear(of: date[i])),
           team: team[i], opponent: opponent, isHome: home.map { $0 == team[i] ? 1 : 0 }, minutes: mins,
           stats: (0..<Stat.count).map { stats[$0][i] },
           usageRate: usageRate(
@@ -175,14 +183,26 @@ extension InputRows {
   }
 }
 
-/// `A vs. B` means A is at home, `A @ B` means B is; nil unless both names are the game's teams.
-func homeTeam(matchup: String, teams: [String]) -> String? {
-  for (separator, firstIsHome) in [(" vs. ", true), (" @ ", false)] {
-    guard let r = matchup.range(of: separator) else { continue }
-    let a = String(matchup[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
-    let b = String(matchup[r.upperBound...]).trimmingCharacters(in: .whitespaces)
-    guard a != b, teams.contains(a), teams.contains(b) else { return nil }
-    return firstIsHome ? a : b
+/// `A vs. B` means A is at home, `A @ B` means B is.
+struct ParsedMatchup {
+  var first: String
+  var second: String
+  var firstIsHome: Bool
+
+  init?(_ matchup: String) {
+    for (separator, firstIsHome) in [(" vs. ", true), (" @ ", false)] {
+      guard let r = matchup.range(of: separator) else { continue }
+      first = String(matchup[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
+      second = String(matchup[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+      self.firstIsHome = firstIsHome
+      return
+    }
+    return nil
   }
-  return nil
+
+  /// The home team, nil unless both names are the game's two teams.
+  func home(teams: [String]) -> String? {
+    guard first != second, teams.contains(first), teams.contains(second) else { return nil }
+    return firstIsHome ? first : second
+  }
 }

@@ -167,7 +167,11 @@ struct CSVTable {
 
   func nonEmpty(_ column: Int) throws(ImportError) -> String {
     let field = reader.field(column)
-    let s = String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    // Foundation's trimming is slow per field; only blanks at the ends need it.
+    var s = String(decoding: field, as: UTF8.self)
+    if field.first == 0x20 || field.last == 0x20 || field.first == 0x09 || field.last == 0x09 {
+      s = s.trimmingCharacters(in: .whitespaces)
+    }
     guard !s.isEmpty else { throw fieldError(column, "empty, but a value is required", field) }
     return s
   }
@@ -260,10 +264,4 @@ func readTeamLogs(path: String) throws(ImportError) -> [String: TeamTotals] {
 func roundedTeamMinutes(_ sum: Double) -> Double {
   let k = max(0, ((sum - 240) / 25).rounded())
   return 240 + 25 * k
-}
-
-/// Season START year: October or later belongs to that year's season (source-tables.md).
-func seasonYear(_ date: Date32) -> Int {
-  let c = CivilDate(date)
-  return c.month >= 10 ? c.year : c.year - 1
 }

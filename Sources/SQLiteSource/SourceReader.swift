@@ -157,13 +157,19 @@ public struct SourceReader {
     pgs.isDnp = b.next()!.flags
     pgs.processedAt = b.next()!.timestamps
 
-    // PCF has no season column: select by each season's date range (the date rule).
-    let ranges = seasons.map { Season.dateRange($0) }
-    let rangeList = "[" + ranges.map { "[\"\(CivilDate($0.lowerBound))\",\"\(CivilDate($0.upperBound))\"]" }.joined(separator: ",") + "]"
-    let pcfBuilders = try readTable(
-      connection, table: "player_composite_factors", columns: Self.pcfColumns,
-      whereClause: "EXISTS (SELECT 1 FROM json_each(?1) r WHERE game_date BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))",
-      bind: { st throws(SQLiteError) in try st.bind(1, rangeList) })
+    // PCF has no season column: select by each season's date range (the date rule), one
+    // bound range per season so SQLite compares plain TEXT (and can use an index on game_date).
+    var pcfBuilders = ReadResult(rowid: [], columns: Self.pcfColumns.map { ColumnBuilder(kind: $0.kind) })
+    for season in seasons {
+      let range = Season.dateRange(season)
+      try readTable(
+        connection, table: "player_composite_factors", columns: Self.pcfColumns,
+        whereClause: "game_date BETWEEN ?1 AND ?2", into: &pcfBuilders,
+        bind: { st throws(SQLiteError) in
+          try st.bind(1, CivilDate(range.lowerBound).description)
+          try st.bind(2, CivilDate(range.upperBound).description)
+        })
+    }
     var pcf = PlayerCompositeFactors()
     pcf.rowid = pcfBuilders.rowid
     var p = pcfBuilders.columns.makeIterator()
@@ -240,17 +246,25 @@ public struct SourceReader {
     _ connection: Connection, table: String, columns: [ColumnSpec], whereClause: String,
     bind: (Statement) throws(SQLiteError) -> Void
   ) throws(SourceError) -> ReadResult {
+    var result = ReadResult(rowid: [], columns: columns.map { ColumnBuilder(kind: $0.kind) })
+    try readTable(connection, table: table, columns: columns, whereClause: whereClause, into: &result, bind: bind)
+    return result
+  }
+
+  /// Appends the rows of `SELECT rowid, columns FROM table WHERE whereClause` to `result`.
+  func readTable(
+    _ connection: Connection, table: String, columns: [ColumnSpec], whereClause: String,
+    into result: inout ReadResult, bind: (Statement) throws(SQLiteError) -> Void
+  ) throws(SourceError) {
     let sql = "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM \(table) WHERE \(whereClause) ORDER BY rowid"
-    var rowids: [Int64] = []
-    var builders = columns.map { ColumnBuilder(kind: $0.kind) }
     do {
       let st = try connection.prepare(sql)
       try bind(st)
       while try st.step() {
         let rowid = st.int64(0)
-        rowids.append(rowid)
-        for k in builders.indices {
-          if let problem = builders[k].append(from: st, column: Int32(k + 1)) {
+        result.rowid.append(rowid)
+        for k in result.columns.indices {
+          if let problem = result.columns[k].append(from: st, column: Int32(k + 1)) {
             switch problem {
             case .null:
               throw SourceError.nullInRequiredColumn(path: path, table: table, column: columns[k].name, rowid: rowid)
@@ -268,7 +282,6 @@ public struct SourceReader {
     } catch {
       throw .sqlite(path: path, detail: "\(error)")
     }
-    return ReadResult(rowid: rowids, columns: builders)
   }
 }
 
@@ -324,6 +337,12 @@ struct ColumnBuilder {
     }
   }
 
+  static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+    var high: UInt8 = 0
+    for byte in raw { high |= byte }
+    return high < 0x80
+  }
+
   mutating func append(from st: Statement, column c: Int32) -> ValueProblem? {
     let storage = st.storageClass(c)
     switch kind {
@@ -335,7 +354,8 @@ struct ColumnBuilder {
       case .text:
         let ok = st.withTextBytes(c) { raw -> Bool in
           // Reject bytes that are not UTF-8 instead of replacing them silently.
-          guard String(validating: raw, as: UTF8.self) != nil else { return false }
+          // ASCII (nearly every value) needs no further check; anything else is validated.
+          guard Self.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
           strings.append(bytes: raw)
           return true
         }
@@ -395,7 +415,7 @@ struct ColumnBuilder {
         if storage == .null { return .null }
         return .bad(value: Self.show(st, c), expected: "a date as TEXT YYYY-MM-DD")
       }
-      let date = st.withTextBytes(c) { raw in CivilDate.parse(isoBytes: Array(raw)[...]) }
+      let date = st.withTextBytes(c) { raw in CivilDate.parse(isoBytes: raw) }
       guard let date else { return .bad(value: Self.show(st, c), expected: "a real calendar date YYYY-MM-DD") }
       dates.append(date.date32)
     case .timestamp:

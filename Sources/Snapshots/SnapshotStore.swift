@@ -204,7 +204,11 @@ public struct SnapshotStore: Sendable {
     defer { Glibc.close(fd) }
     var offset = 0
     while offset < bytes.count {
-      let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+      // offset < count, so the slice is non-empty and has a base address.
+      let n = bytes.withUnsafeBytes { raw in
+        let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+        return Glibc.write(fd, rest.baseAddress, rest.count)
+      }
       if n < 0 {
         if errno == EINTR { continue }
         throw .io(path: path, operation: "write", errno: errno)

@@ -44,7 +44,9 @@ func setLE<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ at: Int, _ value: T) 
       readError(Array(file.dropLast(1)))
         == "not an Arrow IPC file: the last 6 bytes are 00 41 52 52 4f 57, expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated"
     )
-    #expect(readError([1, 2, 3]) == "not an Arrow IPC file: 3 bytes is shorter than the 18 bytes of magic, footer size and magic")
+    #expect(
+      readError([1, 2, 3])
+        == "not an Arrow IPC file: 3 bytes is shorter than the 18 bytes of magic, footer size and magic")
   }
 
   @Test func wrongMagicIsRejected() throws {

@@ -28,7 +28,8 @@ func sampleTable(rows: Int, seed: UInt64, nullAt: Set<Int> = [], extraNulls: Boo
   for i in 0..<rows {
     i32.append(isNull(i) ? nil : Int32(truncatingIfNeeded: rng.next()))
     i64.append(isNull(i) ? nil : Int64(bitPattern: rng.next()))
-    f64.append(isNull(i) ? nil : (rng.below(4) == 0 ? specials[rng.below(specials.count)] : Double(rng.below(1_000_000)) / 7))
+    f64.append(
+      isNull(i) ? nil : (rng.below(4) == 0 ? specials[rng.below(specials.count)] : Double(rng.below(1_000_000)) / 7))
     flag.append(isNull(i) ? nil : rng.next() & 1 == 1)
     text.append(isNull(i) ? nil : words[rng.below(words.count)])
     day.append(isNull(i) ? nil : Date32(daysSinceEpoch: Int32(rng.below(40_000)) - 10_000))
@@ -58,7 +59,8 @@ func expectSameTable(_ a: Table, _ b: Table, sourceLocation: SourceLocation = #_
     #expect(x.validity == y.validity, "validity of \(a.fields[k].name)", sourceLocation: sourceLocation)
     switch (x, y) {
     case (.float64(let p), .float64(let q)):
-      #expect(p.values.map(\.bitPattern) == q.values.map(\.bitPattern), "\(a.fields[k].name)", sourceLocation: sourceLocation)
+      #expect(
+        p.values.map(\.bitPattern) == q.values.map(\.bitPattern), "\(a.fields[k].name)", sourceLocation: sourceLocation)
     default:
       #expect(x == y, "column \(a.fields[k].name)", sourceLocation: sourceLocation)
     }
@@ -105,7 +107,9 @@ func expectSameTable(_ a: Table, _ b: Table, sourceLocation: SourceLocation = #_
     expectSameTable(b.slice(0..<4), try reader.batch(3))
     let expected = ArrowFileReader.table(
       fields: a.fields,
-      columns: (0..<a.fields.count).map { ArrowFileReader.concatenate([a.columns[$0], b.columns[$0]], type: a.fields[$0].type) },
+      columns: (0..<a.fields.count).map {
+        ArrowFileReader.concatenate([a.columns[$0], b.columns[$0]], type: a.fields[$0].type)
+      },
       rows: 15)
     #expect(expected.columns.map(\.count) == [Int](repeating: 15, count: 7))
     expectSameTable(expected, try reader.readAll())

@@ -1,5 +1,5 @@
 import Columnar
-import DatasetCLI
+@testable import DatasetCLI
 import Foundation
 import LZ4
 import SQLiteSource
@@ -326,9 +326,7 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     var bytes = Array(handMadeGame().utf8)
-    let at = bytes.firstIndex(of: UInt8(ascii: "B"), after: Array(logHeader.utf8).count + 1)
     bytes.replaceSubrange(Array(handMadeGame().utf8).ranges(of: Array("Bo Beta".utf8)).first!, with: Array("Bo B".utf8) + [0xE9] + Array("ta".utf8))
-    _ = at
     let p = s.write("latin1.csv", bytes: bytes)
     #expect(throws: ImportError("\(p): line 3, column PLAYER_NAME: not valid UTF-8: \"Bo B\\xE9ta\"")) {
       try Importer(databasePath: s.path("l.sqlite")).run(files: [p])
@@ -357,6 +355,36 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
   }
 }
 
-extension Array where Element == UInt8 {
-  func firstIndex(of b: UInt8, after start: Int) -> Int? { self[start...].firstIndex(of: b) }
+@Suite struct ImportCommandTests {
+  @Test func summaryShowsEveryFigure() {
+    var s = ImportSummary()
+    s.files = 1
+    s.rowsRead = 25895
+    s.pgsInserted = 25895
+    s.pcfInserted = 23571
+    s.seasons = [2021, 2022]
+    s.gameDates = 164
+    s.processedAt = "2024-01-01T00:00:00Z"
+    s.seconds = 1.234
+    #expect(
+      ImportCommand.render(s, db: "league.sqlite") == """
+        imported into league.sqlite
+          files            1
+          rows read        25895
+          PGS rows         25895 inserted, 0 updated, 0 unchanged
+          PCF rows         23571 inserted, 0 updated, 0 unchanged, 0 deleted
+          seasons          2021-22, 2022-23
+          game dates       164
+          processed_at     2024-01-01T00:00:00Z
+          seconds          1.23
+
+        """)
+  }
+
+  @Test func missingFileExitsThreeAndNoArgumentsExitsOne() {
+    let s = Scratch()
+    defer { s.remove() }
+    #expect(DatasetCommand.run(["import", "--db", s.path("l.sqlite"), "--quiet", s.path("none.csv")]) == 3)
+    #expect(DatasetCommand.run(["import", "--db", s.path("l.sqlite")]) == 1)
+  }
 }

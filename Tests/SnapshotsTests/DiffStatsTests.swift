@@ -50,20 +50,21 @@ import Testing
   /// midpoints, games_last_7_days (0…4 in 2021-22, 0…5 in 2022-23) showed PSI 2.9 for a mean
   /// shift of 0.015 sd, because the top integer fell on opposite sides of a common edge.
   @Test func discreteColumnWithWiderRangeIsNotFalseDrift() throws {
-    let a = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 4, 4, 4]))])
-    let b = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 4, 4, 5]))])
+    let a = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 3, 3, 3]))])
+    let b = ColumnStats.compute([.int32(Column([Int32](repeating: 0, count: 10) + [1, 1, 2, 2, 3, 3, 3, 5]))])
     let ha = try #require(a.histogram), hb = try #require(b.histogram)
+    // a spans 0…3: width 2^-4 (49 bins); b spans 0…5: width 2^-3 (41 bins).
     #expect(ha.widthLog2 == -4)
     #expect(hb.widthLog2 == -3)
     let (ca, cb) = Differ.commonGrid(ha, hb)
     // Common grid: width 2^-2 (2^-3 would need 41 bins), integers at every 4th bin.
     var expectA = [Int](repeating: 0, count: 21), expectB = expectA
-    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 1), (4, 3)] { expectA[v * 4] = n }
-    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 1), (4, 2), (5, 1)] { expectB[v * 4] = n }
+    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 4)] { expectA[v * 4] = n }
+    for (v, n) in [(0, 10), (1, 2), (2, 2), (3, 3), (5, 1)] { expectB[v * 4] = n }
     #expect(ca == expectA)
     #expect(cb == expectB)
-    // One value of 18 moved from 4 to 5: PSI from the two changed bins only.
-    let pa4 = 3.0 / 18, pb4 = 2.0 / 18, pa5 = 1e-4, pb5 = 1.0 / 18
+    // One value of 18 moved from 3 to 5: PSI from the two changed bins only.
+    let pa4 = 4.0 / 18, pb4 = 3.0 / 18, pa5 = 1e-4, pb5 = 1.0 / 18
     let expected = (pb4 - pa4) * log(pb4 / pa4) + (pb5 - pa5) * log(pb5 / pa5)
     #expect(abs(try #require(Differ.psi(ca, cb)) - expected) < 1e-12)
   }

@@ -14,7 +14,7 @@ SAMPLE = ROOT / "Datasets" / "sample" / "player_logs_2022-23.csv.lz4"
 def dataset_bin() -> str:
     path = os.environ.get("DATASET_BIN") or str(ROOT / ".build" / "debug" / "dataset")
     if not pathlib.Path(path).exists():
-        pytest.fail(f"dataset binary not found at {path}: run `make debug-build` or set DATASET_BIN")
+        pytest.fail(f"dataset binary not found at {path}: run `make test-build` or set DATASET_BIN")
     return path
 
 

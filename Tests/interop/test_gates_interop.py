@@ -1,63 +1,22 @@
 """`dataset validate` seen from outside: the --json report validates against
 Schemas/gate-report.schema.json with jsonschema (code that knows nothing of ours), the table and
-exit codes are what gates.md promises. The database is built from the real 2022-23 box scores by
-the Swift test helper's mapping, redone here in Python with sqlite3 so this test stands alone."""
-import csv
+exit codes are what gates.md promises, on the real 2022-23 season imported by `dataset import`."""
 import json
-import pathlib
 import shutil
 import sqlite3
-import unicodedata
 
 import jsonschema
 import pytest
 
-from conftest import REALDATA, ROOT, run
+from conftest import ROOT, run
 
 SCHEMA = json.loads((ROOT / "Schemas" / "gate-report.schema.json").read_text())
 
 
-def lookup(name):
-    text = unicodedata.normalize("NFKD", name).lower()
-    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
-
-
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory):
-    """PGS from player_logs_2022-23.csv (November and December only, for speed) and a PCF row
-    for every player-game after the bootstrap days, written after the PGS rows it depends on."""
-    db = tmp_path_factory.mktemp("gates") / "league.sqlite"
-    con = sqlite3.connect(db)
-    con.executescript((ROOT / "Schemas" / "source.sql").read_text())
-    with open(REALDATA / "player_logs_2022-23.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["GAME_DATE"] < "2023-01-01"]
-    teams = {}
-    for r in rows:
-        teams.setdefault(r["GAME_ID"], set()).add(r["TEAM_ABBREVIATION"])
-    opening = min(r["GAME_DATE"] for r in rows)
-    import datetime as dt
-    first_pcf = (dt.date.fromisoformat(opening) + dt.timedelta(days=14)).isoformat()
-    for i, r in enumerate(rows):
-        opp = next(t for t in teams[r["GAME_ID"]] if t != r["TEAM_ABBREVIATION"])
-        minutes = int(r["MIN"])
-        day_after = (dt.date.fromisoformat(r["GAME_DATE"]) + dt.timedelta(days=1)).isoformat()
-        con.execute(
-            "INSERT INTO player_game_summary VALUES (?,?,?,?,?,2022,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (lookup(r["PLAYER_NAME"]), r["PLAYER_NAME"], r["PLAYER_ID"], r["GAME_ID"], r["GAME_DATE"],
-             r["TEAM_ABBREVIATION"], opp, 1 if "vs." in r["MATCHUP"] else 0, float(minutes),
-             int(r["PTS"]), int(r["FGM"]), int(r["FGA"]), int(r["FG3M"]), int(r["FG3A"]), int(r["FTM"]), int(r["FTA"]),
-             int(r["OREB"]), int(r["DREB"]), int(r["AST"]), int(r["STL"]), int(r["BLK"]), int(r["TOV"]), int(r["PF"]),
-             int(r["PLUS_MINUS"]), 20.0 + (i % 17) if minutes > 0 else None, 1 if minutes == 0 else 0,
-             day_after + "T09:00:00Z"))
-        if r["GAME_DATE"] >= first_pcf:
-            zone, pace, spike = (i % 21) / 2 - 5, (i % 13) / 4 - 1.5, (i % 7) / 3 - 1
-            con.execute(
-                "INSERT INTO player_composite_factors VALUES (?,?,?,?,?,?,?,?,'t',?)",
-                (lookup(r["PLAYER_NAME"]), r["GAME_DATE"], r["GAME_ID"], 60 + (i % 3) * 20, zone, pace, spike,
-                 zone + pace + spike, r["GAME_DATE"] + "T12:00:00Z"))
-    con.commit()
-    con.close()
-    return db
+def real_db(sample_db):
+    """The real 2022-23 season, imported by `dataset import` (conftest's sample_db)."""
+    return sample_db
 
 
 def test_real_season_passes_and_json_matches_schema(real_db):
@@ -83,10 +42,10 @@ def test_failed_gate_exits_2_with_evidence_in_json_and_table(real_db, tmp_path):
     db = tmp_path / "damaged.sqlite"
     shutil.copy(real_db, db)
     con = sqlite3.connect(db)
-    con.execute("DELETE FROM player_composite_factors WHERE game_date BETWEEN '2022-12-01' AND '2022-12-06'")
+    con.execute("DELETE FROM player_composite_factors WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10'")
     con.commit()
     missing = [d for (d,) in con.execute(
-        "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2022-12-01' AND '2022-12-06' ORDER BY 1")]
+        "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2022-12-01' AND '2022-12-10' ORDER BY 1")]
     expected = con.execute(
         "SELECT count(DISTINCT game_date) FROM player_game_summary WHERE game_date >= "
         "date((SELECT min(game_date) FROM player_game_summary), '+14 days')").fetchone()[0]
