@@ -18,12 +18,18 @@ enum Repo {
     return url.path
   }()
 
-  /// `swift test` builds every product, the executable included, into the same folder as the
-  /// test bundle; debug is what `make test` builds.
+  /// The `dataset` built with this test bundle: `swift test` builds every product into the
+  /// folder the test runner runs from (.build/debug, or .build-test/release under make test).
+  /// DATASET_BIN overrides.
   static let binary: String = {
-    for candidate in [".build/debug/dataset", ".build/x86_64-unknown-linux-gnu/debug/dataset", ".build/aarch64-unknown-linux-gnu/debug/dataset"] {
-      let p = root + "/" + candidate
-      if FileManager.default.isExecutableFile(atPath: p) { return p }
+    let fm = FileManager.default
+    if let env = ProcessInfo.processInfo.environment["DATASET_BIN"], fm.isExecutableFile(atPath: env) { return env }
+    let runner = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: runner).deletingLastPathComponent()
+    for _ in 0..<3 {
+      let candidate = dir.appendingPathComponent("dataset").path
+      if fm.isExecutableFile(atPath: candidate) { return candidate }
+      dir.deleteLastPathComponent()
     }
     return root + "/.build/debug/dataset"
   }()
