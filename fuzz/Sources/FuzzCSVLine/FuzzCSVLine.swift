@@ -2,8 +2,18 @@
 // record, line numbers never going backwards), then the player-log parser on the same bytes
 // (header resolution, field conversions, game pairing) as `dataset import` runs it before the
 // database is touched. Any input must end in records or an ImportError, never a trap.
+import CFuzzDriver
 import Foundation
 @testable import Importer
+
+/// The entry SwiftPM's `--defsym main=FuzzCSVLine_main` points at: libFuzzer's driver, with the
+/// process's arguments (-max_total_time, corpus folders, …).
+@_cdecl("FuzzCSVLine_main")
+public func fuzzCSVLineMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+  var count = argc
+  var arguments = argv
+  return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzCSVLine(data!, size) }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSVLine(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -2,6 +2,7 @@
 // tiny Arrow file, then `Verifier.verify` (JSON, schema, values, files) runs on it, and a
 // manifest that decodes is also shown to `Differ` against itself and against a clean one, the
 // way `dataset diff` would use a hand-edited manifest. Nothing may trap.
+import CFuzzDriver
 import ArrowIPC
 import Columnar
 import Foundation
@@ -30,6 +31,15 @@ private let clean: Manifest? = {
   else { return nil }
   return try? JSONDecoder().decode(Manifest.self, from: data)
 }()
+
+/// The entry SwiftPM's `--defsym main=FuzzManifest_main` points at: libFuzzer's driver, with the
+/// process's arguments (-max_total_time, corpus folders, …).
+@_cdecl("FuzzManifest_main")
+public func fuzzManifestMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+  var count = argc
+  var arguments = argv
+  return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzManifest(data!, size) }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
