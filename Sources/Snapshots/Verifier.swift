@@ -75,7 +75,7 @@ public struct Verifier: Sendable {
     do {
       manifest = try JSONDecoder().decode(Manifest.self, from: data)
     } catch {
-      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error))")
+      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
       return
     }
     // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
