@@ -167,11 +167,19 @@ let snapshotCases: [SnapshotCase] = [
   SnapshotCase(
     name: "manifest claims 10^18 bytes", damage: setNumber("bytes", "1000000000000000000"),
     problems: ["{v}/2022-23.arrow: is {n} bytes but the manifest says 1000000000000000000"]),
-  // Foundation's decoder reports an integer past Int64 with an empty coding path, which
-  // describeDecodingError can only call "not valid JSON" (left as is; see the report).
+  // Regression: Foundation reports an integer past Int64 without a coding path, and the
+  // message said "not valid JSON" about valid JSON.
   SnapshotCase(
     name: "manifest claims 2^63 rows (past Int)", damage: setNumber("rows", "9223372036854775808"),
-    problems: ["{v}/manifest.json: does not match the manifest schema: not valid JSON"]),
+    problems: ["{v}/manifest.json: does not match the manifest schema: the number 9223372036854775808 does not fit a 64-bit integer"]),
+  SnapshotCase(
+    name: "manifest with one high bit flipped", damage: { folder in
+      let p = folder + "/manifest.json"
+      var b = fileBytes(p)
+      if let i = b.indices.dropFirst(b.count / 3).first(where: { b[$0] == UInt8(ascii: "{") }) { b[i] ^= 0x80 }
+      try Data(b).write(to: URL(fileURLWithPath: p))
+    },
+    problems: ["{v}/manifest.json: not valid JSON (*"]),
   SnapshotCase(
     name: "manifest claims -1 rows", damage: setNumber("rows", "-1"),
     problems: [
