@@ -25,6 +25,11 @@ system-deps:
 	  echo "installing liblz4-dev libsqlite3-dev lz4 sqlite3 (apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev libsqlite3-dev lz4 sqlite3 >/dev/null; \
 	fi
+	@# Headless Chromium renders `dataset report` pages to PNG in Tests/interop/test_report.py.
+	@if ! command -v chromium >/dev/null; then \
+	  echo "installing chromium (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 python-deps: $(PINS_STAMP)
 

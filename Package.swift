@@ -35,10 +35,11 @@ let package = Package(
         "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
+    .target(name: "Report", dependencies: ["Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
+        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
@@ -49,6 +50,7 @@ let package = Package(
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
   ],

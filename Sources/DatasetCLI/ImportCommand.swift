@@ -31,11 +31,22 @@ struct ImportCommand: ParsableCommand {
 
   func run() throws {
     let summary: ImportSummary
+    var importer = Importer(databasePath: db, teamLogsPath: teamLogs)
+    let progress = PhasedProgress(command: "import", quiet: quiet) { phase in
+      switch phase {
+      case "reading": "files"
+      case "deriving PCF": "seasons"
+      default: "rows"
+      }
+    }
+    importer.progress = progress.update
     do {
-      summary = try Importer(databasePath: db, teamLogsPath: teamLogs).run(files: files)
+      summary = try importer.run(files: files)
     } catch {
+      progress.finish(completed: false)
       throw CommandFailure(.unusableInput, "error: \(error.message)")
     }
+    progress.finish()
     if !quiet { FileHandleOutput.standardOutput.write(Self.render(summary, db: db)) }
   }
 

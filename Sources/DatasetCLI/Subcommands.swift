@@ -10,6 +10,7 @@ extension DatasetCommand {
     ListCommand.self,
     ShowCommand.self,
     DiffCommand.self,
+    ReportCommand.self,
     ArrowRoundTripCommand.self,
     ArrowSampleCommand.self,
     FeaturesCSVCommand.self,

@@ -31,6 +31,10 @@ public struct Importer {
   public var teamLogsPath: String?
   /// Written to `processed_at` of every inserted or changed row; the import time by default.
   public var processedAt: String
+  /// Told how far each phase got: (phase, done, total). Phases in order: "reading" (files),
+  /// "writing PGS" (rows), "deriving PCF" (seasons), "writing PCF" (rows). The CLI turns this
+  /// into a progress bar on stderr; nil reports nothing.
+  public var progress: ((_ phase: String, _ done: Int, _ total: Int) -> Void)?
 
   public init(databasePath: String, teamLogsPath: String? = nil, processedAt: String? = nil) {
     self.databasePath = databasePath
@@ -48,8 +52,10 @@ public struct Importer {
     guard !files.isEmpty else { throw ImportError("no input file given") }
     var input = InputRows()
     var lookupCache: [String: String] = [:]
-    for path in files {
+    progress?("reading", 0, files.count)
+    for (k, path) in files.enumerated() {
       try input.append(path: path, bytes: try readInputFile(path), lookupCache: &lookupCache)
+      progress?("reading", k + 1, files.count)
     }
     let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
     let rows = try input.pgsRows(teamLogs: teamLogs)
@@ -104,7 +110,8 @@ public struct Importer {
     let assignments = PGSRow.columns.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: ", ")
     let update = try db.prepare(
       "UPDATE player_game_summary SET \(assignments), processed_at = ?\(n) WHERE rowid = ?\(n + 1)")
-    for row in rows {
+    for (k, row) in rows.enumerated() {
+      if k % 1024 == 0 { progress?("writing PGS", k, rows.count) }
       if let old = existing[row.key] {
         if old.row == row {
           summary.pgsUnchanged += 1
@@ -122,6 +129,7 @@ public struct Importer {
         summary.pgsInserted += 1
       }
     }
+    progress?("writing PGS", rows.count, rows.count)
   }
 
   /// Recomputes PCF of the imported seasons from all their PGS rows now in the table.
@@ -155,7 +163,11 @@ public struct Importer {
       history.possessions.append(number(10) + 0.44 * number(11) + number(12) - number(13))
     }
     var computed: [PCFRow] = []
-    for season in seasons { computed += history.compositeFactors(season: season) }
+    for (k, season) in seasons.enumerated() {
+      progress?("deriving PCF", k, seasons.count)
+      computed += history.compositeFactors(season: season)
+    }
+    progress?("deriving PCF", seasons.count, seasons.count)
 
     var existing: [String: (rowid: Int64, row: PCFRow)] = [:]
     var stale: [Int64] = []
@@ -203,7 +215,8 @@ public struct Importer {
       try st.bind(9, r.version)
       try st.bind(10, processedAt)
     }
-    for r in computed {
+    for (k, r) in computed.enumerated() {
+      if k % 1024 == 0 { progress?("writing PCF", k, computed.count) }
       if let e = existing.removeValue(forKey: r.key) {
         if e.row == r {
           summary.pcfUnchanged += 1
@@ -219,6 +232,7 @@ public struct Importer {
         summary.pcfInserted += 1
       }
     }
+    progress?("writing PCF", computed.count, computed.count)
     // Rows this calculation wrote earlier that no longer follow from PGS (a player's row
     // became inactive after a correction); rows of other calculations are not ours to delete.
     stale += existing.values.filter { $0.row.version == CompositeFactors.calculationVersion }.map(\.rowid)
