@@ -43,7 +43,9 @@ struct CSVCase: Sendable, CustomTestStringConvertible {
 func text(_ make: @escaping @Sendable () -> String) -> @Sendable () -> [UInt8] { { Array(make().utf8) } }
 
 let refusedCSVs: [CSVCase] = [
-  CSVCase(name: "0-byte CSV", bytes: { [] }, stderr: "error: {f}: the file is empty (0 bytes); expected a header line and rows\n"),
+  CSVCase(
+    name: "0-byte CSV", bytes: { [] },
+    stderr: "error: {f}: the file is empty (0 bytes); expected a header line and rows\n"),
   CSVCase(
     name: "only a BOM", bytes: { [0xEF, 0xBB, 0xBF] },
     stderr: "error: {f}: the file holds only a byte order mark; expected a header line and rows\n"),
@@ -74,7 +76,9 @@ let refusedCSVs: [CSVCase] = [
   CSVCase(
     name: "minutes past Double's range",
     bytes: text { editField(oneGame, line: 2, column: "MIN", to: String(repeating: "9", count: 400)) },
-    stderr: "error: {f}: line 2, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"\(String(repeating: "9", count: 400))\"\n"),
+    stderr:
+      "error: {f}: line 2, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"\(String(repeating: "9", count: 400))\"\n"
+  ),
   CSVCase(
     name: "negative minutes", bytes: text { editField(oneGame, line: 2, column: "MIN", to: "-12") },
     stderr: "error: {f}: line 2, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"-12\"\n"),
@@ -86,7 +90,11 @@ let refusedCSVs: [CSVCase] = [
     stderr: "error: {f}: line 2, column PTS: not an integer: \"9223372036854775808\"\n"),
   CSVCase(
     name: "Latin-1 byte in a name",
-    bytes: { Array(editField(oneGame, line: 2, column: "PLAYER_NAME", to: "Jos@").utf8).map { $0 == UInt8(ascii: "@") ? 0xE9 : $0 } },
+    bytes: {
+      Array(editField(oneGame, line: 2, column: "PLAYER_NAME", to: "Jos@").utf8).map {
+        $0 == UInt8(ascii: "@") ? 0xE9 : $0
+      }
+    },
     stderr: "error: {f}: line 2, column PLAYER_NAME: not valid UTF-8: \"Jos\\xE9\"\n"),
   CSVCase(
     name: "unclosed quote", bytes: text { editField(oneGame, line: 4, column: "TEAM_NAME", to: "\"Phoenix Suns") },
@@ -94,7 +102,9 @@ let refusedCSVs: [CSVCase] = [
   CSVCase(
     name: "truncated LZ4 frame", bytes: { Array((try? LZ4Frame.compress(Array(oneGame.utf8))) ?? []).dropLast(9) },
     file: "logs.csv.lz4",
-    stderr: "error: {f}: not a readable LZ4 frame (LZ4 decompress failed: frame is truncated ({size} bytes read, frame not complete))\n"),
+    stderr:
+      "error: {f}: not a readable LZ4 frame (LZ4 decompress failed: frame is truncated ({size} bytes read, frame not complete))\n"
+  ),
 ]
 
 @Suite struct BadCSVTests {
@@ -109,14 +119,19 @@ let refusedCSVs: [CSVCase] = [
     let r = try runCLI(["import", "--db", db, "--quiet", f])
     #expect(r.signal == nil, "\(r)")
     #expect(r.status == 3, "\(r)")
-    #expect(r.stderr == c.stderr.replacingOccurrences(of: "{f}", with: f).replacingOccurrences(of: "{size}", with: String(input.count)))
+    #expect(
+      r.stderr
+        == c.stderr.replacingOccurrences(of: "{f}", with: f).replacingOccurrences(
+          of: "{size}", with: String(input.count)))
     #expect(r.stdout == "")
     #expect(fileBytes(db) == before)
   }
 
   /// Variants a spreadsheet or a Windows export produces: the same rows land as from the plain
   /// file, compared column by column (processed_at aside, which is the import time).
-  @Test(arguments: ["CRLF line ends", "byte order mark", "quoted fields with commas and doubled quotes", "extra columns"])
+  @Test(arguments: [
+    "CRLF line ends", "byte order mark", "quoted fields with commas and doubled quotes", "extra columns",
+  ])
   func acceptedVariantLandsTheSameRows(_ name: String) throws {
     let s = Scratch("variant-\(name)")
     defer { s.remove() }
@@ -127,7 +142,9 @@ let refusedCSVs: [CSVCase] = [
     let b = try runCLI(["import", "--db", s.path("b.sqlite"), "--quiet", changed])
     #expect(a.status == 0 && b.status == 0, "\(a)\n\(b)")
     #expect(b.stderr == "")
-    let columns = try Connection(path: s.path("a.sqlite")).columnNames(of: "player_game_summary").filter { $0 != "processed_at" }
+    let columns = try Connection(path: s.path("a.sqlite")).columnNames(of: "player_game_summary").filter {
+      $0 != "processed_at"
+    }
     let rows = "SELECT \(columns.joined(separator: ", ")) FROM player_game_summary ORDER BY rowid"
     let expected = try table(s.path("a.sqlite"), rows)
     #expect(expected.count == oneGame.split(separator: "\n").count - 1)
@@ -160,7 +177,9 @@ let refusedCSVs: [CSVCase] = [
     let f = s.write("evil.csv", editField(oneGame, line: 2, column: "PLAYER_NAME", to: evil))
     let r = try runCLI(["import", "--db", s.path("l.sqlite"), "--quiet", f])
     #expect(r.status == 0, "\(r)")
-    #expect(try table(s.path("l.sqlite"), "SELECT player_full_name, player_lookup FROM player_game_summary WHERE rowid = 1") == ["\(evil)|robertdroptableplayergamesummary"])
+    #expect(
+      try table(s.path("l.sqlite"), "SELECT player_full_name, player_lookup FROM player_game_summary WHERE rowid = 1")
+        == ["\(evil)|robertdroptableplayergamesummary"])
     #expect(try table(s.path("l.sqlite"), "SELECT COUNT(*) FROM player_composite_factors").count == 1)
   }
 
@@ -172,7 +191,11 @@ let refusedCSVs: [CSVCase] = [
     let f = s.write("long.csv", editField(oneGame, line: 2, column: "PLAYER_NAME", to: long))
     let r = try runCLI(["import", "--db", s.path("l.sqlite"), "--quiet", f])
     #expect(r.status == 0, "\(r)")
-    #expect(try table(s.path("l.sqlite"), "SELECT length(player_full_name), player_lookup = lower(player_full_name) FROM player_game_summary WHERE rowid = 1") == ["10000|1"])
+    #expect(
+      try table(
+        s.path("l.sqlite"),
+        "SELECT length(player_full_name), player_lookup = lower(player_full_name) FROM player_game_summary WHERE rowid = 1"
+      ) == ["10000|1"])
   }
 
   /// The target database is damaged or held by another writer: exit 3, no partial write.
@@ -185,7 +208,10 @@ let refusedCSVs: [CSVCase] = [
     let f = s.write("g.csv", oneGame)
     let r = try runCLI(["import", "--db", db, "--quiet", f])
     #expect(r.status == 3, "\(r)")
-    #expect(r.stderr.hasPrefix("error: database \(db): not an SQLite database: \(db): SQLite error 11: database disk image is malformed"), "\(r)")
+    #expect(
+      r.stderr.hasPrefix(
+        "error: database \(db): not an SQLite database: \(db): SQLite error 11: database disk image is malformed"),
+      "\(r)")
     #expect(r.stderr.hasSuffix("; nothing was written\n"), "\(r)")
     #expect(fileBytes(db) == before)
   }
@@ -200,7 +226,10 @@ let refusedCSVs: [CSVCase] = [
     let r = try runCLI(["import", "--db", db, "--quiet", f])
     try writer.execute("ROLLBACK")
     #expect(r.status == 3, "\(r)")
-    #expect(r.stderr == "error: database \(db): \(db): SQLite error 5: database is locked (while running: BEGIN IMMEDIATE); nothing was written\n")
+    #expect(
+      r.stderr
+        == "error: database \(db): \(db): SQLite error 5: database is locked (while running: BEGIN IMMEDIATE); nothing was written\n"
+    )
   }
 }
 

@@ -32,8 +32,12 @@ let arrowName = "2022-23.arrow"
 
 /// Little-endian helpers over a file's bytes.
 func le32(_ b: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[at + $1]) << (8 * $1) } }
-func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
-func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) { for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
+func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
+  for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) }
+}
+func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) {
+  for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) }
+}
 
 /// Offset of the footer's first Block struct (offset i64, metaDataLength i32, pad, bodyLength
 /// i64): found as the 24 bytes whose offset field is 8-aligned and points at the first message.
@@ -48,7 +52,8 @@ func firstBlock(_ b: [UInt8]) -> Int? {
     let off = UInt64(le32(b, p)) | UInt64(le32(b, p + 4)) << 32
     let meta = le32(b, p + 8)
     let body = UInt64(le32(b, p + 16)) | UInt64(le32(b, p + 20)) << 32
-    if off >= 8, off % 8 == 0, off < UInt64(start), meta > 0, meta % 8 == 0, meta < 4096, body % 8 == 0, body < UInt64(b.count),
+    if off >= 8, off % 8 == 0, off < UInt64(start), meta > 0, meta % 8 == 0, meta < 4096, body % 8 == 0,
+      body < UInt64(b.count),
       le32(b, Int(off)) == 0xFFFF_FFFF
     {
       if best == nil || off < best!.offset { best = (p, off) }
@@ -84,7 +89,9 @@ func editManifestText(_ edit: @escaping @Sendable (String) -> String) -> @Sendab
 /// Replaces the first `"key" : value` number in the manifest text.
 func setNumber(_ key: String, _ value: String) -> @Sendable (String) throws -> Void {
   editManifestText { text in
-    guard let r = text.range(of: #""\#(key)" : -?[0-9.eE+]+"#, options: .regularExpression) else { return "no key \(key)" }
+    guard let r = text.range(of: #""\#(key)" : -?[0-9.eE+]+"#, options: .regularExpression) else {
+      return "no key \(key)"
+    }
     return text.replacingCharacters(in: r, with: "\"\(key)\" : \(value)")
   }
 }
@@ -106,40 +113,46 @@ let snapshotCases: [SnapshotCase] = [
     name: "data file cut in half", damage: editArrow { $0 = Array($0.prefix($0.count / 2)) },
     problems: [
       "{v}/2022-23.arrow: is {half} bytes but the manifest says {n}",
-      unreadable + "not an Arrow IPC file: the last 6 bytes are {halfTail}, expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated",
+      unreadable
+        + "not an Arrow IPC file: the last 6 bytes are {halfTail}, expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated",
     ]),
   SnapshotCase(
     name: "footer size claims 2 GiB", damage: editArrow { put32(&$0, $0.count - 10, 0x7FFF_FFFF) },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: footer size at byte {sizeAt}: declares 2147483647 bytes, but only {between} bytes lie between the leading magic and it",
+      unreadable
+        + "invalid Arrow file: footer size at byte {sizeAt}: declares 2147483647 bytes, but only {between} bytes lie between the leading magic and it",
     ]),
   SnapshotCase(
     name: "negative footer size", damage: editArrow { put32(&$0, $0.count - 10, 0xFFFF_FFF0) },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: footer size at byte {sizeAt}: declares -16 bytes, but only {between} bytes lie between the leading magic and it",
+      unreadable
+        + "invalid Arrow file: footer size at byte {sizeAt}: declares -16 bytes, but only {between} bytes lie between the leading magic and it",
     ]),
   SnapshotCase(
     name: "block offset claims 2^62",
     damage: editArrow { b in if let at = firstBlock(b) { put64(&b, at, 1 << 62) } },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: record batch 0 block at byte {block}: offset 4611686018427387904 is outside the data region 8..<{footerStart}",
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: offset 4611686018427387904 is outside the data region 8..<{footerStart}",
     ]),
   SnapshotCase(
     name: "block metadata length claims 2 GiB",
     damage: editArrow { b in if let at = firstBlock(b) { put32(&b, at + 8, 0x7FFF_FFF8) } },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: record batch 0 block at byte {block}: metaDataLength 2147483640 does not fit in the {afterOffset} bytes before the footer",
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: metaDataLength 2147483640 does not fit in the {afterOffset} bytes before the footer",
     ]),
   SnapshotCase(
     name: "block body length claims 2^62",
     damage: editArrow { b in if let at = firstBlock(b) { put64(&b, at + 16, 1 << 62) } },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: record batch 0 block at byte {block}: bodyLength 4611686018427387904 does not fit in the {afterMeta} bytes before the footer",
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: bodyLength 4611686018427387904 does not fit in the {afterMeta} bytes before the footer",
     ]),
   SnapshotCase(
     name: "message length prefix claims 2 GiB",
@@ -148,7 +161,8 @@ let snapshotCases: [SnapshotCase] = [
     },
     problems: [
       shaLine,
-      unreadable + "invalid Arrow file: record batch 0 message at byte {offset}: metadata length 2147483640 disagrees with the footer's metaDataLength {meta}",
+      unreadable
+        + "invalid Arrow file: record batch 0 message at byte {offset}: metadata length 2147483640 disagrees with the footer's metaDataLength {meta}",
     ]),
   // Where a flipped bit lands (LZ4 data, a flatbuffer, padding) depends on the layout; the
   // second line is checked for its start only.
@@ -162,7 +176,8 @@ let snapshotCases: [SnapshotCase] = [
     name: "manifest of 0 bytes", damage: editManifestText { _ in "" },
     problems: ["{v}/manifest.json: not valid JSON (Unexpected end of file during JSON parse.)"]),
   SnapshotCase(
-    name: "manifest nested 100,000 arrays deep", damage: editManifestText { _ in String(repeating: "[", count: 100_000) },
+    name: "manifest nested 100,000 arrays deep",
+    damage: editManifestText { _ in String(repeating: "[", count: 100_000) },
     problems: ["{v}/manifest.json: not valid JSON (Too many nested arrays or dictionaries around character 513.)"]),
   SnapshotCase(
     name: "manifest claims 10^18 bytes", damage: setNumber("bytes", "1000000000000000000"),
@@ -171,9 +186,12 @@ let snapshotCases: [SnapshotCase] = [
   // message said "not valid JSON" about valid JSON.
   SnapshotCase(
     name: "manifest claims 2^63 rows (past Int)", damage: setNumber("rows", "9223372036854775808"),
-    problems: ["{v}/manifest.json: does not match the manifest schema: the number 9223372036854775808 does not fit a 64-bit integer"]),
+    problems: [
+      "{v}/manifest.json: does not match the manifest schema: the number 9223372036854775808 does not fit a 64-bit integer"
+    ]),
   SnapshotCase(
-    name: "manifest with one high bit flipped", damage: { folder in
+    name: "manifest with one high bit flipped",
+    damage: { folder in
       let p = folder + "/manifest.json"
       var b = fileBytes(p)
       if let i = b.indices.dropFirst(b.count / 3).first(where: { b[$0] == UInt8(ascii: "{") }) { b[i] ^= 0x80 }
@@ -188,7 +206,9 @@ let snapshotCases: [SnapshotCase] = [
     ]),
   SnapshotCase(
     name: "manifest file path escapes the folder",
-    damage: editManifestText { $0.replacingOccurrences(of: "\"path\" : \"2022-23.arrow\"", with: "\"path\" : \"../../../etc/passwd\"") },
+    damage: editManifestText {
+      $0.replacingOccurrences(of: "\"path\" : \"2022-23.arrow\"", with: "\"path\" : \"../../../etc/passwd\"")
+    },
     problems: [
       "{v}/manifest.json: content_sha256 is {content} but its files and schema hash to *",
       "{v}/2022-23.arrow: is not listed in the manifest",
@@ -227,7 +247,8 @@ let snapshotCases: [SnapshotCase] = [
       "{afterOffset}": String(footerStart - offset), "{afterMeta}": String(footerStart - offset - meta),
       "{rows}": String(good.rowCount), "{content}": String(good.contentSHA256.prefix(12)) + "…",
     ]
-    let expected = c.problems.map { line in values.reduce(line) { $0.replacingOccurrences(of: $1.key, with: $1.value) } }
+    let expected = c.problems.map { line in values.reduce(line) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+    }
     let actual = r.stdout.split(separator: "\n").map(String.init)
     #expect(actual.count == expected.count, "\(r)")
     for (a, e) in zip(actual, expected) {
@@ -249,11 +270,19 @@ struct StatsEdit: Sendable, CustomTestStringConvertible {
 
 let statsEdits: [StatsEdit] = [
   // Regression: Differ added first_bin to the bin count and trapped on overflow.
-  StatsEdit(name: "first_bin at Int.max", key: "first_bin", value: Int.max, problem: "first_bin is 9223372036854775807, expected within ±2^53"),
-  StatsEdit(name: "width_log2 at Int.min", key: "width_log2", value: Int.min, problem: "width_log2 is -9223372036854775808, expected -1100…1100"),
-  StatsEdit(name: "counts past Int when summed", key: "counts", value: [Int.max, Int.max], problem: "counts add up to more than 2^53"),
+  StatsEdit(
+    name: "first_bin at Int.max", key: "first_bin", value: Int.max,
+    problem: "first_bin is 9223372036854775807, expected within ±2^53"),
+  StatsEdit(
+    name: "width_log2 at Int.min", key: "width_log2", value: Int.min,
+    problem: "width_log2 is -9223372036854775808, expected -1100…1100"),
+  StatsEdit(
+    name: "counts past Int when summed", key: "counts", value: [Int.max, Int.max],
+    problem: "counts add up to more than 2^53"),
   StatsEdit(name: "negative count", key: "counts", value: [3, -7], problem: "counts[1] is -7, expected a count ≥ 0"),
-  StatsEdit(name: "100,000 bins", key: "counts", value: [Int](repeating: 0, count: 100_000), problem: "counts has 100000 bins, expected 1…64"),
+  StatsEdit(
+    name: "100,000 bins", key: "counts", value: [Int](repeating: 0, count: 100_000),
+    problem: "counts has 100000 bins, expected 1…64"),
 ]
 
 extension BadSnapshotTests {
@@ -265,20 +294,24 @@ extension BadSnapshotTests {
     let path = folder + "/manifest.json"
     var json = try JSONSerialization.jsonObject(with: Data(fileBytes(path))) as! [String: Any]
     var stats = json["stats"] as! [String: Any]
-    let column = try #require(stats.keys.sorted().first { (stats[$0] as? [String: Any])?["histogram"] is [String: Any] })
+    let column = try #require(
+      stats.keys.sorted().first { (stats[$0] as? [String: Any])?["histogram"] is [String: Any] })
     var col = stats[column] as! [String: Any]
     var histogram = col["histogram"] as! [String: Any]
     histogram[e.key] = e.value
     col["histogram"] = histogram
     stats[column] = col
     json["stats"] = stats
-    try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(to: URL(fileURLWithPath: path))
+    try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(
+      to: URL(fileURLWithPath: path))
     let line = "stats.\(column).histogram: " + e.problem
 
     let verify = try runCLI(["verify", folder])
     #expect(verify.status == 2, "\(verify)")
     #expect(verify.stdout.split(separator: "\n").contains { $0 == "\(path): \(line)" }, "\(verify)")
-    for args in [["show", folder], ["diff", try RealSnapshot.root.get() + "/rel/v1", folder], ["diff", folder, folder]] {
+    for args in [
+      ["show", folder], ["diff", try RealSnapshot.root.get() + "/rel/v1", folder], ["diff", folder, folder],
+    ] {
       let r = try runCLI(args)
       #expect(r.signal == nil, "\(args): \(r)")
       #expect(r.status == 3, "\(args): \(r)")

@@ -72,28 +72,39 @@ let sourceCases: [SourceCase] = [
     stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
   SourceCase(
     name: "PCF table without two columns",
-    damage: sql("ALTER TABLE player_composite_factors DROP COLUMN pace_score; ALTER TABLE player_composite_factors DROP COLUMN processed_at"),
+    damage: sql(
+      "ALTER TABLE player_composite_factors DROP COLUMN pace_score; ALTER TABLE player_composite_factors DROP COLUMN processed_at"
+    ),
     status: 3, stderr: "error: {db}: table player_composite_factors is missing columns pace_score, processed_at\n"),
   SourceCase(
     name: "TEXT in a REAL column", damage: pgs("minutes_played = 'thirty-one'"), status: 3,
     stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds 'thirty-one', expected a REAL\n"),
   SourceCase(
     name: "month 13, day 45", damage: pgs("game_date = '2023-13-45'"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"),
+    stderr:
+      "error: {db}: player_game_summary.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"
+  ),
   SourceCase(
     name: "day-first date", damage: pgs("game_date = '23/01/2023'"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '23/01/2023', expected a real calendar date YYYY-MM-DD\n"),
+    stderr:
+      "error: {db}: player_game_summary.game_date at rowid 1 holds '23/01/2023', expected a real calendar date YYYY-MM-DD\n"
+  ),
   SourceCase(
     name: "empty date", damage: pgs("game_date = ''"), status: 3,
-    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '', expected a real calendar date YYYY-MM-DD\n"),
+    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '', expected a real calendar date YYYY-MM-DD\n"
+  ),
   // The small source has no PCF rows (its days are all bootstrap), so these insert one.
   SourceCase(
     name: "PCF date day-first, outside every season's date filter",
     damage: sql(pcfRow(date: "'18/10/2022'")), status: 3,
-    stderr: "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a real calendar date YYYY-MM-DD\n"),
+    stderr:
+      "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a real calendar date YYYY-MM-DD\n"
+  ),
   SourceCase(
     name: "PCF date in month 13", damage: sql(pcfRow(date: "'2023-13-45'")), status: 3,
-    stderr: "error: {db}: player_composite_factors.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"),
+    stderr:
+      "error: {db}: player_composite_factors.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"
+  ),
   SourceCase(
     name: "infinite REAL", damage: pgs("usage_rate = 9e999"), status: 3,
     stderr: "error: {db}: player_game_summary.usage_rate at rowid 1 holds inf, expected a finite REAL\n"),
@@ -108,15 +119,21 @@ let sourceCases: [SourceCase] = [
     stdoutContains: "minutes_played 0–70: 1 of 866 active PGS rows (0.115 %), above 0.1 %"),
   SourceCase(
     name: "non-UTF-8 bytes in a name", damage: pgs("player_full_name = CAST(x'4C75C3A86B61FF' AS TEXT)"), status: 3,
-    stderr: "error: {db}: player_game_summary.player_full_name at rowid 1 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text\n"),
+    stderr:
+      "error: {db}: player_game_summary.player_full_name at rowid 1 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text\n"
+  ),
   SourceCase(
     name: "SQL text in season_year",
     damage: pgs("season_year = '2022) OR 1=1; DROP TABLE player_game_summary; --'"), status: 3,
-    stderr: "error: {db}: player_game_summary.season_year at rowid 1 holds '2022) OR 1=1; DROP TABLE player_game_summary; --', expected an INTEGER\n"),
+    stderr:
+      "error: {db}: player_game_summary.season_year at rowid 1 holds '2022) OR 1=1; DROP TABLE player_game_summary; --', expected an INTEGER\n"
+  ),
   SourceCase(
     name: "SQL in --season is refused before the database is opened", damage: { _ in },
     arguments: ["validate", "--db", "{db}", "--season", "2022'); DROP TABLE player_game_summary; --"], status: 1,
-    stderr: "error: invalid season '2022'); DROP TABLE player_game_summary; --': expected a season like 2022-23, its start year 2022, or current\n"),
+    stderr:
+      "error: invalid season '2022'); DROP TABLE player_game_summary; --': expected a season like 2022-23, its start year 2022, or current\n"
+  ),
   SourceCase(
     name: "build on a truncated database writes nothing", damage: bytes { $0 = Array($0.prefix(3 * 4096)) },
     arguments: ["build", "--db", "{db}", "--season", "2022-23", "--out", "{dir}/Datasets"], status: 3,
@@ -131,7 +148,9 @@ let sourceCases: [SourceCase] = [
     let db = try SmallSource.copy(to: s.path("league.sqlite"))
     try c.damage(db)
     let before = fileBytes(db)
-    let args = c.arguments.map { $0.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir) }
+    let args = c.arguments.map {
+      $0.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir)
+    }
     let r = try runCLI(args)
     #expect(r.signal == nil, "\(r)")
     #expect(r.status == c.status, "\(r)")
@@ -154,7 +173,9 @@ let sourceCases: [SourceCase] = [
     defer { try? writer.execute("ROLLBACK") }
     let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])
     #expect(r.status == 3, "\(r)")
-    #expect(r.stderr == "error: \(db): database is locked by another process (database is locked); try again when it finishes\n")
+    #expect(
+      r.stderr
+        == "error: \(db): database is locked by another process (database is locked); try again when it finishes\n")
   }
 
   /// A 10,000-character name is legal text: it is read, gated and reported without trapping
@@ -163,7 +184,8 @@ let sourceCases: [SourceCase] = [
     let s = Scratch()
     defer { s.remove() }
     let long = String(repeating: "x", count: 10_000)
-    let db = try SmallSource.copy(to: s.path("league.sqlite"), sql: "UPDATE player_game_summary SET player_full_name = '\(long)' WHERE rowid = 1")
+    let db = try SmallSource.copy(
+      to: s.path("league.sqlite"), sql: "UPDATE player_game_summary SET player_full_name = '\(long)' WHERE rowid = 1")
     let data = try SourceReader(path: db).read(seasons: [2022])
     #expect(data.pgs.playerFullName[0] == long)
     let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])

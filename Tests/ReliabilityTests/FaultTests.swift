@@ -44,7 +44,9 @@ enum Mounts {
     guard let r = try? runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]) else {
       return "cannot run /usr/bin/mount"
     }
-    guard r.status == 0 else { return "mount -t tmpfs failed (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): needs root" }
+    guard r.status == 0 else {
+      return "mount -t tmpfs failed (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): needs root"
+    }
     _ = try? runTool("/usr/bin/umount", [probe])
     return nil
   }()
@@ -93,7 +95,9 @@ enum Mounts {
       let state = snapshotState(out)
       let verify = try runCLI(["verify", out])
       #expect(verify.status == 0, "after \(label): \(verify)")
-      #expect(verify.stdout == "ok: \(state.versions.count) version\(state.versions.count == 1 ? "" : "s") verified\n", "after \(label)")
+      #expect(
+        verify.stdout == "ok: \(state.versions.count) version\(state.versions.count == 1 ? "" : "s") verified\n",
+        "after \(label)")
       #expect(state.versions == (1...state.versions.count).map { "v\($0)" }, "after \(label)")
     }
     for fraction in [0.1, 0.4, 0.7, 0.85, 0.95, 1.0] {
@@ -116,7 +120,10 @@ enum Mounts {
           if target == "temporary folder" {
             hit = !tmp.isEmpty
           } else {
-            hit = tmp.contains { ((try? FileManager.default.contentsOfDirectory(atPath: out + "/rel/" + $0)) ?? []).contains("2022-23.arrow") }
+            hit = tmp.contains {
+              ((try? FileManager.default.contentsOfDirectory(atPath: out + "/rel/" + $0)) ?? []).contains(
+                "2022-23.arrow")
+            }
           }
           if !hit {
             if p.hasExited() { break }  // finished before the poll saw it
@@ -129,7 +136,9 @@ enum Mounts {
         try check("kill when the \(target) appeared")
       }
     }
-    print("sigkillAtManyPointsOfBuild: 10 kills, \(killedMidPublish) landed while a temporary folder existed; build takes \(duration) s")
+    print(
+      "sigkillAtManyPointsOfBuild: 10 kills, \(killedMidPublish) landed while a temporary folder existed; build takes \(duration) s"
+    )
 
     // The next run succeeds and sweeps the dead builds' temporary folders.
     batchRows += 1
@@ -180,10 +189,12 @@ enum Mounts {
       let hot = FileManager.default.fileExists(atPath: db + "-journal")
       // The first thing a scheduler runs next is a read: it must see a whole database.
       let read = try runCLI(["validate", "--db", db, "--season", "2022-23", "--json"])
-      #expect(read.status == 0 || read.status == 2, "read after kill at \(fraction.map { "\($0)" } ?? "journal"): \(read)")
+      #expect(
+        read.status == 0 || read.status == 2, "read after kill at \(fraction.map { "\($0)" } ?? "journal"): \(read)")
       let now = try fingerprint(db)
       #expect(now == before || now == after, "kill at \(String(describing: fraction)) left \(now)")
-      outcomes.append((r.signal == SIGKILL ? (now == before ? "unchanged" : "complete") : "finished") + (hot ? " (hot journal)" : ""))
+      outcomes.append(
+        (r.signal == SIGKILL ? (now == before ? "unchanged" : "complete") : "finished") + (hot ? " (hot journal)" : ""))
       if i == points.count - 1 {
         let again = try runCLI(["import", "--db", db, "--quiet", season])
         #expect(again.status == 0, "\(again)")
@@ -207,7 +218,8 @@ enum Mounts {
     fill(filler, leavingFree: 16 * 1024)
     let r = try runCLI(buildArguments(db: db, out: out, batchRows: 4096))
     #expect(r.status == 3, "\(r)")
-    let pattern = #"^error: \#(NSRegularExpression.escapedPattern(for: out))/rel/\.tmp-[0-9]+-[0-9a-f]+/2022-23\.arrow: write failed: No space left on device \(errno 28\)\n$"#
+    let pattern =
+      #"^error: \#(NSRegularExpression.escapedPattern(for: out))/rel/\.tmp-[0-9]+-[0-9a-f]+/2022-23\.arrow: write failed: No space left on device \(errno 28\)\n$"#
     #expect(r.stderr.range(of: pattern, options: .regularExpression) != nil, "\(r)")
     #expect(snapshotState(out).versions == [])
     #expect(snapshotState(out).temporary == [])
@@ -279,7 +291,9 @@ enum Mounts {
     // Let a and b reach the lock, then release it.
     let deadline = monotonic() + 60
     while monotonic() < deadline {
-      let waiting = [a.errPath, b.errPath].filter { ((try? String(contentsOfFile: $0, encoding: .utf8)) ?? "").contains("waiting") }
+      let waiting = [a.errPath, b.errPath].filter {
+        ((try? String(contentsOfFile: $0, encoding: .utf8)) ?? "").contains("waiting")
+      }
       if waiting.count == 2 { break }
       usleep(20_000)
     }
@@ -379,5 +393,8 @@ func fingerprint(_ db: String) throws -> [String] {
     SELECT COUNT(*), TOTAL(points), TOTAL(minutes_played), TOTAL(usage_rate), TOTAL(LENGTH(player_lookup)), MAX(rowid)
     FROM player_game_summary
     """)
-    + table(db, "SELECT COUNT(*), TOTAL(fatigue_score), TOTAL(pace_score), TOTAL(usage_spike_score) FROM player_composite_factors")
+    + table(
+      db,
+      "SELECT COUNT(*), TOTAL(fatigue_score), TOTAL(pace_score), TOTAL(usage_spike_score) FROM player_composite_factors"
+    )
 }

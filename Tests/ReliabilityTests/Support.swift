@@ -47,7 +47,9 @@ struct CLIResult: CustomStringConvertible {
   /// Killed by this signal instead of exiting (a trap shows up here as SIGILL or SIGTRAP).
   var signal: Int32?
 
-  var description: String { "status \(status) signal \(signal.map(String.init) ?? "-")\nstdout: \(stdout)\nstderr: \(stderr)" }
+  var description: String {
+    "status \(status) signal \(signal.map(String.init) ?? "-")\nstdout: \(stdout)\nstderr: \(stderr)"
+  }
 }
 
 /// A process of the binary; output goes to files so a big output never blocks on a full pipe.
@@ -104,7 +106,9 @@ final class CLIProcess {
     unlink(errPath)
     // WIFSIGNALED/WTERMSIG are C macros Swift does not import.
     let termSignal = status & 0x7f
-    if termSignal != 0 && termSignal != 0x7f { return CLIResult(status: -1, stdout: out, stderr: err, signal: termSignal) }
+    if termSignal != 0 && termSignal != 0x7f {
+      return CLIResult(status: -1, stdout: out, stderr: err, signal: termSignal)
+    }
     return CLIResult(status: (status >> 8) & 0xff, stdout: out, stderr: err, signal: nil)
   }
 }
