@@ -49,6 +49,7 @@ let package = Package(
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
+    .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),

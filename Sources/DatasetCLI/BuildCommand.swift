@@ -132,12 +132,18 @@ struct BuildCommand: ParsableCommand {
       result = try builder.build(inputs, lockTimeout: timeout) { pid in
         let who = pid.map { " (pid \($0))" } ?? ""
         FileHandleOutput.standardError.write(
-          "another build of \(name) is running\(who); waiting up to \(Int(timeout)) s…\n")
+          "another build of \(name) is running\(who); waiting up to \(Self.seconds(timeout)) s…\n")
       }
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
+  }
+
+  /// `600`, `0.5`: never `Int(_:)` on the option, which traps for `--lock-timeout 1e300`.
+  static func seconds(_ value: Double) -> String {
+    if value == value.rounded(), let whole = Int(exactly: value) { return String(whole) }
+    return String(value)
   }
 
   func emitReport(_ report: GateReport) {

@@ -584,6 +584,15 @@ struct Context {
           rules[4].hit("\(at): points \(p) ≠ 2·\(fgm) + \(tpm) + \(ftm) = \(2 * Int(fgm) + Int(tpm) + Int(ftm))")
         }
       }
+      // A negative minutes_played makes a row inactive (isActive needs minutes > 0), so the
+      // active-row loop above can never see it: without this pass a row with -12 minutes
+      // silently turned into a DNP row and the rule "minutes_played 0–70" reported nothing.
+      for i in 0..<pgs.count where pgsInScope[i] && !pgsActive[i] && pgsSeason[i] == season {
+        guard pgs.minutesPlayed.validity[i], pgs.minutesPlayed.values[i] < 0 else { continue }
+        let at = "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])"
+        rules[1].hit("\(at): minutes_played \(Show.number(pgs.minutesPlayed.values[i]))")
+        pgsRows += 1
+      }
       var pcfRows = 0
       for i in 0..<pcf.count where pcfInScope[i] && pcfSeason[i] == season {
         pcfRows += 1

@@ -7,6 +7,9 @@ import CSQLite
   import Darwin
 #endif
 
+/// SQLITE_READONLY_ROLLBACK (SQLITE_READONLY | 3 << 8): a C macro expression Swift does not import.
+let sqliteReadOnlyRollback: Int32 = 776
+
 /// Reads the source tables of the requested seasons into typed columns: one prepared
 /// statement and one pass per table, every value type-checked against its declared column.
 public struct SourceReader {
@@ -51,14 +54,31 @@ public struct SourceReader {
     guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
     guard st.st_size > 0 else { throw .notADatabase(path: path, detail: "the file is empty, 0 bytes") }
-    let connection: Connection
     do {
-      connection = try Connection(path: path, mode: .readOnly)
-      // The first real read is where SQLite notices a file that is not a database.
-      _ = try connection.tableExists("player_game_summary")
+      return try openReadOnly()
+    } catch let error where error.code == sqliteReadOnlyRollback {
+      // A writer (an import) was killed mid-transaction and left a hot journal. SQLite rolls
+      // it back, restoring the last committed state, on the first read of a connection that
+      // may write; a read-only one refuses with "attempt to write a readonly database". So
+      // let one read-write read do that recovery, then read as usual.
+      do {
+        let recovery = try Connection(path: path, mode: .readWriteCreate)
+        _ = try recovery.tableExists("player_game_summary")
+      } catch {
+        throw .sqlite(
+          path: path,
+          detail: "an earlier write to this database was interrupted and its journal (\(path)-journal) could not be rolled back: \(error.message)")
+      }
+      do { return try openReadOnly() } catch { throw Self.classify(error, path: path) }
     } catch {
       throw Self.classify(error, path: path)
     }
+  }
+
+  private func openReadOnly() throws(SQLiteError) -> Connection {
+    let connection = try Connection(path: path, mode: .readOnly)
+    // The first real read is where SQLite notices a file that is not a database.
+    _ = try connection.tableExists("player_game_summary")
     return connection
   }
 
@@ -94,6 +114,7 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
+    try refuseUnselectableRows(connection)
     let existing = try availableSeasons(connection)
     let missing = seasons.filter { !existing.contains($0) }
     if !missing.isEmpty { throw .seasonsWithoutRows(path: path, requested: missing, existing: existing) }
@@ -182,6 +203,18 @@ public struct SourceReader {
       schedule = sc
     }
     return SourceData(path: path, seasons: seasons, pgs: pgs, pcf: pcf, schedule: schedule)
+  }
+
+  /// Rows are selected by PGS `season_year` and PCF `game_date`; a row whose selector is not
+  /// an integer / a real calendar date falls outside every season's filter and would vanish
+  /// without a word. Such rows are read through the same typed check, so the first is named.
+  func refuseUnselectableRows(_ connection: Connection) throws(SourceError) {
+    _ = try readTable(
+      connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
+      whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
+    _ = try readTable(
+      connection, table: "player_composite_factors", columns: [ColumnSpec("game_date", .date)],
+      whereClause: "typeof(game_date) != 'text' OR date(game_date) IS NOT game_date", bind: { _ in })
   }
 
   func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {
@@ -326,7 +359,14 @@ struct ColumnBuilder {
           strings.append(bytes: raw)
           return true
         }
-        if !ok { return .bad(value: "bytes that are not valid UTF-8", expected: "UTF-8 text") }
+        if !ok {
+          // Show the bytes the way a user can find them again: ASCII as is, the rest as \xNN.
+          let shown = st.withTextBytes(c) { raw -> String in
+            raw.prefix(60).map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true).leftPadded() }
+              .joined() + (raw.count > 60 ? "… (\(raw.count) bytes)" : "")
+          }
+          return .bad(value: "'\(shown)', bytes that are not valid UTF-8", expected: "UTF-8 text")
+        }
       default:
         return .bad(value: Self.show(st, c), expected: "TEXT")
       }
@@ -392,4 +432,9 @@ struct ColumnBuilder {
     }
     return nil
   }
+}
+
+extension String {
+  /// "E" → "0E": two hex digits per byte.
+  fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
 }

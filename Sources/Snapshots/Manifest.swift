@@ -342,3 +342,13 @@ extension Manifest {
     return bytes
   }
 }
+
+extension Manifest {
+  /// Histograms that `Differ` cannot merge safely, as "stats.<column>.histogram: why" lines,
+  /// sorted by column.
+  public func statsProblems() -> [String] {
+    stats.sorted { $0.key < $1.key }.compactMap { name, s in
+      s.histogram?.problem.map { "stats.\(name).histogram: \($0)" }
+    }
+  }
+}

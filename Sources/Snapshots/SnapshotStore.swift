@@ -182,11 +182,19 @@ public struct SnapshotStore: Sendable {
     return stale
   }
 
+  /// `mkdir -p` with the real errno: FileManager reports Foundation error codes (642 for a
+  /// read-only volume), which strerror cannot name.
   func makeDirectories(_ path: String) throws(SnapshotError) {
-    do {
-      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    } catch {
-      throw .io(path: path, operation: "mkdir", errno: (error as NSError).code == 0 ? EIO : Int32(truncatingIfNeeded: (error as NSError).code))
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+      guard isDir.boolValue else { throw .io(path: path, operation: "mkdir", errno: ENOTDIR) }
+      return
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, parent != path { try makeDirectories(parent) }
+    if mkdir(path, 0o755) != 0 {
+      let code = errno
+      if code != EEXIST { throw .io(path: path, operation: "mkdir", errno: code) }
     }
   }
 
@@ -259,16 +267,20 @@ extension Manifest {
   /// Reads and decodes a manifest (lenient about unknown keys; `Verifier` is strict).
   public static func read(path: String) throws(SnapshotError) -> Manifest {
     guard let data = FileManager.default.contents(atPath: path) else { throw .notFound(path: path, what: "manifest") }
+    let manifest: Manifest
     do {
-      return try JSONDecoder().decode(Manifest.self, from: data)
+      manifest = try JSONDecoder().decode(Manifest.self, from: data)
     } catch {
-      throw .unreadableManifest(path: path, reason: describeDecodingError(error))
+      throw .unreadableManifest(path: path, reason: describeDecodingError(error, data: data))
     }
+    // show and diff compute with the stats; a histogram they cannot use stops here, named.
+    if let problem = manifest.statsProblems().first { throw .unreadableManifest(path: path, reason: problem) }
+    return manifest
   }
 }
 
 /// A decoding error as one readable line naming the key path.
-func describeDecodingError(_ error: Error) -> String {
+func describeDecodingError(_ error: Error, data: Data? = nil) -> String {
   func path(_ keys: [CodingKey]) -> String {
     keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
   }
@@ -281,7 +293,12 @@ func describeDecodingError(_ error: Error) -> String {
   case DecodingError.valueNotFound(let type, let ctx):
     return "field \(path(ctx.codingPath)) is null, expected \(typeName(type))"
   case DecodingError.dataCorrupted(let ctx):
-    if ctx.codingPath.isEmpty { return "not valid JSON" }
+    if ctx.codingPath.isEmpty {
+      // Foundation reports an integer past Int64 (rows: 9223372036854775808) this way too,
+      // without a path; name the number when that is what the text holds.
+      if let data, let big = oversizedInteger(in: data) { return "the number \(big) does not fit a 64-bit integer" }
+      return "not valid JSON"
+    }
     return "field \(path(ctx.codingPath)): \(ctx.debugDescription)"
   default:
     return "\(error)"
@@ -296,4 +313,36 @@ func typeName(_ type: Any.Type) -> String {
   case is Bool.Type: "a boolean"
   default: "\(type)".contains("Array") ? "an array" : "an object"
   }
+}
+
+/// The first integer literal outside a JSON string that Int64 cannot hold, or nil. Numbers
+/// with a fraction or exponent are Doubles and skipped whole.
+func oversizedInteger(in data: Data) -> String? {
+  var inString = false, escaped = false, isDouble = false
+  var number: [UInt8] = []
+  func end() -> String? {
+    defer {
+      number.removeAll()
+      isDouble = false
+    }
+    guard !isDouble, !number.isEmpty, let text = String(bytes: number, encoding: .utf8) else { return nil }
+    return Int64(text) == nil ? text : nil
+  }
+  for b in data {
+    if inString {
+      if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+      continue
+    }
+    switch b {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"):
+      number.append(b)
+    case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+      number.append(b)
+      isDouble = true
+    default:
+      if let big = end() { return big }
+      if b == UInt8(ascii: "\"") { inString = true }
+    }
+  }
+  return end()
 }

@@ -103,6 +103,25 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       return Histogram(widthLog2: k, firstBin: first, counts: counts)
     }
 
+    /// Why this histogram, read from a manifest, cannot be merged, or nil. `Differ` does index
+    /// arithmetic with `firstBin`, `widthLog2` and the counts, so a hand edit or damage past
+    /// what `make` can write (|k| ≤ ~1030, |bin index| < 2^52, at most `maxBins` bins) would
+    /// overflow there; it is refused here instead. Counts are bounded by 2^53 in total (more
+    /// rows than any file can hold) so no sum over them can overflow.
+    public var problem: String? {
+      guard (-1100...1100).contains(widthLog2) else { return "width_log2 is \(widthLog2), expected -1100…1100" }
+      guard (1...Self.maxBins).contains(counts.count) else { return "counts has \(counts.count) bins, expected 1…\(Self.maxBins)" }
+      guard (-(1 << 53)...(1 << 53)).contains(firstBin) else { return "first_bin is \(firstBin), expected within ±2^53" }
+      var sum = 0
+      for (i, n) in counts.enumerated() {
+        guard n >= 0 else { return "counts[\(i)] is \(n), expected a count ≥ 0" }
+        let (total, overflow) = sum.addingReportingOverflow(n)
+        guard !overflow, total <= 1 << 53 else { return "counts add up to more than 2^53" }
+        sum = total
+      }
+      return nil
+    }
+
     /// Counts by bin index on the coarser grid 2^k (k ≥ widthLog2): each bin moves whole.
     func coarsened(to k: Int) -> [Int: Int] {
       precondition(k >= widthLog2, "can only merge onto a coarser grid")

@@ -75,7 +75,7 @@ public struct Verifier: Sendable {
     do {
       manifest = try JSONDecoder().decode(Manifest.self, from: data)
     } catch {
-      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error))")
+      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
       return
     }
     // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
@@ -143,6 +143,7 @@ public struct Verifier: Sendable {
       if f.format != Manifest.FileEntry.arrowFormat { problem("manifest.json", "\(f.path) has format \(f.format), expected \(Manifest.FileEntry.arrowFormat)") }
       if f.compression != Manifest.FileEntry.lz4Compression { problem("manifest.json", "\(f.path) has compression \(f.compression), expected \(Manifest.FileEntry.lz4Compression)") }
     }
+    for line in m.statsProblems() { problem("manifest.json", line) }
     for c in m.schema where ColumnType(rawValue: c.type) == nil {
       problem("manifest.json", "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
     }

@@ -1,0 +1,321 @@
+// The broken-snapshot corpus: a real version written by `dataset build`, copied and damaged
+// the ways disks, copies and hands damage files (truncated, bit-flipped, hand-edited, absurd
+// lengths and offsets), then read by `verify`, `show` and `diff` as a user would. Verify must
+// exit 2 with one line per problem; show/diff must exit 3 naming the manifest; nothing traps.
+// Reader-level cases already pinned in Tests/ArrowIPCTests (every truncation, seeded bit flips,
+// absurd footer size, buffer length, block offset, lying LZ4 length) and Tests/SnapshotsTests
+// (edited schema, unknown/missing fields, not JSON) are not repeated.
+import Foundation
+import Snapshots
+import Testing
+
+/// One real version, built once per process from the small real source.
+enum RealSnapshot {
+  static let root: Result<String, Error> = Result {
+    let out = SmallSource.dir + "/Datasets"
+    let r = try runCLI(buildArguments(db: try SmallSource.database.get(), out: out, batchRows: 256))
+    guard r.status == 0 else { throw Failure(text: "build of the corpus snapshot failed: \(r)") }
+    return out
+  }
+  struct Failure: Error, CustomStringConvertible { var text: String; var description: String { text } }
+
+  /// A private copy of the version folder at `<dir>/rel/v1`.
+  static func copy(into dir: String) throws -> String {
+    let target = dir + "/rel"
+    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: try root.get() + "/rel/v1", toPath: target + "/v1")
+    return target + "/v1"
+  }
+}
+
+let arrowName = "2022-23.arrow"
+
+/// Little-endian helpers over a file's bytes.
+func le32(_ b: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[at + $1]) << (8 * $1) } }
+func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
+  for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) }
+}
+func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) {
+  for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) }
+}
+
+/// Offset of the footer's first Block struct (offset i64, metaDataLength i32, pad, bodyLength
+/// i64): found as the 24 bytes whose offset field is 8-aligned and points at the first message.
+func firstBlock(_ b: [UInt8]) -> Int? {
+  let footerSize = Int(le32(b, b.count - 10))
+  let start = b.count - 10 - footerSize
+  // The first record batch follows the schema message; its offset is the smallest block offset
+  // the footer holds, and a Block's metaDataLength is a small positive multiple of 8.
+  var best: (at: Int, offset: UInt64)?
+  var p = start
+  while p + 24 <= b.count - 10 {
+    let off = UInt64(le32(b, p)) | UInt64(le32(b, p + 4)) << 32
+    let meta = le32(b, p + 8)
+    let body = UInt64(le32(b, p + 16)) | UInt64(le32(b, p + 20)) << 32
+    if off >= 8, off % 8 == 0, off < UInt64(start), meta > 0, meta % 8 == 0, meta < 4096, body % 8 == 0,
+      body < UInt64(b.count),
+      le32(b, Int(off)) == 0xFFFF_FFFF
+    {
+      if best == nil || off < best!.offset { best = (p, off) }
+    }
+    p += 4
+  }
+  return best?.at
+}
+
+struct SnapshotCase: Sendable, CustomTestStringConvertible {
+  var name: String
+  var damage: @Sendable (_ folder: String) throws -> Void
+  /// `verify <folder>`'s stdout, `{v}` standing for the version folder.
+  var problems: [String]
+  var testDescription: String { name }
+}
+
+func editArrow(_ edit: @escaping @Sendable (inout [UInt8]) -> Void) -> @Sendable (String) throws -> Void {
+  { folder in
+    var b = fileBytes(folder + "/" + arrowName)
+    edit(&b)
+    try Data(b).write(to: URL(fileURLWithPath: folder + "/" + arrowName))
+  }
+}
+
+func editManifestText(_ edit: @escaping @Sendable (String) -> String) -> @Sendable (String) throws -> Void {
+  { folder in
+    let p = folder + "/manifest.json"
+    try edit(try String(contentsOfFile: p, encoding: .utf8)).write(toFile: p, atomically: false, encoding: .utf8)
+  }
+}
+
+/// Replaces the first `"key" : value` number in the manifest text.
+func setNumber(_ key: String, _ value: String) -> @Sendable (String) throws -> Void {
+  editManifestText { text in
+    guard let r = text.range(of: #""\#(key)" : -?[0-9.eE+]+"#, options: .regularExpression) else {
+      return "no key \(key)"
+    }
+    return text.replacingCharacters(in: r, with: "\"\(key)\" : \(value)")
+  }
+}
+
+let shaLine = "{v}/2022-23.arrow: sha256 is {sha} but the manifest says {msha}"
+let unreadable = "{v}/2022-23.arrow: cannot be read as an Arrow IPC file: "
+
+// Placeholders are computed from the undamaged file: {n} its size, {sizeAt} where the footer
+// size sits (n − 10), {block} the first Block struct in the footer, {offset}/{meta} that
+// block's message offset and metadata length, {footerStart} where the footer begins.
+let snapshotCases: [SnapshotCase] = [
+  SnapshotCase(
+    name: "data file truncated to 0 bytes", damage: editArrow { $0 = [] },
+    problems: [
+      "{v}/2022-23.arrow: is 0 bytes but the manifest says {n}",
+      unreadable + "not an Arrow IPC file: 0 bytes is shorter than the 18 bytes of magic, footer size and magic",
+    ]),
+  SnapshotCase(
+    name: "data file cut in half", damage: editArrow { $0 = Array($0.prefix($0.count / 2)) },
+    problems: [
+      "{v}/2022-23.arrow: is {half} bytes but the manifest says {n}",
+      unreadable
+        + "not an Arrow IPC file: the last 6 bytes are {halfTail}, expected \"ARROW1\" (41 52 52 4f 57 31); the file may be truncated",
+    ]),
+  SnapshotCase(
+    name: "footer size claims 2 GiB", damage: editArrow { put32(&$0, $0.count - 10, 0x7FFF_FFFF) },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: footer size at byte {sizeAt}: declares 2147483647 bytes, but only {between} bytes lie between the leading magic and it",
+    ]),
+  SnapshotCase(
+    name: "negative footer size", damage: editArrow { put32(&$0, $0.count - 10, 0xFFFF_FFF0) },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: footer size at byte {sizeAt}: declares -16 bytes, but only {between} bytes lie between the leading magic and it",
+    ]),
+  SnapshotCase(
+    name: "block offset claims 2^62",
+    damage: editArrow { b in if let at = firstBlock(b) { put64(&b, at, 1 << 62) } },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: offset 4611686018427387904 is outside the data region 8..<{footerStart}",
+    ]),
+  SnapshotCase(
+    name: "block metadata length claims 2 GiB",
+    damage: editArrow { b in if let at = firstBlock(b) { put32(&b, at + 8, 0x7FFF_FFF8) } },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: metaDataLength 2147483640 does not fit in the {afterOffset} bytes before the footer",
+    ]),
+  SnapshotCase(
+    name: "block body length claims 2^62",
+    damage: editArrow { b in if let at = firstBlock(b) { put64(&b, at + 16, 1 << 62) } },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: record batch 0 block at byte {block}: bodyLength 4611686018427387904 does not fit in the {afterMeta} bytes before the footer",
+    ]),
+  SnapshotCase(
+    name: "message length prefix claims 2 GiB",
+    damage: editArrow { b in
+      if let at = firstBlock(b) { put32(&b, Int(le32(b, at)) + 4, 0x7FFF_FFF8) }
+    },
+    problems: [
+      shaLine,
+      unreadable
+        + "invalid Arrow file: record batch 0 message at byte {offset}: metadata length 2147483640 disagrees with the footer's metaDataLength {meta}",
+    ]),
+  // Where a flipped bit lands (LZ4 data, a flatbuffer, padding) depends on the layout; the
+  // second line is checked for its start only.
+  SnapshotCase(
+    name: "one bit flipped in the middle of the body", damage: editArrow { $0[$0.count / 2] ^= 0x10 },
+    problems: [shaLine, unreadable + "*"]),
+  SnapshotCase(
+    name: "manifest truncated", damage: editManifestText { String($0.prefix($0.count / 2)) },
+    problems: ["{v}/manifest.json: not valid JSON (Unexpected end of file during JSON parse.)"]),
+  SnapshotCase(
+    name: "manifest of 0 bytes", damage: editManifestText { _ in "" },
+    problems: ["{v}/manifest.json: not valid JSON (Unexpected end of file during JSON parse.)"]),
+  SnapshotCase(
+    name: "manifest nested 100,000 arrays deep",
+    damage: editManifestText { _ in String(repeating: "[", count: 100_000) },
+    problems: ["{v}/manifest.json: not valid JSON (Too many nested arrays or dictionaries around character 513.)"]),
+  SnapshotCase(
+    name: "manifest claims 10^18 bytes", damage: setNumber("bytes", "1000000000000000000"),
+    problems: ["{v}/2022-23.arrow: is {n} bytes but the manifest says 1000000000000000000"]),
+  // Regression: Foundation reports an integer past Int64 without a coding path, and the
+  // message said "not valid JSON" about valid JSON.
+  SnapshotCase(
+    name: "manifest claims 2^63 rows (past Int)", damage: setNumber("rows", "9223372036854775808"),
+    problems: [
+      "{v}/manifest.json: does not match the manifest schema: the number 9223372036854775808 does not fit a 64-bit integer"
+    ]),
+  SnapshotCase(
+    name: "manifest with one high bit flipped",
+    damage: { folder in
+      let p = folder + "/manifest.json"
+      var b = fileBytes(p)
+      if let i = b.indices.dropFirst(b.count / 3).first(where: { b[$0] == UInt8(ascii: "{") }) { b[i] ^= 0x80 }
+      try Data(b).write(to: URL(fileURLWithPath: p))
+    },
+    problems: ["{v}/manifest.json: not valid JSON (*"]),
+  SnapshotCase(
+    name: "manifest claims -1 rows", damage: setNumber("rows", "-1"),
+    problems: [
+      "{v}/manifest.json: row_count is {rows} but its files' rows add up to -1",
+      "{v}/2022-23.arrow: has {rows} rows but the manifest says -1",
+    ]),
+  SnapshotCase(
+    name: "manifest file path escapes the folder",
+    damage: editManifestText {
+      $0.replacingOccurrences(of: "\"path\" : \"2022-23.arrow\"", with: "\"path\" : \"../../../etc/passwd\"")
+    },
+    problems: [
+      "{v}/manifest.json: content_sha256 is {content} but its files and schema hash to *",
+      "{v}/2022-23.arrow: is not listed in the manifest",
+      "{v}/manifest.json: file path \"../../../etc/passwd\" is not a plain file name",
+    ]),
+  SnapshotCase(
+    name: "manifest row_count changed by hand", damage: setNumber("row_count", "1"),
+    problems: ["{v}/manifest.json: row_count is 1 but its files' rows add up to {rows}"]),
+]
+
+@Suite struct BadSnapshotTests {
+  @Test(arguments: snapshotCases)
+  func damagedSnapshotIsReportedByVerify(_ c: SnapshotCase) throws {
+    let s = Scratch("snapshot-\(c.name)")
+    defer { s.remove() }
+    let folder = try RealSnapshot.copy(into: s.dir)
+    let good = try Manifest.read(path: folder + "/manifest.json")
+    let goodBytes = fileBytes(folder + "/" + arrowName)
+    try c.damage(folder)
+    let bytes = fileBytes(folder + "/" + arrowName)
+    let r = try runCLI(["verify", folder])
+    #expect(r.signal == nil, "\(r)")
+    #expect(r.status == 2, "\(r)")
+    let footerSize = Int(le32(goodBytes, goodBytes.count - 10))
+    let footerStart = goodBytes.count - 10 - footerSize
+    let block = try #require(firstBlock(goodBytes))
+    let offset = Int(le32(goodBytes, block)), meta = Int(le32(goodBytes, block + 8))
+    let halfTail = goodBytes[(goodBytes.count / 2 - 6)..<(goodBytes.count / 2)].map { b in
+      (b < 16 ? "0" : "") + String(b, radix: 16)
+    }.joined(separator: " ")
+    let values: [String: String] = [
+      "{v}": folder, "{n}": String(good.files[0].bytes), "{half}": String(goodBytes.count / 2), "{halfTail}": halfTail,
+      "{sha}": String(Digest.hex(bytes).prefix(12)) + "…", "{msha}": String(good.files[0].sha256.prefix(12)) + "…",
+      "{sizeAt}": String(goodBytes.count - 10), "{between}": String(goodBytes.count - 18), "{block}": String(block),
+      "{footerStart}": String(footerStart), "{offset}": String(offset), "{meta}": String(meta),
+      "{afterOffset}": String(footerStart - offset), "{afterMeta}": String(footerStart - offset - meta),
+      "{rows}": String(good.rowCount), "{content}": String(good.contentSHA256.prefix(12)) + "…",
+    ]
+    let expected = c.problems.map { line in values.reduce(line) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+    }
+    let actual = r.stdout.split(separator: "\n").map(String.init)
+    #expect(actual.count == expected.count, "\(r)")
+    for (a, e) in zip(actual, expected) {
+      // A trailing * matches any rest of the line (only where the text depends on layout).
+      if e.hasSuffix("*") { #expect(a.hasPrefix(e.dropLast()), "\(a)") } else { #expect(a == e) }
+    }
+    #expect(r.stderr == "verify: \(expected.count) problem\(expected.count == 1 ? "" : "s") in 1 version\n")
+  }
+}
+
+/// Hand edits of a manifest's stats that `verify` reports and `show`/`diff` refuse by name.
+struct StatsEdit: Sendable, CustomTestStringConvertible {
+  var name: String
+  var key: String
+  var value: any Sendable
+  var problem: String
+  var testDescription: String { name }
+}
+
+let statsEdits: [StatsEdit] = [
+  // Regression: Differ added first_bin to the bin count and trapped on overflow.
+  StatsEdit(
+    name: "first_bin at Int.max", key: "first_bin", value: Int.max,
+    problem: "first_bin is 9223372036854775807, expected within ±2^53"),
+  StatsEdit(
+    name: "width_log2 at Int.min", key: "width_log2", value: Int.min,
+    problem: "width_log2 is -9223372036854775808, expected -1100…1100"),
+  StatsEdit(
+    name: "counts past Int when summed", key: "counts", value: [Int.max, Int.max],
+    problem: "counts add up to more than 2^53"),
+  StatsEdit(name: "negative count", key: "counts", value: [3, -7], problem: "counts[1] is -7, expected a count ≥ 0"),
+  StatsEdit(
+    name: "100,000 bins", key: "counts", value: [Int](repeating: 0, count: 100_000),
+    problem: "counts has 100000 bins, expected 1…64"),
+]
+
+extension BadSnapshotTests {
+  @Test(arguments: statsEdits)
+  func handEditedHistogramIsRefusedByName(_ e: StatsEdit) throws {
+    let s = Scratch("stats-\(e.name)")
+    defer { s.remove() }
+    let folder = try RealSnapshot.copy(into: s.dir)
+    let path = folder + "/manifest.json"
+    var json = try JSONSerialization.jsonObject(with: Data(fileBytes(path))) as! [String: Any]
+    var stats = json["stats"] as! [String: Any]
+    let column = try #require(
+      stats.keys.sorted().first { (stats[$0] as? [String: Any])?["histogram"] is [String: Any] })
+    var col = stats[column] as! [String: Any]
+    var histogram = col["histogram"] as! [String: Any]
+    histogram[e.key] = e.value
+    col["histogram"] = histogram
+    stats[column] = col
+    json["stats"] = stats
+    try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .prettyPrinted]).write(
+      to: URL(fileURLWithPath: path))
+    let line = "stats.\(column).histogram: " + e.problem
+
+    let verify = try runCLI(["verify", folder])
+    #expect(verify.status == 2, "\(verify)")
+    #expect(verify.stdout.split(separator: "\n").contains { $0 == "\(path): \(line)" }, "\(verify)")
+    for args in [
+      ["show", folder], ["diff", try RealSnapshot.root.get() + "/rel/v1", folder], ["diff", folder, folder],
+    ] {
+      let r = try runCLI(args)
+      #expect(r.signal == nil, "\(args): \(r)")
+      #expect(r.status == 3, "\(args): \(r)")
+      #expect(r.stderr == "error: \(path): cannot read manifest: \(line)\n", "\(args)")
+    }
+  }
+}

@@ -1,0 +1,240 @@
+// The broken-source corpus: one row per way a SQLite export arrives damaged, run through the
+// real binary (`dataset validate`, and `dataset build` where "nothing written" must be shown),
+// comparing the exit code and the full message a scheduler's log would hold. Cases that
+// Tests/SQLiteSourceTests already pins at the library level (missing file, text file, missing
+// PGS table or columns, TEXT in an INTEGER column, absent season) are not repeated here.
+import Foundation
+import SQLiteSource
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+struct SourceCase: Sendable, CustomTestStringConvertible {
+  var name: String
+  /// Turns the copied good database at the path into the broken input.
+  var damage: @Sendable (String) throws -> Void
+  /// Arguments after the command; `{db}` is replaced by the broken database's path.
+  var arguments: [String] = ["validate", "--db", "{db}", "--season", "2022-23"]
+  var status: Int32
+  /// The full stderr, `{db}` replaced.
+  var stderr: String
+  /// A line the gate table on stdout must hold (exit 2 cases).
+  var stdoutContains: String? = nil
+  var testDescription: String { name }
+}
+
+/// `sql` run on the good copy.
+func sql(_ text: String) -> @Sendable (String) throws -> Void {
+  { path in try Connection(path: path, mode: .readWriteCreate).execute(text) }
+}
+
+/// Rewrites the file's bytes.
+func bytes(_ edit: @escaping @Sendable (inout [UInt8]) -> Void) -> @Sendable (String) throws -> Void {
+  { path in
+    var b = fileBytes(path)
+    edit(&b)
+    try Data(b).write(to: URL(fileURLWithPath: path))
+  }
+}
+
+func pgs(_ assignment: String) -> @Sendable (String) throws -> Void {
+  sql("UPDATE player_game_summary SET \(assignment) WHERE rowid = 1")
+}
+
+/// A PCF row for the first game of the small source, dated `date` (SQL literal).
+func pcfRow(date: String) -> String {
+  """
+  INSERT INTO player_composite_factors (player_lookup, game_date, game_id, fatigue_score, shot_zone_mismatch_score,
+    pace_score, usage_spike_score, total_composite_adjustment, calculation_version, processed_at)
+  SELECT player_lookup, \(date), game_id, 50, 0, 0, 0, 0, 'boxscore_v1', '2024-01-01T00:00:00Z'
+  FROM player_game_summary WHERE rowid = 1
+  """
+}
+
+let sourceCases: [SourceCase] = [
+  SourceCase(
+    name: "empty file", damage: bytes { $0 = [] }, status: 3,
+    stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes)\n"),
+  SourceCase(
+    name: "truncated to its first 3 pages", damage: bytes { $0 = Array($0.prefix(3 * 4096)) }, status: 3,
+    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+  SourceCase(
+    name: "header overwritten", damage: bytes { for i in 0..<16 { $0[i] = 0x41 } }, status: 3,
+    stderr: "error: {db}: not a SQLite database (file is not a database)\n"),
+  SourceCase(
+    name: "b-tree pages overwritten with garbage",
+    damage: bytes { b in
+      var rng = SplitMix(seed: 42)
+      for i in 4096..<min(b.count, 5 * 4096) { b[i] = UInt8(truncatingIfNeeded: rng.next()) }
+    }, status: 3,
+    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+  SourceCase(
+    name: "PCF table without two columns",
+    damage: sql(
+      "ALTER TABLE player_composite_factors DROP COLUMN pace_score; ALTER TABLE player_composite_factors DROP COLUMN processed_at"
+    ),
+    status: 3, stderr: "error: {db}: table player_composite_factors is missing columns pace_score, processed_at\n"),
+  SourceCase(
+    name: "TEXT in a REAL column", damage: pgs("minutes_played = 'thirty-one'"), status: 3,
+    stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds 'thirty-one', expected a REAL\n"),
+  SourceCase(
+    name: "month 13, day 45", damage: pgs("game_date = '2023-13-45'"), status: 3,
+    stderr:
+      "error: {db}: player_game_summary.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"
+  ),
+  SourceCase(
+    name: "day-first date", damage: pgs("game_date = '23/01/2023'"), status: 3,
+    stderr:
+      "error: {db}: player_game_summary.game_date at rowid 1 holds '23/01/2023', expected a real calendar date YYYY-MM-DD\n"
+  ),
+  SourceCase(
+    name: "empty date", damage: pgs("game_date = ''"), status: 3,
+    stderr: "error: {db}: player_game_summary.game_date at rowid 1 holds '', expected a real calendar date YYYY-MM-DD\n"
+  ),
+  // The small source has no PCF rows (its days are all bootstrap), so these insert one.
+  SourceCase(
+    name: "PCF date day-first, outside every season's date filter",
+    damage: sql(pcfRow(date: "'18/10/2022'")), status: 3,
+    stderr:
+      "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a real calendar date YYYY-MM-DD\n"
+  ),
+  SourceCase(
+    name: "PCF date in month 13", damage: sql(pcfRow(date: "'2023-13-45'")), status: 3,
+    stderr:
+      "error: {db}: player_composite_factors.game_date at rowid 1 holds '2023-13-45', expected a real calendar date YYYY-MM-DD\n"
+  ),
+  SourceCase(
+    name: "infinite REAL", damage: pgs("usage_rate = 9e999"), status: 3,
+    stderr: "error: {db}: player_game_summary.usage_rate at rowid 1 holds inf, expected a finite REAL\n"),
+  SourceCase(
+    name: "negative infinite REAL", damage: pgs("minutes_played = -9e999"), status: 3,
+    stderr: "error: {db}: player_game_summary.minutes_played at rowid 1 holds -inf, expected a finite REAL\n"),
+  // Regression: a negative minutes_played made the row inactive, and value_ranges checked
+  // active rows only, so -12.5 minutes passed every gate as a DNP row.
+  SourceCase(
+    name: "negative minutes", damage: pgs("minutes_played = -12.5"), status: 2,
+    stderr: "validate: 1 gate failed (value_ranges): refusing\n",
+    stdoutContains: "minutes_played 0–70: 1 of 866 active PGS rows (0.115 %), above 0.1 %"),
+  SourceCase(
+    name: "non-UTF-8 bytes in a name", damage: pgs("player_full_name = CAST(x'4C75C3A86B61FF' AS TEXT)"), status: 3,
+    stderr:
+      "error: {db}: player_game_summary.player_full_name at rowid 1 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text\n"
+  ),
+  SourceCase(
+    name: "SQL text in season_year",
+    damage: pgs("season_year = '2022) OR 1=1; DROP TABLE player_game_summary; --'"), status: 3,
+    stderr:
+      "error: {db}: player_game_summary.season_year at rowid 1 holds '2022) OR 1=1; DROP TABLE player_game_summary; --', expected an INTEGER\n"
+  ),
+  SourceCase(
+    name: "SQL in --season is refused before the database is opened", damage: { _ in },
+    arguments: ["validate", "--db", "{db}", "--season", "2022'); DROP TABLE player_game_summary; --"], status: 1,
+    stderr:
+      "error: invalid season '2022'); DROP TABLE player_game_summary; --': expected a season like 2022-23, its start year 2022, or current\n"
+  ),
+  SourceCase(
+    name: "build on a truncated database writes nothing", damage: bytes { $0 = Array($0.prefix(3 * 4096)) },
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--out", "{dir}/Datasets"], status: 3,
+    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+]
+
+@Suite struct BadSourceTests {
+  @Test(arguments: sourceCases)
+  func brokenSourceIsNamed(_ c: SourceCase) throws {
+    let s = Scratch("source-\(c.name)")
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    try c.damage(db)
+    let before = fileBytes(db)
+    let args = c.arguments.map {
+      $0.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir)
+    }
+    let r = try runCLI(args)
+    #expect(r.signal == nil, "\(r)")
+    #expect(r.status == c.status, "\(r)")
+    #expect(r.stderr == c.stderr.replacingOccurrences(of: "{db}", with: db))
+    if let line = c.stdoutContains { #expect(r.stdout.contains(line), "\(r)") }
+    // Reading never writes: the broken file is byte for byte what it was, and no snapshot
+    // folder appeared.
+    #expect(fileBytes(db) == before)
+    #expect(!FileManager.default.fileExists(atPath: s.path("Datasets")))
+  }
+
+  /// A writer holding the database (an export still running) makes the reader wait SQLite's
+  /// busy timeout, then stop with a message saying what to do, not "malformed" or a trap.
+  @Test func databaseLockedByAnotherWriter() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let writer = try Connection(path: db, mode: .readWriteCreate)
+    try writer.execute("BEGIN EXCLUSIVE; UPDATE player_game_summary SET points = points + 1;")
+    defer { try? writer.execute("ROLLBACK") }
+    let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])
+    #expect(r.status == 3, "\(r)")
+    #expect(
+      r.stderr
+        == "error: \(db): database is locked by another process (database is locked); try again when it finishes\n")
+  }
+
+  /// A 10,000-character name is legal text: it is read, gated and reported without trapping
+  /// or being cut; the gate table stays readable.
+  @Test func tenThousandCharacterPlayerName() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let long = String(repeating: "x", count: 10_000)
+    let db = try SmallSource.copy(
+      to: s.path("league.sqlite"), sql: "UPDATE player_game_summary SET player_full_name = '\(long)' WHERE rowid = 1")
+    let data = try SourceReader(path: db).read(seasons: [2022])
+    #expect(data.pgs.playerFullName[0] == long)
+    let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])
+    #expect(r.signal == nil && (r.status == 0 || r.status == 2), "\(r)")
+    #expect(!r.stdout.contains(long))
+  }
+
+  /// NaN cannot be stored: SQLite turns a NaN REAL into NULL on write, so a NaN from an
+  /// exporter reaches the reader as NULL, which the usage/minutes rules already handle.
+  @Test func nanRealArrivesAsNull() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let st = try c.prepare("UPDATE player_game_summary SET usage_rate = ?1 WHERE rowid = 1")
+    try st.bind(1, Double.nan)
+    try st.run()
+    let data = try SourceReader(path: db).read(seasons: [2022])
+    #expect(data.pgs.usageRate[0] == nil)
+  }
+
+  /// The season filter is a bound parameter: rows whose text merely contains SQL are read
+  /// back verbatim, and the tables are all still there afterwards.
+  @Test func sqlInTextValuesIsDataNotCode() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let evil = "Robert'); DROP TABLE player_game_summary; --"
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let st = try c.prepare("UPDATE player_game_summary SET player_full_name = ?1 WHERE rowid = 1")
+    try st.bind(1, evil)
+    try st.run()
+    let data = try SourceReader(path: db).read(seasons: [2022])
+    #expect(data.pgs.playerFullName[0] == evil)
+    let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])
+    #expect(r.signal == nil && (r.status == 0 || r.status == 2), "\(r)")
+    #expect(try SourceReader(path: db).availableSeasons() == [2022])
+  }
+}
+
+/// Seeded generator for reproducible garbage.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}

@@ -1,0 +1,2 @@
+// Header-only on purpose: the declaration is what the Swift targets need.
+#include "CFuzzDriver.h"

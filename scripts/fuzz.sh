@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make fuzz`: builds the libFuzzer targets of fuzz/ with -sanitize=fuzzer,address, seeds each
+# from real files the tool itself writes (an Arrow file and a manifest from a snapshot of the
+# shipped 2022-23 sample, real NBA.com CSV lines), and runs each for FUZZ_SECONDS (default 60).
+# Crashes land in fuzz-artifacts/<target>/ (ignored by git); turn each into a regression test.
+# Prints executions per target; exits non-zero when any target found a crash.
+# Leak detection is off: FoundationEssentials leaks a 4 KiB buffer each time
+# FileManager.contents(atPath:) reads a 0-byte file (found by FuzzManifest; not our code).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+TARGETS=${FUZZ_TARGETS:-"FuzzArrowReader FuzzManifest FuzzCSVLine"}
+ART="$ROOT/fuzz-artifacts"
+WORK="$ART/work"
+mkdir -p "$WORK"
+
+echo "== building the tool (debug) to write seed files"
+(cd "$ROOT" && swift build --product dataset) >/dev/null || exit 1
+BIN="$ROOT/.build/debug/dataset"
+
+echo "== seeds from real files"
+SEEDS="$ART/seeds"
+rm -rf "$SEEDS" "$WORK/Datasets" "$WORK"/seed.*
+mkdir -p "$SEEDS"/{FuzzArrowReader,FuzzManifest,FuzzCSVLine}
+# The rows of the first 4 games of the shipped sample (opening night, hence
+# --include-bootstrap): a real snapshot small enough (~20 KB) that executions stay fast.
+lz4 -dc "$ROOT/Datasets/sample/player_logs_2022-23.csv.lz4" |
+  awk -F, 'NR == 1 { print; next } !($7 in seen) { if (n >= 4) next; seen[$7] = 1; n++ } { print }' > "$WORK/seed.csv"
+"$BIN" import --db "$WORK/seed.sqlite" --quiet "$WORK/seed.csv" || exit 1
+"$BIN" build --db "$WORK/seed.sqlite" --season 2022-23 --out "$WORK/Datasets" --dataset seed --batch-rows 128 \
+  --include-bootstrap >/dev/null || exit 1
+VERSION="$WORK/Datasets/seed/v1"
+ARROW="$VERSION/2022-23.arrow"
+MANIFEST="$VERSION/manifest.json"
+"$BIN" arrow-sample --out "$SEEDS/FuzzArrowReader/sample.arrow" >/dev/null || exit 1
+cp "$ARROW" "$SEEDS/FuzzArrowReader/season-head.arrow"
+cp "$MANIFEST" "$SEEDS/FuzzManifest/manifest.json"
+CSV="$ROOT/../shared/realdata/raw/antbap23_player_logs/player_logs_2022-23.csv"
+if [ -f "$CSV" ]; then
+  head -n 30 "$CSV" > "$SEEDS/FuzzCSVLine/head30.csv"
+  # One whole real game (both teams), so the parser gets past game pairing.
+  awk -F, -v g="$(sed -n 2p "$CSV" | cut -d, -f7)" 'NR == 1 || $7 == g' "$CSV" > "$SEEDS/FuzzCSVLine/one-game.csv"
+  head -n 5 "$CSV" | sed 's/$/\r/' > "$SEEDS/FuzzCSVLine/crlf.csv"
+  (printf '\xef\xbb\xbf'; head -n 3 "$CSV") > "$SEEDS/FuzzCSVLine/bom.csv"
+else
+  lz4 -dc "$ROOT/Datasets/sample/player_logs_2022-23.csv.lz4" | head -n 30 > "$SEEDS/FuzzCSVLine/head30.csv"
+fi
+printf 'a,"b ""c"", d",e\n"multi\nline",2\r\n' > "$SEEDS/FuzzCSVLine/quotes.csv"
+
+echo "== building fuzz targets (-sanitize=fuzzer,address)"
+(cd "$ROOT/fuzz" && swift build -c debug -Xswiftc -sanitize=fuzzer,address) || exit 1
+FBIN="$ROOT/fuzz/.build/debug"
+
+status=0
+for t in $TARGETS; do
+  corpus="$ART/corpus/$t"
+  mkdir -p "$corpus" "$ART/$t"
+  echo "== $t for ${SECONDS_EACH} s"
+  # The manifest target verifies against the small sample file, not the season file, so that
+  # an execution costs a manifest parse, not a whole-file decode.
+  ASAN_OPTIONS=detect_leaks=0 FUZZ_ARROW_FILE="$SEEDS/FuzzArrowReader/sample.arrow" FUZZ_MANIFEST="$MANIFEST" \
+    "$FBIN/$t" "$corpus" "$SEEDS/$t" -max_total_time="$SECONDS_EACH" -max_len=262144 -rss_limit_mb=2048 -detect_leaks=0 \
+    -artifact_prefix="$ART/$t/" -print_final_stats=1 >"$ART/$t.log" 2>&1
+  rc=$?
+  execs=$(grep -E '^stat::number_of_executed_units' "$ART/$t.log" | tail -n 1 | awk '{print $2}')
+  crashes=$(ls "$ART/$t" 2>/dev/null | grep -cE '^(crash|leak|oom|timeout)-')
+  echo "$t: ${execs:-?} executions, corpus $(ls "$corpus" | wc -l) inputs, ${crashes} crash/oom/timeout files (exit $rc, log $ART/$t.log)"
+  if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then status=1; grep -E 'ERROR|Fatal error|SUMMARY' "$ART/$t.log" | head -5; fi
+done
+exit $status
