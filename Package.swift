@@ -29,6 +29,7 @@ let package = Package(
     .target(name: "Importer", dependencies: ["SQLiteSource", "Columnar", "LZ4"]),
     .target(name: "Gates", dependencies: ["SQLiteSource", "Columnar"]),
     .target(name: "Features", dependencies: ["SQLiteSource", "Columnar"]),
+    .target(name: "Synth", dependencies: ["Importer", "SQLiteSource", "Columnar"]),
     .target(
       name: "Snapshots",
       dependencies: [
@@ -38,11 +39,12 @@ let package = Package(
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
+        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )
