@@ -45,6 +45,8 @@ let package = Package(
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
     .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )

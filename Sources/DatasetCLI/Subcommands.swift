@@ -2,5 +2,5 @@ import ArgumentParser
 
 extension DatasetCommand {
   /// Every subcommand, in the order `dataset --help` lists them.
-  static let allSubcommands: [ParsableCommand.Type] = []
+  static let allSubcommands: [ParsableCommand.Type] = [ImportCommand.self, SynthCommand.self]
 }

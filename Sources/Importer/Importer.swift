@@ -1,0 +1,253 @@
+import Columnar
+import Foundation
+import SQLiteSource
+
+/// What one import did, for the CLI summary and for tests.
+public struct ImportSummary: Equatable, Sendable {
+  public var files = 0
+  public var rowsRead = 0
+  public var pgsInserted = 0
+  public var pgsUpdated = 0
+  public var pgsUnchanged = 0
+  public var pcfInserted = 0
+  public var pcfUpdated = 0
+  public var pcfUnchanged = 0
+  public var pcfDeleted = 0
+  /// Seasons (start years) of the imported rows, ascending.
+  public var seasons: [Int] = []
+  /// Distinct game dates of the imported rows.
+  public var gameDates = 0
+  public var processedAt = ""
+  public var seconds = 0.0
+
+  public init() {}
+}
+
+/// Loads NBA.com player game logs into PGS and derives PCF (docs/IMPORT.md), all in one
+/// transaction: any error leaves the database as it was.
+public struct Importer {
+  public var databasePath: String
+  /// NBA.com team game logs; without them team totals are summed from the player rows.
+  public var teamLogsPath: String?
+  /// Written to `processed_at` of every inserted or changed row; the import time by default.
+  public var processedAt: String
+
+  public init(databasePath: String, teamLogsPath: String? = nil, processedAt: String? = nil) {
+    self.databasePath = databasePath
+    self.teamLogsPath = teamLogsPath
+    self.processedAt = processedAt ?? Importer.now()
+  }
+
+  /// The current UTC time as ISO 8601 with microseconds, so two imports never share a stamp.
+  public static func now() -> String {
+    Timestamp.format(micros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+  }
+
+  public func run(files: [String]) throws(ImportError) -> ImportSummary {
+    guard !files.isEmpty else { throw ImportError("no input file given") }
+    var inputs: [(name: String, csv: [UInt8])] = []
+    for path in files { inputs.append((path, try readInputFile(path))) }
+    return try run(inputs: inputs)
+  }
+
+  /// The same import from CSV texts already in memory (`name` stands for the file in messages):
+  /// `dataset synth` feeds its generated player logs through here, so its PGS and PCF are
+  /// exactly what `import` would write for the same logs.
+  public func run(inputs: [(name: String, csv: [UInt8])]) throws(ImportError) -> ImportSummary {
+    let start = Date()
+    guard !inputs.isEmpty else { throw ImportError("no input file given") }
+    var input = InputRows()
+    var lookupCache: [String: String] = [:]
+    for (name, csv) in inputs {
+      try input.append(path: name, bytes: csv, lookupCache: &lookupCache)
+    }
+    let files = inputs.map(\.name)
+    let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
+    let rows = try input.pgsRows(teamLogs: teamLogs)
+
+    var summary = ImportSummary()
+    summary.files = files.count
+    summary.rowsRead = input.count
+    summary.seasons = Array(Set(rows.map { Int($0.seasonYear) })).sorted()
+    summary.gameDates = Set(input.date).count
+    summary.processedAt = processedAt
+
+    let db: Connection
+    do {
+      db = try Connection(path: databasePath, mode: .readWriteCreate)
+    } catch {
+      throw ImportError("cannot open database \(databasePath): \(error.message)")
+    }
+    do {
+      try db.transaction {
+        try db.execute(sourceSchemaDDL)
+        try writePGS(rows, db: db, summary: &summary)
+        try writePCF(seasons: summary.seasons, db: db, summary: &summary)
+      }
+    } catch let e as ImportError {
+      throw e
+    } catch let e as SQLiteError {
+      throw ImportError("database \(databasePath): \(e.isNotADatabase ? "not an SQLite database: " : "")\(e.description); nothing was written")
+    } catch {
+      throw ImportError("database \(databasePath): \(error); nothing was written")
+    }
+    summary.seconds = Date().timeIntervalSince(start)
+    return summary
+  }
+
+  /// Inserts new rows, updates changed ones (matched by date, player and game), leaves equal
+  /// rows and their processed_at alone.
+  func writePGS(_ rows: [PGSRow], db: Connection, summary: inout ImportSummary) throws {
+    let columnList = PGSRow.columns.joined(separator: ", ")
+    var existing: [String: (rowid: Int64, row: PGSRow)] = [:]
+    // Only rows dated inside the import's date span can match its keys (the key holds the
+    // date); filtering in SQL keeps a large table's other seasons out of memory.
+    let select = try db.prepare("SELECT rowid, \(columnList) FROM player_game_summary WHERE game_date BETWEEN ?1 AND ?2")
+    let dates = rows.map(\.gameDate)
+    try select.bind(1, dates.min() ?? "")
+    try select.bind(2, dates.max() ?? "")
+    while try select.step() {
+      let row = PGSRow(select, first: 1)
+      // With duplicates already in the table, the first (lowest rowid) is the one kept current.
+      if existing[row.key] == nil { existing[row.key] = (select.int64(0), row) }
+    }
+    let placeholders = (1...PGSRow.columns.count).map { "?\($0)" }.joined(separator: ", ")
+    let n = Int32(PGSRow.columns.count + 1)
+    let insert = try db.prepare(
+      "INSERT INTO player_game_summary (\(columnList), processed_at) VALUES (\(placeholders), ?\(n))")
+    let assignments = PGSRow.columns.enumerated().map { "\($1) = ?\($0 + 1)" }.joined(separator: ", ")
+    let update = try db.prepare(
+      "UPDATE player_game_summary SET \(assignments), processed_at = ?\(n) WHERE rowid = ?\(n + 1)")
+    for row in rows {
+      if let old = existing[row.key] {
+        if old.row == row {
+          summary.pgsUnchanged += 1
+          continue
+        }
+        try row.bind(update)
+        try update.bind(n, processedAt)
+        try update.bind(n + 1, old.rowid)
+        try update.run()
+        summary.pgsUpdated += 1
+      } else {
+        try row.bind(insert)
+        try insert.bind(n, processedAt)
+        try insert.run()
+        summary.pgsInserted += 1
+      }
+    }
+  }
+
+  /// Recomputes PCF of the imported seasons from all their PGS rows now in the table.
+  func writePCF(seasons: [Int], db: Connection, summary: inout ImportSummary) throws {
+    guard !seasons.isEmpty else { return }
+    var history = HistoryRows()
+    let seasonList = seasons.map(String.init).joined(separator: ", ")
+    let select = try db.prepare(
+      """
+      SELECT rowid, player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr,
+             minutes_played, is_dnp, usage_rate, fg_attempts, ft_attempts, turnovers, offensive_rebounds
+      FROM player_game_summary WHERE season_year IN (\(seasonList))
+      """)
+    func number(_ i: Int32) -> Double { select.storageClass(i) == .null ? 0 : select.double(i) }
+    while try select.step() {
+      let dateText = select.text(3) ?? ""
+      guard let d = Date32(iso: dateText) else {
+        throw ImportError(
+          "player_game_summary rowid \(select.int64(0)), column game_date: not a calendar date in YYYY-MM-DD form: \"\(dateText)\"; PCF cannot be derived"
+        )
+      }
+      history.playerLookup.append(select.text(1) ?? "")
+      history.gameID.append(select.text(2) ?? "")
+      history.date.append(d)
+      history.season.append(Int(select.int64(4)))
+      history.team.append(select.text(5) ?? "")
+      history.opponent.append(select.text(6) ?? "")
+      history.minutes.append(select.storageClass(7) == .null ? nil : select.double(7))
+      history.isDNP.append(select.storageClass(8) == .null ? nil : select.int64(8))
+      history.usage.append(select.storageClass(9) == .null ? nil : select.double(9))
+      history.possessions.append(number(10) + 0.44 * number(11) + number(12) - number(13))
+    }
+    var computed: [PCFRow] = []
+    for season in seasons { computed += history.compositeFactors(season: season) }
+
+    var existing: [String: (rowid: Int64, row: PCFRow)] = [:]
+    var stale: [Int64] = []
+    let seasonSet = Set(seasons)
+    let old = try db.prepare(
+      """
+      SELECT rowid, player_lookup, game_date, game_id, fatigue_score, shot_zone_mismatch_score, pace_score,
+             usage_spike_score, total_composite_adjustment, calculation_version
+      FROM player_composite_factors
+      WHERE EXISTS (SELECT 1 FROM json_each(?1) r
+                    WHERE game_date BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))
+      """)
+    // Rows outside the touched seasons are skipped below anyway; the date ranges in SQL keep a
+    // large table's other seasons from being read at all.
+    try old.bind(
+      1,
+      "[" + seasons.map { "[\"\($0)-10-01\",\"\($0 + 1)-09-30\"]" }.joined(separator: ",") + "]")
+    while try old.step() {
+      func real(_ i: Int32) -> Double? { old.storageClass(i) == .null ? nil : old.double(i) }
+      let row = PCFRow(
+        playerLookup: old.text(1) ?? "", gameDate: old.text(2) ?? "", gameID: old.text(3) ?? "",
+        fatigue: old.storageClass(4) == .null ? nil : old.int64(4), shotZone: real(5), pace: real(6),
+        usageSpike: real(7), total: real(8), version: old.text(9))
+      guard let d = Date32(iso: row.gameDate), seasonSet.contains(seasonYear(d)) else { continue }
+      if existing[row.key] == nil {
+        existing[row.key] = (old.int64(0), row)
+      } else if row.version == CompositeFactors.calculationVersion {
+        stale.append(old.int64(0))
+      }
+    }
+    let insert = try db.prepare(
+      """
+      INSERT INTO player_composite_factors (player_lookup, game_date, game_id, fatigue_score,
+        shot_zone_mismatch_score, pace_score, usage_spike_score, total_composite_adjustment,
+        calculation_version, processed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+      """)
+    let update = try db.prepare(
+      """
+      UPDATE player_composite_factors SET player_lookup = ?1, game_date = ?2, game_id = ?3,
+        fatigue_score = ?4, shot_zone_mismatch_score = ?5, pace_score = ?6, usage_spike_score = ?7,
+        total_composite_adjustment = ?8, calculation_version = ?9, processed_at = ?10 WHERE rowid = ?11
+      """)
+    func bind(_ st: Statement, _ r: PCFRow) throws {
+      try st.bind(1, r.playerLookup)
+      try st.bind(2, r.gameDate)
+      try st.bind(3, r.gameID)
+      try st.bind(4, r.fatigue)
+      try st.bind(5, r.shotZone)
+      try st.bind(6, r.pace)
+      try st.bind(7, r.usageSpike)
+      try st.bind(8, r.total)
+      try st.bind(9, r.version)
+      try st.bind(10, processedAt)
+    }
+    for r in computed {
+      if let e = existing.removeValue(forKey: r.key) {
+        if e.row == r {
+          summary.pcfUnchanged += 1
+          continue
+        }
+        try bind(update, r)
+        try update.bind(11, e.rowid)
+        try update.run()
+        summary.pcfUpdated += 1
+      } else {
+        try bind(insert, r)
+        try insert.run()
+        summary.pcfInserted += 1
+      }
+    }
+    // Rows this calculation wrote earlier that no longer follow from PGS (a player's row
+    // became inactive after a correction); rows of other calculations are not ours to delete.
+    stale += existing.values.filter { $0.row.version == CompositeFactors.calculationVersion }.map(\.rowid)
+    let delete = try db.prepare("DELETE FROM player_composite_factors WHERE rowid = ?1")
+    for rowid in stale.sorted() {
+      try delete.bind(1, rowid)
+      try delete.run()
+      summary.pcfDeleted += 1
+    }
+  }
+}

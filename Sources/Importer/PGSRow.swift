@@ -1,0 +1,188 @@
+import Foundation
+import Columnar
+import SQLiteSource
+
+/// One PGS row's content, everything but `processed_at` (what idempotency compares).
+struct PGSRow: Equatable {
+  var playerLookup: String
+  var fullName: String?
+  var universalPlayerID: String?
+  var gameID: String
+  var gameDate: String
+  var seasonYear: Int64
+  var team: String
+  var opponent: String
+  var isHome: Int64?
+  var minutes: Double?
+  var stats: [Int64?]
+  var usageRate: Double?
+  var isDNP: Int64?
+
+  /// (game_date, player_lookup) + game_id: the identity an import matches rows by.
+  var key: String { gameDate + "|" + playerLookup + "|" + gameID }
+
+  static let columns = [
+    "player_lookup", "player_full_name", "universal_player_id", "game_id", "game_date", "season_year",
+    "team_abbr", "opponent_team_abbr", "is_home", "minutes_played", "points", "fg_makes", "fg_attempts",
+    "three_pt_makes", "three_pt_attempts", "ft_makes", "ft_attempts", "offensive_rebounds",
+    "defensive_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls", "plus_minus",
+    "usage_rate", "is_dnp",
+  ]
+
+  /// Binds parameters 1…27 in `columns` order.
+  func bind(_ st: Statement) throws(SQLiteError) {
+    try st.bind(1, playerLookup)
+    try st.bind(2, fullName)
+    try st.bind(3, universalPlayerID)
+    try st.bind(4, gameID)
+    try st.bind(5, gameDate)
+    try st.bind(6, seasonYear)
+    try st.bind(7, team)
+    try st.bind(8, opponent)
+    try st.bind(9, isHome)
+    try st.bind(10, minutes)
+    for k in 0..<Stat.count { try st.bind(Int32(11 + k), stats[k]) }
+    try st.bind(26, usageRate)
+    try st.bind(27, isDNP)
+  }
+
+  /// Reads a row selected as `rowid, <columns>, processed_at`, starting at column `first`.
+  init(_ st: Statement, first: Int32) {
+    func text(_ i: Int32) -> String? { st.storageClass(first + i) == .null ? nil : st.text(first + i) }
+    func int(_ i: Int32) -> Int64? { st.storageClass(first + i) == .null ? nil : st.int64(first + i) }
+    func real(_ i: Int32) -> Double? { st.storageClass(first + i) == .null ? nil : st.double(first + i) }
+    playerLookup = text(0) ?? ""
+    fullName = text(1)
+    universalPlayerID = text(2)
+    gameID = text(3) ?? ""
+    gameDate = text(4) ?? ""
+    seasonYear = int(5) ?? 0
+    team = text(6) ?? ""
+    opponent = text(7) ?? ""
+    isHome = int(8)
+    minutes = real(9)
+    stats = (0..<Int32(Stat.count)).map { int(10 + $0) }
+    usageRate = real(25)
+    isDNP = int(26)
+  }
+
+  init(
+    playerLookup: String, fullName: String?, universalPlayerID: String?, gameID: String, gameDate: String,
+    seasonYear: Int64, team: String, opponent: String, isHome: Int64?, minutes: Double?, stats: [Int64?],
+    usageRate: Double?, isDNP: Int64?
+  ) {
+    self.playerLookup = playerLookup
+    self.fullName = fullName
+    self.universalPlayerID = universalPlayerID
+    self.gameID = gameID
+    self.gameDate = gameDate
+    self.seasonYear = seasonYear
+    self.team = team
+    self.opponent = opponent
+    self.isHome = isHome
+    self.minutes = minutes
+    self.stats = stats
+    self.usageRate = usageRate
+    self.isDNP = isDNP
+  }
+}
+
+/// Usage rate of source-tables.md, as a percentage; NULL when minutes are 0 or the team had no
+/// possessions. `teamMinutes` is the team's player-minutes (240 + 25 per overtime).
+func usageRate(fga: Int64?, fta: Int64?, tov: Int64?, minutes: Double, team: TeamTotals?) -> Double? {
+  guard minutes > 0, let team, let fga, let fta, let tov else { return nil }
+  let teamPoss = team.fga + 0.44 * team.fta + team.tov
+  guard teamPoss > 0 else { return nil }
+  let playerPoss = Double(fga) + 0.44 * Double(fta) + Double(tov)
+  return 100 * playerPoss * (team.minutes / 5) / (minutes * teamPoss)
+}
+
+extension InputRows {
+  /// PGS rows for every input row: opponent and home side from the other team of the same game,
+  /// usage from team totals (summed player rows, or `teamLogs` when given).
+  func pgsRows(teamLogs: [String: TeamTotals]?) throws(ImportError) -> [PGSRow] {
+    // Teams per game, in order of first appearance, and the first row of each game.
+    var teamsOfGame: [String: [String]] = [:]
+    var firstRowOfGame: [String: Int] = [:]
+    var summed: [String: TeamTotals] = [:]
+    var seen: [String: Int] = [:]
+    for i in 0..<count {
+      let g = gameID[i]
+      if firstRowOfGame[g] == nil { firstRowOfGame[g] = i }
+      if !(teamsOfGame[g]?.contains(team[i]) ?? false) { teamsOfGame[g, default: []].append(team[i]) }
+      let key = date[i].description + "|" + playerLookup[i] + "|" + g
+      if let first = seen[key] {
+        throw ImportError(
+          "\(location(i)): second row for player \(fullName[i]) (\(playerLookup[i])) in game \(g) on \(CivilDate(date[i])), first at \(location(first))"
+        )
+      }
+      seen[key] = i
+      let k = g + "|" + team[i]
+      var t = summed[k] ?? TeamTotals(fga: 0, fta: 0, tov: 0, minutes: 0)
+      t.fga += Double(stats[Stat.fga][i] ?? 0)
+      t.fta += Double(stats[Stat.fta][i] ?? 0)
+      t.tov += Double(stats[Stat.tov][i] ?? 0)
+      t.minutes += minutes[i]
+      summed[k] = t
+    }
+    for (g, teams) in teamsOfGame where teams.count != 2 {
+      let i = firstRowOfGame[g]!
+      let what =
+        teams.count == 1
+        ? "has rows for one team only (\(teams[0])), so the opponent cannot be derived; import both teams' rows of a game together"
+        : "has rows for \(teams.count) teams (\(teams.joined(separator: ", "))); a game has two"
+      throw ImportError("\(location(i)), column GAME_ID: game \(g) \(what)")
+    }
+    // The home team per game: every row's MATCHUP read against the game's two teams. Rows that
+    // disagree, or name other teams, leave is_home NULL for the whole game.
+    var homeOfGame: [String: String?] = [:]
+    for i in 0..<count {
+      let teams = teamsOfGame[gameID[i]]!
+      let home = homeTeam(matchup: matchup[i], teams: teams)
+      if let previous = homeOfGame[gameID[i]] {
+        if previous != home { homeOfGame[gameID[i]] = .some(nil) }
+      } else {
+        homeOfGame[gameID[i]] = .some(home)
+      }
+    }
+    var rows: [PGSRow] = []
+    rows.reserveCapacity(count)
+    for i in 0..<count {
+      let g = gameID[i]
+      let teams = teamsOfGame[g]!
+      let opponent = teams[0] == team[i] ? teams[1] : teams[0]
+      let home = homeOfGame[g]!
+      let totals: TeamTotals?
+      if let teamLogs {
+        totals = teamLogs[g + "|" + team[i]]
+      } else {
+        var t = summed[g + "|" + team[i]]!
+        t.minutes = roundedTeamMinutes(t.minutes)
+        totals = t
+      }
+      let mins = minutes[i]
+      rows.append(
+        PGSRow(
+          playerLookup: playerLookup[i], fullName: fullName[i], universalPlayerID: playerID[i].isEmpty ? nil : playerID[i],
+          gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(seasonYear(date[i])),
+          team: team[i], opponent: opponent, isHome: home.map { $0 == team[i] ? 1 : 0 }, minutes: mins,
+          stats: (0..<Stat.count).map { stats[$0][i] },
+          usageRate: usageRate(
+            fga: stats[Stat.fga][i], fta: stats[Stat.fta][i], tov: stats[Stat.tov][i], minutes: mins, team: totals),
+          isDNP: mins == 0 ? 1 : 0))
+    }
+    return rows
+  }
+}
+
+/// `A vs. B` means A is at home, `A @ B` means B is; nil unless both names are the game's teams.
+func homeTeam(matchup: String, teams: [String]) -> String? {
+  for (separator, firstIsHome) in [(" vs. ", true), (" @ ", false)] {
+    guard let r = matchup.range(of: separator) else { continue }
+    let a = String(matchup[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
+    let b = String(matchup[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+    guard a != b, teams.contains(a), teams.contains(b) else { return nil }
+    return firstIsHome ? a : b
+  }
+  return nil
+}

@@ -1,0 +1,362 @@
+import Columnar
+import DatasetCLI
+import Foundation
+import LZ4
+import SQLiteSource
+import Testing
+
+@testable import Importer
+
+/// Hand-made game 0000000001 on 2022-10-18: AAA at home against BBB. Team totals of AAA:
+/// FGA 80, FTA 20, TOV 10 → team_poss 98.8; BBB the same.
+func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB @ AAA") -> String {
+  [
+    logHeader,
+    logLine(id: 1, name: "Ann Alpha", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "30", fga: 10, fta: 4, tov: 2),
+    logLine(id: 2, name: "Bo Beta", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "210", fga: 70, fta: 16, tov: 8),
+    logLine(id: 3, name: "Cy Gamma", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120", fga: 40, fta: 10, tov: 5),
+    logLine(id: 4, name: "Di Delta", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120", fga: 40, fta: 10, tov: 5),
+  ].joined(separator: "\n") + "\n"
+}
+
+@Suite struct ImportPGSTests {
+  @Test func usageRateOnAHandComputedGame() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let file = s.write("game.csv", handMadeGame())
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [file])
+    let usage = try query(db, "SELECT player_lookup, usage_rate FROM player_game_summary ORDER BY rowid")
+      .map { $0.split(separator: "|") }
+    // Ann: 100 · (10 + 0.44·4 + 2) · (240/5) / (30 · 98.8) = 66048 / 2964 = 22.28340080971660…
+    #expect(usage.map { String($0[0]) } == ["annalpha", "bobeta", "cygamma", "didelta"])
+    #expect(abs(Double(usage[0][1])! - 22.283400809716599) < 1e-12)
+    // Bo: 100 · (70 + 7.04 + 8) · 48 / (210 · 98.8) = 408192 / 20748
+    #expect(abs(Double(usage[1][1])! - 408192.0 / 20748.0) < 1e-12)
+    // Cy: 100 · 49.4 · 48 / (120 · 98.8) = 20 exactly in real arithmetic.
+    #expect(abs(Double(usage[2][1])! - 20) < 1e-12)
+  }
+
+  @Test func overtimeTeamMinutesRoundToTheNearest240Plus25k() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    // Summed AAA minutes 262 (NBA.com rounds each player) → 265, one overtime.
+    let text = handMadeGame().replacingOccurrences(of: ",210,", with: ",232,")
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("ot.csv", text)])
+    let ann = try query(db, "SELECT usage_rate FROM player_game_summary WHERE player_lookup = 'annalpha'")
+    // 100 · 13.76 · (265/5) / (30 · 98.8) = 72928 / 2964
+    #expect(abs(Double(ann[0])! - 72928.0 / 2964.0) < 1e-12)
+  }
+
+  @Test func pgsRowHasEveryColumnAsSpecified() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    #expect(
+      try dump(db, "player_game_summary")[0]
+        == "'annalpha'|'Ann Alpha'|'1'|'0000000001'|'2022-10-18'|2022|'AAA'|'BBB'|1|30.0|10|4|10|1|3|1|4|1|3|2|1|0|2|2|0|22.2834008097166|0|'2024-01-01T00:00:00Z'"
+    )
+  }
+
+  @Test func neutralSiteOpponentComesFromTheGameNotTheMatchup() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    // Both teams' rows name BBB first, as NBA.com does for some neutral-site games: the
+    // opponent is still the other team of the game, and the rows agree that AAA is at home.
+    let db = s.path("l.sqlite")
+    let text = handMadeGame(matchupAAA: "BBB @ AAA", matchupBBB: "BBB @ AAA")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("n.csv", text)])
+    #expect(
+      try query(db, "SELECT player_lookup, team_abbr, opponent_team_abbr, is_home FROM player_game_summary ORDER BY rowid")
+        == ["annalpha|AAA|BBB|1", "bobeta|AAA|BBB|1", "cygamma|BBB|AAA|0", "didelta|BBB|AAA|0"])
+  }
+
+  @Test func matchupNamingAnotherTeamLeavesIsHomeUnknown() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    let text = handMadeGame(matchupAAA: "LAL vs. GSW", matchupBBB: "BBB @ AAA")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("n.csv", text)])
+    #expect(
+      try query(db, "SELECT opponent_team_abbr, is_home FROM player_game_summary ORDER BY rowid")
+        == ["BBB|NULL", "BBB|NULL", "AAA|NULL", "AAA|NULL"])
+  }
+
+  @Test func zeroMinuteRowIsDNPWithNullUsageAndKeepsItsStats() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let extra = logLine(
+      id: 5, name: "Ed Zero", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: "AAA vs. BBB", min: "0",
+      pts: 0, fgm: 0, fga: 1, fg3m: 0, fg3a: 0, ftm: 0, fta: 0, oreb: 0, dreb: 0, tov: 1)
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("z.csv", handMadeGame() + extra + "\n")])
+    #expect(
+      try query(db, "SELECT minutes_played, is_dnp, usage_rate, fg_attempts, turnovers FROM player_game_summary WHERE player_lookup = 'edzero'")
+        == ["0.0|1|NULL|1|1"])
+  }
+
+  @Test func teamLogsReplaceSummedTeamTotals() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let teamLogs = s.write(
+      "teams.csv",
+      "TEAM_ABBREVIATION,GAME_ID,MIN,FGA,FTA,TOV,OREB\nAAA,0000000001,240,80,20,12,9\nBBB,0000000001,48,80,20,10,9\n")
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, teamLogsPath: teamLogs, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    let usage = try query(db, "SELECT usage_rate FROM player_game_summary ORDER BY rowid").map { Double($0)! }
+    // Team turnovers: AAA 12, not the 10 its players sum to → team_poss 100.8.
+    #expect(abs(usage[0] - 100 * 13.76 * 48 / (30 * 100.8)) < 1e-12)
+    // BBB's log gives game minutes (48), read as 240 team player-minutes.
+    #expect(abs(usage[2] - 20) < 1e-12)
+  }
+}
+
+@Suite struct ImportRealDataTests {
+  @Test func realSubsetMatchesANaiveUsageReference() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let text = try realSubset(games: 40)
+    let db = s.path("l.sqlite")
+    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("sub.csv", text)])
+    let lines = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    #expect(summary.rowsRead == lines.count)
+    #expect(summary.pgsInserted == lines.count)
+    // Naive reference: team sums by (game, team), straight from the CSV columns.
+    var fga: [String: Double] = [:], fta: [String: Double] = [:], tov: [String: Double] = [:], mins: [String: Double] = [:]
+    for l in lines {
+      let k = l[6] + l[4]
+      fga[k, default: 0] += Double(l[13])!
+      fta[k, default: 0] += Double(l[19])!
+      tov[k, default: 0] += Double(l[27])!
+      mins[k, default: 0] += Double(l[10])!
+    }
+    let stored = try query(db, "SELECT game_id, team_abbr, universal_player_id, usage_rate, game_id = printf('%010d', CAST(game_id AS INTEGER)) FROM player_game_summary")
+    var byKey: [String: String] = [:]
+    for row in stored {
+      let c = row.split(separator: "|").map(String.init)
+      #expect(c[4] == "1", "game_id keeps its leading zeros")
+      byKey[c[0] + c[1] + c[2]] = c[3]
+    }
+    var checked = 0
+    for l in lines {
+      let k = l[6] + l[4]
+      let teamMinutes = 240 + 25 * max(0, ((mins[k]! - 240) / 25).rounded())
+      let m = Double(l[10])!
+      let expected: Double? =
+        m == 0 ? nil : 100 * (Double(l[13])! + 0.44 * Double(l[19])! + Double(l[27])!) * (teamMinutes / 5) / (m * (fga[k]! + 0.44 * fta[k]! + tov[k]!))
+      let got = byKey[l[6] + l[4] + l[1]]!
+      if let expected {
+        #expect(abs(Double(got)! - expected) < 1e-9, "\(l[2]) in \(l[6])")
+      } else {
+        #expect(got == "NULL")
+      }
+      checked += 1
+    }
+    #expect(checked == lines.count)
+  }
+
+  @Test func fullSeasonFromTheLZ4Sample() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z")
+      .run(files: [repoRoot + "/Datasets/sample/player_logs_2022-23.csv.lz4"])
+    // Figures of SOURCE.md for 2022-23: 25,895 rows, 1230 games, 164 dates, 2022-10-18..2023-04-09.
+    #expect(summary.rowsRead == 25895)
+    #expect(summary.pgsInserted == 25895)
+    #expect(summary.gameDates == 164)
+    #expect(summary.seasons == [2022])
+    #expect(
+      try query(db, "SELECT COUNT(DISTINCT game_id), MIN(game_date), MAX(game_date), SUM(is_dnp), COUNT(DISTINCT season_year) FROM player_game_summary")
+        == ["1230|2022-10-18|2023-04-09|77|1"])
+    // PCF: one row per active player row on dates from 2022-11-01 (opening night + 14) on.
+    #expect(
+      try query(
+        db,
+        "SELECT (SELECT COUNT(*) FROM player_composite_factors), COUNT(*) FROM player_game_summary WHERE is_dnp = 0 AND minutes_played > 0 AND game_date >= '2022-11-01'"
+      ) == ["\(summary.pcfInserted)|\(summary.pcfInserted)"])
+    #expect(
+      try query(db, "SELECT MIN(game_date), MIN(fatigue_score) >= 0, MAX(fatigue_score) <= 100, MAX(ABS(pace_score)) <= 3, MAX(ABS(usage_spike_score)) <= 3, COUNT(shot_zone_mismatch_score), MIN(calculation_version), MAX(calculation_version) FROM player_composite_factors")
+        == ["2022-11-01|1|1|1|1|0|boxscore_v1|boxscore_v1"])
+  }
+}
+
+@Suite struct ImportIdempotencyTests {
+  @Test func importingTwiceChangesNothing() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let file = s.write("sub.csv", try realSubset(games: 120))
+    let db = s.path("l.sqlite")
+    let first = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [file])
+    let pgs = try dump(db, "player_game_summary"), pcf = try dump(db, "player_composite_factors")
+    #expect(first.pcfInserted > 0)
+    let second = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00Z").run(files: [file])
+    #expect(try dump(db, "player_game_summary") == pgs)
+    #expect(try dump(db, "player_composite_factors") == pcf)
+    #expect(([second.pgsInserted, second.pgsUpdated, second.pgsUnchanged] as [Int]) == [0, 0, first.pgsInserted])
+    #expect(([second.pcfInserted, second.pcfUpdated, second.pcfUnchanged, second.pcfDeleted] as [Int]) == [0, 0, first.pcfInserted, 0])
+  }
+
+  @Test func correctedFileUpdatesOnlyTheChangedRows() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    // Points do not enter usage: one row changes.
+    let fixedPoints = handMadeGame().replacingOccurrences(of: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,10,", with: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,12,")
+    let r1 = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00Z").run(files: [s.write("g2.csv", fixedPoints)])
+    #expect(([r1.pgsInserted, r1.pgsUpdated, r1.pgsUnchanged] as [Int]) == [0, 1, 3])
+    #expect(
+      try query(db, "SELECT player_lookup, points, processed_at FROM player_game_summary ORDER BY rowid")
+        == [
+          "annalpha|10|2024-01-01T00:00:00Z", "bobeta|10|2024-01-01T00:00:00Z", "cygamma|10|2024-01-01T00:00:00Z",
+          "didelta|12|2024-02-02T00:00:00Z",
+        ])
+    // Ann's field-goal attempts change her team's totals, so her teammate's usage changes too.
+    let fixedFGA = fixedPoints.replacingOccurrences(of: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,10,", with: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,11,")
+    let r2 = try Importer(databasePath: db, processedAt: "2024-03-03T00:00:00Z").run(files: [s.write("g3.csv", fixedFGA)])
+    #expect(([r2.pgsInserted, r2.pgsUpdated, r2.pgsUnchanged] as [Int]) == [0, 2, 2])
+    #expect(
+      try query(db, "SELECT player_lookup, fg_attempts, processed_at FROM player_game_summary ORDER BY rowid")
+        == [
+          "annalpha|11|2024-03-03T00:00:00Z", "bobeta|70|2024-03-03T00:00:00Z", "cygamma|40|2024-01-01T00:00:00Z",
+          "didelta|40|2024-02-02T00:00:00Z",
+        ])
+  }
+
+  @Test func badLineExitsThreeAndWritesNothing() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    let good = s.write("g.csv", handMadeGame())
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [good])
+    let before = try dump(db, "player_game_summary"), pcfBefore = try dump(db, "player_composite_factors")
+    // A good file with new rows, then a file whose line 3 has a bad MIN: neither is written.
+    let newGame = handMadeGame().replacingOccurrences(of: "0000000001", with: "0000000002").replacingOccurrences(of: "2022-10-18", with: "2022-10-20")
+    let bad = s.write("bad.csv", handMadeGame().replacingOccurrences(of: "W,210,", with: "W,2x0,"))
+    let status = DatasetCommand.run(["import", "--db", db, "--quiet", s.write("new.csv", newGame), bad])
+    #expect(status == 3)
+    #expect(try dump(db, "player_game_summary") == before)
+    #expect(try dump(db, "player_composite_factors") == pcfBefore)
+    #expect(throws: ImportError("\(bad): line 3, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"2x0\"")) {
+      try Importer(databasePath: db).run(files: [bad])
+    }
+  }
+}
+
+@Suite struct BrokenCSVTests {
+  func importError(_ s: Scratch, _ name: String, _ text: String) -> (String, ImportError?) {
+    let p = s.write(name, text)
+    do {
+      _ = try Importer(databasePath: s.path("l.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [p])
+      return (p, nil)
+    } catch {
+      return (p, error)
+    }
+  }
+
+  @Test func emptyFileAndHeaderOnlyAreClearErrors() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let (empty, e1) = importError(s, "empty.csv", "")
+    #expect(e1 == ImportError("\(empty): the file is empty (0 bytes); expected a header line and rows"))
+    let (headerOnly, e2) = importError(s, "header.csv", logHeader + "\n")
+    #expect(e2 == ImportError("\(headerOnly): the file has a header but no rows"))
+    let emptyLZ4 = s.write("empty.csv.lz4", "")
+    #expect(throws: ImportError("\(emptyLZ4): the file is empty (0 bytes); expected an LZ4 frame holding CSV")) {
+      try Importer(databasePath: s.path("l.sqlite")).run(files: [emptyLZ4])
+    }
+    let missing = s.path("nope.csv")
+    #expect(throws: ImportError("cannot read \(missing): no such file")) {
+      try Importer(databasePath: s.path("l.sqlite")).run(files: [missing])
+    }
+    #expect(!FileManager.default.fileExists(atPath: s.path("l.sqlite")), "no database is created for input that cannot be read")
+  }
+
+  @Test func missingColumnsAreAllNamed() {
+    let s = Scratch()
+    defer { s.remove() }
+    let text = handMadeGame().replacingOccurrences(of: ",MIN,", with: ",MINUTES,").replacingOccurrences(of: ",TOV,", with: ",TO,")
+    let (p, e) = importError(s, "m.csv", text)
+    #expect(e == ImportError("\(p): the header lacks the required columns MIN, TOV"))
+  }
+
+  @Test func extraColumnsCRLFAndBOMAndQuotedCommasAreAccepted() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    var lines = handMadeGame().split(separator: "\n").map { $0 + ",extra" }
+    lines[0] = "\u{FEFF}" + logHeader + ",VIDEO_AVAILABLE"
+    let text = lines.joined(separator: "\r\n").replacingOccurrences(of: "Ann Alpha", with: "\"Alpha, Ann \"\"The A\"\"\"") + "\r\n"
+    let (_, e) = importError(s, "crlf.csv", text)
+    #expect(e == nil)
+    #expect(
+      try query(s.path("l.sqlite"), "SELECT player_lookup, player_full_name, team_abbr FROM player_game_summary ORDER BY rowid LIMIT 2")
+        == ["alphaannthea|Alpha, Ann \"The A\"|AAA", "bobeta|Bo Beta|AAA"])
+  }
+
+  @Test func badFieldsNameFileLineColumnAndValue() {
+    let s = Scratch()
+    defer { s.remove() }
+    let cases: [(String, String)] = [
+      ("2022-10-18,BBB @ AAA,W,120,10,", "2023-13-45,BBB @ AAA,W,120,10,"),
+      ("2022-10-18,BBB @ AAA,W,120,10,", "23/01/2023,BBB @ AAA,W,120,10,"),
+      ("BBB @ AAA,W,120,10,", "BBB @ AAA,W,,10,"),
+      ("BBB @ AAA,W,120,10,", "BBB @ AAA,W,120,ten,"),
+    ]
+    let expected = [
+      "line 4, column GAME_DATE: not a calendar date in YYYY-MM-DD form: \"2023-13-45\"",
+      "line 4, column GAME_DATE: not a calendar date in YYYY-MM-DD form: \"23/01/2023\"",
+      "line 4, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"\"",
+      "line 4, column PTS: not an integer: \"ten\"",
+    ]
+    for (i, (from, to)) in cases.enumerated() {
+      guard let r = handMadeGame().range(of: from) else {
+        Issue.record("case \(i) does not apply")
+        continue
+      }
+      let text = handMadeGame().replacingCharacters(in: r, with: to)
+      let (p, e) = importError(s, "b\(i).csv", text)
+      #expect(e == ImportError("\(p): \(expected[i])"))
+    }
+  }
+
+  @Test func nonUTF8BytesAreNamedWithTheirHex() {
+    let s = Scratch()
+    defer { s.remove() }
+    var bytes = Array(handMadeGame().utf8)
+    let at = bytes.firstIndex(of: UInt8(ascii: "B"), after: Array(logHeader.utf8).count + 1)
+    bytes.replaceSubrange(Array(handMadeGame().utf8).ranges(of: Array("Bo Beta".utf8)).first!, with: Array("Bo B".utf8) + [0xE9] + Array("ta".utf8))
+    _ = at
+    let p = s.write("latin1.csv", bytes: bytes)
+    #expect(throws: ImportError("\(p): line 3, column PLAYER_NAME: not valid UTF-8: \"Bo B\\xE9ta\"")) {
+      try Importer(databasePath: s.path("l.sqlite")).run(files: [p])
+    }
+  }
+
+  @Test func wrongFieldCountAndOneTeamGameAreRefused() {
+    let s = Scratch()
+    defer { s.remove() }
+    let short = handMadeGame().replacingOccurrences(of: ",2022-23\n", with: "\n")
+    let (p1, e1) = importError(s, "short.csv", short)
+    #expect(e1 == ImportError("\(p1): line 2: 30 fields, but the header has 31"))
+    let oneTeam = handMadeGame().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n"
+    let (p2, e2) = importError(s, "one.csv", oneTeam)
+    #expect(
+      e2 == ImportError(
+        "\(p2): line 2, column GAME_ID: game 0000000001 has rows for one team only (AAA), so the opponent cannot be derived; import both teams' rows of a game together"
+      ))
+    let twice = handMadeGame() + handMadeGame().split(separator: "\n")[1] + "\n"
+    let (p3, e3) = importError(s, "dup.csv", twice)
+    #expect(e3 == ImportError("\(p3): line 6: second row for player Ann Alpha (annalpha) in game 0000000001 on 2022-10-18, first at \(p3): line 2"))
+  }
+
+  @Test func schemaDDLIsSchemasSourceSQLVerbatim() throws {
+    #expect(sourceSchemaDDL == (try String(contentsOfFile: repoRoot + "/Schemas/source.sql", encoding: .utf8)))
+  }
+}
+
+extension Array where Element == UInt8 {
+  func firstIndex(of b: UInt8, after start: Int) -> Int? { self[start...].firstIndex(of: b) }
+}
