@@ -1,0 +1,235 @@
+import ArgumentParser
+import Columnar
+import Features
+import Foundation
+import Gates
+import SQLiteSource
+import Snapshots
+
+/// `dataset build`: gates → features → point-in-time check → Arrow files → manifest → publish.
+struct BuildCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "build",
+    abstract: "Build a versioned snapshot: gates, features, point-in-time check, then publish.",
+    discussion: """
+      Writes Datasets/<dataset>/v<N>/ (one LZ4-compressed Arrow IPC file per season and \
+      manifest.json) with one atomic rename, or nothing when the content equals the latest \
+      version. Exit codes: 0 built or unchanged, 1 usage, 2 a gate or the point-in-time check \
+      failed (nothing written), 3 unusable input or another build held the dataset's lock too long.
+      """)
+
+  @OptionGroup var source: SourceOptions
+
+  @Option(help: ArgumentHelp("Dataset name (folder under --out); default: the feature set's name.", valueName: "name"))
+  var dataset: String?
+
+  @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
+  var out: String = "Datasets"
+
+  @Option(
+    name: .customLong("feature-set"),
+    help: ArgumentHelp("Feature set: a name under Schemas/features/ or a path to a .json spec.", valueName: "name"))
+  var featureSet: String = "props_v1"
+
+  @Flag(name: .customLong("include-bootstrap"), help: "Keep rows from each season's first 14 days.")
+  var includeBootstrap = false
+
+  @Option(name: .customLong("batch-rows"), help: ArgumentHelp("Rows per Arrow record batch.", valueName: "n"))
+  var batchRows: Int = 8192
+
+  @Option(name: .customLong("point-in-time-seed"), help: ArgumentHelp("Seed of the point-in-time sample.", valueName: "n"))
+  var pointInTimeSeed: UInt64 = 20_231_024
+
+  @Option(
+    name: .customLong("lock-timeout"),
+    help: ArgumentHelp("Seconds to wait for another build of the same dataset before giving up.", valueName: "s"))
+  var lockTimeout: Double = 600
+
+  @Flag(name: .long, help: "Print the result (and a refusal's gate report) as JSON.")
+  var json = false
+
+  func validate() throws {
+    guard batchRows > 0, batchRows <= 1 << 24 else {
+      throw ValidationError("--batch-rows \(batchRows) is out of range: expected 1…16777216")
+    }
+    guard lockTimeout >= 0, lockTimeout.isFinite else {
+      throw ValidationError("--lock-timeout \(lockTimeout) must be a number of seconds ≥ 0")
+    }
+    if let dataset {
+      do { try SnapshotStore.checkDatasetName(dataset) } catch { throw ValidationError("--dataset: \(error)") }
+    }
+  }
+
+  func run() throws {
+    let resolved = try source.resolve()
+    let specPath = try locateFeatureSet(featureSet)
+    let spec: FeatureSetSpec
+    do { spec = try FeatureSetSpec.load(path: specPath) } catch {
+      throw CommandFailure(.unusableInput, "error: \(error)")
+    }
+    let name = dataset ?? spec.name
+    do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
+
+    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    var report = GateRunner.run(
+      source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
+      endDate: resolved.endDate, overrides: resolved.overrides)
+    guard report.passed else {
+      emitReport(report)
+      throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
+    }
+
+    var range: ClosedRange<Date32>?
+    if resolved.startDate != nil || resolved.endDate != nil {
+      range = (resolved.window.start ?? Date32(daysSinceEpoch: Int32.min))...(resolved.window.end ?? Date32(daysSinceEpoch: Int32.max))
+    }
+    let seasons: [SeasonFeatures]
+    do {
+      seasons = try FeatureEngine(spec: spec).compute(
+        source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    } catch {
+      throw CommandFailure(.unusableInput, "error: features: \(error)")
+    }
+    let pit = PointInTimeCheck.run(
+      spec: spec, source: data, output: seasons, sampleSize: resolved.thresholds.pointInTimeMinSampleRows,
+      seed: pointInTimeSeed)
+    let pitRecord = Manifest.GateRecord(pointInTime: pit)
+    guard pit.passed else {
+      let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+      throw CommandFailure(
+        .gateFailed,
+        "build: point_in_time failed: \(pit.mismatches.count) of \(pit.checkedRows) sampled rows differ when recomputed from inputs cut at their date; nothing was written\n\(lines)"
+      )
+    }
+
+    let inputs = SnapshotInputs(
+      dataset: name,
+      seasons: seasons.map { (label: Season.label($0.season), table: $0.table) },
+      featureSet: Manifest.FeatureSetRef(spec),
+      config: Manifest.BuildConfig(
+        seasons: resolved.seasons.map(\.label),
+        dates: Manifest.DateOptions(
+          startGiven: resolved.startDate?.given, endGiven: resolved.endDate?.given,
+          startResolved: resolved.startDate?.date, endResolved: resolved.endDate?.date,
+          timeZone: resolved.startDate?.timeZone ?? resolved.endDate?.timeZone ?? "America/New_York",
+          resolvedAt: (resolved.startDate?.keyword ?? resolved.endDate?.keyword) != nil
+            ? SnapshotBuilder.utcString(Date()) : nil),
+        thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
+        overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
+        includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed),
+      source: try SourceFingerprinter.fingerprint(data),
+      gates: report.gates.map(Manifest.GateRecord.init) + [pitRecord],
+      tool: Manifest.Tool.current)
+    report.gates.append(
+      GateResult(
+        name: pitRecord.name, status: .pass, figure: pitRecord.figure, value: pitRecord.value,
+        threshold: pitRecord.threshold, summary: "", evidence: []))
+
+    let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
+    let timeout = lockTimeout
+    let result: BuildResult
+    do {
+      result = try builder.build(inputs, lockTimeout: timeout) { pid in
+        let who = pid.map { " (pid \($0))" } ?? ""
+        FileHandleOutput.standardError.write(
+          "another build of \(name) is running\(who); waiting up to \(Int(timeout)) s…\n")
+      }
+    } catch let e as SnapshotError {
+      throw CommandFailure(.unusableInput, "error: \(e)")
+    }
+    FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
+  }
+
+  func emitReport(_ report: GateReport) {
+    if json {
+      FileHandleOutput.standardOutput.write(report.json())
+    } else {
+      FileHandleOutput.standardOutput.write(GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
+    }
+  }
+
+  /// A name resolves to Schemas/features/<name>.json beside the gate defaults (found from the
+  /// executable, then the working directory); anything ending in .json is a path.
+  func locateFeatureSet(_ value: String) throws -> String {
+    if value.hasSuffix(".json") {
+      guard FileManager.default.isReadableFile(atPath: value) else {
+        throw CommandFailure(.usage, "error: --feature-set \(value): no such readable file")
+      }
+      return value
+    }
+    var candidates: [String] = []
+    if let defaults = GateConfig.locateDefaultsFile() {
+      candidates.append(URL(fileURLWithPath: defaults).deletingLastPathComponent().appendingPathComponent("features/\(value).json").path)
+    }
+    candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/features/\(value).json")
+    guard let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {
+      throw CommandFailure(
+        .usage, "error: --feature-set \(value): no Schemas/features/\(value).json (looked in \(candidates.joined(separator: ", ")))")
+    }
+    return found
+  }
+}
+
+enum BuildSummary {
+  static func text(_ r: BuildResult, report: GateReport) -> String {
+    let m = r.manifest
+    var out = ""
+    switch r.outcome {
+    case .published(let version, let path):
+      out += "built \(m.dataset)/\(version): \(m.rowCount) rows in \(m.files.count) file\(m.files.count == 1 ? "" : "s")\n"
+      for f in m.files { out += "  \(f.path)  \(f.rows) rows  \(f.bytes) bytes  sha256 \(f.sha256.prefix(12))…\n" }
+      out += "gates: \(gateCounts(m.gates))\(m.builtWithOverrides ? " (built with overrides)" : "")\n"
+      out += "snapshot: \(path)\n"
+    case .unchanged(let latest, let path):
+      out += "nothing changed: the content equals \(m.dataset)/\(latest) (\(m.rowCount) rows); no new version written\n"
+      out += "gates: \(gateCounts(report.gates.map(Manifest.GateRecord.init)))\n"
+      out += "snapshot: \(path)\n"
+    }
+    return out
+  }
+
+  static func gateCounts(_ gates: [Manifest.GateRecord]) -> String {
+    let order = ["pass", "warn", "fail"]
+    var parts: [String] = []
+    for s in order {
+      let n = gates.filter { $0.status == s }.count
+      if n > 0 { parts.append("\(n) \(s)") }
+    }
+    let overridden = gates.filter { $0.override != nil }.count
+    if overridden > 0 { parts.append("\(overridden) overridden") }
+    return parts.joined(separator: ", ")
+  }
+
+  static func json(_ r: BuildResult) -> String {
+    struct Out: Encodable {
+      var outcome: String
+      var dataset: String
+      var version: String
+      var path: String
+      var rowCount: Int
+      var files: [Manifest.FileEntry]
+      var gates: [Manifest.GateRecord]
+      enum CodingKeys: String, CodingKey {
+        case outcome, dataset, version, path, files, gates
+        case rowCount = "row_count"
+      }
+    }
+    let (outcome, version, path): (String, String, String) =
+      switch r.outcome {
+      case .published(let v, let p): ("published", v, p)
+      case .unchanged(let v, let p): ("unchanged", v, p)
+      }
+    let value = Out(
+      outcome: outcome, dataset: r.manifest.dataset, version: version, path: path, rowCount: r.manifest.rowCount,
+      files: r.manifest.files, gates: r.manifest.gates)
+    return jsonText(value)
+  }
+}
+
+/// Sorted keys, pretty-printed, final newline: every `--json` output of the snapshot commands.
+func jsonText(_ value: some Encodable) -> String {
+  let e = JSONEncoder()
+  e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+  guard let data = try? e.encode(value) else { return "{}\n" }
+  return String(decoding: data, as: UTF8.self) + "\n"
+}

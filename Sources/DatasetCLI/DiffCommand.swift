@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Snapshots
+
+/// `dataset diff A B`: drift between two snapshots.
+struct DiffCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff",
+    abstract: "Compare two snapshots: schema, rows, and per column null share, mean shift and PSI.",
+    discussion: """
+      Flags a column when PSI > --psi (0.2), |mean shift| > --mean-shift standard deviations of A \
+      (0.5) or the null share moves by more than --null-points percentage points (5). Exit 0 \
+      whether or not there is drift: this is a report, not a gate.
+      """)
+
+  @Argument(help: ArgumentHelp("The baseline: dataset/version, dataset, or a version folder.", valueName: "a"))
+  var a: String
+  @Argument(help: ArgumentHelp("The snapshot compared with it.", valueName: "b"))
+  var b: String
+
+  @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
+  var out: String = "Datasets"
+
+  @Option(help: ArgumentHelp("PSI above which a column is flagged.", valueName: "x")) var psi: Double = 0.2
+  @Option(name: .customLong("mean-shift"), help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
+  var meanShift: Double = 0.5
+  @Option(name: .customLong("null-points"), help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
+  var nullPoints: Double = 5
+
+  @Flag(name: .long, help: "Print the report as JSON.")
+  var json = false
+
+  func validate() throws {
+    for (name, v) in [("--psi", psi), ("--mean-shift", meanShift), ("--null-points", nullPoints)] where !(v >= 0 && v.isFinite) {
+      throw ValidationError("\(name) \(v) must be a finite number ≥ 0")
+    }
+  }
+
+  func run() throws {
+    let ra = try SnapshotReference.resolve(a, out: out)
+    let rb = try SnapshotReference.resolve(b, out: out)
+    let differ = Differ(thresholds: .init(psi: psi, meanShiftSD: meanShift, nullSharePoints: nullPoints))
+    let report = differ.diff(try ra.manifest(), try rb.manifest(), nameA: ra.label, nameB: rb.label)
+    FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report))
+  }
+
+  static func fixed(_ v: Double?, _ digits: Int) -> String {
+    guard let v else { return "-" }
+    if v.isInfinite { return v > 0 ? "+inf" : "-inf" }
+    let s = String(format: "%+.\(digits)f", v)
+    // "-0.000" and "+0.000" both mean no change.
+    return Double(s) == 0 ? String(format: "%.\(digits)f", 0.0) : s
+  }
+
+  static func render(_ r: Differ.Report) -> String {
+    var out = "diff \(r.a) → \(r.b)\n"
+    let delta = r.rowsB - r.rowsA
+    out += "rows: \(r.rowsA) → \(r.rowsB) (\(delta >= 0 ? "+" : "")\(delta))\n"
+    out += "schema: "
+    if r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty {
+      out += "unchanged\n"
+    } else {
+      var parts: [String] = []
+      if !r.addedColumns.isEmpty { parts.append("added \(r.addedColumns.joined(separator: ", "))") }
+      if !r.removedColumns.isEmpty { parts.append("removed \(r.removedColumns.joined(separator: ", "))") }
+      for t in r.typeChanges { parts.append("\(t.name) \(t.typeA) → \(t.typeB)") }
+      out += parts.joined(separator: "; ") + "\n"
+    }
+    out += "\n"
+    out += renderTable(
+      header: ["column", "null % a", "null % b", "Δ null pts", "mean shift (sd)", "PSI", "flags"],
+      rows: r.columns.map { c in
+        [
+          c.name, String(format: "%.2f", c.nullShareA * 100), String(format: "%.2f", c.nullShareB * 100),
+          fixed(c.nullShareChangePoints, 2), fixed(c.meanShiftSD, 3), c.psi.map { String(format: "%.4f", $0) } ?? "-",
+          c.flags.joined(separator: ","),
+        ]
+      }, rightAligned: [1, 2, 3, 4, 5])
+    let t = r.thresholds
+    let flagged = r.flaggedColumns.count
+    out += "\n"
+    if r.noDrift {
+      out += "no drift: no column past PSI \(t.psi), |mean shift| \(t.meanShiftSD) sd or null share \(t.nullSharePoints) points\n"
+    } else {
+      out += "drift: \(flagged) of \(r.columns.count) columns flagged (PSI > \(t.psi), |mean shift| > \(t.meanShiftSD) sd, null share > \(t.nullSharePoints) points)"
+      out += (r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty) ? "\n" : "; schema changed\n"
+    }
+    return out
+  }
+}

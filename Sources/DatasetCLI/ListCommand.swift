@@ -1,0 +1,92 @@
+import ArgumentParser
+import Snapshots
+
+/// `dataset list`: every dataset and version with its date, rows, gate status and overrides.
+struct ListCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "List datasets and their versions (date, rows, gates, overrides).")
+
+  @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
+  var out: String = "Datasets"
+
+  @Flag(name: .long, help: "Print the list as JSON.")
+  var json = false
+
+  struct Entry: Encodable {
+    var dataset: String
+    var version: String
+    var createdAt: String?
+    var rows: Int?
+    var files: Int?
+    var gates: String?
+    var overrides: [Manifest.OverrideRecord]
+    var error: String?
+    enum CodingKeys: String, CodingKey {
+      case dataset, version, rows, files, gates, overrides, error
+      case createdAt = "created_at"
+    }
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(dataset, forKey: .dataset)
+      try c.encode(version, forKey: .version)
+      try c.encode(createdAt, forKey: .createdAt)
+      try c.encode(rows, forKey: .rows)
+      try c.encode(files, forKey: .files)
+      try c.encode(gates, forKey: .gates)
+      try c.encode(overrides, forKey: .overrides)
+      try c.encode(error, forKey: .error)
+    }
+  }
+
+  func run() throws {
+    let store = SnapshotStore(root: out)
+    var entries: [Entry] = []
+    for d in store.datasets() {
+      for v in store.versions(d) {
+        do {
+          let m = try store.manifest(d, v)
+          entries.append(
+            Entry(
+              dataset: d, version: v, createdAt: m.createdAt, rows: m.rowCount, files: m.files.count,
+              gates: BuildSummary.gateCounts(m.gates), overrides: m.config.overrides, error: nil))
+        } catch {
+          entries.append(Entry(dataset: d, version: v, overrides: [], error: "\(error)"))
+        }
+      }
+    }
+    if json {
+      FileHandleOutput.standardOutput.write(jsonText(entries))
+      return
+    }
+    guard !entries.isEmpty else {
+      FileHandleOutput.standardOutput.write("no snapshots under \(out)\n")
+      return
+    }
+    let header = ["dataset", "version", "created (UTC)", "rows", "files", "gates", "overrides"]
+    let rows = entries.map { e -> [String] in
+      if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", ""] }
+      return [
+        e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
+        e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
+      ]
+    }
+    FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))
+  }
+}
+
+/// Columns padded to their widest cell, two spaces apart, no trailing spaces.
+func renderTable(header: [String], rows: [[String]], rightAligned: Set<Int> = []) -> String {
+  var widths = header.map(\.count)
+  for r in rows { for (k, cell) in r.enumerated() { widths[k] = max(widths[k], cell.count) } }
+  func line(_ cells: [String]) -> String {
+    var parts: [String] = []
+    for (k, cell) in cells.enumerated() {
+      let pad = String(repeating: " ", count: widths[k] - cell.count)
+      parts.append(rightAligned.contains(k) ? pad + cell : cell + pad)
+    }
+    var text = parts.joined(separator: "  ")
+    while text.hasSuffix(" ") { text.removeLast() }
+    return text + "\n"
+  }
+  return line(header) + rows.map(line).joined()
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Snapshots
+
+/// `dataset show`: one manifest in readable form (or as stored, with --json).
+struct ShowCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show", abstract: "Show a snapshot's manifest: source, config, gates, files, schema and statistics.")
+
+  @Argument(help: ArgumentHelp("dataset, dataset/version, or a version folder.", valueName: "snapshot"))
+  var snapshot: String
+
+  @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
+  var out: String = "Datasets"
+
+  @Flag(name: .long, help: "Print the manifest exactly as stored.")
+  var json = false
+
+  func run() throws {
+    let ref = try SnapshotReference.resolve(snapshot, out: out)
+    let m = try ref.manifest()
+    if json {
+      FileHandleOutput.standardOutput.write(String(decoding: (try? m.encoded()) ?? [], as: UTF8.self))
+      return
+    }
+    FileHandleOutput.standardOutput.write(Self.render(m, folder: ref.folder))
+  }
+
+  static func number(_ v: Double?) -> String {
+    guard let v else { return "-" }
+    if v == v.rounded(), abs(v) < 1e12 { return String(Int64(v)) }
+    return abs(v) >= 1000 ? String(format: "%.1f", v) : String(format: "%.4g", v)
+  }
+
+  static func render(_ m: Manifest, folder: String) -> String {
+    var out = "\(m.dataset)/\(m.version)  (\(folder))\n"
+    out += "created     \(m.createdAt) by \(m.tool.name) \(m.tool.version)\n"
+    out += "parent      \(m.parentVersion ?? "none")\n"
+    out += "feature set \(m.featureSet.name) v\(m.featureSet.version) (spec sha256 \(m.featureSet.sha256.prefix(12))…)\n"
+    out += "rows        \(m.rowCount) in \(m.files.count) file\(m.files.count == 1 ? "" : "s"); content sha256 \(m.contentSHA256.prefix(12))…\n"
+    out += "overrides   \(m.builtWithOverrides ? m.config.overrides.map { "\($0.gate) (\($0.reason))" }.joined(separator: "; ") : "none")\n"
+    let d = m.config.dates
+    out += "config      seasons \(m.config.seasons.joined(separator: ", ")); bootstrap \(m.config.includeBootstrap ? "included" : "excluded"); batch \(m.config.batchRows) rows; point-in-time seed \(m.config.pointInTimeSeed)\n"
+    if d.startGiven != nil || d.endGiven != nil {
+      func show(_ given: String?, _ resolved: String?) -> String {
+        guard let given else { return "open" }
+        return given == resolved ? given : "\(given) = \(resolved ?? "?")"
+      }
+      out += "dates       \(show(d.startGiven, d.startResolved)) to \(show(d.endGiven, d.endResolved)) (\(d.timeZone))\n"
+    }
+    out += "source      \(m.source.file) (sha256 \(m.source.sha256.prefix(12))…)\n"
+    for (name, t) in m.source.tables.sorted(by: { $0.key < $1.key }) {
+      out += "  \(name): \(t.rowCount) rows, content \(t.contentSHA256.prefix(12))…, newest processed_at \(t.newestProcessedAt ?? "none")\n"
+    }
+    out += "\ngates\n"
+    out += renderTable(
+      header: ["status", "gate", "figure", "threshold"],
+      rows: m.gates.map { g in
+        [g.status.uppercased() + (g.override != nil ? " (overridden: \(g.override ?? ""))" : ""), g.name, g.figure, g.threshold]
+      }
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    out += "\nfiles\n"
+    out += renderTable(
+      header: ["path", "season", "rows", "bytes", "sha256"],
+      rows: m.files.map { [$0.path, $0.season, String($0.rows), String($0.bytes), String($0.sha256.prefix(12)) + "…"] },
+      rightAligned: [2, 3]
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    out += "\ncolumns\n"
+    out += renderTable(
+      header: ["name", "type", "null", "nulls", "min", "max", "mean", "std", "meaning"],
+      rows: m.schema.map { c in
+        let s = m.stats[c.name]
+        return [
+          c.name, c.type, c.nullable ? "yes" : "no", s.map { String($0.nullCount) } ?? "-", number(s?.min), number(s?.max),
+          number(s?.mean), number(s?.std), c.meaning,
+        ]
+      }, rightAligned: [3, 4, 5, 6, 7]
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    return out
+  }
+}

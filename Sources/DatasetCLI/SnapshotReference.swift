@@ -1,0 +1,57 @@
+import Foundation
+import Snapshots
+
+/// What `show` and `diff` accept: a version folder (or its manifest.json), `dataset/version`
+/// under --out, or a bare `dataset` meaning its latest version.
+struct SnapshotReference {
+  var folder: String
+  var label: String
+
+  static func resolve(_ text: String, out: String) throws(CommandFailure) -> SnapshotReference {
+    var isDir: ObjCBool = false
+    let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+    if trimmed.hasSuffix("/manifest.json"), FileManager.default.fileExists(atPath: trimmed) {
+      let folder = String(trimmed.dropLast("/manifest.json".count))
+      return SnapshotReference(folder: folder, label: label(folder))
+    }
+    if FileManager.default.fileExists(atPath: "\(trimmed)/manifest.json", isDirectory: &isDir) {
+      return SnapshotReference(folder: trimmed, label: label(trimmed))
+    }
+    let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    let store = SnapshotStore(root: out)
+    switch parts.count {
+    case 1:
+      guard let latest = store.latestVersion(parts[0]) else {
+        throw CommandFailure(.unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
+      }
+      return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
+    case 2:
+      let folder = store.versionPath(parts[0], parts[1])
+      guard FileManager.default.fileExists(atPath: folder) else {
+        let versions = store.versions(parts[0])
+        let have = versions.isEmpty ? available(store) : " (versions: \(versions.joined(separator: ", ")))"
+        throw CommandFailure(.unusableInput, "error: \(folder): no such snapshot version\(have)")
+      }
+      return SnapshotReference(folder: folder, label: trimmed)
+    default:
+      throw CommandFailure(
+        .usage, "error: \(text): not a version folder, manifest.json, dataset/version or dataset name")
+    }
+  }
+
+  static func label(_ folder: String) -> String {
+    let url = URL(fileURLWithPath: folder)
+    return "\(url.deletingLastPathComponent().lastPathComponent)/\(url.lastPathComponent)"
+  }
+
+  static func available(_ store: SnapshotStore) -> String {
+    let names = store.datasets()
+    return names.isEmpty ? " (no datasets under \(store.root))" : " (datasets: \(names.joined(separator: ", ")))"
+  }
+
+  func manifest() throws(CommandFailure) -> Manifest {
+    do { return try Manifest.read(path: "\(folder)/manifest.json") } catch {
+      throw CommandFailure(.unusableInput, "error: \(error)")
+    }
+  }
+}

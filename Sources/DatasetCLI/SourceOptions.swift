@@ -1,0 +1,133 @@
+import ArgumentParser
+import Columnar
+import Foundation
+import Gates
+import SQLiteSource
+
+/// The options every command that reads the source database shares (`validate`, `build`):
+/// which database, which seasons and dates, which thresholds, which overrides. Parsing stays
+/// here; `resolve(clock:)` turns them into one `ResolvedSource` the library and the manifest use.
+public struct SourceOptions: ParsableArguments {
+  @Option(name: .long, help: ArgumentHelp("The SQLite database holding player_game_summary and player_composite_factors.", valueName: "file"))
+  public var db: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Season to read: 2022-23, its start year 2022, or current (the season containing today in America/New_York). Repeat for several.",
+      valueName: "season"))
+  public var season: [String] = []
+
+  @Option(
+    name: .customLong("start-date"),
+    help: ArgumentHelp("First game date considered: YYYY-MM-DD, today, yesterday, tomorrow or today-N (America/New_York).", valueName: "date"))
+  public var startDate: String?
+
+  @Option(
+    name: .customLong("end-date"),
+    help: ArgumentHelp("Last game date considered, same forms as --start-date.", valueName: "date"))
+  public var endDate: String?
+
+  @Option(name: .long, help: ArgumentHelp("JSON file of gate thresholds overriding Schemas/gates.default.json.", valueName: "file"))
+  public var config: String?
+
+  @Option(name: .long, help: ArgumentHelp("Let a failed gate through (needs a --reason; repeat both for several).", valueName: "gate"))
+  public var override: [String] = []
+
+  @Option(name: .long, help: ArgumentHelp("Why the matching --override is acceptable; recorded in the report and manifest.", valueName: "text"))
+  public var reason: [String] = []
+
+  public init() {}
+
+  /// Checks every option and resolves the date keywords against `clock`. Throws
+  /// `CommandFailure(.usage, …)` naming the bad value and the accepted forms.
+  public func resolve(clock: WallClock = .system, defaultsFile: String? = GateConfig.locateDefaultsFile()) throws(CommandFailure)
+    -> ResolvedSource
+  {
+    do {
+      return try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
+    } catch {
+      throw CommandFailure(.usage, "error: \(error.message)")
+    }
+  }
+
+  func resolveOrThrow(clock: WallClock, defaultsFile: String?) throws(UsageError) -> ResolvedSource {
+    let start = try startDate.map { (s: String) throws(UsageError) -> ResolvedDate in
+      ResolvedDate(given: s, expression: try DateExpression.parse(s, option: "--start-date"), clock: clock)
+    }
+    let end = try endDate.map { (s: String) throws(UsageError) -> ResolvedDate in
+      ResolvedDate(given: s, expression: try DateExpression.parse(s, option: "--end-date"), clock: clock)
+    }
+    if let start, let end, start.date > end.date {
+      throw UsageError("--start-date \(start.date) is after --end-date \(end.date)")
+    }
+    var seasons: [ResolvedSeason] = []
+    for raw in season {
+      let year = try SeasonSelector.parse(raw).resolve(clock: clock)
+      if !seasons.contains(where: { $0.startYear == year }) {
+        seasons.append(ResolvedSeason(given: raw, startYear: year, label: Season.label(year)))
+      }
+    }
+    if seasons.isEmpty {
+      // Without --season the dates say which seasons are meant.
+      guard let first = start ?? end, let last = end ?? start else {
+        throw UsageError("no season given: pass --season (\(SeasonSelector.acceptedForms)) or --start-date/--end-date")
+      }
+      for year in Season.startYear(of: first.date32)...Season.startYear(of: last.date32) {
+        seasons.append(ResolvedSeason(given: "from dates", startYear: year, label: Season.label(year)))
+      }
+    }
+    seasons.sort { $0.startYear < $1.startYear }
+
+    var thresholds = GateConfig.defaults
+    var configSources: [String] = []
+    if let defaultsFile, let data = FileManager.default.contents(atPath: defaultsFile) {
+      thresholds = try thresholds.overlaid(json: data, source: defaultsFile)
+      configSources.append(defaultsFile)
+    }
+    if let config {
+      guard let data = FileManager.default.contents(atPath: config) else {
+        throw UsageError("--config \(config): no such readable file")
+      }
+      thresholds = try thresholds.overlaid(json: data, source: config)
+      configSources.append(config)
+    }
+
+    guard override.count == reason.count else {
+      throw UsageError(
+        "\(override.count) --override but \(reason.count) --reason: each overridden gate needs its own --reason \"why\"")
+    }
+    var overrides: [GateOverride] = []
+    for (gate, why) in zip(override, reason) {
+      _ = try GateName.parse(gate)
+      guard !why.trimmingCharacters(in: .whitespaces).isEmpty else {
+        throw UsageError("--override \(gate) needs a non-empty --reason")
+      }
+      overrides.append(GateOverride(gate: gate, reason: why))
+    }
+    return ResolvedSource(
+      database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds, configSources: configSources,
+      overrides: overrides)
+  }
+}
+
+public struct ResolvedSeason: Codable, Equatable, Sendable {
+  public var given: String
+  public var startYear: Int
+  public var label: String
+}
+
+/// Everything a run decided before reading a row: recorded as is in reports and manifests.
+public struct ResolvedSource: Equatable, Sendable {
+  public var database: String
+  public var seasons: [ResolvedSeason]
+  public var startDate: ResolvedDate?
+  public var endDate: ResolvedDate?
+  public var thresholds: GateConfig
+  /// Files the thresholds came from, in the order applied (defaults file, then --config).
+  public var configSources: [String]
+  public var overrides: [GateOverride]
+
+  public var seasonYears: [Int] { seasons.map(\.startYear) }
+  public var window: GateWindow { GateWindow(start: startDate?.date32, end: endDate?.date32) }
+}

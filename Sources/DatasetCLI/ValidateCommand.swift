@@ -1,0 +1,110 @@
+import ArgumentParser
+import Columnar
+import Gates
+import SQLiteSource
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `dataset validate`: runs the gates of gates.md alone and reports them.
+struct ValidateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "validate",
+    abstract: "Run every gate on the source tables and report; exit 2 when a gate fails.",
+    discussion: """
+      Prints a table (status, gate, figure, threshold, first evidence) and a verdict line, or with \
+      --json the full report (Schemas/gate-report.schema.json). Exit codes: 0 passed (warnings are \
+      printed), 1 usage error, 2 a gate failed, 3 the database could not be used.
+      """)
+
+  @OptionGroup var source: SourceOptions
+
+  @Flag(name: .long, help: "Print the full report as JSON (Schemas/gate-report.schema.json).")
+  var json = false
+
+  @Flag(name: .long, help: "Print read and gate times to standard error.")
+  var timings = false
+
+  func run() throws {
+    let resolved = try source.resolve()
+    let t0 = monotonicMicros()
+    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    let t1 = monotonicMicros()
+    let report = GateRunner.run(
+      source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
+      endDate: resolved.endDate, overrides: resolved.overrides)
+    let t2 = monotonicMicros()
+    if json {
+      FileHandleOutput.standardOutput.write(report.json())
+    } else {
+      FileHandleOutput.standardOutput.write(
+        GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
+    }
+    if timings {
+      FileHandleOutput.standardError.write(
+        "read \(data.pgs.count) PGS + \(data.pcf.count) PCF rows in \(Double(t1 - t0) / 1000) ms; gates in \(Double(t2 - t1) / 1000) ms\n"
+      )
+    }
+    if !report.passed {
+      throw CommandFailure(.gateFailed, "validate: \(report.verdict)")
+    }
+  }
+}
+
+func monotonicMicros() -> Int64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+/// The table a person reads at a glance (gates.md): one row per gate, then the verdict.
+public enum GateTable {
+  public static func render(_ report: GateReport, colour: Bool) -> String {
+    var out = "database \(report.database)\n"
+    for s in report.seasons {
+      let source = s.dateSource == "schedule" ? "schedule table" : "PGS game dates"
+      var line = "season \(s.season): \(s.gameDates) game dates (\(source))"
+      if let opening = s.openingNight, let boot = s.bootstrapEnds {
+        line += ", opening night \(opening), bootstrap through \(boot)"
+      }
+      line += "; \(s.expectedDates) expected PCF dates"
+      out += line + "\n"
+    }
+    if report.startDate != nil || report.endDate != nil {
+      func show(_ d: ResolvedDate?) -> String {
+        guard let d else { return "open" }
+        return d.keyword.map { "\(d.date) (\($0), \(d.timeZone))" } ?? d.date
+      }
+      out += "window \(show(report.startDate)) to \(show(report.endDate))\n"
+    }
+    out += "\n"
+    let header = ["status", "gate", "figure", "threshold", "evidence"]
+    let rows: [[String]] = report.gates.map { g in
+      let status = g.status.rawValue.uppercased() + (g.overridden ? " (overridden)" : "")
+      return [status, g.name, g.figure, g.threshold, g.summary]
+    }
+    var widths = header.map(\.count)
+    for r in rows { for (k, cell) in r.enumerated() where k < 4 { widths[k] = max(widths[k], cell.count) } }
+    func line(_ cells: [String], statusColour: String?) -> String {
+      var parts: [String] = []
+      for (k, cell) in cells.enumerated() {
+        let padded = k < 4 ? cell + String(repeating: " ", count: widths[k] - cell.count) : cell
+        if k == 0, let c = statusColour { parts.append("\u{1B}[\(c)m\(padded)\u{1B}[0m") } else { parts.append(padded) }
+      }
+      var text = parts.joined(separator: "  ")
+      while text.hasSuffix(" ") { text.removeLast() }
+      return text + "\n"
+    }
+    out += line(header, statusColour: nil)
+    for (g, r) in zip(report.gates, rows) {
+      let c: String? =
+        colour ? (g.status == .pass ? "32" : g.status == .warn ? "33" : g.overridden ? "35" : "31") : nil
+      out += line(r, statusColour: c)
+    }
+    out += "\n" + report.verdict + "\n"
+    return out
+  }
+}

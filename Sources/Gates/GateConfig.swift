@@ -1,0 +1,281 @@
+// Gate thresholds (gates.md table, "default" column). The defaults live twice on purpose: in
+// Schemas/gates.default.json, which an operator reads and copies, and here, so the binary works
+// from any directory; GatesTests checks that the two agree.
+import Foundation
+
+/// The gates of gates.md, in report order. `point_in_time` runs after features (Features module)
+/// and is appended to the report there.
+public enum GateName: String, CaseIterable, Codable, Sendable {
+  case pcfDateCoverage = "pcf_date_coverage"
+  case pcfPlayerCoverage = "pcf_player_coverage"
+  case usageRateCoverage = "usage_rate_coverage"
+  case sourceFieldCoverage = "source_field_coverage"
+  case duplicateKeys = "duplicate_keys"
+  case gameIntegrity = "game_integrity"
+  case valueRanges = "value_ranges"
+  case pcfStaleness = "pcf_staleness"
+  case constantFeatures = "constant_features"
+  case pointInTime = "point_in_time"
+
+  public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+  public static func parse(_ raw: String) throws(UsageError) -> GateName {
+    guard let g = GateName(rawValue: raw) else { throw UsageError("unknown gate '\(raw)': the gates are \(list)") }
+    return g
+  }
+}
+
+/// Every threshold in force. Percentages are 0–100.
+public struct GateConfig: Codable, Equatable, Sendable {
+  public var pcfDateCoverageFailBelowPercent: Double
+  public var pcfPlayerCoverageWarnDateBelowPercent: Double
+  public var pcfPlayerCoverageFailDatesBelowPercent: Double
+  public var usageRateSeasonFailBelowPercent: Double
+  public var usageRateMonthWarnBelowPercent: Double
+  public var sourceFieldFailBelowPercent: Double
+  public var duplicateKeysFailAbove: Int
+  public var gameIntegrityMinActivePlayersPerTeam: Int
+  public var gameIntegrityMaxActivePlayersPerTeam: Int
+  public var gameIntegrityFailAbove: Int
+  public var valueRangesFailAbovePercent: Double
+  public var valueRangesUsageMinMinutes: Double
+  public var valueRangesUsageReportAbove: Double
+  public var pcfStalenessFailAbove: Int
+  public var constantFeaturesWarnDominantSharePercent: Double
+  public var pointInTimeMinSampleRows: Int
+
+  public static let defaults = GateConfig(
+    pcfDateCoverageFailBelowPercent: 95,
+    pcfPlayerCoverageWarnDateBelowPercent: 90,
+    pcfPlayerCoverageFailDatesBelowPercent: 5,
+    usageRateSeasonFailBelowPercent: 95,
+    usageRateMonthWarnBelowPercent: 95,
+    sourceFieldFailBelowPercent: 99,
+    duplicateKeysFailAbove: 0,
+    gameIntegrityMinActivePlayersPerTeam: 5,
+    gameIntegrityMaxActivePlayersPerTeam: 20,
+    gameIntegrityFailAbove: 0,
+    valueRangesFailAbovePercent: 0.1,
+    valueRangesUsageMinMinutes: 3,
+    valueRangesUsageReportAbove: 50,
+    pcfStalenessFailAbove: 0,
+    constantFeaturesWarnDominantSharePercent: 90,
+    pointInTimeMinSampleRows: 500)
+
+  /// One settable threshold: where it sits in the JSON file, what values make sense, and how
+  /// to set it.
+  struct Setting: Sendable {
+    var gate: GateName
+    var key: String
+    var range: ClosedRange<Double>
+    var integer: Bool
+    var get: @Sendable (GateConfig) -> Double
+    var set: @Sendable (inout GateConfig, Double) -> Void
+  }
+
+  static func pct(_ gate: GateName, _ key: String, _ kp: WritableKeyPath<GateConfig, Double> & Sendable) -> Setting {
+    Setting(gate: gate, key: key, range: 0...100, integer: false, get: { $0[keyPath: kp] }, set: { $0[keyPath: kp] = $1 })
+  }
+  static func real(_ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Double> & Sendable)
+    -> Setting
+  {
+    Setting(gate: gate, key: key, range: range, integer: false, get: { $0[keyPath: kp] }, set: { $0[keyPath: kp] = $1 })
+  }
+  static func count(_ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Int> & Sendable)
+    -> Setting
+  {
+    Setting(
+      gate: gate, key: key, range: range, integer: true, get: { Double($0[keyPath: kp]) },
+      set: { $0[keyPath: kp] = Int($1) })
+  }
+
+  static let settings: [Setting] = [
+    pct(.pcfDateCoverage, "fail_below_percent", \.pcfDateCoverageFailBelowPercent),
+    pct(.pcfPlayerCoverage, "warn_date_below_percent", \.pcfPlayerCoverageWarnDateBelowPercent),
+    pct(.pcfPlayerCoverage, "fail_when_dates_below_exceed_percent", \.pcfPlayerCoverageFailDatesBelowPercent),
+    pct(.usageRateCoverage, "season_fail_below_percent", \.usageRateSeasonFailBelowPercent),
+    pct(.usageRateCoverage, "month_warn_below_percent", \.usageRateMonthWarnBelowPercent),
+    pct(.sourceFieldCoverage, "fail_below_percent", \.sourceFieldFailBelowPercent),
+    count(.duplicateKeys, "fail_above_count", 0...1e9, \.duplicateKeysFailAbove),
+    count(.gameIntegrity, "min_active_players_per_team", 0...100, \.gameIntegrityMinActivePlayersPerTeam),
+    count(.gameIntegrity, "max_active_players_per_team", 1...100, \.gameIntegrityMaxActivePlayersPerTeam),
+    count(.gameIntegrity, "fail_above_count", 0...1e9, \.gameIntegrityFailAbove),
+    pct(.valueRanges, "fail_above_percent", \.valueRangesFailAbovePercent),
+    real(.valueRanges, "usage_rate_min_minutes", 0...70, \.valueRangesUsageMinMinutes),
+    real(.valueRanges, "usage_rate_report_above", 0...1000, \.valueRangesUsageReportAbove),
+    count(.pcfStaleness, "fail_above_count", 0...1e9, \.pcfStalenessFailAbove),
+    pct(.constantFeatures, "warn_dominant_share_percent", \.constantFeaturesWarnDominantSharePercent),
+    count(.pointInTime, "min_sample_rows", 1...1e7, \.pointInTimeMinSampleRows),
+  ]
+
+  /// The config as the JSON file writes it: `{ gate: { key: value } }`.
+  public var nested: [String: [String: Double]] {
+    var out: [String: [String: Double]] = [:]
+    for s in Self.settings { out[s.gate.rawValue, default: [:]][s.key] = s.get(self) }
+    return out
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: DynamicKey.self)
+    for (gate, values) in nested {
+      var inner = c.nestedContainer(keyedBy: DynamicKey.self, forKey: DynamicKey(gate))
+      for (key, value) in values {
+        if value == value.rounded(), abs(value) < 1e15 {
+          try inner.encode(Int64(value), forKey: DynamicKey(key))
+        } else {
+          try inner.encode(value, forKey: DynamicKey(key))
+        }
+      }
+    }
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: DynamicKey.self)
+    var config = GateConfig.defaults
+    for gate in c.allKeys {
+      let inner = try c.nestedContainer(keyedBy: DynamicKey.self, forKey: gate)
+      for key in inner.allKeys {
+        let value = try inner.decode(Double.self, forKey: key)
+        try config.apply(gate: gate.stringValue, key: key.stringValue, value: value, source: "report")
+      }
+    }
+    self = config
+  }
+
+  init(
+    pcfDateCoverageFailBelowPercent: Double, pcfPlayerCoverageWarnDateBelowPercent: Double,
+    pcfPlayerCoverageFailDatesBelowPercent: Double, usageRateSeasonFailBelowPercent: Double,
+    usageRateMonthWarnBelowPercent: Double, sourceFieldFailBelowPercent: Double, duplicateKeysFailAbove: Int,
+    gameIntegrityMinActivePlayersPerTeam: Int, gameIntegrityMaxActivePlayersPerTeam: Int, gameIntegrityFailAbove: Int,
+    valueRangesFailAbovePercent: Double, valueRangesUsageMinMinutes: Double, valueRangesUsageReportAbove: Double,
+    pcfStalenessFailAbove: Int, constantFeaturesWarnDominantSharePercent: Double, pointInTimeMinSampleRows: Int
+  ) {
+    self.pcfDateCoverageFailBelowPercent = pcfDateCoverageFailBelowPercent
+    self.pcfPlayerCoverageWarnDateBelowPercent = pcfPlayerCoverageWarnDateBelowPercent
+    self.pcfPlayerCoverageFailDatesBelowPercent = pcfPlayerCoverageFailDatesBelowPercent
+    self.usageRateSeasonFailBelowPercent = usageRateSeasonFailBelowPercent
+    self.usageRateMonthWarnBelowPercent = usageRateMonthWarnBelowPercent
+    self.sourceFieldFailBelowPercent = sourceFieldFailBelowPercent
+    self.duplicateKeysFailAbove = duplicateKeysFailAbove
+    self.gameIntegrityMinActivePlayersPerTeam = gameIntegrityMinActivePlayersPerTeam
+    self.gameIntegrityMaxActivePlayersPerTeam = gameIntegrityMaxActivePlayersPerTeam
+    self.gameIntegrityFailAbove = gameIntegrityFailAbove
+    self.valueRangesFailAbovePercent = valueRangesFailAbovePercent
+    self.valueRangesUsageMinMinutes = valueRangesUsageMinMinutes
+    self.valueRangesUsageReportAbove = valueRangesUsageReportAbove
+    self.pcfStalenessFailAbove = pcfStalenessFailAbove
+    self.constantFeaturesWarnDominantSharePercent = constantFeaturesWarnDominantSharePercent
+    self.pointInTimeMinSampleRows = pointInTimeMinSampleRows
+  }
+
+  mutating func apply(gate: String, key: String, value: Double, source: String) throws(UsageError) {
+    guard let g = GateName(rawValue: gate) else {
+      throw UsageError("\(source): unknown gate '\(gate)': the gates are \(GateName.list)")
+    }
+    guard let s = Self.settings.first(where: { $0.gate == g && $0.key == key }) else {
+      let keys = Self.settings.filter { $0.gate == g }.map(\.key).joined(separator: ", ")
+      throw UsageError("\(source): gate \(gate) has no setting '\(key)' (its settings: \(keys))")
+    }
+    guard value.isFinite, s.range.contains(value), !s.integer || value == value.rounded() else {
+      throw UsageError(
+        "\(source): \(gate).\(key) = \(Self.show(value)) is not allowed: expected \(s.integer ? "a whole number" : "a number") from \(Self.show(s.range.lowerBound)) to \(Self.show(s.range.upperBound))"
+      )
+    }
+    s.set(&self, value)
+  }
+
+  static func show(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+  }
+
+  /// Applies a JSON file's settings over `self`. Keys left out keep their current value, so a
+  /// config file names only what it changes. `source` names the file in error messages.
+  public func overlaid(json data: Data, source: String) throws(UsageError) -> GateConfig {
+    let top: [String: JSONValue]
+    do {
+      top = try JSONDecoder().decode([String: JSONValue].self, from: data)
+    } catch {
+      throw UsageError("\(source): not a JSON object of gates (\(Self.decodingProblem(error))); expected {\"gate_name\": {\"setting\": number}}")
+    }
+    var config = self
+    for gate in top.keys.sorted() {
+      if gate == "$comment" { continue }
+      guard GateName(rawValue: gate) != nil else {
+        throw UsageError("\(source): unknown gate '\(gate)': the gates are \(GateName.list)")
+      }
+      guard case .object(let inner) = top[gate] else {
+        throw UsageError("\(source): \(gate) must be an object of settings, like {\"fail_below_percent\": 95}")
+      }
+      for key in inner.keys.sorted() {
+        guard case .number(let number) = inner[key] else {
+          throw UsageError("\(source): \(gate).\(key) = \(inner[key]?.shown ?? "nothing") is not a number")
+        }
+        try config.apply(gate: gate, key: key, value: number, source: source)
+      }
+    }
+    return config
+  }
+
+  static func decodingProblem(_ error: Error) -> String {
+    switch error {
+    case DecodingError.dataCorrupted(let c): return c.underlyingError.map { "\($0)" } ?? c.debugDescription
+    case DecodingError.typeMismatch(_, let c): return c.debugDescription
+    default: return "\(error)"
+    }
+  }
+
+  /// The defaults file shipped in the project, found beside the executable's package
+  /// (`<repo>/.build/<config>/dataset` → `<repo>/Schemas`) or under the working directory.
+  public static func locateDefaultsFile(executablePath: String? = CommandLine.arguments.first) -> String? {
+    var candidates: [String] = []
+    if let exe = executablePath {
+      let dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+      candidates.append(dir.appendingPathComponent("../../Schemas/gates.default.json").standardized.path)
+      candidates.append(dir.appendingPathComponent("../../../Schemas/gates.default.json").standardized.path)
+    }
+    candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/gates.default.json")
+    return candidates.first { FileManager.default.isReadableFile(atPath: $0) }
+  }
+}
+
+/// A JSON value, decoded strictly: JSONDecoder will not read `true` as a number, so a boolean
+/// threshold is reported instead of silently becoming 1.
+enum JSONValue: Decodable {
+  case bool(Bool), number(Double), string(String), null, array([JSONValue]), object([String: JSONValue])
+
+  init(from decoder: Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if c.decodeNil() {
+      self = .null
+    } else if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let d = try? c.decode(Double.self) {
+      self = .number(d)
+    } else if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if let a = try? c.decode([JSONValue].self) {
+      self = .array(a)
+    } else {
+      self = .object(try c.decode([String: JSONValue].self))
+    }
+  }
+
+  var shown: String {
+    switch self {
+    case .bool(let b): return String(b)
+    case .number(let d): return GateConfig.show(d)
+    case .string(let s): return "\"\(s)\""
+    case .null: return "null"
+    case .array: return "a list"
+    case .object: return "an object"
+    }
+  }
+}
+
+struct DynamicKey: CodingKey {
+  var stringValue: String
+  var intValue: Int? { nil }
+  init(_ s: String) { stringValue = s }
+  init?(stringValue: String) { self.stringValue = stringValue }
+  init?(intValue: Int) { nil }
+}

@@ -1,0 +1,774 @@
+// The gates of ../shared/spec/gates.md, run over the columns SourceReader read: one pass over
+// each table builds the indexes every gate needs, then each gate is a walk over those indexes.
+// No SQL runs here, so validating adds milliseconds to the read, not a query per date.
+// Decisions the spec leaves open are written down in docs/GATES.md.
+import Columnar
+import Foundation
+import SQLiteSource
+
+/// The dates a run considers; nil bounds are open.
+public struct GateWindow: Sendable, Equatable {
+  public var start: Date32?
+  public var end: Date32?
+  public init(start: Date32? = nil, end: Date32? = nil) {
+    self.start = start
+    self.end = end
+  }
+  public static let all = GateWindow()
+  public func contains(_ d: Date32) -> Bool {
+    if let start, d < start { return false }
+    if let end, d > end { return false }
+    return true
+  }
+}
+
+public enum GateRunner {
+  /// Runs every gate but `point_in_time` (which needs computed features; the Features module
+  /// appends it with `GateReport.append`). Overrides are applied by gate name.
+  public static func run(
+    source: SourceData, config: GateConfig = .defaults, window: GateWindow = .all,
+    startDate: ResolvedDate? = nil, endDate: ResolvedDate? = nil, overrides: [GateOverride] = []
+  ) -> GateReport {
+    let ctx = Context(source: source, config: config, window: window)
+    var results = [
+      ctx.pcfDateCoverage(), ctx.pcfPlayerCoverage(), ctx.usageRateCoverage(), ctx.sourceFieldCoverage(),
+      ctx.duplicateKeys(), ctx.gameIntegrity(), ctx.valueRanges(), ctx.pcfStaleness(), ctx.constantFeatures(),
+    ]
+    for i in results.indices { GateReport.applyOverride(&results[i], overrides) }
+    return GateReport(
+      database: source.path, seasons: ctx.expectations, startDate: startDate, endDate: endDate, thresholds: config,
+      gates: results)
+  }
+}
+
+// MARK: - Formatting as an operator reads it
+
+enum Show {
+  /// 24312 → "24,312".
+  static func count(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+      if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+      out.append(ch)
+    }
+    return n < 0 ? "-" + out : out
+  }
+
+  /// A percentage rounded DOWN to `decimals`, so a failing 94.99 never reads as the threshold 95.
+  static func pct(_ x: Double, decimals: Int = 1) -> String {
+    let scale = pow(10.0, Double(decimals))
+    let down = (x * scale).rounded(.down) / scale
+    return String(format: "%.\(decimals)f %%", down)
+  }
+
+  static func number(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+  }
+
+  /// "missing: a, b, c, … (12 in all)".
+  static func list(_ label: String, _ items: [String], shown: Int = 3) -> String {
+    if items.count <= shown { return "\(label): " + items.joined(separator: ", ") }
+    return "\(label): " + items.prefix(shown).joined(separator: ", ") + ", … (\(count(items.count)) in all)"
+  }
+
+  static func ratio(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 100 : 100 * Double(part) / Double(whole) }
+}
+
+struct DatePlayer: Hashable {
+  var date: Int32
+  var player: Int32
+}
+
+struct Context {
+  let source: SourceData
+  let config: GateConfig
+  let window: GateWindow
+  let seasons: [Int]
+  let calendars: [Int: SeasonCalendar]
+  let multiSeason: Bool
+
+  /// Player keys interned once, shared by PGS and PCF, so joins compare integers.
+  var playerIds: [String: Int32] = [:]
+  var pgsPlayer: [Int32] = []
+  var pcfPlayer: [Int32] = []
+  var playerNames: [String] = []
+  /// Per PGS row: inside the window and a requested season.
+  var pgsInScope: [Bool] = []
+  var pgsActive: [Bool] = []
+  var pgsSeason: [Int] = []
+  var pcfInScope: [Bool] = []
+  var pcfSeason: [Int] = []
+  var expected: [Int: [Date32]] = [:]
+  var expectations: [SeasonExpectation] = []
+
+  init(source: SourceData, config: GateConfig, window: GateWindow) {
+    self.source = source
+    self.config = config
+    self.window = window
+    seasons = source.seasons
+    calendars = SeasonCalendar.calendars(for: source)
+    multiSeason = source.seasons.count > 1
+    let requested = Set(seasons)
+    let pgs = source.pgs
+    pgsPlayer.reserveCapacity(pgs.count)
+    for i in 0..<pgs.count {
+      pgsPlayer.append(intern(pgs.playerLookup.string(at: i)))
+      let season = Int(pgs.seasonYear.values[i])
+      pgsSeason.append(season)
+      pgsActive.append(pgs.isActive(i))
+      pgsInScope.append(requested.contains(season) && window.contains(pgs.gameDate.values[i]))
+    }
+    let pcf = source.pcf
+    for i in 0..<pcf.count {
+      pcfPlayer.append(intern(pcf.playerLookup.string(at: i)))
+      let date = pcf.gameDate.values[i]
+      let season = Season.startYear(of: date)
+      pcfSeason.append(season)
+      pcfInScope.append(requested.contains(season) && window.contains(date))
+    }
+    for season in seasons {
+      let cal = calendars[season] ?? SeasonCalendar(season: season, gameDates: [], dateSource: .pgs)
+      let dates = cal.expectedDates.filter { window.contains($0) }
+      expected[season] = dates
+      expectations.append(
+        SeasonExpectation(
+          season: Season.label(season), dateSource: cal.dateSource.rawValue,
+          openingNight: cal.openingNight.map { CivilDate($0).description },
+          bootstrapEnds: cal.openingNight.map { CivilDate($0.adding(days: SeasonCalendar.bootstrapDays - 1)).description },
+          gameDates: cal.gameDates.count, expectedDates: dates.count))
+    }
+  }
+
+  mutating func intern(_ key: String) -> Int32 {
+    if let id = playerIds[key] { return id }
+    let id = Int32(playerNames.count)
+    playerIds[key] = id
+    playerNames.append(key)
+    return id
+  }
+
+  func label(_ season: Int) -> String { Season.label(season) }
+  /// Evidence lines carry the season only when several are validated together.
+  func tag(_ season: Int) -> String { multiSeason ? "\(label(season)) " : "" }
+  func day(_ d: Date32) -> String { CivilDate(d).description }
+  func stamp(_ micros: Int64) -> String { Timestamp.format(micros: micros) }
+
+  /// "2021-22: a; 2022-23: b" for several seasons, just "a" for one.
+  func perSeason(_ parts: [(Int, String)]) -> String {
+    if !multiSeason { return parts.first?.1 ?? "" }
+    return parts.map { "\(label($0.0)): \($0.1)" }.joined(separator: "; ")
+  }
+
+  // MARK: pcf_date_coverage
+
+  func pcfDateCoverage() -> GateResult {
+    let threshold = config.pcfDateCoverageFailBelowPercent
+    var pcfDates = Set<Date32>()
+    for i in 0..<source.pcf.count where pcfInScope[i] { pcfDates.insert(source.pcf.gameDate.values[i]) }
+    var figures: [(Int, String)] = []
+    var missingAll: [String] = []
+    var worst: Double?
+    var status = GateStatus.pass
+    for season in seasons {
+      let exp = expected[season] ?? []
+      if exp.isEmpty {
+        figures.append((season, "no expected PCF date in range (only bootstrap days or no games)"))
+        continue
+      }
+      let missing = exp.filter { !pcfDates.contains($0) }
+      let covered = exp.count - missing.count
+      let p = Show.ratio(covered, exp.count)
+      worst = min(worst ?? p, p)
+      if p < threshold { status = .fail }
+      figures.append((season, "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p)))"))
+      missingAll += missing.map { tag(season) + day($0) }
+    }
+    return GateResult(
+      name: GateName.pcfDateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
+      threshold: "fail below \(Show.number(threshold)) %",
+      summary: missingAll.isEmpty ? "no expected date missing" : Show.list("missing", missingAll), evidence: missingAll)
+  }
+
+  // MARK: pcf_player_coverage
+
+  func pcfPlayerCoverage() -> GateResult {
+    let warnBelow = config.pcfPlayerCoverageWarnDateBelowPercent
+    let failShare = config.pcfPlayerCoverageFailDatesBelowPercent
+    var active: [Int32: Set<Int32>] = [:]
+    for i in 0..<source.pgs.count where pgsInScope[i] && pgsActive[i] {
+      active[source.pgs.gameDate.values[i].daysSinceEpoch, default: []].insert(pgsPlayer[i])
+    }
+    var covered: [Int32: Set<Int32>] = [:]
+    for i in 0..<source.pcf.count where pcfInScope[i] {
+      covered[source.pcf.gameDate.values[i].daysSinceEpoch, default: []].insert(pcfPlayer[i])
+    }
+    var status = GateStatus.pass
+    var figures: [(Int, String)] = []
+    var rows: [(ratio: Double, line: String)] = []
+    var worstShare: Double?
+    for season in seasons {
+      var measured = 0
+      var below: [(Double, Date32, Int, Int)] = []
+      // Dates without any PCF row are pcf_date_coverage's finding; counting them here too would
+      // report one fault twice.
+      for date in expected[season] ?? [] {
+        guard let pcfPlayers = covered[date.daysSinceEpoch], let act = active[date.daysSinceEpoch], !act.isEmpty
+        else { continue }
+        measured += 1
+        let have = act.reduce(0) { $0 + (pcfPlayers.contains($1) ? 1 : 0) }
+        let r = Show.ratio(have, act.count)
+        if r < warnBelow { below.append((r, date, have, act.count)) }
+      }
+      if measured == 0 {
+        figures.append((season, "no date with both PCF and active PGS rows to measure"))
+        continue
+      }
+      let share = Show.ratio(below.count, measured)
+      worstShare = max(worstShare ?? share, share)
+      if share > failShare {
+        status = .fail
+      } else if !below.isEmpty && status == .pass {
+        status = .warn
+      }
+      var f = "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share)))"
+      if let low = below.min(by: { $0.0 < $1.0 }) { f += "; lowest \(Show.pct(low.0)) on \(day(low.1))" }
+      figures.append((season, f))
+      for b in below {
+        rows.append(
+          (b.0, "\(tag(season))\(day(b.1)): \(Show.count(b.2)) of \(Show.count(b.3)) active players have a PCF row (\(Show.pct(b.0)))"))
+      }
+    }
+    rows.sort { $0.ratio != $1.ratio ? $0.ratio < $1.ratio : $0.line < $1.line }
+    let lines = rows.map(\.line)
+    return GateResult(
+      name: GateName.pcfPlayerCoverage.rawValue, status: status, figure: perSeason(figures), value: worstShare,
+      threshold: "warn: a date below \(Show.number(warnBelow)) %; fail: over \(Show.number(failShare)) % of dates below",
+      summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %", evidence: lines)
+  }
+
+  // MARK: usage_rate_coverage
+
+  func usageRateCoverage() -> GateResult {
+    let seasonFail = config.usageRateSeasonFailBelowPercent
+    let monthWarn = config.usageRateMonthWarnBelowPercent
+    let pgs = source.pgs
+    var seasonTotals: [Int: (active: Int, filled: Int)] = [:]
+    var monthTotals: [Int: (season: Int, active: Int, filled: Int)] = [:]
+    var nullRows = 0
+    var nullRowsWithInputs = 0
+    for i in 0..<pgs.count where pgsInScope[i] && pgsActive[i] {
+      let filled = pgs.usageRate.validity[i]
+      let season = pgsSeason[i]
+      let c = CivilDate(pgs.gameDate.values[i])
+      let month = c.year * 100 + c.month
+      seasonTotals[season, default: (0, 0)].active += 1
+      monthTotals[month, default: (season, 0, 0)].active += 1
+      if filled {
+        seasonTotals[season, default: (0, 0)].filled += 1
+        monthTotals[month, default: (season, 0, 0)].filled += 1
+      } else {
+        nullRows += 1
+        if pgs.fgAttempts.validity[i] && pgs.ftAttempts.validity[i] && pgs.turnovers.validity[i] {
+          nullRowsWithInputs += 1
+        }
+      }
+    }
+    var status = GateStatus.pass
+    var figures: [(Int, String)] = []
+    var seasonLines: [String] = []
+    var monthLines: [(Double, String)] = []
+    var worst: Double?
+    for season in seasons {
+      guard let t = seasonTotals[season], t.active > 0 else {
+        figures.append((season, "no active rows in range"))
+        continue
+      }
+      let p = Show.ratio(t.filled, t.active)
+      worst = min(worst ?? p, p)
+      var f = "usage_rate on \(Show.pct(p)) of \(Show.count(t.active)) active rows"
+      if p < seasonFail {
+        status = .fail
+        seasonLines.append(
+          "\(label(season)): usage_rate on \(Show.count(t.filled)) of \(Show.count(t.active)) active rows (\(Show.pct(p))), below \(Show.number(seasonFail)) %"
+        )
+      }
+      let months = monthTotals.filter { $0.value.season == season }
+      if let low = months.min(by: { Show.ratio($0.value.filled, $0.value.active) < Show.ratio($1.value.filled, $1.value.active) }) {
+        f += "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active)))"
+      }
+      figures.append((season, f))
+      for (month, m) in months {
+        let mp = Show.ratio(m.filled, m.active)
+        if mp < monthWarn {
+          if status == .pass { status = .warn }
+          monthLines.append(
+            (mp, "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp)))"))
+        }
+      }
+    }
+    monthLines.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    var evidence = seasonLines + monthLines.map(\.1)
+    if status != .pass {
+      // gates.md: a derived-metric gap must be told apart from an extraction gap.
+      let diagnosis =
+        nullRowsWithInputs == nullRows
+        ? "all \(Show.count(nullRows)) active rows without usage_rate have fg_attempts, ft_attempts and turnovers: a derived-metric gap, not an extraction gap"
+        : "\(Show.count(nullRows - nullRowsWithInputs)) of \(Show.count(nullRows)) active rows without usage_rate also lack fg_attempts, ft_attempts or turnovers: an extraction gap"
+      evidence.insert(diagnosis, at: 0)
+    }
+    let summary: String
+    if let first = seasonLines.first ?? monthLines.first?.1 {
+      summary = first
+    } else {
+      summary = "every month at or above \(Show.number(monthWarn)) %"
+    }
+    return GateResult(
+      name: GateName.usageRateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
+      threshold: "fail: season below \(Show.number(seasonFail)) %; warn: month below \(Show.number(monthWarn)) %",
+      summary: summary, evidence: evidence)
+  }
+
+  func monthName(_ key: Int) -> String {
+    let m = key % 100
+    return "\(key / 100)-\(m < 10 ? "0" : "")\(m)"
+  }
+
+  // MARK: source_field_coverage
+
+  func sourceFieldCoverage() -> GateResult {
+    let threshold = config.sourceFieldFailBelowPercent
+    let pgs = source.pgs
+    let fields: [(String, ValidityBitmap)] = [
+      ("points", pgs.points.validity), ("fg_attempts", pgs.fgAttempts.validity),
+      ("ft_attempts", pgs.ftAttempts.validity), ("turnovers", pgs.turnovers.validity),
+    ]
+    var status = GateStatus.pass
+    var figures: [(Int, String)] = []
+    var evidence: [(Double, String)] = []
+    var worst: Double?
+    for season in seasons {
+      var active = 0
+      var present = [Int](repeating: 0, count: fields.count)
+      // An active row has minutes by definition, so minutes_played is measured on the rows the
+      // export marks as played (is_dnp = 0): that is where a lost minutes value shows.
+      var played = 0
+      var minutesPresent = 0
+      for i in 0..<pgs.count where pgsInScope[i] && pgsSeason[i] == season {
+        if pgs.isDnp.validity[i] && !pgs.isDnp.values[i] {
+          played += 1
+          if pgs.minutesPlayed.validity[i] { minutesPresent += 1 }
+        }
+        guard pgsActive[i] else { continue }
+        active += 1
+        for (k, f) in fields.enumerated() where f.1[i] { present[k] += 1 }
+      }
+      var measured: [(String, Int, Int, String)] = []
+      if played > 0 { measured.append(("minutes_played", minutesPresent, played, "rows with is_dnp = 0")) }
+      if active > 0 {
+        for (k, f) in fields.enumerated() { measured.append((f.0, present[k], active, "active rows")) }
+      }
+      guard !measured.isEmpty else {
+        figures.append((season, "no active rows in range"))
+        continue
+      }
+      let low = measured.min { Show.ratio($0.1, $0.2) < Show.ratio($1.1, $1.2) }!
+      let lowPct = Show.ratio(low.1, low.2)
+      worst = min(worst ?? lowPct, lowPct)
+      figures.append(
+        (season,
+          lowPct >= 100
+            ? "all 5 fields present on \(Show.count(active)) active rows"
+            : "lowest: \(low.0) on \(Show.pct(lowPct)) of \(Show.count(low.2)) \(low.3)"))
+      for m in measured {
+        let p = Show.ratio(m.1, m.2)
+        if p < threshold {
+          status = .fail
+          evidence.append((p, "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p)) present)"))
+        }
+      }
+    }
+    evidence.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    let lines = evidence.map(\.1)
+    return GateResult(
+      name: GateName.sourceFieldCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
+      threshold: "fail below \(Show.number(threshold)) %",
+      summary: lines.first ?? "no field below \(Show.number(threshold)) %", evidence: lines)
+  }
+
+  // MARK: duplicate_keys
+
+  func duplicateKeys() -> GateResult {
+    let pgs = source.pgs
+    let pcf = source.pcf
+    var pgsKeys: [DatePlayer: [Int]] = [:]
+    struct GameKey: Hashable, Comparable {
+      var date: Int32
+      var first: String
+      var second: String
+      static func < (x: GameKey, y: GameKey) -> Bool { (x.date, x.first, x.second) < (y.date, y.first, y.second) }
+    }
+    var games: [GameKey: Set<String>] = [:]
+    for i in 0..<pgs.count where pgsInScope[i] {
+      let date = pgs.gameDate.values[i]
+      pgsKeys[DatePlayer(date: date.daysSinceEpoch, player: pgsPlayer[i]), default: []].append(i)
+      // One game is one team pair on one date, whatever the id text says: `YYYYMMDD_AWAY_HOME`,
+      // the reversed `YYYYMMDD_HOME_AWAY` and a 10-digit NBA.com id all land on the same key.
+      let a = pgs.teamAbbr.string(at: i)
+      let b = pgs.opponentTeamAbbr.string(at: i)
+      let key = a < b ? GameKey(date: date.daysSinceEpoch, first: a, second: b) : GameKey(date: date.daysSinceEpoch, first: b, second: a)
+      games[key, default: []].insert(pgs.gameId.string(at: i))
+    }
+    var pcfKeys: [DatePlayer: [Int]] = [:]
+    for i in 0..<pcf.count where pcfInScope[i] {
+      pcfKeys[DatePlayer(date: pcf.gameDate.values[i].daysSinceEpoch, player: pcfPlayer[i]), default: []].append(i)
+    }
+    var lines: [String] = []
+    let pgsDups = pgsKeys.filter { $0.value.count > 1 }.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    for (key, rows) in pgsDups {
+      let ids = Set(rows.map { pgs.gameId.string(at: $0) }).sorted().joined(separator: ", ")
+      lines.append(
+        "PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
+      )
+    }
+    let pcfDups = pcfKeys.filter { $0.value.count > 1 }.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    for (key, rows) in pcfDups {
+      lines.append(
+        "PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
+      )
+    }
+    let splitGames = games.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+    for (key, ids) in splitGames {
+      lines.append("game \(day(Date32(daysSinceEpoch: key.date))) \(key.first)–\(key.second) stored under \(ids.count) ids: \(ids.sorted().joined(separator: ", "))")
+    }
+    let total = pgsDups.count + pcfDups.count + splitGames.count
+    let figure =
+      "\(Show.count(pgsDups.count)) duplicate keys in PGS, \(Show.count(pcfDups.count)) in PCF, \(Show.count(splitGames.count)) game\(splitGames.count == 1 ? "" : "s") under two ids"
+    return GateResult(
+      name: GateName.duplicateKeys.rawValue, status: total > config.duplicateKeysFailAbove ? .fail : .pass, figure: figure,
+      value: Double(total), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
+      summary: lines.first ?? "no duplicate key, no game under two ids", evidence: lines)
+  }
+
+  // MARK: game_integrity
+
+  func gameIntegrity() -> GateResult {
+    let pgs = source.pgs
+    struct Game {
+      var season: Int
+      var id: String
+      var teams: [String: Int] = [:]
+      var dates: Set<Date32> = []
+    }
+    struct GameKey: Hashable {
+      var season: Int
+      var id: String
+    }
+    var games: [GameKey: Game] = [:]
+    for i in 0..<pgs.count where pgsInScope[i] {
+      let id = pgs.gameId.string(at: i)
+      let key = GameKey(season: pgsSeason[i], id: id)
+      var g = games[key] ?? Game(season: pgsSeason[i], id: id)
+      g.teams[pgs.teamAbbr.string(at: i), default: 0] += pgsActive[i] ? 1 : 0
+      g.dates.insert(pgs.gameDate.values[i])
+      games[key] = g
+    }
+    let lo = config.gameIntegrityMinActivePlayersPerTeam
+    let hi = config.gameIntegrityMaxActivePlayersPerTeam
+    var problems: [(Date32, String)] = []
+    for g in games.values {
+      let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
+      let name = "\(tag(g.season))game \(g.id) (\(day(first)))"
+      if g.teams.count != 2 {
+        problems.append(
+          (first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(g.teams.keys.sorted().joined(separator: ", "))), expected 2"))
+      }
+      for (team, n) in g.teams.sorted(by: { $0.key < $1.key }) where n < lo || n > hi {
+        problems.append((first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
+      }
+      if g.dates.count > 1 {
+        problems.append((first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
+      }
+    }
+    problems.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    let lines = problems.map(\.1)
+    let figure =
+      lines.isEmpty
+      ? "\(Show.count(games.count)) games, each two teams of \(lo) to \(hi) active players on one date"
+      : "\(Show.count(lines.count)) problem\(lines.count == 1 ? "" : "s") in \(Show.count(games.count)) games"
+    return GateResult(
+      name: GateName.gameIntegrity.rawValue, status: lines.count > config.gameIntegrityFailAbove ? .fail : .pass,
+      figure: figure, value: Double(lines.count),
+      threshold: "fail on any",
+      summary: lines.first ?? "every game whole", evidence: lines)
+  }
+
+  // MARK: value_ranges
+
+  struct Rule {
+    var name: String
+    var table: String
+    var count = 0
+    var denominator = 0
+    var rows: [String] = []
+    init(_ name: String, _ table: String) {
+      self.name = name
+      self.table = table
+    }
+    mutating func hit(_ line: String) {
+      count += 1
+      if rows.count < GateResult.evidenceCap { rows.append(line) }
+    }
+  }
+
+  func valueRanges() -> GateResult {
+    let pgs = source.pgs
+    let pcf = source.pcf
+    let minMinutes = config.valueRangesUsageMinMinutes
+    let reportAbove = config.valueRangesUsageReportAbove
+    let failPct = config.valueRangesFailAbovePercent
+    var status = GateStatus.pass
+    var worst = 0.0
+    var summaries: [String] = []
+    var offending: [[String]] = []
+    var offendingTotal = 0
+    var figures: [(Int, String)] = []
+    var notes: [String] = []
+    for season in seasons {
+      var rules = [
+        Rule("usage_rate 0–100 where minutes_played ≥ \(Show.number(minMinutes))", "PGS"),
+        Rule("minutes_played 0–70", "PGS"), Rule("points 0–100", "PGS"), Rule("makes ≤ attempts", "PGS"),
+        Rule("points = 2·FGM + 3PM + FTM", "PGS"), Rule("fatigue_score 0–100", "PCF"),
+        Rule("shot_zone_mismatch_score −10…+10", "PCF"), Rule("pace_score −3…+3", "PCF"),
+        Rule("usage_spike_score −3…+3", "PCF"),
+      ]
+      var usageHigh = 0
+      var usageMeasured = 0
+      var pgsRows = 0
+      for i in 0..<pgs.count where pgsInScope[i] && pgsActive[i] && pgsSeason[i] == season {
+        pgsRows += 1
+        // Built only for offending rows: formatting a line per row would dominate the gate.
+        var at: String { "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])" }
+        let minutes = pgs.minutesPlayed.values[i]
+        if let u = pgs.usageRate[i], minutes >= minMinutes {
+          usageMeasured += 1
+          if u < 0 || u > 100 {
+            rules[0].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
+          } else if u > reportAbove {
+            usageHigh += 1
+          }
+        }
+        if minutes > 70 { rules[1].hit("\(at): minutes_played \(Show.number(minutes))") }
+        if let p = pgs.points[i], p < 0 || p > 100 { rules[2].hit("\(at): points \(p)") }
+        func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
+        if over(pgs.fgMakes[i], pgs.fgAttempts[i]) || over(pgs.threePtMakes[i], pgs.threePtAttempts[i])
+          || over(pgs.ftMakes[i], pgs.ftAttempts[i])
+        {
+          let pairs: [(String, Int32?, Int32?)] = [
+            ("fg", pgs.fgMakes[i], pgs.fgAttempts[i]), ("three_pt", pgs.threePtMakes[i], pgs.threePtAttempts[i]),
+            ("ft", pgs.ftMakes[i], pgs.ftAttempts[i]),
+          ]
+          let broken = pairs.compactMap { p -> String? in
+            guard let m = p.1, let a = p.2, m > a else { return nil }
+            return "\(p.0)_makes \(m) > \(p.0)_attempts \(a)"
+          }
+          rules[3].hit("\(at): " + broken.joined(separator: ", "))
+        }
+        if let p = pgs.points[i], let fgm = pgs.fgMakes[i], let tpm = pgs.threePtMakes[i], let ftm = pgs.ftMakes[i],
+          Int(p) != 2 * Int(fgm) + Int(tpm) + Int(ftm)
+        {
+          rules[4].hit("\(at): points \(p) ≠ 2·\(fgm) + \(tpm) + \(ftm) = \(2 * Int(fgm) + Int(tpm) + Int(ftm))")
+        }
+      }
+      var pcfRows = 0
+      for i in 0..<pcf.count where pcfInScope[i] && pcfSeason[i] == season {
+        pcfRows += 1
+        var at: String { "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])" }
+        if let v = pcf.fatigueScore[i], v < 0 || v > 100 { rules[5].hit("\(at): fatigue_score \(v)") }
+        if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[6].hit("\(at): shot_zone_mismatch_score \(v)") }
+        if let v = pcf.paceScore[i], abs(v) > 3 { rules[7].hit("\(at): pace_score \(v)") }
+        if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[8].hit("\(at): usage_spike_score \(v)") }
+      }
+      var broken = 0
+      var seasonWorst: (Double, Rule)?
+      for var r in rules {
+        r.denominator = r.table == "PGS" ? pgsRows : pcfRows
+        guard r.count > 0 else { continue }
+        broken += 1
+        let p = Show.ratio(r.count, r.denominator)
+        worst = max(worst, p)
+        if seasonWorst == nil || p > seasonWorst!.0 { seasonWorst = (p, r) }
+        let fails = p > failPct
+        if fails { status = .fail } else if status == .pass { status = .warn }
+        summaries.append(
+          "\(tag(season))\(r.name): \(Show.count(r.count)) of \(Show.count(r.denominator)) \(r.table == "PGS" ? "active PGS" : "PCF") rows (\(Show.pct(p, decimals: 3)))\(fails ? ", above \(Show.number(failPct)) %" : "")"
+        )
+        offending.append(r.rows.map { tag(season) + $0 })
+        offendingTotal += r.count
+      }
+      if usageHigh > 0 {
+        notes.append(
+          "\(tag(season))usage_rate above \(Show.number(reportAbove)) on \(Show.count(usageHigh)) of \(Show.count(usageMeasured)) rows with minutes_played ≥ \(Show.number(minMinutes)) (\(Show.pct(Show.ratio(usageHigh, usageMeasured), decimals: 2))): reported, never failed"
+        )
+      }
+      if let w = seasonWorst {
+        figures.append(
+          (season,
+            "\(broken) rule\(broken == 1 ? "" : "s") broken; worst \(w.1.name): \(Show.count(w.1.count)) of \(Show.count(w.1.denominator)) rows (\(Show.pct(w.0, decimals: 3)))"
+          ))
+      } else {
+        figures.append((season, "all 9 rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
+      }
+    }
+    // Rows taken in turn from each broken rule, so the capped list shows every rule's first rows.
+    var interleaved: [String] = []
+    for k in 0..<(offending.map(\.count).max() ?? 0) {
+      for rows in offending where k < rows.count { interleaved.append(rows[k]) }
+    }
+    let evidence = summaries + notes + interleaved
+    return GateResult(
+      name: GateName.valueRanges.rawValue, status: status, figure: perSeason(figures), value: worst,
+      threshold: "warn on any; fail above \(Show.number(failPct)) % of rows",
+      summary: summaries.first ?? notes.first ?? "every rule holds",
+      evidence: evidence, evidenceTotal: summaries.count + notes.count + offendingTotal)
+  }
+
+  // MARK: pcf_staleness
+
+  func pcfStaleness() -> GateResult {
+    let pgs = source.pgs
+    let pcf = source.pcf
+    // Per (player, season): PGS rows by date with the running latest processed_at, so each PCF
+    // row asks one binary search "latest re-processing of anything dated before me".
+    struct History {
+      var dates: [Int32] = []
+      var latest: [Int64] = []
+      var latestRow: [Int] = []
+    }
+    struct Key: Hashable {
+      var player: Int32
+      var season: Int
+    }
+    var byKey: [Key: [(Int32, Int64, Int)]] = [:]
+    let requested = Set(seasons)
+    for i in 0..<pgs.count where requested.contains(pgsSeason[i]) && pgs.processedAt.validity[i] {
+      byKey[Key(player: pgsPlayer[i], season: pgsSeason[i]), default: []].append(
+        (pgs.gameDate.values[i].daysSinceEpoch, pgs.processedAt.values[i], i))
+    }
+    var histories: [Key: History] = [:]
+    for (key, rows) in byKey {
+      var h = History()
+      var best: (Int64, Int)?
+      for r in rows.sorted(by: { $0.0 < $1.0 }) {
+        if best == nil || r.1 > best!.0 { best = (r.1, r.2) }
+        h.dates.append(r.0)
+        h.latest.append(best!.0)
+        h.latestRow.append(best!.1)
+      }
+      histories[key] = h
+    }
+    var stale: [(Date32, String, String)] = []
+    var checked = 0
+    var unknown = 0
+    for i in 0..<pcf.count where pcfInScope[i] {
+      guard pcf.processedAt.validity[i] else {
+        unknown += 1
+        continue
+      }
+      checked += 1
+      guard let h = histories[Key(player: pcfPlayer[i], season: pcfSeason[i])] else { continue }
+      let date = pcf.gameDate.values[i].daysSinceEpoch
+      var lo = 0
+      var hi = h.dates.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if h.dates[mid] < date { lo = mid + 1 } else { hi = mid }
+      }
+      guard lo > 0 else { continue }
+      let computed = pcf.processedAt.values[i]
+      if h.latest[lo - 1] > computed {
+        let j = h.latestRow[lo - 1]
+        let name = playerNames[Int(pcfPlayer[i])]
+        stale.append(
+          (pcf.gameDate.values[i], name,
+            "\(tag(pcfSeason[i]))PCF \(day(pcf.gameDate.values[i])) \(name) computed \(stamp(computed)), before PGS \(day(pgs.gameDate.values[j])) (rowid \(pgs.rowid[j])) was re-processed at \(stamp(pgs.processedAt.values[j]))"
+          ))
+      }
+    }
+    stale.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+    let lines = stale.map(\.2)
+    var figure = "\(Show.count(stale.count)) of \(Show.count(checked)) PCF rows older than a PGS row they depend on"
+    if unknown > 0 { figure += "; \(Show.count(unknown)) PCF rows without processed_at not checked" }
+    return GateResult(
+      name: GateName.pcfStaleness.rawValue, status: stale.count > config.pcfStalenessFailAbove ? .fail : .pass,
+      figure: figure, value: Double(stale.count),
+      threshold: config.pcfStalenessFailAbove == 0 ? "fail on any" : "fail above \(config.pcfStalenessFailAbove)",
+      summary: lines.first ?? "every PCF row computed after the PGS rows it depends on", evidence: lines)
+  }
+
+  // MARK: constant_features
+
+  func constantFeatures() -> GateResult {
+    let pcf = source.pcf
+    let share = config.constantFeaturesWarnDominantSharePercent
+    let factors: [(String, (Int) -> Double?)] = [
+      ("fatigue_score", { pcf.fatigueScore[$0].map(Double.init) }),
+      ("shot_zone_mismatch_score", { pcf.shotZoneMismatchScore[$0] }),
+      ("pace_score", { pcf.paceScore[$0] }),
+      ("usage_spike_score", { pcf.usageSpikeScore[$0] }),
+      ("total_composite_adjustment", { pcf.totalCompositeAdjustment[$0] }),
+    ]
+    var status = GateStatus.pass
+    var figures: [(Int, String)] = []
+    var findings: [(Double, String)] = []
+    var worst: Double?
+    for season in seasons {
+      let rows = (0..<pcf.count).filter { pcfInScope[$0] && pcfSeason[$0] == season }
+      guard !rows.isEmpty else {
+        figures.append((season, "no PCF rows in range"))
+        continue
+      }
+      var seasonFlagged = 0
+      for (name, value) in factors {
+        var counts: [Double: Int] = [:]
+        var nonNull = 0
+        for i in rows {
+          // +0.0 and −0.0 are one value to a model.
+          if let v = value(i) {
+            counts[v == 0 ? 0 : v, default: 0] += 1
+            nonNull += 1
+          }
+        }
+        if nonNull == 0 {
+          seasonFlagged += 1
+          worst = 100
+          findings.append((100, "\(tag(season))\(name): NULL on all \(Show.count(rows.count)) rows"))
+          continue
+        }
+        let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+        let p = Show.ratio(top.value, nonNull)
+        worst = max(worst ?? p, p)
+        if counts.count == 1 {
+          seasonFlagged += 1
+          findings.append((p, "\(tag(season))\(name): constant \(Show.number(top.key)) on all \(Show.count(nonNull)) non-NULL rows"))
+        } else if p > share {
+          seasonFlagged += 1
+          findings.append(
+            (p, "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p)))"))
+        }
+      }
+      if seasonFlagged > 0 { status = .warn }
+      figures.append(
+        (season,
+          seasonFlagged == 0
+            ? "no factor constant or above \(Show.number(share)) % one value in \(Show.count(rows.count)) rows"
+            : "\(seasonFlagged) of \(factors.count) factors constant or above \(Show.number(share)) % one value"))
+    }
+    findings.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+    let lines = findings.map(\.1)
+    return GateResult(
+      name: GateName.constantFeatures.rawValue, status: status, figure: perSeason(figures), value: worst,
+      threshold: "warn above \(Show.number(share)) % one value",
+      summary: lines.first ?? "every factor varies", evidence: lines)
+  }
+}

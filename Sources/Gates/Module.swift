@@ -1,1 +1,0 @@
-// Module anchor; the implementation arrives with its issue.

@@ -1,0 +1,18 @@
+import ArrowIPC
+import Columnar
+
+/// Data files as Arrow IPC files with LZ4_FRAME body compression (spec/snapshot.md "Data
+/// files"). `inspect` decodes every batch so a corrupt buffer is found, not only a bad footer.
+public struct ArrowDataFileFormat: DataFileFormat {
+  public init() {}
+
+  public func encode(_ table: Table, batchRows: Int) throws -> [UInt8] {
+    try ArrowFile.encode(table, compression: .lz4Frame, batchRows: batchRows)
+  }
+
+  public func inspect(_ bytes: [UInt8]) throws -> DataFileSummary {
+    let reader = try ArrowFileReader(bytes: bytes)
+    for i in 0..<reader.batchCount { _ = try reader.batch(i) }
+    return DataFileSummary(fields: reader.fields, rowCount: reader.rowCount)
+  }
+}

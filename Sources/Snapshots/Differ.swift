@@ -1,0 +1,196 @@
+import Foundation
+
+/// `dataset diff A B`: the drift report between two snapshots, computed from their manifests.
+///
+/// Per column present in both with the same type:
+/// - null share change, in percentage points of rows;
+/// - mean shift, (mean_b − mean_a) / std_a (std_a = 0: 0 when the means are equal, otherwise
+///   reported as infinite and flagged);
+/// - PSI = Σ (b_i − a_i) · ln(b_i / a_i) over the shares of non-null finite values, on the
+///   finest common power-of-two grid (see `ColumnStats`) that has at most `maxCommonBins` bins
+///   over both snapshots' values; empty bins get share `psiFloor` so the logarithm is defined
+///   (the usual convention; it bounds one empty bin's contribution).
+public struct Differ: Sendable {
+  public struct Thresholds: Sendable, Equatable, Codable {
+    public var psi: Double
+    public var meanShiftSD: Double
+    public var nullSharePoints: Double
+
+    enum CodingKeys: String, CodingKey {
+      case psi
+      case meanShiftSD = "mean_shift_sd"
+      case nullSharePoints = "null_share_points"
+    }
+
+    public init(psi: Double = 0.2, meanShiftSD: Double = 0.5, nullSharePoints: Double = 5) {
+      self.psi = psi
+      self.meanShiftSD = meanShiftSD
+      self.nullSharePoints = nullSharePoints
+    }
+  }
+
+  public static let maxCommonBins = 32
+  public static let psiFloor = 1e-4
+
+  public var thresholds: Thresholds
+  public init(thresholds: Thresholds = Thresholds()) { self.thresholds = thresholds }
+
+  public struct ColumnDrift: Sendable, Equatable, Codable {
+    public var name: String
+    public var nullShareA: Double
+    public var nullShareB: Double
+    /// (share_b − share_a) × 100.
+    public var nullShareChangePoints: Double
+    public var meanA: Double?
+    public var meanB: Double?
+    /// nil for string columns or when either side has no values; ±infinity is written as a
+    /// string in JSON by `encode`.
+    public var meanShiftSD: Double?
+    public var psi: Double?
+    /// Which thresholds this column passed: "psi", "mean_shift", "null_share".
+    public var flags: [String]
+
+    enum CodingKeys: String, CodingKey {
+      case name, psi, flags
+      case nullShareA = "null_share_a"
+      case nullShareB = "null_share_b"
+      case nullShareChangePoints = "null_share_change_points"
+      case meanA = "mean_a"
+      case meanB = "mean_b"
+      case meanShiftSD = "mean_shift_sd"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(name, forKey: .name)
+      try c.encode(nullShareA, forKey: .nullShareA)
+      try c.encode(nullShareB, forKey: .nullShareB)
+      try c.encode(nullShareChangePoints, forKey: .nullShareChangePoints)
+      try c.encode(meanA, forKey: .meanA)
+      try c.encode(meanB, forKey: .meanB)
+      if let s = meanShiftSD, !s.isFinite {
+        try c.encode(s > 0 ? "inf" : "-inf", forKey: .meanShiftSD)
+      } else {
+        try c.encode(meanShiftSD, forKey: .meanShiftSD)
+      }
+      try c.encode(psi, forKey: .psi)
+      try c.encode(flags, forKey: .flags)
+    }
+  }
+
+  public struct TypeChange: Sendable, Equatable, Codable {
+    public var name: String
+    public var typeA: String
+    public var typeB: String
+    enum CodingKeys: String, CodingKey {
+      case name
+      case typeA = "type_a"
+      case typeB = "type_b"
+    }
+  }
+
+  public struct Report: Sendable, Equatable, Codable {
+    public var a: String
+    public var b: String
+    public var rowsA: Int
+    public var rowsB: Int
+    public var addedColumns: [String]
+    public var removedColumns: [String]
+    public var typeChanges: [TypeChange]
+    public var columns: [ColumnDrift]
+    public var thresholds: Thresholds
+
+    enum CodingKeys: String, CodingKey {
+      case a, b, columns, thresholds
+      case rowsA = "rows_a"
+      case rowsB = "rows_b"
+      case addedColumns = "added_columns"
+      case removedColumns = "removed_columns"
+      case typeChanges = "type_changes"
+    }
+
+    public var flaggedColumns: [ColumnDrift] { columns.filter { !$0.flags.isEmpty } }
+    /// True when nothing crossed a threshold and the schema is the same.
+    public var noDrift: Bool {
+      addedColumns.isEmpty && removedColumns.isEmpty && typeChanges.isEmpty && flaggedColumns.isEmpty
+    }
+  }
+
+  public func diff(_ a: Manifest, _ b: Manifest, nameA: String, nameB: String) -> Report {
+    let typesA = Dictionary(a.schema.map { ($0.name, $0.type) }, uniquingKeysWith: { x, _ in x })
+    let typesB = Dictionary(b.schema.map { ($0.name, $0.type) }, uniquingKeysWith: { x, _ in x })
+    let added = b.schema.map(\.name).filter { typesA[$0] == nil }
+    let removed = a.schema.map(\.name).filter { typesB[$0] == nil }
+    var typeChanges: [TypeChange] = []
+    var columns: [ColumnDrift] = []
+    for col in a.schema {
+      guard let typeB = typesB[col.name] else { continue }
+      guard typeB == col.type else {
+        typeChanges.append(TypeChange(name: col.name, typeA: col.type, typeB: typeB))
+        continue
+      }
+      guard let sa = a.stats[col.name], let sb = b.stats[col.name] else { continue }
+      columns.append(drift(name: col.name, sa, rowsA: a.rowCount, sb, rowsB: b.rowCount))
+    }
+    return Report(a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, addedColumns: added,
+                  removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
+  }
+
+  func drift(name: String, _ a: ColumnStats, rowsA: Int, _ b: ColumnStats, rowsB: Int) -> ColumnDrift {
+    let nullA = rowsA > 0 ? Double(a.nullCount) / Double(rowsA) : 0
+    let nullB = rowsB > 0 ? Double(b.nullCount) / Double(rowsB) : 0
+    let points = (nullB - nullA) * 100
+    var shift: Double?
+    if let ma = a.mean, let mb = b.mean, let sd = a.std {
+      if sd > 0 {
+        shift = (mb - ma) / sd
+      } else {
+        shift = mb == ma ? 0 : (mb > ma ? Double.infinity : -Double.infinity)
+      }
+    }
+    var psiValue: Double?
+    if let ha = a.histogram, let hb = b.histogram {
+      let (ca, cb) = Differ.commonGrid(ha, hb)
+      psiValue = Differ.psi(ca, cb)
+    }
+    var flags: [String] = []
+    if let p = psiValue, p > thresholds.psi { flags.append("psi") }
+    if let s = shift, abs(s) > thresholds.meanShiftSD { flags.append("mean_shift") }
+    if abs(points) > thresholds.nullSharePoints { flags.append("null_share") }
+    return ColumnDrift(name: name, nullShareA: nullA, nullShareB: nullB, nullShareChangePoints: points,
+                       meanA: a.mean, meanB: b.mean, meanShiftSD: shift, psi: psiValue, flags: flags)
+  }
+
+  /// Both histograms as count vectors over one grid: the coarser of the two widths, doubled
+  /// until the bins spanning both fit in `maxCommonBins`. Exact: grids are nested.
+  static func commonGrid(_ a: ColumnStats.Histogram, _ b: ColumnStats.Histogram) -> ([Int], [Int]) {
+    var k = max(a.widthLog2, b.widthLog2)
+    func span(_ k: Int) -> (Int, Int) {
+      let lo = min(a.firstBin >> (k - a.widthLog2), b.firstBin >> (k - b.widthLog2))
+      let hi = max((a.firstBin + a.counts.count - 1) >> (k - a.widthLog2), (b.firstBin + b.counts.count - 1) >> (k - b.widthLog2))
+      return (lo, hi)
+    }
+    while span(k).1 - span(k).0 + 1 > maxCommonBins { k += 1 }
+    let (lo, hi) = span(k)
+    func vector(_ h: ColumnStats.Histogram) -> [Int] {
+      var v = [Int](repeating: 0, count: hi - lo + 1)
+      for (j, n) in h.coarsened(to: k) { v[j - lo] += n }
+      return v
+    }
+    return (vector(a), vector(b))
+  }
+
+  /// Population stability index of two count vectors over the same bins.
+  public static func psi(_ a: [Int], _ b: [Int]) -> Double? {
+    precondition(a.count == b.count, "PSI needs the same bins on both sides")
+    let ta = a.reduce(0, +), tb = b.reduce(0, +)
+    guard ta > 0, tb > 0 else { return nil }
+    var sum = 0.0
+    for i in a.indices {
+      let pa = max(Double(a[i]) / Double(ta), psiFloor)
+      let pb = max(Double(b[i]) / Double(tb), psiFloor)
+      sum += (pb - pa) * log(pb / pa)
+    }
+    return sum
+  }
+}

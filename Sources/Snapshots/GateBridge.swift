@@ -1,0 +1,49 @@
+import Features
+import Foundation
+import Gates
+
+extension Manifest.GateRecord {
+  /// The manifest's copy of a gate result. The one-line `summary` is left out: it is the first
+  /// evidence entries again, shortened for the terminal.
+  public init(_ r: GateResult) {
+    self.init(
+      name: r.name, status: r.status.rawValue, figure: r.figure, value: r.value, threshold: r.threshold,
+      evidence: r.evidence, evidenceTotal: r.evidenceTotal, override: r.overridden ? (r.overrideReason ?? "") : nil)
+  }
+}
+
+extension Manifest.BuildConfig {
+  /// Gate thresholds flattened to `gate.setting` keys, e.g. `usage_rate_coverage.season_fail_below_percent`.
+  public static func thresholds(_ config: GateConfig) -> [String: Double] {
+    guard let data = try? JSONEncoder().encode(config),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [:] }
+    var out: [String: Double] = [:]
+    for (gate, inner) in object {
+      guard let settings = inner as? [String: Any] else { continue }
+      for (key, value) in settings {
+        if let n = value as? NSNumber { out["\(gate).\(key)"] = n.doubleValue }
+      }
+    }
+    return out
+  }
+}
+
+extension Manifest.FeatureSetRef {
+  /// Name, version and the SHA-256 of the spec file exactly as read.
+  public init(_ spec: FeatureSetSpec) {
+    self.init(name: spec.name, version: String(spec.version), sha256: Digest.hex(spec.rawBytes))
+  }
+}
+
+extension Manifest.GateRecord {
+  /// The point-in-time check as a gate line (gates.md lists it last; it runs after features).
+  public init(pointInTime r: PointInTimeResult) {
+    let evidence = r.mismatches.prefix(20).map(\.description)
+    self.init(
+      name: "point_in_time", status: r.passed ? "pass" : "fail",
+      figure: "\(r.checkedRows) sampled rows recomputed from inputs cut at their date, \(r.mismatches.count) differ",
+      value: Double(r.mismatches.count), threshold: "0 mismatches", evidence: Array(evidence),
+      evidenceTotal: r.mismatches.count, override: nil)
+  }
+}

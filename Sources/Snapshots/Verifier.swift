@@ -1,0 +1,200 @@
+import Columnar
+import Foundation
+
+/// `dataset verify`: checks a snapshot against its manifest and the manifest against itself
+/// and its schema. Every problem is one line naming the file and what differs.
+public struct Verifier: Sendable {
+  public var format: DataFileFormat
+
+  public init(format: DataFileFormat) { self.format = format }
+
+  public struct Report: Sendable, Equatable {
+    /// Version folders checked, in order.
+    public var checked: [String] = []
+    public var problems: [String] = []
+    public var ok: Bool { problems.isEmpty }
+  }
+
+  /// `path` is a version folder, its manifest.json, a dataset folder or a Datasets root.
+  public func verify(path given: String) -> Report {
+    var report = Report()
+    let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      report.problems.append("\(path): does not exist")
+      return report
+    }
+    if !isDir.boolValue {
+      if (path as NSString).lastPathComponent == "manifest.json" {
+        verifyVersion(folder: (path as NSString).deletingLastPathComponent, into: &report)
+      } else {
+        report.problems.append("\(path): not a manifest.json, a version folder or a Datasets folder")
+      }
+      return report
+    }
+    let name = (path as NSString).lastPathComponent
+    if FileManager.default.fileExists(atPath: "\(path)/manifest.json") || SnapshotStore.versionNumber(name) != nil {
+      verifyVersion(folder: path, into: &report)
+      return report
+    }
+    // A dataset folder (holds versions) or a root (holds datasets).
+    let asDataset = SnapshotStore(root: (path as NSString).deletingLastPathComponent).versions(name)
+    if !asDataset.isEmpty {
+      for v in asDataset { verifyVersion(folder: "\(path)/\(v)", into: &report) }
+      return report
+    }
+    let store = SnapshotStore(root: path)
+    let datasets = store.datasets()
+    guard !datasets.isEmpty else {
+      report.problems.append("\(path): holds no manifest.json and no snapshot versions")
+      return report
+    }
+    for d in datasets {
+      for v in store.versions(d) { verifyVersion(folder: store.versionPath(d, v), into: &report) }
+    }
+    return report
+  }
+
+  func verifyVersion(folder: String, into report: inout Report) {
+    report.checked.append(folder)
+    let manifestPath = "\(folder)/manifest.json"
+    func problem(_ file: String, _ text: String) { report.problems.append("\(folder)/\(file): \(text)") }
+
+    guard let data = FileManager.default.contents(atPath: manifestPath) else {
+      problem("manifest.json", "missing")
+      return
+    }
+    let json: Any
+    do {
+      json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      problem("manifest.json", "not valid JSON (\(jsonErrorSummary(error)))")
+      return
+    }
+    let manifest: Manifest
+    do {
+      manifest = try JSONDecoder().decode(Manifest.self, from: data)
+    } catch {
+      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error))")
+      return
+    }
+    // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
+    // paths catches both (the schema says additionalProperties: false, every key required).
+    if let reencoded = try? JSONSerialization.jsonObject(with: Data(try manifest.encoded())) {
+      let have = keyPaths(json), want = keyPaths(reencoded)
+      for k in have.subtracting(want).sorted() { problem("manifest.json", "unknown field \(k)") }
+      for k in want.subtracting(have).sorted() { problem("manifest.json", "missing field \(k)") }
+    }
+    checkManifestValues(manifest, folder: folder, problem: problem)
+
+    // Files on disk against the manifest.
+    let listed = Set(manifest.files.map(\.path))
+    let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    for name in present where name != "manifest.json" && !listed.contains(name) {
+      problem(name, "is not listed in the manifest")
+    }
+    for entry in manifest.files {
+      guard !entry.path.isEmpty, !entry.path.contains("/"), entry.path != "..", entry.path != "." else {
+        problem("manifest.json", "file path \"\(entry.path)\" is not a plain file name")
+        continue
+      }
+      guard let bytes = FileManager.default.contents(atPath: "\(folder)/\(entry.path)").map(Array.init) else {
+        problem(entry.path, "missing (the manifest lists \(entry.bytes) bytes)")
+        continue
+      }
+      if bytes.count != entry.bytes {
+        problem(entry.path, "is \(bytes.count) bytes but the manifest says \(entry.bytes)")
+      } else {
+        let sha = Digest.hex(bytes)
+        if sha != entry.sha256 { problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))") }
+      }
+      let summary: DataFileSummary
+      do {
+        summary = try format.inspect(bytes)
+      } catch {
+        problem(entry.path, "cannot be read as an Arrow IPC file: \(error)")
+        continue
+      }
+      if summary.rowCount != entry.rows {
+        problem(entry.path, "has \(summary.rowCount) rows but the manifest says \(entry.rows)")
+      }
+      for line in schemaDifferences(file: summary.fields, manifest: manifest.schema) { problem(entry.path, line) }
+    }
+  }
+
+  func checkManifestValues(_ m: Manifest, folder: String, problem: (String, String) -> Void) {
+    if m.format != Manifest.currentFormat {
+      problem("manifest.json", "format is \(m.format) but this tool reads format \(Manifest.currentFormat)")
+    }
+    let folderName = (folder as NSString).lastPathComponent
+    if SnapshotStore.versionNumber(folderName) != nil, m.version != folderName {
+      problem("manifest.json", "version is \(m.version) but the folder is \(folderName)")
+    }
+    let sum = m.files.reduce(0) { $0 + $1.rows }
+    if sum != m.rowCount { problem("manifest.json", "row_count is \(m.rowCount) but its files' rows add up to \(sum)") }
+    let content = Digest.content(files: m.files, schema: m.schema)
+    if content != m.contentSHA256 {
+      problem("manifest.json", "content_sha256 is \(short(m.contentSHA256)) but its files and schema hash to \(short(content))")
+    }
+    let schemaNames = Set(m.schema.map(\.name))
+    for name in Set(m.stats.keys).subtracting(schemaNames).sorted() { problem("manifest.json", "stats has column \(name) that the schema does not list") }
+    for name in schemaNames.subtracting(m.stats.keys).sorted() { problem("manifest.json", "stats lacks column \(name)") }
+    for f in m.files {
+      if f.format != Manifest.FileEntry.arrowFormat { problem("manifest.json", "\(f.path) has format \(f.format), expected \(Manifest.FileEntry.arrowFormat)") }
+      if f.compression != Manifest.FileEntry.lz4Compression { problem("manifest.json", "\(f.path) has compression \(f.compression), expected \(Manifest.FileEntry.lz4Compression)") }
+    }
+    for c in m.schema where ColumnType(rawValue: c.type) == nil {
+      problem("manifest.json", "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+  }
+
+  func schemaDifferences(file: [Field], manifest: [Manifest.SchemaColumn]) -> [String] {
+    var out: [String] = []
+    let declared = Dictionary(manifest.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let actual = Dictionary(file.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    for f in file where declared[f.name] == nil {
+      out.append("has column \(f.name) (\(f.type.rawValue)) that the manifest's schema does not list")
+    }
+    for c in manifest where actual[c.name] == nil {
+      out.append("lacks column \(c.name) (\(c.type)) that the manifest's schema lists")
+    }
+    for f in file {
+      guard let c = declared[f.name] else { continue }
+      if f.type.rawValue != c.type { out.append("column \(f.name) is \(f.type.rawValue) but the manifest's schema says \(c.type)") }
+      if f.nullable != c.nullable {
+        out.append("column \(f.name) is \(f.nullable ? "nullable" : "not nullable") but the manifest's schema says \(c.nullable ? "nullable" : "not nullable")")
+      }
+    }
+    if out.isEmpty, file.map(\.name) != manifest.map(\.name) {
+      out.append("columns are in the order \(file.map(\.name).joined(separator: ", ")) but the manifest's schema says \(manifest.map(\.name).joined(separator: ", "))")
+    }
+    return out
+  }
+}
+
+/// The first 12 hex digits, enough to tell two digests apart in a message.
+func short(_ sha: String) -> String { sha.count > 12 ? "\(sha.prefix(12))…" : sha }
+
+/// Key paths of a JSON value, array indices collapsed to `[]`, with the keys of the free-form
+/// maps (stats by column, thresholds by gate, tables by name) collapsed to `*`, so the set
+/// describes the shape only.
+func keyPaths(_ value: Any, prefix: String = "") -> Set<String> {
+  var out = Set<String>()
+  if let dict = value as? [String: Any] {
+    let isMap = ["stats", "config.thresholds", "source.tables"].contains(prefix)
+    for (k, v) in dict {
+      let p = prefix.isEmpty ? k : "\(prefix).\(isMap ? "*" : k)"
+      out.insert(p)
+      out.formUnion(keyPaths(v, prefix: p))
+    }
+  } else if let array = value as? [Any] {
+    for v in array { out.formUnion(keyPaths(v, prefix: "\(prefix)[]")) }
+  }
+  return out
+}
+
+func jsonErrorSummary(_ error: Error) -> String {
+  let ns = error as NSError
+  if let detail = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+  return ns.localizedDescription
+}

@@ -1,0 +1,184 @@
+import Columnar
+import DatasetCLI
+import Foundation
+import Gates
+import Testing
+
+@Suite struct ConfigTests {
+  let defaultsPath = RealFixture.repoRoot.appendingPathComponent("Schemas/gates.default.json").path
+
+  @Test func shippedDefaultsFileAgreesWithEmbeddedDefaults() throws {
+    let data = try #require(FileManager.default.contents(atPath: defaultsPath))
+    // Overlaid on a config where every value differs, so a key missing from the file shows.
+    var other = GateConfig.defaults
+    other.pcfDateCoverageFailBelowPercent = 1
+    other.pcfPlayerCoverageWarnDateBelowPercent = 1
+    other.pcfPlayerCoverageFailDatesBelowPercent = 1
+    other.usageRateSeasonFailBelowPercent = 1
+    other.usageRateMonthWarnBelowPercent = 1
+    other.sourceFieldFailBelowPercent = 1
+    other.duplicateKeysFailAbove = 7
+    other.gameIntegrityMinActivePlayersPerTeam = 1
+    other.gameIntegrityMaxActivePlayersPerTeam = 99
+    other.gameIntegrityFailAbove = 7
+    other.valueRangesFailAbovePercent = 7
+    other.valueRangesUsageMinMinutes = 7
+    other.valueRangesUsageReportAbove = 7
+    other.pcfStalenessFailAbove = 7
+    other.constantFeaturesWarnDominantSharePercent = 7
+    other.pointInTimeMinSampleRows = 7
+    #expect(try other.overlaid(json: data, source: "gates.default.json") == GateConfig.defaults)
+  }
+
+  @Test func partialFileChangesOnlyWhatItNames() throws {
+    let c = try GateConfig.defaults.overlaid(json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json")
+    var expected = GateConfig.defaults
+    expected.pcfDateCoverageFailBelowPercent = 90
+    #expect(c == expected)
+  }
+
+  @Test func unknownGateIsAUsageErrorNamingIt() {
+    #expect(
+      throws: UsageError(
+        "t.json: unknown gate 'pcf_coverage': the gates are pcf_date_coverage, pcf_player_coverage, usage_rate_coverage, source_field_coverage, duplicate_keys, game_integrity, value_ranges, pcf_staleness, constant_features, point_in_time"
+      )
+    ) { try GateConfig.defaults.overlaid(json: Data(#"{"pcf_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json") }
+  }
+
+  @Test func malformedValuesAreUsageErrorsNamingThem() {
+    #expect(throws: UsageError("t.json: value_ranges.fail_above_percent = \"0.1\" is not a number")) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"value_ranges": {"fail_above_percent": "0.1"}}"#.utf8), source: "t.json")
+    }
+    #expect(throws: UsageError("t.json: duplicate_keys.fail_above_count = true is not a number")) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"duplicate_keys": {"fail_above_count": true}}"#.utf8), source: "t.json")
+    }
+    #expect(throws: UsageError("t.json: pcf_date_coverage.fail_below_percent = 120 is not allowed: expected a number from 0 to 100")) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 120}}"#.utf8), source: "t.json")
+    }
+    #expect(throws: UsageError("t.json: game_integrity.min_active_players_per_team = 4.5 is not allowed: expected a whole number from 0 to 100")) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"game_integrity": {"min_active_players_per_team": 4.5}}"#.utf8), source: "t.json")
+    }
+    #expect(throws: UsageError("t.json: gate pcf_staleness has no setting 'fail_below' (its settings: fail_above_count)")) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"pcf_staleness": {"fail_below": 1}}"#.utf8), source: "t.json")
+    }
+  }
+}
+
+@Suite struct OptionTests {
+  func resolve(_ args: [String], at instant: String = "2023-01-16T04:30:00Z") throws(CommandFailure) -> ResolvedSource {
+    do {
+      return try SourceOptions.parse(args).resolve(clock: .fixed(instant), defaultsFile: nil)
+    } catch let f as CommandFailure {
+      throw f
+    } catch {
+      throw CommandFailure(.usage, "parse: \(error)")
+    }
+  }
+
+  @Test func keywordsResolveInEasternAndAreRecorded() throws {
+    let r = try resolve(["--db", "x.sqlite", "--season", "2022-23", "--start-date", "today-7", "--end-date", "YESTERDAY"])
+    #expect(r.seasonYears == [2022])
+    #expect(r.startDate?.date == "2023-01-08")
+    #expect(r.startDate?.keyword == "today-7")
+    #expect(r.endDate?.date == "2023-01-14")
+    #expect(r.endDate?.given == "YESTERDAY")
+    #expect(r.endDate?.timeZone == "America/New_York")
+  }
+
+  @Test func seasonsFromDatesWhenNoSeasonGiven() throws {
+    let r = try resolve(["--db", "x", "--start-date", "2022-04-01", "--end-date", "2023-01-01"])
+    #expect(r.seasonYears == [2021, 2022])
+  }
+
+  @Test func usageErrors() {
+    #expect(throws: CommandFailure(.usage, "error: invalid season 'last': expected a season like 2022-23, its start year 2022, or current")) {
+      try resolve(["--db", "x", "--season", "last"])
+    }
+    #expect(throws: CommandFailure(.usage, "error: unknown gate 'usage': the gates are \(GateName.list)")) {
+      try resolve(["--db", "x", "--season", "2022", "--override", "usage", "--reason", "r"])
+    }
+    #expect(throws: CommandFailure(.usage, "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\"")) {
+      try resolve(["--db", "x", "--season", "2022", "--override", "usage_rate_coverage"])
+    }
+    #expect(throws: CommandFailure(.usage, "error: --start-date 2023-02-01 is after --end-date 2023-01-01")) {
+      try resolve(["--db", "x", "--start-date", "2023-02-01", "--end-date", "2023-01-01"])
+    }
+    #expect(throws: CommandFailure(.usage, "error: --config /nonexistent.json: no such readable file")) {
+      try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
+    }
+  }
+}
+
+extension CommandFailure: Equatable {
+  public static func == (a: CommandFailure, b: CommandFailure) -> Bool { a.status == b.status && a.message == b.message }
+}
+
+@Suite struct ReportTests {
+  static let report = GateReport(
+    database: "league.sqlite",
+    seasons: [
+      SeasonExpectation(
+        season: "2022-23", dateSource: "pgs", openingNight: "2022-10-18", bootstrapEnds: "2022-10-31", gameDates: 164,
+        expectedDates: 150)
+    ],
+    startDate: nil, endDate: nil, thresholds: .defaults,
+    gates: [
+      GateResult(
+        name: "pcf_date_coverage", status: .fail, figure: "PCF covers 146 of 150 expected dates (97.3 %)", value: 97.33,
+        threshold: "fail below 98 %", summary: "missing: 2023-01-04, 2023-01-05, 2023-01-06, … (4 in all)",
+        evidence: ["2023-01-04", "2023-01-05", "2023-01-06", "2023-01-07"]),
+      GateResult(
+        name: "constant_features", status: .warn, figure: "1 of 5 factors constant", value: 100, threshold: "warn",
+        summary: "pace_score: constant 0", evidence: ["pace_score: constant 0"]),
+    ])
+
+  @Test func tableIsWhatThePersonSees() {
+    #expect(
+      GateTable.render(Self.report, colour: false) == """
+        database league.sqlite
+        season 2022-23: 164 game dates (PGS game dates), opening night 2022-10-18, bootstrap through 2022-10-31; 150 expected PCF dates
+
+        status  gate               figure                                         threshold        evidence
+        FAIL    pcf_date_coverage  PCF covers 146 of 150 expected dates (97.3 %)  fail below 98 %  missing: 2023-01-04, 2023-01-05, 2023-01-06, … (4 in all)
+        WARN    constant_features  1 of 5 factors constant                        warn             pace_score: constant 0
+
+        1 gate failed (pcf_date_coverage): refusing
+
+        """)
+  }
+
+  @Test func colourOnlyOnTheStatusWhenAsked() {
+    let text = GateTable.render(Self.report, colour: true)
+    #expect(text.contains("\u{1B}[31mFAIL  \u{1B}[0m  pcf_date_coverage"))
+    #expect(text.contains("\u{1B}[33mWARN  \u{1B}[0m  constant_features"))
+  }
+
+  @Test func jsonRoundTripsWithStableNames() throws {
+    let text = Self.report.json()
+    let decoded = try JSONDecoder().decode(GateReport.self, from: Data(text.utf8))
+    #expect(decoded == Self.report)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    #expect(Set(object.keys) == ["database", "seasons", "start_date", "end_date", "thresholds", "gates", "passed", "counts"])
+    let gate = try #require((object["gates"] as? [[String: Any]])?.first)
+    #expect(
+      Set(gate.keys) == ["name", "status", "figure", "value", "threshold", "summary", "evidence", "evidence_total", "overridden", "override_reason"])
+    #expect(object["passed"] as? Bool == false)
+  }
+
+  @Test func pointInTimeCanBeAppendedLaterWithItsOverride() {
+    var r = Self.report
+    r.gates.removeFirst()
+    r.append(
+      GateResult(name: "point_in_time", status: .fail, figure: "3 of 500 sampled rows differ", value: 3, threshold: "fail on any", summary: "row 1", evidence: ["row 1", "row 2", "row 3"]),
+      overrides: [GateOverride(gate: "point_in_time", reason: "known float drift")])
+    #expect(r.result(.pointInTime)?.overridden == true)
+    #expect(r.passed)
+  }
+
+  @Test func evidenceIsCappedWithItsTotal() {
+    let r = GateResult(
+      name: "x", status: .fail, figure: "", value: nil, threshold: "", summary: "", evidence: (0..<45).map(String.init))
+    #expect(r.evidence == (0..<20).map(String.init))
+    #expect(r.evidenceTotal == 45)
+  }
+}

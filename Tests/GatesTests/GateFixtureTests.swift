@@ -1,0 +1,360 @@
+// Every gate against the real 2022-23 season: the undamaged import passes, and each copy damaged
+// the way real exports get damaged fails (or warns) with the right gate, figure and evidence.
+// Expected figures come from naive SQL over the damaged file, never from the gate code.
+import Columnar
+import Foundation
+import Gates
+import SQLiteSource
+import Testing
+
+func validate(_ path: String, config: GateConfig = .defaults, window: GateWindow = .all, overrides: [GateOverride] = [])
+  throws -> GateReport
+{
+  let data = try SourceReader(path: path).read(seasons: [2022])
+  return GateRunner.run(source: data, config: config, window: window, overrides: overrides)
+}
+
+/// Percent as the report prints it: rounded down to `decimals`.
+func pct(_ part: Double, _ whole: Double, decimals: Int = 1) -> String {
+  let scale = pow(10.0, Double(decimals))
+  return String(format: "%.\(decimals)f %%", (100 * part / whole * scale).rounded(.down) / scale)
+}
+
+func thousands(_ n: Double) -> String {
+  let s = String(Int(n))
+  var out = ""
+  for (i, ch) in s.enumerated() {
+    if i > 0 && (s.count - i) % 3 == 0 { out += "," }
+    out.append(ch)
+  }
+  return out
+}
+
+let activeRow = "is_dnp IS NOT 1 AND minutes_played > 0"
+/// Game dates from the 15th day after opening night on: the expected PCF dates of the rule.
+let expectedDatesSQL = """
+  SELECT DISTINCT game_date FROM player_game_summary
+  WHERE game_date >= date((SELECT min(game_date) FROM player_game_summary), '+14 days') ORDER BY game_date
+  """
+
+@Suite struct GateFixtureTests {
+  @Test func realSeasonPassesEveryGate() throws {
+    let db = try RealFixture.copy("pass")
+    let report = try validate(db)
+    #expect(report.passed)
+    let expected = try RealFixture.strings(db, expectedDatesSQL).count
+    let dateGate = try #require(report.result(.pcfDateCoverage))
+    #expect(dateGate.status == .pass)
+    #expect(dateGate.figure == "PCF covers \(expected) of \(expected) expected dates (100.0 %)")
+    #expect(dateGate.evidence.isEmpty && dateGate.evidenceTotal == 0)
+    for gate in [GateName.pcfPlayerCoverage, .usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .pcfStaleness, .constantFeatures] {
+      #expect(report.result(gate)?.status == .pass, "\(gate.rawValue): \(report.result(gate)?.figure ?? "")")
+    }
+    let games = try RealFixture.scalar(db, "SELECT count(DISTINCT game_id) FROM player_game_summary")
+    #expect(report.result(.gameIntegrity)?.figure == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date")
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    #expect(report.result(.sourceFieldCoverage)?.figure == "all 5 fields present on \(thousands(active)) active rows")
+    #expect(report.seasons == [
+      SeasonExpectation(
+        season: "2022-23", dateSource: "pgs", openingNight: "2022-10-18", bootstrapEnds: "2022-10-31",
+        gameDates: Int(try RealFixture.scalar(db, "SELECT count(DISTINCT game_date) FROM player_game_summary")),
+        expectedDates: expected)
+    ])
+  }
+
+  @Test func pcfDatesDeletedFailDateCoverage() throws {
+    let db = try RealFixture.copy(
+      "pcf-dates",
+      damage: """
+        DELETE FROM player_composite_factors WHERE game_date IN
+          (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 10 OFFSET 40)
+        """)
+    let expected = try RealFixture.strings(db, expectedDatesSQL)
+    let present = Set(try RealFixture.strings(db, "SELECT DISTINCT game_date FROM player_composite_factors"))
+    let missing = expected.filter { !present.contains($0) }
+    #expect(missing.count == 10)
+    let gate = try #require(try validate(db).result(.pcfDateCoverage))
+    #expect(gate.status == .fail)
+    let covered = expected.count - missing.count
+    #expect(gate.figure == "PCF covers \(covered) of \(expected.count) expected dates (\(pct(Double(covered), Double(expected.count))))")
+    #expect(gate.value == 100 * Double(covered) / Double(expected.count))
+    #expect(gate.threshold == "fail below 95 %")
+    #expect(gate.evidence == missing)
+    #expect(gate.summary == "missing: \(missing[0]), \(missing[1]), \(missing[2]), … (10 in all)")
+  }
+
+  @Test func usageRateHalfFilledRefusesToBuild() throws {
+    let db = try RealFixture.copy("usage-half", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    let filled = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND usage_rate IS NOT NULL")
+    let report = try validate(db)
+    #expect(!report.passed)
+    let gate = try #require(report.result(.usageRateCoverage))
+    #expect(gate.status == .fail)
+    #expect(gate.value == 100 * filled / active)
+    #expect(gate.figure.hasPrefix("usage_rate on \(pct(filled, active)) of \(thousands(active)) active rows; lowest month 20"))
+    #expect(
+      gate.evidence[0]
+        == "all \(thousands(active - filled)) active rows without usage_rate have fg_attempts, ft_attempts and turnovers: a derived-metric gap, not an extraction gap"
+    )
+    #expect(gate.evidence[1] == "2022-23: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active))), below 95 %")
+    // Every month is half empty too: one line per month after the season line.
+    let months = try RealFixture.scalar(db, "SELECT count(DISTINCT substr(game_date, 1, 7)) FROM player_game_summary")
+    #expect(gate.evidenceTotal == 2 + Int(months))
+    #expect(report.verdict == "1 gate failed (usage_rate_coverage): refusing")
+  }
+
+  @Test func usageRateMissingForJanuaryFailsSeasonAndNamesTheMonth() throws {
+    let db = try RealFixture.copy(
+      "usage-january", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE game_date LIKE '2023-01-%'")
+    let jan = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-01-%'")
+    let gate = try #require(try validate(db).result(.usageRateCoverage))
+    #expect(gate.status == .fail)
+    #expect(gate.figure.hasSuffix("; lowest month 2023-01 0.0 %"))
+    #expect(gate.evidence.contains("2023-01: usage_rate on 0 of \(thousands(jan)) active rows (0.0 %)"))
+  }
+
+  @Test func usageRateThinMonthOnlyWarns() throws {
+    let db = try RealFixture.copy(
+      "usage-thin-month",
+      damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE game_date LIKE '2023-02-%' AND rowid % 10 = 0")
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%'")
+    let filled = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%' AND usage_rate IS NOT NULL")
+    let report = try validate(db)
+    let gate = try #require(report.result(.usageRateCoverage))
+    #expect(gate.status == .warn)
+    #expect(report.passed)
+    #expect(gate.summary == "2023-02: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active)))")
+  }
+
+  @Test func sourceFieldGapFails() throws {
+    let db = try RealFixture.copy("turnovers", damage: "UPDATE player_game_summary SET turnovers = NULL WHERE rowid % 40 = 0")
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    let nulls = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND turnovers IS NULL")
+    let gate = try #require(try validate(db).result(.sourceFieldCoverage))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "lowest: turnovers on \(pct(active - nulls, active)) of \(thousands(active)) active rows")
+    #expect(gate.evidence == ["turnovers: NULL on \(thousands(nulls)) of \(thousands(active)) active rows (\(pct(active - nulls, active)) present)"])
+  }
+
+  @Test func stalePcfAfterPhase3Reprocessing() throws {
+    // Phase 3 re-processed one of LeBron James's November games on 2023-02-01, after Phase 4
+    // had computed his factors for every later date up to January.
+    let db = try RealFixture.copy(
+      "stale",
+      damage: """
+        UPDATE player_game_summary SET processed_at = '2023-02-01T08:00:00Z'
+        WHERE player_lookup = 'lebronjames' AND game_date =
+          (SELECT min(game_date) FROM player_game_summary WHERE player_lookup = 'lebronjames' AND game_date > '2022-11-15');
+        CREATE INDEX naive_pgs ON player_game_summary(player_lookup, game_date);
+        """)
+    let naive = try RealFixture.strings(
+      db,
+      """
+      SELECT f.game_date FROM player_composite_factors f WHERE EXISTS (SELECT 1 FROM player_game_summary p
+        WHERE p.player_lookup = f.player_lookup AND p.season_year = 2022 AND p.game_date < f.game_date
+        AND p.processed_at > f.processed_at) ORDER BY f.game_date
+      """)
+    let reprocessed = try RealFixture.strings(
+      db, "SELECT game_date || ' (rowid ' || rowid || ')' FROM player_game_summary WHERE processed_at = '2023-02-01T08:00:00Z'")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    #expect(naive.count > 10)
+    let gate = try #require(try validate(db).result(.pcfStaleness))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "\(naive.count) of \(thousands(pcfRows)) PCF rows older than a PGS row they depend on")
+    #expect(gate.evidenceTotal == naive.count)
+    #expect(
+      gate.evidence[0]
+        == "PCF \(naive[0]) lebronjames computed \(naive[0])T12:00:00Z, before PGS \(reprocessed[0]) was re-processed at 2023-02-01T08:00:00Z"
+    )
+    #expect(gate.evidence.last?.hasPrefix("PCF \(naive[GateResult.evidenceCap - 1]) lebronjames") == true)
+  }
+
+  @Test func duplicateKeysInBothTables() throws {
+    let db = try RealFixture.copy(
+      "dups",
+      damage: """
+        INSERT INTO player_game_summary SELECT * FROM player_game_summary WHERE rowid IN (101, 2002, 20003);
+        INSERT INTO player_composite_factors SELECT * FROM player_composite_factors WHERE rowid IN (7, 8);
+        """)
+    let pgs = try RealFixture.strings(
+      db,
+      """
+      SELECT 'PGS ' || game_date || ' ' || player_lookup || ': 2 rows (rowid ' || group_concat(rowid, ', ') || '; game_id ' || min(game_id) || ')'
+      FROM (SELECT rowid, * FROM player_game_summary ORDER BY rowid) GROUP BY game_date, player_lookup HAVING count(*) > 1 ORDER BY game_date, player_lookup
+      """)
+    let pcf = try RealFixture.strings(
+      db,
+      """
+      SELECT 'PCF ' || game_date || ' ' || player_lookup || ': 2 rows (rowid ' || group_concat(rowid, ', ') || ')'
+      FROM (SELECT rowid, * FROM player_composite_factors ORDER BY rowid) GROUP BY game_date, player_lookup HAVING count(*) > 1 ORDER BY game_date, player_lookup
+      """)
+    let gate = try #require(try validate(db).result(.duplicateKeys))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "3 duplicate keys in PGS, 2 in PCF, 0 games under two ids")
+    #expect(gate.value == 5)
+    #expect(gate.evidence == pgs + pcf)
+  }
+
+  @Test func oneGameUnderTwoIdFormats() throws {
+    let base = try RealFixture.base.get()
+    let game = try RealFixture.strings(
+      base,
+      """
+      SELECT game_id || '|' || game_date || '|' || max(CASE WHEN is_home = 0 THEN team_abbr END) || '|' || max(CASE WHEN is_home = 1 THEN team_abbr END)
+      FROM player_game_summary WHERE game_id = (SELECT game_id FROM player_game_summary WHERE game_date = '2022-12-05' ORDER BY game_id LIMIT 1)
+      """)[0].split(separator: "|").map(String.init)
+    let (id, date, away, home) = (game[0], game[1], game[2], game[3])
+    let day = date.replacingOccurrences(of: "-", with: "")
+    // The export wrote the game twice: NBA.com's 10-digit id and the warehouse's YYYYMMDD_AWAY_HOME.
+    let columns = try RealFixture.strings(base, "SELECT name FROM pragma_table_info('player_game_summary')")
+    let select = columns.map { $0 == "game_id" ? "'\(day)_\(away)_\(home)'" : $0 }.joined(separator: ", ")
+    let db = try RealFixture.copy(
+      "two-ids", damage: "INSERT INTO player_game_summary SELECT \(select) FROM player_game_summary WHERE game_id = '\(id)'")
+    let rows = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE game_id = '\(id)'")
+    let report = try validate(db)
+    let gate = try #require(report.result(.duplicateKeys))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "\(Int(rows)) duplicate keys in PGS, 0 in PCF, 1 game under two ids")
+    let pair = [away, home].sorted().joined(separator: "–")
+    #expect(gate.evidence.last == "game \(date) \(pair) stored under 2 ids: \(id), \(day)_\(away)_\(home)")
+    #expect(gate.evidenceTotal == Int(rows) + 1)
+    // Each id on its own is a whole game: game_integrity has nothing to say.
+    #expect(report.result(.gameIntegrity)?.status == .pass)
+  }
+
+  @Test func reversedHomeAwayIdIsTheSameGame() throws {
+    let base = try RealFixture.base.get()
+    let game = try RealFixture.strings(
+      base,
+      """
+      SELECT game_id || '|' || game_date || '|' || max(CASE WHEN is_home = 0 THEN team_abbr END) || '|' || max(CASE WHEN is_home = 1 THEN team_abbr END)
+      FROM player_game_summary WHERE game_id = (SELECT game_id FROM player_game_summary WHERE game_date = '2023-02-10' ORDER BY game_id LIMIT 1)
+      """)[0].split(separator: "|").map(String.init)
+    let (id, date, away, home) = (game[0], game[1], game[2], game[3])
+    let day = date.replacingOccurrences(of: "-", with: "")
+    // The home team's rows were re-exported under YYYYMMDD_HOME_AWAY: no duplicate key, but two
+    // ids for one game, and each id now holds one team.
+    let db = try RealFixture.copy(
+      "home-away", damage: "UPDATE player_game_summary SET game_id = '\(day)_\(home)_\(away)' WHERE game_id = '\(id)' AND team_abbr = '\(home)'")
+    let report = try validate(db)
+    let gate = try #require(report.result(.duplicateKeys))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "0 duplicate keys in PGS, 0 in PCF, 1 game under two ids")
+    let ids = [id, "\(day)_\(home)_\(away)"].sorted().joined(separator: ", ")
+    #expect(gate.evidence == ["game \(date) \([away, home].sorted().joined(separator: "–")) stored under 2 ids: \(ids)"])
+    let integrity = try #require(report.result(.gameIntegrity))
+    #expect(integrity.status == .fail)
+    #expect(integrity.evidence.sorted() == [
+      "game \(day)_\(home)_\(away) (\(date)): 1 team (\(home)), expected 2",
+      "game \(id) (\(date)): 1 team (\(away)), expected 2",
+    ].sorted())
+  }
+
+  @Test func gameWithOneTeamFailsIntegrity() throws {
+    let base = try RealFixture.base.get()
+    let game = try RealFixture.strings(
+      base,
+      "SELECT game_id || '|' || game_date || '|' || max(team_abbr) || '|' || min(team_abbr) FROM player_game_summary WHERE game_date = '2023-01-20' GROUP BY game_id ORDER BY game_id LIMIT 1"
+    )[0].split(separator: "|").map(String.init)
+    let db = try RealFixture.copy(
+      "one-team", damage: "DELETE FROM player_game_summary WHERE game_id = '\(game[0])' AND team_abbr = '\(game[2])'")
+    let games = try RealFixture.scalar(db, "SELECT count(DISTINCT game_id) FROM player_game_summary")
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "1 problem in \(thousands(games)) games")
+    #expect(gate.value == 1)
+    #expect(gate.evidence == ["game \(game[0]) (\(game[1])): 1 team (\(game[3])), expected 2"])
+  }
+
+  @Test func outOfRangeValues() throws {
+    let db = try RealFixture.copy(
+      "ranges",
+      damage: """
+        UPDATE player_game_summary SET minutes_played = 75
+          WHERE rowid IN (SELECT rowid FROM player_game_summary WHERE \(activeRow) ORDER BY rowid LIMIT 60);
+        UPDATE player_composite_factors SET fatigue_score = 120 WHERE rowid = 500;
+        """)
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    let first = try RealFixture.strings(
+      db, "SELECT 'rowid ' || rowid || ' ' || game_date || ' ' || player_lookup || ': minutes_played 75' FROM player_game_summary WHERE minutes_played = 75 ORDER BY rowid LIMIT 1")[0]
+    let fatigue = try RealFixture.strings(
+      db, "SELECT 'PCF rowid 500 ' || game_date || ' ' || player_lookup || ': fatigue_score 120' FROM player_composite_factors WHERE rowid = 500")[0]
+    let gate = try #require(try validate(db).result(.valueRanges))
+    #expect(gate.status == .fail)
+    #expect(gate.evidence.contains("minutes_played 0–70: 60 of \(thousands(active)) active PGS rows (\(pct(60, active, decimals: 3))), above 0.1 %"))
+    #expect(gate.evidence.contains("fatigue_score 0–100: 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"))
+    #expect(gate.evidence.contains(first))
+    #expect(gate.evidence.contains(fatigue))
+    #expect(gate.value == 100 * 60 / active)
+    #expect(gate.figure.contains("worst minutes_played 0–70: 60 of \(thousands(active)) rows (\(pct(60, active, decimals: 3)))"))
+  }
+
+  @Test func fewOutOfRangeRowsOnlyWarn() throws {
+    let db = try RealFixture.copy("ranges-warn", damage: "UPDATE player_composite_factors SET pace_score = 4.5 WHERE rowid IN (10, 20)")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    let report = try validate(db)
+    let gate = try #require(report.result(.valueRanges))
+    #expect(gate.status == .warn)
+    #expect(report.passed)
+    #expect(gate.evidence.contains("pace_score −3…+3: 2 of \(thousands(pcfRows)) PCF rows (\(pct(2, pcfRows, decimals: 3)))"))
+  }
+
+  @Test func constantFactorWarns() throws {
+    let db = try RealFixture.copy("constant", damage: "UPDATE player_composite_factors SET usage_spike_score = 0")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    let report = try validate(db)
+    let gate = try #require(report.result(.constantFeatures))
+    #expect(gate.status == .warn)
+    #expect(report.passed)
+    #expect(gate.figure == "1 of 5 factors constant or above 90 % one value")
+    #expect(gate.evidence == ["usage_spike_score: constant 0 on all \(thousands(pcfRows)) non-NULL rows"])
+  }
+
+  @Test func pcfPlayersMissingOnSomeDates() throws {
+    let db = try RealFixture.copy(
+      "players",
+      damage: """
+        DELETE FROM player_composite_factors WHERE rowid % 2 = 0 AND game_date IN
+          (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 10 OFFSET 60)
+        """)
+    let naive = try RealFixture.strings(
+      db,
+      """
+      SELECT p.game_date || ': ' || count(f.player_lookup) || ' of ' || count(*) || ' active players have a PCF row'
+      FROM (SELECT DISTINCT game_date, player_lookup FROM player_game_summary WHERE \(activeRow)) p
+      LEFT JOIN (SELECT DISTINCT game_date, player_lookup FROM player_composite_factors) f USING (game_date, player_lookup)
+      WHERE p.game_date IN (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 10 OFFSET 60)
+      GROUP BY p.game_date ORDER BY 1.0 * count(f.player_lookup) / count(*), p.game_date
+      """)
+    let measured = try RealFixture.strings(db, expectedDatesSQL).count
+    let gate = try #require(try validate(db).result(.pcfPlayerCoverage))
+    #expect(gate.status == .fail)
+    #expect(gate.figure.hasPrefix("10 of \(measured) dates below 90 % of active players (\(pct(10, Double(measured))))"))
+    #expect(gate.evidence.map { String($0.prefix(while: { $0 != "(" })).trimmingCharacters(in: .whitespaces) } == naive)
+  }
+
+  @Test func windowLimitsExpectedDates() throws {
+    let db = try RealFixture.copy("window", damage: "DELETE FROM player_composite_factors WHERE game_date LIKE '2023-01-%'")
+    let inWindow = try RealFixture.strings(
+      db, "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2023-02-01' AND '2023-02-28'")
+    let report = try validate(db, window: GateWindow(start: Date32(iso: "2023-02-01"), end: Date32(iso: "2023-02-28")))
+    #expect(report.result(.pcfDateCoverage)?.figure == "PCF covers \(inWindow.count) of \(inWindow.count) expected dates (100.0 %)")
+    #expect(report.passed)
+    let whole = try validate(db)
+    #expect(whole.result(.pcfDateCoverage)?.status == .fail)
+  }
+
+  @Test func overrideLetsAFailedGateThroughButKeepsItFailed() throws {
+    let db = try RealFixture.copy("override", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
+    let report = try validate(db, overrides: [GateOverride(gate: "usage_rate_coverage", reason: "backfill running, ticket 42")])
+    let gate = try #require(report.result(.usageRateCoverage))
+    #expect(gate.status == .fail)
+    #expect(gate.overridden)
+    #expect(gate.overrideReason == "backfill running, ticket 42")
+    #expect(report.passed)
+    #expect(report.verdict == "0 warnings, 1 failure overridden (usage_rate_coverage: backfill running, ticket 42): OK to build with overrides")
+  }
+}

@@ -1,0 +1,124 @@
+import Columnar
+import Foundation
+import Testing
+
+@testable import Snapshots
+
+@Suite struct StoreTests {
+  @Test func manifestBytesAreDeterministicAndKeysSorted() throws {
+    let root = Fixture.scratch()
+    let result = try Fixture.builder(root: root).build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 50, seed: 1))]))
+    let first = try result.manifest.encoded()
+    #expect(try result.manifest.encoded() == first)
+    #expect(Fixture.bytes("\(root)/props/v1/manifest.json") == first)
+    // Every object's keys appear in sorted order: check the top level and the config block.
+    let text = String(decoding: first, as: UTF8.self)
+    let topKeys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
+    #expect(topKeys == topKeys.sorted())
+    #expect(topKeys == [
+      "built_with_overrides", "config", "content_sha256", "created_at", "dataset", "feature_set", "files", "format",
+      "gates", "parent_version", "row_count", "schema", "source", "stats", "tool", "version",
+    ])
+    #expect(text.contains("\"parent_version\" : null"))
+    #expect(text.contains("\"created_at\" : \"2026-09-21T14:13:20Z\""))
+  }
+
+  @Test func secondBuildOfSameInputsPublishesNothing() throws {
+    let root = Fixture.scratch()
+    let inputs = Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2))])
+    let first = try Fixture.builder(root: root).build(inputs)
+    #expect(first.outcome == .published(version: "v1", path: "\(root)/props/v1"))
+    let dataBefore = Fixture.bytes("\(root)/props/v1/2022-23.arrow")
+    let second = try Fixture.builder(root: root).build(inputs)
+    #expect(second.outcome == .unchanged(latest: "v1", path: "\(root)/props/v1"))
+    #expect(SnapshotStore(root: root).versions("props") == ["v1"])
+    // Byte-identical data files: a fresh encode of the same table gives the published bytes.
+    let again = try ArrowDataFileFormat().encode(inputs.seasons[1].table, batchRows: 64)
+    #expect(again == dataBefore)
+    #expect(first.manifest.rowCount == 110)
+    #expect(first.manifest.files.map(\.rows) == [40, 70])
+  }
+
+  @Test func changedContentOrConfigPublishesNextVersionWithParent() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    let v2 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    #expect(v2.outcome == .published(version: "v2", path: "\(root)/props/v2"))
+    #expect(v2.manifest.parentVersion == "v1")
+    // Same data, different point-in-time seed: config differs, so a new version.
+    let v3 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))], seed: 8))
+    #expect(v3.outcome == .published(version: "v3", path: "\(root)/props/v3"))
+    #expect(try SnapshotStore(root: root).manifest("props", "v3").parentVersion == "v2")
+  }
+
+  @Test func versionsSortNumericallyAndIgnoreOtherNames() throws {
+    let root = Fixture.scratch()
+    for name in ["v1", "v2", "v10", "v9", "v01", "vx", ".tmp-1-ab", "v3.bak"] {
+      try FileManager.default.createDirectory(atPath: "\(root)/d/\(name)", withIntermediateDirectories: true)
+    }
+    #expect(SnapshotStore(root: root).versions("d") == ["v1", "v2", "v9", "v10"])
+    #expect(SnapshotStore(root: root).latestVersion("d") == "v10")
+  }
+
+  @Test func temporaryFolderIsNeverAVersionAndDeadBuildsAreCleanedUp() throws {
+    let root = Fixture.scratch()
+    let store = SnapshotStore(root: root)
+    // What a build killed mid-write leaves behind.
+    try FileManager.default.createDirectory(atPath: "\(root)/props/.tmp-999999-dead", withIntermediateDirectories: true)
+    Fixture.write("\(root)/props/.tmp-999999-dead/2022-23.arrow", [1, 2, 3])
+    #expect(store.versions("props").isEmpty)
+    var seenDuringBuild: ([String], [String]) = ([], [])
+    let result = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 20, seed: 3))]),
+      beforeRename: { seenDuringBuild = (store.versions("props"), store.temporaryFolders("props")) })
+    // Just before the rename the new files are complete but only under a .tmp- name.
+    #expect(seenDuringBuild.0 == [])
+    #expect(seenDuringBuild.1.count == 1)
+    #expect(seenDuringBuild.1.first?.hasPrefix(".tmp-\(getpid())-") == true)
+    #expect(result.outcome == .published(version: "v1", path: "\(root)/props/v1"))
+    #expect(store.temporaryFolders("props") == [])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/props/v1").sorted() == ["2022-23.arrow", "manifest.json"])
+  }
+
+  @Test func secondLockerWaitsThenTimesOutNamingTheHolder() throws {
+    let root = Fixture.scratch()
+    let store = SnapshotStore(root: root)
+    let held = try store.lock("props", timeout: 0)
+    var waitedFor: [Int32?] = []
+    #expect(throws: SnapshotError.lockTimeout(dataset: "props", holderPID: getpid(), seconds: 0.3)) {
+      _ = try store.lock("props", timeout: 0.3, onWait: { waitedFor.append($0) })
+    }
+    #expect(waitedFor == [getpid()])
+    #expect(
+      SnapshotError.lockTimeout(dataset: "props", holderPID: 42, seconds: 600).description
+        == "another build of props is still running (pid 42) after waiting 600 s; try again when it finishes")
+    held.release()
+    let next = try store.lock("props", timeout: 0)
+    next.release()
+  }
+
+  @Test func concurrentBuildsOfOneDatasetBothEndConsistent() async throws {
+    let root = Fixture.scratch()
+    let a = Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 300, seed: 11))])
+    let b = Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 300, seed: 12))])
+    async let ra = Task.detached { try Fixture.builder(root: root).build(a, lockTimeout: 30) }.value
+    async let rb = Task.detached { try Fixture.builder(root: root).build(b, lockTimeout: 30) }.value
+    let results = try await [ra, rb]
+    let versions = results.compactMap { r -> String? in
+      if case .published(let v, _) = r.outcome { return v }
+      return nil
+    }
+    #expect(versions.sorted() == ["v1", "v2"])
+    #expect(SnapshotStore(root: root).versions("props") == ["v1", "v2"])
+    let report = Verifier(format: ArrowDataFileFormat()).verify(path: root)
+    #expect(report.problems == [])
+    #expect(report.checked == ["\(root)/props/v1", "\(root)/props/v2"])
+  }
+
+  @Test func badDatasetNamesAreRefused() {
+    #expect(throws: SnapshotError.badName(kind: "dataset", name: "../x", expected: "letters, digits, '_', '-' or '.', not starting with '.'")) {
+      try SnapshotStore.checkDatasetName("../x")
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import ArrowIPC
+import Columnar
+import Foundation
+import Testing
+
+@testable import Snapshots
+
+/// Each corruption the issue lists, with the exact lines `verify` prints.
+@Suite struct VerifyTests {
+  let verifier = Verifier(format: ArrowDataFileFormat())
+
+  /// A fresh v1 with two seasons; returns the version folder.
+  func published(_ name: String = #function) throws -> String {
+    let root = Fixture.scratch(name)
+    _ = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 90, seed: 1)), ("2022-23", Fixture.table(rows: 150, seed: 2))]))
+    return "\(root)/props/v1"
+  }
+
+  func readerError(_ bytes: [UInt8]) -> String? {
+    do {
+      _ = try ArrowDataFileFormat().inspect(bytes)
+      return nil
+    } catch { return "\(error)" }
+  }
+
+  func editManifest(_ folder: String, _ edit: (inout Manifest) -> Void) throws {
+    var m = try Manifest.read(path: "\(folder)/manifest.json")
+    edit(&m)
+    Fixture.write("\(folder)/manifest.json", try m.encoded())
+  }
+
+  @Test func cleanSnapshotVerifiesByFolderManifestAndRoot() throws {
+    let v1 = try published()
+    let root = (v1 as NSString).deletingLastPathComponent.replacingOccurrences(of: "/props", with: "")
+    for path in [v1, "\(v1)/manifest.json", "\(v1)/", root, "\(root)/props"] {
+      let report = verifier.verify(path: path)
+      #expect(report.problems == [], "\(path)")
+      #expect(report.checked == [v1], "\(path)")
+    }
+  }
+
+  @Test func flippedByte() throws {
+    let v1 = try published()
+    let path = "\(v1)/2022-23.arrow"
+    var bytes = Fixture.bytes(path)
+    let before = Digest.hex(bytes)
+    bytes[bytes.count / 2] ^= 0x01
+    Fixture.write(path, bytes)
+    var expected = ["\(path): sha256 is \(Digest.hex(bytes).prefix(12))… but the manifest says \(before.prefix(12))…"]
+    if let e = readerError(bytes) { expected.append("\(path): cannot be read as an Arrow IPC file: \(e)") }
+    #expect(verifier.verify(path: v1).problems == expected)
+  }
+
+  @Test func truncatedFile() throws {
+    let v1 = try published()
+    let path = "\(v1)/2021-22.arrow"
+    let bytes = Fixture.bytes(path)
+    let cut = Array(bytes.prefix(bytes.count - 10))
+    Fixture.write(path, cut)
+    let reader = try #require(readerError(cut), "a truncated file must not open")
+    #expect(verifier.verify(path: v1).problems == [
+      "\(path): is \(cut.count) bytes but the manifest says \(bytes.count)",
+      "\(path): cannot be read as an Arrow IPC file: \(reader)",
+    ])
+  }
+
+  @Test func missingFileAndExtraFile() throws {
+    let v1 = try published()
+    let size = Fixture.bytes("\(v1)/2021-22.arrow").count
+    try FileManager.default.removeItem(atPath: "\(v1)/2021-22.arrow")
+    Fixture.write("\(v1)/notes.txt", Array("hello".utf8))
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/notes.txt: is not listed in the manifest",
+      "\(v1)/2021-22.arrow: missing (the manifest lists \(size) bytes)",
+    ])
+  }
+
+  @Test func extraColumnEvenWithMatchingHashes() throws {
+    let v1 = try published()
+    var table = Fixture.table(rows: 150, seed: 2)
+    table.append(Field(name: "extra", type: .int32, nullable: false), .int32(Column([Int32](repeating: 1, count: 150))))
+    let bytes = try ArrowDataFileFormat().encode(table, batchRows: 64)
+    Fixture.write("\(v1)/2022-23.arrow", bytes)
+    // The forger also fixes the file's size and hash: the schema check still catches it.
+    var oldContent = ""
+    var newContent = ""
+    try editManifest(v1) { m in
+      m.files[1].bytes = bytes.count
+      m.files[1].sha256 = Digest.hex(bytes)
+      oldContent = m.contentSHA256
+      newContent = Digest.content(files: m.files, schema: m.schema)
+    }
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/manifest.json: content_sha256 is \(oldContent.prefix(12))… but its files and schema hash to \(newContent.prefix(12))…",
+      "\(v1)/2022-23.arrow: has column extra (int32) that the manifest's schema does not list",
+    ])
+  }
+
+  @Test func rowCountThatDisagrees() throws {
+    let v1 = try published()
+    try editManifest(v1) { $0.files[0].rows = 91 }
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/manifest.json: row_count is 240 but its files' rows add up to 241",
+      "\(v1)/2021-22.arrow: has 90 rows but the manifest says 91",
+    ])
+  }
+
+  @Test func editedManifestSchema() throws {
+    let v1 = try published()
+    var old = ""
+    var new = ""
+    try editManifest(v1) { m in
+      old = m.contentSHA256
+      m.schema[2].type = "int64"
+      new = Digest.content(files: m.files, schema: m.schema)
+    }
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/manifest.json: content_sha256 is \(old.prefix(12))… but its files and schema hash to \(new.prefix(12))…",
+      "\(v1)/2021-22.arrow: column points is int32 but the manifest's schema says int64",
+      "\(v1)/2022-23.arrow: column points is int32 but the manifest's schema says int64",
+    ])
+  }
+
+  @Test func editedManifestUnknownAndMissingFields() throws {
+    let v1 = try published()
+    var text = String(decoding: Fixture.bytes("\(v1)/manifest.json"), as: UTF8.self)
+    text = text.replacingOccurrences(of: "\"format\" : 1,", with: "\"format\" : 1,\n  \"note\" : \"hand edit\",")
+    text = text.replacingOccurrences(of: "\"resolved_at\" : null,", with: "")
+    Fixture.write("\(v1)/manifest.json", Array(text.utf8))
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/manifest.json: unknown field note",
+      "\(v1)/manifest.json: missing field config.dates.resolved_at",
+    ])
+    text = text.replacingOccurrences(of: "\"created_at\"", with: "\"createdAt\"")
+    Fixture.write("\(v1)/manifest.json", Array(text.utf8))
+    #expect(verifier.verify(path: v1).problems == [
+      "\(v1)/manifest.json: does not match the manifest schema: missing field created_at",
+    ])
+  }
+
+  @Test func manifestThatIsNotJSON() throws {
+    let v1 = try published()
+    let bytes = Fixture.bytes("\(v1)/manifest.json")
+    Fixture.write("\(v1)/manifest.json", Array(bytes.prefix(bytes.count / 2)))
+    let problems = verifier.verify(path: v1).problems
+    #expect(problems.count == 1)
+    #expect(problems.first?.hasPrefix("\(v1)/manifest.json: not valid JSON (") == true)
+  }
+
+  @Test func missingManifestAndMissingPath() throws {
+    let v1 = try published()
+    try FileManager.default.removeItem(atPath: "\(v1)/manifest.json")
+    #expect(verifier.verify(path: v1).problems == ["\(v1)/manifest.json: missing"])
+    #expect(verifier.verify(path: "\(v1)/nope").problems == ["\(v1)/nope: does not exist"])
+  }
+}

@@ -1,0 +1,232 @@
+"""Snapshots seen from outside: the manifest against Schemas/manifest.schema.json (jsonschema),
+data files through pyarrow and polars, and the CLI's verify/list/show/diff/build behaviour,
+including builds killed with SIGKILL and two builds racing for one dataset."""
+import hashlib
+import json
+import os
+import pathlib
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import jsonschema
+import polars as pl
+import pyarrow as pa
+import pyarrow.ipc
+import pytest
+
+from conftest import REALDATA, ROOT, dataset_bin, run
+
+SCHEMA = json.loads((ROOT / "Schemas" / "manifest.schema.json").read_text())
+ARROW_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
+               "utf8": pa.string(), "date32": pa.date32()}
+
+
+def build(db, out, *extra, check=True):
+    return run("build", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "props", *extra, check=check)
+
+
+@pytest.fixture(scope="module")
+def snapshot(sample_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("snap") / "Datasets"
+    first = build(sample_db, out)
+    return {"db": sample_db, "out": out, "v1": out / "props" / "v1", "first": first}
+
+
+def manifest_of(folder):
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def test_manifest_validates_against_its_json_schema(snapshot):
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    m = manifest_of(snapshot["v1"])
+    jsonschema.Draft202012Validator(SCHEMA).validate(m)
+    assert (m["dataset"], m["version"], m["parent_version"], m["format"]) == ("props", "v1", None, 1)
+    assert [f["path"] for f in m["files"]] == ["2022-23.arrow"]
+    assert m["config"]["seasons"] == ["2022-23"]
+    assert {g["name"] for g in m["gates"]} >= {"usage_rate_coverage", "point_in_time"}
+    # The text on disk is what sorted keys + 2-space pretty printing give: byte for byte.
+    text = (snapshot["v1"] / "manifest.json").read_text()
+    assert text == json.dumps(m, indent=2, sort_keys=True, ensure_ascii=False).replace('": ', '" : ') + "\n"
+
+
+def test_manifest_schema_rejects_unknown_and_missing_keys(snapshot):
+    m = manifest_of(snapshot["v1"])
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    extra = dict(m, note="x")
+    assert not validator.is_valid(extra)
+    missing = {k: v for k, v in m.items() if k != "content_sha256"}
+    assert not validator.is_valid(missing)
+
+
+def test_files_match_manifest_and_read_with_pyarrow_and_polars(snapshot):
+    m = manifest_of(snapshot["v1"])
+    for entry in m["files"]:
+        path = snapshot["v1"] / entry["path"]
+        data = path.read_bytes()
+        assert len(data) == entry["bytes"]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        with pa.ipc.open_file(path) as reader:
+            table = reader.read_all()
+            assert reader.num_record_batches == -(-entry["rows"] // m["config"]["batch_rows"])
+        assert table.num_rows == entry["rows"]
+        assert [(f.name, f.type, f.nullable) for f in table.schema] == [
+            (c["name"], ARROW_TYPES[c["type"]], c["nullable"]) for c in m["schema"]]
+        frame = pl.read_ipc(path)
+        assert frame.height == entry["rows"]
+        # Statistics recomputed by polars from the file agree with the manifest.
+        for c in m["schema"]:
+            s = m["stats"][c["name"]]
+            col = frame[c["name"]]
+            assert col.null_count() == s["null_count"], c["name"]
+            if c["type"] == "float64":
+                finite = col.drop_nulls()
+                assert finite.min() == s["min"] and finite.max() == s["max"], c["name"]
+                assert finite.mean() == pytest.approx(s["mean"], rel=1e-12, abs=1e-12), c["name"]
+                assert finite.std(ddof=0) == pytest.approx(s["std"], rel=1e-9, abs=1e-12), c["name"]
+                assert sum(s["histogram"]["counts"]) == finite.len(), c["name"]
+            if c["type"] == "utf8":
+                assert col.drop_nulls().n_unique() == s["distinct_count"], c["name"]
+
+
+def test_second_build_of_same_inputs_publishes_nothing(snapshot):
+    before = {p.name: p.read_bytes() for p in snapshot["v1"].iterdir()}
+    again = build(snapshot["db"], snapshot["out"])
+    m = manifest_of(snapshot["v1"])
+    assert again.stdout.splitlines()[0] == (
+        f"nothing changed: the content equals props/v1 ({m['row_count']} rows); no new version written")
+    assert again.stdout.splitlines()[-1] == f"snapshot: {snapshot['v1']}"
+    assert sorted(p.name for p in (snapshot["out"] / "props").iterdir()) == [".lock", "v1"]
+    assert {p.name: p.read_bytes() for p in snapshot["v1"].iterdir()} == before
+
+
+def test_build_prints_version_rows_files_gates_and_place(snapshot):
+    m = manifest_of(snapshot["v1"])
+    f = m["files"][0]
+    lines = snapshot["first"].stdout.splitlines()
+    assert lines[0] == f"built props/v1: {m['row_count']} rows in 1 file"
+    assert lines[1] == f"  2022-23.arrow  {f['rows']} rows  {f['bytes']} bytes  sha256 {f['sha256'][:12]}…"
+    assert re.fullmatch(r"gates: \d+ pass(, \d+ warn)?", lines[2])
+    assert lines[3] == f"snapshot: {snapshot['v1']}"
+
+
+def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
+    ok = run("verify", snapshot["out"])
+    assert ok.stdout == "ok: 1 version verified\n"
+    copy = tmp_path / "Datasets" / "props" / "v1"
+    shutil.copytree(snapshot["v1"], copy)
+    data = bytearray((copy / "2022-23.arrow").read_bytes())
+    old = hashlib.sha256(data).hexdigest()
+    data[len(data) // 2] ^= 0x40
+    (copy / "2022-23.arrow").write_bytes(bytes(data))
+    new = hashlib.sha256(data).hexdigest()
+    bad = run("verify", copy, check=False)
+    assert bad.returncode == 2
+    lines = bad.stdout.splitlines()
+    assert lines[0] == f"{copy}/2022-23.arrow: sha256 is {new[:12]}… but the manifest says {old[:12]}…"
+    assert bad.stderr == f"verify: {len(lines)} problem{'s' if len(lines) > 1 else ''} in 1 version\n"
+    as_json = json.loads(run("verify", copy, "--json", check=False).stdout)
+    assert as_json == {"ok": False, "checked": [str(copy)], "problems": lines}
+    (copy / "manifest.json").write_text("{ not json")
+    bad = run("verify", copy / "manifest.json", check=False)
+    assert bad.returncode == 2
+    assert bad.stdout.startswith(f"{copy}/manifest.json: not valid JSON (")
+
+
+def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
+    out = run("diff", "props/v1", "props/v1", "--out", snapshot["out"])
+    assert out.stdout.splitlines()[-1] == (
+        "no drift: no column past PSI 0.2, |mean shift| 0.5 sd or null share 5.0 points")
+    report = json.loads(run("diff", "props/v1", snapshot["v1"], "--out", snapshot["out"], "--json").stdout)
+    assert report["added_columns"] == [] and report["removed_columns"] == [] and report["type_changes"] == []
+    assert all(c["flags"] == [] for c in report["columns"])
+    assert all(c["psi"] in (None, 0) and c["mean_shift_sd"] in (None, 0) for c in report["columns"])
+
+
+def test_list_and_show(snapshot):
+    m = manifest_of(snapshot["v1"])
+    listed = json.loads(run("list", "--out", snapshot["out"], "--json").stdout)
+    assert listed == [{"dataset": "props", "version": "v1", "created_at": m["created_at"], "rows": m["row_count"],
+                       "files": 1, "gates": listed[0]["gates"], "overrides": [], "error": None}]
+    text = run("list", "--out", snapshot["out"]).stdout.splitlines()
+    assert text[0].split() == ["dataset", "version", "created", "(UTC)", "rows", "files", "gates", "overrides"]
+    assert text[1].split()[:4] == ["props", "v1", m["created_at"], str(m["row_count"])]
+    shown = run("show", "props", "--out", snapshot["out"], "--json").stdout
+    assert shown == (snapshot["v1"] / "manifest.json").read_text()
+    readable = run("show", "props/v1", "--out", snapshot["out"]).stdout
+    assert readable.splitlines()[0] == f"props/v1  ({snapshot['out']}/props/v1)"
+    missing = run("show", "props/v9", "--out", snapshot["out"], check=False)
+    assert missing.returncode == 3
+    assert missing.stderr == f"error: {snapshot['out']}/props/v9: no such snapshot version (versions: v1)\n"
+
+
+def snapshot_entries(folder):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_sigkill_at_random_points_never_leaves_a_partial_version(snapshot, tmp_path):
+    out = tmp_path / "Datasets"
+    args = [dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out", str(out),
+            "--dataset", "props"]
+    # How long one build takes here sets the range of kill times.
+    t0 = time.monotonic()
+    subprocess.run(args + ["--dataset", "timing"], check=True, capture_output=True)
+    duration = time.monotonic() - t0
+    rng = random.Random(20231024)
+    delays = sorted(rng.uniform(0.05, duration * 1.05) for _ in range(3))
+    for delay in delays:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        entries = snapshot_entries(out / "props")
+        # Only whole versions, temporary folders and the lock file may exist.
+        assert all(re.fullmatch(r"v[1-9][0-9]*|\.tmp-\d+-[0-9a-f]+|\.lock", e) for e in entries), (delay, entries)
+        if any(e.startswith("v") for e in entries):
+            assert run("verify", out / "props", check=False).returncode == 0, (delay, entries)
+    final = run(*args[1:])
+    assert final.stdout.startswith(("built props/v1:", "nothing changed: the content equals props/v1"))
+    # Every killed build had the same content, so there is exactly one version and no leftovers.
+    assert snapshot_entries(out / "props") == [".lock", "v1"]
+    assert run("verify", out / "props").stdout == "ok: 1 version verified\n"
+
+
+def test_two_concurrent_builds_of_one_dataset_end_consistent(snapshot, tmp_path):
+    out = tmp_path / "Datasets"
+    procs = [subprocess.Popen([dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out",
+                               str(out), "--dataset", "props", "--point-in-time-seed", str(seed)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
+    results = [p.communicate() + (p.returncode,) for p in procs]
+    assert [r[2] for r in results] == [0, 0], results
+    published = sorted(re.match(r"built props/(v\d+):", r[0]).group(1) for r in results)
+    assert published == ["v1", "v2"]
+    for _, err, _ in results:
+        assert err == "" or re.fullmatch(r"another build of props is running \(pid \d+\); waiting up to 600 s…\n", err)
+    assert snapshot_entries(out / "props") == [".lock", "v1", "v2"]
+    assert manifest_of(out / "props" / "v2")["parent_version"] == "v1"
+    assert run("verify", out).stdout == "ok: 2 versions verified\n"
+
+
+@pytest.mark.skipif(not (REALDATA / "player_logs_2021-22.csv").exists(), reason="real data not present")
+def test_real_2021_22_vs_2022_23_drift_is_sensible(tmp_path):
+    db = tmp_path / "league.sqlite"
+    run("import", "--db", db, REALDATA / "player_logs_2021-22.csv", REALDATA / "player_logs_2022-23.csv", "--quiet")
+    out = tmp_path / "Datasets"
+    for season in ("2021-22", "2022-23"):
+        run("build", "--db", db, "--season", season, "--out", out, "--dataset", f"props_{season}")
+    report = json.loads(run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out, "--json").stdout)
+    assert report["added_columns"] == [] and report["removed_columns"] == [] and report["type_changes"] == []
+    assert 20000 < report["rows_a"] < 30000 and 20000 < report["rows_b"] < 30000
+    flagged = {c["name"]: c["flags"] for c in report["columns"] if c["flags"]}
+    # The calendar moves a year: dates and the season column drift completely...
+    assert flagged.pop("game_date") == ["psi", "mean_shift"]
+    assert flagged.pop("season_year") == ["psi", "mean_shift"]
+    # ...while the basketball of two adjacent seasons does not.
+    assert flagged == {}
+    by_name = {c["name"]: c for c in report["columns"]}
+    assert by_name["season_year"]["mean_shift_sd"] == "inf"
+    assert abs(by_name["points_avg_season"]["mean_shift_sd"]) < 0.5
+    assert by_name["label_points"]["psi"] < 0.1
