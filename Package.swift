@@ -50,6 +50,8 @@ let package = Package(
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
+    .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -6,5 +6,6 @@ extension DatasetCommand {
     ImportCommand.self, ValidateCommand.self, BuildCommand.self,
     VerifyCommand.self, ListCommand.self, ShowCommand.self, DiffCommand.self,
     ArrowRoundTripCommand.self, ArrowSampleCommand.self, SynthCommand.self,
+    FeaturesCSVCommand.self,
   ]
 }

@@ -1,0 +1,72 @@
+// Benchmark for the feature engine (not a test: speed is measured here, never asserted).
+//   FeaturesBench --db FILE --season 2022 [--spec Schemas/features/props_v1.json] [--runs 20]
+// Times FeatureEngine with the SIMD kernel and with the scalar reference kernel on the same
+// SourceData, best of N each, checks both outputs are identical, prints rows/s and speed-up.
+import Columnar
+import Features
+import SQLiteSource
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+func fail(_ message: String) -> Never {
+  var text = message + "\n"
+  text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+  exit(1)
+}
+
+var db: String?
+var season: Int?
+var specPath = "Schemas/features/props_v1.json"
+var runs = 20
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+  guard let v = args.next() else { fail("\(a) needs a value") }
+  switch a {
+  case "--db": db = v
+  case "--season": season = Int(v.prefix(4))
+  case "--spec": specPath = v
+  case "--runs":
+    guard let n = Int(v), n >= 1 else { fail("--runs: expected a positive integer, got \(v)") }
+    runs = n
+  default: fail("unknown option \(a); usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]")
+  }
+}
+guard let db, let season else { fail("usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]") }
+
+func now() -> Double {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+do {
+  let spec = try FeatureSetSpec.load(path: specPath)
+  let source = try SourceReader(path: db).read(seasons: [season])
+  var results: [KernelChoice: (best: Double, output: [SeasonFeatures])] = [:]
+  for kernel in [KernelChoice.simd, .scalar] {
+    let engine = FeatureEngine(spec: spec, kernel: kernel)
+    var best = Double.infinity
+    var output: [SeasonFeatures] = []
+    for _ in 0..<runs {
+      let t0 = now()
+      output = try engine.compute(source: source)
+      best = min(best, now() - t0)
+    }
+    results[kernel] = (best, output)
+  }
+  guard let simd = results[.simd], let scalar = results[.scalar] else { fail("no results") }
+  guard simd.output == scalar.output else { fail("SIMD and scalar kernels disagree: the benchmark is void") }
+  let rows = simd.output.reduce(0) { $0 + $1.table.rowCount }
+  let pgsRows = source.pgs.count
+  func ms(_ s: Double) -> String { String(Double(Int(s * 1e5)) / 100) }
+  print("feature set \(spec.name), season \(Season.label(season)): \(rows) output rows from \(pgsRows) PGS rows, \(spec.columns.count) columns, best of \(runs)")
+  print("  SIMD kernel:   \(ms(simd.best)) ms  \(Int(Double(rows) / simd.best)) rows/s")
+  print("  scalar kernel: \(ms(scalar.best)) ms  \(Int(Double(rows) / scalar.best)) rows/s")
+  print("  speed-up (whole engine, scalar/SIMD): \(Double(Int(scalar.best / simd.best * 100)) / 100)x")
+} catch {
+  fail("error: \(error)")
+}
