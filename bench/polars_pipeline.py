@@ -16,6 +16,7 @@ import sqlite3
 import sys
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.feather as feather
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -117,7 +118,10 @@ def main():
     for season in sorted(tables):
         label = f"{season}-{(season + 1) % 100:02d}"
         path = out / f"{label}.arrow"
-        feather.write_feather(tables[season].to_arrow(), str(path), compression="lz4", chunksize=args.batch_rows)
+        table = tables[season].to_arrow()
+        # The snapshot format uses utf8 (32-bit offsets); polars hands out large_string.
+        schema = pa.schema([f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f for f in table.schema])
+        feather.write_feather(table.cast(schema), str(path), compression="lz4", chunksize=args.batch_rows)
         hashes[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     (out / "sha256.json").write_text(json.dumps(hashes, indent=1, sort_keys=True) + "\n")
 

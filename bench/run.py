@@ -96,13 +96,20 @@ def our_files(out):
 
 def compare(ours, theirs):
     """Our files against the Polars files: same names, columns, types, nulls; floats ≤ 1e-9 relative."""
-    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.feather as feather
     a_names = [p.name for p in ours]
     b_names = sorted(p.name for p in pathlib.Path(theirs).glob("*.arrow"))
     if a_names != b_names:
         raise SystemExit(f"file sets differ: ours {a_names}, polars {b_names}")
     worst = 0.0
+
+    def first_difference(x, y, name, file):
+        xs, ys = x.to_pylist(), y.to_pylist()
+        i = next(k for k in range(len(xs)) if xs[k] != ys[k])
+        return f"{file}: column {name} row {i}: ours {xs[i]!r}, polars {ys[i]!r}"
+
     for p in ours:
         a = feather.read_table(p)
         b = feather.read_table(pathlib.Path(theirs) / p.name)
@@ -114,23 +121,18 @@ def compare(ours, theirs):
             x, y = a.column(name).combine_chunks(), b.column(name).combine_chunks()
             if x.type != y.type:
                 raise SystemExit(f"{p.name}: column {name} is {x.type} here, {y.type} from polars")
-            nx, ny = x.is_null().to_numpy(zero_copy_only=False), y.is_null().to_numpy(zero_copy_only=False)
-            if (nx != ny).any():
-                i = int(np.argmax(nx != ny))
-                raise SystemExit(f"{p.name}: column {name} row {i}: ours {x[i]}, polars {y[i]} (null differs)")
-            if str(x.type) == "double":
-                xv = x.fill_null(0).to_numpy()
-                yv = y.fill_null(0).to_numpy()
-                rel = np.abs(xv - yv) / np.maximum(1.0, np.abs(yv))
-                if len(rel):
-                    i = int(np.argmax(rel))
-                    worst = max(worst, float(rel[i]))
-                    if rel[i] > 1e-9:
-                        raise SystemExit(f"{p.name}: column {name} row {i}: ours {xv[i]!r}, polars {yv[i]!r}")
+            if not x.is_null().equals(y.is_null()):
+                raise SystemExit(first_difference(x.is_null(), y.is_null(), name + " (is NULL)", p.name))
+            if pa.types.is_floating(x.type):
+                xv, yv = x.fill_null(0.0), y.fill_null(0.0)
+                rel = pc.divide(pc.abs(pc.subtract(xv, yv)), pc.max_element_wise(pc.abs(yv), 1.0))
+                m = pc.max(rel).as_py() if len(rel) else 0.0
+                worst = max(worst, m or 0.0)
+                if m and m > 1e-9:
+                    i = pc.index(rel, m).as_py()
+                    raise SystemExit(f"{p.name}: column {name} row {i}: ours {xv[i].as_py()!r}, polars {yv[i].as_py()!r}")
             elif not x.equals(y):
-                xs, ys = x.to_pylist(), y.to_pylist()
-                i = next(k for k in range(len(xs)) if xs[k] != ys[k])
-                raise SystemExit(f"{p.name}: column {name} row {i}: ours {xs[i]!r}, polars {ys[i]!r}")
+                raise SystemExit(first_difference(x, y, name, p.name))
     return worst
 
 
