@@ -179,8 +179,8 @@ extension InputRows {
 func homeTeam(matchup: String, teams: [String]) -> String? {
   for (separator, firstIsHome) in [(" vs. ", true), (" @ ", false)] {
     guard let r = matchup.range(of: separator) else { continue }
-    let a = String(matchup[..<r.lowerBound]).trimmingCharacters(in: .whitespaces)
-    let b = String(matchup[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+    let a = trimmingWhitespace(String(matchup[..<r.lowerBound]))
+    let b = trimmingWhitespace(String(matchup[r.upperBound...]))
     guard a != b, teams.contains(a), teams.contains(b) else { return nil }
     return firstIsHome ? a : b
   }

@@ -95,7 +95,7 @@ struct CSVTable {
       guard let name = String(validating: field, as: UTF8.self) else {
         throw ImportError("\(path): line \(reader.line), header field \(i + 1): not valid UTF-8: \"\(printable(field))\"")
       }
-      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      let trimmed = trimmingWhitespace(name)
       names.append(trimmed)
       if index[trimmed] == nil { index[trimmed] = i }
     }
@@ -167,7 +167,7 @@ struct CSVTable {
 
   func nonEmpty(_ column: Int) throws(ImportError) -> String {
     let field = reader.field(column)
-    let s = String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    let s = trimmingWhitespace(String(decoding: field, as: UTF8.self))
     guard !s.isEmpty else { throw fieldError(column, "empty, but a value is required", field) }
     return s
   }
@@ -266,4 +266,14 @@ func roundedTeamMinutes(_ sum: Double) -> Double {
 func seasonYear(_ date: Date32) -> Int {
   let c = CivilDate(date)
   return c.month >= 10 ? c.year : c.year - 1
+}
+
+/// `s.trimmingCharacters(in: .whitespaces)`, without Foundation when neither end can be
+/// whitespace (an ASCII byte other than space or tab): the common case, and Foundation's
+/// trimming was a fifth of the import's time.
+func trimmingWhitespace(_ s: String) -> String {
+  guard let first = s.utf8.first, let last = s.utf8.last else { return s }
+  func plain(_ b: UInt8) -> Bool { b < 0x80 && b != 0x20 && b != 0x09 }
+  if plain(first) && plain(last) { return s }
+  return s.trimmingCharacters(in: .whitespaces)
 }

@@ -58,27 +58,83 @@ public struct PlayerLogRecord: Sendable, Equatable {
   /// The record as one CSV line (no line end), exactly as NBA.com writes it: percentages with
   /// three decimals and blank when there were no attempts.
   public var csvLine: String {
-    func pct(_ m: Int, _ a: Int) -> String {
-      guard a > 0 else { return "" }
-      let thousandths = (m * 1000 * 2 + a) / (2 * a)  // round half up, in integers
-      if thousandths == 1000 { return "1.0" }
-      if thousandths == 0 { return "0.0" }
-      var frac = String(thousandths)
-      while frac.count < 3 { frac = "0" + frac }
-      while frac.hasSuffix("0") { frac.removeLast() }
-      return "0." + frac
+    var out: [UInt8] = []
+    appendCSV(to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Appends `csvLine` as bytes: generating a 2M-row league spends its time here, so no
+  /// intermediate strings.
+  public func appendCSV(to out: inout [UInt8]) {
+    @inline(__always) func comma() { out.append(0x2C) }
+    func int(_ v: Int) {
+      if v < 0 {
+        out.append(0x2D)
+        int(-v)
+        return
+      }
+      if v >= 10 { int(v / 10) }
+      out.append(0x30 + UInt8(v % 10))
     }
-    let name = playerName.contains(",") ? "\"\(playerName)\"" : playerName
-    let fields: [String] = [
-      "2\(seasonYear)", String(playerId), name, String(teamId), teamAbbreviation, teamName, gameId,
-      CivilDate(gameDate).description, matchup, won ? "W" : "L", String(minutes), String(points),
-      String(fgMakes), String(fgAttempts), pct(fgMakes, fgAttempts), String(threeMakes), String(threeAttempts),
-      pct(threeMakes, threeAttempts), String(ftMakes), String(ftAttempts), pct(ftMakes, ftAttempts),
-      String(offensiveRebounds), String(defensiveRebounds), String(offensiveRebounds + defensiveRebounds),
-      String(assists), String(steals), String(blocks), String(turnovers), String(personalFouls), String(plusMinus),
-      Season.label(seasonYear),
-    ]
-    return fields.joined(separator: ",")
+    func text(_ s: String) {
+      if s.utf8.contains(0x2C) || s.utf8.contains(0x22) {
+        out.append(0x22)
+        for b in s.utf8 {
+          if b == 0x22 { out.append(0x22) }
+          out.append(b)
+        }
+        out.append(0x22)
+      } else {
+        out += s.utf8
+      }
+    }
+    func pct(_ m: Int, _ a: Int) {
+      guard a > 0 else { return }
+      let thousandths = (m * 1000 * 2 + a) / (2 * a)  // round half up, in integers
+      if thousandths >= 1000 {
+        out += "1.0".utf8
+        return
+      }
+      if thousandths == 0 {
+        out += "0.0".utf8
+        return
+      }
+      var digits = [UInt8(thousandths / 100), UInt8(thousandths / 10 % 10), UInt8(thousandths % 10)]
+      while digits.last == 0 { digits.removeLast() }
+      out += "0.".utf8
+      for d in digits { out.append(0x30 + d) }
+    }
+    out.append(0x32)  // SEASON_ID: "2" + start year
+    int(seasonYear)
+    comma(); int(playerId)
+    comma(); text(playerName)
+    comma(); int(teamId)
+    comma(); text(teamAbbreviation)
+    comma(); text(teamName)
+    comma(); out += gameId.utf8
+    comma(); out += CivilDate(gameDate).description.utf8
+    comma(); text(matchup)
+    comma(); out.append(won ? 0x57 : 0x4C)
+    comma(); int(minutes)
+    comma(); int(points)
+    comma(); int(fgMakes)
+    comma(); int(fgAttempts)
+    comma(); pct(fgMakes, fgAttempts)
+    comma(); int(threeMakes)
+    comma(); int(threeAttempts)
+    comma(); pct(threeMakes, threeAttempts)
+    comma(); int(ftMakes)
+    comma(); int(ftAttempts)
+    comma(); pct(ftMakes, ftAttempts)
+    comma(); int(offensiveRebounds)
+    comma(); int(defensiveRebounds)
+    comma(); int(offensiveRebounds + defensiveRebounds)
+    comma(); int(assists)
+    comma(); int(steals)
+    comma(); int(blocks)
+    comma(); int(turnovers)
+    comma(); int(personalFouls)
+    comma(); int(plusMinus)
+    comma(); out += Season.label(seasonYear).utf8
   }
 }
-

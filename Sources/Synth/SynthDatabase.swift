@@ -115,7 +115,7 @@ public enum SynthDatabase {
     out += PlayerLogRecord.csvHeader.utf8
     out.append(0x0A)
     for r in records {
-      out += r.csvLine.utf8
+      r.appendCSV(to: &out)
       out.append(0x0A)
     }
     return out
