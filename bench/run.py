@@ -214,7 +214,11 @@ def main():
 
     micro = None
     if pathlib.Path(args.features_bench).exists():
-        proc = subprocess.run([args.features_bench], capture_output=True, text=True)
+        # One real-size season: the kernels' rows/s with the SIMD and the scalar reference kernel.
+        db, _ = synth_db(binary, 1, args.seed)
+        proc = subprocess.run([args.features_bench, "--db", str(db), "--season", "2015", "--runs", "5",
+                               "--spec", str(ROOT / "Schemas" / "features" / "props_v1.json")],
+                              capture_output=True, text=True)
         micro = {"command": args.features_bench, "exit": proc.returncode, "output": proc.stdout + proc.stderr}
     print("\nall sizes:")
     print_table(results)
