@@ -21,9 +21,9 @@ deps: system-deps python-deps
 
 # apt only when a header is missing, so a developer machine is not touched needlessly.
 system-deps:
-	@if [ ! -f /usr/include/lz4frame.h ] || [ ! -f /usr/include/sqlite3.h ] || ! command -v lz4 >/dev/null || ! command -v sqlite3 >/dev/null; then \
-	  echo "installing liblz4-dev libsqlite3-dev lz4 sqlite3 (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev libsqlite3-dev lz4 sqlite3 >/dev/null; \
+	@if [ ! -f /usr/include/lz4frame.h ] || [ ! -f /usr/include/sqlite3.h ] || ! command -v lz4 >/dev/null || ! command -v sqlite3 >/dev/null || [ ! -x /usr/bin/time ]; then \
+	  echo "installing liblz4-dev libsqlite3-dev lz4 sqlite3 time (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblz4-dev libsqlite3-dev lz4 sqlite3 time >/dev/null; \
 	fi
 	@# Headless Chromium renders `dataset report` pages to PNG in Tests/interop/test_report.py.
 	@if ! command -v chromium >/dev/null; then \

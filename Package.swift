@@ -29,6 +29,7 @@ let package = Package(
     .target(name: "Importer", dependencies: ["SQLiteSource", "Columnar", "LZ4"]),
     .target(name: "Gates", dependencies: ["SQLiteSource", "Columnar"]),
     .target(name: "Features", dependencies: ["SQLiteSource", "Columnar"]),
+    .target(name: "Synth", dependencies: ["Importer", "SQLiteSource", "Columnar"]),
     .target(
       name: "Snapshots",
       dependencies: [
@@ -40,10 +41,12 @@ let package = Package(
       name: "DatasetCLI",
       dependencies: [
         "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
+        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),
     .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar"]),
     .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar"]),

@@ -40,42 +40,46 @@ extension Bool: ColumnElement {
 
 /// A fixed-width column: a contiguous value buffer plus a validity bitmap. NULL slots hold
 /// `Element.nullPlaceholder`.
+///
+/// The per-element members are `@inlinable` so that other modules specialise them for the concrete
+/// element type: unspecialised, every `append` and subscript looked up generic metadata, which was
+/// 18 % of a `dataset build` profile.
 public struct Column<Element: ColumnElement>: Sendable, Equatable {
   public var values: [Element]
   public var validity: ValidityBitmap
 
-  public init() {
+  @inlinable public init() {
     values = []
     validity = ValidityBitmap()
   }
 
-  public init(values: [Element], validity: ValidityBitmap) {
+  @inlinable public init(values: [Element], validity: ValidityBitmap) {
     precondition(values.count == validity.count, "values and validity disagree on length")
     self.values = values
     self.validity = validity
   }
 
   /// A column with no NULLs.
-  public init(_ values: [Element]) {
+  @inlinable public init(_ values: [Element]) {
     self.values = values
     self.validity = ValidityBitmap(count: values.count, allValid: true)
   }
 
   /// A column from optionals: nil becomes NULL.
-  public init(optionals: [Element?]) {
+  @inlinable public init(optionals: [Element?]) {
     self.init()
     reserveCapacity(optionals.count)
     for v in optionals { append(v) }
   }
 
-  public var count: Int { values.count }
-  public var nullCount: Int { validity.nullCount }
+  @inlinable public var count: Int { values.count }
+  @inlinable public var nullCount: Int { validity.nullCount }
 
-  public subscript(index: Int) -> Element? {
+  @inlinable public subscript(index: Int) -> Element? {
     validity[index] ? values[index] : nil
   }
 
-  public mutating func append(_ value: Element?) {
+  @inlinable public mutating func append(_ value: Element?) {
     if let value {
       values.append(value)
       validity.append(true)
@@ -85,7 +89,7 @@ public struct Column<Element: ColumnElement>: Sendable, Equatable {
     }
   }
 
-  public mutating func reserveCapacity(_ n: Int) {
+  @inlinable public mutating func reserveCapacity(_ n: Int) {
     values.reserveCapacity(n)
     validity.reserveCapacity(n)
   }

@@ -49,7 +49,7 @@ public struct ValidityBitmap: Sendable, Equatable, Hashable {
   }
 
   public subscript(index: Int) -> Bool {
-    get {
+    @inlinable get {
       precondition(index >= 0 && index < count, "bitmap index \(index) out of range 0..<\(count)")
       return (words[index &>> 6] &>> UInt64(index & 63)) & 1 == 1
     }

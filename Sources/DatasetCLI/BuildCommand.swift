@@ -71,22 +71,34 @@ struct BuildCommand: ParsableCommand {
     do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
 
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
-    var report = GateRunner.run(
-      source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
-      endDate: resolved.endDate, overrides: resolved.overrides)
-    guard report.passed else {
-      emitReport(report)
-      throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
+    // Gates and the source fingerprint need only the inputs: they run on the second core while
+    // this one computes the features. The features are thrown away when a gate fails, and their
+    // errors are reported only after the gates passed, so what the user sees is unchanged.
+    nonisolated(unsafe) let gateInputs = resolved
+    let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>) in
+      let report = GateRunner.run(
+        source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
+        endDate: gateInputs.endDate, overrides: gateInputs.overrides)
+      return (report, Result { () throws(SnapshotError) in try SourceFingerprinter.fingerprint(data) })
     }
 
     var range: ClosedRange<Date32>?
     if resolved.startDate != nil || resolved.endDate != nil {
       range = (resolved.window.start ?? Date32(daysSinceEpoch: Int32.min))...(resolved.window.end ?? Date32(daysSinceEpoch: Int32.max))
     }
+    let computed = Result { () throws(FeatureComputeError) in
+      try FeatureEngine(spec: spec).compute(
+        source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    }
+    let (gateReport, fingerprint) = sideWork.wait()
+    var report = gateReport
+    guard report.passed else {
+      emitReport(report)
+      throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
+    }
     let seasons: [SeasonFeatures]
     do {
-      seasons = try FeatureEngine(spec: spec).compute(
-        source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+      seasons = try computed.get()
     } catch {
       throw CommandFailure(.unusableInput, "error: features: \(error)")
     }
@@ -117,7 +129,7 @@ struct BuildCommand: ParsableCommand {
         thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
         overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
         includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed),
-      source: try SourceFingerprinter.fingerprint(data),
+      source: try fingerprint.get(),
       gates: report.gates.map(Manifest.GateRecord.init) + [pitRecord],
       tool: Manifest.Tool.current)
     report.gates.append(
@@ -238,4 +250,27 @@ func jsonText(_ value: some Encodable) -> String {
   e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
   guard let data = try? e.encode(value) else { return "{}\n" }
   return String(decoding: data, as: UTF8.self) + "\n"
+}
+
+/// Work started on its own thread at once; `wait()` blocks until it is done and returns its
+/// result. Used where two independent stages can share the machine's two cores.
+final class BackgroundWork<T>: @unchecked Sendable {
+  // Written once by the worker before `done` is signalled, read only after waiting on it.
+  private var result: T?
+  private let done = DispatchSemaphore(value: 0)
+
+  init(_ work: @escaping @Sendable () -> T) {
+    let thread = Thread { [self] in
+      result = work()
+      done.signal()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  func wait() -> T {
+    done.wait()
+    done.signal()
+    return result!
+  }
 }

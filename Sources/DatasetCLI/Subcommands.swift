@@ -11,6 +11,7 @@ extension DatasetCommand {
     ShowCommand.self,
     DiffCommand.self,
     ReportCommand.self,
+    SynthCommand.self,
     ArrowRoundTripCommand.self,
     ArrowSampleCommand.self,
     FeaturesCSVCommand.self,

@@ -77,6 +77,10 @@ public struct FeatureEngine: Sendable {
   func sweep(history: [Int], targets: [(pgsRow: Int, output: Int)], prepared: Prepared, into b: inout Builders) {
     let dates = history.map { prepared.dates[$0] }
     let blocks = plan.windows.map { w in prepared.laneBlocks(rows: history, window: w) }
+    // Season windows start at the first game, so for targets in date order each one's sums are
+    // the previous one's plus the games in between: added in the same order as a fresh pass,
+    // hence bit-identical, and linear instead of quadratic in the games of a season.
+    var running = blocks.map { $0.map { _ in (end: 0, stats: LaneStats()) } }
     dates.withUnsafeBufferPointer { dates in
       for (t, o) in targets {
         let date = prepared.dates[t]
@@ -84,9 +88,20 @@ public struct FeatureEngine: Sendable {
         for (wi, w) in plan.windows.enumerated() {
           let range = w.window.bounds(dates: dates, historyEnd: end, date: date)
           for (ci, block) in blocks[wi].enumerated() {
-            let stats =
-              kernel == .simd
-              ? WindowKernel.simd(block, range, moments: w.moments) : WindowKernel.scalar(block, range, moments: w.moments)
+            let stats: LaneStats
+            if kernel == .simd && w.window.kind == .season && !w.moments && range.lowerBound == 0 {
+              var run = running[wi][ci]
+              if range.upperBound < run.end { run = (0, LaneStats()) }
+              WindowKernel.extend(block, run.end..<range.upperBound, into: &run.stats)
+              run.end = range.upperBound
+              running[wi][ci] = run
+              stats = run.stats
+            } else {
+              stats =
+                kernel == .simd
+                ? WindowKernel.simd(block, range, moments: w.moments)
+                : WindowKernel.scalar(block, range, moments: w.moments)
+            }
             for use in w.uses where use.lane >= 0 && use.lane / 8 == ci {
               b.set(use.builder, row: o, value: Self.extract(use, stats: stats, games: range.count))
             }

@@ -85,6 +85,28 @@ enum WindowKernel {
 
   /// The same reduction with plain loops, lane by lane: the reference the SIMD kernel is
   /// measured and checked against.
+  /// Adds rows `range` to `s` with exactly the operations of `simd`'s first pass (count, sum,
+  /// last), so extending a running total gives the bits a fresh pass over the whole range gives.
+  @inline(__always)
+  static func extend(_ block: LaneBlock, _ range: Range<Int>, into s: inout LaneStats) {
+    guard !range.isEmpty else { return }
+    let zero = SIMD8<Double>()
+    let one = SIMD8<Double>(repeating: 1)
+    block.values.withUnsafeBufferPointer { values in
+      block.validBits.withUnsafeBufferPointer { bits in
+        precondition(range.lowerBound >= 0 && range.upperBound <= values.count && values.count == bits.count)
+        for r in range {
+          let valid = (SIMD8<Int64>(repeating: Int64(bits[r])) & laneBits) .!= 0
+          let v = values[r]
+          s.count += one.replacing(with: zero, where: .!valid)
+          s.sum += v.replacing(with: zero, where: .!valid)
+          s.last.replace(with: v, where: valid)
+          s.hasLast.replace(with: 1, where: valid)
+        }
+      }
+    }
+  }
+
   static func scalar(_ block: LaneBlock, _ range: Range<Int>, moments: Bool) -> LaneStats {
     var s = LaneStats()
     for lane in 0..<8 {

@@ -48,15 +48,26 @@ public struct Importer {
   }
 
   public func run(files: [String]) throws(ImportError) -> ImportSummary {
-    let start = Date()
     guard !files.isEmpty else { throw ImportError("no input file given") }
+    var inputs: [(name: String, csv: [UInt8])] = []
+    for path in files { inputs.append((path, try readInputFile(path))) }
+    return try run(inputs: inputs)
+  }
+
+  /// The same import from CSV texts already in memory (`name` stands for the file in messages):
+  /// `dataset synth` feeds its generated player logs through here, so its PGS and PCF are
+  /// exactly what `import` would write for the same logs.
+  public func run(inputs: [(name: String, csv: [UInt8])]) throws(ImportError) -> ImportSummary {
+    let start = Date()
+    guard !inputs.isEmpty else { throw ImportError("no input file given") }
     var input = InputRows()
     var lookupCache: [String: String] = [:]
-    progress?("reading", 0, files.count)
-    for (k, path) in files.enumerated() {
-      try input.append(path: path, bytes: try readInputFile(path), lookupCache: &lookupCache)
-      progress?("reading", k + 1, files.count)
+    progress?("reading", 0, inputs.count)
+    for (k, item) in inputs.enumerated() {
+      try input.append(path: item.name, bytes: item.csv, lookupCache: &lookupCache)
+      progress?("reading", k + 1, inputs.count)
     }
+    let files = inputs.map(\.name)
     let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
     let rows = try input.pgsRows(teamLogs: teamLogs)
 
@@ -97,7 +108,12 @@ public struct Importer {
   func writePGS(_ rows: [PGSRow], db: Connection, summary: inout ImportSummary) throws {
     let columnList = PGSRow.columns.joined(separator: ", ")
     var existing: [String: (rowid: Int64, row: PGSRow)] = [:]
-    let select = try db.prepare("SELECT rowid, \(columnList) FROM player_game_summary")
+    // Only rows dated inside the import's date span can match its keys (the key holds the
+    // date); filtering in SQL keeps a large table's other seasons out of memory.
+    let select = try db.prepare("SELECT rowid, \(columnList) FROM player_game_summary WHERE game_date BETWEEN ?1 AND ?2")
+    let dates = rows.map(\.gameDate)
+    try select.bind(1, dates.min() ?? "")
+    try select.bind(2, dates.max() ?? "")
     while try select.step() {
       let row = PGSRow(select, first: 1)
       // With duplicates already in the table, the first (lowest rowid) is the one kept current.
@@ -177,7 +193,14 @@ public struct Importer {
       SELECT rowid, player_lookup, game_date, game_id, fatigue_score, shot_zone_mismatch_score, pace_score,
              usage_spike_score, total_composite_adjustment, calculation_version
       FROM player_composite_factors
+      WHERE EXISTS (SELECT 1 FROM json_each(?1) r
+                    WHERE game_date BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))
       """)
+    // Rows outside the touched seasons are skipped below anyway; the date ranges in SQL keep a
+    // large table's other seasons from being read at all.
+    try old.bind(
+      1,
+      "[" + seasons.map { "[\"\($0)-10-01\",\"\($0 + 1)-09-30\"]" }.joined(separator: ",") + "]")
     while try old.step() {
       func real(_ i: Int32) -> Double? { old.storageClass(i) == .null ? nil : old.double(i) }
       let row = PCFRow(

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""`make bench`: times `dataset build` against the Polars reference pipeline and the physical
+floor on synthetic leagues of three sizes, side by side in one run.
+
+    python bench/run.py --bin .build/release/dataset [--sizes 1,10,75] [--repeat 3] [--seed N]
+
+For each size (in seasons of about 27k PGS rows): the database is generated once with
+`dataset synth` and cached under bench/cache/. Then, before anything is timed, both pipelines
+run once and their files are compared column by column (floats within 1e-9 relative, everything
+else exact, nulls identical); a difference stops the benchmark. Timed, each `repeat` times
+(best wall time kept, peak RSS of that run from /usr/bin/time -v):
+- ours:   dataset build --db DB --season … (every season) --out FRESH_DIR
+- polars: bench/polars_pipeline.py (read SQLite, coverage gates, props_v1, LZ4 Arrow, SHA-256)
+- floor:  the sqlite3 shell scanning the columns we read, then `lz4 -1` over the uncompressed
+          Arrow output, then `sha256sum` over the compressed output, one after another.
+Prints a table and writes it as JSON to bench/results/ (ignored by git). FeaturesBench output
+(kernel rows/s, SIMD vs scalar) is included when that executable was built.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CACHE = ROOT / "bench" / "cache"
+RESULTS = ROOT / "bench" / "results"
+TIME = "/usr/bin/time"
+
+PGS_READ = ("rowid, player_lookup, player_full_name, universal_player_id, game_id, game_date, season_year, team_abbr, "
+            "opponent_team_abbr, is_home, minutes_played, points, fg_makes, fg_attempts, three_pt_makes, "
+            "three_pt_attempts, ft_makes, ft_attempts, offensive_rebounds, defensive_rebounds, assists, steals, "
+            "blocks, turnovers, personal_fouls, plus_minus, usage_rate, is_dnp, processed_at")
+PCF_READ = ("rowid, player_lookup, game_date, game_id, fatigue_score, shot_zone_mismatch_score, pace_score, "
+            "usage_spike_score, total_composite_adjustment, calculation_version, processed_at")
+
+
+def timed(cmd, **kw):
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, peak RSS bytes, CompletedProcess)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        start = time.perf_counter()
+        proc = subprocess.run([TIME, "-v", "-o", tf.name, *cmd], capture_output=True, text=True, **kw)
+        wall = time.perf_counter() - start
+        report = open(tf.name).read()
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout}\n{proc.stderr}")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    return wall, int(m.group(1)) * 1024 if m else None, proc
+
+
+def synth_db(binary, seasons, seed):
+    CACHE.mkdir(parents=True, exist_ok=True)
+    db = CACHE / f"synth-{seasons}s-seed{seed}.sqlite"
+    info = CACHE / f"synth-{seasons}s-seed{seed}.json"
+    if db.exists() and info.exists():
+        return db, json.loads(info.read_text())
+    tmp = db.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    print(f"generating {db.name} ({seasons} seasons, seed {seed}) …", flush=True)
+    wall, rss, proc = timed([binary, "synth", "--db", tmp, "--seasons", str(seasons), "--seed", str(seed)])
+    rows = int(subprocess.run(["sqlite3", tmp, "SELECT count(*) FROM player_game_summary"],
+                              capture_output=True, text=True, check=True).stdout)
+    meta = {"seasons": seasons, "seed": seed, "pgs_rows": rows, "synth_seconds": wall, "synth_peak_rss": rss,
+            "synth_rows_per_second": rows / wall}
+    tmp.rename(db)
+    info.write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"  {rows} PGS rows in {wall:.1f} s ({rows / wall:,.0f} rows/s)", flush=True)
+    return db, meta
+
+
+def season_args(first, n):
+    out = []
+    for s in range(first, first + n):
+        out += ["--season", str(s)]
+    return out
+
+
+def ours_cmd(binary, db, seasons, out):
+    return [binary, "build", "--db", db, *season_args(2015, seasons), "--out", out, "--dataset", "bench"]
+
+
+def polars_cmd(python, db, seasons, out):
+    return [python, ROOT / "bench" / "polars_pipeline.py", "--db", db, *season_args(2015, seasons), "--out", out]
+
+
+def our_files(out):
+    return sorted((pathlib.Path(out) / "bench" / "v1").glob("*.arrow"))
+
+
+def compare(ours, theirs):
+    """Our files against the Polars files: same names, columns, types, nulls; floats ≤ 1e-9 relative."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.feather as feather
+    a_names = [p.name for p in ours]
+    b_names = sorted(p.name for p in pathlib.Path(theirs).glob("*.arrow"))
+    if a_names != b_names:
+        raise SystemExit(f"file sets differ: ours {a_names}, polars {b_names}")
+    worst = 0.0
+
+    def first_difference(x, y, name, file):
+        xs, ys = x.to_pylist(), y.to_pylist()
+        i = next(k for k in range(len(xs)) if xs[k] != ys[k])
+        return f"{file}: column {name} row {i}: ours {xs[i]!r}, polars {ys[i]!r}"
+
+    for p in ours:
+        a = feather.read_table(p)
+        b = feather.read_table(pathlib.Path(theirs) / p.name)
+        if a.schema.names != b.schema.names:
+            raise SystemExit(f"{p.name}: columns differ:\n ours   {a.schema.names}\n polars {b.schema.names}")
+        if a.num_rows != b.num_rows:
+            raise SystemExit(f"{p.name}: {a.num_rows} rows here, {b.num_rows} from polars")
+        for name in a.schema.names:
+            x, y = a.column(name).combine_chunks(), b.column(name).combine_chunks()
+            if x.type != y.type:
+                raise SystemExit(f"{p.name}: column {name} is {x.type} here, {y.type} from polars")
+            if not x.is_null().equals(y.is_null()):
+                raise SystemExit(first_difference(x.is_null(), y.is_null(), name + " (is NULL)", p.name))
+            if pa.types.is_floating(x.type):
+                xv, yv = x.fill_null(0.0), y.fill_null(0.0)
+                rel = pc.divide(pc.abs(pc.subtract(xv, yv)), pc.max_element_wise(pc.abs(yv), 1.0))
+                m = pc.max(rel).as_py() if len(rel) else 0.0
+                worst = max(worst, m or 0.0)
+                if m and m > 1e-9:
+                    i = pc.index(rel, m).as_py()
+                    raise SystemExit(f"{p.name}: column {name} row {i}: ours {xv[i].as_py()!r}, polars {yv[i].as_py()!r}")
+            elif not x.equals(y):
+                raise SystemExit(first_difference(x, y, name, p.name))
+    return worst
+
+
+def floor_steps(db, compressed, uncompressed_dir):
+    sql = f"SELECT {PGS_READ} FROM player_game_summary; SELECT {PCF_READ} FROM player_composite_factors;"
+    raw = sorted(str(p) for p in pathlib.Path(uncompressed_dir).glob("*.arrow"))
+    return [
+        ("sqlite3 scan", ["sh", "-c", f'sqlite3 -readonly "$0" "$1" > /dev/null', str(db), sql]),
+        ("lz4 -1", ["lz4", "-1", "-q", "-f", "-m", *raw]),
+        ("sha256sum", ["sha256sum", *map(str, compressed)]),
+    ]
+
+
+def best_of(repeat, make_cmd, before=None):
+    best = None
+    for _ in range(repeat):
+        if before:
+            before()
+        wall, rss, _ = timed(make_cmd())
+        if best is None or wall < best[0]:
+            best = (wall, rss)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / ".build" / "release" / "dataset"))
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--sizes", default="1,10,75", help="seasons per database (about 27k PGS rows each)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=20231024)
+    ap.add_argument("--features-bench", default=str(ROOT / ".build" / "release" / "FeaturesBench"))
+    args = ap.parse_args()
+    if not shutil.which(TIME):
+        raise SystemExit(f"{TIME} is missing: install the Debian package `time` (make system-deps does)")
+    binary = str(pathlib.Path(args.bin).resolve())
+    results = []
+    work = pathlib.Path(tempfile.mkdtemp(prefix="dataset-bench-"))
+    try:
+        for seasons in [int(s) for s in args.sizes.split(",")]:
+            db, meta = synth_db(binary, seasons, args.seed)
+            rows = meta["pgs_rows"]
+            check_ours, check_polars = work / "check-ours", work / "check-polars"
+            for d in (check_ours, check_polars):
+                shutil.rmtree(d, ignore_errors=True)
+            subprocess.run(ours_cmd(binary, db, seasons, check_ours), check=True, capture_output=True)
+            subprocess.run(polars_cmd(args.python, db, seasons, check_polars), check=True, capture_output=True)
+            files = our_files(check_ours)
+            worst = compare(files, check_polars)
+            print(f"{rows} rows: outputs agree ({len(files)} files, largest float difference {worst:.1e} relative)",
+                  flush=True)
+            # The floor's lz4 input: our tables, uncompressed, written by pyarrow.
+            raw_dir = work / "raw"
+            shutil.rmtree(raw_dir, ignore_errors=True)
+            raw_dir.mkdir()
+            import pyarrow.feather as feather
+            for f in files:
+                feather.write_feather(feather.read_table(f), str(raw_dir / f.name), compression="uncompressed")
+            out_dir = work / "out"
+
+            def fresh():
+                shutil.rmtree(out_dir, ignore_errors=True)
+
+            entry = {"seasons": seasons, "pgs_rows": rows, "synth": meta, "max_float_rel_diff": worst, "tools": {}}
+            wall, rss = best_of(args.repeat, lambda: ours_cmd(binary, db, seasons, out_dir), fresh)
+            entry["tools"]["dataset build"] = {"wall": wall, "peak_rss": rss}
+            wall, rss = best_of(args.repeat, lambda: polars_cmd(args.python, db, seasons, out_dir), fresh)
+            entry["tools"]["polars"] = {"wall": wall, "peak_rss": rss}
+            steps = {}
+            for name, cmd in floor_steps(db, files, raw_dir):
+                w, r = best_of(args.repeat, lambda cmd=cmd: cmd)
+                steps[name] = {"wall": w, "peak_rss": r}
+            entry["tools"]["floor"] = {"wall": sum(s["wall"] for s in steps.values()),
+                                       "peak_rss": max(s["peak_rss"] or 0 for s in steps.values()), "steps": steps}
+            results.append(entry)
+            print_table([entry])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    micro = None
+    if pathlib.Path(args.features_bench).exists():
+        # One real-size season: the kernels' rows/s with the SIMD and the scalar reference kernel.
+        db, _ = synth_db(binary, 1, args.seed)
+        proc = subprocess.run([args.features_bench, "--db", str(db), "--season", "2015", "--runs", "5",
+                               "--spec", str(ROOT / "Schemas" / "features" / "props_v1.json")],
+                              capture_output=True, text=True)
+        micro = {"command": args.features_bench, "exit": proc.returncode, "output": proc.stdout + proc.stderr}
+    print("\nall sizes:")
+    print_table(results)
+    if micro:
+        print("\nkernel micro-benchmarks (FeaturesBench):\n" + micro["output"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    doc = {"created_at": stamp, "commit": commit, "machine": machine(), "repeat": args.repeat,
+           "timing": "best wall time of `repeat` runs; peak RSS of that run (/usr/bin/time -v)",
+           "sizes": results, "micro": micro}
+    path = RESULTS / f"bench-{stamp}.json"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"\nwritten {path.relative_to(ROOT)}")
+
+
+def machine():
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "system": platform.platform()}
+
+
+def print_table(entries):
+    head = f"{'PGS rows':>10} {'pipeline':<14} {'wall s':>8} {'rows/s':>12} {'peak RSS MiB':>13} {'vs polars':>10} {'vs floor':>9}"
+    print(head)
+    print("-" * len(head))
+    for e in entries:
+        polars = e["tools"]["polars"]["wall"]
+        floor = e["tools"]["floor"]["wall"]
+        for name in ("dataset build", "polars", "floor"):
+            t = e["tools"][name]
+            rss = f"{t['peak_rss'] / 2**20:,.0f}" if t["peak_rss"] else "?"
+            print(f"{e['pgs_rows']:>10,} {name:<14} {t['wall']:>8.3f} {e['pgs_rows'] / t['wall']:>12,.0f} {rss:>13} "
+                  f"{polars / t['wall']:>9.2f}× {floor / t['wall']:>8.2f}×")
+        steps = e["tools"]["floor"]["steps"]
+        print(f"{'':>10} {'  floor steps':<14} " + ", ".join(f"{k} {v['wall']:.3f} s" for k, v in steps.items()))
+
+
+if __name__ == "__main__":
+    main()
