@@ -74,7 +74,7 @@ struct BuildCommand: ParsableCommand {
     // Gates and the source fingerprint need only the inputs: they run on the second core while
     // this one computes the features. The features are thrown away when a gate fails, and their
     // errors are reported only after the gates passed, so what the user sees is unchanged.
-    nonisolated(unsafe) let gateInputs = resolved
+    let gateInputs = resolved
     let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>) in
       let report = GateRunner.run(
         source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
