@@ -280,16 +280,27 @@ struct Scratch {
     let columnValues = OutputColumns.build(count: width, rows: rows) { columns in
       columnBits.withUnsafeMutableBufferPointer { out in
         order.withUnsafeBufferPointer { order in
+          // The block's scratch rows, values and validity words, copied side by side first so
+          // the column loop below reads one small contiguous buffer.
+          let blockValues = UnsafeMutablePointer<Double>.allocate(capacity: 64 * width)
+          defer { blockValues.deallocate() }
+          let blockBits = UnsafeMutablePointer<UInt64>.allocate(capacity: 64 * wordsPerRow)
+          defer { blockBits.deallocate() }
           var block = 0
           while block < rows {
             let n = Swift.min(64, rows - block)
+            for j in 0..<n {
+              let k = Int(order[block + j])
+              (blockValues + j * width).initialize(from: values + k * width, count: width)
+              (blockBits + j * wordsPerRow).initialize(from: bits + k * wordsPerRow, count: wordsPerRow)
+            }
             for c in 0..<width {
               let dst = columns[c] + block
+              let shift = UInt64(c & 63)
               var word: UInt64 = 0
               for j in 0..<n {
-                let k = Int(order[block + j])
-                dst[j] = values[k * width + c]
-                word |= ((bits[k * wordsPerRow + c >> 6] >> UInt64(c & 63)) & 1) << UInt64(j)
+                dst[j] = blockValues[j * width + c]
+                word |= ((blockBits[j * wordsPerRow + c >> 6] >> shift) & 1) << UInt64(j)
               }
               out[c * wordsPerColumn + block >> 6] = word
             }
