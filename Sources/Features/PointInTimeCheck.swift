@@ -62,21 +62,24 @@ public enum PointInTimeCheck {
       next[p] += 1
     }
 
+    // Rows that can be history at all: active, with a season and a date.
+    let usable = (0..<pgs.count).map { pgs.isActive($0) && pgs.seasonYear.validity[$0] && pgs.gameDate.validity[$0] }
+    let seasons = pgs.seasonYear.values, rowid = pgs.rowid
     var batch = Batch()
     var targets: [Int32] = []
     var checked: [(features: Int, row: Int, pgsRow: Int32)] = []
     for (season, r) in sample {
       guard let f = output.firstIndex(where: { $0.season == season }) else { continue }
       let t = output[f].sourceRows[r]
-      let date = d[t], seasonYear = pgs.seasonYear.values[t], p = Int(players.rank[t])
+      let date = d[t], seasonYear = seasons[t], p = Int(players.rank[t])
       // The cut inputs: of the rows dated before D, this player's active rows of this season,
       // oldest first; then the row itself, whose history is all of them.
-      var rows = byPlayer[start[p]..<start[p + 1]].filter { i in
+      var rows: [Int32] = []
+      for i in byPlayer[start[p]..<start[p + 1]] {
         let i = Int(i)
-        return d[i] < date && pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] && pgs.seasonYear.values[i] == seasonYear
-          && pgs.isActive(i)
+        if d[i] < date, usable[i], seasons[i] == seasonYear { rows.append(Int32(i)) }
       }
-      rows.sort { d[Int($0)] != d[Int($1)] ? d[Int($0)] < d[Int($1)] : pgs.rowid[Int($0)] < pgs.rowid[Int($1)] }
+      rows.sort { d[Int($0)] != d[Int($1)] ? d[Int($0)] < d[Int($1)] : rowid[Int($0)] < rowid[Int($1)] }
       rows.append(Int32(t))
       d.withUnsafeBufferPointer { dates in rows.withUnsafeBufferPointer { batch.appendGroup($0, dates: dates) } }
       targets.append(Int32(batch.rows.count - 1))
@@ -126,6 +129,16 @@ public enum PointInTimeCheck {
     case (.int64(let x), .int64(let y)): return same(x, y, ==)
     case (.bool(let x), .bool(let y)): return same(x, y, ==)
     case (.date32(let x), .date32(let y)): return same(x, y, ==)
+    case (.utf8(let x), .utf8(let y)):
+      return zip(ai, bi).map { i, j in
+        let vx = x.validity[i], vy = y.validity[j]
+        // cellText compares Strings; bytes are equal exactly when the Strings they decode to
+        // are, except for canonically equivalent spellings, which cellText would call equal.
+        if vx != vy { return false }
+        if !vx { return true }
+        let bytesEqual = x.withBytes(at: i) { p in y.withBytes(at: j) { q in p.elementsEqual(q) } }
+        return bytesEqual || cellText(a, i) == cellText(b, j)
+      }
     default: return zip(ai, bi).map { cellText(a, $0) == cellText(b, $1) }
     }
   }
