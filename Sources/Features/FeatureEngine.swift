@@ -1,4 +1,5 @@
 import Columnar
+import Foundation
 import SQLiteSource
 
 public struct FeatureOptions: Sendable, Equatable {
@@ -29,8 +30,9 @@ public struct FeatureComputeError: Error, Equatable, CustomStringConvertible {
 
 /// Computes a `FeatureSetSpec` over what the source layer read.
 ///
-/// Active rows are grouped by (player, season) once and sorted by date once; each group is then
-/// swept once, every window reduced by the SIMD kernel over its own games (WindowKernels.swift).
+/// Active rows are grouped by (player, season) once and sorted by date once; a season's groups
+/// are laid out back to back as a `LaneMatrix`, and every output row is then computed in output
+/// order, each window reduced by the chosen kernel over its own games (WindowKernels.swift).
 public struct FeatureEngine: Sendable {
   public let spec: FeatureSetSpec
   public let kernel: KernelChoice
@@ -48,164 +50,388 @@ public struct FeatureEngine: Sendable {
     var out: [SeasonFeatures] = []
     for season in source.seasons {
       let calendar = calendars[season]
-      var targets: [Int] = []
-      for g in prepared.groups where g.season == Int32(season) {
-        for t in g.rows {
-          let date = Date32(daysSinceEpoch: prepared.dates[t])
-          if !options.includeBootstrap, calendar?.isBootstrap(date) == true { continue }
-          if let range = options.dateRange, !range.contains(date) { continue }
-          targets.append(t)
-        }
+      let batch = prepared.batch(season: Int32(season))
+      let (targets, order) = batch.outputOrder { date in
+        let d = Date32(daysSinceEpoch: date)
+        if !options.includeBootstrap, calendar?.isBootstrap(d) == true { return false }
+        if let range = options.dateRange, !range.contains(d) { return false }
+        return true
       }
-      let order = prepared.outputOrder(targets)
-      var position = [Int](repeating: -1, count: source.pgs.count)
-      for (k, t) in order.enumerated() { position[t] = k }
-      var builders = plan.makeBuilders(rowCount: order.count)
-      for g in prepared.groups where g.season == Int32(season) {
-        let groupTargets = g.rows.compactMap { position[$0] >= 0 ? (pgsRow: $0, output: position[$0]) : nil }
-        if groupTargets.isEmpty { continue }
-        sweep(history: g.rows, targets: groupTargets, prepared: prepared, into: &builders)
-      }
-      let table = try assemble(order: order, builders: builders, prepared: prepared, season: season)
-      out.append(SeasonFeatures(season: season, table: table, sourceRows: order))
+      let columns = sweep(batch, targets: targets, order: order, prepared: prepared, runningSeasonSums: true, kernel: kernel)
+      let rows = order.map { batch.rows[Int(targets[Int($0)])] }
+      let table = assemble(order: rows, columns: columns, prepared: prepared)
+      try checkDeclaredNulls(table, order: rows, source: source, season: season)
+      out.append(SeasonFeatures(season: season, table: table, sourceRows: rows.map(Int.init)))
     }
     return out
   }
 
-  /// Fills the computed columns of `targets` from `history` (PGS rows of one player and season,
-  /// sorted by date). Each target sees only the games of `history` dated strictly before its own.
-  func sweep(history: [Int], targets: [(pgsRow: Int, output: Int)], prepared: Prepared, into b: inout Builders) {
-    let dates = history.map { prepared.dates[$0] }
-    let blocks = plan.windows.map { w in prepared.laneBlocks(rows: history, window: w) }
-    // Season windows start at the first game, so for targets in date order each one's sums are
-    // the previous one's plus the games in between: added in the same order as a fresh pass,
-    // hence bit-identical, and linear instead of quadratic in the games of a season.
-    var running = blocks.map { $0.map { _ in (end: 0, stats: LaneStats()) } }
-    dates.withUnsafeBufferPointer { dates in
-      for (t, o) in targets {
-        let date = prepared.dates[t]
-        let end = lowerBound(dates, date)
-        for (wi, w) in plan.windows.enumerated() {
-          let range = w.window.bounds(dates: dates, historyEnd: end, date: date)
-          for (ci, block) in blocks[wi].enumerated() {
-            let stats: LaneStats
-            if kernel == .simd && w.window.kind == .season && !w.moments && range.lowerBound == 0 {
-              var run = running[wi][ci]
-              if range.upperBound < run.end { run = (0, LaneStats()) }
-              WindowKernel.extend(block, run.end..<range.upperBound, into: &run.stats)
-              run.end = range.upperBound
-              running[wi][ci] = run
-              stats = run.stats
-            } else {
-              stats =
-                kernel == .simd
-                ? WindowKernel.simd(block, range, moments: w.moments)
-                : WindowKernel.scalar(block, range, moments: w.moments)
+  /// The computed (window and schedule) columns: output row o is target `targets[order[o]]`,
+  /// a position in `batch`. Each target sees only the games of its group before its history
+  /// end. `targets` must ascend: the sweep then walks the lane matrix front to back (each
+  /// target's window rows are still in cache from the one before), writes each target's
+  /// results to one contiguous scratch row, and a final pass moves the rows into output order.
+  /// `runningSeasonSums: false` reduces season windows game by game instead of reading the
+  /// running sums (same bits; the point-in-time check uses it as an independent path).
+  func sweep(_ batch: Batch, targets: [Int32], order: [Int32], prepared: Prepared, runningSeasonSums: Bool, kernel: KernelChoice)
+    -> OutputColumns
+  {
+    switch kernel {
+    case .simd: sweep(SIMDKernel.self, batch, targets, order, prepared, runningSeasonSums)
+    case .scalar: sweep(ScalarKernel.self, batch, targets, order, prepared, runningSeasonSums)
+    }
+  }
+
+  func sweep<K: LaneKernel>(
+    _: K.Type, _ batch: Batch, _ targets: [Int32], _ order: [Int32], _ prepared: Prepared, _ runningSeasonSums: Bool
+  ) -> OutputColumns {
+    let seasonSums = runningSeasonSums && plan.windows.contains { $0.window.kind == .season && $0.laneCount > 0 }
+    let matrix = prepared.laneMatrix(batch, runningSums: seasonSums)
+    defer { matrix.deallocate() }
+    for g in batch.groups { K.runningTotals(matrix, group: g, lanes: plan.lanes.count, sums: seasonSums) }
+    let stats = LaneStats(lanes: plan.lanes.count)
+    defer { stats.deallocate() }
+    let scratch = Scratch(targets: targets.count, columns: plan.builderCount)
+    defer { scratch.deallocate() }
+    plan.flatWindows.withUnsafeBufferPointer { windows in
+      plan.extracts.withUnsafeBufferPointer { extracts in
+        plan.schedule.withUnsafeBufferPointer { schedule in
+          batch.dates.withUnsafeBufferPointer { dates in
+            batch.groupStart.withUnsafeBufferPointer { groupStart in
+              batch.historyEnd.withUnsafeBufferPointer { historyEnd in
+                for (k, t) in targets.enumerated() {
+                  let sink = scratch.row(k)
+                  let p = Int(t)
+                  let start = Int(groupStart[p]), end = Int(historyEnd[p]), date = dates[p]
+                  for w in windows {
+                    let range = w.window.bounds(dates: dates.baseAddress!, start: start, end: end, date: date)
+                    if w.laneCount > 0 {
+                      K.counts(matrix, range, lanes: w.laneCount, into: stats)
+                      if seasonSums && w.window.kind == .season {
+                        // The running sum at `end` is Σ over start..<end, accumulated oldest → newest.
+                        stats.sum.update(from: matrix.priorSum + end * matrix.stride, count: w.laneCount)
+                      } else {
+                        K.sums(matrix, range, lanes: w.laneCount, into: stats)
+                      }
+                      if w.meanLanes > 0 { K.means(stats, lanes: w.meanLanes) }
+                      if w.momentLanes > 0, !range.isEmpty { K.moments(matrix, range, lanes: w.momentLanes, into: stats) }
+                    }
+                    Self.extract(w, extracts, stats, matrix, range, into: sink)
+                  }
+                  if !schedule.isEmpty {
+                    let rest: Int32? = end > start ? date - dates[end - 1] : nil
+                    for s in schedule {
+                      switch s.measure {
+                      case .daysRest: if let rest { sink.set(s.builder, Double(rest)) }
+                      case .backToBack: sink.set(s.builder, rest == 1 ? 1 : 0)
+                      }
+                    }
+                  }
+                }
+              }
             }
-            for use in w.uses where use.lane >= 0 && use.lane / 8 == ci {
-              b.set(use.builder, row: o, value: Self.extract(use, stats: stats, games: range.count))
-            }
-          }
-          for use in w.uses where use.lane < 0 {
-            b.set(use.builder, row: o, value: Self.extract(use, stats: LaneStats(), games: range.count))
-          }
-        }
-        for s in plan.schedule {
-          let rest: Int32? = end > 0 ? date - dates[end - 1] : nil
-          switch s.measure {
-          case .daysRest: b.set(s.builder, row: o, value: rest.map(Double.init))
-          case .backToBack: b.set(s.builder, row: o, value: rest == 1 ? 1 : 0)
           }
         }
       }
     }
+    let columns = scratch.columns(order: order)
+    return columns
   }
 
+  /// Writes window `w`'s outputs for one target: NULL (nothing written) unless the window
+  /// holds at least min_periods values, and the aggregate is defined.
   @inline(__always)
-  static func extract(_ use: Plan.WindowUse, stats: LaneStats, games: Int) -> Double? {
-    if use.lane < 0 {  // count of games, no source
-      return games >= use.minPeriods ? Double(games) : nil
+  static func extract(
+    _ w: Plan.FlatWindow, _ extracts: UnsafeBufferPointer<Plan.Extract>, _ s: LaneStats, _ m: LaneMatrix, _ range: Range<Int>,
+    into out: Sink
+  ) {
+    let games = Double(range.count)
+    for e in extracts[w.games] where games >= e.minPeriods { out.set(e.builder, games) }
+    for e in extracts[w.counts] where s.count[e.lane] >= e.minPeriods { out.set(e.builder, s.count[e.lane]) }
+    for e in extracts[w.sums] where s.count[e.lane] >= e.minPeriods { out.set(e.builder, s.sum[e.lane]) }
+    for e in extracts[w.means] {
+      let count = s.count[e.lane]
+      if count >= e.minPeriods, count > 0 { out.set(e.builder, s.mean[e.lane]) }
     }
-    let lane = use.lane % 8
-    let count = stats.count[lane]
-    guard count >= Double(use.minPeriods) else { return nil }
-    switch use.aggregate {
-    case .count: return count
-    case .sum: return stats.sum[lane]
-    case .mean: return count > 0 ? stats.sum[lane] / count : nil
-    case .last: return stats.hasLast[lane] != 0 ? stats.last[lane] : nil
-    case .std: return count >= 2 ? (stats.m2[lane] / (count - 1)).squareRoot() : nil
-    case .slope:
-      return count >= 2 && stats.slopeDenominator[lane] != 0 ? stats.slopeNumerator[lane] / stats.slopeDenominator[lane] : nil
+    for e in extracts[w.lasts] where s.count[e.lane] >= e.minPeriods {
+      // The newest present value of the window; none when every value is NULL.
+      for r in range.reversed() where m.isPresent(row: r, lane: e.lane) {
+        out.set(e.builder, m.value(row: r, lane: e.lane))
+        break
+      }
+    }
+    for e in extracts[w.stds] {
+      let count = s.count[e.lane]
+      if count >= e.minPeriods, count >= 2 { out.set(e.builder, (s.m2[e.lane] / (count - 1)).squareRoot()) }
+    }
+    for e in extracts[w.slopes] {
+      let count = s.count[e.lane]
+      if count >= e.minPeriods, count >= 2, s.slopeDenominator[e.lane] != 0 {
+        out.set(e.builder, s.slopeNumerator[e.lane] / s.slopeDenominator[e.lane])
+      }
     }
   }
 
-  func assemble(order: [Int], builders: Builders, prepared: Prepared, season: Int) throws(FeatureComputeError) -> Table {
+  /// The output table of the PGS rows `order`: keys, labels and composite factors gathered,
+  /// computed columns taken from `columns` (row k of `columns` is output row k).
+  func assemble(order: [Int32], columns: OutputColumns, prepared: Prepared) -> Table {
     let pgs = prepared.source.pgs
     var table = Table(rowCount: order.count)
-    // Gathers are written out here rather than via Column.append: the generic append is not
-    // specialised across the module boundary and cost most of the engine's time.
-    func take<E: ColumnElement>(_ c: Column<E>) -> Column<E> {
-      Column(values: order.map { c.values[$0] }, validity: ValidityBitmap(order.map { c.validity[$0] }))
+    var pcfRows: [Int32] = []
+    if spec.columns.contains(where: { if case .composite = $0.kind { true } else { false } }) {
+      pcfRows = order.map { prepared.pcfRow(forPGSRow: Int($0)) }
     }
-    func takePCF<E: ColumnElement>(_ rows: [Int?], _ c: Column<E>) -> Column<E> {
-      Column(
-        values: rows.map { r in r.map { c.values[$0] } ?? E.nullPlaceholder },
-        validity: ValidityBitmap(rows.map { r in r.map { c.validity[$0] } ?? false }))
-    }
-    let pcfRows = order.map { prepared.pcfRow(forPGSRow: $0) }
     for (ci, c) in spec.columns.enumerated() {
       let column: AnyColumn
       switch c.kind {
       case .key(let k):
         switch k {
-        case .gameDate: column = .date32(take(pgs.gameDate))
-        case .seasonYear: column = .int32(take(pgs.seasonYear))
-        case .playerLookup: column = .utf8(pgs.playerLookup.gather(order))
-        case .gameId: column = .utf8(pgs.gameId.gather(order))
-        case .teamAbbr: column = .utf8(pgs.teamAbbr.gather(order))
-        case .opponentTeamAbbr: column = .utf8(pgs.opponentTeamAbbr.gather(order))
-        case .isHome: column = .bool(take(pgs.isHome))
+        case .gameDate: column = .date32(Gather.column(pgs.gameDate, order))
+        case .seasonYear: column = .int32(Gather.column(pgs.seasonYear, order))
+        case .playerLookup: column = .utf8(Gather.strings(pgs.playerLookup, order))
+        case .gameId: column = .utf8(Gather.strings(pgs.gameId, order))
+        case .teamAbbr: column = .utf8(Gather.strings(pgs.teamAbbr, order))
+        case .opponentTeamAbbr: column = .utf8(Gather.strings(pgs.opponentTeamAbbr, order))
+        case .isHome: column = .bool(Gather.column(pgs.isHome, order))
         }
       case .label(let s):
         let v = prepared.sources[plan.sourceIndex[s] ?? 0]
-        column = Self.typed(values: order.map { v.values[$0] }, valid: order.map { v.validity[$0] }, type: c.type)
+        column = Gather.typed(v, order, type: c.type)
       case .composite(let cs):
         let pcf = prepared.source.pcf
         switch cs {
-        case .present: column = .bool(Column(pcfRows.map { $0 != nil }))
-        case .fatigueScore: column = .int32(takePCF(pcfRows, pcf.fatigueScore))
-        case .shotZoneMismatchScore: column = .float64(takePCF(pcfRows, pcf.shotZoneMismatchScore))
-        case .paceScore: column = .float64(takePCF(pcfRows, pcf.paceScore))
-        case .usageSpikeScore: column = .float64(takePCF(pcfRows, pcf.usageSpikeScore))
-        case .totalCompositeAdjustment: column = .float64(takePCF(pcfRows, pcf.totalCompositeAdjustment))
+        case .present: column = .bool(Column(pcfRows.map { $0 >= 0 }))
+        case .fatigueScore: column = .int32(Gather.column(pcf.fatigueScore, pcfRows))
+        case .shotZoneMismatchScore: column = .float64(Gather.column(pcf.shotZoneMismatchScore, pcfRows))
+        case .paceScore: column = .float64(Gather.column(pcf.paceScore, pcfRows))
+        case .usageSpikeScore: column = .float64(Gather.column(pcf.usageSpikeScore, pcfRows))
+        case .totalCompositeAdjustment: column = .float64(Gather.column(pcf.totalCompositeAdjustment, pcfRows))
         }
       case .window, .schedule:
-        let bi = plan.builderIndex[ci] ?? 0
-        column = Self.typed(values: builders.values[bi], valid: builders.validity[bi], type: c.type)
-      }
-      if !c.nullable, column.nullCount > 0 {
-        let first = (0..<order.count).first { !column.validity[$0] } ?? 0
-        let row = order[first]
-        throw FeatureComputeError(
-          message:
-            "feature \(spec.name), season \(Season.label(season)): column \(c.name) is declared not nullable but has \(column.nullCount) NULL value(s); first at player_lookup \(pgs.playerLookup.string(at: row)), game_date \(pgs.gameDate.values[row]) (player_game_summary rowid \(pgs.rowid[row]))"
-        )
+        column = columns.column(plan.builderIndex[ci] ?? 0, type: c.type)
       }
       table.append(Field(name: c.name, type: c.type, nullable: c.nullable, meaning: c.meaning), column)
     }
     return table
   }
 
-  /// Converts computed Doubles to the declared type. The spec loader only allows int32 for
-  /// counts and integer sources, whose Doubles are exact integers far below 2^31.
-  static func typed(values: [Double], valid: [Bool], type: ColumnType) -> AnyColumn {
-    let validity = ValidityBitmap(valid)
-    // NULL slots get the placeholder (0 / false), as Column's invariant requires.
+  /// Enforces the spec's non-nullable declarations on an output table.
+  func checkDeclaredNulls(_ table: Table, order: [Int32], source: SourceData, season: Int) throws(FeatureComputeError) {
+    let pgs = source.pgs
+    for (c, column) in zip(spec.columns, table.columns) where !c.nullable && column.nullCount > 0 {
+      let first = (0..<order.count).first { !column.validity[$0] } ?? 0
+      let row = Int(order[first])
+      throw FeatureComputeError(
+        message:
+          "feature \(spec.name), season \(Season.label(season)): column \(c.name) is declared not nullable but has \(column.nullCount) NULL value(s); first at player_lookup \(pgs.playerLookup.string(at: row)), game_date \(pgs.gameDate.values[row]) (player_game_summary rowid \(pgs.rowid[row]))"
+      )
+    }
+  }
+}
+
+/// One target's results in the sweep's scratch: a row of Doubles (+0.0 where NULL) and its
+/// validity words.
+struct Sink {
+  let values: UnsafeMutablePointer<Double>
+  let bits: UnsafeMutablePointer<UInt64>
+
+  @inline(__always)
+  func set(_ column: Int, _ value: Double) {
+    values[column] = value
+    bits[column >> 6] |= UInt64(1) << UInt64(column & 63)
+  }
+}
+
+/// The sweep's results, a row per target in sweep order; `columns(order:)` turns them into
+/// output columns. Whoever allocates it calls `deallocate()`.
+struct Scratch {
+  let targets: Int
+  let width: Int
+  let wordsPerRow: Int
+  let values: UnsafeMutablePointer<Double>
+  let bits: UnsafeMutablePointer<UInt64>
+
+  init(targets: Int, columns: Int) {
+    self.targets = targets
+    width = columns
+    wordsPerRow = (columns + 63) / 64
+    values = .allocate(capacity: Swift.max(1, targets * columns))
+    values.initialize(repeating: 0, count: Swift.max(1, targets * columns))
+    bits = .allocate(capacity: Swift.max(1, targets * wordsPerRow))
+    bits.initialize(repeating: 0, count: Swift.max(1, targets * wordsPerRow))
+  }
+
+  func deallocate() {
+    values.deallocate()
+    bits.deallocate()
+  }
+
+  @inline(__always)
+  func row(_ k: Int) -> Sink { Sink(values: values + k * width, bits: bits + k * wordsPerRow) }
+
+  /// Output row o = scratch row `order[o]`, moved in blocks of 64 output rows: one block's
+  /// scratch rows stay in cache while every column takes its 64 values (and one validity
+  /// word). Row by row, the 57 column streams would all sit at the same address modulo 4 KiB
+  /// and evict each other from L1.
+  func columns(order: [Int32]) -> OutputColumns {
+    let rows = order.count
+    let wordsPerColumn = (rows + 63) / 64
+    var columnBits = [UInt64](repeating: 0, count: Swift.max(1, width * wordsPerColumn))
+    let columnValues = OutputColumns.build(count: width, rows: rows) { columns in
+      columnBits.withUnsafeMutableBufferPointer { out in
+        order.withUnsafeBufferPointer { order in
+          // The block's scratch rows, values and validity words, copied side by side first so
+          // the column loop below reads one small contiguous buffer.
+          let blockValues = UnsafeMutablePointer<Double>.allocate(capacity: 64 * width)
+          defer { blockValues.deallocate() }
+          let blockBits = UnsafeMutablePointer<UInt64>.allocate(capacity: 64 * wordsPerRow)
+          defer { blockBits.deallocate() }
+          var block = 0
+          while block < rows {
+            let n = Swift.min(64, rows - block)
+            for j in 0..<n {
+              let k = Int(order[block + j])
+              (blockValues + j * width).initialize(from: values + k * width, count: width)
+              (blockBits + j * wordsPerRow).initialize(from: bits + k * wordsPerRow, count: wordsPerRow)
+            }
+            for c in 0..<width {
+              let dst = columns[c] + block
+              let shift = UInt64(c & 63)
+              var word: UInt64 = 0
+              for j in 0..<n {
+                dst[j] = blockValues[j * width + c]
+                word |= ((blockBits[j * wordsPerRow + c >> 6] >> shift) & 1) << UInt64(j)
+              }
+              out[c * wordsPerColumn + block >> 6] = word
+            }
+            block += 64
+          }
+        }
+      }
+    }
+    return OutputColumns(rows: rows, wordsPerColumn: wordsPerColumn, values: columnValues, bits: columnBits)
+  }
+}
+
+/// The computed columns of a sweep in output order: Doubles (+0.0 where NULL, as Column's
+/// invariant wants) and validity words, converted to the declared types at the end.
+struct OutputColumns {
+  let rows: Int
+  let wordsPerColumn: Int
+  var values: [[Double]]
+  var bits: [UInt64]
+
+  /// `count` arrays of `rows` Doubles, every element written by `body` through pointers. Each
+  /// array is built in place inside its own `unsafeUninitializedCapacity` scope, the scopes
+  /// nested so `body` sees every column at once: the float64 columns become output columns
+  /// without a copy.
+  static func build(count: Int, rows: Int, _ body: (UnsafeBufferPointer<UnsafeMutablePointer<Double>>) -> Void) -> [[Double]] {
+    guard rows > 0 else { return Array(repeating: [], count: count) }
+    var pointers: [UnsafeMutablePointer<Double>] = []
+    pointers.reserveCapacity(count)
+    var innermostFirst: [[Double]] = []
+    func level() {
+      if pointers.count == count {
+        pointers.withUnsafeBufferPointer(body)
+        return
+      }
+      let column = [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
+        pointers.append(buffer.baseAddress!)
+        level()
+        initialized = rows
+      }
+      innermostFirst.append(column)
+    }
+    level()
+    return innermostFirst.reversed()
+  }
+
+  /// Column `c` as the declared type. The spec loader only allows int32 for counts and integer
+  /// sources, whose Doubles are exact integers far below 2^31; bool columns hold 0 or 1.
+  func column(_ c: Int, type: ColumnType) -> AnyColumn {
+    let validity = bits.withUnsafeBufferPointer {
+      Gather.bitmap(UnsafeBufferPointer(rebasing: $0[c * wordsPerColumn..<(c + 1) * wordsPerColumn]), count: rows)
+    }
     switch type {
-    case .int32: return .int32(Column(values: zip(values, valid).map { $1 ? Int32($0) : 0 }, validity: validity))
-    case .bool: return .bool(Column(values: zip(values, valid).map { $1 && $0 != 0 }, validity: validity))
-    default: return .float64(Column(values: zip(values, valid).map { $1 ? $0 : 0 }, validity: validity))
+    case .int32: return .int32(Column(values: values[c].map { Int32($0) }, validity: validity))
+    case .bool: return .bool(Column(values: values[c].map { $0 != 0 }, validity: validity))
+    default: return .float64(Column(values: values[c], validity: validity))
+    }
+  }
+}
+
+/// Row gathers written as plain loops over buffers: `Column.gather` appends value by value
+/// through generic code that is not specialised across the module boundary.
+enum Gather {
+  static func bitmap(_ words: UnsafeBufferPointer<UInt64>, count: Int) -> ValidityBitmap {
+    guard count > 0 else { return ValidityBitmap(count: 0, allValid: false) }
+    return ValidityBitmap(packedBytes: UnsafeRawBufferPointer(words), count: count)
+  }
+
+  /// Bit `rows[k]` of `v` as bit k; a negative row is NULL.
+  static func bits(_ v: ValidityBitmap, _ rows: [Int32]) -> ValidityBitmap {
+    var words = [UInt64](repeating: 0, count: (rows.count + 63) / 64)
+    v.words.withUnsafeBufferPointer { src in
+      words.withUnsafeMutableBufferPointer { dst in
+        for (k, r) in rows.enumerated() where r >= 0 {
+          let i = Int(r)
+          dst[k >> 6] |= ((src[i >> 6] >> UInt64(i & 63)) & 1) << UInt64(k & 63)
+        }
+      }
+    }
+    return words.withUnsafeBufferPointer { bitmap($0, count: rows.count) }
+  }
+
+  /// Rows `rows` of `c`; a negative row gives NULL.
+  static func column<E: ColumnElement>(_ c: Column<E>, _ rows: [Int32]) -> Column<E> {
+    let values = c.values.withUnsafeBufferPointer { src in
+      rows.map { $0 >= 0 ? src[Int($0)] : E.nullPlaceholder }
+    }
+    return Column(values: values, validity: bits(c.validity, rows))
+  }
+
+  static func strings(_ c: StringColumn, _ rows: [Int32]) -> StringColumn {
+    let validity = bits(c.validity, rows)
+    var offsets = [Int32](repeating: 0, count: rows.count + 1)
+    var total = 0
+    c.offsets.withUnsafeBufferPointer { off in
+      validity.words.withUnsafeBufferPointer { valid in
+        for (k, r) in rows.enumerated() {
+          // NULL rows keep no bytes, whatever the source held under them.
+          if (valid[k >> 6] >> UInt64(k & 63)) & 1 != 0 { total += Int(off[Int(r) + 1] - off[Int(r)]) }
+          offsets[k + 1] = Int32(total)
+        }
+      }
+    }
+    let bytes = [UInt8](unsafeUninitializedCapacity: total) { dst, initialized in
+      c.bytes.withUnsafeBufferPointer { src in
+        c.offsets.withUnsafeBufferPointer { off in
+          for (k, r) in rows.enumerated() {
+            let n = Int(offsets[k + 1] - offsets[k])
+            guard n > 0 else { continue }
+            let from = Int(off[Int(r)])
+            UnsafeMutableRawPointer(dst.baseAddress! + Int(offsets[k])).copyMemory(from: src.baseAddress! + from, byteCount: n)
+          }
+        }
+      }
+      initialized = total
+    }
+    return StringColumn(offsets: offsets, bytes: bytes, validity: validity)
+  }
+
+  /// A stat source's values at `rows`, as the declared type (int32 only for integer sources).
+  static func typed(_ v: SourceVector, _ rows: [Int32], type: ColumnType) -> AnyColumn {
+    let validity = bits(v.validity, rows)
+    return v.values.withUnsafeBufferPointer { src in
+      validity.words.withUnsafeBufferPointer { valid in
+        // NULL slots get the placeholder (0 / false), as Column's invariant requires.
+        func value(_ k: Int) -> Double { (valid[k >> 6] >> UInt64(k & 63)) & 1 != 0 ? src[Int(rows[k])] : 0 }
+        switch type {
+        case .int32: return .int32(Column(values: rows.indices.map { Int32(value($0)) }, validity: validity))
+        case .bool: return .bool(Column(values: rows.indices.map { value($0) != 0 }, validity: validity))
+        default: return .float64(Column(values: rows.indices.map { value($0) }, validity: validity))
+        }
+      }
     }
   }
 }
@@ -214,31 +440,54 @@ public struct FeatureEngine: Sendable {
 struct Plan: Sendable {
   struct WindowUse: Sendable {
     var builder: Int
-    /// Lane in this window's blocks; −1 for a count of games.
+    /// Lane of the `LaneMatrix`; −1 for a count of games.
     var lane: Int
     var aggregate: Aggregate
     var minPeriods: Int
   }
   struct WindowPlan: Sendable {
     var window: FeatureWindow
-    /// Index into `Plan.sources` of each lane.
-    var lanes: [Int]
     var uses: [WindowUse]
-    var moments: Bool
+    /// Lanes 0..<laneCount cover every source this window reads; 0..<momentLanes every source
+    /// it needs m2 or a slope for.
+    var laneCount: Int
+    var momentLanes: Int
   }
   struct ScheduleUse: Sendable {
     var builder: Int
     var measure: ScheduleMeasure
   }
+  /// One output of a window as the sweep's inner loop reads it.
+  struct Extract: Sendable {
+    var lane: Int
+    var builder: Int
+    var minPeriods: Double
+  }
+  /// A window as the sweep's inner loop reads it: plain values, and its outputs as ranges of
+  /// `extracts`, one range per aggregate, so each extraction loop runs without a switch.
+  struct FlatWindow: Sendable {
+    var window: FeatureWindow
+    var laneCount: Int
+    var momentLanes: Int
+    /// Lanes 0..<meanLanes cover every source this window averages.
+    var meanLanes: Int
+    var games, counts, sums, means, lasts, stds, slopes: Range<Int>
+  }
 
   /// Every stat source named by a window or a label, in first-use order.
   var sources: [String] = []
   var sourceIndex: [String: Int] = [:]
+  /// The `Plan.sources` index of each matrix lane: sources that need moments (std, slope) come
+  /// first, so the moment pass covers the fewest lanes.
+  var lanes: [Int] = []
   var windows: [WindowPlan] = []
   var schedule: [ScheduleUse] = []
   /// Spec column index → builder index, for window and schedule columns.
   var builderIndex: [Int: Int] = [:]
   var derived: [String: DerivedSource] = [:]
+  var builderCount = 0
+  var flatWindows: [FlatWindow] = []
+  var extracts: [Extract] = []
 
   init(spec: FeatureSetSpec) {
     for d in spec.derivedSources { derived[d.name] = d }
@@ -248,186 +497,470 @@ struct Plan: Sendable {
       sources.append(s)
       return sources.count - 1
     }
-    var builders = 0
-    for (ci, c) in spec.columns.enumerated() {
+    var momentSources: [Int] = [], otherSources: [Int] = []
+    for c in spec.columns {
       switch c.kind {
       case .label(let s):
         _ = sourceID(s)
+      case .window(let s?, _, let agg, _):
+        let id = sourceID(s)
+        if agg == .std || agg == .slope {
+          if !momentSources.contains(id) { momentSources.append(id) }
+        } else if !otherSources.contains(id) {
+          otherSources.append(id)
+        }
+      default:
+        break
+      }
+    }
+    lanes = momentSources + otherSources.filter { !momentSources.contains($0) }
+    var builders = 0
+    for (ci, c) in spec.columns.enumerated() {
+      switch c.kind {
       case .window(let s, let w, let agg, let minP):
         builderIndex[ci] = builders
         var wi = windows.firstIndex { $0.window == w }
         if wi == nil {
-          windows.append(WindowPlan(window: w, lanes: [], uses: [], moments: false))
+          windows.append(WindowPlan(window: w, uses: [], laneCount: 0, momentLanes: 0))
           wi = windows.count - 1
         }
         var lane = -1
-        if let s {
-          let id = sourceID(s)
-          if let l = windows[wi!].lanes.firstIndex(of: id) {
-            lane = l
-          } else {
-            windows[wi!].lanes.append(id)
-            lane = windows[wi!].lanes.count - 1
-          }
+        if let s, let id = sourceIndex[s], let l = lanes.firstIndex(of: id) {
+          lane = l
+          windows[wi!].laneCount = Swift.max(windows[wi!].laneCount, l + 1)
+          if agg == .std || agg == .slope { windows[wi!].momentLanes = Swift.max(windows[wi!].momentLanes, l + 1) }
         }
         windows[wi!].uses.append(WindowUse(builder: builders, lane: lane, aggregate: agg, minPeriods: minP))
-        if agg == .std || agg == .slope { windows[wi!].moments = true }
         builders += 1
       case .schedule(let m):
         builderIndex[ci] = builders
         schedule.append(ScheduleUse(builder: builders, measure: m))
         builders += 1
-      case .key, .composite:
+      case .key, .label, .composite:
         break
       }
     }
     builderCount = builders
-  }
-
-  var builderCount = 0
-
-  func makeBuilders(rowCount: Int) -> Builders {
-    Builders(
-      values: Array(repeating: [Double](repeating: 0, count: rowCount), count: builderCount),
-      validity: Array(repeating: [Bool](repeating: false, count: rowCount), count: builderCount))
-  }
-}
-
-struct Builders {
-  var values: [[Double]]
-  var validity: [[Bool]]
-
-  @inline(__always)
-  mutating func set(_ builder: Int, row: Int, value: Double?) {
-    if let value {
-      values[builder][row] = value
-      validity[builder][row] = true
+    for w in windows {
+      func take(_ keep: (WindowUse) -> Bool) -> Range<Int> {
+        let first = extracts.count
+        for u in w.uses where keep(u) {
+          extracts.append(Extract(lane: u.lane, builder: u.builder, minPeriods: Double(u.minPeriods)))
+        }
+        return first..<extracts.count
+      }
+      let meanLanes = w.uses.filter { $0.aggregate == .mean && $0.lane >= 0 }.map { $0.lane + 1 }.max() ?? 0
+      flatWindows.append(
+        FlatWindow(
+          window: w.window, laneCount: w.laneCount, momentLanes: w.momentLanes, meanLanes: meanLanes,
+          games: take { $0.lane < 0 }, counts: take { $0.lane >= 0 && $0.aggregate == .count },
+          sums: take { $0.lane >= 0 && $0.aggregate == .sum }, means: take { $0.lane >= 0 && $0.aggregate == .mean },
+          lasts: take { $0.lane >= 0 && $0.aggregate == .last }, stds: take { $0.lane >= 0 && $0.aggregate == .std },
+          slopes: take { $0.lane >= 0 && $0.aggregate == .slope }))
     }
   }
 }
 
-/// A stat source per PGS row: Double values and the validity bitmap they came with.
+/// A stat source per PGS row: Double values (+0.0 where NULL) and the validity bitmap.
 struct SourceVector: Sendable {
   var values: [Double]
   var validity: ValidityBitmap
 }
 
-/// The source tables indexed for the sweep: stat vectors, active rows grouped by
-/// (player, season) and sorted by date, the PCF join.
-struct Prepared: Sendable {
-  struct Group: Sendable {
-    var season: Int32
-    /// PGS row indices, active only, sorted by (game_date, rowid).
-    var rows: [Int]
+/// Histories laid out for a sweep: groups back to back, each one player's games of one season
+/// oldest first, as positions; `rows` maps a position to its PGS row.
+struct Batch {
+  var rows: [Int32] = []
+  var dates: [Int32] = []
+  /// Per position: the first position of its group, and its history end (the first position
+  /// of its group dated on or after its own date, so start..<end are the games strictly before).
+  var groupStart: [Int32] = []
+  var historyEnd: [Int32] = []
+  var groups: [Range<Int>] = []
+
+  /// Appends one group; `pgsRows` must be sorted by (game_date, rowid).
+  mutating func appendGroup(_ pgsRows: UnsafeBufferPointer<Int32>, dates d: UnsafeBufferPointer<Int32>) {
+    let start = rows.count
+    var end = start
+    for (k, r) in pgsRows.enumerated() {
+      let date = d[Int(r)]
+      if k == 0 || date != dates[dates.count - 1] { end = start + k }
+      rows.append(r)
+      dates.append(date)
+      groupStart.append(Int32(start))
+      historyEnd.append(Int32(end))
+    }
+    groups.append(start..<rows.count)
   }
-  struct PCFKey: Hashable {
-    var player: Int32
-    var date: Int32
+
+  /// The positions that `include` keeps (by date), ascending, and the output order as indices
+  /// into them: sorted by (game_date, player_lookup bytes, rowid). Groups are laid out in
+  /// player byte order and each group in (date, rowid) order, so a stable sort by date alone
+  /// gives that order; a counting sort does it in O(n) when the dates span a sane range.
+  func outputOrder(include: (Int32) -> Bool) -> (targets: [Int32], order: [Int32]) {
+    var kept: [Int32] = []
+    kept.reserveCapacity(rows.count)
+    var lo = Int32.max, hi = Int32.min
+    for (p, d) in dates.enumerated() where include(d) {
+      kept.append(Int32(p))
+      lo = Swift.min(lo, d)
+      hi = Swift.max(hi, d)
+    }
+    guard kept.count > 1 else { return (kept, kept.indices.map(Int32.init)) }
+    let span = Int(hi) - Int(lo) + 1
+    guard span <= 4 * kept.count + 4096 else {
+      let d = dates
+      let order = kept.indices.map(Int32.init).sorted { a, b in
+        let da = d[Int(kept[Int(a)])], db = d[Int(kept[Int(b)])]
+        return da != db ? da < db : a < b
+      }
+      return (kept, order)
+    }
+    var start = [Int](repeating: 0, count: span + 1)
+    for p in kept { start[Int(dates[Int(p)] - lo) + 1] += 1 }
+    for i in 0..<span { start[i + 1] += start[i] }
+    var order = [Int32](repeating: 0, count: kept.count)
+    for (k, p) in kept.enumerated() {
+      let b = Int(dates[Int(p)] - lo)
+      order[start[b]] = Int32(k)
+      start[b] += 1
+    }
+    return (kept, order)
+  }
+}
+
+/// The source tables indexed for the sweep: stat vectors, player keys, active rows grouped by
+/// (player, season) and sorted by date, the PCF join.
+struct Prepared {
+  struct Group {
+    var season: Int32
+    /// Positions in `groupRows`: PGS rows, active only, sorted by (game_date, rowid).
+    var range: Range<Int>
   }
 
   let source: SourceData
   let plan: Plan
   var sources: [SourceVector] = []
   var dates: [Int32]
-  /// A dense id per distinct player_lookup, so grouping and joins compare integers.
-  var playerID: [Int32]
+  let players: PlayerKeys
+  /// Groups in (player byte order, season) order.
   var groups: [Group] = []
-  var pcfIndex: [PCFKey: Int] = [:]
+  var groupRows: [Int32] = []
+  var pcfIndex: PairIndex
 
-  init(source: SourceData, plan: Plan, groupRows: Bool = true) {
+  init(source: SourceData, plan: Plan, groupRows wantGroups: Bool = true) {
     self.source = source
     self.plan = plan
     let pgs = source.pgs
     dates = pgs.gameDate.values.map(\.daysSinceEpoch)
-    var ids: [String: Int32] = [:]
-    playerID = (0..<pgs.count).map { i in
-      let s = pgs.playerLookup.string(at: i)
-      if let id = ids[s] { return id }
-      let id = Int32(ids.count)
-      ids[s] = id
-      return id
-    }
+    players = PlayerKeys(pgs.playerLookup)
     sources = plan.sources.map { Self.vector($0, pgs: pgs, derived: plan.derived) }
     let pcf = source.pcf
-    for r in 0..<pcf.count {
-      guard let id = ids[pcf.playerLookup.string(at: r)] else { continue }
-      let key = PCFKey(player: id, date: pcf.gameDate.values[r].daysSinceEpoch)
-      // A duplicate PCF key fails the duplicate_keys gate; the engine keeps the first row read
-      // (lowest rowid) so its output stays deterministic even when that gate is overridden.
-      if pcfIndex[key] == nil { pcfIndex[key] = r }
-    }
-    guard groupRows else { return }
-    let seasons = Set(source.seasons.map(Int32.init))
-    var byKey: [Int64: Int] = [:]
-    for i in 0..<pgs.count where pgs.isActive(i) && pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
-      let season = pgs.seasonYear.values[i]
-      guard seasons.contains(season) else { continue }
-      let key = Int64(playerID[i]) << 32 | Int64(UInt32(bitPattern: season))
-      if let g = byKey[key] {
-        groups[g].rows.append(i)
-      } else {
-        byKey[key] = groups.count
-        groups.append(Group(season: season, rows: [i]))
+    pcfIndex = PairIndex(capacity: pcf.count)
+    let ranks = players.ranks(of: pcf.playerLookup)
+    pcf.gameDate.values.withUnsafeBufferPointer { dates in
+      for r in 0..<pcf.count where ranks[r] >= 0 {
+        // A duplicate PCF key fails the duplicate_keys gate; the engine keeps the first row
+        // read (lowest rowid) so its output stays deterministic even when that gate is
+        // overridden.
+        pcfIndex.insertIfAbsent(player: ranks[r], date: dates[r].daysSinceEpoch, row: Int32(r))
       }
     }
-    let d = dates, rowid = pgs.rowid
-    for g in groups.indices {
-      groups[g].rows.sort { d[$0] != d[$1] ? d[$0] < d[$1] : rowid[$0] < rowid[$1] }
+    guard wantGroups else { return }
+    groupActiveRows()
+  }
+
+  /// Active rows of the requested seasons, bucketed by player (counting sort on the player
+  /// rank, so buckets come in byte order), each bucket sorted by (season, date, rowid) and cut
+  /// into one group per season.
+  mutating func groupActiveRows() {
+    let pgs = source.pgs
+    let seasons = source.seasons.map(Int32.init)
+    var start = [Int](repeating: 0, count: players.count + 1)
+    var eligible: [Int32] = []
+    eligible.reserveCapacity(pgs.count)
+    for i in 0..<pgs.count where pgs.isActive(i) && pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
+      guard seasons.contains(pgs.seasonYear.values[i]) else { continue }
+      eligible.append(Int32(i))
+      start[Int(players.rank[i]) + 1] += 1
     }
+    for p in 0..<players.count { start[p + 1] += start[p] }
+    var rows = [Int32](repeating: 0, count: eligible.count)
+    var next = start
+    for i in eligible {
+      let p = Int(players.rank[Int(i)])
+      rows[next[p]] = i
+      next[p] += 1
+    }
+    let d = dates, rowid = pgs.rowid, season = pgs.seasonYear.values
+    func before(_ a: Int32, _ b: Int32) -> Bool {
+      let a = Int(a), b = Int(b)
+      if season[a] != season[b] { return season[a] < season[b] }
+      if d[a] != d[b] { return d[a] < d[b] }
+      return rowid[a] < rowid[b]
+    }
+    rows.withUnsafeMutableBufferPointer { buf in
+      for p in 0..<players.count where start[p + 1] - start[p] > 1 {
+        let bucket = start[p]..<start[p + 1]
+        // Exports usually list a player's games in date order already.
+        var sorted = true
+        for k in bucket.dropFirst() where before(buf[k], buf[k - 1]) {
+          sorted = false
+          break
+        }
+        if !sorted {
+          var part = UnsafeMutableBufferPointer(rebasing: buf[bucket])
+          part.sort(by: before)
+        }
+      }
+    }
+    for p in 0..<players.count {
+      var k = start[p]
+      while k < start[p + 1] {
+        let s = season[Int(rows[k])]
+        var e = k + 1
+        while e < start[p + 1], season[Int(rows[e])] == s { e += 1 }
+        groups.append(Group(season: s, range: k..<e))
+        k = e
+      }
+    }
+    groupRows = rows
+  }
+
+  /// One season's groups, in player byte order.
+  func batch(season: Int32) -> Batch {
+    var b = Batch()
+    b.rows.reserveCapacity(groupRows.count)
+    b.dates.reserveCapacity(groupRows.count)
+    b.groupStart.reserveCapacity(groupRows.count)
+    b.historyEnd.reserveCapacity(groupRows.count)
+    groupRows.withUnsafeBufferPointer { rows in
+      dates.withUnsafeBufferPointer { d in
+        for g in groups where g.season == season {
+          b.appendGroup(UnsafeBufferPointer(rebasing: rows[g.range]), dates: d)
+        }
+      }
+    }
+    return b
+  }
+
+  /// The batch's games as lanes (NULL → +0.0 and a zero mask). The caller deallocates it.
+  func laneMatrix(_ batch: Batch, runningSums: Bool) -> LaneMatrix {
+    let m = LaneMatrix(rows: batch.rows.count, lanes: plan.lanes.count, runningSums: runningSums)
+    for lane in 0..<m.stride {
+      guard lane < plan.lanes.count else {
+        for p in 0..<m.rows {
+          m.values[p * m.stride + lane] = 0
+          m.masks[p * m.stride + lane] = 0
+        }
+        continue
+      }
+      let v = sources[plan.lanes[lane]]
+      v.values.withUnsafeBufferPointer { values in
+        v.validity.words.withUnsafeBufferPointer { valid in
+          batch.rows.withUnsafeBufferPointer { rows in
+            for (p, r) in rows.enumerated() {
+              let i = Int(r)
+              let present = (valid[i >> 6] >> UInt64(i & 63)) & 1 != 0
+              m.values[p * m.stride + lane] = present ? values[i] : 0
+              m.masks[p * m.stride + lane] = present ? -1 : 0
+            }
+          }
+        }
+      }
+    }
+    return m
   }
 
   static func vector(_ name: String, pgs: PlayerGameSummary, derived: [String: DerivedSource]) -> SourceVector {
     if let d = derived[name] {
       let parts = d.operands.map { vector($0, pgs: pgs, derived: derived) }
       var values = parts[0].values
-      var validity = parts[0].validity
+      var words = parts[0].validity.words
       for p in parts.dropFirst() {
         for i in values.indices { values[i] += p.values[i] }
-        for i in 0..<validity.count where !p.validity[i] { validity[i] = false }
+        for w in words.indices { words[w] &= p.validity.words[w] }
       }
-      for i in values.indices where !validity[i] { values[i] = 0 }
-      return SourceVector(values: values, validity: validity)
+      let validity = words.withUnsafeBufferPointer { Gather.bitmap($0, count: values.count) }
+      return zeroed(values, validity)
     }
     switch name {
-    case "minutes_played": return SourceVector(values: pgs.minutesPlayed.values, validity: pgs.minutesPlayed.validity)
-    case "usage_rate": return SourceVector(values: pgs.usageRate.values, validity: pgs.usageRate.validity)
+    case "minutes_played": return zeroed(pgs.minutesPlayed.values, pgs.minutesPlayed.validity)
+    case "usage_rate": return zeroed(pgs.usageRate.values, pgs.usageRate.validity)
     default:
       let c = pgs.integerStatColumns.first { $0.name == name }?.column ?? Column<Int32>()
-      return SourceVector(values: c.values.map(Double.init), validity: c.validity)
+      return zeroed(c.values.map(Double.init), c.validity)
     }
   }
 
-  func pcfRow(forPGSRow t: Int) -> Int? {
-    pcfIndex[PCFKey(player: playerID[t], date: dates[t])]
-  }
-
-  /// The lanes of `window` for `rows`, 8 sources per block.
-  func laneBlocks(rows: [Int], window: Plan.WindowPlan) -> [LaneBlock] {
-    stride(from: 0, to: window.lanes.count, by: 8).map { start in
-      let lanes = window.lanes[start..<Swift.min(start + 8, window.lanes.count)]
-      var block = LaneBlock()
-      block.values = [SIMD8<Double>](repeating: SIMD8(), count: rows.count)
-      block.validBits = [UInt8](repeating: 0, count: rows.count)
-      for (k, l) in lanes.enumerated() {
-        let v = sources[l]
-        for (r, row) in rows.enumerated() where v.validity[row] {
-          block.values[r][k] = v.values[row]
-          block.validBits[r] |= UInt8(1) << UInt8(k)
-        }
+  /// Clears NULL slots to +0.0 even if a source broke Column's placeholder invariant: the SIMD
+  /// kernel adds them.
+  static func zeroed(_ values: [Double], _ validity: ValidityBitmap) -> SourceVector {
+    var values = values
+    validity.words.withUnsafeBufferPointer { valid in
+      values.withUnsafeMutableBufferPointer { v in
+        for i in v.indices where (valid[i >> 6] >> UInt64(i & 63)) & 1 == 0 { v[i] = 0 }
       }
-      return block
     }
+    return SourceVector(values: values, validity: validity)
   }
 
-  /// Rows sorted by game_date, then player_lookup bytes; rowid breaks ties between duplicate
-  /// keys so the order never depends on how the rows were gathered.
-  func outputOrder(_ rows: [Int]) -> [Int] {
-    let lookup = source.pgs.playerLookup, rowid = source.pgs.rowid, d = dates
-    return rows.sorted { a, b in
-      if d[a] != d[b] { return d[a] < d[b] }
-      let c = lookup.compareBytes(a, b)
-      if c != 0 { return c < 0 }
-      return rowid[a] < rowid[b]
-    }
+  /// The PCF row with this PGS row's (player_lookup, game_date), or −1.
+  func pcfRow(forPGSRow t: Int) -> Int32 {
+    pcfIndex.find(player: players.rank[t], date: dates[t])
   }
 }
+
+/// Dense ids for player_lookup values by their bytes (the identity SQL uses), numbered in byte
+/// order, so grouping, joins and the output sort compare integers. NULL counts as "".
+struct PlayerKeys {
+  /// Per PGS row.
+  var rank: [Int32]
+  var count: Int
+  /// Open addressing: the PGS row where a key first occurs (−1 = empty), and that key's rank.
+  private var slotRow: [Int32]
+  private var slotRank: [Int32]
+  private var mask: Int
+  private let column: StringColumn
+
+  init(_ c: StringColumn) {
+    column = c
+    let n = c.count
+    var capacity = 16
+    while capacity < 2 * n { capacity <<= 1 }
+    mask = capacity - 1
+    var slotRow = [Int32](repeating: -1, count: capacity)
+    var slotOf = [Int32](repeating: 0, count: n)
+    var firstRows: [Int32] = []
+    c.bytes.withUnsafeBufferPointer { bytes in
+      c.offsets.withUnsafeBufferPointer { off in
+        slotRow.withUnsafeMutableBufferPointer { slots in
+          for i in 0..<n {
+            let s = Int(off[i]), len = Int(off[i + 1]) - s
+            let key = UnsafeRawPointer(bytes.baseAddress.map { $0 + s })
+            var h = Self.hash(key, len) & (capacity - 1)
+            while true {
+              let r = Int(slots[h])
+              if r < 0 {
+                slots[h] = Int32(i)
+                firstRows.append(Int32(i))
+                break
+              }
+              let rs = Int(off[r])
+              if Int(off[r + 1]) - rs == len, len == 0 || memcmp(key!, bytes.baseAddress! + rs, len) == 0 { break }
+              h = (h + 1) & (capacity - 1)
+            }
+            slotOf[i] = Int32(h)
+          }
+        }
+      }
+    }
+    // Ranks in byte order of the distinct keys.
+    let sortedFirst = firstRows.sorted { c.compareBytes(Int($0), Int($1)) < 0 }
+    var rankOfRow = [Int32](repeating: 0, count: n)
+    for (k, r) in sortedFirst.enumerated() { rankOfRow[Int(r)] = Int32(k) }
+    var slotRank = [Int32](repeating: -1, count: capacity)
+    for h in 0..<capacity where slotRow[h] >= 0 { slotRank[h] = rankOfRow[Int(slotRow[h])] }
+    rank = slotOf.map { slotRank[Int($0)] }
+    count = firstRows.count
+    self.slotRow = slotRow
+    self.slotRank = slotRank
+  }
+
+  /// The rank of each value of `other` (by bytes), −1 where no PGS row has it.
+  func ranks(of other: StringColumn) -> [Int32] {
+    column.bytes.withUnsafeBufferPointer { bytes in
+      column.offsets.withUnsafeBufferPointer { off in
+        other.bytes.withUnsafeBufferPointer { otherBytes in
+          other.offsets.withUnsafeBufferPointer { otherOff in
+            (0..<other.count).map { i -> Int32 in
+              let s = Int(otherOff[i]), len = Int(otherOff[i + 1]) - s
+              let key = UnsafeRawPointer(otherBytes.baseAddress.map { $0 + s })
+              var h = Self.hash(key, len) & mask
+              while true {
+                let r = Int(slotRow[h])
+                if r < 0 { return -1 }
+                let rs = Int(off[r])
+                if Int(off[r + 1]) - rs == len, len == 0 || memcmp(key!, bytes.baseAddress! + rs, len) == 0 {
+                  return slotRank[h]
+                }
+                h = (h + 1) & mask
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// A multiplicative hash over 8-byte words.
+  @inline(__always)
+  static func hash(_ p: UnsafeRawPointer?, _ n: Int) -> Int {
+    var h = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+    var i = 0
+    if let p {
+      while i + 8 <= n {
+        h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 32
+        i += 8
+      }
+      var tail: UInt64 = 0
+      var shift: UInt64 = 0
+      while i < n {
+        tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+        shift += 8
+        i += 1
+      }
+      h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+    }
+    h ^= h >> 29
+    return Int(truncatingIfNeeded: h)
+  }
+}
+
+/// (player rank, date) → row, open addressing; the first row inserted for a key wins.
+struct PairIndex {
+  private var keys: [UInt64]
+  private var rows: [Int32]
+  private let mask: Int
+
+  init(capacity n: Int) {
+    var capacity = 16
+    while capacity < 2 * n { capacity <<= 1 }
+    mask = capacity - 1
+    keys = [UInt64](repeating: 0, count: capacity)
+    rows = [Int32](repeating: -1, count: capacity)
+  }
+
+  @inline(__always)
+  static func key(_ player: Int32, _ date: Int32) -> UInt64 {
+    UInt64(UInt32(bitPattern: player)) << 32 | UInt64(UInt32(bitPattern: date))
+  }
+
+  @inline(__always)
+  func slot(_ key: UInt64) -> Int {
+    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+  }
+
+  mutating func insertIfAbsent(player: Int32, date: Int32, row: Int32) {
+    let k = Self.key(player, date)
+    var h = slot(k)
+    while rows[h] >= 0 {
+      if keys[h] == k { return }
+      h = (h + 1) & mask
+    }
+    keys[h] = k
+    rows[h] = row
+  }
+
+  func find(player: Int32, date: Int32) -> Int32 {
+    let k = Self.key(player, date)
+    var h = slot(k)
+    while rows[h] >= 0 {
+      if keys[h] == k { return rows[h] }
+      h = (h + 1) & mask
+    }
+    return -1
+  }
+}
+

@@ -26,17 +26,18 @@ public struct PointInTimeResult: Sendable, Equatable {
 }
 
 public enum PointInTimeCheck {
+  /// The recomputation is independent of the engine's own sweep where it matters: each sampled
+  /// row's history is cut here, by date, from all of the player's PGS rows (the engine's
+  /// grouping and its history-end search are not used), windows run on the scalar kernel, and
+  /// season windows are reduced game by game rather than read from running sums. All sampled
+  /// rows are recomputed in one sweep, each over its own cut history.
   public static func run(
     spec: FeatureSetSpec, source: SourceData, output: [SeasonFeatures], sampleSize: Int = 500, seed: UInt64
   ) -> PointInTimeResult {
-    let engine = FeatureEngine(spec: spec)
+    let engine = FeatureEngine(spec: spec, kernel: .scalar)
     let prepared = Prepared(source: source, plan: engine.plan, groupRows: false)
     let pgs = source.pgs
-    // Active rows by date, so "inputs cut at D" is a prefix of this list.
     let d = prepared.dates
-    let byDate = (0..<pgs.count).filter { pgs.isActive($0) && pgs.seasonYear.validity[$0] }.sorted {
-      d[$0] != d[$1] ? d[$0] < d[$1] : pgs.rowid[$0] < pgs.rowid[$1]
-    }
     var all: [(season: Int, row: Int)] = []
     for s in output { for r in 0..<s.table.rowCount { all.append((s.season, r)) } }
     var rng = SplitMix64(seed: seed)
@@ -47,64 +48,99 @@ public enum PointInTimeCheck {
       all.swapAt(i, j)
     }
     let sample = all[0..<take].sorted { $0.season != $1.season ? $0.season < $1.season : $0.row < $1.row }
-    // The sampled rows' (player, season) groups, each in `byDate` order, so a row's cut history is
-    // a prefix of its group found by binary search instead of a filter over every row before D
-    // (500 scans of 2M rows was most of this check on a large database).
-    func groupKey(_ i: Int) -> Int64 {
-      Int64(prepared.playerID[i]) << 32 | Int64(UInt32(bitPattern: pgs.seasonYear.values[i]))
-    }
-    var groups: [Int64: [Int]] = [:]
-    for (season, r) in sample {
-      guard let features = output.first(where: { $0.season == season }) else { continue }
-      groups[groupKey(features.sourceRows[r])] = []
-    }
-    for i in byDate {
-      let k = groupKey(i)
-      if groups[k] != nil { groups[k]!.append(i) }
+
+    // Every PGS row by player, in row order (a counting sort on the player rank).
+    let players = prepared.players
+    var start = [Int](repeating: 0, count: players.count + 1)
+    for i in 0..<pgs.count { start[Int(players.rank[i]) + 1] += 1 }
+    for p in 0..<players.count { start[p + 1] += start[p] }
+    var byPlayer = [Int32](repeating: 0, count: pgs.count)
+    var next = start
+    for i in 0..<pgs.count {
+      let p = Int(players.rank[i])
+      byPlayer[next[p]] = Int32(i)
+      next[p] += 1
     }
 
-    var mismatches: [PointInTimeResult.Mismatch] = []
+    // Rows that can be history at all: active, with a season and a date.
+    let usable = (0..<pgs.count).map { pgs.isActive($0) && pgs.seasonYear.validity[$0] && pgs.gameDate.validity[$0] }
+    let seasons = pgs.seasonYear.values, rowid = pgs.rowid
+    var batch = Batch()
+    var targets: [Int32] = []
+    var checked: [(features: Int, row: Int, pgsRow: Int32)] = []
     for (season, r) in sample {
-      guard let features = output.first(where: { $0.season == season }) else { continue }
-      let t = features.sourceRows[r]
-      let date = d[t]
-      // The cut inputs: of the rows dated before D, this player's rows of this season.
-      let group = groups[groupKey(t)] ?? []
-      let history = Array(group[0..<lowerBoundRows(group, d, date)])
-      var builders = engine.plan.makeBuilders(rowCount: 1)
-      engine.sweep(history: history, targets: [(pgsRow: t, output: 0)], prepared: prepared, into: &builders)
-      let recomputed: Table
-      do {
-        recomputed = try engine.assemble(order: [t], builders: builders, prepared: prepared, season: season)
-      } catch {
-        mismatches.append(
-          .init(
-            season: season, playerLookup: pgs.playerLookup.string(at: t), gameDate: Date32(daysSinceEpoch: date),
-            column: "(row)", expected: "a row", got: error.description))
-        continue
+      guard let f = output.firstIndex(where: { $0.season == season }) else { continue }
+      let t = output[f].sourceRows[r]
+      let date = d[t], seasonYear = seasons[t], p = Int(players.rank[t])
+      // The cut inputs: of the rows dated before D, this player's active rows of this season,
+      // oldest first; then the row itself, whose history is all of them.
+      var rows: [Int32] = []
+      for i in byPlayer[start[p]..<start[p + 1]] {
+        let i = Int(i)
+        if d[i] < date, usable[i], seasons[i] == seasonYear { rows.append(Int32(i)) }
       }
-      for (ci, field) in features.table.fields.enumerated() {
-        let expected = cellText(features.table.columns[ci], r)
+      rows.sort { d[Int($0)] != d[Int($1)] ? d[Int($0)] < d[Int($1)] : rowid[Int($0)] < rowid[Int($1)] }
+      rows.append(Int32(t))
+      d.withUnsafeBufferPointer { dates in rows.withUnsafeBufferPointer { batch.appendGroup($0, dates: dates) } }
+      targets.append(Int32(batch.rows.count - 1))
+      checked.append((f, r, Int32(t)))
+    }
+    let columns = engine.sweep(
+      batch, targets: targets, order: targets.indices.map(Int32.init), prepared: prepared, runningSeasonSums: false,
+      kernel: .scalar)
+    let recomputed = engine.assemble(order: checked.map(\.pgsRow), columns: columns, prepared: prepared)
+
+    // Compare column by column (one type switch per column), report row by row.
+    var differs: [(sample: Int, column: Int)] = []
+    for f in output.indices {
+      let ks = checked.indices.filter { checked[$0].features == f }
+      guard !ks.isEmpty else { continue }
+      let table = output[f].table
+      for (ci, column) in table.columns.enumerated() {
         guard ci < recomputed.columns.count else { break }
-        let got = cellText(recomputed.columns[ci], 0)
-        if expected != got {
-          mismatches.append(
-            .init(
-              season: season, playerLookup: pgs.playerLookup.string(at: t), gameDate: Date32(daysSinceEpoch: date),
-              column: field.name, expected: expected, got: got))
-        }
+        let same = sameCells(column, ks.map { checked[$0].row }, recomputed.columns[ci], ks)
+        for (k, s) in zip(ks, same) where !s { differs.append((k, ci)) }
       }
+    }
+    differs.sort { $0.sample != $1.sample ? $0.sample < $1.sample : $0.column < $1.column }
+    let mismatches = differs.map { k, ci in
+      let c = checked[k]
+      let t = Int(c.pgsRow)
+      return PointInTimeResult.Mismatch(
+        season: output[c.features].season, playerLookup: pgs.playerLookup.string(at: t),
+        gameDate: Date32(daysSinceEpoch: d[t]), column: output[c.features].table.fields[ci].name,
+        expected: cellText(output[c.features].table.columns[ci], c.row), got: cellText(recomputed.columns[ci], k))
     }
     return PointInTimeResult(seed: seed, checkedRows: take, mismatches: mismatches)
   }
 
-  static func lowerBoundRows(_ rows: [Int], _ d: [Int32], _ date: Int32) -> Int {
-    var lo = 0, hi = rows.count
-    while lo < hi {
-      let mid = (lo + hi) / 2
-      if d[rows[mid]] < date { lo = mid + 1 } else { hi = mid }
+  /// Whether cell `ai[k]` of `a` equals cell `bi[k]` of `b`, as `cellText` would say, without
+  /// formatting: NULL equals only NULL, floats compare by bit pattern.
+  static func sameCells(_ a: AnyColumn, _ ai: [Int], _ b: AnyColumn, _ bi: [Int]) -> [Bool] {
+    func same<E>(_ x: Column<E>, _ y: Column<E>, _ eq: (E, E) -> Bool) -> [Bool] {
+      zip(ai, bi).map { i, j in
+        let vx = x.validity[i], vy = y.validity[j]
+        return vx == vy && (!vx || eq(x.values[i], y.values[j]))
+      }
     }
-    return lo
+    switch (a, b) {
+    case (.float64(let x), .float64(let y)): return same(x, y) { $0.bitPattern == $1.bitPattern }
+    case (.int32(let x), .int32(let y)): return same(x, y, ==)
+    case (.int64(let x), .int64(let y)): return same(x, y, ==)
+    case (.bool(let x), .bool(let y)): return same(x, y, ==)
+    case (.date32(let x), .date32(let y)): return same(x, y, ==)
+    case (.utf8(let x), .utf8(let y)):
+      return zip(ai, bi).map { i, j in
+        let vx = x.validity[i], vy = y.validity[j]
+        // cellText compares Strings; bytes are equal exactly when the Strings they decode to
+        // are, except for canonically equivalent spellings, which cellText would call equal.
+        if vx != vy { return false }
+        if !vx { return true }
+        let bytesEqual = x.withBytes(at: i) { p in y.withBytes(at: j) { q in p.elementsEqual(q) } }
+        return bytesEqual || cellText(a, i) == cellText(b, j)
+      }
+    default: return zip(ai, bi).map { cellText(a, $0) == cellText(b, $1) }
+    }
   }
 
   /// A cell as text that distinguishes every bit pattern of a float (hex bits), so "equal" is
