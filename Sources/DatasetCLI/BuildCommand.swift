@@ -48,6 +48,9 @@ struct BuildCommand: ParsableCommand {
   @Flag(name: .long, help: "Print the result (and a refusal's gate report) as JSON.")
   var json = false
 
+  @Flag(name: .long, help: "No progress on stderr (the result and errors are still printed).")
+  var quiet = false
+
   func validate() throws {
     guard batchRows > 0, batchRows <= 1 << 24 else {
       throw ValidationError("--batch-rows \(batchRows) is out of range: expected 1…16777216")
@@ -70,7 +73,13 @@ struct BuildCommand: ParsableCommand {
     let name = dataset ?? spec.name
     do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
 
+    // Steps, not rows: the read, the gates with the features, the point-in-time check and the
+    // publish each take a comparable share; a bar on a terminal, plain lines otherwise.
+    let progress = ProgressReporter.standard(label: "build \(name)", unit: "steps", total: 4, quiet: quiet)
+    var finished = false
+    defer { if !finished { progress.finish(completed: false) } }
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    progress.update(done: 1)
     // Gates and the source fingerprint need only the inputs: they run on the second core while
     // this one computes the features. The features are thrown away when a gate fails, and their
     // errors are reported only after the gates passed, so what the user sees is unchanged.
@@ -91,6 +100,7 @@ struct BuildCommand: ParsableCommand {
         source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
     }
     let (gateReport, fingerprint) = sideWork.wait()
+    progress.update(done: 2)
     var report = gateReport
     guard report.passed else {
       emitReport(report)
@@ -105,6 +115,7 @@ struct BuildCommand: ParsableCommand {
     let pit = PointInTimeCheck.run(
       spec: spec, source: data, output: seasons, sampleSize: resolved.thresholds.pointInTimeMinSampleRows,
       seed: pointInTimeSeed)
+    progress.update(done: 3)
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
       let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
@@ -149,6 +160,9 @@ struct BuildCommand: ParsableCommand {
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
+    progress.update(done: 4)
+    progress.finish()
+    finished = true
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
   }
 

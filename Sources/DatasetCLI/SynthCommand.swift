@@ -49,11 +49,14 @@ struct SynthCommand: ParsableCommand {
     let options = SynthOptions(
       databasePath: db, seasons: seasons, firstSeason: firstSeason, seed: seed, processedAt: processedAt)
     let summary: SynthSummary
+    let progress = ProgressReporter.standard(label: "synth", unit: "seasons", total: seasons, quiet: quiet)
     do {
-      summary = try SynthDatabase.generate(options)
+      summary = try SynthDatabase.generate(options) { done, total in progress.update(done: done, total: total) }
     } catch {
+      progress.finish(completed: false)
       throw CommandFailure(.unusableInput, "error: \(error.message)")
     }
+    progress.finish()
     if !quiet { FileHandleOutput.standardOutput.write(Self.render(summary, db: db)) }
   }
 

@@ -17,7 +17,7 @@ func buildArguments(db: String, out: String, batchRows: Int, extra: [String] = [
   // The small source holds only the season's first days, which the feature set drops as
   // bootstrap unless told to keep them.
   [
-    "build", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "rel", "--batch-rows", String(batchRows),
+    "build", "--quiet", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "rel", "--batch-rows", String(batchRows),
     "--include-bootstrap",
   ] + extra
 }

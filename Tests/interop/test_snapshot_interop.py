@@ -26,7 +26,7 @@ ARROW_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64()
 
 
 def build(db, out, *extra, check=True):
-    return run("build", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "props", *extra, check=check)
+    return run("build", "--quiet", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "props", *extra, check=check)
 
 
 @pytest.fixture(scope="module")
