@@ -208,7 +208,26 @@ public struct SourceReader {
   /// Rows are selected by PGS `season_year` and PCF `game_date`; a row whose selector is not
   /// an integer / a real calendar date falls outside every season's filter and would vanish
   /// without a word. Such rows are read through the same typed check, so the first is named.
+  ///
+  /// The typed scans only run when a cheap probe finds a bad selector. PGS: `typeof` over the
+  /// `season_year` index. PCF: one pass over `game_date` alone checked in Swift (SQLite's
+  /// `date()` per row cost ~150 ms on 200,000 rows). Each probe flags every value the typed
+  /// check would refuse (and maybe more), so the slow queries still name the first such row.
   func refuseUnselectableRows(_ connection: Connection) throws(SourceError) {
+    var badSeason = false, badDate = false
+    do {
+      let seasons = try connection.prepare(
+        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer')")
+      _ = try seasons.step()
+      badSeason = seasons.int64(0) != 0
+      let dates = try connection.prepare("SELECT game_date FROM player_composite_factors")
+      while !badDate, try dates.step() {
+        badDate = dates.storageClass(0) != .text || dates.withTextBytes(0, { ColumnBuilder.parseDate($0) }) == nil
+      }
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+    if !badSeason && !badDate { return }
     _ = try readTable(
       connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
       whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
@@ -337,6 +356,21 @@ struct ColumnBuilder {
     }
   }
 
+  /// `CivilDate.parse(isoBytes:)` for a buffer pointer, the same rule (exactly `YYYY-MM-DD`,
+  /// a real calendar date via `CivilDate(year:month:day:)`). Columnar's generic parser is not
+  /// `@inlinable`, so called from here it ran unspecialised and allocated on every call.
+  static func parseDate(_ u: UnsafeBufferPointer<UInt8>) -> CivilDate? {
+    guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
+    var fields = (0, 0, 0)
+    for i in 0..<10 where i != 4 && i != 7 {
+      let c = u[i]
+      guard c >= 48 && c <= 57 else { return nil }
+      let digit = Int(c - 48)
+      if i < 4 { fields.0 = fields.0 * 10 + digit } else if i < 7 { fields.1 = fields.1 * 10 + digit } else { fields.2 = fields.2 * 10 + digit }
+    }
+    return CivilDate(year: fields.0, month: fields.1, day: fields.2)
+  }
+
   static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
     var high: UInt8 = 0
     for byte in raw { high |= byte }
@@ -415,7 +449,7 @@ struct ColumnBuilder {
         if storage == .null { return .null }
         return .bad(value: Self.show(st, c), expected: "a date as TEXT YYYY-MM-DD")
       }
-      let date = st.withTextBytes(c) { raw in CivilDate.parse(isoBytes: raw) }
+      let date = st.withTextBytes(c) { raw in Self.parseDate(raw) }
       guard let date else { return .bad(value: Self.show(st, c), expected: "a real calendar date YYYY-MM-DD") }
       dates.append(date.date32)
     case .timestamp:
