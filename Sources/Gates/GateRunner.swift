@@ -712,27 +712,51 @@ struct Context {
       var latest: [Int64] = []
       var latestRow: [Int] = []
     }
-    struct Key: Hashable {
-      var player: Int32
-      var season: Int
+    // Rows grouped by (player, season) with a counting sort on a dense key, in row order,
+    // then each group sorted by (date, row): no hashing, one allocation per array.
+    let seasonCount = max(seasons.count, 1)
+    func key(_ player: Int32, _ season: Int) -> Int? {
+      guard let s = seasons.firstIndex(of: season) else { return nil }
+      return Int(player) * seasonCount + s
     }
-    var byKey: [Key: [(Int32, Int64, Int)]] = [:]
-    let requested = Set(seasons)
-    for i in 0..<pgs.count where requested.contains(pgsSeason[i]) && pgs.processedAt.validity[i] {
-      byKey[Key(player: pgsPlayer[i], season: pgsSeason[i]), default: []].append(
-        (pgs.gameDate.values[i].daysSinceEpoch, pgs.processedAt.values[i], i))
-    }
-    var histories: [Key: History] = [:]
-    for (key, rows) in byKey {
-      var h = History()
-      var best: (Int64, Int)?
-      for r in rows.sorted(by: { $0.0 < $1.0 }) {
-        if best == nil || r.1 > best!.0 { best = (r.1, r.2) }
-        h.dates.append(r.0)
-        h.latest.append(best!.0)
-        h.latestRow.append(best!.1)
+    let keyCount = playerNames.count * seasonCount
+    var start = [Int](repeating: 0, count: keyCount + 1)
+    var rowKey = [Int](repeating: -1, count: pgs.count)
+    var lastSeason = Int.min
+    var lastIndex: Int?
+    for i in 0..<pgs.count where pgs.processedAt.validity[i] {
+      if pgsSeason[i] != lastSeason {
+        lastSeason = pgsSeason[i]
+        lastIndex = seasons.firstIndex(of: lastSeason)
       }
-      histories[key] = h
+      guard let s = lastIndex else { continue }
+      let k = Int(pgsPlayer[i]) * seasonCount + s
+      rowKey[i] = k
+      start[k + 1] += 1
+    }
+    for k in 0..<keyCount { start[k + 1] += start[k] }
+    var order = [Int](repeating: 0, count: start[keyCount])
+    var fill = start
+    for i in 0..<pgs.count where rowKey[i] >= 0 {
+      order[fill[rowKey[i]]] = i
+      fill[rowKey[i]] += 1
+    }
+    var h = History()
+    h.dates = [Int32](repeating: 0, count: order.count)
+    h.latest = [Int64](repeating: 0, count: order.count)
+    h.latestRow = [Int](repeating: 0, count: order.count)
+    for k in 0..<keyCount where start[k + 1] > start[k] {
+      let range = start[k]..<start[k + 1]
+      order[range].sort { (pgs.gameDate.values[$0].daysSinceEpoch, $0) < (pgs.gameDate.values[$1].daysSinceEpoch, $1) }
+      var best: (Int64, Int)?
+      for n in range {
+        let r = order[n]
+        let processed = pgs.processedAt.values[r]
+        if best == nil || processed > best!.0 { best = (processed, r) }
+        h.dates[n] = pgs.gameDate.values[r].daysSinceEpoch
+        h.latest[n] = best!.0
+        h.latestRow[n] = best!.1
+      }
     }
     var stale: [(Date32, String, String)] = []
     var checked = 0
@@ -743,15 +767,15 @@ struct Context {
         continue
       }
       checked += 1
-      guard let h = histories[Key(player: pcfPlayer[i], season: pcfSeason[i])] else { continue }
+      guard let k = key(pcfPlayer[i], pcfSeason[i]) else { continue }
       let date = pcf.gameDate.values[i].daysSinceEpoch
-      var lo = 0
-      var hi = h.dates.count
+      var lo = start[k]
+      var hi = start[k + 1]
       while lo < hi {
         let mid = (lo + hi) / 2
         if h.dates[mid] < date { lo = mid + 1 } else { hi = mid }
       }
-      guard lo > 0 else { continue }
+      guard lo > start[k] else { continue }
       let computed = pcf.processedAt.values[i]
       if h.latest[lo - 1] > computed {
         let j = h.latestRow[lo - 1]
@@ -775,15 +799,39 @@ struct Context {
 
   // MARK: constant_features
 
+  /// The most frequent value (ties: the smallest) and the number of distinct values. Sorting
+  /// and counting runs beats a Dictionary<Double, Int> per factor; a NaN (never equal to
+  /// itself, so every one its own key) takes the Dictionary path, which defines the answer.
+  static func dominantValue(_ values: [Double]) -> (top: (key: Double, value: Int), distinct: Int) {
+    if values.contains(where: \.isNaN) {
+      var counts: [Double: Int] = [:]
+      for v in values { counts[v, default: 0] += 1 }
+      let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+      return ((top.key, top.value), counts.count)
+    }
+    let sorted = values.sorted()
+    var best = (key: sorted[0], value: 0)
+    var distinct = 0
+    var start = 0
+    while start < sorted.count {
+      var end = start + 1
+      while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
+      distinct += 1
+      if end - start > best.value { best = (sorted[start], end - start) }
+      start = end
+    }
+    return (best, distinct)
+  }
+
   func constantFeatures() -> GateResult {
     let pcf = source.pcf
     let share = config.constantFeaturesWarnDominantSharePercent
-    let factors: [(String, (Int) -> Double?)] = [
-      ("fatigue_score", { pcf.fatigueScore[$0].map(Double.init) }),
-      ("shot_zone_mismatch_score", { pcf.shotZoneMismatchScore[$0] }),
-      ("pace_score", { pcf.paceScore[$0] }),
-      ("usage_spike_score", { pcf.usageSpikeScore[$0] }),
-      ("total_composite_adjustment", { pcf.totalCompositeAdjustment[$0] }),
+    let factors: [(String, ValidityBitmap, [Double])] = [
+      ("fatigue_score", pcf.fatigueScore.validity, pcf.fatigueScore.values.map(Double.init)),
+      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, pcf.shotZoneMismatchScore.values),
+      ("pace_score", pcf.paceScore.validity, pcf.paceScore.values),
+      ("usage_spike_score", pcf.usageSpikeScore.validity, pcf.usageSpikeScore.values),
+      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, pcf.totalCompositeAdjustment.values),
     ]
     var status = GateStatus.pass
     var figures: [(Int, String)] = []
@@ -796,26 +844,22 @@ struct Context {
         continue
       }
       var seasonFlagged = 0
-      for (name, value) in factors {
-        var counts: [Double: Int] = [:]
-        var nonNull = 0
-        for i in rows {
-          // +0.0 and −0.0 are one value to a model.
-          if let v = value(i) {
-            counts[v == 0 ? 0 : v, default: 0] += 1
-            nonNull += 1
-          }
-        }
+      for (name, validity, column) in factors {
+        var values: [Double] = []
+        values.reserveCapacity(rows.count)
+        // +0.0 and −0.0 are one value to a model.
+        for i in rows where validity[i] { values.append(column[i] == 0 ? 0 : column[i]) }
+        let nonNull = values.count
         if nonNull == 0 {
           seasonFlagged += 1
           worst = 100
           findings.append((100, "\(tag(season))\(name): NULL on all \(Show.count(rows.count)) rows"))
           continue
         }
-        let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+        let (top, distinct) = Context.dominantValue(values)
         let p = Show.ratio(top.value, nonNull)
         worst = max(worst ?? p, p)
-        if counts.count == 1 {
+        if distinct == 1 {
           seasonFlagged += 1
           findings.append((p, "\(tag(season))\(name): constant \(Show.number(top.key)) on all \(Show.count(nonNull)) non-NULL rows"))
         } else if p > share {
