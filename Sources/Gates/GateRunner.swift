@@ -89,10 +89,17 @@ struct Context {
   let multiSeason: Bool
 
   /// Player keys interned once, shared by PGS and PCF, so joins compare integers.
-  var playerIds: [String: Int32] = [:]
   var pgsPlayer: [Int32] = []
   var pcfPlayer: [Int32] = []
   var playerNames: [String] = []
+  /// game_id, team_abbr and opponent_team_abbr of each PGS row as dense ids; teams share one
+  /// id space (and `teamRank` orders it as the names sort) so a team pair is compared by id.
+  var pgsGame: [Int32] = []
+  var gameNames: [String] = []
+  var pgsTeam: [Int32] = []
+  var pgsOpponent: [Int32] = []
+  var teamNames: [String] = []
+  var teamRank: [Int32] = []
   /// Per PGS row: inside the window and a requested season.
   var pgsInScope: [Bool] = []
   var pgsActive: [Bool] = []
@@ -109,19 +116,34 @@ struct Context {
     seasons = source.seasons
     calendars = SeasonCalendar.calendars(for: source)
     multiSeason = source.seasons.count > 1
-    let requested = Set(seasons)
     let pgs = source.pgs
-    pgsPlayer.reserveCapacity(pgs.count)
+    let pcf = source.pcf
+    var players = KeyInterner()
+    pgsPlayer = players.ids(of: pgs.playerLookup)
+    pcfPlayer = players.ids(of: pcf.playerLookup)
+    playerNames = players.names
+    var games = KeyInterner()
+    pgsGame = games.ids(of: pgs.gameId)
+    gameNames = games.names
+    var teams = KeyInterner(capacity: 64)
+    pgsTeam = teams.ids(of: pgs.teamAbbr)
+    pgsOpponent = teams.ids(of: pgs.opponentTeamAbbr)
+    teamNames = teams.names
+    teamRank = teams.sortRanks
+    // A linear search: a run validates a handful of seasons, and it beats hashing per row.
+    let requested = seasons
+    pgsSeason.reserveCapacity(pgs.count)
+    pgsActive.reserveCapacity(pgs.count)
+    pgsInScope.reserveCapacity(pgs.count)
     for i in 0..<pgs.count {
-      pgsPlayer.append(intern(pgs.playerLookup.string(at: i)))
       let season = Int(pgs.seasonYear.values[i])
       pgsSeason.append(season)
       pgsActive.append(pgs.isActive(i))
       pgsInScope.append(requested.contains(season) && window.contains(pgs.gameDate.values[i]))
     }
-    let pcf = source.pcf
+    pcfSeason.reserveCapacity(pcf.count)
+    pcfInScope.reserveCapacity(pcf.count)
     for i in 0..<pcf.count {
-      pcfPlayer.append(intern(pcf.playerLookup.string(at: i)))
       let date = pcf.gameDate.values[i]
       let season = Season.startYear(of: date)
       pcfSeason.append(season)
@@ -138,14 +160,6 @@ struct Context {
           bootstrapEnds: cal.openingNight.map { CivilDate($0.adding(days: SeasonCalendar.bootstrapDays - 1)).description },
           gameDates: cal.gameDates.count, expectedDates: dates.count))
     }
-  }
-
-  mutating func intern(_ key: String) -> Int32 {
-    if let id = playerIds[key] { return id }
-    let id = Int32(playerNames.count)
-    playerIds[key] = id
-    playerNames.append(key)
-    return id
   }
 
   func label(_ season: Int) -> String { Season.label(season) }
@@ -402,48 +416,75 @@ struct Context {
 
   // MARK: duplicate_keys
 
+  /// Rows sharing a (date, player) key, each group in row order, in no particular group order.
+  /// One hashed Int64 per row; only a repeated key allocates.
+  static func repeatedKeys(
+    count: Int, player: [Int32], date: (Int) -> Int32, where include: (Int) -> Bool
+  ) -> [(key: DatePlayer, rows: [Int])] {
+    var first: [Int64: Int] = [:]
+    first.reserveCapacity(count)
+    var more: [Int64: [Int]] = [:]
+    for i in 0..<count where include(i) {
+      let key = Int64(date(i)) << 32 | Int64(UInt32(bitPattern: player[i]))
+      if let j = first[key] {
+        more[key, default: [j]].append(i)
+      } else {
+        first[key] = i
+      }
+    }
+    return more.map { (DatePlayer(date: Int32(truncatingIfNeeded: $0.key >> 32), player: Int32(truncatingIfNeeded: $0.key)), $0.value) }
+  }
+
   func duplicateKeys() -> GateResult {
     let pgs = source.pgs
     let pcf = source.pcf
-    var pgsKeys: [DatePlayer: [Int]] = [:]
-    struct GameKey: Hashable, Comparable {
+    struct GameKey: Hashable {
       var date: Int32
-      var first: String
-      var second: String
-      static func < (x: GameKey, y: GameKey) -> Bool { (x.date, x.first, x.second) < (y.date, y.first, y.second) }
+      var first: Int32
+      var second: Int32
     }
-    var games: [GameKey: Set<String>] = [:]
+    // (date, team pair) → the first game id seen, and every id when there are several.
+    var gameFirst: [GameKey: Int32] = [:]
+    var gameIds: [GameKey: Set<Int32>] = [:]
     for i in 0..<pgs.count where pgsInScope[i] {
-      let date = pgs.gameDate.values[i]
-      pgsKeys[DatePlayer(date: date.daysSinceEpoch, player: pgsPlayer[i]), default: []].append(i)
       // One game is one team pair on one date, whatever the id text says: `YYYYMMDD_AWAY_HOME`,
       // the reversed `YYYYMMDD_HOME_AWAY` and a 10-digit NBA.com id all land on the same key.
-      let a = pgs.teamAbbr.string(at: i)
-      let b = pgs.opponentTeamAbbr.string(at: i)
-      let key = a < b ? GameKey(date: date.daysSinceEpoch, first: a, second: b) : GameKey(date: date.daysSinceEpoch, first: b, second: a)
-      games[key, default: []].insert(pgs.gameId.string(at: i))
+      let a = pgsTeam[i], b = pgsOpponent[i]
+      let date = pgs.gameDate.values[i].daysSinceEpoch
+      let key = teamRank[Int(a)] < teamRank[Int(b)] ? GameKey(date: date, first: a, second: b) : GameKey(date: date, first: b, second: a)
+      let id = pgsGame[i]
+      if let seen = gameFirst[key] {
+        if seen != id || gameIds[key] != nil { gameIds[key, default: [seen]].insert(id) }
+      } else {
+        gameFirst[key] = id
+      }
     }
-    var pcfKeys: [DatePlayer: [Int]] = [:]
-    for i in 0..<pcf.count where pcfInScope[i] {
-      pcfKeys[DatePlayer(date: pcf.gameDate.values[i].daysSinceEpoch, player: pcfPlayer[i]), default: []].append(i)
-    }
+    let pgsKeys = Context.repeatedKeys(
+      count: pgs.count, player: pgsPlayer, date: { pgs.gameDate.values[$0].daysSinceEpoch }, where: { pgsInScope[$0] })
+    let pcfKeys = Context.repeatedKeys(
+      count: pcf.count, player: pcfPlayer, date: { pcf.gameDate.values[$0].daysSinceEpoch }, where: { pcfInScope[$0] })
     var lines: [String] = []
-    let pgsDups = pgsKeys.filter { $0.value.count > 1 }.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    let pgsDups = pgsKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
     for (key, rows) in pgsDups {
-      let ids = Set(rows.map { pgs.gameId.string(at: $0) }).sorted().joined(separator: ", ")
+      let ids = Set(rows.map { gameNames[Int(pgsGame[$0])] }).sorted().joined(separator: ", ")
       lines.append(
         "PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
       )
     }
-    let pcfDups = pcfKeys.filter { $0.value.count > 1 }.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    let pcfDups = pcfKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
     for (key, rows) in pcfDups {
       lines.append(
         "PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
       )
     }
-    let splitGames = games.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+    let splitGames = gameIds.sorted {
+      ($0.key.date, teamRank[Int($0.key.first)], teamRank[Int($0.key.second)])
+        < ($1.key.date, teamRank[Int($1.key.first)], teamRank[Int($1.key.second)])
+    }
     for (key, ids) in splitGames {
-      lines.append("game \(day(Date32(daysSinceEpoch: key.date))) \(key.first)–\(key.second) stored under \(ids.count) ids: \(ids.sorted().joined(separator: ", "))")
+      lines.append(
+        "game \(day(Date32(daysSinceEpoch: key.date))) \(teamNames[Int(key.first)])–\(teamNames[Int(key.second)]) stored under \(ids.count) ids: \(ids.map { gameNames[Int($0)] }.sorted().joined(separator: ", "))"
+      )
     }
     let total = pgsDups.count + pcfDups.count + splitGames.count
     let figure =
@@ -458,36 +499,49 @@ struct Context {
 
   func gameIntegrity() -> GateResult {
     let pgs = source.pgs
+    // A game is (season, game id); both are small dense integers, so a flat table indexes it.
     struct Game {
       var season: Int
-      var id: String
-      var teams: [String: Int] = [:]
-      var dates: Set<Date32> = []
+      var id: Int32
+      /// (team id, active players), a game has two.
+      var teams: [(Int32, Int)] = []
+      var dates: [Date32] = []
     }
-    struct GameKey: Hashable {
-      var season: Int
-      var id: String
-    }
-    var games: [GameKey: Game] = [:]
+    let seasonIndex = Dictionary(uniqueKeysWithValues: seasons.enumerated().map { ($1, $0) })
+    var slot = [Int32](repeating: -1, count: gameNames.count * max(seasons.count, 1))
+    var games: [Game] = []
     for i in 0..<pgs.count where pgsInScope[i] {
-      let id = pgs.gameId.string(at: i)
-      let key = GameKey(season: pgsSeason[i], id: id)
-      var g = games[key] ?? Game(season: pgsSeason[i], id: id)
-      g.teams[pgs.teamAbbr.string(at: i), default: 0] += pgsActive[i] ? 1 : 0
-      g.dates.insert(pgs.gameDate.values[i])
-      games[key] = g
+      let s = seasons.count == 1 ? 0 : seasonIndex[pgsSeason[i]]!
+      let k = s * gameNames.count + Int(pgsGame[i])
+      if slot[k] < 0 {
+        slot[k] = Int32(games.count)
+        games.append(Game(season: pgsSeason[i], id: pgsGame[i]))
+      }
+      let g = Int(slot[k])
+      let team = pgsTeam[i]
+      let add = pgsActive[i] ? 1 : 0
+      if let t = games[g].teams.firstIndex(where: { $0.0 == team }) {
+        games[g].teams[t].1 += add
+      } else {
+        games[g].teams.append((team, add))
+      }
+      let date = pgs.gameDate.values[i]
+      if !games[g].dates.contains(date) { games[g].dates.append(date) }
     }
     let lo = config.gameIntegrityMinActivePlayersPerTeam
     let hi = config.gameIntegrityMaxActivePlayersPerTeam
     var problems: [(Date32, String)] = []
-    for g in games.values {
+    for g in games {
+      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi }
+      guard broken else { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
-      let name = "\(tag(g.season))game \(g.id) (\(day(first)))"
+      let name = "\(tag(g.season))game \(gameNames[Int(g.id)]) (\(day(first)))"
+      let teams = g.teams.map { (teamNames[Int($0.0)], $0.1) }.sorted { $0.0 < $1.0 }
       if g.teams.count != 2 {
         problems.append(
-          (first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(g.teams.keys.sorted().joined(separator: ", "))), expected 2"))
+          (first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(teams.map(\.0).joined(separator: ", "))), expected 2"))
       }
-      for (team, n) in g.teams.sorted(by: { $0.key < $1.key }) where n < lo || n > hi {
+      for (team, n) in teams where n < lo || n > hi {
         problems.append((first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
       }
       if g.dates.count > 1 {
@@ -658,27 +712,51 @@ struct Context {
       var latest: [Int64] = []
       var latestRow: [Int] = []
     }
-    struct Key: Hashable {
-      var player: Int32
-      var season: Int
+    // Rows grouped by (player, season) with a counting sort on a dense key, in row order,
+    // then each group sorted by (date, row): no hashing, one allocation per array.
+    let seasonCount = max(seasons.count, 1)
+    func key(_ player: Int32, _ season: Int) -> Int? {
+      guard let s = seasons.firstIndex(of: season) else { return nil }
+      return Int(player) * seasonCount + s
     }
-    var byKey: [Key: [(Int32, Int64, Int)]] = [:]
-    let requested = Set(seasons)
-    for i in 0..<pgs.count where requested.contains(pgsSeason[i]) && pgs.processedAt.validity[i] {
-      byKey[Key(player: pgsPlayer[i], season: pgsSeason[i]), default: []].append(
-        (pgs.gameDate.values[i].daysSinceEpoch, pgs.processedAt.values[i], i))
-    }
-    var histories: [Key: History] = [:]
-    for (key, rows) in byKey {
-      var h = History()
-      var best: (Int64, Int)?
-      for r in rows.sorted(by: { $0.0 < $1.0 }) {
-        if best == nil || r.1 > best!.0 { best = (r.1, r.2) }
-        h.dates.append(r.0)
-        h.latest.append(best!.0)
-        h.latestRow.append(best!.1)
+    let keyCount = playerNames.count * seasonCount
+    var start = [Int](repeating: 0, count: keyCount + 1)
+    var rowKey = [Int](repeating: -1, count: pgs.count)
+    var lastSeason = Int.min
+    var lastIndex: Int?
+    for i in 0..<pgs.count where pgs.processedAt.validity[i] {
+      if pgsSeason[i] != lastSeason {
+        lastSeason = pgsSeason[i]
+        lastIndex = seasons.firstIndex(of: lastSeason)
       }
-      histories[key] = h
+      guard let s = lastIndex else { continue }
+      let k = Int(pgsPlayer[i]) * seasonCount + s
+      rowKey[i] = k
+      start[k + 1] += 1
+    }
+    for k in 0..<keyCount { start[k + 1] += start[k] }
+    var order = [Int](repeating: 0, count: start[keyCount])
+    var fill = start
+    for i in 0..<pgs.count where rowKey[i] >= 0 {
+      order[fill[rowKey[i]]] = i
+      fill[rowKey[i]] += 1
+    }
+    var h = History()
+    h.dates = [Int32](repeating: 0, count: order.count)
+    h.latest = [Int64](repeating: 0, count: order.count)
+    h.latestRow = [Int](repeating: 0, count: order.count)
+    for k in 0..<keyCount where start[k + 1] > start[k] {
+      let range = start[k]..<start[k + 1]
+      order[range].sort { (pgs.gameDate.values[$0].daysSinceEpoch, $0) < (pgs.gameDate.values[$1].daysSinceEpoch, $1) }
+      var best: (Int64, Int)?
+      for n in range {
+        let r = order[n]
+        let processed = pgs.processedAt.values[r]
+        if best == nil || processed > best!.0 { best = (processed, r) }
+        h.dates[n] = pgs.gameDate.values[r].daysSinceEpoch
+        h.latest[n] = best!.0
+        h.latestRow[n] = best!.1
+      }
     }
     var stale: [(Date32, String, String)] = []
     var checked = 0
@@ -689,15 +767,15 @@ struct Context {
         continue
       }
       checked += 1
-      guard let h = histories[Key(player: pcfPlayer[i], season: pcfSeason[i])] else { continue }
+      guard let k = key(pcfPlayer[i], pcfSeason[i]) else { continue }
       let date = pcf.gameDate.values[i].daysSinceEpoch
-      var lo = 0
-      var hi = h.dates.count
+      var lo = start[k]
+      var hi = start[k + 1]
       while lo < hi {
         let mid = (lo + hi) / 2
         if h.dates[mid] < date { lo = mid + 1 } else { hi = mid }
       }
-      guard lo > 0 else { continue }
+      guard lo > start[k] else { continue }
       let computed = pcf.processedAt.values[i]
       if h.latest[lo - 1] > computed {
         let j = h.latestRow[lo - 1]
@@ -721,15 +799,39 @@ struct Context {
 
   // MARK: constant_features
 
+  /// The most frequent value (ties: the smallest) and the number of distinct values. Sorting
+  /// and counting runs beats a Dictionary<Double, Int> per factor; a NaN (never equal to
+  /// itself, so every one its own key) takes the Dictionary path, which defines the answer.
+  static func dominantValue(_ values: [Double]) -> (top: (key: Double, value: Int), distinct: Int) {
+    if values.contains(where: \.isNaN) {
+      var counts: [Double: Int] = [:]
+      for v in values { counts[v, default: 0] += 1 }
+      let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+      return ((top.key, top.value), counts.count)
+    }
+    let sorted = values.sorted()
+    var best = (key: sorted[0], value: 0)
+    var distinct = 0
+    var start = 0
+    while start < sorted.count {
+      var end = start + 1
+      while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
+      distinct += 1
+      if end - start > best.value { best = (sorted[start], end - start) }
+      start = end
+    }
+    return (best, distinct)
+  }
+
   func constantFeatures() -> GateResult {
     let pcf = source.pcf
     let share = config.constantFeaturesWarnDominantSharePercent
-    let factors: [(String, (Int) -> Double?)] = [
-      ("fatigue_score", { pcf.fatigueScore[$0].map(Double.init) }),
-      ("shot_zone_mismatch_score", { pcf.shotZoneMismatchScore[$0] }),
-      ("pace_score", { pcf.paceScore[$0] }),
-      ("usage_spike_score", { pcf.usageSpikeScore[$0] }),
-      ("total_composite_adjustment", { pcf.totalCompositeAdjustment[$0] }),
+    let factors: [(String, ValidityBitmap, [Double])] = [
+      ("fatigue_score", pcf.fatigueScore.validity, pcf.fatigueScore.values.map(Double.init)),
+      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, pcf.shotZoneMismatchScore.values),
+      ("pace_score", pcf.paceScore.validity, pcf.paceScore.values),
+      ("usage_spike_score", pcf.usageSpikeScore.validity, pcf.usageSpikeScore.values),
+      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, pcf.totalCompositeAdjustment.values),
     ]
     var status = GateStatus.pass
     var figures: [(Int, String)] = []
@@ -742,26 +844,22 @@ struct Context {
         continue
       }
       var seasonFlagged = 0
-      for (name, value) in factors {
-        var counts: [Double: Int] = [:]
-        var nonNull = 0
-        for i in rows {
-          // +0.0 and −0.0 are one value to a model.
-          if let v = value(i) {
-            counts[v == 0 ? 0 : v, default: 0] += 1
-            nonNull += 1
-          }
-        }
+      for (name, validity, column) in factors {
+        var values: [Double] = []
+        values.reserveCapacity(rows.count)
+        // +0.0 and −0.0 are one value to a model.
+        for i in rows where validity[i] { values.append(column[i] == 0 ? 0 : column[i]) }
+        let nonNull = values.count
         if nonNull == 0 {
           seasonFlagged += 1
           worst = 100
           findings.append((100, "\(tag(season))\(name): NULL on all \(Show.count(rows.count)) rows"))
           continue
         }
-        let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
+        let (top, distinct) = Context.dominantValue(values)
         let p = Show.ratio(top.value, nonNull)
         worst = max(worst ?? p, p)
-        if counts.count == 1 {
+        if distinct == 1 {
           seasonFlagged += 1
           findings.append((p, "\(tag(season))\(name): constant \(Show.number(top.key)) on all \(Show.count(nonNull)) non-NULL rows"))
         } else if p > share {

@@ -1,0 +1,102 @@
+import Columnar
+
+/// Dense Int32 ids for the text cells of StringColumns, so the gates group and join rows on
+/// integers. Building a Swift String per row and hashing it was most of the gates' time.
+///
+/// Two cells get the same id exactly when `StringColumn.string(at:)` gives equal Strings:
+/// cells are first told apart by their raw bytes (one cheap hash per row), then each distinct
+/// byte sequence is decoded once and merged by String equality, which also merges what Swift
+/// treats as one string (canonically equivalent forms, invalid bytes decoded to U+FFFD).
+struct KeyInterner {
+  /// The text of each id.
+  private(set) var names: [String] = []
+  private var byName: [String: Int32] = [:]
+  /// Open-addressing table of byte keys: slot → (hash, id + 1); 0 marks an empty slot.
+  private var slotHash: [UInt64] = []
+  private var slotId: [Int32] = []
+  /// Byte key id → id, and where each byte key's bytes live.
+  private var byteKeyId: [Int32] = []
+  private var keyBytes: [UInt8] = []
+  private var keyOffsets: [Int] = [0]
+
+  init(capacity: Int = 1024) {
+    var size = 16
+    while size < capacity * 2 { size <<= 1 }
+    slotHash = [UInt64](repeating: 0, count: size)
+    slotId = [Int32](repeating: 0, count: size)
+  }
+
+  /// The id of every cell of `column`, NULL read as "" as `string(at:)` reads it.
+  mutating func ids(of column: StringColumn) -> [Int32] {
+    var out = [Int32](repeating: 0, count: column.count)
+    column.offsets.withUnsafeBufferPointer { offsets in
+      column.bytes.withUnsafeBufferPointer { bytes in
+        for i in 0..<column.count {
+          let start = Int(offsets[i]), end = Int(offsets[i + 1])
+          out[i] = id(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        }
+      }
+    }
+    return out
+  }
+
+  private mutating func id(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
+    // FNV-1a; the top bit is forced on so a stored hash is never the empty marker 0.
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    h |= 1 << 63
+    let mask = slotHash.count - 1
+    var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+    while slotHash[slot] != 0 {
+      if slotHash[slot] == h {
+        let k = Int(slotId[slot]) - 1
+        let s = keyOffsets[k], e = keyOffsets[k + 1]
+        if e - s == key.count && keyBytes.withUnsafeBufferPointer({ stored in
+          stored[s..<e].elementsEqual(key)
+        }) {
+          return byteKeyId[k]
+        }
+      }
+      slot = (slot + 1) & mask
+    }
+    let k = byteKeyId.count
+    keyBytes.append(contentsOf: key)
+    keyOffsets.append(keyBytes.count)
+    let name = String(decoding: key, as: UTF8.self)
+    let merged: Int32
+    if let existing = byName[name] {
+      merged = existing
+    } else {
+      merged = Int32(names.count)
+      byName[name] = merged
+      names.append(name)
+    }
+    byteKeyId.append(merged)
+    slotHash[slot] = h
+    slotId[slot] = Int32(k + 1)
+    if byteKeyId.count * 2 > slotHash.count { grow() }
+    return merged
+  }
+
+  private mutating func grow() {
+    let oldHash = slotHash, oldId = slotId
+    let size = slotHash.count * 2
+    slotHash = [UInt64](repeating: 0, count: size)
+    slotId = [Int32](repeating: 0, count: size)
+    let mask = size - 1
+    for (h, id) in zip(oldHash, oldId) where h != 0 {
+      var slot = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+      while slotHash[slot] != 0 { slot = (slot + 1) & mask }
+      slotHash[slot] = h
+      slotId[slot] = id
+    }
+  }
+
+  /// Rank of each id when the names are sorted with String `<`, so comparing ranks orders as
+  /// comparing the names.
+  var sortRanks: [Int32] {
+    var ranks = [Int32](repeating: 0, count: names.count)
+    for (r, id) in names.indices.sorted(by: { names[$0] < names[$1] }).enumerated() { ranks[id] = Int32(r) }
+    return ranks
+  }
+}
