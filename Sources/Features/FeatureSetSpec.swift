@@ -301,28 +301,6 @@ private func derivedOrPGSInteger(_ name: String, _ derived: [DerivedSource]) -> 
   return !FeatureSetSpec.floatPGSColumns.contains(name)
 }
 
-/// The JSON tree, decoded strictly: a boolean is never a number and a number never a boolean.
-enum JSONValue: Decodable {
-  case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-  init(from decoder: Decoder) throws {
-    let c = try decoder.singleValueContainer()
-    if c.decodeNil() {
-      self = .null
-    } else if let b = try? c.decode(Bool.self) {
-      self = .bool(b)
-    } else if let d = try? c.decode(Double.self) {
-      self = .number(d)
-    } else if let s = try? c.decode(String.self) {
-      self = .string(s)
-    } else if let a = try? c.decode([JSONValue].self) {
-      self = .array(a)
-    } else {
-      self = .object(try c.decode([String: JSONValue].self))
-    }
-  }
-}
-
 /// Typed access to the JSON tree, every failure naming the field.
 private struct SpecParser {
   let path: String

@@ -1,6 +1,7 @@
 // Gate thresholds (gates.md table, "default" column). The defaults live twice on purpose: in
 // Schemas/gates.default.json, which an operator reads and copies, and here, so the binary works
 // from any directory; GatesTests checks that the two agree.
+import Columnar
 import Foundation
 
 /// The gates of gates.md, in report order. `point_in_time` runs after features (Features module)
@@ -238,28 +239,8 @@ public struct GateConfig: Codable, Equatable, Sendable {
   }
 }
 
-/// A JSON value, decoded strictly: JSONDecoder will not read `true` as a number, so a boolean
-/// threshold is reported instead of silently becoming 1.
-enum JSONValue: Decodable {
-  case bool(Bool), number(Double), string(String), null, array([JSONValue]), object([String: JSONValue])
-
-  init(from decoder: Decoder) throws {
-    let c = try decoder.singleValueContainer()
-    if c.decodeNil() {
-      self = .null
-    } else if let b = try? c.decode(Bool.self) {
-      self = .bool(b)
-    } else if let d = try? c.decode(Double.self) {
-      self = .number(d)
-    } else if let s = try? c.decode(String.self) {
-      self = .string(s)
-    } else if let a = try? c.decode([JSONValue].self) {
-      self = .array(a)
-    } else {
-      self = .object(try c.decode([String: JSONValue].self))
-    }
-  }
-
+extension JSONValue {
+  /// The value as a config error message shows it.
   var shown: String {
     switch self {
     case .bool(let b): return String(b)
