@@ -39,6 +39,18 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
   /// Parses exactly `YYYY-MM-DD` from raw bytes (an array slice, a buffer pointer, …).
   public static func parse<Bytes: RandomAccessCollection>(isoBytes u: Bytes) -> CivilDate?
   where Bytes.Element == UInt8, Bytes.Index == Int {
+    parseISO(u)
+  }
+
+  /// The same parse for the bytes SQLite and the CSV reader hand out. A concrete overload so
+  /// callers in other modules get a body specialised here: the generic one is not inlinable,
+  /// and unspecialised it allocated on every call of the source reader's hot loop.
+  public static func parse(isoBytes u: UnsafeBufferPointer<UInt8>) -> CivilDate? {
+    parseISO(u)
+  }
+
+  private static func parseISO<Bytes: RandomAccessCollection>(_ u: Bytes) -> CivilDate?
+  where Bytes.Element == UInt8, Bytes.Index == Int {
     guard u.count == 10 else { return nil }
     let b = u.startIndex
     guard u[b + 4] == UInt8(ascii: "-"), u[b + 7] == UInt8(ascii: "-") else { return nil }

@@ -222,7 +222,7 @@ public struct SourceReader {
       badSeason = seasons.int64(0) != 0
       let dates = try connection.prepare("SELECT game_date FROM player_composite_factors")
       while !badDate, try dates.step() {
-        badDate = dates.storageClass(0) != .text || dates.withTextBytes(0, { ColumnBuilder.parseDate($0) }) == nil
+        badDate = dates.storageClass(0) != .text || dates.withTextBytes(0, { CivilDate.parse(isoBytes: $0) }) == nil
       }
     } catch {
       throw Self.classify(error, path: path)
@@ -356,21 +356,6 @@ struct ColumnBuilder {
     }
   }
 
-  /// `CivilDate.parse(isoBytes:)` for a buffer pointer, the same rule (exactly `YYYY-MM-DD`,
-  /// a real calendar date via `CivilDate(year:month:day:)`). Columnar's generic parser is not
-  /// `@inlinable`, so called from here it ran unspecialised and allocated on every call.
-  static func parseDate(_ u: UnsafeBufferPointer<UInt8>) -> CivilDate? {
-    guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
-    var fields = (0, 0, 0)
-    for i in 0..<10 where i != 4 && i != 7 {
-      let c = u[i]
-      guard c >= 48 && c <= 57 else { return nil }
-      let digit = Int(c - 48)
-      if i < 4 { fields.0 = fields.0 * 10 + digit } else if i < 7 { fields.1 = fields.1 * 10 + digit } else { fields.2 = fields.2 * 10 + digit }
-    }
-    return CivilDate(year: fields.0, month: fields.1, day: fields.2)
-  }
-
   static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
     var high: UInt8 = 0
     for byte in raw { high |= byte }
@@ -449,7 +434,7 @@ struct ColumnBuilder {
         if storage == .null { return .null }
         return .bad(value: Self.show(st, c), expected: "a date as TEXT YYYY-MM-DD")
       }
-      let date = st.withTextBytes(c) { raw in Self.parseDate(raw) }
+      let date = st.withTextBytes(c) { raw in CivilDate.parse(isoBytes: raw) }
       guard let date else { return .bad(value: Self.show(st, c), expected: "a real calendar date YYYY-MM-DD") }
       dates.append(date.date32)
     case .timestamp:
