@@ -64,6 +64,7 @@ struct BuildCommand: ParsableCommand {
   }
 
   func run() throws {
+    var timer = PhaseTimer()
     let resolved = try source.resolve()
     let specPath = try locateFeatureSet(featureSet)
     let spec: FeatureSetSpec
@@ -78,17 +79,22 @@ struct BuildCommand: ParsableCommand {
     let progress = ProgressReporter.standard(label: "build \(name)", unit: "steps", total: 4, quiet: quiet)
     var finished = false
     defer { if !finished { progress.finish(completed: false) } }
+    timer.mark("options, feature set")
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    timer.mark("read source")
     progress.update(done: 1)
     // Gates and the source fingerprint need only the inputs: they run on the second core while
     // this one computes the features. The features are thrown away when a gate fails, and their
     // errors are reported only after the gates passed, so what the user sees is unchanged.
     let gateInputs = resolved
-    let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>) in
+    let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>, [Double]) in
+      let t0 = PhaseTimer.now()
       let report = GateRunner.run(
         source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
         endDate: gateInputs.endDate, overrides: gateInputs.overrides)
-      return (report, Result { () throws(SnapshotError) in try SourceFingerprinter.fingerprint(data) })
+      let t1 = PhaseTimer.now()
+      let fingerprint = Result { () throws(SnapshotError) in try SourceFingerprinter.fingerprint(data) }
+      return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1])
     }
 
     var range: ClosedRange<Date32>?
@@ -99,7 +105,11 @@ struct BuildCommand: ParsableCommand {
       try FeatureEngine(spec: spec).compute(
         source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
     }
-    let (gateReport, fingerprint) = sideWork.wait()
+    timer.mark("features")
+    let (gateReport, fingerprint, sideSeconds) = sideWork.wait()
+    timer.mark("wait for gates, fingerprint")
+    timer.note("  (other core) gates", seconds: sideSeconds[0])
+    timer.note("  (other core) fingerprint", seconds: sideSeconds[1])
     progress.update(done: 2)
     var report = gateReport
     guard report.passed else {
@@ -115,6 +125,7 @@ struct BuildCommand: ParsableCommand {
     let pit = PointInTimeCheck.run(
       spec: spec, source: data, output: seasons, sampleSize: resolved.thresholds.pointInTimeMinSampleRows,
       seed: pointInTimeSeed)
+    timer.mark("point-in-time check")
     progress.update(done: 3)
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
@@ -160,6 +171,7 @@ struct BuildCommand: ParsableCommand {
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
+    timer.mark("encode, stats, publish")
     progress.update(done: 4)
     progress.finish()
     finished = true

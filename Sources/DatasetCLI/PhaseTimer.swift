@@ -1,0 +1,41 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Wall-clock time per build phase on stderr when `DATASET_TIMINGS=1`: the first thing to look
+/// at when a build is slower than it should be (docs/BENCH.md). Off by default, and free then.
+struct PhaseTimer {
+  let enabled: Bool
+  private var last: Double
+  private let start: Double
+
+  init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    enabled = environment["DATASET_TIMINGS"].map { $0 != "" && $0 != "0" } ?? false
+    start = Self.now()
+    last = start
+  }
+
+  static func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
+  /// Prints the time since the previous mark under `phase`.
+  mutating func mark(_ phase: String) {
+    guard enabled else { return }
+    let t = Self.now()
+    FileHandleOutput.standardError.write(
+      "timing: \(phase.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n")
+    last = t
+  }
+
+  /// Prints a duration measured elsewhere (on the other core) without moving the mark.
+  func note(_ phase: String, seconds: Double) {
+    guard enabled else { return }
+    FileHandleOutput.standardError.write(
+      "timing: \(phase.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n")
+  }
+}
