@@ -14,6 +14,23 @@ public struct FeatureOptions: Sendable, Equatable {
   }
 }
 
+/// The inputs of one `FeatureEngine` run, indexed, and each season's output rows decided.
+public struct FeatureRun {
+  struct SeasonPlan {
+    var season: Int
+    var batch: Batch
+    var targets: [Int32]
+    var order: [Int32]
+  }
+  let prepared: Prepared
+  let plans: [SeasonPlan]
+
+  /// Season start years, ascending (the order of `compute(season:of:)` indices).
+  public var seasons: [Int] { plans.map(\.season) }
+  /// Output rows of each season, in `seasons` order.
+  public var rowCounts: [Int] { plans.map(\.order.count) }
+}
+
 /// One season's feature table: rows sorted by (game_date, player_lookup bytes), columns in
 /// spec order.
 public struct SeasonFeatures: Sendable, Equatable {
@@ -45,9 +62,20 @@ public struct FeatureEngine: Sendable {
   }
 
   public func compute(source: SourceData, options: FeatureOptions = FeatureOptions()) throws(FeatureComputeError) -> [SeasonFeatures] {
+    let run = start(source: source, options: options)
+    var out: [SeasonFeatures] = []
+    for k in run.seasons.indices { out.append(try compute(season: k, of: run)) }
+    return out
+  }
+
+  /// Indexes the inputs once and decides every season's output rows, without computing any
+  /// feature yet: a build then computes (and writes) one season at a time with
+  /// `compute(season:of:)`, and knows every season's row count up front (the point-in-time
+  /// sample is drawn over all output rows before the first season is computed).
+  public func start(source: SourceData, options: FeatureOptions = FeatureOptions()) -> FeatureRun {
     let prepared = Prepared(source: source, plan: plan)
     let calendars = SeasonCalendar.calendars(for: source)
-    var out: [SeasonFeatures] = []
+    var seasons: [FeatureRun.SeasonPlan] = []
     for season in source.seasons {
       let calendar = calendars[season]
       let batch = prepared.batch(season: Int32(season))
@@ -57,13 +85,19 @@ public struct FeatureEngine: Sendable {
         if let range = options.dateRange, !range.contains(d) { return false }
         return true
       }
-      let columns = sweep(batch, targets: targets, order: order, prepared: prepared, runningSeasonSums: true, kernel: kernel)
-      let rows = order.map { batch.rows[Int(targets[Int($0)])] }
-      let table = assemble(order: rows, columns: columns, prepared: prepared)
-      try checkDeclaredNulls(table, order: rows, source: source, season: season)
-      out.append(SeasonFeatures(season: season, table: table, sourceRows: rows.map(Int.init)))
+      seasons.append(FeatureRun.SeasonPlan(season: season, batch: batch, targets: targets, order: order))
     }
-    return out
+    return FeatureRun(prepared: prepared, plans: seasons)
+  }
+
+  /// Season `index` (a position in `run.seasons`) of a run.
+  public func compute(season index: Int, of run: FeatureRun) throws(FeatureComputeError) -> SeasonFeatures {
+    let p = run.plans[index]
+    let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
+    let rows = p.order.map { p.batch.rows[Int(p.targets[Int($0)])] }
+    let table = assemble(order: rows, columns: columns, prepared: run.prepared)
+    try checkDeclaredNulls(table, order: rows, source: run.prepared.source, season: p.season)
+    return SeasonFeatures(season: p.season, table: table, sourceRows: rows.map(Int.init))
   }
 
   /// The computed (window and schedule) columns: output row o is target `targets[order[o]]`,
@@ -730,10 +764,12 @@ struct Prepared {
   /// One season's groups, in player byte order.
   func batch(season: Int32) -> Batch {
     var b = Batch()
-    b.rows.reserveCapacity(groupRows.count)
-    b.dates.reserveCapacity(groupRows.count)
-    b.groupStart.reserveCapacity(groupRows.count)
-    b.historyEnd.reserveCapacity(groupRows.count)
+    var n = 0
+    for g in groups where g.season == season { n += g.range.count }
+    b.rows.reserveCapacity(n)
+    b.dates.reserveCapacity(n)
+    b.groupStart.reserveCapacity(n)
+    b.historyEnd.reserveCapacity(n)
     groupRows.withUnsafeBufferPointer { rows in
       dates.withUnsafeBufferPointer { d in
         for g in groups where g.season == season {
