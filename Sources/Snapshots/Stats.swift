@@ -167,7 +167,7 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     let isText: Bool
     var nulls = 0
     var nonFinite = 0
-    var distinct = Set<String>()
+    var distinct = DistinctStrings()
     var count = 0
     var sum = 0.0
     var lo = Double.infinity
@@ -183,9 +183,8 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 
     public mutating func add(_ column: AnyColumn) {
       if case .utf8(let c) = column {
-        for i in 0..<c.count {
-          if let s = c[i] { distinct.insert(s) } else { nulls += 1 }
-        }
+        nulls += c.nullCount
+        distinct.insert(c)
         return
       }
       var values: [Double] = []
@@ -291,6 +290,61 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       var out: [String: ColumnStats] = [:]
       for (field, column) in zip(fields, columns) { out[field.name] = column.finish() }
       return out
+    }
+  }
+}
+
+/// The distinct values of string columns, compared as UTF-8 bytes (what Arrow readers such as
+/// polars' `n_unique` compare): an open-addressing set of (hash, offset) into one byte buffer,
+/// so counting a column creates no `String` per row.
+struct DistinctStrings: Sendable {
+  private var slots: [Int32] = Array(repeating: -1, count: 1024)
+  private var hashes: [UInt64] = []
+  private var offsets: [Int] = [0]
+  private var bytes: [UInt8] = []
+
+  var count: Int { hashes.count }
+
+  /// FNV-1a: simple, deterministic, and good enough for short keys like player lookups.
+  static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+    return h ^ (h >> 29)
+  }
+
+  /// Adds every non-NULL value of `column`.
+  mutating func insert(_ column: StringColumn) {
+    for i in 0..<column.count where column.validity[i] {
+      column.withBytes(at: i) { insert($0) }
+    }
+  }
+
+  mutating func insert(_ value: UnsafeBufferPointer<UInt8>) {
+    let h = Self.hash(value)
+    var mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while slots[slot] >= 0 {
+      let k = Int(slots[slot])
+      if hashes[k] == h, offsets[k + 1] - offsets[k] == value.count,
+        bytes[offsets[k]..<offsets[k + 1]].elementsEqual(value)
+      {
+        return
+      }
+      slot = (slot + 1) & mask
+    }
+    slots[slot] = Int32(hashes.count)
+    hashes.append(h)
+    bytes.append(contentsOf: value)
+    offsets.append(bytes.count)
+    if hashes.count * 2 > slots.count {
+      // Keep the load under one half: rehash into twice the slots.
+      slots = Array(repeating: -1, count: slots.count * 2)
+      mask = slots.count - 1
+      for (k, hk) in hashes.enumerated() {
+        var s = Int(truncatingIfNeeded: hk) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = Int32(k)
+      }
     }
   }
 }

@@ -88,6 +88,35 @@ import Testing
     #expect(s.histogram == nil && s.mean == nil)
   }
 
+  /// Byte-distinct counting against a plain Set of byte arrays: many values (the table grows
+  /// several times), near-duplicates, empty strings, multi-byte UTF-8, NULLs.
+  @Test(arguments: [UInt64(1), 2, 3])
+  func distinctCountMatchesASetOfByteStrings(seed: UInt64) {
+    var rng = SplitMix(seed: seed)
+    var reference = Set<[UInt8]>()
+    var accumulator = ColumnStats.Accumulator(isText: true)
+    var nulls = 0
+    for _ in 0..<4 {
+      var values: [String?] = []
+      for _ in 0..<3000 {
+        let r = rng.next() % 100
+        if r < 5 {
+          values.append(nil)
+          nulls += 1
+          continue
+        }
+        let n = Int(rng.next() % 6000)
+        let v = r < 10 ? "" : r < 20 ? "é\(n % 50)" : r < 25 ? "e\u{301}\(n % 50)" : "player\(n)"
+        values.append(v)
+        reference.insert(Array(v.utf8))
+      }
+      accumulator.add(.utf8(StringColumn(values)))
+    }
+    let stats = accumulator.finish()
+    #expect(stats.distinctCount == reference.count)
+    #expect(stats.nullCount == nulls)
+  }
+
   @Test func writerHoldsFilesBackUntilWritesAreAllowed() throws {
     let root = Fixture.scratch()
     let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", batchRows: 64)
