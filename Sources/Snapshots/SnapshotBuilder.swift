@@ -171,7 +171,7 @@ public final class SnapshotWriter: @unchecked Sendable {
   private var done = false
   private var writesAllowed = false
   private let capacity = 2
-  public static let holdBackBytes = 64 << 20
+  public static let holdBackBytes = 32 << 20
   private var pending: [(name: String, bytes: [UInt8])] = []
   private var pendingBytes = 0
 
