@@ -141,101 +141,131 @@ extension SnapshotStore {
   }
 }
 
-/// One build's files, written while the features of later seasons are still being computed:
-/// `submit` hands a season's table to a writer thread (which encodes, LZ4-compresses, hashes,
-/// writes and fsyncs it into the temporary folder and adds it to the statistics) and returns
-/// as soon as there is room in a two-season queue; `finish` publishes; `discard` drops
-/// everything. At most the season being computed and two queued ones are in memory, plus
-/// encoded files held back until writing is allowed (below).
+/// One build's files, written while the features of later seasons are still being computed.
+/// `submit` adds a season's table to the statistics on the caller's thread (in season order, so
+/// the figures are reproducible) and queues it; writer threads, one per core, encode,
+/// LZ4-compress and hash queued seasons side by side and write them into the temporary folder.
+/// `finish` publishes; `discard` drops everything. In memory at once: the season being
+/// computed, one queued, and one being encoded per writer thread.
 ///
 /// Nothing touches the disk until `allowWrites()` (the build calls it once its gates passed)
 /// or until the held-back files pass `holdBackBytes`: a build refused by a gate then leaves no
 /// trace at all as long as its files fit in that budget, and a large build still never holds
 /// more than the budget.
 ///
-/// Errors on the writer thread (a full disk, a bad label) are kept, later seasons are
-/// skipped, and `finish` throws the first one.
+/// Errors (a full disk, a bad label, a table whose columns differ from the first's) are kept,
+/// later seasons are skipped, and `finish` throws the first one.
 public final class SnapshotWriter: @unchecked Sendable {
-  // Shared state is guarded by `mutex`; the staging folder, entries and statistics are only
-  // touched by the writer thread until `finish`/`discard` has joined it.
+  // `mutex` guards the queue, the flags, `failure` and `entries`; `io` guards `pending`,
+  // `pendingBytes` and `staging` (taken before `mutex` when both are needed, never after).
+  // `fields` and `stats` belong to the submitting thread.
   private let builder: SnapshotBuilder
   private let dataset: String
   private let batchRows: Int
   private let lockTimeout: Double
   private let onWait: @Sendable (Int32?) -> Void
   private let mutex = NSCondition()
-  private var queue: [(label: String, table: Table)] = []
+  private let io = NSLock()
+  private var queue: [(seq: Int, label: String, table: Table)] = []
+  private var submitted = 0
   private var closed = false
   private var cancelled = false
   private var failure: Error?
-  private var done = false
+  private var liveWorkers = 0
   private var writesAllowed = false
-  private let capacity = 2
+  private let capacity = 1
   public static let holdBackBytes = 32 << 20
   private var pending: [(name: String, bytes: [UInt8])] = []
   private var pendingBytes = 0
 
   private var staging: StagingFolder?
   private var fields: [Field]?
-  private var entries: [Manifest.FileEntry] = []
+  private var entries: [Int: Manifest.FileEntry] = [:]
   private var stats: ColumnStats.TableAccumulator?
 
   public init(
     builder: SnapshotBuilder, dataset: String, batchRows: Int, lockTimeout: Double = 600,
-    onWait: @escaping @Sendable (Int32?) -> Void = { _ in }
+    onWait: @escaping @Sendable (Int32?) -> Void = { _ in },
+    writerThreads: Int = Swift.max(1, Swift.min(4, ProcessInfo.processInfo.activeProcessorCount))
   ) {
     self.builder = builder
     self.dataset = dataset
     self.batchRows = batchRows
     self.lockTimeout = lockTimeout
     self.onWait = onWait
-    let thread = Thread { [self] in self.drain() }
-    thread.stackSize = 8 << 20
-    thread.start()
+    liveWorkers = writerThreads
+    for _ in 0..<writerThreads {
+      let thread = Thread { [self] in self.work() }
+      thread.stackSize = 8 << 20
+      thread.start()
+    }
   }
 
-  /// Queues one season (seasons must come in manifest order); blocks while two are queued.
+  /// Queues one season (seasons must come in manifest order); blocks while the queue is full.
   public func submit(label: String, table: Table) {
     mutex.lock()
-    defer { mutex.unlock() }
     precondition(!closed, "submit after finish or discard")
+    guard failure == nil, !cancelled else {
+      mutex.unlock()
+      return
+    }
+    mutex.unlock()
+    var problem: Error?
+    if label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) == nil {
+      problem = BuildInputError.badSeasonLabel(label)
+    } else if let fields, table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type) {
+      problem = BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
+    } else {
+      if fields == nil {
+        fields = table.fields
+        stats = ColumnStats.TableAccumulator(fields: table.fields)
+      }
+      stats!.add(table)
+    }
+    mutex.lock()
+    defer { mutex.unlock() }
+    if let problem {
+      if failure == nil { failure = problem }
+      queue.removeAll()
+      mutex.broadcast()
+      return
+    }
     while queue.count >= capacity && failure == nil && !cancelled { mutex.wait() }
     guard failure == nil, !cancelled else { return }
-    queue.append((label, table))
+    queue.append((submitted, label, table))
+    submitted += 1
     mutex.broadcast()
   }
 
-  /// The first error the writer thread met, if any (later seasons are skipped after it).
+  /// The first error met so far, if any (later seasons are skipped after it).
   public var error: Error? {
     mutex.lock()
     defer { mutex.unlock() }
     return failure
   }
 
-  private func drain() {
+  private func work() {
     while true {
       mutex.lock()
       while queue.isEmpty && !closed && !cancelled { mutex.wait() }
       if cancelled || (queue.isEmpty && closed) {
-        done = true
+        liveWorkers -= 1
         mutex.broadcast()
         mutex.unlock()
         return
       }
-      let next = queue[0]
+      let next = queue.removeFirst()
+      mutex.broadcast()
       mutex.unlock()
 
       var problem: Error?
+      var entry: Manifest.FileEntry?
       do {
-        if fields == nil {
-          fields = next.table.fields
-          stats = ColumnStats.TableAccumulator(fields: next.table.fields)
-        }
-        let (entry, bytes) = try builder.encodeSeason(
-          label: next.label, table: next.table, expected: fields, batchRows: batchRows)
-        entries.append(entry)
-        stats!.add(next.table)
-        pending.append((entry.path, bytes))
+        let (e, bytes) = try builder.encodeSeason(label: next.label, table: next.table, expected: nil, batchRows: batchRows)
+        entry = e
+        io.lock()
+        defer { io.unlock() }
+        pending.append((e.path, bytes))
         pendingBytes += bytes.count
         mutex.lock()
         let allowed = writesAllowed
@@ -246,7 +276,7 @@ public final class SnapshotWriter: @unchecked Sendable {
       }
 
       mutex.lock()
-      queue.removeFirst()
+      if let entry { entries[next.seq] = entry }
       if let problem, failure == nil { failure = problem }
       if failure != nil { queue.removeAll() }
       mutex.broadcast()
@@ -255,6 +285,7 @@ public final class SnapshotWriter: @unchecked Sendable {
   }
 
   /// Writes the held-back files into the temporary folder, creating it first if needed.
+  /// Called with `io` held, or after every writer thread has stopped.
   private func flush() throws {
     if staging == nil { staging = try builder.store.stage(dataset, lockTimeout: lockTimeout, onWait: onWait) }
     for f in pending { try staging!.write(name: f.name, bytes: f.bytes) }
@@ -269,13 +300,13 @@ public final class SnapshotWriter: @unchecked Sendable {
     mutex.unlock()
   }
 
-  /// Stops taking seasons and waits for the writer thread. `cancel` skips what is queued.
+  /// Stops taking seasons and waits for the writer threads. `cancel` skips what is queued.
   private func join(cancel: Bool) {
     mutex.lock()
     closed = true
     if cancel { cancelled = true }
     mutex.broadcast()
-    while !done { mutex.wait() }
+    while liveWorkers > 0 { mutex.wait() }
     mutex.unlock()
   }
 
@@ -303,13 +334,15 @@ public final class SnapshotWriter: @unchecked Sendable {
       discard()
       throw error
     }
-    guard let staging, let fields, let accumulated = stats else { throw BuildInputError.noSeasons }
+    guard let staging, let fields, let accumulated = stats, entries.count == submitted else {
+      throw BuildInputError.noSeasons
+    }
+    let entries = (0..<submitted).map { self.entries[$0]! }
     let schema = fields.map(Manifest.SchemaColumn.init)
     let content = Digest.content(files: entries, schema: schema)
     let rowCount = entries.reduce(0) { $0 + $1.rows }
     let createdAt = SnapshotBuilder.utcString(builder.now())
     let withOverrides = !config.overrides.isEmpty || gates.contains { $0.override != nil }
-    let entries = entries
     let stats = accumulated.finish()
 
     func manifest(version: String, parent: String?) -> Manifest {
