@@ -862,7 +862,7 @@ struct Context {
     }
     var table = ValueCounts()
     table.reset(capacity: values.count)
-    for v in values { table.add(v == 0 ? 0 : v) }
+    values.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
     return table.result()
   }
 
@@ -892,6 +892,7 @@ struct Context {
       }
     }
     var table = ValueCounts()
+    var values: [Double] = []
     var status = GateStatus.pass
     var figures: [(Int, String)] = []
     var findings: [(Double, String)] = []
@@ -905,14 +906,16 @@ struct Context {
       var seasonFlagged = 0
       for (name, validity, column) in factors {
         table.reset(capacity: rows.count)
+        values.removeAll(keepingCapacity: true)
         var nonNull = 0
         var sawNaN = false
         for r in rows where validity[Int(r)] {
           let v = column(Int(r))
           nonNull += 1
           // +0.0 and −0.0 are one value to a model.
-          if v.isNaN { sawNaN = true } else { table.add(v == 0 ? 0 : v) }
+          if v.isNaN { sawNaN = true } else { values.append(v == 0 ? 0 : v) }
         }
+        values.withUnsafeBufferPointer { table.add(contentsOf: $0) }
         if nonNull == 0 {
           seasonFlagged += 1
           worst = 100
@@ -950,52 +953,60 @@ struct Context {
   }
 }
 
-/// Counts Double values by bit pattern in an open-addressing table sized to the rows, reused
+/// Counts Double values by bit pattern in an open-addressing table sized to the values, reused
 /// across factors and seasons: the mode and the number of distinct values in one pass, no sort
-/// and no Dictionary. Callers normalise −0.0 to +0.0 and keep NaN out.
+/// and no Dictionary. Key and count share a slot (one cache miss per probe on tables past L2).
+/// Callers normalise −0.0 to +0.0 and keep NaN out.
 struct ValueCounts {
-  private var keys: [UInt64] = []
-  private var counts: [Int32] = []
-  /// Slots in use, in first-seen order: what `result` scans and `reset` clears.
-  private var used: [Int32] = []
+  /// Slot s is `table[2s]` (the bit pattern) and `table[2s + 1]` (its count, 0 = empty).
+  private var table: [UInt64] = []
+  private var slots = 0
   private var shift: UInt64 = 64
+  private(set) var distinct = 0
 
   /// Empties the table, making room for `capacity` distinct values.
   mutating func reset(capacity: Int) {
     var size = 16
     while size < 2 * capacity { size <<= 1 }
-    if size > counts.count {
-      keys = [UInt64](repeating: 0, count: size)
-      counts = [Int32](repeating: 0, count: size)
+    if size > slots {
+      slots = size
+      table = [UInt64](repeating: 0, count: 2 * size)
       shift = UInt64(64 - size.trailingZeroBitCount)
     } else {
-      for slot in used { counts[Int(slot)] = 0 }
+      table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
-    used.removeAll(keepingCapacity: true)
+    distinct = 0
   }
 
-  @inline(__always) mutating func add(_ value: Double) {
-    let bits = value.bitPattern
-    let mask = counts.count - 1
-    // Fibonacci hashing: the top bits of the product, so doubles differing only in their
-    // high bits (most round values) still spread.
-    var slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
-    while counts[slot] != 0 && keys[slot] != bits { slot = (slot + 1) & mask }
-    if counts[slot] == 0 {
-      keys[slot] = bits
-      used.append(Int32(slot))
+  mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+    let mask = slots - 1
+    let shift = shift
+    var distinct = self.distinct
+    table.withUnsafeMutableBufferPointer { t in
+      for value in values {
+        let bits = value.bitPattern
+        // Fibonacci hashing: the top bits of the product, so doubles differing only in their
+        // high bits (most round values) still spread.
+        var slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+        while t[2 &* slot &+ 1] != 0 && t[2 &* slot] != bits { slot = (slot &+ 1) & mask }
+        if t[2 &* slot &+ 1] == 0 {
+          t[2 &* slot] = bits
+          distinct &+= 1
+        }
+        t[2 &* slot &+ 1] &+= 1
+      }
     }
-    counts[slot] += 1
+    self.distinct = distinct
   }
 
   /// The most frequent value, ties to the smallest, and the number of distinct values.
   func result() -> (top: (key: Double, value: Int), distinct: Int) {
     var best = (key: Double.infinity, value: 0)
-    for slot in used {
-      let n = Int(counts[Int(slot)])
-      let v = Double(bitPattern: keys[Int(slot)])
+    for slot in 0..<slots where table[2 * slot + 1] != 0 {
+      let n = Int(table[2 * slot + 1])
+      let v = Double(bitPattern: table[2 * slot])
       if n > best.value || (n == best.value && v < best.key) { best = (v, n) }
     }
-    return (best, used.count)
+    return (best, distinct)
   }
 }

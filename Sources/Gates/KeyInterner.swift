@@ -37,9 +37,20 @@ struct KeyInterner {
     var out = [Int32](repeating: 0, count: column.count)
     column.offsets.withUnsafeBufferPointer { offsets in
       column.bytes.withUnsafeBufferPointer { bytes in
+        // Exports list a game's rows together, so game and team cells mostly repeat the cell
+        // above: comparing with it skips the hash table for them.
+        var previous = (start: 0, end: -1, id: Int32(0))
         for i in 0..<column.count {
           let start = Int(offsets[i]), end = Int(offsets[i + 1])
-          out[i] = id(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+          let key = UnsafeBufferPointer(rebasing: bytes[start..<end])
+          if end - start == previous.end - previous.start
+            && (key.isEmpty || memcmp(bytes.baseAddress! + previous.start, key.baseAddress!, key.count) == 0)
+          {
+            out[i] = previous.id
+            continue
+          }
+          previous = (start, end, id(key))
+          out[i] = previous.id
         }
       }
     }

@@ -148,7 +148,7 @@ struct RandomKeys {
     for round in 0..<3 {
       let part = Array(values.prefix(values.count / (round + 1)))
       table.reset(capacity: part.count)
-      for v in part { table.add(v == 0 ? 0 : v) }
+      part.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
       let r = table.result()
       let w = Self.dominantBySorting(part)
       #expect(r.top.key == w.key && r.top.value == w.count && r.distinct == w.distinct, "round \(round)")
