@@ -186,31 +186,62 @@ final class FastColumns {
   }
 
   /// The rows held, as the checked path's builders would hold them.
-  func result() -> SourceReader.ReadResult {
-    let n = count
+  func result() -> SourceReader.ReadResult { Self.concatenate([(self, 0..<count)]) }
+
+  /// Row ranges of several fills of the same columns, one after another, as builders.
+  static func concatenate(_ segments: [(part: FastColumns, rows: Range<Int>)]) -> SourceReader.ReadResult {
+    let n = segments.reduce(0) { $0 + $1.rows.count }
+    guard let specs = segments.first?.part.specs else { return .init(rowid: [], columns: []) }
+    var rowid: [Int64] = []
+    rowid.reserveCapacity(n)
+    for (part, rows) in segments { rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count)) }
     var builders: [ColumnBuilder] = []
     builders.reserveCapacity(specs.count)
     for k in 0..<specs.count {
-      var b = ColumnBuilder(kind: specs[k].kind)
-      let slot = slots[k]
-      let validity = ValidityBitmap(
-        packedBytes: UnsafeRawBufferPointer(start: valid + k * wordsPerColumn, count: (n + 7) / 8), count: n)
-      func values<T>(_ base: UnsafeMutablePointer<T>) -> [T] {
-        Array(UnsafeBufferPointer(start: base + slot * capacity, count: n))
+      var words = [UInt64](repeating: 0, count: (n + 63) / 64)
+      var at = 0
+      for (part, rows) in segments {
+        let base = part.valid + k * part.wordsPerColumn
+        for i in rows {
+          words[at &>> 6] |= ((base[i &>> 6] &>> UInt64(i & 63)) & 1) &<< UInt64(at & 63)
+          at += 1
+        }
       }
-      switch codes[k] {
+      let validity = words.withUnsafeBytes { ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n) }
+      func values<T>(_ storage: (FastColumns) -> UnsafeMutablePointer<T>) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(n)
+        for (part, rows) in segments {
+          let start = storage(part) + part.slots[k] * part.capacity + rows.lowerBound
+          out.append(contentsOf: UnsafeBufferPointer(start: start, count: rows.count))
+        }
+        return out
+      }
+      var b = ColumnBuilder(kind: specs[k].kind)
+      switch segments[0].part.codes[k] {
       case .textRequired, .textOptional:
-        let o = Array(UnsafeBufferPointer(start: offsets + slot * (capacity + 1), count: n + 1))
-        b.strings = StringColumn(offsets: o, bytes: texts[slot].array(count: Int(o[n])), validity: validity)
-      case .intRequired, .intOptional: b.int32s = Column(values: values(int32s), validity: validity)
-      case .real: b.doubles = Column(values: values(doubles), validity: validity)
-      case .flag: b.flags = Column(values: values(flags), validity: validity)
-      case .date: b.dates = Column(values: values(dates), validity: validity)
-      case .timestamp: b.timestamps = Column(values: values(stamps), validity: validity)
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(n + 1)
+        var bytes: [UInt8] = []
+        for (part, rows) in segments {
+          let o = part.offsets + part.slots[k] * (part.capacity + 1)
+          let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
+          let shift = Int32(bytes.count) - Int32(first)
+          for i in rows { offsets.append(o[i + 1] + shift) }
+          if last > first, let base = part.texts[part.slots[k]].base {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + first, count: last - first))
+          }
+        }
+        b.strings = StringColumn(offsets: offsets, bytes: bytes, validity: validity)
+      case .intRequired, .intOptional: b.int32s = Column(values: values { $0.int32s }, validity: validity)
+      case .real: b.doubles = Column(values: values { $0.doubles }, validity: validity)
+      case .flag: b.flags = Column(values: values { $0.flags }, validity: validity)
+      case .date: b.dates = Column(values: values { $0.dates }, validity: validity)
+      case .timestamp: b.timestamps = Column(values: values { $0.stamps }, validity: validity)
       }
       builders.append(b)
     }
-    return SourceReader.ReadResult(rowid: Array(UnsafeBufferPointer(start: rowid, count: n)), columns: builders)
+    return SourceReader.ReadResult(rowid: rowid, columns: builders)
   }
 }
 
@@ -305,79 +336,135 @@ extension SourceReader {
     }
   }
 
-  /// Reads what `readChecked` reads, faster: per-type loops into exactly sized buffers, PGS by
-  /// its season index without a sort, PCF in one pass per run of consecutive seasons, and the
-  /// two tables on two connections at once. Nil when anything is unusual (a value the checked
+  /// A share of the PGS rows: `rowid` in `rows`, and `season_year = season` when a season
+  /// is given (answered from the season_year index).
+  struct PGSJob: Sendable {
+    var season: Int?
+    var rows: ClosedRange<Int64>
+  }
+
+  /// Reads what `readChecked` reads, faster: per-type loops into buffers, PGS by its season
+  /// index without a sort, PCF in one pass per run of consecutive seasons, and the work split
+  /// over two connections on two threads. Nil when anything is unusual (a value the checked
   /// path would refuse, a season without rows, a table changing under the read, any SQLite
   /// error): the checked path then decides, so errors and their wording are exactly its own.
   func readFast(_ connection: Connection, seasons: [Int]) throws(SourceError) -> SourceData? {
     guard !seasons.isEmpty else { return nil }
-    // PGS seasons and their sizes, from the season_year index when there is one.
-    var perSeason: [Int: Int] = [:]
-    var total = 0
+    let path = self.path
+    var jobs: [PGSJob] = []
+    var selected = 0
+    var allSelected = false
     do {
       let bad = try connection.prepare(
         "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer')")
       guard try bad.step(), bad.int64(0) == 0 else { return nil }
-      let st = try connection.prepare(
-        "SELECT season_year, count(*) FROM player_game_summary GROUP BY season_year")
-      while try st.step() {
-        let n = Int(st.int64(1))
-        perSeason[Int(st.int64(0)), default: 0] += n
-        total += n
+      var perSeason: [Int: Int] = [:]
+      var total = 0
+      let counts = try connection.prepare("SELECT season_year, count(*) FROM player_game_summary GROUP BY season_year")
+      while try counts.step() {
+        perSeason[Int(counts.int64(0)), default: 0] += Int(counts.int64(1))
+        total += Int(counts.int64(1))
+      }
+      guard seasons.allSatisfy({ perSeason[$0] != nil }) else { return nil }
+      selected = seasons.reduce(0) { $0 + perSeason[$1]! }
+      allSelected = selected == total
+      let indexed = try connection.prepare(
+        """
+        SELECT EXISTS (SELECT 1 FROM pragma_index_list('player_game_summary') AS l, pragma_index_info(l.name) AS i
+        WHERE i.seqno = 0 AND i.name = 'season_year')
+        """)
+      guard try indexed.step() else { return nil }
+      let tableRange = try connection.prepare("SELECT min(rowid), max(rowid) FROM player_game_summary")
+      let seasonRange = try connection.prepare(
+        "SELECT min(rowid), max(rowid) FROM player_game_summary WHERE season_year = ?1")
+      // Every row wanted: a plain rowid-order scan. Else, with the index, one season at a
+      // time (index order within a season is rowid order, so no sort of the selected rows as
+      // the checked path's IN list needs); without it, one filtered scan.
+      let units: [Int?] = allSelected || indexed.int64(0) == 0 ? [nil] : seasons
+      for season in units {
+        let range = season == nil ? tableRange : seasonRange
+        if let season { try range.bind(1, season) }
+        guard try range.step() else { return nil }
+        defer { range.reset() }
+        let lo = range.int64(0), hi = range.int64(1)
+        // The other thread also reads PCF, about one row per PGS row but 10 columns to 28,
+        // plus the date probe: give it the PGS rows above ~75 % of each unit's rowid span.
+        let split = lo + Int64(Double(hi - lo) * 0.75)
+        jobs.append(PGSJob(season: season, rows: lo...split))
+        if split < hi { jobs.append(PGSJob(season: season, rows: (split + 1)...hi)) }
       }
     } catch {
       return nil
     }
-    guard seasons.allSatisfy({ perSeason[$0] != nil }) else { return nil }
-    let selected = seasons.reduce(0) { $0 + perSeason[$1]! }
+    let filtered = !allSelected && jobs.first?.season == nil
+    let pgsSQL =
+      "SELECT rowid, \(Self.pgsColumns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_game_summary WHERE "
+      + (allSelected ? "" : filtered ? "season_year IN (SELECT value FROM json_each(?3)) AND " : "season_year = ?3 AND ")
+      + "rowid BETWEEN ?1 AND ?2 ORDER BY rowid"
+    let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
+    // Even-numbered jobs (the lower ~75 % of each unit) here, odd ones on the other thread.
+    let mine = stride(from: 0, to: jobs.count, by: 2).map { jobs[$0] }
+    let theirs = stride(from: 1, to: jobs.count, by: 2).map { jobs[$0] }
 
-    let path = self.path
-    let pcfSlot = Slot<ReadResult>()
+    let capacity = selected
+    let other = Slot<(pcf: ReadResult, pgs: FastColumns, ends: [Int])>()
     let group = DispatchGroup()
     DispatchQueue.global().async(group: group) {
-      pcfSlot.value = Self.readPCFFast(path: path, seasons: seasons)
+      guard let connection = try? Connection(path: path, mode: .readOnly),
+        let pcf = Self.readPCFFast(connection, seasons: seasons),
+        let part = Self.readPGSJobs(connection, theirs, sql: pgsSQL, seasonList: seasonList, capacity: capacity)
+      else { return }
+      other.value = (pcf, part.columns, part.ends)
     }
-    let pgs = readPGSFast(connection, seasons: seasons, selected: selected, total: total)
+    let here = Self.readPGSJobs(connection, mine, sql: pgsSQL, seasonList: seasonList, capacity: selected)
     group.wait()
-    guard let pgs, let pcf = pcfSlot.value else { return nil }
+    guard let here, let (pcf, there, thereEnds) = other.value else { return nil }
+    // Job by job in their original order: a unit's lower rows, then its upper rows.
+    var segments: [(part: FastColumns, rows: Range<Int>)] = []
+    for j in jobs.indices {
+      let (part, ends) = j % 2 == 0 ? (here.columns, here.ends) : (there, thereEnds)
+      let k = j / 2
+      segments.append((part, (k == 0 ? 0 : ends[k - 1])..<ends[k]))
+    }
+    guard segments.reduce(0, { $0 + $1.rows.count }) == selected else { return nil }
+    var pgs = FastColumns.concatenate(segments)
+    if !zip(pgs.rowid, pgs.rowid.dropFirst()).allSatisfy({ $0 < $1 }) {
+      // Seasons interleave in the file: put the rows back in rowid order.
+      pgs = pgs.gather(pgs.rowid.indices.sorted { pgs.rowid[$0] < pgs.rowid[$1] })
+    }
     return try assemble(connection, seasons: seasons, pgs: pgs, pcf: pcf)
   }
 
-  func readPGSFast(_ connection: Connection, seasons: [Int], selected: Int, total: Int) -> ReadResult? {
-    let columns = Self.pgsColumns
-    let select = "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_game_summary"
-    let out = FastColumns(specs: columns, capacity: selected)
+  /// Runs `jobs` one after another into one set of buffers; `ends[k]` is the row count after job k.
+  static func readPGSJobs(_ connection: Connection, _ jobs: [PGSJob], sql: String, seasonList: String, capacity: Int)
+    -> (columns: FastColumns, ends: [Int])?
+  {
+    let out = FastColumns(specs: pgsColumns, capacity: capacity)
+    var ends: [Int] = []
     do {
-      if selected == total {
-        // Every row is wanted: a plain scan, already in rowid order.
-        let st = try connection.prepare(select + " ORDER BY rowid")
-        guard out.fill(st.handle) else { return nil }
-      } else {
-        // One season at a time: its index entries are in rowid order, so SQLite needs no
-        // temporary B-tree to sort the selected rows (the IN list of the checked path does).
-        let st = try connection.prepare(select + " WHERE season_year = ?1 ORDER BY rowid")
-        for season in seasons {
-          st.reset()
-          try st.bind(1, season)
-          guard out.fill(st.handle) else { return nil }
+      let st = try connection.prepare(sql)
+      for job in jobs {
+        st.reset()
+        try st.bind(1, job.rows.lowerBound)
+        try st.bind(2, job.rows.upperBound)
+        if let season = job.season {
+          try st.bind(3, season)
+        } else if sql.contains("?3") {
+          try st.bind(3, seasonList)
         }
+        guard out.fill(st.handle) else { return nil }
+        ends.append(out.count)
       }
     } catch {
       return nil
     }
-    guard out.count == selected else { return nil }
-    let result = out.result()
-    if zip(result.rowid, result.rowid.dropFirst()).allSatisfy({ $0 < $1 }) { return result }
-    // Seasons interleave in the file: put the rows back in rowid order.
-    return result.gather(result.rowid.indices.sorted { result.rowid[$0] < result.rowid[$1] })
+    return (out, ends)
   }
 
-  /// PCF on its own read-only connection (a connection belongs to one thread): the date probe,
-  /// then the rows of the requested seasons, season by season, each in rowid order.
-  static func readPCFFast(path: String, seasons: [Int]) -> ReadResult? {
+  /// The date probe, then the PCF rows of the requested seasons, season by season, each in
+  /// rowid order.
+  static func readPCFFast(_ connection: Connection, seasons: [Int]) -> ReadResult? {
     guard let lo = seasons.first, let hi = seasons.last,
-      let connection = try? Connection(path: path, mode: .readOnly),
       let probe = probeDates(connection, seasons: lo...hi), probe.allValid
     else { return nil }
     let wanted = Set(seasons)
