@@ -108,12 +108,21 @@ public struct SourceReader {
   }
 
   /// Reads PGS rows with `season_year` in `seasons`, the PCF rows dated inside those seasons,
-  /// and the schedule of those seasons when the table exists. Rows come in rowid order.
+  /// and the schedule of those seasons when the table exists. PGS rows come in rowid order,
+  /// PCF rows season by season, each season in rowid order.
   public func read(seasons requested: [Int]) throws(SourceError) -> SourceData {
     let seasons = Array(Set(requested)).sorted()
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
+    if let data = try readFast(connection, seasons: seasons) { return data }
+    return try readChecked(connection, seasons: seasons)
+  }
+
+  /// The reference read: every value through `ColumnBuilder`, one statement per table and
+  /// season. `readFast` must return exactly what this returns; when it declines, this runs and
+  /// its first refusal is the error the user sees.
+  func readChecked(_ connection: Connection, seasons: [Int]) throws(SourceError) -> SourceData {
     try refuseUnselectableRows(connection)
     let existing = try availableSeasons(connection)
     let missing = seasons.filter { !existing.contains($0) }
@@ -121,10 +130,31 @@ public struct SourceReader {
 
     // Seasons are bound as parameters (`json_each` over a bound JSON array), never concatenated.
     let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
-    let pgsBuilders = try readTable(
+    let pgs = try readTable(
       connection, table: "player_game_summary", columns: Self.pgsColumns,
       whereClause: "season_year IN (SELECT value FROM json_each(?1))",
       bind: { st throws(SQLiteError) in try st.bind(1, seasonList) })
+
+    // PCF has no season column: select by each season's date range (the date rule), one
+    // bound range per season so SQLite compares plain TEXT (and can use an index on game_date).
+    var pcf = ReadResult(rowid: [], columns: Self.pcfColumns.map { ColumnBuilder(kind: $0.kind) })
+    for season in seasons {
+      let range = Season.dateRange(season)
+      try readTable(
+        connection, table: "player_composite_factors", columns: Self.pcfColumns,
+        whereClause: "game_date BETWEEN ?1 AND ?2", into: &pcf,
+        bind: { st throws(SQLiteError) in
+          try st.bind(1, CivilDate(range.lowerBound).description)
+          try st.bind(2, CivilDate(range.upperBound).description)
+        })
+    }
+    return try assemble(connection, seasons: seasons, pgs: pgs, pcf: pcf)
+  }
+
+  /// Names the columns read and adds the schedule of `seasons` when the table exists.
+  func assemble(_ connection: Connection, seasons: [Int], pgs pgsBuilders: ReadResult, pcf pcfBuilders: ReadResult)
+    throws(SourceError) -> SourceData
+  {
     var pgs = PlayerGameSummary()
     pgs.rowid = pgsBuilders.rowid
     var b = pgsBuilders.columns.makeIterator()
@@ -157,19 +187,6 @@ public struct SourceReader {
     pgs.isDnp = b.next()!.flags
     pgs.processedAt = b.next()!.timestamps
 
-    // PCF has no season column: select by each season's date range (the date rule), one
-    // bound range per season so SQLite compares plain TEXT (and can use an index on game_date).
-    var pcfBuilders = ReadResult(rowid: [], columns: Self.pcfColumns.map { ColumnBuilder(kind: $0.kind) })
-    for season in seasons {
-      let range = Season.dateRange(season)
-      try readTable(
-        connection, table: "player_composite_factors", columns: Self.pcfColumns,
-        whereClause: "game_date BETWEEN ?1 AND ?2", into: &pcfBuilders,
-        bind: { st throws(SQLiteError) in
-          try st.bind(1, CivilDate(range.lowerBound).description)
-          try st.bind(2, CivilDate(range.upperBound).description)
-        })
-    }
     var pcf = PlayerCompositeFactors()
     pcf.rowid = pcfBuilders.rowid
     var p = pcfBuilders.columns.makeIterator()
@@ -188,6 +205,7 @@ public struct SourceReader {
     let hasSchedule: Bool
     do { hasSchedule = try connection.tableExists("schedule") } catch { throw Self.classify(error, path: path) }
     if hasSchedule {
+      let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
       try requireTable(connection, "schedule", columns: Self.scheduleColumns)
       let s = try readTable(
         connection, table: "schedule", columns: Self.scheduleColumns,

@@ -1,0 +1,517 @@
+import Columnar
+import CSQLite
+import Dispatch
+
+/// Typed storage for a known number of rows of one table, written in place by row index.
+///
+/// The checked path appends every value through `ColumnBuilder` (an enum switch, an array
+/// append with its uniqueness check, a bitmap append); here each value is one C call for its
+/// type, one for its payload and a store. Every value is held to exactly the rules of
+/// `ColumnBuilder.append`; where one fails the fill stops and the caller runs the checked
+/// path, which names the problem. So this never decides what an error says.
+final class FastColumns {
+  /// What `fill` does with a column, decided once per table instead of once per value.
+  enum Code: UInt8 { case textRequired, textOptional, intRequired, intOptional, real, flag, date, timestamp }
+
+  let specs: [ColumnSpec]
+  let capacity: Int
+  private(set) var count = 0
+  private let codes: UnsafeMutablePointer<Code>
+  /// Each column's index among the columns of its storage type.
+  private let slots: UnsafeMutablePointer<Int>
+  private let rowid: UnsafeMutablePointer<Int64>
+  private let int32s: UnsafeMutablePointer<Int32>
+  private let doubles: UnsafeMutablePointer<Double>
+  private let flags: UnsafeMutablePointer<Bool>
+  private let dates: UnsafeMutablePointer<Date32>
+  private let stamps: UnsafeMutablePointer<Int64>
+  /// Arrow validity words, `wordsPerColumn` per column, zero until a value is stored.
+  private let valid: UnsafeMutablePointer<UInt64>
+  private let wordsPerColumn: Int
+  /// Per text column: `capacity + 1` offsets into its own byte buffer.
+  private let offsets: UnsafeMutablePointer<Int32>
+  private var texts: [ByteBuffer]
+  private let counts: (text: Int, int32: Int, double: Int, flag: Int, date: Int, stamp: Int)
+
+  init(specs: [ColumnSpec], capacity: Int) {
+    self.specs = specs
+    self.capacity = capacity
+    var t = 0, i = 0, d = 0, f = 0, dt = 0, s = 0
+    codes = .allocate(capacity: max(1, specs.count))
+    slots = .allocate(capacity: max(1, specs.count))
+    for (k, spec) in specs.enumerated() {
+      let code: Code, slot: Int
+      switch spec.kind {
+      case .text(let required): (code, slot) = (required ? .textRequired : .textOptional, t); t += 1
+      case .integer(let required): (code, slot) = (required ? .intRequired : .intOptional, i); i += 1
+      case .real: (code, slot) = (.real, d); d += 1
+      case .flag: (code, slot) = (.flag, f); f += 1
+      case .date: (code, slot) = (.date, dt); dt += 1
+      case .timestamp: (code, slot) = (.timestamp, s); s += 1
+      }
+      codes[k] = code
+      slots[k] = slot
+    }
+    counts = (t, i, d, f, dt, s)
+    let n = max(1, capacity)
+    rowid = .allocate(capacity: n)
+    int32s = .allocate(capacity: max(1, i * capacity))
+    doubles = .allocate(capacity: max(1, d * capacity))
+    flags = .allocate(capacity: max(1, f * capacity))
+    dates = .allocate(capacity: max(1, dt * capacity))
+    stamps = .allocate(capacity: max(1, s * capacity))
+    wordsPerColumn = (capacity + 63) / 64
+    valid = .allocate(capacity: max(1, specs.count * wordsPerColumn))
+    valid.initialize(repeating: 0, count: max(1, specs.count * wordsPerColumn))
+    offsets = .allocate(capacity: t * (capacity + 1) + 1)
+    for c in 0..<t { offsets[c * (capacity + 1)] = 0 }
+    texts = (0..<t).map { _ in ByteBuffer() }
+  }
+
+  deinit {
+    codes.deallocate()
+    slots.deallocate()
+    rowid.deallocate()
+    int32s.deallocate()
+    doubles.deallocate()
+    flags.deallocate()
+    dates.deallocate()
+    stamps.deallocate()
+    valid.deallocate()
+    offsets.deallocate()
+    for b in texts { b.free() }
+  }
+
+  /// Steps `st` (`SELECT rowid, <specs in order> …`) to the end, storing every row after the
+  /// ones already held. False when a value breaks its column's rule, the rows outnumber
+  /// `capacity`, or SQLite reports an error: the caller then takes the checked path.
+  func fill(_ st: OpaquePointer) -> Bool {
+    let columns = specs.count
+    let cap = capacity
+    var r = count
+    defer { count = r }
+    while true {
+      let rc = sqlite3_step(st)
+      if rc == SQLITE_DONE { return true }
+      guard rc == SQLITE_ROW, r < cap else { return false }
+      rowid[r] = sqlite3_column_int64(st, 0)
+      let word = r &>> 6, bit = UInt64(1) &<< UInt64(r & 63)
+      for k in 0..<columns {
+        let c = Int32(k + 1)
+        let type = sqlite3_column_type(st, c)
+        let slot = slots[k]
+        let at = slot * cap + r
+        var present = true
+        switch codes[k] {
+        case .textRequired, .textOptional:
+          let o = offsets + slot * (cap + 1)
+          if type == SQLITE_TEXT {
+            let p = sqlite3_column_text(st, c)
+            let n = Int(sqlite3_column_bytes(st, c))
+            let raw = UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)
+            guard ColumnBuilder.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
+            texts[slot].append(raw)
+            guard texts[slot].count <= Int(Int32.max) else { return false }
+          } else if type == SQLITE_NULL && codes[k] == .textOptional {
+            present = false
+          } else {
+            return false
+          }
+          o[r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
+        case .intRequired, .intOptional:
+          if type == SQLITE_INTEGER {
+            guard let small = Int32(exactly: sqlite3_column_int64(st, c)) else { return false }
+            int32s[at] = small
+          } else if type == SQLITE_FLOAT {
+            let d = sqlite3_column_double(st, c)
+            guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else { return false }
+            int32s[at] = small
+          } else if type == SQLITE_NULL && codes[k] == .intOptional {
+            int32s[at] = 0
+            present = false
+          } else {
+            return false
+          }
+        case .real:
+          if type == SQLITE_FLOAT {
+            let d = sqlite3_column_double(st, c)
+            guard d.isFinite else { return false }
+            doubles[at] = d
+          } else if type == SQLITE_INTEGER {
+            doubles[at] = Double(sqlite3_column_int64(st, c))
+          } else if type == SQLITE_NULL {
+            doubles[at] = 0
+            present = false
+          } else {
+            return false
+          }
+        case .flag:
+          if type == SQLITE_INTEGER {
+            let v = sqlite3_column_int64(st, c)
+            guard v == 0 || v == 1 else { return false }
+            flags[at] = v == 1
+          } else if type == SQLITE_NULL {
+            flags[at] = false
+            present = false
+          } else {
+            return false
+          }
+        case .date:
+          guard type == SQLITE_TEXT else { return false }
+          let p = sqlite3_column_text(st, c)
+          let n = Int(sqlite3_column_bytes(st, c))
+          guard let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
+            return false
+          }
+          dates[at] = date.date32
+        case .timestamp:
+          if type == SQLITE_TEXT {
+            let p = sqlite3_column_text(st, c)
+            let n = Int(sqlite3_column_bytes(st, c))
+            guard let micros = Timestamp.parseMicros(bytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
+              return false
+            }
+            stamps[at] = micros
+          } else if type == SQLITE_NULL {
+            stamps[at] = 0
+            present = false
+          } else {
+            return false
+          }
+        }
+        if present { valid[k * wordsPerColumn + word] |= bit }
+      }
+      r += 1
+    }
+  }
+
+  /// The rows held, as the checked path's builders would hold them.
+  func result() -> SourceReader.ReadResult { Self.concatenate([(self, 0..<count)]) }
+
+  /// Row ranges of several fills of the same columns, one after another, as builders.
+  static func concatenate(_ segments: [(part: FastColumns, rows: Range<Int>)]) -> SourceReader.ReadResult {
+    let n = segments.reduce(0) { $0 + $1.rows.count }
+    guard let specs = segments.first?.part.specs else { return .init(rowid: [], columns: []) }
+    var rowid: [Int64] = []
+    rowid.reserveCapacity(n)
+    for (part, rows) in segments { rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count)) }
+    var builders: [ColumnBuilder] = []
+    builders.reserveCapacity(specs.count)
+    for k in 0..<specs.count {
+      var words = [UInt64](repeating: 0, count: (n + 63) / 64)
+      var at = 0
+      for (part, rows) in segments {
+        let base = part.valid + k * part.wordsPerColumn
+        for i in rows {
+          words[at &>> 6] |= ((base[i &>> 6] &>> UInt64(i & 63)) & 1) &<< UInt64(at & 63)
+          at += 1
+        }
+      }
+      let validity = words.withUnsafeBytes { ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n) }
+      func values<T>(_ storage: (FastColumns) -> UnsafeMutablePointer<T>) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(n)
+        for (part, rows) in segments {
+          let start = storage(part) + part.slots[k] * part.capacity + rows.lowerBound
+          out.append(contentsOf: UnsafeBufferPointer(start: start, count: rows.count))
+        }
+        return out
+      }
+      var b = ColumnBuilder(kind: specs[k].kind)
+      switch segments[0].part.codes[k] {
+      case .textRequired, .textOptional:
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(n + 1)
+        var bytes: [UInt8] = []
+        for (part, rows) in segments {
+          let o = part.offsets + part.slots[k] * (part.capacity + 1)
+          let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
+          let shift = Int32(bytes.count) - Int32(first)
+          for i in rows { offsets.append(o[i + 1] + shift) }
+          if last > first, let base = part.texts[part.slots[k]].base {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + first, count: last - first))
+          }
+        }
+        b.strings = StringColumn(offsets: offsets, bytes: bytes, validity: validity)
+      case .intRequired, .intOptional: b.int32s = Column(values: values { $0.int32s }, validity: validity)
+      case .real: b.doubles = Column(values: values { $0.doubles }, validity: validity)
+      case .flag: b.flags = Column(values: values { $0.flags }, validity: validity)
+      case .date: b.dates = Column(values: values { $0.dates }, validity: validity)
+      case .timestamp: b.timestamps = Column(values: values { $0.stamps }, validity: validity)
+      }
+      builders.append(b)
+    }
+    return SourceReader.ReadResult(rowid: rowid, columns: builders)
+  }
+}
+
+/// A growable byte buffer for one text column, freed by its owner.
+struct ByteBuffer {
+  private(set) var base: UnsafeMutablePointer<UInt8>?
+  private(set) var count = 0
+  private var capacity = 0
+
+  mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
+    let n = raw.count
+    if count + n > capacity {
+      let grown = Swift.max(count + n, capacity * 2, 4096)
+      let next = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+      if let base {
+        next.update(from: base, count: count)
+        base.deallocate()
+      }
+      base = next
+      capacity = grown
+    }
+    if n > 0, let src = raw.baseAddress { (base! + count).update(from: src, count: n) }
+    count += n
+  }
+
+  func array(count n: Int) -> [UInt8] {
+    guard let base else { return [] }
+    return Array(UnsafeBufferPointer(start: base, count: n))
+  }
+
+  func free() { base?.deallocate() }
+}
+
+extension ColumnBuilder {
+  /// The rows `indices` of this column, in that order.
+  func gather(_ indices: [Int]) -> ColumnBuilder {
+    var out = ColumnBuilder(kind: kind)
+    switch kind {
+    case .text: out.strings = strings.gather(indices)
+    case .integer: out.int32s = int32s.gather(indices)
+    case .real: out.doubles = doubles.gather(indices)
+    case .flag: out.flags = flags.gather(indices)
+    case .date: out.dates = dates.gather(indices)
+    case .timestamp: out.timestamps = timestamps.gather(indices)
+    }
+    return out
+  }
+}
+
+extension SourceReader.ReadResult {
+  func gather(_ indices: [Int]) -> SourceReader.ReadResult {
+    .init(rowid: indices.map { rowid[$0] }, columns: columns.map { $0.gather(indices) })
+  }
+}
+
+/// Written by one thread, read by another after `DispatchGroup.wait()`, which orders the two.
+private final class Slot<T>: @unchecked Sendable {
+  var value: T?
+}
+
+extension SourceReader {
+  /// The PCF `game_date` probe of `refuseUnselectableRows` and the row count per season.
+  struct DateProbe {
+    /// False when some PCF `game_date` is not TEXT holding a real calendar date.
+    var allValid = true
+    /// Rows per season start year, for the seasons in `lo...hi`.
+    var perSeason: [Int] = []
+  }
+
+  /// One pass over every PCF `game_date`: the same check as the probe of the checked path,
+  /// plus how many rows each requested season has, so the read can size its buffers exactly.
+  static func probeDates(_ connection: Connection, seasons: ClosedRange<Int>) -> DateProbe? {
+    guard let st = try? connection.prepare("SELECT game_date FROM player_composite_factors") else { return nil }
+    var probe = DateProbe(perSeason: [Int](repeating: 0, count: seasons.count))
+    let h = st.handle
+    while true {
+      let rc = sqlite3_step(h)
+      if rc == SQLITE_DONE { return probe }
+      guard rc == SQLITE_ROW else { return nil }
+      guard sqlite3_column_type(h, 0) == SQLITE_TEXT else {
+        probe.allValid = false
+        return probe
+      }
+      let p = sqlite3_column_text(h, 0)
+      let n = Int(sqlite3_column_bytes(h, 0))
+      guard let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
+        probe.allValid = false
+        return probe
+      }
+      let season = date.month >= 10 ? date.year : date.year - 1
+      if seasons.contains(season) { probe.perSeason[season - seasons.lowerBound] += 1 }
+    }
+  }
+
+  /// A share of the PGS rows: `rowid` in `rows`, and `season_year = season` when a season
+  /// is given (answered from the season_year index).
+  struct PGSJob: Sendable {
+    var season: Int?
+    var rows: ClosedRange<Int64>
+  }
+
+  /// Reads what `readChecked` reads, faster: per-type loops into buffers, PGS by its season
+  /// index without a sort, PCF in one pass per run of consecutive seasons, and the work split
+  /// over two connections on two threads. Nil when anything is unusual (a value the checked
+  /// path would refuse, a season without rows, a table changing under the read, any SQLite
+  /// error): the checked path then decides, so errors and their wording are exactly its own.
+  func readFast(_ connection: Connection, seasons: [Int]) throws(SourceError) -> SourceData? {
+    guard !seasons.isEmpty else { return nil }
+    let path = self.path
+    var jobs: [PGSJob] = []
+    var selected = 0
+    var allSelected = false
+    do {
+      let bad = try connection.prepare(
+        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer')")
+      guard try bad.step(), bad.int64(0) == 0 else { return nil }
+      var perSeason: [Int: Int] = [:]
+      var total = 0
+      let counts = try connection.prepare("SELECT season_year, count(*) FROM player_game_summary GROUP BY season_year")
+      while try counts.step() {
+        perSeason[Int(counts.int64(0)), default: 0] += Int(counts.int64(1))
+        total += Int(counts.int64(1))
+      }
+      guard seasons.allSatisfy({ perSeason[$0] != nil }) else { return nil }
+      selected = seasons.reduce(0) { $0 + perSeason[$1]! }
+      allSelected = selected == total
+      let indexed = try connection.prepare(
+        """
+        SELECT EXISTS (SELECT 1 FROM pragma_index_list('player_game_summary') AS l, pragma_index_info(l.name) AS i
+        WHERE i.seqno = 0 AND i.name = 'season_year')
+        """)
+      guard try indexed.step() else { return nil }
+      let tableRange = try connection.prepare("SELECT min(rowid), max(rowid) FROM player_game_summary")
+      let seasonRange = try connection.prepare(
+        "SELECT min(rowid), max(rowid) FROM player_game_summary WHERE season_year = ?1")
+      // Every row wanted: a plain rowid-order scan. Else, with the index, one season at a
+      // time (index order within a season is rowid order, so no sort of the selected rows as
+      // the checked path's IN list needs); without it, one filtered scan.
+      let units: [Int?] = allSelected || indexed.int64(0) == 0 ? [nil] : seasons
+      for season in units {
+        let range = season == nil ? tableRange : seasonRange
+        if let season { try range.bind(1, season) }
+        guard try range.step() else { return nil }
+        defer { range.reset() }
+        let lo = range.int64(0), hi = range.int64(1)
+        // The other thread also reads PCF, about one row per PGS row but 10 columns to 28,
+        // plus the date probe: give it the PGS rows above ~75 % of each unit's rowid span.
+        let split = lo + Int64(Double(hi - lo) * 0.75)
+        jobs.append(PGSJob(season: season, rows: lo...split))
+        if split < hi { jobs.append(PGSJob(season: season, rows: (split + 1)...hi)) }
+      }
+    } catch {
+      return nil
+    }
+    let filtered = !allSelected && jobs.first?.season == nil
+    let pgsSQL =
+      "SELECT rowid, \(Self.pgsColumns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_game_summary WHERE "
+      + (allSelected ? "" : filtered ? "season_year IN (SELECT value FROM json_each(?3)) AND " : "season_year = ?3 AND ")
+      + "rowid BETWEEN ?1 AND ?2 ORDER BY rowid"
+    let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
+    // Even-numbered jobs (the lower ~75 % of each unit) here, odd ones on the other thread.
+    let mine = stride(from: 0, to: jobs.count, by: 2).map { jobs[$0] }
+    let theirs = stride(from: 1, to: jobs.count, by: 2).map { jobs[$0] }
+
+    let capacity = selected
+    let other = Slot<(pcf: ReadResult, pgs: FastColumns, ends: [Int])>()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) {
+      guard let connection = try? Connection(path: path, mode: .readOnly),
+        let pcf = Self.readPCFFast(connection, seasons: seasons),
+        let part = Self.readPGSJobs(connection, theirs, sql: pgsSQL, seasonList: seasonList, capacity: capacity)
+      else { return }
+      other.value = (pcf, part.columns, part.ends)
+    }
+    let here = Self.readPGSJobs(connection, mine, sql: pgsSQL, seasonList: seasonList, capacity: selected)
+    group.wait()
+    guard let here, let (pcf, there, thereEnds) = other.value else { return nil }
+    // Job by job in their original order: a unit's lower rows, then its upper rows.
+    var segments: [(part: FastColumns, rows: Range<Int>)] = []
+    for j in jobs.indices {
+      let (part, ends) = j % 2 == 0 ? (here.columns, here.ends) : (there, thereEnds)
+      let k = j / 2
+      segments.append((part, (k == 0 ? 0 : ends[k - 1])..<ends[k]))
+    }
+    guard segments.reduce(0, { $0 + $1.rows.count }) == selected else { return nil }
+    var pgs = FastColumns.concatenate(segments)
+    if !zip(pgs.rowid, pgs.rowid.dropFirst()).allSatisfy({ $0 < $1 }) {
+      // Seasons interleave in the file: put the rows back in rowid order.
+      pgs = pgs.gather(pgs.rowid.indices.sorted { pgs.rowid[$0] < pgs.rowid[$1] })
+    }
+    return try assemble(connection, seasons: seasons, pgs: pgs, pcf: pcf)
+  }
+
+  /// Runs `jobs` one after another into one set of buffers; `ends[k]` is the row count after job k.
+  static func readPGSJobs(_ connection: Connection, _ jobs: [PGSJob], sql: String, seasonList: String, capacity: Int)
+    -> (columns: FastColumns, ends: [Int])?
+  {
+    let out = FastColumns(specs: pgsColumns, capacity: capacity)
+    var ends: [Int] = []
+    do {
+      let st = try connection.prepare(sql)
+      for job in jobs {
+        st.reset()
+        try st.bind(1, job.rows.lowerBound)
+        try st.bind(2, job.rows.upperBound)
+        if let season = job.season {
+          try st.bind(3, season)
+        } else if sql.contains("?3") {
+          try st.bind(3, seasonList)
+        }
+        guard out.fill(st.handle) else { return nil }
+        ends.append(out.count)
+      }
+    } catch {
+      return nil
+    }
+    return (out, ends)
+  }
+
+  /// The date probe, then the PCF rows of the requested seasons, season by season, each in
+  /// rowid order.
+  static func readPCFFast(_ connection: Connection, seasons: [Int]) -> ReadResult? {
+    guard let lo = seasons.first, let hi = seasons.last,
+      let probe = probeDates(connection, seasons: lo...hi), probe.allValid
+    else { return nil }
+    let wanted = Set(seasons)
+    let capacity = seasons.reduce(0) { $0 + probe.perSeason[$1 - lo] }
+    let columns = pcfColumns
+    let out = FastColumns(specs: columns, capacity: capacity)
+    // Runs of consecutive seasons are one date range, so one scan each instead of one per season.
+    var runs: [ClosedRange<Int>] = []
+    for s in seasons {
+      if let last = runs.last, last.upperBound + 1 == s { runs[runs.count - 1] = last.lowerBound...s } else { runs.append(s...s) }
+    }
+    let sql =
+      "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_composite_factors WHERE game_date BETWEEN ?1 AND ?2 ORDER BY rowid"
+    var runEnds: [Int] = []
+    do {
+      let st = try connection.prepare(sql)
+      for run in runs {
+        st.reset()
+        try st.bind(1, CivilDate(Season.dateRange(run.lowerBound).lowerBound).description)
+        try st.bind(2, CivilDate(Season.dateRange(run.upperBound).upperBound).description)
+        guard out.fill(st.handle) else { return nil }
+        runEnds.append(out.count)
+      }
+    } catch {
+      return nil
+    }
+    guard out.count == capacity else { return nil }
+    let result = out.result()
+    // The checked path reads season by season; within a run, order the rows by season
+    // (stable, so rowid order within each season) when the file does not already.
+    let dates = result.columns[1].dates.values
+    let seasonOf = dates.map { Season.startYear(of: $0) }
+    guard seasonOf.allSatisfy({ wanted.contains($0) }) else { return nil }
+    var runStart = 0
+    var ordered = true
+    for end in runEnds {
+      for i in runStart..<max(runStart, end - 1) where seasonOf[i] > seasonOf[i + 1] { ordered = false }
+      runStart = end
+    }
+    if ordered { return result }
+    var perm: [Int] = []
+    perm.reserveCapacity(result.rowid.count)
+    runStart = 0
+    for end in runEnds {
+      perm += (runStart..<end).sorted { (seasonOf[$0], $0) < (seasonOf[$1], $1) }
+      runStart = end
+    }
+    return result.gather(perm)
+  }
+}
