@@ -211,22 +211,17 @@ public enum SourceFingerprinter {
       }
     }
 
-    var left = CanonicalBuffer(capacity: 1024), right = CanonicalBuffer(capacity: 1024)
-    defer {
-      left.deallocate()
-      right.deallocate()
-    }
-    entries.sort { a, b in
-      if a.high != b.high { return a.high < b.high }
-      if a.low != b.low { return a.low < b.low }
-      let i = Int(a.row), j = Int(b.row)
-      let byKey = text.compareBytes(i, j)
-      if byKey != 0 { return byKey < 0 }
-      left.count = 0
-      right.count = 0
-      rows.encode(i, into: &left)
-      rows.encode(j, into: &right)
-      return left.bytes.lexicographicallyPrecedes(right.bytes)
+    // The comparator captures nothing, so the sort stays a tight loop over 24-byte entries;
+    // the rare runs whose 12-byte prefixes tie are ordered afterwards by the full comparison.
+    entries.sort { a, b in a.high != b.high ? a.high < b.high : a.low < b.low }
+    var runStart = 0
+    while runStart < n {
+      var runEnd = runStart + 1
+      while runEnd < n, entries[runEnd].high == entries[runStart].high, entries[runEnd].low == entries[runStart].low {
+        runEnd += 1
+      }
+      if runEnd - runStart > 1 { orderTies(&entries[runStart..<runEnd], rows) }
+      runStart = runEnd
     }
 
     let chunk = 256 << 10
@@ -247,6 +242,33 @@ public enum SourceFingerprinter {
     return Digest.hexString(hasher.finalize())
   }
 
+  /// Orders rows whose prefix words are equal: by the full key bytes, then rows whose whole
+  /// keys are equal (duplicates of one key, a handful) by their encoded bytes, each row
+  /// encoded once.
+  static func orderTies<Rows: CanonicalRows>(_ run: inout ArraySlice<SortEntry>, _ rows: Rows) {
+    let text = rows.keyText
+    run.sort { a, b in text.compareBytes(Int(a.row), Int(b.row)) < 0 }
+    var buffer = CanonicalBuffer(capacity: 1024)
+    defer { buffer.deallocate() }
+    var start = run.startIndex
+    while start < run.endIndex {
+      var end = start + 1
+      while end < run.endIndex, text.compareBytes(Int(run[start].row), Int(run[end].row)) == 0 { end += 1 }
+      if end - start > 1 {
+        var encoded: [Int32: [UInt8]] = [:]
+        for e in run[start..<end] {
+          buffer.count = 0
+          rows.encode(Int(e.row), into: &buffer)
+          encoded[e.row] = Array(buffer.bytes)
+        }
+        run[start..<end].sort { a, b in
+          encoded[a.row, default: []].lexicographicallyPrecedes(encoded[b.row, default: []])
+        }
+      }
+      start = end
+    }
+  }
+
   static func newest(_ c: Column<Int64>) -> String? {
     var best: Int64?
     for i in 0..<c.count { if let v = c[i], v > (best ?? Int64.min) { best = v } }
@@ -255,10 +277,18 @@ public enum SourceFingerprinter {
 
   struct PGSRows: CanonicalRows {
     let t: PlayerGameSummary
-    let stats: [Column<Int32>]
+    /// The integer stats are spelled out below (a loop over `integerStatColumns` retained
+    /// and released every column of every row); this is the order they must keep.
+    static let statOrder = [
+      "points", "fg_makes", "fg_attempts", "three_pt_makes", "three_pt_attempts", "ft_makes", "ft_attempts",
+      "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls",
+      "plus_minus",
+    ]
     init(_ t: PlayerGameSummary) {
+      precondition(
+        t.integerStatColumns.map(\.name) == Self.statOrder,
+        "PlayerGameSummary.integerStatColumns changed: update PGSRows.encode and statOrder")
       self.t = t
-      stats = t.integerStatColumns.map(\.column)
     }
     var rowCount: Int { t.count }
     var keyDate: Column<Date32> { t.gameDate }
@@ -274,7 +304,21 @@ public enum SourceFingerprinter {
       e.string(t.opponentTeamAbbr, i)
       e.bool(t.isHome, i)
       e.double(t.minutesPlayed, i)
-      for c in stats { e.int(c, i) }
+      e.int(t.points, i)
+      e.int(t.fgMakes, i)
+      e.int(t.fgAttempts, i)
+      e.int(t.threePtMakes, i)
+      e.int(t.threePtAttempts, i)
+      e.int(t.ftMakes, i)
+      e.int(t.ftAttempts, i)
+      e.int(t.offensiveRebounds, i)
+      e.int(t.defensiveRebounds, i)
+      e.int(t.assists, i)
+      e.int(t.steals, i)
+      e.int(t.blocks, i)
+      e.int(t.turnovers, i)
+      e.int(t.personalFouls, i)
+      e.int(t.plusMinus, i)
       e.double(t.usageRate, i)
       e.bool(t.isDnp, i)
       e.int(t.processedAt, i)
