@@ -210,27 +210,30 @@ public struct ArrowFileWriter {
   // MARK: - Record batches
 
   /// Buffers one batch needs, kept by the writer so batches after the first reuse them.
+  /// The body itself is written straight into the file's bytes after a gap left for the
+  /// metadata (see `writeBatch`).
   private struct Scratch {
-    /// The batch body: buffers, each compressed or not, each padded to 8 bytes.
-    var body: [UInt8] = []
+    /// Where the current batch's body starts in the file; buffer offsets count from here.
+    var bodyStart = 0
     var buffers: [(offset: Int, length: Int)] = []
     var nodes: [(length: Int, nullCount: Int)] = []
     /// Packed bits of a validity bitmap or a bool column.
     var bits: [UInt8] = []
     /// A string column's offsets rebased to the batch's first row.
     var offsets: [Int32] = []
-    /// One LZ4 frame before it is appended to `body`.
+    /// One LZ4 frame before it is appended to the body.
     var frame: [UInt8] = []
 
-    mutating func reset() {
-      body.removeAll(keepingCapacity: true)
+    mutating func reset(bodyStart: Int) {
+      self.bodyStart = bodyStart
       buffers.removeAll(keepingCapacity: true)
       nodes.removeAll(keepingCapacity: true)
     }
 
-    /// Appends one buffer: as it is, or as Arrow's LZ4_FRAME body compression (8-byte
-    /// little-endian uncompressed length, then one frame), then zero padding to 8 bytes.
-    mutating func add(_ raw: UnsafeRawBufferPointer, _ compression: ArrowCompression) throws(ArrowError) {
+    /// Appends one buffer to `body`: as it is, or as Arrow's LZ4_FRAME body compression
+    /// (8-byte little-endian uncompressed length, then one frame), then zero padding to 8
+    /// bytes (`bodyStart` is 8-aligned, so padding the file's length pads the body's).
+    mutating func add(_ raw: UnsafeRawBufferPointer, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       let start = body.count
       if raw.count > 0 {
         switch compression {
@@ -251,24 +254,24 @@ public struct ArrowFileWriter {
           frame.withUnsafeBytes { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<written])) }
         }
       }
-      buffers.append((start, body.count - start))
+      buffers.append((start - bodyStart, body.count - start))
       body.append(contentsOf: repeatElement(0, count: ArrowFormat.padded8(body.count) - body.count))
     }
 
-    mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression) throws(ArrowError) {
+    mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       var failure: ArrowError?
       values.withUnsafeBytes { raw in
-        do throws(ArrowError) { try add(raw, compression) } catch { failure = error }
+        do throws(ArrowError) { try add(raw, compression, into: &body) } catch { failure = error }
       }
       if let failure { throw failure }
     }
 
     /// Adds `bits` (filled by the caller) as one buffer.
-    mutating func addBits(_ compression: ArrowCompression) throws(ArrowError) {
+    mutating func addBits(_ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       var failure: ArrowError?
       let packed = bits
       packed.withUnsafeBytes { raw in
-        do throws(ArrowError) { try add(raw, compression) } catch { failure = error }
+        do throws(ArrowError) { try add(raw, compression, into: &body) } catch { failure = error }
       }
       if let failure { throw failure }
     }
@@ -329,45 +332,15 @@ public struct ArrowFileWriter {
     return bytes + batches * (1024 + table.columns.count * 2 * 64)
   }
 
-  private mutating func writeBatch(_ columns: [AnyColumn], start: Int, count: Int) throws(ArrowError) {
-    scratch.reset()
-    let range = start..<(start + count)
-    for column in columns {
-      let valid = scratch.packValidity(column.validity, start: start, count: count)
-      let nullCount = count - valid
-      scratch.nodes.append((count, nullCount))
-      // No nulls: the bitmap buffer is left empty, as the format allows (FieldNode.null_count).
-      if nullCount == 0 {
-        try scratch.add(UnsafeRawBufferPointer(start: nil, count: 0), compression)
-      } else {
-        try scratch.addBits(compression)
-      }
-      switch column {
-      case .int32(let c): try scratch.add(c.values[range], compression)
-      case .int64(let c): try scratch.add(c.values[range], compression)
-      case .float64(let c): try scratch.add(c.values[range], compression)
-      // Date32 is a struct of one Int32, laid out as that Int32: its bytes are Arrow's date32.
-      case .date32(let c):
-        precondition(MemoryLayout<Date32>.stride == 4, "Date32 must be laid out as one Int32")
-        try scratch.add(c.values[range], compression)
-      case .bool(let c):
-        scratch.packBools(c.values, start: start, count: count)
-        try scratch.addBits(compression)
-      case .utf8(let c):
-        let base = c.offsets[start]
-        if base == 0 {
-          try scratch.add(c.offsets[start...(start + count)], compression)
-        } else {
-          scratch.offsets.removeAll(keepingCapacity: true)
-          scratch.offsets.append(contentsOf: c.offsets[start...(start + count)].lazy.map { $0 - base })
-          let rebased = scratch.offsets
-          try scratch.add(rebased[...], compression)
-        }
-        try scratch.add(c.bytes[Int(base)..<Int(c.offsets[start + count])], compression)
-      }
-    }
-    let bodyLength = scratch.body.count
-    let metadata = Self.message(header: .recordBatch, bodyLength: bodyLength) { [compression, scratch] b in
+  /// A record batch message's flatbuffer. Every field is written whatever its value
+  /// (FlatBufferBuilder never omits defaults) and every number is fixed-width, so its length
+  /// depends only on how many nodes and buffers there are, never on their values: that is
+  /// what lets `writeBatch` leave the gap for it before the body exists.
+  static func recordBatchMessage(
+    length: Int, nodes: [(length: Int, nullCount: Int)], buffers: [(offset: Int, length: Int)], bodyLength: Int,
+    compression: ArrowCompression
+  ) -> [UInt8] {
+    message(header: .recordBatch, bodyLength: bodyLength) { b in
       var compressionTable: FlatBufferBuilder.Offset?
       if compression == .lz4Frame {
         b.startTable()
@@ -375,23 +348,91 @@ public struct ArrowFileWriter {
         b.addField(ArrowFormat.BodyCompressionSlot.method, ArrowFormat.methodBuffer)
         compressionTable = b.endTable()
       }
-      let nodeVector = b.createVector(structs: scratch.nodes, size: ArrowFormat.fieldNodeSize, alignment: 8) { b, n in
+      let nodeVector = b.createVector(structs: nodes, size: ArrowFormat.fieldNodeSize, alignment: 8) { b, n in
         b.putStructField(Int64(n.nullCount))
         b.putStructField(Int64(n.length))
       }
-      let bufferVector = b.createVector(structs: scratch.buffers, size: ArrowFormat.bufferSize, alignment: 8) { b, buf in
+      let bufferVector = b.createVector(structs: buffers, size: ArrowFormat.bufferSize, alignment: 8) { b, buf in
         b.putStructField(Int64(buf.length))
         b.putStructField(Int64(buf.offset))
       }
       b.startTable()
-      b.addField(ArrowFormat.RecordBatchSlot.length, Int64(count))
+      b.addField(ArrowFormat.RecordBatchSlot.length, Int64(length))
       b.addField(ArrowFormat.RecordBatchSlot.nodes, offset: nodeVector)
       b.addField(ArrowFormat.RecordBatchSlot.buffers, offset: bufferVector)
       if let compressionTable { b.addField(ArrowFormat.RecordBatchSlot.compression, offset: compressionTable) }
       return b.endTable()
     }
-    let (offset, metaLength) = appendMessage(metadata: metadata, body: scratch.body)
-    blocks.append((offset, metaLength, bodyLength))
+  }
+
+  /// Writes the message frame with a zeroed gap of the metadata's (value-independent)
+  /// length, the body straight after it into `out`, then the metadata into the gap: the
+  /// body is never assembled elsewhere and copied.
+  private mutating func writeBatch(_ columns: [AnyColumn], start: Int, count: Int) throws(ArrowError) {
+    let bufferCount = columns.reduce(0) { n, c in
+      if case .utf8 = c { return n + 3 }
+      return n + 2
+    }
+    let sizing = Self.recordBatchMessage(
+      length: count, nodes: Array(repeating: (0, 0), count: columns.count),
+      buffers: Array(repeating: (0, 0), count: bufferCount), bodyLength: 0, compression: compression)
+    let paddedMeta = ArrowFormat.padded8(sizing.count)
+    let messageStart = out.count
+    appendLE(ArrowFormat.continuation)
+    appendLE(Int32(paddedMeta))
+    out.append(contentsOf: repeatElement(0, count: paddedMeta))
+    scratch.reset(bodyStart: out.count)
+
+    let range = start..<(start + count)
+    for column in columns {
+      let valid = scratch.packValidity(column.validity, start: start, count: count)
+      let nullCount = count - valid
+      scratch.nodes.append((count, nullCount))
+      // No nulls: the bitmap buffer is left empty, as the format allows (FieldNode.null_count).
+      if nullCount == 0 {
+        try scratch.add(UnsafeRawBufferPointer(start: nil, count: 0), compression, into: &out)
+      } else {
+        try scratch.addBits(compression, into: &out)
+      }
+      switch column {
+      case .int32(let c): try scratch.add(c.values[range], compression, into: &out)
+      case .int64(let c): try scratch.add(c.values[range], compression, into: &out)
+      case .float64(let c): try scratch.add(c.values[range], compression, into: &out)
+      // Date32 is a struct of one Int32, laid out as that Int32: its bytes are Arrow's date32.
+      case .date32(let c):
+        precondition(MemoryLayout<Date32>.stride == 4, "Date32 must be laid out as one Int32")
+        try scratch.add(c.values[range], compression, into: &out)
+      case .bool(let c):
+        scratch.packBools(c.values, start: start, count: count)
+        try scratch.addBits(compression, into: &out)
+      case .utf8(let c):
+        let base = c.offsets[start]
+        if base == 0 {
+          try scratch.add(c.offsets[start...(start + count)], compression, into: &out)
+        } else {
+          scratch.offsets.removeAll(keepingCapacity: true)
+          scratch.offsets.append(contentsOf: c.offsets[start...(start + count)].lazy.map { $0 - base })
+          let rebased = scratch.offsets
+          try scratch.add(rebased[...], compression, into: &out)
+        }
+        try scratch.add(c.bytes[Int(base)..<Int(c.offsets[start + count])], compression, into: &out)
+      }
+    }
+    let bodyLength = out.count - scratch.bodyStart
+    let metadata = Self.recordBatchMessage(
+      length: count, nodes: scratch.nodes, buffers: scratch.buffers, bodyLength: bodyLength, compression: compression)
+    precondition(
+      metadata.count == sizing.count,
+      "record batch metadata is \(metadata.count) bytes, its gap \(sizing.count): the flatbuffer must not depend on values")
+    out.withUnsafeMutableBytes { file in
+      metadata.withUnsafeBytes { meta in
+        // The gap out[messageStart + 8 ..< messageStart + 8 + paddedMeta] was appended above
+        // and metadata.count <= paddedMeta, so the copy stays inside it.
+        UnsafeMutableRawBufferPointer(rebasing: file[(messageStart + 8)..<(messageStart + 8 + metadata.count)])
+          .copyMemory(from: meta)
+      }
+    }
+    blocks.append((messageStart, 8 + paddedMeta, bodyLength))
   }
 }
 
