@@ -147,7 +147,7 @@ struct RandomKeys {
     var table = ValueCounts()
     for round in 0..<3 {
       let part = Array(values.prefix(values.count / (round + 1)))
-      table.reset(capacity: part.count)
+      table.reset()
       part.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
       let r = table.result()
       let w = Self.dominantBySorting(part)
