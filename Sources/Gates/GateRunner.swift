@@ -142,7 +142,7 @@ struct Context {
     // Season year → index in `seasons` through a table over the requested years: no search
     // and no hashing per row. Seasons are years, so the table is small.
     let firstYear = seasons.min() ?? 0
-    var slotOfYear = [Int16](repeating: -1, count: seasons.isEmpty ? 0 : seasons.max()! - firstYear + 1)
+    var slotOfYear = [Int16](repeating: -1, count: seasons.max().map { $0 - firstYear + 1 } ?? 0)
     for (k, year) in seasons.enumerated().reversed() { slotOfYear[year - firstYear] = Int16(k) }
     func seasonIndex(_ year: Int) -> Int16 {
       let y = year - firstYear
