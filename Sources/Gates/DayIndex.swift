@@ -74,8 +74,9 @@ struct ByDay {
     var start = [Int32](repeating: 0, count: space.count + 1)
     var slots: [Int32] = []
     if space.distinct != nil {
-      // Only on the wide-spread path: look each date up once.
-      slots = dates.map { Int32(space.slot(of: $0)!) }
+      // Only on the wide-spread path: look each date up once. Every date has a slot: the
+      // space was built from these very columns.
+      slots = dates.map { Int32(space.slot(of: $0) ?? 0) }
     }
     dates.withUnsafeBufferPointer { dates in
       for i in 0..<dates.count {

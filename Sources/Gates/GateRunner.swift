@@ -142,7 +142,7 @@ struct Context {
     // Season year → index in `seasons` through a table over the requested years: no search
     // and no hashing per row. Seasons are years, so the table is small.
     let firstYear = seasons.min() ?? 0
-    var slotOfYear = [Int16](repeating: -1, count: seasons.isEmpty ? 0 : seasons.max()! - firstYear + 1)
+    var slotOfYear = [Int16](repeating: -1, count: seasons.max().map { $0 - firstYear + 1 } ?? 0)
     for (k, year) in seasons.enumerated().reversed() { slotOfYear[year - firstYear] = Int16(k) }
     func seasonIndex(_ year: Int) -> Int16 {
       let y = year - firstYear
@@ -861,7 +861,6 @@ struct Context {
       return ((top.key, top.value), counts.count)
     }
     var table = ValueCounts()
-    table.reset(capacity: values.count)
     values.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
     return table.result()
   }
@@ -870,13 +869,16 @@ struct Context {
     let pcf = source.pcf
     let share = config.constantFeaturesWarnDominantSharePercent
     // fatigue_score is an integer column: read as Double per row, not copied into a Double column.
-    let fatigue = pcf.fatigueScore.values
-    let factors: [(String, ValidityBitmap, (Int) -> Double)] = [
-      ("fatigue_score", pcf.fatigueScore.validity, { Double(fatigue[$0]) }),
-      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, { [v = pcf.shotZoneMismatchScore.values] in v[$0] }),
-      ("pace_score", pcf.paceScore.validity, { [v = pcf.paceScore.values] in v[$0] }),
-      ("usage_spike_score", pcf.usageSpikeScore.validity, { [v = pcf.usageSpikeScore.values] in v[$0] }),
-      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, { [v = pcf.totalCompositeAdjustment.values] in v[$0] }),
+    enum Values {
+      case integers([Int32])
+      case doubles([Double])
+    }
+    let factors: [(String, ValidityBitmap, Values)] = [
+      ("fatigue_score", pcf.fatigueScore.validity, .integers(pcf.fatigueScore.values)),
+      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, .doubles(pcf.shotZoneMismatchScore.values)),
+      ("pace_score", pcf.paceScore.validity, .doubles(pcf.paceScore.values)),
+      ("usage_spike_score", pcf.usageSpikeScore.validity, .doubles(pcf.usageSpikeScore.values)),
+      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, .doubles(pcf.totalCompositeAdjustment.values)),
     ]
     // In-scope rows grouped by season (a counting sort), so each season reads only its rows.
     var seasonStart = [Int](repeating: 0, count: seasons.count + 1)
@@ -905,17 +907,22 @@ struct Context {
       }
       var seasonFlagged = 0
       for (name, validity, column) in factors {
-        table.reset(capacity: rows.count)
+        table.reset()
         values.removeAll(keepingCapacity: true)
-        var nonNull = 0
         var sawNaN = false
-        for r in rows where validity[Int(r)] {
-          let v = column(Int(r))
-          nonNull += 1
-          // +0.0 and −0.0 are one value to a model.
-          if v.isNaN { sawNaN = true } else { values.append(v == 0 ? 0 : v) }
+        // +0.0 and −0.0 are one value to a model.
+        switch column {
+        case .integers(let column):
+          for r in rows where validity[Int(r)] { values.append(Double(column[Int(r)])) }
+        case .doubles(let column):
+          for r in rows where validity[Int(r)] {
+            let v = column[Int(r)]
+            if v.isNaN { sawNaN = true }
+            values.append(v == 0 ? 0 : v)
+          }
         }
-        values.withUnsafeBufferPointer { table.add(contentsOf: $0) }
+        let nonNull = values.count
+        if !sawNaN { values.withUnsafeBufferPointer { table.add(contentsOf: $0) } }
         if nonNull == 0 {
           seasonFlagged += 1
           worst = 100
@@ -924,7 +931,7 @@ struct Context {
         }
         let (top, distinct) =
           sawNaN
-          ? Context.dominantValue(rows.filter { validity[Int($0)] }.map { column(Int($0)) })
+          ? Context.dominantValue(values)
           : table.result()
         let p = Show.ratio(top.value, nonNull)
         worst = max(worst ?? p, p)
@@ -953,59 +960,85 @@ struct Context {
   }
 }
 
-/// Counts Double values by bit pattern in an open-addressing table sized to the values, reused
-/// across factors and seasons: the mode and the number of distinct values in one pass, no sort
-/// and no Dictionary. Key and count share a slot (one cache miss per probe on tables past L2).
+/// Counts Double values by bit pattern in an open-addressing table, reused across factors and
+/// seasons: the mode and the number of distinct values in one pass, no sort and no Dictionary.
+/// The table starts small and grows with the distinct values (a 20-value factor stays in L1
+/// instead of clearing and scanning a table sized to 24k rows); key and count share a slot.
 /// Callers normalise −0.0 to +0.0 and keep NaN out.
 struct ValueCounts {
+  static let initialSlots = 1024
   /// Slot s is `table[2s]` (the bit pattern) and `table[2s + 1]` (its count, 0 = empty).
-  private var table: [UInt64] = []
-  private var slots = 0
-  private var shift: UInt64 = 64
+  private var table = [UInt64](repeating: 0, count: 2 * ValueCounts.initialSlots)
+  private var slots = ValueCounts.initialSlots
+  private var shift = UInt64(64 - ValueCounts.initialSlots.trailingZeroBitCount)
   private(set) var distinct = 0
 
-  /// Empties the table, making room for `capacity` distinct values.
-  mutating func reset(capacity: Int) {
-    var size = 16
-    while size < 2 * capacity { size <<= 1 }
-    if size > slots {
-      slots = size
-      table = [UInt64](repeating: 0, count: 2 * size)
-      shift = UInt64(64 - size.trailingZeroBitCount)
-    } else {
+  /// Empties the table.
+  mutating func reset() {
+    if slots == Self.initialSlots {
       table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    } else {
+      self = ValueCounts()
     }
     distinct = 0
   }
 
   mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+    var next = 0
+    while next < values.count {
+      // Insert until the table is half full, then grow and go on.
+      let limit = slots / 2
+      let mask = slots - 1
+      let shift = shift
+      var distinct = self.distinct
+      table.withUnsafeMutableBufferPointer { t in
+        while next < values.count && distinct < limit {
+          let bits = values[next].bitPattern
+          next &+= 1
+          // Fibonacci hashing: the top bits of the product, so doubles differing only in their
+          // high bits (most round values) still spread.
+          var slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+          while t[2 &* slot &+ 1] != 0 && t[2 &* slot] != bits { slot = (slot &+ 1) & mask }
+          if t[2 &* slot &+ 1] == 0 {
+            t[2 &* slot] = bits
+            distinct &+= 1
+          }
+          t[2 &* slot &+ 1] &+= 1
+        }
+      }
+      self.distinct = distinct
+      if next < values.count { grow() }
+    }
+  }
+
+  private mutating func grow() {
+    let old = table
+    let oldSlots = slots
+    slots *= 4
+    shift -= 2
+    table = [UInt64](repeating: 0, count: 2 * slots)
     let mask = slots - 1
     let shift = shift
-    var distinct = self.distinct
     table.withUnsafeMutableBufferPointer { t in
-      for value in values {
-        let bits = value.bitPattern
-        // Fibonacci hashing: the top bits of the product, so doubles differing only in their
-        // high bits (most round values) still spread.
+      for s in 0..<oldSlots where old[2 * s + 1] != 0 {
+        let bits = old[2 * s]
         var slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
-        while t[2 &* slot &+ 1] != 0 && t[2 &* slot] != bits { slot = (slot &+ 1) & mask }
-        if t[2 &* slot &+ 1] == 0 {
-          t[2 &* slot] = bits
-          distinct &+= 1
-        }
-        t[2 &* slot &+ 1] &+= 1
+        while t[2 &* slot &+ 1] != 0 { slot = (slot &+ 1) & mask }
+        t[2 &* slot] = bits
+        t[2 &* slot &+ 1] = old[2 * s + 1]
       }
     }
-    self.distinct = distinct
   }
 
   /// The most frequent value, ties to the smallest, and the number of distinct values.
   func result() -> (top: (key: Double, value: Int), distinct: Int) {
     var best = (key: Double.infinity, value: 0)
-    for slot in 0..<slots where table[2 * slot + 1] != 0 {
-      let n = Int(table[2 * slot + 1])
-      let v = Double(bitPattern: table[2 * slot])
-      if n > best.value || (n == best.value && v < best.key) { best = (v, n) }
+    table.withUnsafeBufferPointer { t in
+      for slot in 0..<slots where t[2 * slot + 1] != 0 {
+        let n = Int(t[2 * slot + 1])
+        let v = Double(bitPattern: t[2 * slot])
+        if n > best.value || (n == best.value && v < best.key) { best = (v, n) }
+      }
     }
     return (best, distinct)
   }

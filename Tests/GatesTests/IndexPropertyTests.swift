@@ -105,6 +105,22 @@ struct RandomKeys {
     #expect(groups(index.pcfRepeats) == expectedPCF)
   }
 
+  /// Rows of unrequested seasons two centuries away push the date slots onto the distinct-date
+  /// path; every gate and the coverage breakdown must read exactly as without them.
+  @Test func strayRowsFarOutsideTheSeasonsChangeNothing() throws {
+    let dates = ["2021-10-19", "2021-11-05", "2021-11-07", "2022-10-18", "2022-11-04", "2022-11-06"]
+    let pcfDates: Set = ["2021-11-05", "2022-11-06", "1800-03-01", "2150-06-30"]
+    let plain = handBuiltSource(dates: dates, pcfDates: pcfDates)
+    var stray = handBuiltSource(dates: dates + ["1800-03-01", "2150-06-30"], pcfDates: pcfDates)
+    stray.seasons = plain.seasons
+    #expect(Context(source: plain, config: .defaults, window: .all).space.distinct == nil)
+    #expect(Context(source: stray, config: .defaults, window: .all).space.distinct != nil)
+    let report = GateRunner.run(source: plain)
+    #expect(report.result(.pcfDateCoverage)?.status == .fail, "the comparison needs findings to compare")
+    #expect(GateRunner.run(source: stray).json() == report.json())
+    #expect(CoverageBreakdown.compute(source: stray) == CoverageBreakdown.compute(source: plain))
+  }
+
   @Test func emptyTablesHaveNoSlots() {
     let space = DaySpace([[], []])
     #expect(space.count == 0)
@@ -147,7 +163,7 @@ struct RandomKeys {
     var table = ValueCounts()
     for round in 0..<3 {
       let part = Array(values.prefix(values.count / (round + 1)))
-      table.reset(capacity: part.count)
+      table.reset()
       part.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
       let r = table.result()
       let w = Self.dominantBySorting(part)
