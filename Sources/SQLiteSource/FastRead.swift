@@ -2,7 +2,8 @@ import Columnar
 import CSQLite
 import Dispatch
 
-/// Typed storage for a known number of rows of one table, written in place by row index.
+/// Typed storage for at most `capacity` rows of one table (a count taken just before the
+/// read), written in place by row index. Pages of the buffers no row reaches are never touched.
 ///
 /// The checked path appends every value through `ColumnBuilder` (an enum switch, an array
 /// append with its uniqueness check, a bitmap append); here each value is one C call for its
@@ -314,7 +315,8 @@ extension SourceReader {
   }
 
   /// One pass over every PCF `game_date`: the same check as the probe of the checked path,
-  /// plus how many rows each requested season has, so the read can size its buffers exactly.
+  /// plus how many rows each requested season has and where in rowid order they lie, so the
+  /// read can size its buffers exactly and skip other seasons' pages.
   static func probeDates(_ connection: Connection, seasons: ClosedRange<Int>) -> DateProbe? {
     guard let st = try? connection.prepare("SELECT game_date, rowid FROM player_composite_factors") else { return nil }
     var probe = DateProbe(
