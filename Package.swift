@@ -55,6 +55,7 @@ let package = Package(
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .executableTarget(name: "GatesBench", dependencies: ["Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "SourceReadBench", dependencies: ["SQLiteSource", "Columnar"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
   ],

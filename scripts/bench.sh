@@ -11,7 +11,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 # FeaturesBench reports the kernels' rows/s (SIMD and scalar reference); built when present.
 if grep -q '"FeaturesBench"' Package.swift; then
-  ${SWIFT:-swift} build -c release --product FeaturesBench >/dev/null
+  ${SWIFT:-swift} build ${RELEASE_FLAGS:--c release --static-swift-stdlib} --product FeaturesBench >/dev/null
 fi
 exec .venv/bin/python bench/run.py --bin .build/release/dataset \
   --sizes "${BENCH_SIZES:-1,10,75}" --repeat "${BENCH_REPEAT:-3}" "$@"

@@ -15,6 +15,8 @@ public struct ArrowFileWriter {
   public let batchRows: Int
 
   private var out: [UInt8] = []
+  /// Reused across batches so a batch allocates nothing once the first one has sized them.
+  private var scratch = Scratch()
   private var blocks: [(offset: Int, metaDataLength: Int, bodyLength: Int)] = []
   private var wroteAnyTable = false
   private var finished = false
@@ -35,9 +37,12 @@ public struct ArrowFileWriter {
   /// written at all, so an empty table round-trips with its schema.
   public mutating func write(_ table: Table) throws(ArrowError) {
     guard !finished else { throw .writer(proof: "write called after finish") }
-    let expected = fields.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }
-    let got = table.fields.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }
-    guard expected == got else {
+    let sameFields =
+      fields.count == table.fields.count
+      && zip(fields, table.fields).allSatisfy { $0.name == $1.name && $0.type == $1.type && $0.nullable == $1.nullable }
+    guard sameFields else {
+      let expected = fields.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }
+      let got = table.fields.map { "\($0.name): \($0.type)\($0.nullable ? "" : " not null")" }
       throw .writer(
         proof:
           "table columns [\(got.joined(separator: ", "))] differ from the writer's [\(expected.joined(separator: ", "))]"
@@ -46,6 +51,10 @@ public struct ArrowFileWriter {
     for (field, column) in zip(fields, table.columns) where !field.nullable && column.nullCount > 0 {
       throw .writer(proof: "column \"\(field.name)\" is declared not nullable but holds \(column.nullCount) nulls")
     }
+    // One allocation for the whole file instead of repeated doubling (each a copy of
+    // everything so far and fresh pages to fault in): the uncompressed size bounds the body
+    // closely enough, and pages reserved but never written are never touched.
+    out.reserveCapacity(out.count + Self.sizeEstimate(table, batchRows: batchRows))
     wroteAnyTable = true
     var start = 0
     while start < table.rowCount {
@@ -200,12 +209,31 @@ public struct ArrowFileWriter {
 
   // MARK: - Record batches
 
-  private struct BodyBuilder {
-    var body: [UInt8] = []
+  /// Buffers one batch needs, kept by the writer so batches after the first reuse them.
+  /// The body itself is written straight into the file's bytes after a gap left for the
+  /// metadata (see `writeBatch`).
+  private struct Scratch {
+    /// Where the current batch's body starts in the file; buffer offsets count from here.
+    var bodyStart = 0
     var buffers: [(offset: Int, length: Int)] = []
-    let compression: ArrowCompression
+    var nodes: [(length: Int, nullCount: Int)] = []
+    /// Packed bits of a validity bitmap or a bool column.
+    var bits: [UInt8] = []
+    /// A string column's offsets rebased to the batch's first row.
+    var offsets: [Int32] = []
+    /// One LZ4 frame before it is appended to the body.
+    var frame: [UInt8] = []
 
-    mutating func add(_ raw: UnsafeRawBufferPointer) throws(ArrowError) {
+    mutating func reset(bodyStart: Int) {
+      self.bodyStart = bodyStart
+      buffers.removeAll(keepingCapacity: true)
+      nodes.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends one buffer to `body`: as it is, or as Arrow's LZ4_FRAME body compression
+    /// (8-byte little-endian uncompressed length, then one frame), then zero padding to 8
+    /// bytes (`bodyStart` is 8-aligned, so padding the file's length pads the body's).
+    mutating func add(_ raw: UnsafeRawBufferPointer, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       let start = body.count
       if raw.count > 0 {
         switch compression {
@@ -213,77 +241,106 @@ public struct ArrowFileWriter {
           body.append(contentsOf: raw)
         case .lz4Frame:
           withUnsafeBytes(of: Int64(raw.count).littleEndian) { body.append(contentsOf: $0) }
-          do {
-            body.append(contentsOf: try LZ4Frame.compress(raw))
-          } catch {
-            throw .writer(proof: "LZ4 compression of a \(raw.count)-byte buffer failed: \(error)")
+          let bound = LZ4Frame.compressedBound(raw.count)
+          if frame.count < bound { frame = [UInt8](repeating: 0, count: bound) }
+          var failure: LZ4Error?
+          let written = frame.withUnsafeMutableBytes { dst -> Int in
+            do throws(LZ4Error) { return try LZ4Frame.compress(raw, into: dst) } catch {
+              failure = error
+              return 0
+            }
           }
+          if let failure { throw .writer(proof: "LZ4 compression of a \(raw.count)-byte buffer failed: \(failure)") }
+          frame.withUnsafeBytes { body.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[0..<written])) }
         }
       }
-      buffers.append((start, body.count - start))
+      buffers.append((start - bodyStart, body.count - start))
       body.append(contentsOf: repeatElement(0, count: ArrowFormat.padded8(body.count) - body.count))
     }
 
-    mutating func add(_ bytes: [UInt8]) throws(ArrowError) {
-      var failure: ArrowError?
-      bytes.withUnsafeBytes { raw in
-        do throws(ArrowError) { try add(raw) } catch { failure = error }
-      }
-      if let failure { throw failure }
-    }
-
-    mutating func add<T>(_ values: ArraySlice<T>) throws(ArrowError) {
+    mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       var failure: ArrowError?
       values.withUnsafeBytes { raw in
-        do throws(ArrowError) { try add(raw) } catch { failure = error }
+        do throws(ArrowError) { try add(raw, compression, into: &body) } catch { failure = error }
       }
       if let failure { throw failure }
     }
-  }
 
-  /// Arrow's packed bits (LSB first) of `bitmap` rows `start..<start+count`.
-  static func packBits(_ bitmap: ValidityBitmap, start: Int, count: Int) -> [UInt8] {
-    let words = bitmap.words
-    var out = [UInt8](repeating: 0, count: (count + 7) / 8)
-    for k in out.indices {
-      let bit = start + 8 * k
-      let w = bit >> 6, s = bit & 63
-      var v = words[w] >> UInt64(s)
-      if s > 56 && w + 1 < words.count { v |= words[w + 1] << UInt64(64 - s) }
-      out[k] = UInt8(truncatingIfNeeded: v)
+    /// Adds `bits` (filled by the caller) as one buffer.
+    mutating func addBits(_ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
+      var failure: ArrowError?
+      let packed = bits
+      packed.withUnsafeBytes { raw in
+        do throws(ArrowError) { try add(raw, compression, into: &body) } catch { failure = error }
+      }
+      if let failure { throw failure }
     }
-    let tail = count & 7
-    if tail != 0 { out[out.count - 1] &= UInt8((1 << tail) - 1) }
-    return out
-  }
 
-  private mutating func writeBatch(_ columns: [AnyColumn], start: Int, count: Int) throws(ArrowError) {
-    var body = BodyBuilder(compression: compression)
-    var nodes: [(length: Int, nullCount: Int)] = []
-    let range = start..<(start + count)
-    for column in columns {
-      let validity = column.validity
-      let bits = Self.packBits(validity, start: start, count: count)
-      var valid = 0
-      for byte in bits { valid += byte.nonzeroBitCount }
-      let nullCount = count - valid
-      nodes.append((count, nullCount))
-      // No nulls: the bitmap buffer is left empty, as the format allows (FieldNode.null_count).
-      try body.add(nullCount == 0 ? [] : bits)
-      switch column {
-      case .int32(let c): try body.add(c.values[range])
-      case .int64(let c): try body.add(c.values[range])
-      case .float64(let c): try body.add(c.values[range])
-      case .date32(let c): try body.add(c.values[range].map(\.daysSinceEpoch)[...])
-      case .bool(let c):
-        try body.add(Self.packBits(ValidityBitmap(c.values[range]), start: 0, count: count))
-      case .utf8(let c):
-        let base = c.offsets[start]
-        try body.add(c.offsets[start...(start + count)].map { $0 - base }[...])
-        try body.add(c.bytes[Int(base)..<Int(c.offsets[start + count])])
+    /// Fills `bits` with Arrow's packed bits (LSB first) of `bitmap` rows
+    /// `start..<start+count`, bits past `count` zero; returns how many are set.
+    mutating func packValidity(_ bitmap: ValidityBitmap, start: Int, count: Int) -> Int {
+      let byteCount = (count + 7) / 8
+      bits.removeAll(keepingCapacity: true)
+      bits.append(contentsOf: repeatElement(0, count: byteCount))
+      let words = bitmap.words
+      var set = 0
+      bits.withUnsafeMutableBufferPointer { out in
+        words.withUnsafeBufferPointer { words in
+          for k in 0..<byteCount {
+            let bit = start + 8 * k
+            let w = bit >> 6, s = bit & 63
+            var v = words[w] >> UInt64(s)
+            if s > 56 && w + 1 < words.count { v |= words[w + 1] << UInt64(64 - s) }
+            var byte = UInt8(truncatingIfNeeded: v)
+            if k == byteCount - 1, count & 7 != 0 { byte &= UInt8((1 << (count & 7)) - 1) }
+            out[k] = byte
+            set += byte.nonzeroBitCount
+          }
+        }
+      }
+      return set
+    }
+
+    /// Fills `bits` with a bool column's values `start..<start+count` packed LSB first.
+    mutating func packBools(_ values: [Bool], start: Int, count: Int) {
+      let byteCount = (count + 7) / 8
+      bits.removeAll(keepingCapacity: true)
+      bits.append(contentsOf: repeatElement(0, count: byteCount))
+      bits.withUnsafeMutableBufferPointer { out in
+        values.withUnsafeBufferPointer { values in
+          for r in 0..<count where values[start + r] { out[r >> 3] |= UInt8(1) << UInt8(r & 7) }
+        }
       }
     }
-    let metadata = Self.message(header: .recordBatch, bodyLength: body.body.count) { b in
+  }
+
+  /// Uncompressed bytes of `table`'s buffers plus per-batch framing: an upper bound of the
+  /// file's growth for uncompressed output, close to it for compressed.
+  static func sizeEstimate(_ table: Table, batchRows: Int) -> Int {
+    let rows = table.rowCount
+    var bytes = 0
+    for column in table.columns {
+      bytes += (rows + 7) / 8
+      switch column {
+      case .int32, .date32: bytes += 4 * rows
+      case .int64, .float64: bytes += 8 * rows
+      case .bool: bytes += (rows + 7) / 8
+      case .utf8(let c): bytes += 4 * (rows + 1) + c.bytes.count
+      }
+    }
+    let batches = (rows + batchRows - 1) / batchRows
+    return bytes + batches * (1024 + table.columns.count * 2 * 64)
+  }
+
+  /// A record batch message's flatbuffer. Every field is written whatever its value
+  /// (FlatBufferBuilder never omits defaults) and every number is fixed-width, so its length
+  /// depends only on how many nodes and buffers there are, never on their values: that is
+  /// what lets `writeBatch` leave the gap for it before the body exists.
+  static func recordBatchMessage(
+    length: Int, nodes: [(length: Int, nullCount: Int)], buffers: [(offset: Int, length: Int)], bodyLength: Int,
+    compression: ArrowCompression
+  ) -> [UInt8] {
+    message(header: .recordBatch, bodyLength: bodyLength) { b in
       var compressionTable: FlatBufferBuilder.Offset?
       if compression == .lz4Frame {
         b.startTable()
@@ -295,19 +352,87 @@ public struct ArrowFileWriter {
         b.putStructField(Int64(n.nullCount))
         b.putStructField(Int64(n.length))
       }
-      let bufferVector = b.createVector(structs: body.buffers, size: ArrowFormat.bufferSize, alignment: 8) { b, buf in
+      let bufferVector = b.createVector(structs: buffers, size: ArrowFormat.bufferSize, alignment: 8) { b, buf in
         b.putStructField(Int64(buf.length))
         b.putStructField(Int64(buf.offset))
       }
       b.startTable()
-      b.addField(ArrowFormat.RecordBatchSlot.length, Int64(count))
+      b.addField(ArrowFormat.RecordBatchSlot.length, Int64(length))
       b.addField(ArrowFormat.RecordBatchSlot.nodes, offset: nodeVector)
       b.addField(ArrowFormat.RecordBatchSlot.buffers, offset: bufferVector)
       if let compressionTable { b.addField(ArrowFormat.RecordBatchSlot.compression, offset: compressionTable) }
       return b.endTable()
     }
-    let (offset, metaLength) = appendMessage(metadata: metadata, body: body.body)
-    blocks.append((offset, metaLength, body.body.count))
+  }
+
+  /// Writes the message frame with a zeroed gap of the metadata's (value-independent)
+  /// length, the body straight after it into `out`, then the metadata into the gap: the
+  /// body is never assembled elsewhere and copied.
+  private mutating func writeBatch(_ columns: [AnyColumn], start: Int, count: Int) throws(ArrowError) {
+    let bufferCount = columns.reduce(0) { n, c in
+      if case .utf8 = c { return n + 3 }
+      return n + 2
+    }
+    let sizing = Self.recordBatchMessage(
+      length: count, nodes: Array(repeating: (0, 0), count: columns.count),
+      buffers: Array(repeating: (0, 0), count: bufferCount), bodyLength: 0, compression: compression)
+    let paddedMeta = ArrowFormat.padded8(sizing.count)
+    let messageStart = out.count
+    appendLE(ArrowFormat.continuation)
+    appendLE(Int32(paddedMeta))
+    out.append(contentsOf: repeatElement(0, count: paddedMeta))
+    scratch.reset(bodyStart: out.count)
+
+    let range = start..<(start + count)
+    for column in columns {
+      let valid = scratch.packValidity(column.validity, start: start, count: count)
+      let nullCount = count - valid
+      scratch.nodes.append((count, nullCount))
+      // No nulls: the bitmap buffer is left empty, as the format allows (FieldNode.null_count).
+      if nullCount == 0 {
+        try scratch.add(UnsafeRawBufferPointer(start: nil, count: 0), compression, into: &out)
+      } else {
+        try scratch.addBits(compression, into: &out)
+      }
+      switch column {
+      case .int32(let c): try scratch.add(c.values[range], compression, into: &out)
+      case .int64(let c): try scratch.add(c.values[range], compression, into: &out)
+      case .float64(let c): try scratch.add(c.values[range], compression, into: &out)
+      // Date32 is a struct of one Int32, laid out as that Int32: its bytes are Arrow's date32.
+      case .date32(let c):
+        precondition(MemoryLayout<Date32>.stride == 4, "Date32 must be laid out as one Int32")
+        try scratch.add(c.values[range], compression, into: &out)
+      case .bool(let c):
+        scratch.packBools(c.values, start: start, count: count)
+        try scratch.addBits(compression, into: &out)
+      case .utf8(let c):
+        let base = c.offsets[start]
+        if base == 0 {
+          try scratch.add(c.offsets[start...(start + count)], compression, into: &out)
+        } else {
+          scratch.offsets.removeAll(keepingCapacity: true)
+          scratch.offsets.append(contentsOf: c.offsets[start...(start + count)].lazy.map { $0 - base })
+          let rebased = scratch.offsets
+          try scratch.add(rebased[...], compression, into: &out)
+        }
+        try scratch.add(c.bytes[Int(base)..<Int(c.offsets[start + count])], compression, into: &out)
+      }
+    }
+    let bodyLength = out.count - scratch.bodyStart
+    let metadata = Self.recordBatchMessage(
+      length: count, nodes: scratch.nodes, buffers: scratch.buffers, bodyLength: bodyLength, compression: compression)
+    precondition(
+      metadata.count == sizing.count,
+      "record batch metadata is \(metadata.count) bytes, its gap \(sizing.count): the flatbuffer must not depend on values")
+    out.withUnsafeMutableBytes { file in
+      metadata.withUnsafeBytes { meta in
+        // The gap out[messageStart + 8 ..< messageStart + 8 + paddedMeta] was appended above
+        // and metadata.count <= paddedMeta, so the copy stays inside it.
+        UnsafeMutableRawBufferPointer(rebasing: file[(messageStart + 8)..<(messageStart + 8 + metadata.count)])
+          .copyMemory(from: meta)
+      }
+    }
+    blocks.append((messageStart, 8 + paddedMeta, bodyLength))
   }
 }
 

@@ -74,9 +74,9 @@ struct BuildCommand: ParsableCommand {
     let name = dataset ?? spec.name
     do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
 
-    // Steps, not rows: the read, the gates with the features, the point-in-time check and the
-    // publish each take a comparable share; a bar on a terminal, plain lines otherwise.
-    let progress = ProgressReporter.standard(label: "build \(name)", unit: "steps", total: 4, quiet: quiet)
+    // Steps, not rows: the read, each season (computed, checked and written), the publish.
+    let progress = ProgressReporter.standard(
+      label: "build \(name)", unit: "steps", total: resolved.seasonYears.count + 2, quiet: quiet)
     var finished = false
     defer { if !finished { progress.finish(completed: false) } }
     timer.mark("options, feature set")
@@ -84,8 +84,9 @@ struct BuildCommand: ParsableCommand {
     timer.mark("read source")
     progress.update(done: 1)
     // Gates and the source fingerprint need only the inputs: they run on the second core while
-    // this one computes the features. The features are thrown away when a gate fails, and their
-    // errors are reported only after the gates passed, so what the user sees is unchanged.
+    // this one computes the features. Seasons are written into an invisible temporary folder
+    // as they are computed and are thrown away when a gate fails; feature errors are reported
+    // only after the gates passed, so what the user sees is unchanged.
     let gateInputs = resolved
     let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>, [Double]) in
       let t0 = PhaseTimer.now()
@@ -101,32 +102,58 @@ struct BuildCommand: ParsableCommand {
     if resolved.startDate != nil || resolved.endDate != nil {
       range = (resolved.window.start ?? Date32(daysSinceEpoch: Int32.min))...(resolved.window.end ?? Date32(daysSinceEpoch: Int32.max))
     }
-    let computed = Result { () throws(FeatureComputeError) in
-      try FeatureEngine(spec: spec).compute(
-        source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    let engine = FeatureEngine(spec: spec)
+    let run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    var pointInTime = PointInTimeSession(
+      spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed)
+    timer.mark("index inputs, draw sample")
+
+    let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
+    let timeout = lockTimeout
+    let notice = WaitNotice(dataset: name, timeout: Self.seconds(timeout))
+    let writer = SnapshotWriter(builder: builder, dataset: name, batchRows: batchRows, lockTimeout: timeout) { notice.say($0) }
+    var publishedOrUnchanged = false
+    defer { if !publishedOrUnchanged { writer.discard() } }
+
+    var featureError: FeatureComputeError?
+    var computeSeconds = 0.0, checkSeconds = 0.0, submitSeconds = 0.0
+    for k in run.seasons.indices {
+      // A failed gate makes the rest of the work pointless: stop as soon as it is known.
+      if let side = sideWork.poll(), !side.0.passed { break }
+      let t0 = PhaseTimer.now()
+      let season: SeasonFeatures
+      do { season = try engine.compute(season: k, of: run) } catch {
+        featureError = error
+        break
+      }
+      let t1 = PhaseTimer.now()
+      pointInTime.check(season)
+      let t2 = PhaseTimer.now()
+      // Nothing more is written once the point-in-time check has failed.
+      if pointInTime.mismatchCount == 0 { writer.submit(label: Season.label(season.season), table: season.table) }
+      computeSeconds += t1 - t0
+      checkSeconds += t2 - t1
+      submitSeconds += PhaseTimer.now() - t2
+      if writer.error != nil { break }
+      progress.update(done: 2 + k)
     }
-    timer.mark("features")
+    timer.mark("seasons: features, check, queue")
+    timer.note("  features", seconds: computeSeconds)
+    timer.note("  point-in-time check", seconds: checkSeconds)
+    timer.note("  waiting for the writer", seconds: submitSeconds)
+
     let (gateReport, fingerprint, sideSeconds) = sideWork.wait()
     timer.mark("wait for gates, fingerprint")
     timer.note("  (other core) gates", seconds: sideSeconds[0])
     timer.note("  (other core) fingerprint", seconds: sideSeconds[1])
-    progress.update(done: 2)
     var report = gateReport
     guard report.passed else {
       emitReport(report)
       throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
     }
-    let seasons: [SeasonFeatures]
-    do {
-      seasons = try computed.get()
-    } catch {
-      throw CommandFailure(.unusableInput, "error: features: \(error)")
-    }
-    let pit = PointInTimeCheck.run(
-      spec: spec, source: data, output: seasons, sampleSize: resolved.thresholds.pointInTimeMinSampleRows,
-      seed: pointInTimeSeed)
-    timer.mark("point-in-time check")
-    progress.update(done: 3)
+    writer.allowWrites()
+    if let featureError { throw CommandFailure(.unusableInput, "error: features: \(featureError)") }
+    let pit = pointInTime.result
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
       let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
@@ -136,43 +163,33 @@ struct BuildCommand: ParsableCommand {
       )
     }
 
-    let inputs = SnapshotInputs(
-      dataset: name,
-      seasons: seasons.map { (label: Season.label($0.season), table: $0.table) },
-      featureSet: Manifest.FeatureSetRef(spec),
-      config: Manifest.BuildConfig(
-        seasons: resolved.seasons.map(\.label),
-        dates: Manifest.DateOptions(
-          startGiven: resolved.startDate?.given, endGiven: resolved.endDate?.given,
-          startResolved: resolved.startDate?.date, endResolved: resolved.endDate?.date,
-          timeZone: resolved.startDate?.timeZone ?? resolved.endDate?.timeZone ?? "America/New_York",
-          resolvedAt: (resolved.startDate?.keyword ?? resolved.endDate?.keyword) != nil
-            ? SnapshotBuilder.utcString(Date()) : nil),
-        thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
-        overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
-        includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed),
-      source: try fingerprint.get(),
-      gates: report.gates.map(Manifest.GateRecord.init) + [pitRecord],
-      tool: Manifest.Tool.current)
+    let config = Manifest.BuildConfig(
+      seasons: resolved.seasons.map(\.label),
+      dates: Manifest.DateOptions(
+        startGiven: resolved.startDate?.given, endGiven: resolved.endDate?.given,
+        startResolved: resolved.startDate?.date, endResolved: resolved.endDate?.date,
+        timeZone: resolved.startDate?.timeZone ?? resolved.endDate?.timeZone ?? "America/New_York",
+        resolvedAt: (resolved.startDate?.keyword ?? resolved.endDate?.keyword) != nil
+          ? SnapshotBuilder.utcString(Date()) : nil),
+      thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
+      overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
+      includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed)
     report.gates.append(
       GateResult(
         name: pitRecord.name, status: .pass, figure: pitRecord.figure, value: pitRecord.value,
         threshold: pitRecord.threshold, summary: "", evidence: []))
 
-    let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
-    let timeout = lockTimeout
     let result: BuildResult
     do {
-      result = try builder.build(inputs, lockTimeout: timeout) { pid in
-        let who = pid.map { " (pid \($0))" } ?? ""
-        FileHandleOutput.standardError.write(
-          "another build of \(name) is running\(who); waiting up to \(Self.seconds(timeout)) s…\n")
-      }
+      result = try writer.finish(
+        featureSet: Manifest.FeatureSetRef(spec), config: config, source: try fingerprint.get(),
+        gates: gateReport.gates.map(Manifest.GateRecord.init) + [pitRecord], tool: Manifest.Tool.current)
+      publishedOrUnchanged = true
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
-    timer.mark("encode, stats, publish")
-    progress.update(done: 4)
+    timer.mark("finish writes, publish")
+    progress.update(done: run.seasons.count + 2)
     progress.finish()
     finished = true
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
@@ -298,5 +315,36 @@ final class BackgroundWork<T>: @unchecked Sendable {
     done.wait()
     done.signal()
     return result!
+  }
+
+  /// The result if the work is done, without waiting.
+  func poll() -> T? {
+    guard done.wait(timeout: .now()) == .success else { return nil }
+    done.signal()
+    return result
+  }
+}
+
+/// "another build of X is running…", said once per build however often the lock is waited for
+/// (the temporary folder and the publish each take it briefly).
+final class WaitNotice: @unchecked Sendable {
+  // `said` is guarded by `mutex`; the writer thread and the main thread may both wait.
+  private let mutex = NSLock()
+  private var said = false
+  let dataset: String
+  let timeout: String
+
+  init(dataset: String, timeout: String) {
+    self.dataset = dataset
+    self.timeout = timeout
+  }
+
+  func say(_ pid: Int32?) {
+    mutex.lock()
+    defer { mutex.unlock() }
+    guard !said else { return }
+    said = true
+    let who = pid.map { " (pid \($0))" } ?? ""
+    FileHandleOutput.standardError.write("another build of \(dataset) is running\(who); waiting up to \(timeout) s…\n")
   }
 }

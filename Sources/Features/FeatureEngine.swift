@@ -14,6 +14,23 @@ public struct FeatureOptions: Sendable, Equatable {
   }
 }
 
+/// The inputs of one `FeatureEngine` run, indexed, and each season's output rows decided.
+public struct FeatureRun {
+  struct SeasonPlan {
+    var season: Int
+    var batch: Batch
+    var targets: [Int32]
+    var order: [Int32]
+  }
+  let prepared: Prepared
+  let plans: [SeasonPlan]
+
+  /// Season start years, ascending (the order of `compute(season:of:)` indices).
+  public var seasons: [Int] { plans.map(\.season) }
+  /// Output rows of each season, in `seasons` order.
+  public var rowCounts: [Int] { plans.map(\.order.count) }
+}
+
 /// One season's feature table: rows sorted by (game_date, player_lookup bytes), columns in
 /// spec order.
 public struct SeasonFeatures: Sendable, Equatable {
@@ -45,9 +62,20 @@ public struct FeatureEngine: Sendable {
   }
 
   public func compute(source: SourceData, options: FeatureOptions = FeatureOptions()) throws(FeatureComputeError) -> [SeasonFeatures] {
+    let run = start(source: source, options: options)
+    var out: [SeasonFeatures] = []
+    for k in run.seasons.indices { out.append(try compute(season: k, of: run)) }
+    return out
+  }
+
+  /// Indexes the inputs once and decides every season's output rows, without computing any
+  /// feature yet: a build then computes (and writes) one season at a time with
+  /// `compute(season:of:)`, and knows every season's row count up front (the point-in-time
+  /// sample is drawn over all output rows before the first season is computed).
+  public func start(source: SourceData, options: FeatureOptions = FeatureOptions()) -> FeatureRun {
     let prepared = Prepared(source: source, plan: plan)
     let calendars = SeasonCalendar.calendars(for: source)
-    var out: [SeasonFeatures] = []
+    var seasons: [FeatureRun.SeasonPlan] = []
     for season in source.seasons {
       let calendar = calendars[season]
       let batch = prepared.batch(season: Int32(season))
@@ -57,13 +85,19 @@ public struct FeatureEngine: Sendable {
         if let range = options.dateRange, !range.contains(d) { return false }
         return true
       }
-      let columns = sweep(batch, targets: targets, order: order, prepared: prepared, runningSeasonSums: true, kernel: kernel)
-      let rows = order.map { batch.rows[Int(targets[Int($0)])] }
-      let table = assemble(order: rows, columns: columns, prepared: prepared)
-      try checkDeclaredNulls(table, order: rows, source: source, season: season)
-      out.append(SeasonFeatures(season: season, table: table, sourceRows: rows.map(Int.init)))
+      seasons.append(FeatureRun.SeasonPlan(season: season, batch: batch, targets: targets, order: order))
     }
-    return out
+    return FeatureRun(prepared: prepared, plans: seasons)
+  }
+
+  /// Season `index` (a position in `run.seasons`) of a run.
+  public func compute(season index: Int, of run: FeatureRun) throws(FeatureComputeError) -> SeasonFeatures {
+    let p = run.plans[index]
+    let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
+    let rows = p.order.map { p.batch.rows[Int(p.targets[Int($0)])] }
+    let table = assemble(order: rows, columns: columns, prepared: run.prepared)
+    try checkDeclaredNulls(table, order: rows, source: run.prepared.source, season: p.season)
+    return SeasonFeatures(season: p.season, table: table, sourceRows: rows.map(Int.init))
   }
 
   /// The computed (window and schedule) columns: output row o is target `targets[order[o]]`,
@@ -422,15 +456,21 @@ enum Gather {
   /// A stat source's values at `rows`, as the declared type (int32 only for integer sources).
   static func typed(_ v: SourceVector, _ rows: [Int32], type: ColumnType) -> AnyColumn {
     let validity = bits(v.validity, rows)
-    return v.values.withUnsafeBufferPointer { src in
+    func gather<T>(_ src: UnsafeBufferPointer<T>, _ double: (T) -> Double) -> AnyColumn {
       validity.words.withUnsafeBufferPointer { valid in
         // NULL slots get the placeholder (0 / false), as Column's invariant requires.
-        func value(_ k: Int) -> Double { (valid[k >> 6] >> UInt64(k & 63)) & 1 != 0 ? src[Int(rows[k])] : 0 }
+        func value(_ k: Int) -> Double { (valid[k >> 6] >> UInt64(k & 63)) & 1 != 0 ? double(src[Int(rows[k])]) : 0 }
         switch type {
         case .int32: return .int32(Column(values: rows.indices.map { Int32(value($0)) }, validity: validity))
         case .bool: return .bool(Column(values: rows.indices.map { value($0) != 0 }, validity: validity))
         default: return .float64(Column(values: rows.indices.map { value($0) }, validity: validity))
         }
+      }
+    }
+    return v.withValues { values in
+      switch values {
+      case .int32(let b): gather(b) { Double($0) }
+      case .double(let b): gather(b) { $0 }
       }
     }
   }
@@ -561,10 +601,32 @@ struct Plan: Sendable {
   }
 }
 
-/// A stat source per PGS row: Double values (+0.0 where NULL) and the validity bitmap.
+/// A stat source per PGS row and its validity bitmap: Double values (+0.0 where NULL), or,
+/// for an integer PGS column, that column's own Int32 storage (shared, not copied: converting
+/// the integer columns to Double up front cost 16 MB per source per million rows).
 struct SourceVector: Sendable {
-  var values: [Double]
+  var values: [Double] = []
+  var ints: [Int32] = []
+  var isInteger = false
   var validity: ValidityBitmap
+
+  /// Calls `body` with the values as a buffer of their own type and a conversion to Double
+  /// that the generic caller's loop specialises: one branch per call, none per value.
+  @inline(__always)
+  func withValues<R>(_ body: (SourceValues) -> R) -> R {
+    if isInteger {
+      return ints.withUnsafeBufferPointer { body(.int32($0)) }
+    }
+    return values.withUnsafeBufferPointer { body(.double($0)) }
+  }
+
+  /// Every value as Double (NULL → whatever the slot holds), materialised.
+  var doubles: [Double] { isInteger ? ints.map(Double.init) : values }
+}
+
+enum SourceValues {
+  case int32(UnsafeBufferPointer<Int32>)
+  case double(UnsafeBufferPointer<Double>)
 }
 
 /// Histories laid out for a sweep: groups back to back, each one player's games of one season
@@ -730,10 +792,12 @@ struct Prepared {
   /// One season's groups, in player byte order.
   func batch(season: Int32) -> Batch {
     var b = Batch()
-    b.rows.reserveCapacity(groupRows.count)
-    b.dates.reserveCapacity(groupRows.count)
-    b.groupStart.reserveCapacity(groupRows.count)
-    b.historyEnd.reserveCapacity(groupRows.count)
+    var n = 0
+    for g in groups where g.season == season { n += g.range.count }
+    b.rows.reserveCapacity(n)
+    b.dates.reserveCapacity(n)
+    b.groupStart.reserveCapacity(n)
+    b.historyEnd.reserveCapacity(n)
     groupRows.withUnsafeBufferPointer { rows in
       dates.withUnsafeBufferPointer { d in
         for g in groups where g.season == season {
@@ -756,16 +820,22 @@ struct Prepared {
         continue
       }
       let v = sources[plan.lanes[lane]]
-      v.values.withUnsafeBufferPointer { values in
+      func fill<T>(_ values: UnsafeBufferPointer<T>, _ double: (T) -> Double) {
         v.validity.words.withUnsafeBufferPointer { valid in
           batch.rows.withUnsafeBufferPointer { rows in
             for (p, r) in rows.enumerated() {
               let i = Int(r)
               let present = (valid[i >> 6] >> UInt64(i & 63)) & 1 != 0
-              m.values[p * m.stride + lane] = present ? values[i] : 0
+              m.values[p * m.stride + lane] = present ? double(values[i]) : 0
               m.masks[p * m.stride + lane] = present ? -1 : 0
             }
           }
+        }
+      }
+      v.withValues { values in
+        switch values {
+        case .int32(let b): fill(b) { Double($0) }
+        case .double(let b): fill(b) { $0 }
         }
       }
     }
@@ -775,10 +845,11 @@ struct Prepared {
   static func vector(_ name: String, pgs: PlayerGameSummary, derived: [String: DerivedSource]) -> SourceVector {
     if let d = derived[name] {
       let parts = d.operands.map { vector($0, pgs: pgs, derived: derived) }
-      var values = parts[0].values
+      var values = parts[0].doubles
       var words = parts[0].validity.words
       for p in parts.dropFirst() {
-        for i in values.indices { values[i] += p.values[i] }
+        let add = p.doubles
+        for i in values.indices { values[i] += add[i] }
         for w in words.indices { words[w] &= p.validity.words[w] }
       }
       let validity = words.withUnsafeBufferPointer { Gather.bitmap($0, count: values.count) }
@@ -789,7 +860,9 @@ struct Prepared {
     case "usage_rate": return zeroed(pgs.usageRate.values, pgs.usageRate.validity)
     default:
       let c = pgs.integerStatColumns.first { $0.name == name }?.column ?? Column<Int32>()
-      return zeroed(c.values.map(Double.init), c.validity)
+      // Every reader checks the validity bit before it uses a value, so a NULL slot's
+      // placeholder never reaches a sum.
+      return SourceVector(ints: c.values, isInteger: true, validity: c.validity)
     }
   }
 

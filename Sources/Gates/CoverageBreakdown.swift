@@ -133,37 +133,77 @@ public struct CoverageBreakdown: Sendable, Equatable {
     let pgs = source.pgs
     let pcf = source.pcf
 
-    // Distinct (date, player) pairs: a duplicated key must not count a player twice.
-    var activeByDate: [Date32: Set<String>] = [:]
-    var monthRows: [Int: [Int: (active: Int, played: Int, usage: Int, fields: [Int])]] = [:]
+    // Distinct (date, player) pairs, so a duplicated key does not count a player twice: the
+    // date-slot walk the gates use (DayPlayers), with this page's own row selection.
+    var players = KeyInterner()
+    let pgsPlayer = players.ids(of: pgs.playerLookup)
+    let pcfPlayer = players.ids(of: pcf.playerLookup)
+    var pgsFlags = [UInt8](repeating: 0, count: pgs.count)
+    for i in 0..<pgs.count {
+      guard let date = pgs.gameDate[i], pgs.seasonYear.validity[i], inWindow(date) else { continue }
+      pgsFlags[i] = RowFlag.inScope | (pgs.isActive(i) ? RowFlag.active : 0)
+    }
+    var pcfFlags = [UInt8](repeating: 0, count: pcf.count)
+    for i in 0..<pcf.count {
+      guard let date = pcf.gameDate[i], inWindow(date) else { continue }
+      pcfFlags[i] = RowFlag.inScope
+    }
+    let space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
+    let pgsByDay = ByDay(pgs.gameDate.values, in: space)
+    let dayPlayers = DayPlayers(
+      space: space, playerCount: players.names.count, pgsByDay: pgsByDay, pgsPlayer: pgsPlayer, pgsFlags: pgsFlags,
+      pcfByDay: ByDay(pcf.gameDate.values, in: space), pcfPlayer: pcfPlayer, pcfFlags: pcfFlags)
+
+    // Month rows per (season, month), walked by date so the month is worked out once per date
+    // and the accumulator looked up only when the season changes.
+    struct MonthKey: Hashable {
+      var season: Int
+      var month: Int
+    }
+    var monthRows: [MonthKey: Int] = [:]
+    var accs: [(active: Int, played: Int, usage: Int, fields: [Int])] = []
     let fieldValidity: [ValidityBitmap] = [
       pgs.minutesPlayed.validity, pgs.points.validity, pgs.fgAttempts.validity, pgs.ftAttempts.validity,
       pgs.turnovers.validity,
     ]
-    for i in 0..<pgs.count {
-      guard let date = pgs.gameDate[i], let season = pgs.seasonYear[i], inWindow(date) else { continue }
-      let active = pgs.isActive(i)
-      let played = pgs.isDnp.validity[i] && !pgs.isDnp.values[i]
-      guard active || played else { continue }
-      let civil = CivilDate(date)
-      let key = civil.year * 100 + civil.month
-      var row = monthRows[Int(season), default: [:]][key] ?? (0, 0, 0, [Int](repeating: 0, count: fieldValidity.count))
-      if played {
-        row.played += 1
-        if fieldValidity[0][i] { row.fields[0] += 1 }
+    for slot in 0..<space.count {
+      var month = -1
+      var last: (season: Int32, acc: Int)?
+      for n in pgsByDay.range(slot) {
+        let i = Int(pgsByDay.rows[n])
+        guard pgsFlags[i] != 0 else { continue }
+        let active = pgsFlags[i] & RowFlag.active != 0
+        let played = pgs.isDnp.validity[i] && !pgs.isDnp.values[i]
+        guard active || played else { continue }
+        let season = pgs.seasonYear.values[i]
+        if month < 0 {
+          let civil = CivilDate(space.date(at: slot))
+          month = civil.year * 100 + civil.month
+        }
+        let a: Int
+        if let last, last.season == season {
+          a = last.acc
+        } else {
+          let key = MonthKey(season: Int(season), month: month)
+          if let known = monthRows[key] {
+            a = known
+          } else {
+            a = accs.count
+            monthRows[key] = a
+            accs.append((0, 0, 0, [Int](repeating: 0, count: fieldValidity.count)))
+          }
+          last = (season, a)
+        }
+        if played {
+          accs[a].played += 1
+          if fieldValidity[0][i] { accs[a].fields[0] += 1 }
+        }
+        if active {
+          accs[a].active += 1
+          if pgs.usageRate.validity[i] { accs[a].usage += 1 }
+          for k in fieldValidity.indices.dropFirst() where fieldValidity[k][i] { accs[a].fields[k] += 1 }
+        }
       }
-      if active {
-        activeByDate[date, default: []].insert(pgs.playerLookup.string(at: i))
-        row.active += 1
-        if pgs.usageRate.validity[i] { row.usage += 1 }
-        for k in fieldValidity.indices.dropFirst() where fieldValidity[k][i] { row.fields[k] += 1 }
-      }
-      monthRows[Int(season), default: [:]][key] = row
-    }
-    var pcfByDate: [Date32: Set<String>] = [:]
-    for i in 0..<pcf.count {
-      guard let date = pcf.gameDate[i], inWindow(date) else { continue }
-      pcfByDate[date, default: []].insert(pcf.playerLookup.string(at: i))
     }
 
     var out: [CoverageBreakdown] = []
@@ -179,8 +219,10 @@ public struct CoverageBreakdown: Sendable, Equatable {
         let end = CivilDate(year: lastCivil.year, month: lastCivil.month, day: endDay)?.date32 ?? last
         var date = start
         while date <= end {
-          let pcfPlayers = pcfByDate[date] ?? []
-          let activePlayers = activeByDate[date] ?? []
+          let slot = space.slot(of: date)
+          let pcfPlayers = slot.map { Int(dayPlayers.pcfPlayers[$0]) } ?? 0
+          let activePlayers = slot.map { Int(dayPlayers.activePlayers[$0]) } ?? 0
+          let activeWithPCF = slot.map { Int(dayPlayers.activeWithPCF[$0]) } ?? 0
           let kind: DayKind
           if !gameDates.contains(date) {
             kind = .noGames
@@ -189,20 +231,20 @@ public struct CoverageBreakdown: Sendable, Equatable {
           } else if calendar.isBootstrap(date) {
             kind = .bootstrap
           } else {
-            kind = pcfPlayers.isEmpty ? .missing : .covered
+            kind = pcfPlayers == 0 ? .missing : .covered
           }
           let offset = date.days(since: first)
           days.append(
             Day(
-              date: date, kind: kind, pcfPlayers: pcfPlayers.count, activePlayers: activePlayers.count,
-              activeWithPCF: activePlayers.intersection(pcfPlayers).count, seasonDay: offset >= 0 ? offset : nil))
+              date: date, kind: kind, pcfPlayers: pcfPlayers, activePlayers: activePlayers,
+              activeWithPCF: activeWithPCF, seasonDay: offset >= 0 ? offset : nil))
           date = date.adding(days: 1)
         }
       }
-      let months = (monthRows[season] ?? [:]).keys.sorted().compactMap { key -> Month? in
-        guard let row = monthRows[season]?[key] else { return nil }
+      let months = monthRows.filter { $0.key.season == season }.sorted { $0.key.month < $1.key.month }.map {
+        let row = accs[$0.value]
         return Month(
-          year: key / 100, month: key % 100, activeRows: row.active, playedRows: row.played,
+          year: $0.key.month / 100, month: $0.key.month % 100, activeRows: row.active, playedRows: row.played,
           usageRateRows: row.usage, sourceFieldRows: row.fields)
       }
       out.append(CoverageBreakdown(season: season, calendar: calendar, days: days, months: months))

@@ -100,12 +100,20 @@ struct Context {
   var pgsOpponent: [Int32] = []
   var teamNames: [String] = []
   var teamRank: [Int32] = []
-  /// Per PGS row: inside the window and a requested season.
-  var pgsInScope: [Bool] = []
-  var pgsActive: [Bool] = []
-  var pgsSeason: [Int] = []
-  var pcfInScope: [Bool] = []
-  var pcfSeason: [Int] = []
+  /// Per PGS row: the index in `seasons` of its season_year, −1 for a season not requested;
+  /// and its `RowFlag`s. Per-season figures are then arrays indexed by season, filled in one
+  /// pass over the rows, instead of one pass over every row per season.
+  var pgsSeason: [Int16] = []
+  var pgsFlags: [UInt8] = []
+  /// Per PCF row: the index in `seasons` of the season its game_date falls in (the date rule),
+  /// −1 for none requested; and its `RowFlag`s.
+  var pcfSeason: [Int16] = []
+  var pcfFlags: [UInt8] = []
+  /// Both tables' rows grouped by date slot, and who is there on each date.
+  var space: DaySpace
+  var pgsByDay: ByDay
+  var pcfByDay: ByDay
+  var dayPlayers: DayPlayers
   var expected: [Int: [Date32]] = [:]
   var expectations: [SeasonExpectation] = []
 
@@ -130,25 +138,46 @@ struct Context {
     pgsOpponent = teams.ids(of: pgs.opponentTeamAbbr)
     teamNames = teams.names
     teamRank = teams.sortRanks
-    // A linear search: a run validates a handful of seasons, and it beats hashing per row.
-    let requested = seasons
-    pgsSeason.reserveCapacity(pgs.count)
-    pgsActive.reserveCapacity(pgs.count)
-    pgsInScope.reserveCapacity(pgs.count)
+
+    // Season year → index in `seasons` through a table over the requested years: no search
+    // and no hashing per row. Seasons are years, so the table is small.
+    let firstYear = seasons.min() ?? 0
+    var slotOfYear = [Int16](repeating: -1, count: seasons.isEmpty ? 0 : seasons.max()! - firstYear + 1)
+    for (k, year) in seasons.enumerated().reversed() { slotOfYear[year - firstYear] = Int16(k) }
+    func seasonIndex(_ year: Int) -> Int16 {
+      let y = year - firstYear
+      return y >= 0 && y < slotOfYear.count ? slotOfYear[y] : -1
+    }
+    pgsSeason = [Int16](repeating: -1, count: pgs.count)
+    pgsFlags = [UInt8](repeating: 0, count: pgs.count)
     for i in 0..<pgs.count {
-      let season = Int(pgs.seasonYear.values[i])
-      pgsSeason.append(season)
-      pgsActive.append(pgs.isActive(i))
-      pgsInScope.append(requested.contains(season) && window.contains(pgs.gameDate.values[i]))
+      let k = seasonIndex(Int(pgs.seasonYear.values[i]))
+      pgsSeason[i] = k
+      var flags: UInt8 = pgs.isActive(i) ? RowFlag.active : 0
+      if k >= 0 && window.contains(pgs.gameDate.values[i]) { flags |= RowFlag.inScope }
+      pgsFlags[i] = flags
     }
-    pcfSeason.reserveCapacity(pcf.count)
-    pcfInScope.reserveCapacity(pcf.count)
-    for i in 0..<pcf.count {
-      let date = pcf.gameDate.values[i]
-      let season = Season.startYear(of: date)
-      pcfSeason.append(season)
-      pcfInScope.append(requested.contains(season) && window.contains(date))
+    space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
+    pgsByDay = ByDay(pgs.gameDate.values, in: space)
+    pcfByDay = ByDay(pcf.gameDate.values, in: space)
+    // A PCF row's season and window follow from its date alone: decided once per date.
+    pcfSeason = [Int16](repeating: -1, count: pcf.count)
+    pcfFlags = [UInt8](repeating: 0, count: pcf.count)
+    for s in 0..<space.count {
+      let range = pcfByDay.range(s)
+      guard !range.isEmpty else { continue }
+      let date = space.date(at: s)
+      let k = seasonIndex(Season.startYear(of: date))
+      let flags: UInt8 = k >= 0 && window.contains(date) ? RowFlag.inScope : 0
+      for n in range {
+        let r = Int(pcfByDay.rows[n])
+        pcfSeason[r] = k
+        pcfFlags[r] = flags
+      }
     }
+    dayPlayers = DayPlayers(
+      space: space, playerCount: playerNames.count, pgsByDay: pgsByDay, pgsPlayer: pgsPlayer, pgsFlags: pgsFlags,
+      pcfByDay: pcfByDay, pcfPlayer: pcfPlayer, pcfFlags: pcfFlags)
     for season in seasons {
       let cal = calendars[season] ?? SeasonCalendar(season: season, gameDates: [], dateSource: .pgs)
       let dates = cal.expectedDates.filter { window.contains($0) }
@@ -161,6 +190,10 @@ struct Context {
           gameDates: cal.gameDates.count, expectedDates: dates.count))
     }
   }
+
+  @inline(__always) func pgsIn(_ i: Int) -> Bool { pgsFlags[i] & RowFlag.inScope != 0 }
+  @inline(__always) func pgsInActive(_ i: Int) -> Bool { pgsFlags[i] & 3 == 3 }
+  @inline(__always) func pcfIn(_ i: Int) -> Bool { pcfFlags[i] & RowFlag.inScope != 0 }
 
   func label(_ season: Int) -> String { Season.label(season) }
   /// Evidence lines carry the season only when several are validated together.
@@ -178,8 +211,10 @@ struct Context {
 
   func pcfDateCoverage() -> GateResult {
     let threshold = config.pcfDateCoverageFailBelowPercent
-    var pcfDates = Set<Date32>()
-    for i in 0..<source.pcf.count where pcfInScope[i] { pcfDates.insert(source.pcf.gameDate.values[i]) }
+    func hasPCF(_ date: Date32) -> Bool {
+      guard let s = space.slot(of: date) else { return false }
+      return dayPlayers.pcfPlayers[s] > 0
+    }
     var figures: [(Int, String)] = []
     var missingAll: [String] = []
     var worst: Double?
@@ -190,7 +225,7 @@ struct Context {
         figures.append((season, "no expected PCF date in range (only bootstrap days or no games)"))
         continue
       }
-      let missing = exp.filter { !pcfDates.contains($0) }
+      let missing = exp.filter { !hasPCF($0) }
       let covered = exp.count - missing.count
       let p = Show.ratio(covered, exp.count)
       worst = min(worst ?? p, p)
@@ -209,14 +244,6 @@ struct Context {
   func pcfPlayerCoverage() -> GateResult {
     let warnBelow = config.pcfPlayerCoverageWarnDateBelowPercent
     let failShare = config.pcfPlayerCoverageFailDatesBelowPercent
-    var active: [Int32: Set<Int32>] = [:]
-    for i in 0..<source.pgs.count where pgsInScope[i] && pgsActive[i] {
-      active[source.pgs.gameDate.values[i].daysSinceEpoch, default: []].insert(pgsPlayer[i])
-    }
-    var covered: [Int32: Set<Int32>] = [:]
-    for i in 0..<source.pcf.count where pcfInScope[i] {
-      covered[source.pcf.gameDate.values[i].daysSinceEpoch, default: []].insert(pcfPlayer[i])
-    }
     var status = GateStatus.pass
     var figures: [(Int, String)] = []
     var rows: [(ratio: Double, line: String)] = []
@@ -227,12 +254,12 @@ struct Context {
       // Dates without any PCF row are pcf_date_coverage's finding; counting them here too would
       // report one fault twice.
       for date in expected[season] ?? [] {
-        guard let pcfPlayers = covered[date.daysSinceEpoch], let act = active[date.daysSinceEpoch], !act.isEmpty
-        else { continue }
+        guard let s = space.slot(of: date), dayPlayers.pcfPlayers[s] > 0, dayPlayers.activePlayers[s] > 0 else { continue }
         measured += 1
-        let have = act.reduce(0) { $0 + (pcfPlayers.contains($1) ? 1 : 0) }
-        let r = Show.ratio(have, act.count)
-        if r < warnBelow { below.append((r, date, have, act.count)) }
+        let have = Int(dayPlayers.activeWithPCF[s])
+        let act = Int(dayPlayers.activePlayers[s])
+        let r = Show.ratio(have, act)
+        if r < warnBelow { below.append((r, date, have, act)) }
       }
       if measured == 0 {
         figures.append((season, "no date with both PCF and active PGS rows to measure"))
@@ -267,24 +294,54 @@ struct Context {
     let seasonFail = config.usageRateSeasonFailBelowPercent
     let monthWarn = config.usageRateMonthWarnBelowPercent
     let pgs = source.pgs
-    var seasonTotals: [Int: (active: Int, filled: Int)] = [:]
-    var monthTotals: [Int: (season: Int, active: Int, filled: Int)] = [:]
+    var seasonActive = [Int](repeating: 0, count: seasons.count)
+    var seasonFilled = [Int](repeating: 0, count: seasons.count)
+    // A month belongs to the season of its first active row in row order (a row whose
+    // season_year disagrees with its date must not move the month).
+    struct MonthTotal {
+      var key: Int
+      var firstRow: Int32
+      var season: Int
+      var active = 0
+      var filled = 0
+    }
+    var monthList: [MonthTotal] = []
+    var monthOfKey: [Int: Int] = [:]
     var nullRows = 0
     var nullRowsWithInputs = 0
-    for i in 0..<pgs.count where pgsInScope[i] && pgsActive[i] {
-      let filled = pgs.usageRate.validity[i]
-      let season = pgsSeason[i]
-      let c = CivilDate(pgs.gameDate.values[i])
-      let month = c.year * 100 + c.month
-      seasonTotals[season, default: (0, 0)].active += 1
-      monthTotals[month, default: (season, 0, 0)].active += 1
-      if filled {
-        seasonTotals[season, default: (0, 0)].filled += 1
-        monthTotals[month, default: (season, 0, 0)].filled += 1
-      } else {
-        nullRows += 1
-        if pgs.fgAttempts.validity[i] && pgs.ftAttempts.validity[i] && pgs.turnovers.validity[i] {
-          nullRowsWithInputs += 1
+    // Walked by date, so the month is worked out once per date, not per row.
+    for slot in 0..<space.count {
+      var m = -1
+      for n in pgsByDay.range(slot) {
+        let r = pgsByDay.rows[n]
+        let i = Int(r)
+        guard pgsInActive(i) else { continue }
+        let k = Int(pgsSeason[i])
+        if m < 0 {
+          let c = CivilDate(space.date(at: slot))
+          let key = c.year * 100 + c.month
+          if let known = monthOfKey[key] {
+            m = known
+          } else {
+            m = monthList.count
+            monthOfKey[key] = m
+            monthList.append(MonthTotal(key: key, firstRow: r, season: seasons[k]))
+          }
+        }
+        if r < monthList[m].firstRow {
+          monthList[m].firstRow = r
+          monthList[m].season = seasons[k]
+        }
+        seasonActive[k] += 1
+        monthList[m].active += 1
+        if pgs.usageRate.validity[i] {
+          seasonFilled[k] += 1
+          monthList[m].filled += 1
+        } else {
+          nullRows += 1
+          if pgs.fgAttempts.validity[i] && pgs.ftAttempts.validity[i] && pgs.turnovers.validity[i] {
+            nullRowsWithInputs += 1
+          }
         }
       }
     }
@@ -293,8 +350,9 @@ struct Context {
     var seasonLines: [String] = []
     var monthLines: [(Double, String)] = []
     var worst: Double?
-    for season in seasons {
-      guard let t = seasonTotals[season], t.active > 0 else {
+    for (k, season) in seasons.enumerated() {
+      let t = (active: seasonActive[k], filled: seasonFilled[k])
+      guard t.active > 0 else {
         figures.append((season, "no active rows in range"))
         continue
       }
@@ -307,7 +365,8 @@ struct Context {
           "\(label(season)): usage_rate on \(Show.count(t.filled)) of \(Show.count(t.active)) active rows (\(Show.pct(p))), below \(Show.number(seasonFail)) %"
         )
       }
-      let months = monthTotals.filter { $0.value.season == season }
+      var months: [Int: (active: Int, filled: Int)] = [:]
+      for m in monthList where m.season == season { months[m.key] = (m.active, m.filled) }
       // Ties go to the earliest month, so the figure is the same on every run.
       if let low = months.min(by: {
         let (a, b) = (Show.ratio($0.value.filled, $0.value.active), Show.ratio($1.value.filled, $1.value.active))
@@ -365,22 +424,27 @@ struct Context {
     var figures: [(Int, String)] = []
     var evidence: [(Double, String)] = []
     var worst: Double?
-    for season in seasons {
-      var active = 0
-      var present = [Int](repeating: 0, count: fields.count)
-      // An active row has minutes by definition, so minutes_played is measured on the rows the
-      // export marks as played (is_dnp = 0): that is where a lost minutes value shows.
-      var played = 0
-      var minutesPresent = 0
-      for i in 0..<pgs.count where pgsInScope[i] && pgsSeason[i] == season {
-        if pgs.isDnp.validity[i] && !pgs.isDnp.values[i] {
-          played += 1
-          if pgs.minutesPlayed.validity[i] { minutesPresent += 1 }
-        }
-        guard pgsActive[i] else { continue }
-        active += 1
-        for (k, f) in fields.enumerated() where f.1[i] { present[k] += 1 }
+    // An active row has minutes by definition, so minutes_played is measured on the rows the
+    // export marks as played (is_dnp = 0): that is where a lost minutes value shows.
+    var activeBySeason = [Int](repeating: 0, count: seasons.count)
+    var presentBySeason = [Int](repeating: 0, count: seasons.count * fields.count)
+    var playedBySeason = [Int](repeating: 0, count: seasons.count)
+    var minutesBySeason = [Int](repeating: 0, count: seasons.count)
+    for i in 0..<pgs.count where pgsIn(i) {
+      let s = Int(pgsSeason[i])
+      if pgs.isDnp.validity[i] && !pgs.isDnp.values[i] {
+        playedBySeason[s] += 1
+        if pgs.minutesPlayed.validity[i] { minutesBySeason[s] += 1 }
       }
+      guard pgsFlags[i] & RowFlag.active != 0 else { continue }
+      activeBySeason[s] += 1
+      for (k, f) in fields.enumerated() where f.1[i] { presentBySeason[s * fields.count + k] += 1 }
+    }
+    for (s, season) in seasons.enumerated() {
+      let active = activeBySeason[s]
+      let present = Array(presentBySeason[s * fields.count..<(s + 1) * fields.count])
+      let played = playedBySeason[s]
+      let minutesPresent = minutesBySeason[s]
       var measured: [(String, Int, Int, String)] = []
       if played > 0 { measured.append(("minutes_played", minutesPresent, played, "rows with is_dnp = 0")) }
       if active > 0 {
@@ -416,25 +480,6 @@ struct Context {
 
   // MARK: duplicate_keys
 
-  /// Rows sharing a (date, player) key, each group in row order, in no particular group order.
-  /// One hashed Int64 per row; only a repeated key allocates.
-  static func repeatedKeys(
-    count: Int, player: [Int32], date: (Int) -> Int32, where include: (Int) -> Bool
-  ) -> [(key: DatePlayer, rows: [Int])] {
-    var first: [Int64: Int] = [:]
-    first.reserveCapacity(count)
-    var more: [Int64: [Int]] = [:]
-    for i in 0..<count where include(i) {
-      let key = Int64(date(i)) << 32 | Int64(UInt32(bitPattern: player[i]))
-      if let j = first[key] {
-        more[key, default: [j]].append(i)
-      } else {
-        first[key] = i
-      }
-    }
-    return more.map { (DatePlayer(date: Int32(truncatingIfNeeded: $0.key >> 32), player: Int32(truncatingIfNeeded: $0.key)), $0.value) }
-  }
-
   func duplicateKeys() -> GateResult {
     let pgs = source.pgs
     let pcf = source.pcf
@@ -446,23 +491,26 @@ struct Context {
     // (date, team pair) → the first game id seen, and every id when there are several.
     var gameFirst: [GameKey: Int32] = [:]
     var gameIds: [GameKey: Set<Int32>] = [:]
-    for i in 0..<pgs.count where pgsInScope[i] {
+    // Registering a (key, id) pair twice changes nothing, and a game's rows nearly all repeat
+    // its pair: the last key seen per game id skips the hashing for them.
+    var lastKey = [GameKey](repeating: GameKey(date: 0, first: -1, second: -1), count: gameNames.count)
+    for i in 0..<pgs.count where pgsIn(i) {
       // One game is one team pair on one date, whatever the id text says: `YYYYMMDD_AWAY_HOME`,
       // the reversed `YYYYMMDD_HOME_AWAY` and a 10-digit NBA.com id all land on the same key.
       let a = pgsTeam[i], b = pgsOpponent[i]
       let date = pgs.gameDate.values[i].daysSinceEpoch
       let key = teamRank[Int(a)] < teamRank[Int(b)] ? GameKey(date: date, first: a, second: b) : GameKey(date: date, first: b, second: a)
       let id = pgsGame[i]
+      if lastKey[Int(id)] == key { continue }
+      lastKey[Int(id)] = key
       if let seen = gameFirst[key] {
         if seen != id || gameIds[key] != nil { gameIds[key, default: [seen]].insert(id) }
       } else {
         gameFirst[key] = id
       }
     }
-    let pgsKeys = Context.repeatedKeys(
-      count: pgs.count, player: pgsPlayer, date: { pgs.gameDate.values[$0].daysSinceEpoch }, where: { pgsInScope[$0] })
-    let pcfKeys = Context.repeatedKeys(
-      count: pcf.count, player: pcfPlayer, date: { pcf.gameDate.values[$0].daysSinceEpoch }, where: { pcfInScope[$0] })
+    let pgsKeys = dayPlayers.pgsRepeats
+    let pcfKeys = dayPlayers.pcfRepeats
     var lines: [String] = []
     let pgsDups = pgsKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
     for (key, rows) in pgsDups {
@@ -499,27 +547,32 @@ struct Context {
 
   func gameIntegrity() -> GateResult {
     let pgs = source.pgs
-    // A game is (season, game id); both are small dense integers, so a flat table indexes it.
+    // A game is (season, game id). An id nearly always lives in one season, so each id heads a
+    // short chain of its games (one per season it appears in): a table per id, not per
+    // (id, season), which grew with seasons × ids.
     struct Game {
       var season: Int
       var id: Int32
+      /// The next game with the same id, in another season; −1 for none.
+      var next: Int32
       /// (team id, active players), a game has two.
       var teams: [(Int32, Int)] = []
       var dates: [Date32] = []
     }
-    let seasonIndex = Dictionary(uniqueKeysWithValues: seasons.enumerated().map { ($1, $0) })
-    var slot = [Int32](repeating: -1, count: gameNames.count * max(seasons.count, 1))
+    var head = [Int32](repeating: -1, count: gameNames.count)
     var games: [Game] = []
-    for i in 0..<pgs.count where pgsInScope[i] {
-      let s = seasons.count == 1 ? 0 : seasonIndex[pgsSeason[i]]!
-      let k = s * gameNames.count + Int(pgsGame[i])
-      if slot[k] < 0 {
-        slot[k] = Int32(games.count)
-        games.append(Game(season: pgsSeason[i], id: pgsGame[i]))
+    for i in 0..<pgs.count where pgsIn(i) {
+      let id = Int(pgsGame[i])
+      let season = seasons[Int(pgsSeason[i])]
+      var g = Int(head[id])
+      while g >= 0 && games[g].season != season { g = Int(games[g].next) }
+      if g < 0 {
+        g = games.count
+        games.append(Game(season: season, id: pgsGame[i], next: head[id]))
+        head[id] = Int32(g)
       }
-      let g = Int(slot[k])
       let team = pgsTeam[i]
-      let add = pgsActive[i] ? 1 : 0
+      let add = pgsFlags[i] & RowFlag.active != 0 ? 1 : 0
       if let t = games[g].teams.firstIndex(where: { $0.0 == team }) {
         games[g].teams[t].1 += add
       } else {
@@ -592,73 +645,80 @@ struct Context {
     var offendingTotal = 0
     var figures: [(Int, String)] = []
     var notes: [String] = []
-    for season in seasons {
-      var rules = [
+    // Every season's rules filled in one pass per table; each season's hits stay in row order.
+    var rules = seasons.map { _ in
+      [
         Rule("usage_rate 0–100 where minutes_played ≥ \(Show.number(minMinutes))", "PGS"),
         Rule("minutes_played 0–70", "PGS"), Rule("points 0–100", "PGS"), Rule("makes ≤ attempts", "PGS"),
         Rule("points = 2·FGM + 3PM + FTM", "PGS"), Rule("fatigue_score 0–100", "PCF"),
         Rule("shot_zone_mismatch_score −10…+10", "PCF"), Rule("pace_score −3…+3", "PCF"),
         Rule("usage_spike_score −3…+3", "PCF"),
       ]
-      var usageHigh = 0
-      var usageMeasured = 0
-      var pgsRows = 0
-      for i in 0..<pgs.count where pgsInScope[i] && pgsActive[i] && pgsSeason[i] == season {
-        pgsRows += 1
-        // Built only for offending rows: formatting a line per row would dominate the gate.
-        var at: String { "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])" }
-        let minutes = pgs.minutesPlayed.values[i]
-        if let u = pgs.usageRate[i], minutes >= minMinutes {
-          usageMeasured += 1
-          if u < 0 || u > 100 {
-            rules[0].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
-          } else if u > reportAbove {
-            usageHigh += 1
-          }
-        }
-        if minutes > 70 { rules[1].hit("\(at): minutes_played \(Show.number(minutes))") }
-        if let p = pgs.points[i], p < 0 || p > 100 { rules[2].hit("\(at): points \(p)") }
-        func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
-        if over(pgs.fgMakes[i], pgs.fgAttempts[i]) || over(pgs.threePtMakes[i], pgs.threePtAttempts[i])
-          || over(pgs.ftMakes[i], pgs.ftAttempts[i])
-        {
-          let pairs: [(String, Int32?, Int32?)] = [
-            ("fg", pgs.fgMakes[i], pgs.fgAttempts[i]), ("three_pt", pgs.threePtMakes[i], pgs.threePtAttempts[i]),
-            ("ft", pgs.ftMakes[i], pgs.ftAttempts[i]),
-          ]
-          let broken = pairs.compactMap { p -> String? in
-            guard let m = p.1, let a = p.2, m > a else { return nil }
-            return "\(p.0)_makes \(m) > \(p.0)_attempts \(a)"
-          }
-          rules[3].hit("\(at): " + broken.joined(separator: ", "))
-        }
-        if let p = pgs.points[i], let fgm = pgs.fgMakes[i], let tpm = pgs.threePtMakes[i], let ftm = pgs.ftMakes[i],
-          Int(p) != 2 * Int(fgm) + Int(tpm) + Int(ftm)
-        {
-          rules[4].hit("\(at): points \(p) ≠ 2·\(fgm) + \(tpm) + \(ftm) = \(2 * Int(fgm) + Int(tpm) + Int(ftm))")
+    }
+    var usageHigh = [Int](repeating: 0, count: seasons.count)
+    var usageMeasured = [Int](repeating: 0, count: seasons.count)
+    var pgsRows = [Int](repeating: 0, count: seasons.count)
+    var pcfRows = [Int](repeating: 0, count: seasons.count)
+    for i in 0..<pgs.count where pgsInActive(i) {
+      let s = Int(pgsSeason[i])
+      pgsRows[s] += 1
+      // Built only for offending rows: formatting a line per row would dominate the gate.
+      var at: String { "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])" }
+      let minutes = pgs.minutesPlayed.values[i]
+      if let u = pgs.usageRate[i], minutes >= minMinutes {
+        usageMeasured[s] += 1
+        if u < 0 || u > 100 {
+          rules[s][0].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
+        } else if u > reportAbove {
+          usageHigh[s] += 1
         }
       }
-      // A negative minutes_played makes a row inactive (isActive needs minutes > 0), so the
-      // active-row loop above can never see it: without this pass a row with -12 minutes
-      // silently turned into a DNP row and the rule "minutes_played 0–70" reported nothing.
-      for i in 0..<pgs.count where pgsInScope[i] && !pgsActive[i] && pgsSeason[i] == season {
-        guard pgs.minutesPlayed.validity[i], pgs.minutesPlayed.values[i] < 0 else { continue }
-        let at = "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])"
-        rules[1].hit("\(at): minutes_played \(Show.number(pgs.minutesPlayed.values[i]))")
-        pgsRows += 1
+      if minutes > 70 { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }
+      if let p = pgs.points[i], p < 0 || p > 100 { rules[s][2].hit("\(at): points \(p)") }
+      func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
+      if over(pgs.fgMakes[i], pgs.fgAttempts[i]) || over(pgs.threePtMakes[i], pgs.threePtAttempts[i])
+        || over(pgs.ftMakes[i], pgs.ftAttempts[i])
+      {
+        let pairs: [(String, Int32?, Int32?)] = [
+          ("fg", pgs.fgMakes[i], pgs.fgAttempts[i]), ("three_pt", pgs.threePtMakes[i], pgs.threePtAttempts[i]),
+          ("ft", pgs.ftMakes[i], pgs.ftAttempts[i]),
+        ]
+        let broken = pairs.compactMap { p -> String? in
+          guard let m = p.1, let a = p.2, m > a else { return nil }
+          return "\(p.0)_makes \(m) > \(p.0)_attempts \(a)"
+        }
+        rules[s][3].hit("\(at): " + broken.joined(separator: ", "))
       }
-      var pcfRows = 0
-      for i in 0..<pcf.count where pcfInScope[i] && pcfSeason[i] == season {
-        pcfRows += 1
-        var at: String { "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])" }
-        if let v = pcf.fatigueScore[i], v < 0 || v > 100 { rules[5].hit("\(at): fatigue_score \(v)") }
-        if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[6].hit("\(at): shot_zone_mismatch_score \(v)") }
-        if let v = pcf.paceScore[i], abs(v) > 3 { rules[7].hit("\(at): pace_score \(v)") }
-        if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[8].hit("\(at): usage_spike_score \(v)") }
+      if let p = pgs.points[i], let fgm = pgs.fgMakes[i], let tpm = pgs.threePtMakes[i], let ftm = pgs.ftMakes[i],
+        Int(p) != 2 * Int(fgm) + Int(tpm) + Int(ftm)
+      {
+        rules[s][4].hit("\(at): points \(p) ≠ 2·\(fgm) + \(tpm) + \(ftm) = \(2 * Int(fgm) + Int(tpm) + Int(ftm))")
       }
+    }
+    // A negative minutes_played makes a row inactive (isActive needs minutes > 0), so the
+    // active-row loop above can never see it: without this pass a row with -12 minutes
+    // silently turned into a DNP row and the rule "minutes_played 0–70" reported nothing.
+    for i in 0..<pgs.count where pgsFlags[i] & 3 == RowFlag.inScope {
+      let s = Int(pgsSeason[i])
+      guard pgs.minutesPlayed.validity[i], pgs.minutesPlayed.values[i] < 0 else { continue }
+      let at = "rowid \(pgs.rowid[i]) \(day(pgs.gameDate.values[i])) \(playerNames[Int(pgsPlayer[i])])"
+      rules[s][1].hit("\(at): minutes_played \(Show.number(pgs.minutesPlayed.values[i]))")
+      pgsRows[s] += 1
+    }
+    for i in 0..<pcf.count where pcfIn(i) {
+      let s = Int(pcfSeason[i])
+      pcfRows[s] += 1
+      var at: String { "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])" }
+      if let v = pcf.fatigueScore[i], v < 0 || v > 100 { rules[s][5].hit("\(at): fatigue_score \(v)") }
+      if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[s][6].hit("\(at): shot_zone_mismatch_score \(v)") }
+      if let v = pcf.paceScore[i], abs(v) > 3 { rules[s][7].hit("\(at): pace_score \(v)") }
+      if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[s][8].hit("\(at): usage_spike_score \(v)") }
+    }
+    for (s, season) in seasons.enumerated() {
+      let (usageHigh, usageMeasured, pgsRows, pcfRows) = (usageHigh[s], usageMeasured[s], pgsRows[s], pcfRows[s])
       var broken = 0
       var seasonWorst: (Double, Rule)?
-      for var r in rules {
+      for var r in rules[s] {
         r.denominator = r.table == "PGS" ? pgsRows : pcfRows
         guard r.count > 0 else { continue }
         broken += 1
@@ -705,84 +765,74 @@ struct Context {
   func pcfStaleness() -> GateResult {
     let pgs = source.pgs
     let pcf = source.pcf
-    // Per (player, season): PGS rows by date with the running latest processed_at, so each PCF
-    // row asks one binary search "latest re-processing of anything dated before me".
-    struct History {
-      var dates: [Int32] = []
-      var latest: [Int64] = []
-      var latestRow: [Int] = []
-    }
-    // Rows grouped by (player, season) with a counting sort on a dense key, in row order,
-    // then each group sorted by (date, row): no hashing, one allocation per array.
+    // Per (player, season): PGS rows by date with the row of the running latest processed_at,
+    // so each PCF row asks one binary search "latest re-processing of anything dated before me".
+    // Rows are dealt into (player, season) groups by a counting sort over the rows already
+    // ordered by date, so each group comes out in (date, row) order with no comparison sort.
     let seasonCount = max(seasons.count, 1)
-    func key(_ player: Int32, _ season: Int) -> Int? {
-      guard let s = seasons.firstIndex(of: season) else { return nil }
-      return Int(player) * seasonCount + s
-    }
     let keyCount = playerNames.count * seasonCount
-    var start = [Int](repeating: 0, count: keyCount + 1)
-    var rowKey = [Int](repeating: -1, count: pgs.count)
-    var lastSeason = Int.min
-    var lastIndex: Int?
-    for i in 0..<pgs.count where pgs.processedAt.validity[i] {
-      if pgsSeason[i] != lastSeason {
-        lastSeason = pgsSeason[i]
-        lastIndex = seasons.firstIndex(of: lastSeason)
-      }
-      guard let s = lastIndex else { continue }
-      let k = Int(pgsPlayer[i]) * seasonCount + s
-      rowKey[i] = k
-      start[k + 1] += 1
+    let processedValid = pgs.processedAt.validity
+    @inline(__always) func key(_ i: Int) -> Int {
+      let s = Int(pgsSeason[i])
+      return s < 0 || !processedValid[i] ? -1 : Int(pgsPlayer[i]) * seasonCount + s
+    }
+    var start = [Int32](repeating: 0, count: keyCount + 1)
+    for i in 0..<pgs.count {
+      let k = key(i)
+      if k >= 0 { start[k + 1] += 1 }
     }
     for k in 0..<keyCount { start[k + 1] += start[k] }
-    var order = [Int](repeating: 0, count: start[keyCount])
-    var fill = start
-    for i in 0..<pgs.count where rowKey[i] >= 0 {
-      order[fill[rowKey[i]]] = i
-      fill[rowKey[i]] += 1
+    let grouped = Int(start[keyCount])
+    // `latestRow[n]` first holds the n-th grouped row, then (filled in place, each slot read
+    // before it is overwritten) the row with the latest processed_at up to it.
+    var latestRow = [Int32](repeating: 0, count: grouped)
+    var dates = [Int32](repeating: 0, count: grouped)
+    do {
+      var fill = start
+      for r in pgsByDay.rows {
+        let k = key(Int(r))
+        guard k >= 0 else { continue }
+        latestRow[Int(fill[k])] = r
+        fill[k] += 1
+      }
     }
-    var h = History()
-    h.dates = [Int32](repeating: 0, count: order.count)
-    h.latest = [Int64](repeating: 0, count: order.count)
-    h.latestRow = [Int](repeating: 0, count: order.count)
+    let processed = pgs.processedAt.values
+    let gameDates = pgs.gameDate.values
     for k in 0..<keyCount where start[k + 1] > start[k] {
-      let range = start[k]..<start[k + 1]
-      order[range].sort { (pgs.gameDate.values[$0].daysSinceEpoch, $0) < (pgs.gameDate.values[$1].daysSinceEpoch, $1) }
-      var best: (Int64, Int)?
-      for n in range {
-        let r = order[n]
-        let processed = pgs.processedAt.values[r]
-        if best == nil || processed > best!.0 { best = (processed, r) }
-        h.dates[n] = pgs.gameDate.values[r].daysSinceEpoch
-        h.latest[n] = best!.0
-        h.latestRow[n] = best!.1
+      var best = latestRow[Int(start[k])]
+      for n in Int(start[k])..<Int(start[k + 1]) {
+        let r = latestRow[n]
+        if processed[Int(r)] > processed[Int(best)] { best = r }
+        dates[n] = gameDates[Int(r)].daysSinceEpoch
+        latestRow[n] = best
       }
     }
     var stale: [(Date32, String, String)] = []
     var checked = 0
     var unknown = 0
-    for i in 0..<pcf.count where pcfInScope[i] {
+    for i in 0..<pcf.count where pcfIn(i) {
       guard pcf.processedAt.validity[i] else {
         unknown += 1
         continue
       }
       checked += 1
-      guard let k = key(pcfPlayer[i], pcfSeason[i]) else { continue }
+      let season = Int(pcfSeason[i])
+      let k = Int(pcfPlayer[i]) * seasonCount + season
       let date = pcf.gameDate.values[i].daysSinceEpoch
-      var lo = start[k]
-      var hi = start[k + 1]
+      var lo = Int(start[k])
+      var hi = Int(start[k + 1])
       while lo < hi {
         let mid = (lo + hi) / 2
-        if h.dates[mid] < date { lo = mid + 1 } else { hi = mid }
+        if dates[mid] < date { lo = mid + 1 } else { hi = mid }
       }
-      guard lo > start[k] else { continue }
+      guard lo > Int(start[k]) else { continue }
       let computed = pcf.processedAt.values[i]
-      if h.latest[lo - 1] > computed {
-        let j = h.latestRow[lo - 1]
+      let j = Int(latestRow[lo - 1])
+      if processed[j] > computed {
         let name = playerNames[Int(pcfPlayer[i])]
         stale.append(
           (pcf.gameDate.values[i], name,
-            "\(tag(pcfSeason[i]))PCF \(day(pcf.gameDate.values[i])) \(name) computed \(stamp(computed)), before PGS \(day(pgs.gameDate.values[j])) (rowid \(pgs.rowid[j])) was re-processed at \(stamp(pgs.processedAt.values[j]))"
+            "\(tag(seasons[season]))PCF \(day(pcf.gameDate.values[i])) \(name) computed \(stamp(computed)), before PGS \(day(pgs.gameDate.values[j])) (rowid \(pgs.rowid[j])) was re-processed at \(stamp(pgs.processedAt.values[j]))"
           ))
       }
     }
@@ -799,9 +849,10 @@ struct Context {
 
   // MARK: constant_features
 
-  /// The most frequent value (ties: the smallest) and the number of distinct values. Sorting
-  /// and counting runs beats a Dictionary<Double, Int> per factor; a NaN (never equal to
-  /// itself, so every one its own key) takes the Dictionary path, which defines the answer.
+  /// The most frequent value (ties: the smallest) and the number of distinct values, +0.0 and
+  /// −0.0 counted as one. A NaN (never equal to itself, so every one its own key) takes the
+  /// Dictionary path, which defines the answer; otherwise values are counted by bit pattern in
+  /// a `ValueCounts` table.
   static func dominantValue(_ values: [Double]) -> (top: (key: Double, value: Int), distinct: Int) {
     if values.contains(where: \.isNaN) {
       var counts: [Double: Int] = [:]
@@ -809,54 +860,72 @@ struct Context {
       let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }!
       return ((top.key, top.value), counts.count)
     }
-    let sorted = values.sorted()
-    var best = (key: sorted[0], value: 0)
-    var distinct = 0
-    var start = 0
-    while start < sorted.count {
-      var end = start + 1
-      while end < sorted.count && sorted[end] == sorted[start] { end += 1 }
-      distinct += 1
-      if end - start > best.value { best = (sorted[start], end - start) }
-      start = end
-    }
-    return (best, distinct)
+    var table = ValueCounts()
+    table.reset(capacity: values.count)
+    values.map { $0 == 0 ? 0 : $0 }.withUnsafeBufferPointer { table.add(contentsOf: $0) }
+    return table.result()
   }
 
   func constantFeatures() -> GateResult {
     let pcf = source.pcf
     let share = config.constantFeaturesWarnDominantSharePercent
-    let factors: [(String, ValidityBitmap, [Double])] = [
-      ("fatigue_score", pcf.fatigueScore.validity, pcf.fatigueScore.values.map(Double.init)),
-      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, pcf.shotZoneMismatchScore.values),
-      ("pace_score", pcf.paceScore.validity, pcf.paceScore.values),
-      ("usage_spike_score", pcf.usageSpikeScore.validity, pcf.usageSpikeScore.values),
-      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, pcf.totalCompositeAdjustment.values),
+    // fatigue_score is an integer column: read as Double per row, not copied into a Double column.
+    let fatigue = pcf.fatigueScore.values
+    let factors: [(String, ValidityBitmap, (Int) -> Double)] = [
+      ("fatigue_score", pcf.fatigueScore.validity, { Double(fatigue[$0]) }),
+      ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, { [v = pcf.shotZoneMismatchScore.values] in v[$0] }),
+      ("pace_score", pcf.paceScore.validity, { [v = pcf.paceScore.values] in v[$0] }),
+      ("usage_spike_score", pcf.usageSpikeScore.validity, { [v = pcf.usageSpikeScore.values] in v[$0] }),
+      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, { [v = pcf.totalCompositeAdjustment.values] in v[$0] }),
     ]
+    // In-scope rows grouped by season (a counting sort), so each season reads only its rows.
+    var seasonStart = [Int](repeating: 0, count: seasons.count + 1)
+    for i in 0..<pcf.count where pcfIn(i) { seasonStart[Int(pcfSeason[i]) + 1] += 1 }
+    for s in 0..<seasons.count { seasonStart[s + 1] += seasonStart[s] }
+    var seasonRows = [Int32](repeating: 0, count: seasonStart[seasons.count])
+    do {
+      var fill = seasonStart
+      for i in 0..<pcf.count where pcfIn(i) {
+        let s = Int(pcfSeason[i])
+        seasonRows[fill[s]] = Int32(i)
+        fill[s] += 1
+      }
+    }
+    var table = ValueCounts()
+    var values: [Double] = []
     var status = GateStatus.pass
     var figures: [(Int, String)] = []
     var findings: [(Double, String)] = []
     var worst: Double?
-    for season in seasons {
-      let rows = (0..<pcf.count).filter { pcfInScope[$0] && pcfSeason[$0] == season }
+    for (s, season) in seasons.enumerated() {
+      let rows = seasonRows[seasonStart[s]..<seasonStart[s + 1]]
       guard !rows.isEmpty else {
         figures.append((season, "no PCF rows in range"))
         continue
       }
       var seasonFlagged = 0
       for (name, validity, column) in factors {
-        var values: [Double] = []
-        values.reserveCapacity(rows.count)
-        // +0.0 and −0.0 are one value to a model.
-        for i in rows where validity[i] { values.append(column[i] == 0 ? 0 : column[i]) }
-        let nonNull = values.count
+        table.reset(capacity: rows.count)
+        values.removeAll(keepingCapacity: true)
+        var nonNull = 0
+        var sawNaN = false
+        for r in rows where validity[Int(r)] {
+          let v = column(Int(r))
+          nonNull += 1
+          // +0.0 and −0.0 are one value to a model.
+          if v.isNaN { sawNaN = true } else { values.append(v == 0 ? 0 : v) }
+        }
+        values.withUnsafeBufferPointer { table.add(contentsOf: $0) }
         if nonNull == 0 {
           seasonFlagged += 1
           worst = 100
           findings.append((100, "\(tag(season))\(name): NULL on all \(Show.count(rows.count)) rows"))
           continue
         }
-        let (top, distinct) = Context.dominantValue(values)
+        let (top, distinct) =
+          sawNaN
+          ? Context.dominantValue(rows.filter { validity[Int($0)] }.map { column(Int($0)) })
+          : table.result()
         let p = Show.ratio(top.value, nonNull)
         worst = max(worst ?? p, p)
         if distinct == 1 {
@@ -881,5 +950,63 @@ struct Context {
       name: GateName.constantFeatures.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "warn above \(Show.number(share)) % one value",
       summary: lines.first ?? "every factor varies", evidence: lines)
+  }
+}
+
+/// Counts Double values by bit pattern in an open-addressing table sized to the values, reused
+/// across factors and seasons: the mode and the number of distinct values in one pass, no sort
+/// and no Dictionary. Key and count share a slot (one cache miss per probe on tables past L2).
+/// Callers normalise −0.0 to +0.0 and keep NaN out.
+struct ValueCounts {
+  /// Slot s is `table[2s]` (the bit pattern) and `table[2s + 1]` (its count, 0 = empty).
+  private var table: [UInt64] = []
+  private var slots = 0
+  private var shift: UInt64 = 64
+  private(set) var distinct = 0
+
+  /// Empties the table, making room for `capacity` distinct values.
+  mutating func reset(capacity: Int) {
+    var size = 16
+    while size < 2 * capacity { size <<= 1 }
+    if size > slots {
+      slots = size
+      table = [UInt64](repeating: 0, count: 2 * size)
+      shift = UInt64(64 - size.trailingZeroBitCount)
+    } else {
+      table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+    distinct = 0
+  }
+
+  mutating func add(contentsOf values: UnsafeBufferPointer<Double>) {
+    let mask = slots - 1
+    let shift = shift
+    var distinct = self.distinct
+    table.withUnsafeMutableBufferPointer { t in
+      for value in values {
+        let bits = value.bitPattern
+        // Fibonacci hashing: the top bits of the product, so doubles differing only in their
+        // high bits (most round values) still spread.
+        var slot = Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> shift) & mask
+        while t[2 &* slot &+ 1] != 0 && t[2 &* slot] != bits { slot = (slot &+ 1) & mask }
+        if t[2 &* slot &+ 1] == 0 {
+          t[2 &* slot] = bits
+          distinct &+= 1
+        }
+        t[2 &* slot &+ 1] &+= 1
+      }
+    }
+    self.distinct = distinct
+  }
+
+  /// The most frequent value, ties to the smallest, and the number of distinct values.
+  func result() -> (top: (key: Double, value: Int), distinct: Int) {
+    var best = (key: Double.infinity, value: 0)
+    for slot in 0..<slots where table[2 * slot + 1] != 0 {
+      let n = Int(table[2 * slot + 1])
+      let v = Double(bitPattern: table[2 * slot])
+      if n > best.value || (n == best.value && v < best.key) { best = (v, n) }
+    }
+    return (best, distinct)
   }
 }

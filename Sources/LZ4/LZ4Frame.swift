@@ -11,22 +11,53 @@ public struct LZ4Error: Error, CustomStringConvertible, Sendable, Equatable {
 /// one complete frame out, and back. Arrow's `LZ4_FRAME` body compression and `.csv.lz4`
 /// files both use exactly this.
 public enum LZ4Frame {
-  /// Compresses `input` into one frame. Deterministic: no content checksum, no dictionary
-  /// id, fixed block size, so the same input gives the same bytes everywhere.
-  public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 1) throws(LZ4Error) -> [UInt8] {
+  /// The frame preferences every compression here uses: no content checksum, no dictionary
+  /// id, 64 KiB linked blocks, the content size in the header.
+  static func preferences(contentSize: Int, level: Int32) -> LZ4F_preferences_t {
     var prefs = LZ4F_preferences_t()
     prefs.frameInfo.blockSizeID = LZ4F_max64KB
     prefs.frameInfo.blockMode = LZ4F_blockLinked
-    prefs.frameInfo.contentSize = UInt64(input.count)
+    prefs.frameInfo.contentSize = UInt64(contentSize)
     prefs.compressionLevel = level
+    return prefs
+  }
+
+  /// The most bytes `compress(_:into:level:)` can write for `inputCount` input bytes.
+  public static func compressedBound(_ inputCount: Int, level: Int32 = 1) -> Int {
+    var prefs = preferences(contentSize: inputCount, level: level)
+    return LZ4F_compressFrameBound(inputCount, &prefs)
+  }
+
+  /// Compresses `input` into one frame written at the start of `output`, which must hold at
+  /// least `compressedBound(input.count)` bytes; returns the frame's length. Lets a caller
+  /// compress straight into its own buffer instead of receiving a new array per frame.
+  public static func compress(
+    _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, level: Int32 = 1
+  ) throws(LZ4Error) -> Int {
+    var prefs = preferences(contentSize: input.count, level: level)
     let bound = LZ4F_compressFrameBound(input.count, &prefs)
-    var out = [UInt8](repeating: 0, count: bound)
-    let written = out.withUnsafeMutableBytes { dst in
-      LZ4F_compressFrame(dst.baseAddress, dst.count, input.baseAddress, input.count, &prefs)
+    guard output.count >= bound else {
+      throw LZ4Error(operation: "compress", detail: "output holds \(output.count) bytes, a frame of \(input.count) input bytes needs up to \(bound)")
     }
+    let written = LZ4F_compressFrame(output.baseAddress, output.count, input.baseAddress, input.count, &prefs)
     if LZ4F_isError(written) != 0 {
       throw LZ4Error(operation: "compress", detail: String(cString: LZ4F_getErrorName(written)))
     }
+    return written
+  }
+
+  /// Compresses `input` into one frame. Deterministic: no content checksum, no dictionary
+  /// id, fixed block size, so the same input gives the same bytes everywhere.
+  public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = 1) throws(LZ4Error) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: compressedBound(input.count, level: level))
+    var failure: LZ4Error?
+    let written = out.withUnsafeMutableBytes { dst -> Int in
+      do throws(LZ4Error) { return try compress(input, into: dst, level: level) } catch {
+        failure = error
+        return 0
+      }
+    }
+    if let failure { throw failure }
     out.removeSubrange(written...)
     return out
   }

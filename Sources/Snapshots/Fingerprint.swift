@@ -60,32 +60,106 @@ public enum Digest {
 /// 1 = present) and written little-endian at a fixed width (integers and dates as 8 bytes,
 /// doubles as their IEEE bit pattern, booleans as one byte, strings as an 8-byte length then
 /// UTF-8 bytes). `rowid` is excluded: a re-export may renumber rows without changing them.
-struct CanonicalRowEncoder {
-  var bytes: [UInt8] = []
+///
+/// One buffer receives many rows: the fingerprint streams every row into it and hands it to
+/// SHA-256 in large chunks, so no row ever gets an allocation of its own. The buffer is a
+/// struct over memory it allocated; its owner calls `deallocate()` (a struct, not a class, so
+/// the hot stores carry no dynamic exclusivity checks).
+struct CanonicalBuffer {
+  private(set) var base: UnsafeMutableRawPointer
+  private(set) var capacity: Int
+  var count = 0
 
-  mutating func int(_ v: Int64?) {
-    guard let v else { bytes.append(0); return }
-    bytes.append(1)
-    withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+  init(capacity: Int) {
+    self.capacity = max(capacity, 64)
+    base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
   }
-  mutating func double(_ v: Double?) {
-    guard let v else { bytes.append(0); return }
-    bytes.append(1)
-    withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+
+  func deallocate() { base.deallocate() }
+
+  var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+  @inline(__always) mutating func reserve(_ n: Int) {
+    if capacity - count < n { grow(n) }
   }
-  mutating func bool(_ v: Bool?) {
-    guard let v else { bytes.append(0); return }
-    bytes.append(1)
-    bytes.append(v ? 1 : 0)
+
+  private mutating func grow(_ n: Int) {
+    let newCapacity = max(capacity * 2, count + n)
+    let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+    bigger.copyMemory(from: base, byteCount: count)
+    base.deallocate()
+    base = bigger
+    capacity = newCapacity
   }
-  mutating func string(_ c: StringColumn, _ i: Int) {
-    guard c.validity[i] else { bytes.append(0); return }
-    bytes.append(1)
-    c.withBytes(at: i) { b in
-      withUnsafeBytes(of: UInt64(b.count).littleEndian) { bytes.append(contentsOf: $0) }
-      bytes.append(contentsOf: b)
+
+  // Each writer reserves what it stores before storing it, so every store below lands inside
+  // `base[0..<capacity]`; `storeBytes` allows the unaligned offsets the format has.
+  @inline(__always) mutating func null() {
+    reserve(1)
+    base.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+    count += 1
+  }
+
+  @inline(__always) mutating func int(_ v: Int64) {
+    reserve(9)
+    base.storeBytes(of: 1, toByteOffset: count, as: UInt8.self)
+    base.storeBytes(of: v.littleEndian, toByteOffset: count + 1, as: Int64.self)
+    count += 9
+  }
+
+  @inline(__always) mutating func double(_ v: Double) {
+    reserve(9)
+    base.storeBytes(of: 1, toByteOffset: count, as: UInt8.self)
+    base.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: count + 1, as: UInt64.self)
+    count += 9
+  }
+
+  @inline(__always) mutating func bool(_ v: Bool) {
+    reserve(2)
+    base.storeBytes(of: 1, toByteOffset: count, as: UInt8.self)
+    base.storeBytes(of: v ? 1 : 0, toByteOffset: count + 1, as: UInt8.self)
+    count += 2
+  }
+
+  @inline(__always) mutating func int<T: ColumnElement & FixedWidthInteger>(_ c: Column<T>, _ i: Int) {
+    if c.validity[i] { int(Int64(c.values[i])) } else { null() }
+  }
+
+  @inline(__always) mutating func date(_ c: Column<Date32>, _ i: Int) {
+    if c.validity[i] { int(Int64(c.values[i].daysSinceEpoch)) } else { null() }
+  }
+
+  @inline(__always) mutating func double(_ c: Column<Double>, _ i: Int) {
+    if c.validity[i] { double(c.values[i]) } else { null() }
+  }
+
+  @inline(__always) mutating func bool(_ c: Column<Bool>, _ i: Int) {
+    if c.validity[i] { bool(c.values[i]) } else { null() }
+  }
+
+  @inline(__always) mutating func string(_ c: StringColumn, _ i: Int) {
+    guard c.validity[i] else { return null() }
+    let start = Int(c.offsets[i]), end = Int(c.offsets[i + 1])
+    let n = end - start
+    reserve(9 + n)
+    base.storeBytes(of: 1, toByteOffset: count, as: UInt8.self)
+    base.storeBytes(of: UInt64(n).littleEndian, toByteOffset: count + 1, as: UInt64.self)
+    if n > 0 {
+      let at = base + count + 9
+      // The slice is bounds-checked against the column's bytes before the copy.
+      c.bytes.withUnsafeBytes { src in at.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[start..<end]).baseAddress!, byteCount: n) }
     }
+    count += 9 + n
   }
+}
+
+/// A source table as the fingerprint sees it: a business key of (date, text) and the
+/// canonical encoding of each row.
+protocol CanonicalRows {
+  var rowCount: Int { get }
+  var keyDate: Column<Date32> { get }
+  var keyText: StringColumn { get }
+  func encode(_ i: Int, into out: inout CanonicalBuffer)
 }
 
 /// The `source` block of a manifest.
@@ -101,30 +175,98 @@ public enum SourceFingerprinter {
     return Manifest.SourceFingerprint(file: name, sha256: try Digest.file(atPath: source.path), tables: tables)
   }
 
-  /// Hashes rows in business-key order: (key bytes, then the whole encoded row to order
-  /// duplicates of a key deterministically).
-  static func digest(rowCount: Int, key: (Int) -> [UInt8], row: (Int) -> [UInt8]) -> String {
-    var rows: [(key: [UInt8], row: [UInt8])] = []
-    rows.reserveCapacity(rowCount)
-    for i in 0..<rowCount { rows.append((key(i), row(i))) }
-    rows.sort { a, b in
-      if a.key != b.key { return a.key.lexicographicallyPrecedes(b.key) }
-      return a.row.lexicographicallyPrecedes(b.row)
+  /// A row's place in the sort: the business key's first 12 bytes as two big-endian words
+  /// (biased date, then the text's first 4 bytes; the text's next 8), zero-padded. Unequal
+  /// words order rows exactly as their full key bytes do (a padding zero only differs from a
+  /// real byte above zero, where the shorter key is a prefix and sorts first); equal words
+  /// fall back to the full key, then to the encoded rows.
+  struct SortEntry {
+    var high: UInt64
+    var low: UInt64
+    var row: Int32
+  }
+
+  /// Hashes the row count, then every row's canonical encoding in business-key order, ties
+  /// ordered by the encoded bytes (docs/SNAPSHOTS.md "Source content fingerprint"). Rows are
+  /// never materialised one by one: an index permutation is sorted by keys compared in
+  /// place, and the rows are encoded in that order into one buffer hashed in 256 KiB chunks.
+  static func digest<Rows: CanonicalRows>(_ rows: Rows) -> String {
+    let n = rows.rowCount
+    precondition(n <= Int(Int32.max), "a table of \(n) rows is past the fingerprint's row index range")
+    let dates = rows.keyDate, text = rows.keyText
+    var entries: [SortEntry] = []
+    entries.reserveCapacity(n)
+    text.bytes.withUnsafeBufferPointer { bytes in
+      for i in 0..<n {
+        let day = dates.validity[i] ? dates.values[i].daysSinceEpoch : Int32.min
+        var high = UInt64(UInt32(bitPattern: day) ^ 0x8000_0000) << 32
+        var low: UInt64 = 0
+        let start = Int(text.offsets[i]), end = Int(text.offsets[i + 1])
+        let prefix = min(end - start, 12)
+        for k in 0..<prefix {
+          let b = UInt64(bytes[start + k])
+          if k < 4 { high |= b << UInt64(8 * (3 - k)) } else { low |= b << UInt64(8 * (11 - k)) }
+        }
+        entries.append(SortEntry(high: high, low: low, row: Int32(i)))
+      }
     }
+
+    // The comparator captures nothing, so the sort stays a tight loop over 24-byte entries;
+    // the rare runs whose 12-byte prefixes tie are ordered afterwards by the full comparison.
+    entries.sort { a, b in a.high != b.high ? a.high < b.high : a.low < b.low }
+    var runStart = 0
+    while runStart < n {
+      var runEnd = runStart + 1
+      while runEnd < n, entries[runEnd].high == entries[runStart].high, entries[runEnd].low == entries[runStart].low {
+        runEnd += 1
+      }
+      if runEnd - runStart > 1 { orderTies(&entries[runStart..<runEnd], rows) }
+      runStart = runEnd
+    }
+
+    let chunk = 256 << 10
     var hasher = SHA256()
-    withUnsafeBytes(of: UInt64(rowCount).littleEndian) { hasher.update(bufferPointer: $0) }
-    for r in rows { hasher.update(data: r.row) }
+    var out = CanonicalBuffer(capacity: chunk + 4096)
+    defer { out.deallocate() }
+    out.reserve(8)
+    out.base.storeBytes(of: UInt64(n).littleEndian, toByteOffset: 0, as: UInt64.self)
+    out.count = 8
+    for e in entries {
+      rows.encode(Int(e.row), into: &out)
+      if out.count >= chunk {
+        hasher.update(bufferPointer: out.bytes)
+        out.count = 0
+      }
+    }
+    hasher.update(bufferPointer: out.bytes)
     return Digest.hexString(hasher.finalize())
   }
 
-  /// Business key (game_date, player_lookup) as bytes that sort like the key: the date biased
-  /// to unsigned big-endian, then the lookup's UTF-8 bytes.
-  static func keyBytes(date: Date32?, lookup: StringColumn, _ i: Int) -> [UInt8] {
-    var k: [UInt8] = []
-    let d = UInt32(bitPattern: (date?.daysSinceEpoch ?? Int32.min)) ^ 0x8000_0000
-    withUnsafeBytes(of: d.bigEndian) { k.append(contentsOf: $0) }
-    lookup.withBytes(at: i) { k.append(contentsOf: $0) }
-    return k
+  /// Orders rows whose prefix words are equal: by the full key bytes, then rows whose whole
+  /// keys are equal (duplicates of one key, a handful) by their encoded bytes, each row
+  /// encoded once.
+  static func orderTies<Rows: CanonicalRows>(_ run: inout ArraySlice<SortEntry>, _ rows: Rows) {
+    let text = rows.keyText
+    run.sort { a, b in text.compareBytes(Int(a.row), Int(b.row)) < 0 }
+    var buffer = CanonicalBuffer(capacity: 1024)
+    defer { buffer.deallocate() }
+    var start = run.startIndex
+    while start < run.endIndex {
+      var end = start + 1
+      while end < run.endIndex, text.compareBytes(Int(run[start].row), Int(run[end].row)) == 0 { end += 1 }
+      if end - start > 1 {
+        var encoded: [Int32: [UInt8]] = [:]
+        for e in run[start..<end] {
+          buffer.count = 0
+          rows.encode(Int(e.row), into: &buffer)
+          encoded[e.row] = Array(buffer.bytes)
+        }
+        run[start..<end].sort { a, b in
+          encoded[a.row, default: []].lexicographicallyPrecedes(encoded[b.row, default: []])
+        }
+      }
+      start = end
+    }
   }
 
   static func newest(_ c: Column<Int64>) -> String? {
@@ -133,57 +275,99 @@ public enum SourceFingerprinter {
     return best.map { Timestamp.format(micros: $0) }
   }
 
-  static func pgs(_ t: PlayerGameSummary) -> Manifest.TableFingerprint {
-    let sha = digest(rowCount: t.count, key: { keyBytes(date: t.gameDate[$0], lookup: t.playerLookup, $0) }) { i in
-      var e = CanonicalRowEncoder()
+  struct PGSRows: CanonicalRows {
+    let t: PlayerGameSummary
+    /// The integer stats are spelled out below (a loop over `integerStatColumns` retained
+    /// and released every column of every row); this is the order they must keep.
+    static let statOrder = [
+      "points", "fg_makes", "fg_attempts", "three_pt_makes", "three_pt_attempts", "ft_makes", "ft_attempts",
+      "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls",
+      "plus_minus",
+    ]
+    init(_ t: PlayerGameSummary) {
+      precondition(
+        t.integerStatColumns.map(\.name) == Self.statOrder,
+        "PlayerGameSummary.integerStatColumns changed: update PGSRows.encode and statOrder")
+      self.t = t
+    }
+    var rowCount: Int { t.count }
+    var keyDate: Column<Date32> { t.gameDate }
+    var keyText: StringColumn { t.playerLookup }
+    func encode(_ i: Int, into e: inout CanonicalBuffer) {
       e.string(t.playerLookup, i)
       e.string(t.playerFullName, i)
       e.string(t.universalPlayerId, i)
       e.string(t.gameId, i)
-      e.int(t.gameDate[i].map { Int64($0.daysSinceEpoch) })
-      e.int(t.seasonYear[i].map(Int64.init))
+      e.date(t.gameDate, i)
+      e.int(t.seasonYear, i)
       e.string(t.teamAbbr, i)
       e.string(t.opponentTeamAbbr, i)
-      e.bool(t.isHome[i])
-      e.double(t.minutesPlayed[i])
-      for (_, c) in t.integerStatColumns { e.int(c[i].map(Int64.init)) }
-      e.double(t.usageRate[i])
-      e.bool(t.isDnp[i])
-      e.int(t.processedAt[i])
-      return e.bytes
+      e.bool(t.isHome, i)
+      e.double(t.minutesPlayed, i)
+      e.int(t.points, i)
+      e.int(t.fgMakes, i)
+      e.int(t.fgAttempts, i)
+      e.int(t.threePtMakes, i)
+      e.int(t.threePtAttempts, i)
+      e.int(t.ftMakes, i)
+      e.int(t.ftAttempts, i)
+      e.int(t.offensiveRebounds, i)
+      e.int(t.defensiveRebounds, i)
+      e.int(t.assists, i)
+      e.int(t.steals, i)
+      e.int(t.blocks, i)
+      e.int(t.turnovers, i)
+      e.int(t.personalFouls, i)
+      e.int(t.plusMinus, i)
+      e.double(t.usageRate, i)
+      e.bool(t.isDnp, i)
+      e.int(t.processedAt, i)
     }
-    return .init(rowCount: t.count, contentSHA256: sha, newestProcessedAt: newest(t.processedAt))
   }
 
-  static func pcf(_ t: PlayerCompositeFactors) -> Manifest.TableFingerprint {
-    let sha = digest(rowCount: t.count, key: { keyBytes(date: t.gameDate[$0], lookup: t.playerLookup, $0) }) { i in
-      var e = CanonicalRowEncoder()
+  struct PCFRows: CanonicalRows {
+    let t: PlayerCompositeFactors
+    var rowCount: Int { t.count }
+    var keyDate: Column<Date32> { t.gameDate }
+    var keyText: StringColumn { t.playerLookup }
+    func encode(_ i: Int, into e: inout CanonicalBuffer) {
       e.string(t.playerLookup, i)
-      e.int(t.gameDate[i].map { Int64($0.daysSinceEpoch) })
+      e.date(t.gameDate, i)
       e.string(t.gameId, i)
-      e.int(t.fatigueScore[i].map(Int64.init))
-      e.double(t.shotZoneMismatchScore[i])
-      e.double(t.paceScore[i])
-      e.double(t.usageSpikeScore[i])
-      e.double(t.totalCompositeAdjustment[i])
+      e.int(t.fatigueScore, i)
+      e.double(t.shotZoneMismatchScore, i)
+      e.double(t.paceScore, i)
+      e.double(t.usageSpikeScore, i)
+      e.double(t.totalCompositeAdjustment, i)
       e.string(t.calculationVersion, i)
-      e.int(t.processedAt[i])
-      return e.bytes
+      e.int(t.processedAt, i)
     }
-    return .init(rowCount: t.count, contentSHA256: sha, newestProcessedAt: newest(t.processedAt))
   }
 
   /// Schedule key: (game_date, game_id).
-  static func schedule(_ t: Schedule) -> Manifest.TableFingerprint {
-    let sha = digest(rowCount: t.count, key: { keyBytes(date: t.gameDate[$0], lookup: t.gameId, $0) }) { i in
-      var e = CanonicalRowEncoder()
+  struct ScheduleRows: CanonicalRows {
+    let t: Schedule
+    var rowCount: Int { t.count }
+    var keyDate: Column<Date32> { t.gameDate }
+    var keyText: StringColumn { t.gameId }
+    func encode(_ i: Int, into e: inout CanonicalBuffer) {
       e.string(t.gameId, i)
-      e.int(t.gameDate[i].map { Int64($0.daysSinceEpoch) })
-      e.int(t.seasonYear[i].map(Int64.init))
+      e.date(t.gameDate, i)
+      e.int(t.seasonYear, i)
       e.string(t.homeTeamAbbr, i)
       e.string(t.awayTeamAbbr, i)
-      return e.bytes
     }
-    return .init(rowCount: t.count, contentSHA256: sha, newestProcessedAt: nil)
+  }
+
+  static func pgs(_ t: PlayerGameSummary) -> Manifest.TableFingerprint {
+    .init(rowCount: t.count, contentSHA256: digest(PGSRows(t)), newestProcessedAt: newest(t.processedAt))
+  }
+
+  static func pcf(_ t: PlayerCompositeFactors) -> Manifest.TableFingerprint {
+    .init(rowCount: t.count, contentSHA256: digest(PCFRows(t: t)), newestProcessedAt: newest(t.processedAt))
+  }
+
+  static func schedule(_ t: Schedule) -> Manifest.TableFingerprint {
+    .init(rowCount: t.count, contentSHA256: digest(ScheduleRows(t: t)), newestProcessedAt: nil)
   }
 }

@@ -81,59 +81,37 @@ public struct SnapshotBuilder: Sendable {
     self.now = now
   }
 
-  /// The expensive part (encoding, hashing, statistics) runs before the lock is taken so a
-  /// waiting build holds the lock only for the writes.
+  /// Encodes, hashes and stages each season's file, then publishes them with the manifest.
+  /// The lock is held only to create the temporary folder and to publish, never while
+  /// encoding, so a waiting build waits only for the writes.
   public func build(
-    _ inputs: SnapshotInputs, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in },
+    _ inputs: SnapshotInputs, lockTimeout: Double = 600, onWait: @escaping @Sendable (Int32?) -> Void = { _ in },
     beforeRename: () -> Void = {}
   ) throws -> BuildResult {
     try SnapshotStore.checkDatasetName(inputs.dataset)
-    guard let first = inputs.seasons.first else { throw BuildInputError.noSeasons }
-    let fields = first.table.fields
-    var files: [SnapshotStore.PendingFile] = []
-    var entries: [Manifest.FileEntry] = []
-    for (label, table) in inputs.seasons {
-      guard label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) != nil else {
-        throw BuildInputError.badSeasonLabel(label)
-      }
-      guard table.fields.map(\.name) == fields.map(\.name), table.fields.map(\.type) == fields.map(\.type) else {
-        throw BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
-      }
-      let bytes = try format.encode(table, batchRows: inputs.config.batchRows)
-      let name = "\(label).arrow"
-      files.append(.init(name: name, bytes: bytes))
-      entries.append(.init(path: name, bytes: bytes.count, sha256: Digest.hex(bytes), rows: table.rowCount, season: label))
-    }
-    let schema = fields.map(Manifest.SchemaColumn.init)
-    let content = Digest.content(files: entries, schema: schema)
-    let stats = ColumnStats.compute(tables: inputs.seasons.map(\.table))
-    let rowCount = entries.reduce(0) { $0 + $1.rows }
-    let createdAt = Self.utcString(now())
-    let withOverrides = !inputs.config.overrides.isEmpty || inputs.gates.contains { $0.override != nil }
-
-    func manifest(version: String, parent: String?) -> Manifest {
-      Manifest(
-        dataset: inputs.dataset, version: version, parentVersion: parent, createdAt: createdAt, tool: inputs.tool,
-        featureSet: inputs.featureSet, config: inputs.config, source: inputs.source, gates: inputs.gates,
-        files: entries, schema: schema, stats: stats, rowCount: rowCount, contentSHA256: content,
-        builtWithOverrides: withOverrides)
-    }
-    let candidate = manifest(version: "", parent: nil)
-    var latestManifest: Manifest?
-    let outcome = try store.publish(
-      dataset: inputs.dataset, files: files, lockTimeout: lockTimeout, onWait: onWait,
-      isUnchanged: { latest in
-        latestManifest = latest
-        return Self.sameContent(latest, candidate)
-      },
-      makeManifest: { manifest(version: $0, parent: $1) },
+    guard !inputs.seasons.isEmpty else { throw BuildInputError.noSeasons }
+    let writer = SnapshotWriter(
+      builder: self, dataset: inputs.dataset, batchRows: inputs.config.batchRows, lockTimeout: lockTimeout, onWait: onWait)
+    for (label, table) in inputs.seasons { writer.submit(label: label, table: table) }
+    return try writer.finish(
+      featureSet: inputs.featureSet, config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool,
       beforeRename: beforeRename)
-    switch outcome {
-    case .published(let version, _):
-      return BuildResult(outcome: outcome, manifest: manifest(version: version, parent: SnapshotStore.previous(version)))
-    case .unchanged:
-      return BuildResult(outcome: outcome, manifest: latestManifest ?? candidate)
+  }
+
+  /// One season's file: its bytes and manifest entry, after the checks every season must pass.
+  func encodeSeason(label: String, table: Table, expected fields: [Field]?, batchRows: Int) throws
+    -> (entry: Manifest.FileEntry, bytes: [UInt8])
+  {
+    guard label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) != nil else {
+      throw BuildInputError.badSeasonLabel(label)
     }
+    if let fields, table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type) {
+      throw BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
+    }
+    let bytes = try format.encode(table, batchRows: batchRows)
+    let entry = Manifest.FileEntry(
+      path: "\(label).arrow", bytes: bytes.count, sha256: Digest.hex(bytes), rows: table.rowCount, season: label)
+    return (entry, bytes)
   }
 
   /// The nothing-changed rule: same data files and schema (content_sha256), same feature-set
@@ -160,5 +138,236 @@ extension SnapshotStore {
   static func previous(_ version: String) -> String? {
     guard let n = versionNumber(version), n > 1 else { return nil }
     return "v\(n - 1)"
+  }
+}
+
+/// One build's files, written while the features of later seasons are still being computed.
+/// `submit` adds a season's table to the statistics on the caller's thread (in season order, so
+/// the figures are reproducible) and queues it; writer threads, one per core, encode,
+/// LZ4-compress and hash queued seasons side by side and write them into the temporary folder.
+/// `finish` publishes; `discard` drops everything. In memory at once: the season being
+/// computed, one queued, and one being encoded per writer thread.
+///
+/// Nothing touches the disk until `allowWrites()` (the build calls it once its gates passed)
+/// or until the held-back files pass `holdBackBytes`: a build refused by a gate then leaves no
+/// trace at all as long as its files fit in that budget, and a large build still never holds
+/// more than the budget.
+///
+/// Errors (a full disk, a bad label, a table whose columns differ from the first's) are kept,
+/// later seasons are skipped, and `finish` throws the first one.
+public final class SnapshotWriter: @unchecked Sendable {
+  // `mutex` guards the queue, the flags, `failure` and `entries`; `io` guards `pending`,
+  // `pendingBytes` and `staging` (taken before `mutex` when both are needed, never after).
+  // `fields` and `stats` belong to the submitting thread.
+  private let builder: SnapshotBuilder
+  private let dataset: String
+  private let batchRows: Int
+  private let lockTimeout: Double
+  private let onWait: @Sendable (Int32?) -> Void
+  private let mutex = NSCondition()
+  private let io = NSLock()
+  private var queue: [(seq: Int, label: String, table: Table)] = []
+  private var submitted = 0
+  private var closed = false
+  private var cancelled = false
+  private var failure: Error?
+  private var liveWorkers = 0
+  private var writesAllowed = false
+  private let capacity = 1
+  public static let holdBackBytes = 32 << 20
+  private var pending: [(name: String, bytes: [UInt8])] = []
+  private var pendingBytes = 0
+
+  private var staging: StagingFolder?
+  private var fields: [Field]?
+  private var entries: [Int: Manifest.FileEntry] = [:]
+  private var stats: ColumnStats.TableAccumulator?
+
+  public init(
+    builder: SnapshotBuilder, dataset: String, batchRows: Int, lockTimeout: Double = 600,
+    onWait: @escaping @Sendable (Int32?) -> Void = { _ in },
+    writerThreads: Int = Swift.max(1, Swift.min(4, ProcessInfo.processInfo.activeProcessorCount))
+  ) {
+    self.builder = builder
+    self.dataset = dataset
+    self.batchRows = batchRows
+    self.lockTimeout = lockTimeout
+    self.onWait = onWait
+    liveWorkers = writerThreads
+    for _ in 0..<writerThreads {
+      let thread = Thread { [self] in self.work() }
+      thread.stackSize = 8 << 20
+      thread.start()
+    }
+  }
+
+  /// Queues one season (seasons must come in manifest order); blocks while the queue is full.
+  public func submit(label: String, table: Table) {
+    mutex.lock()
+    precondition(!closed, "submit after finish or discard")
+    guard failure == nil, !cancelled else {
+      mutex.unlock()
+      return
+    }
+    mutex.unlock()
+    var problem: Error?
+    if label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) == nil {
+      problem = BuildInputError.badSeasonLabel(label)
+    } else if let fields, table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type) {
+      problem = BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
+    } else {
+      if fields == nil {
+        fields = table.fields
+        stats = ColumnStats.TableAccumulator(fields: table.fields)
+      }
+      stats!.add(table)
+    }
+    mutex.lock()
+    defer { mutex.unlock() }
+    if let problem {
+      if failure == nil { failure = problem }
+      queue.removeAll()
+      mutex.broadcast()
+      return
+    }
+    while queue.count >= capacity && failure == nil && !cancelled { mutex.wait() }
+    guard failure == nil, !cancelled else { return }
+    queue.append((submitted, label, table))
+    submitted += 1
+    mutex.broadcast()
+  }
+
+  /// The first error met so far, if any (later seasons are skipped after it).
+  public var error: Error? {
+    mutex.lock()
+    defer { mutex.unlock() }
+    return failure
+  }
+
+  private func work() {
+    while true {
+      mutex.lock()
+      while queue.isEmpty && !closed && !cancelled { mutex.wait() }
+      if cancelled || (queue.isEmpty && closed) {
+        liveWorkers -= 1
+        mutex.broadcast()
+        mutex.unlock()
+        return
+      }
+      let next = queue.removeFirst()
+      mutex.broadcast()
+      mutex.unlock()
+
+      var problem: Error?
+      var entry: Manifest.FileEntry?
+      do {
+        let (e, bytes) = try builder.encodeSeason(label: next.label, table: next.table, expected: nil, batchRows: batchRows)
+        entry = e
+        io.lock()
+        defer { io.unlock() }
+        pending.append((e.path, bytes))
+        pendingBytes += bytes.count
+        mutex.lock()
+        let allowed = writesAllowed
+        mutex.unlock()
+        if allowed || staging != nil || pendingBytes > Self.holdBackBytes { try flush() }
+      } catch {
+        problem = error
+      }
+
+      mutex.lock()
+      if let entry { entries[next.seq] = entry }
+      if let problem, failure == nil { failure = problem }
+      if failure != nil { queue.removeAll() }
+      mutex.broadcast()
+      mutex.unlock()
+    }
+  }
+
+  /// Writes the held-back files into the temporary folder, creating it first if needed.
+  /// Called with `io` held, or after every writer thread has stopped.
+  private func flush() throws {
+    if staging == nil { staging = try builder.store.stage(dataset, lockTimeout: lockTimeout, onWait: onWait) }
+    for f in pending { try staging!.write(name: f.name, bytes: f.bytes) }
+    pending = []
+    pendingBytes = 0
+  }
+
+  /// Files may go to disk from now on (the build's gates passed).
+  public func allowWrites() {
+    mutex.lock()
+    writesAllowed = true
+    mutex.unlock()
+  }
+
+  /// Stops taking seasons and waits for the writer threads. `cancel` skips what is queued.
+  private func join(cancel: Bool) {
+    mutex.lock()
+    closed = true
+    if cancel { cancelled = true }
+    mutex.broadcast()
+    while liveWorkers > 0 { mutex.wait() }
+    mutex.unlock()
+  }
+
+  /// Removes the temporary folder and everything in it; nothing becomes visible.
+  public func discard() {
+    join(cancel: true)
+    staging?.discard()
+    staging = nil
+    pending = []
+  }
+
+  /// Waits for every queued season, then publishes them with their manifest (or finds the
+  /// content equal to the latest version's and publishes nothing).
+  public func finish(
+    featureSet: Manifest.FeatureSetRef, config: Manifest.BuildConfig, source: Manifest.SourceFingerprint,
+    gates: [Manifest.GateRecord], tool: Manifest.Tool, beforeRename: () -> Void = {}
+  ) throws -> BuildResult {
+    join(cancel: false)
+    if let failure {
+      discard()
+      throw failure
+    }
+    guard fields != nil else { throw BuildInputError.noSeasons }
+    do { try flush() } catch {
+      discard()
+      throw error
+    }
+    guard let staging, let fields, let accumulated = stats, entries.count == submitted else {
+      throw BuildInputError.noSeasons
+    }
+    let entries = (0..<submitted).map { self.entries[$0]! }
+    let schema = fields.map(Manifest.SchemaColumn.init)
+    let content = Digest.content(files: entries, schema: schema)
+    let rowCount = entries.reduce(0) { $0 + $1.rows }
+    let createdAt = SnapshotBuilder.utcString(builder.now())
+    let withOverrides = !config.overrides.isEmpty || gates.contains { $0.override != nil }
+    let stats = accumulated.finish()
+
+    func manifest(version: String, parent: String?) -> Manifest {
+      Manifest(
+        dataset: dataset, version: version, parentVersion: parent, createdAt: createdAt, tool: tool,
+        featureSet: featureSet, config: config, source: source, gates: gates,
+        files: entries, schema: schema, stats: stats, rowCount: rowCount, contentSHA256: content,
+        builtWithOverrides: withOverrides)
+    }
+    let candidate = manifest(version: "", parent: nil)
+    var latestManifest: Manifest?
+    self.staging = nil
+    let outcome = try builder.store.publish(
+      staging, lockTimeout: lockTimeout, onWait: onWait,
+      isUnchanged: { latest in
+        latestManifest = latest
+        return SnapshotBuilder.sameContent(latest, candidate)
+      },
+      makeManifest: { manifest(version: $0, parent: $1) },
+      beforeRename: beforeRename)
+    switch outcome {
+    case .published(let version, _):
+      return BuildResult(outcome: outcome, manifest: manifest(version: version, parent: SnapshotStore.previous(version)))
+    case .unchanged:
+      return BuildResult(outcome: outcome, manifest: latestManifest ?? candidate)
+    }
   }
 }

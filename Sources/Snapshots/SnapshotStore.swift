@@ -139,6 +139,53 @@ public struct SnapshotStore: Sendable {
     makeManifest: (_ version: String, _ parent: String?) throws -> Manifest,
     beforeRename: () -> Void = {}
   ) throws -> PublishOutcome {
+    let staging = try stage(dataset, lockTimeout: lockTimeout, onWait: onWait)
+    do {
+      for f in files { try staging.write(name: f.name, bytes: f.bytes) }
+    } catch {
+      staging.discard()
+      throw error
+    }
+    return try publish(
+      staging, lockTimeout: lockTimeout, onWait: onWait, isUnchanged: isUnchanged, makeManifest: makeManifest,
+      beforeRename: beforeRename)
+  }
+
+  /// A new, empty temporary folder of `dataset` that builds can write data files into while
+  /// they compute (so a build never holds every season's bytes in memory). It is created
+  /// under the dataset lock and `flock`ed before the lock is released, so the stale-folder
+  /// sweep of another build can always tell it from a dead build's folder; the kernel drops
+  /// that flock when its owner dies.
+  public func stage(_ dataset: String, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in }) throws(SnapshotError)
+    -> StagingFolder
+  {
+    let lock = try self.lock(dataset, timeout: lockTimeout, onWait: onWait)
+    defer { lock.release() }
+    removeStaleTemporaryFolders(dataset)
+    let tmp = "\(datasetPath(dataset))/.tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+    guard mkdir(tmp, 0o755) == 0 else { throw .io(path: tmp, operation: "mkdir", errno: errno) }
+    let fd = Glibc.open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      let code = errno
+      if fd >= 0 { Glibc.close(fd) }
+      try? FileManager.default.removeItem(atPath: tmp)
+      throw .io(path: tmp, operation: "lock", errno: code)
+    }
+    return StagingFolder(dataset: dataset, path: tmp, fd: fd, store: self)
+  }
+
+  /// Publishes what `staging` holds plus the manifest `makeManifest(version, parent)` returns,
+  /// as the next version, with one rename under the dataset lock; or, when
+  /// `isUnchanged(latestManifest)` says the content equals the latest version's, removes
+  /// `staging` and returns `.unchanged`. `staging` is consumed either way.
+  public func publish(
+    _ staging: StagingFolder, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in },
+    isUnchanged: (Manifest) -> Bool,
+    makeManifest: (_ version: String, _ parent: String?) throws -> Manifest,
+    beforeRename: () -> Void = {}
+  ) throws -> PublishOutcome {
+    let dataset = staging.dataset
+    defer { staging.discard() }
     let lock = try self.lock(dataset, timeout: lockTimeout, onWait: onWait)
     defer { lock.release() }
     removeStaleTemporaryFolders(dataset)
@@ -150,36 +197,40 @@ public struct SnapshotStore: Sendable {
     }
     let next = "v\((latest.flatMap(SnapshotStore.versionNumber) ?? 0) + 1)"
     let manifest = try makeManifest(next, latest)
-
-    let tmp = "\(datasetPath(dataset))/.tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
-    guard mkdir(tmp, 0o755) == 0 else { throw SnapshotError.io(path: tmp, operation: "mkdir", errno: errno) }
-    do {
-      for f in files { try writeSynced("\(tmp)/\(f.name)", f.bytes) }
-      try writeSynced("\(tmp)/manifest.json", try manifest.encoded())
-      try syncDirectory(tmp)
-      beforeRename()
-      let target = versionPath(dataset, next)
-      // Under the lock nobody else publishes; a target that exists anyway (made by hand) is
-      // an error, never overwritten: rename(2) would replace an empty directory silently.
-      if FileManager.default.fileExists(atPath: target) {
-        throw SnapshotError.io(path: target, operation: "publish (already exists)", errno: EEXIST)
-      }
-      guard rename(tmp, target) == 0 else { throw SnapshotError.io(path: target, operation: "rename", errno: errno) }
-      try syncDirectory(datasetPath(dataset))
-      return .published(version: next, path: target)
-    } catch {
-      try? FileManager.default.removeItem(atPath: tmp)
-      throw error
+    try staging.write(name: "manifest.json", bytes: try manifest.encoded())
+    try syncDirectory(staging.path)
+    beforeRename()
+    let target = versionPath(dataset, next)
+    // Under the lock nobody else publishes; a target that exists anyway (made by hand) is
+    // an error, never overwritten: rename(2) would replace an empty directory silently.
+    if FileManager.default.fileExists(atPath: target) {
+      throw SnapshotError.io(path: target, operation: "publish (already exists)", errno: EEXIST)
     }
+    guard rename(staging.path, target) == 0 else { throw SnapshotError.io(path: target, operation: "rename", errno: errno) }
+    staging.published()
+    try syncDirectory(datasetPath(dataset))
+    return .published(version: next, path: target)
   }
 
-  /// Removes every `.tmp-*` folder. Only called under the lock: a live build always holds the
-  /// lock while its temporary folder exists, so any folder seen here belongs to a dead one.
+  /// Removes every `.tmp-*` folder of a dead build. Only called under the dataset lock. A live
+  /// build holds an flock on its folder from the moment the folder exists (`stage`), so a
+  /// folder whose flock can be taken here belongs to a build that died.
   @discardableResult
   public func removeStaleTemporaryFolders(_ dataset: String) -> [String] {
-    let stale = temporaryFolders(dataset)
-    for name in stale { try? FileManager.default.removeItem(atPath: "\(datasetPath(dataset))/\(name)") }
-    return stale
+    var removed: [String] = []
+    for name in temporaryFolders(dataset) {
+      let path = "\(datasetPath(dataset))/\(name)"
+      let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+      if fd >= 0 {
+        defer { Glibc.close(fd) }
+        // Held by a live build (this process's own staging folders included: flock is per
+        // open file description).
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+      }
+      try? FileManager.default.removeItem(atPath: path)
+      removed.append(name)
+    }
+    return removed
   }
 
   /// `mkdir -p` with the real errno: FileManager reports Foundation error codes (642 for a
@@ -224,6 +275,45 @@ public struct SnapshotStore: Sendable {
     defer { Glibc.close(fd) }
     guard fsync(fd) == 0 else { throw .io(path: path, operation: "fsync", errno: errno) }
   }
+}
+
+/// A build's temporary folder (`SnapshotStore.stage`): files written here are invisible to
+/// readers until `SnapshotStore.publish` renames the folder to a version. Dropping it without
+/// publishing (`discard`, or the process dying) leaves nothing visible.
+public final class StagingFolder: @unchecked Sendable {
+  // One owner at a time (the thread writing the build's files); @unchecked because the owner
+  // may change hands between threads, never concurrently.
+  public let dataset: String
+  public let path: String
+  let fd: Int32
+  let store: SnapshotStore
+  private var open = true
+  private var keep = false
+
+  init(dataset: String, path: String, fd: Int32, store: SnapshotStore) {
+    self.dataset = dataset
+    self.path = path
+    self.fd = fd
+    self.store = store
+  }
+
+  /// Writes `name` and fsyncs it; the name must be new in this folder.
+  public func write(name: String, bytes: [UInt8]) throws(SnapshotError) {
+    try store.writeSynced("\(path)/\(name)", bytes)
+  }
+
+  /// The folder became a version: keep its files, drop the flock.
+  func published() { keep = true }
+
+  /// Removes the folder unless it was published, and drops the flock. Idempotent.
+  public func discard() {
+    guard open else { return }
+    open = false
+    if !keep { try? FileManager.default.removeItem(atPath: path) }
+    Glibc.close(fd)
+  }
+
+  deinit { discard() }
 }
 
 /// A held dataset lock; `release()` (or process exit) frees it.

@@ -138,56 +138,213 @@ public struct ColumnStats: Codable, Sendable, Equatable {
   /// Statistics of one column over all of a snapshot's tables, in table order then row order
   /// (sums in a fixed order, so the figures are reproducible bit for bit).
   public static func compute(_ columns: [AnyColumn]) -> ColumnStats {
-    var nulls = 0
-    var nonFinite = 0
     guard let first = columns.first else {
       return ColumnStats(nullCount: 0, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: nil, histogram: nil)
     }
-    if case .utf8 = first {
-      var distinct = Set<String>()
-      for case .utf8(let c) in columns {
-        for i in 0..<c.count {
-          if let s = c[i] { distinct.insert(s) } else { nulls += 1 }
-        }
-      }
-      return ColumnStats(nullCount: nulls, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil,
-                         distinctCount: distinct.count, histogram: nil)
-    }
-    var values: [Double] = []
-    for column in columns {
-      values.reserveCapacity(values.count + column.count)
-      for i in 0..<column.count {
-        guard let v = column.numericValue(at: i) else { nulls += 1; continue }
-        guard v.isFinite else { nonFinite += 1; continue }
-        values.append(v)
-      }
-    }
-    guard !values.isEmpty else {
-      return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil,
-                         distinctCount: nil, histogram: nil)
-    }
-    var lo = values[0], hi = values[0], sum = 0.0
-    for v in values {
-      lo = Swift.min(lo, v)
-      hi = Swift.max(hi, v)
-      sum += v
-    }
-    let mean = sum / Double(values.count)
-    // Two-pass variance (population, divide by n): numerically safer than sum of squares.
-    var squares = 0.0
-    for v in values { squares += (v - mean) * (v - mean) }
-    let std = (squares / Double(values.count)).squareRoot()
-    return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: lo, max: hi, mean: mean, std: std,
-                       distinctCount: nil, histogram: Histogram.make(values, lo: lo, hi: hi))
+    var accumulator = Accumulator(isText: first.type == .utf8)
+    for column in columns { accumulator.add(column) }
+    return accumulator.finish()
   }
 
   /// Stats for every column of `tables` (which share one schema), keyed by column name.
   public static func compute(tables: [Table]) -> [String: ColumnStats] {
     guard let first = tables.first else { return [:] }
-    var out: [String: ColumnStats] = [:]
-    for (index, field) in first.fields.enumerated() {
-      out[field.name] = compute(tables.map { $0.columns[index] })
+    var accumulator = TableAccumulator(fields: first.fields)
+    for table in tables { accumulator.add(table) }
+    return accumulator.finish()
+  }
+
+  /// One column's statistics gathered a chunk (a season's table) at a time, so a build never
+  /// holds more than one season of features.
+  ///
+  /// Exactly what one pass over all values would give for null and non-finite counts, min,
+  /// max, the mean (one running sum in table then row order) and the histogram: each chunk's
+  /// histogram is made on its own power-of-two grid, which nests in the final grid of the
+  /// whole range (see `Histogram`), so re-binning it there is exact. The variance is merged
+  /// chunk by chunk (Chan, Golub and LeVeque's pairwise update on each chunk's two-pass sum of
+  /// squares), which is deterministic and, for a single chunk, the plain two-pass formula.
+  public struct Accumulator: Sendable {
+    let isText: Bool
+    var nulls = 0
+    var nonFinite = 0
+    var distinct = DistinctStrings()
+    var count = 0
+    var sum = 0.0
+    var lo = Double.infinity
+    var hi = -Double.infinity
+    var squares = 0.0
+    var histograms: [Histogram] = []
+    /// Chunks whose values are all equal, as (value, count): `Histogram.widthLog2` starts a
+    /// zero-width range at k = 0, which can be coarser than the whole range's grid, so such a
+    /// chunk is binned at the end instead.
+    var constants: [(value: Double, count: Int)] = []
+
+    public init(isText: Bool) { self.isText = isText }
+
+    public mutating func add(_ column: AnyColumn) {
+      if case .utf8(let c) = column {
+        nulls += c.nullCount
+        distinct.insert(c)
+        return
+      }
+      var values: [Double] = []
+      values.reserveCapacity(column.count)
+      func gather<E>(_ c: Column<E>, _ convert: (E) -> Double) {
+        c.values.withUnsafeBufferPointer { v in
+          c.validity.words.withUnsafeBufferPointer { bits in
+            for i in 0..<v.count {
+              guard (bits[i >> 6] >> UInt64(i & 63)) & 1 != 0 else {
+                nulls += 1
+                continue
+              }
+              let x = convert(v[i])
+              guard x.isFinite else {
+                nonFinite += 1
+                continue
+              }
+              values.append(x)
+            }
+          }
+        }
+      }
+      switch column {
+      case .int32(let c): gather(c) { Double($0) }
+      case .int64(let c): gather(c) { Double($0) }
+      case .float64(let c): gather(c) { $0 }
+      case .bool(let c): gather(c) { $0 ? 1 : 0 }
+      case .date32(let c): gather(c) { Double($0.daysSinceEpoch) }
+      case .utf8: break
+      }
+      guard !values.isEmpty else { return }
+      var chunkLo = values[0], chunkHi = values[0], chunkSum = 0.0
+      for v in values {
+        chunkLo = Swift.min(chunkLo, v)
+        chunkHi = Swift.max(chunkHi, v)
+        // The running total continues across chunks: the same additions in the same order
+        // as one pass over everything.
+        sum += v
+        chunkSum += v
+      }
+      let chunkMean = chunkSum / Double(values.count)
+      var chunkSquares = 0.0
+      for v in values { chunkSquares += (v - chunkMean) * (v - chunkMean) }
+      if count == 0 {
+        squares = chunkSquares
+      } else {
+        let n = Double(count), m = Double(values.count)
+        let delta = chunkMean - (sum - chunkSum) / n
+        squares += chunkSquares + delta * delta * n * m / (n + m)
+      }
+      count += values.count
+      lo = Swift.min(lo, chunkLo)
+      hi = Swift.max(hi, chunkHi)
+      if chunkLo == chunkHi {
+        constants.append((chunkLo, values.count))
+      } else {
+        // A chunk's grid is never coarser than the whole range's when its range is not empty:
+        // both start from ceil(log2(range / maxBins)) and grow under conditions that a
+        // narrower range meets no later.
+        histograms.append(Histogram.make(values, lo: chunkLo, hi: chunkHi))
+      }
     }
-    return out
+
+    public func finish() -> ColumnStats {
+      if isText {
+        return ColumnStats(nullCount: nulls, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil,
+                           distinctCount: distinct.count, histogram: nil)
+      }
+      guard count > 0 else {
+        return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil,
+                           distinctCount: nil, histogram: nil)
+      }
+      let k = Histogram.widthLog2(lo: lo, hi: hi)
+      let first = Histogram.index(of: lo, widthLog2: k)
+      var counts = [Int](repeating: 0, count: Histogram.index(of: hi, widthLog2: k) - first + 1)
+      for h in histograms {
+        for (bin, n) in h.coarsened(to: k) { counts[bin - first] += n }
+      }
+      for c in constants { counts[Histogram.index(of: c.value, widthLog2: k) - first] += c.count }
+      return ColumnStats(
+        nullCount: nulls, nonFiniteCount: nonFinite, min: lo, max: hi, mean: sum / Double(count),
+        std: (squares / Double(count)).squareRoot(), distinctCount: nil,
+        histogram: Histogram(widthLog2: k, firstBin: first, counts: counts))
+    }
+  }
+
+  /// `Accumulator`s for every column of one schema.
+  public struct TableAccumulator: Sendable {
+    public let fields: [Field]
+    var columns: [Accumulator]
+
+    public init(fields: [Field]) {
+      self.fields = fields
+      columns = fields.map { Accumulator(isText: $0.type == .utf8) }
+    }
+
+    /// `table` must have `fields`' columns, in that order.
+    public mutating func add(_ table: Table) {
+      for (k, column) in table.columns.enumerated() { columns[k].add(column) }
+    }
+
+    public func finish() -> [String: ColumnStats] {
+      var out: [String: ColumnStats] = [:]
+      for (field, column) in zip(fields, columns) { out[field.name] = column.finish() }
+      return out
+    }
+  }
+}
+
+/// The distinct values of string columns, compared as UTF-8 bytes (what Arrow readers such as
+/// polars' `n_unique` compare): an open-addressing set of (hash, offset) into one byte buffer,
+/// so counting a column creates no `String` per row.
+struct DistinctStrings: Sendable {
+  private var slots: [Int32] = Array(repeating: -1, count: 1024)
+  private var hashes: [UInt64] = []
+  private var offsets: [Int] = [0]
+  private var bytes: [UInt8] = []
+
+  var count: Int { hashes.count }
+
+  /// FNV-1a: simple, deterministic, and good enough for short keys like player lookups.
+  static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
+    return h ^ (h >> 29)
+  }
+
+  /// Adds every non-NULL value of `column`.
+  mutating func insert(_ column: StringColumn) {
+    for i in 0..<column.count where column.validity[i] {
+      column.withBytes(at: i) { insert($0) }
+    }
+  }
+
+  mutating func insert(_ value: UnsafeBufferPointer<UInt8>) {
+    let h = Self.hash(value)
+    var mask = slots.count - 1
+    var slot = Int(truncatingIfNeeded: h) & mask
+    while slots[slot] >= 0 {
+      let k = Int(slots[slot])
+      if hashes[k] == h, offsets[k + 1] - offsets[k] == value.count,
+        bytes[offsets[k]..<offsets[k + 1]].elementsEqual(value)
+      {
+        return
+      }
+      slot = (slot + 1) & mask
+    }
+    slots[slot] = Int32(hashes.count)
+    hashes.append(h)
+    bytes.append(contentsOf: value)
+    offsets.append(bytes.count)
+    if hashes.count * 2 > slots.count {
+      // Keep the load under one half: rehash into twice the slots.
+      slots = Array(repeating: -1, count: slots.count * 2)
+      mask = slots.count - 1
+      for (k, hk) in hashes.enumerated() {
+        var s = Int(truncatingIfNeeded: hk) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = Int32(k)
+      }
+    }
   }
 }

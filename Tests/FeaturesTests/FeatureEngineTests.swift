@@ -239,6 +239,69 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
   }
 }
 
+/// The streaming build computes and checks one season at a time; it must give what the
+/// all-at-once path gives.
+@Suite struct SeasonAtATimeTests {
+  @Test(arguments: [UInt64(3), 17, 40])
+  func seasonBySeasonEqualsAllAtOnce(seed: UInt64) throws {
+    let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
+    let source = randomSource(seed: seed, seasons: [2020, 2021, 2022])
+    let engine = FeatureEngine(spec: spec)
+    let all = try engine.compute(source: source)
+    let run = engine.start(source: source)
+    #expect(run.seasons == [2020, 2021, 2022])
+    #expect(run.rowCounts == all.map(\.table.rowCount))
+    // Out of order on purpose: a season does not depend on which were computed before.
+    for k in [2, 0, 1] { #expect(try engine.compute(season: k, of: run) == all[k]) }
+  }
+
+  /// The sample the session draws up front is the one the original check drew from the
+  /// materialised list of (season, row) pairs, and a planted leak is found season by season.
+  @Test(arguments: [UInt64(1), 99, 2024])
+  func sessionDrawsTheOriginalSampleAndFindsTheSameMismatches(seed: UInt64) throws {
+    let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
+    let source = randomSource(seed: seed, seasons: [2021, 2022])
+    let engine = FeatureEngine(spec: spec)
+    var output = try engine.compute(source: source)
+    // Reference draw: the pre-streaming code, verbatim in substance.
+    var pairs: [(season: Int, row: Int)] = []
+    for s in output { for r in 0..<s.table.rowCount { pairs.append((s.season, r)) } }
+    var rng = SplitMix64(seed: seed)
+    let take = min(40, pairs.count)
+    for i in 0..<take {
+      let j = i + Int(rng.next() % UInt64(pairs.count - i))
+      pairs.swapAt(i, j)
+    }
+    let reference = pairs[0..<take].sorted { $0.season != $1.season ? $0.season < $1.season : $0.row < $1.row }
+    // Plant a wrong value in every row of points_avg_last_3 that has one: each sampled row with
+    // a value must then be reported, in sample order.
+    let ci = spec.columns.firstIndex { $0.name == "points_avg_last_3" }!
+    for f in output.indices {
+      var columns = output[f].table.columns
+      guard case .float64(var c) = columns[ci] else { Issue.record("points_avg_last_3 is not float64"); return }
+      for i in 0..<c.count where c.validity[i] { c.values[i] += 1 }
+      columns[ci] = .float64(c)
+      output[f].table = Table(fields: output[f].table.fields, columns: columns)
+    }
+    var session = PointInTimeSession(
+      spec: spec, run: engine.start(source: source), sampleSize: 40, seed: seed)
+    for s in output { session.check(s) }
+    let result = session.result
+    #expect(result.checkedRows == take)
+    let expected = reference.compactMap { pair -> String? in
+      let f = output.firstIndex { $0.season == pair.season }!
+      guard case .float64(let c) = output[f].table.columns[ci], c.validity[pair.row] else { return nil }
+      let t = output[f].sourceRows[pair.row]
+      return "\(source.pgs.playerLookup.string(at: t)) \(source.pgs.gameDate.values[t])"
+    }
+    #expect(!expected.isEmpty)
+    #expect(result.mismatches.map { "\($0.playerLookup) \($0.gameDate)" } == expected)
+    #expect(result.mismatches.allSatisfy { $0.column == "points_avg_last_3" })
+    // And the all-at-once entry point agrees.
+    #expect(PointInTimeCheck.run(spec: spec, source: source, output: output, sampleSize: 40, seed: seed) == result)
+  }
+}
+
 @Suite struct FeatureSpecTests {
   @Test func props_v1DeclaresTheSpecPageColumnsInOrder() throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
