@@ -2,7 +2,8 @@ import Columnar
 import CSQLite
 import Dispatch
 
-/// Typed storage for a known number of rows of one table, written in place by row index.
+/// Typed storage for at most `capacity` rows of one table (a count taken just before the
+/// read), written in place by row index. Pages of the buffers no row reaches are never touched.
 ///
 /// The checked path appends every value through `ColumnBuilder` (an enum switch, an array
 /// append with its uniqueness check, a bitmap append); here each value is one C call for its
@@ -309,13 +310,17 @@ extension SourceReader {
     var allValid = true
     /// Rows per season start year, for the seasons in `lo...hi`.
     var perSeason: [Int] = []
+    /// The lowest and highest rowid holding each of those seasons.
+    var rowids: [ClosedRange<Int64>?] = []
   }
 
   /// One pass over every PCF `game_date`: the same check as the probe of the checked path,
-  /// plus how many rows each requested season has, so the read can size its buffers exactly.
+  /// plus how many rows each requested season has and where in rowid order they lie, so the
+  /// read can size its buffers exactly and skip other seasons' pages.
   static func probeDates(_ connection: Connection, seasons: ClosedRange<Int>) -> DateProbe? {
-    guard let st = try? connection.prepare("SELECT game_date FROM player_composite_factors") else { return nil }
-    var probe = DateProbe(perSeason: [Int](repeating: 0, count: seasons.count))
+    guard let st = try? connection.prepare("SELECT game_date, rowid FROM player_composite_factors") else { return nil }
+    var probe = DateProbe(
+      perSeason: [Int](repeating: 0, count: seasons.count), rowids: Array(repeating: nil, count: seasons.count))
     let h = st.handle
     while true {
       let rc = sqlite3_step(h)
@@ -332,7 +337,16 @@ extension SourceReader {
         return probe
       }
       let season = date.month >= 10 ? date.year : date.year - 1
-      if seasons.contains(season) { probe.perSeason[season - seasons.lowerBound] += 1 }
+      if seasons.contains(season) {
+        let k = season - seasons.lowerBound
+        probe.perSeason[k] += 1
+        let rowid = sqlite3_column_int64(h, 1)
+        if let r = probe.rowids[k] {
+          if rowid < r.lowerBound || rowid > r.upperBound { probe.rowids[k] = min(rowid, r.lowerBound)...max(rowid, r.upperBound) }
+        } else {
+          probe.rowids[k] = rowid...rowid
+        }
+      }
     }
   }
 
@@ -476,8 +490,10 @@ extension SourceReader {
     for s in seasons {
       if let last = runs.last, last.upperBound + 1 == s { runs[runs.count - 1] = last.lowerBound...s } else { runs.append(s...s) }
     }
+    // The probe saw which rowids hold each season: the rowid bounds let SQLite skip the pages
+    // of other seasons (PCF has no index on game_date), the date bounds still select.
     let sql =
-      "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_composite_factors WHERE game_date BETWEEN ?1 AND ?2 ORDER BY rowid"
+      "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_composite_factors WHERE rowid BETWEEN ?3 AND ?4 AND game_date BETWEEN ?1 AND ?2 ORDER BY rowid"
     var runEnds: [Int] = []
     do {
       let st = try connection.prepare(sql)
@@ -485,6 +501,9 @@ extension SourceReader {
         st.reset()
         try st.bind(1, CivilDate(Season.dateRange(run.lowerBound).lowerBound).description)
         try st.bind(2, CivilDate(Season.dateRange(run.upperBound).upperBound).description)
+        let bounds = run.compactMap { probe.rowids[$0 - lo] }
+        try st.bind(3, bounds.map(\.lowerBound).min() ?? 0)
+        try st.bind(4, bounds.map(\.upperBound).max() ?? -1)
         guard out.fill(st.handle) else { return nil }
         runEnds.append(out.count)
       }
