@@ -40,8 +40,7 @@ let package = Package(
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar",
-        "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth",
+        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),

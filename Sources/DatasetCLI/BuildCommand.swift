@@ -87,12 +87,20 @@ struct BuildCommand: ParsableCommand {
     // this one computes the features. Seasons are written into an invisible temporary folder
     // as they are computed and are thrown away when a gate fails; feature errors are reported
     // only after the gates passed, so what the user sees is unchanged.
+    let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
+    let timeout = lockTimeout
+    let notice = WaitNotice(dataset: name, timeout: Self.seconds(timeout))
+    let writer = SnapshotWriter(builder: builder, dataset: name, batchRows: batchRows, lockTimeout: timeout) { notice.say($0) }
+    var publishedOrUnchanged = false
+    defer { if !publishedOrUnchanged { writer.discard() } }
     let gateInputs = resolved
     let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>, [Double]) in
       let t0 = PhaseTimer.now()
       let report = GateRunner.run(
         source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
         endDate: gateInputs.endDate, overrides: gateInputs.overrides)
+      // Files go to disk from the moment the gates passed, while seasons are still computed.
+      if report.passed { writer.allowWrites() }
       let t1 = PhaseTimer.now()
       let fingerprint = Result { () throws(SnapshotError) in try SourceFingerprinter.fingerprint(data) }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1])
@@ -108,12 +116,6 @@ struct BuildCommand: ParsableCommand {
       spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed)
     timer.mark("index inputs, draw sample")
 
-    let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
-    let timeout = lockTimeout
-    let notice = WaitNotice(dataset: name, timeout: Self.seconds(timeout))
-    let writer = SnapshotWriter(builder: builder, dataset: name, batchRows: batchRows, lockTimeout: timeout) { notice.say($0) }
-    var publishedOrUnchanged = false
-    defer { if !publishedOrUnchanged { writer.discard() } }
 
     var featureError: FeatureComputeError?
     var computeSeconds = 0.0, checkSeconds = 0.0, submitSeconds = 0.0
@@ -151,7 +153,6 @@ struct BuildCommand: ParsableCommand {
       emitReport(report)
       throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
     }
-    writer.allowWrites()
     if let featureError { throw CommandFailure(.unusableInput, "error: features: \(featureError)") }
     let pit = pointInTime.result
     let pitRecord = Manifest.GateRecord(pointInTime: pit)

@@ -142,11 +142,11 @@ extension SnapshotStore {
 }
 
 /// One build's files, written while the features of later seasons are still being computed.
-/// `submit` adds a season's table to the statistics on the caller's thread (in season order, so
-/// the figures are reproducible) and queues it; writer threads, one per core, encode,
-/// LZ4-compress and hash queued seasons side by side and write them into the temporary folder.
+/// `submit` queues a season's table; writer threads, one per core, encode, LZ4-compress, hash
+/// and gather statistics of queued seasons side by side and write them into the temporary
+/// folder. The statistics are merged in season order at `finish`, so they are reproducible.
 /// `finish` publishes; `discard` drops everything. In memory at once: the season being
-/// computed, one queued, and one being encoded per writer thread.
+/// computed, one queued, and up to two being encoded.
 ///
 /// Nothing touches the disk until `allowWrites()` (the build calls it once its gates passed)
 /// or until the held-back files pass `holdBackBytes`: a build refused by a gate then leaves no
@@ -158,7 +158,7 @@ extension SnapshotStore {
 public final class SnapshotWriter: @unchecked Sendable {
   // `mutex` guards the queue, the flags, `failure` and `entries`; `io` guards `pending`,
   // `pendingBytes` and `staging` (taken before `mutex` when both are needed, never after).
-  // `fields` and `stats` belong to the submitting thread.
+  // `fields` belongs to the submitting thread; `stats` is guarded by `mutex` like `entries`.
   private let builder: SnapshotBuilder
   private let dataset: String
   private let batchRows: Int
@@ -166,14 +166,19 @@ public final class SnapshotWriter: @unchecked Sendable {
   private let onWait: @Sendable (Int32?) -> Void
   private let mutex = NSCondition()
   private let io = NSLock()
-  private var queue: [(seq: Int, label: String, table: Table)] = []
+  /// Jobs: each season is queued twice, once to encode and write it, once for its statistics,
+  /// so two writer threads share even a one-season build.
+  private var queue: [(seq: Int, label: String, table: Table, statistics: Bool)] = []
   private var submitted = 0
   private var closed = false
   private var cancelled = false
   private var failure: Error?
   private var liveWorkers = 0
   private var writesAllowed = false
-  private let capacity = 1
+  /// Some encoded files wait in `pending` for `allowWrites` (mirrors `pending` under `mutex`,
+  /// so an idle writer thread wakes to write them as soon as writes are allowed).
+  private var heldBack = false
+  private let capacity = 2
   public static let holdBackBytes = 32 << 20
   private var pending: [(name: String, bytes: [UInt8])] = []
   private var pendingBytes = 0
@@ -181,7 +186,9 @@ public final class SnapshotWriter: @unchecked Sendable {
   private var staging: StagingFolder?
   private var fields: [Field]?
   private var entries: [Int: Manifest.FileEntry] = [:]
-  private var stats: ColumnStats.TableAccumulator?
+  /// Each season's statistics, computed by the writer thread that encoded it and merged in
+  /// season order at `finish`, so the figures do not depend on which thread finished first.
+  private var stats: [Int: ColumnStats.TableAccumulator] = [:]
 
   public init(
     builder: SnapshotBuilder, dataset: String, batchRows: Int, lockTimeout: Double = 600,
@@ -216,11 +223,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     } else if let fields, table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type) {
       problem = BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
     } else {
-      if fields == nil {
-        fields = table.fields
-        stats = ColumnStats.TableAccumulator(fields: table.fields)
-      }
-      stats!.add(table)
+      if fields == nil { fields = table.fields }
     }
     mutex.lock()
     defer { mutex.unlock() }
@@ -232,7 +235,8 @@ public final class SnapshotWriter: @unchecked Sendable {
     }
     while queue.count >= capacity && failure == nil && !cancelled { mutex.wait() }
     guard failure == nil, !cancelled else { return }
-    queue.append((submitted, label, table))
+    queue.append((submitted, label, table, false))
+    queue.append((submitted, label, table, true))
     submitted += 1
     mutex.broadcast()
   }
@@ -247,8 +251,30 @@ public final class SnapshotWriter: @unchecked Sendable {
   private func work() {
     while true {
       mutex.lock()
-      while queue.isEmpty && !closed && !cancelled { mutex.wait() }
-      if cancelled || (queue.isEmpty && closed) {
+      while queue.isEmpty && !closed && !cancelled && !(writesAllowed && heldBack) { mutex.wait() }
+      if cancelled {
+        liveWorkers -= 1
+        mutex.broadcast()
+        mutex.unlock()
+        return
+      }
+      if queue.isEmpty && writesAllowed && heldBack {
+        // The gates passed while files were held back and no season is waiting: write them now
+        // rather than at `finish`.
+        heldBack = false
+        mutex.unlock()
+        var problem: Error?
+        io.lock()
+        do { try flush() } catch { problem = error }
+        io.unlock()
+        mutex.lock()
+        if let problem, failure == nil { failure = problem }
+        if failure != nil { queue.removeAll() }
+        mutex.broadcast()
+        mutex.unlock()
+        continue
+      }
+      if queue.isEmpty && closed {
         liveWorkers -= 1
         mutex.broadcast()
         mutex.unlock()
@@ -258,6 +284,14 @@ public final class SnapshotWriter: @unchecked Sendable {
       mutex.broadcast()
       mutex.unlock()
 
+      if next.statistics {
+        let seasonStats = ColumnStats.TableAccumulator(table: next.table)
+        mutex.lock()
+        stats[next.seq] = seasonStats
+        mutex.broadcast()
+        mutex.unlock()
+        continue
+      }
       var problem: Error?
       var entry: Manifest.FileEntry?
       do {
@@ -271,6 +305,9 @@ public final class SnapshotWriter: @unchecked Sendable {
         let allowed = writesAllowed
         mutex.unlock()
         if allowed || staging != nil || pendingBytes > Self.holdBackBytes { try flush() }
+        mutex.lock()
+        heldBack = !pending.isEmpty
+        mutex.unlock()
       } catch {
         problem = error
       }
@@ -293,10 +330,12 @@ public final class SnapshotWriter: @unchecked Sendable {
     pendingBytes = 0
   }
 
-  /// Files may go to disk from now on (the build's gates passed).
+  /// Files may go to disk from now on (the build's gates passed); files held back so far are
+  /// written by a writer thread, not by the caller. Callable from any thread.
   public func allowWrites() {
     mutex.lock()
     writesAllowed = true
+    mutex.broadcast()
     mutex.unlock()
   }
 
@@ -334,10 +373,12 @@ public final class SnapshotWriter: @unchecked Sendable {
       discard()
       throw error
     }
-    guard let staging, let fields, let accumulated = stats, entries.count == submitted else {
+    guard let staging, let fields, entries.count == submitted, stats.count == submitted else {
       throw BuildInputError.noSeasons
     }
     let entries = (0..<submitted).map { self.entries[$0]! }
+    var accumulated = ColumnStats.TableAccumulator(fields: fields)
+    for k in 0..<submitted { accumulated.merge(self.stats[k]!) }
     let schema = fields.map(Manifest.SchemaColumn.init)
     let content = Digest.content(files: entries, schema: schema)
     let rowCount = entries.reduce(0) { $0 + $1.rows }

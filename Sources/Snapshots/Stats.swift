@@ -158,7 +158,8 @@ public struct ColumnStats: Codable, Sendable, Equatable {
   /// holds more than one season of features.
   ///
   /// Exactly what one pass over all values would give for null and non-finite counts, min,
-  /// max, the mean (one running sum in table then row order) and the histogram: each chunk's
+  /// max and the histogram; the mean is the sum of the chunks' sums (each in row order), in
+  /// chunk order, over the count (for one chunk exactly the one-pass mean). Each chunk's
   /// histogram is made on its own power-of-two grid, which nests in the final grid of the
   /// whole range (see `Histogram`), so re-binning it there is exact. The variance is merged
   /// chunk by chunk (Chan, Golub and LeVeque's pairwise update on each chunk's two-pass sum of
@@ -181,14 +182,21 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 
     public init(isText: Bool) { self.isText = isText }
 
-    public mutating func add(_ column: AnyColumn) {
+    /// Adds one chunk: the same as merging `Accumulator(chunk:)` of it.
+    public mutating func add(_ column: AnyColumn) { merge(Accumulator(chunk: column)) }
+
+    /// One chunk's statistics. Chunks are independent, so writer threads compute them side by
+    /// side; merging them in a fixed order keeps the result reproducible.
+    public init(chunk column: AnyColumn) {
+      isText = column.type == .utf8
       if case .utf8(let c) = column {
-        nulls += c.nullCount
+        nulls = c.nullCount
         distinct.insert(c)
         return
       }
       var values: [Double] = []
       values.reserveCapacity(column.count)
+      var nulls = 0, nonFinite = 0
       func gather<E>(_ c: Column<E>, _ convert: (E) -> Double) {
         c.values.withUnsafeBufferPointer { v in
           c.validity.words.withUnsafeBufferPointer { bits in
@@ -215,29 +223,23 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       case .date32(let c): gather(c) { Double($0.daysSinceEpoch) }
       case .utf8: break
       }
+      self.nulls = nulls
+      self.nonFinite = nonFinite
       guard !values.isEmpty else { return }
       var chunkLo = values[0], chunkHi = values[0], chunkSum = 0.0
       for v in values {
         chunkLo = Swift.min(chunkLo, v)
         chunkHi = Swift.max(chunkHi, v)
-        // The running total continues across chunks: the same additions in the same order
-        // as one pass over everything.
-        sum += v
         chunkSum += v
       }
       let chunkMean = chunkSum / Double(values.count)
       var chunkSquares = 0.0
       for v in values { chunkSquares += (v - chunkMean) * (v - chunkMean) }
-      if count == 0 {
-        squares = chunkSquares
-      } else {
-        let n = Double(count), m = Double(values.count)
-        let delta = chunkMean - (sum - chunkSum) / n
-        squares += chunkSquares + delta * delta * n * m / (n + m)
-      }
-      count += values.count
-      lo = Swift.min(lo, chunkLo)
-      hi = Swift.max(hi, chunkHi)
+      count = values.count
+      sum = chunkSum
+      squares = chunkSquares
+      lo = chunkLo
+      hi = chunkHi
       if chunkLo == chunkHi {
         constants.append((chunkLo, values.count))
       } else {
@@ -246,6 +248,28 @@ public struct ColumnStats: Codable, Sendable, Equatable {
         // narrower range meets no later.
         histograms.append(Histogram.make(values, lo: chunkLo, hi: chunkHi))
       }
+    }
+
+    /// Adds what `other` gathered after what this one has.
+    public mutating func merge(_ other: Accumulator) {
+      nulls += other.nulls
+      nonFinite += other.nonFinite
+      distinct.formUnion(other.distinct)
+      guard other.count > 0 else { return }
+      if count == 0 {
+        squares = other.squares
+      } else {
+        // Chan, Golub and LeVeque: the sum of squares about the combined mean.
+        let n = Double(count), m = Double(other.count)
+        let delta = other.sum / m - sum / n
+        squares += other.squares + delta * delta * n * m / (n + m)
+      }
+      sum += other.sum
+      count += other.count
+      lo = Swift.min(lo, other.lo)
+      hi = Swift.max(hi, other.hi)
+      histograms += other.histograms
+      constants += other.constants
     }
 
     public func finish() -> ColumnStats {
@@ -281,9 +305,18 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       columns = fields.map { Accumulator(isText: $0.type == .utf8) }
     }
 
+    /// One table's statistics, to be merged later (`merge`) in table order.
+    public init(table: Table) {
+      fields = table.fields
+      columns = table.columns.map { Accumulator(chunk: $0) }
+    }
+
     /// `table` must have `fields`' columns, in that order.
-    public mutating func add(_ table: Table) {
-      for (k, column) in table.columns.enumerated() { columns[k].add(column) }
+    public mutating func add(_ table: Table) { merge(TableAccumulator(table: table)) }
+
+    /// Adds what `other` (same fields) gathered after what this one has.
+    public mutating func merge(_ other: TableAccumulator) {
+      for k in columns.indices { columns[k].merge(other.columns[k]) }
     }
 
     public func finish() -> [String: ColumnStats] {
@@ -316,6 +349,15 @@ struct DistinctStrings: Sendable {
   mutating func insert(_ column: StringColumn) {
     for i in 0..<column.count where column.validity[i] {
       column.withBytes(at: i) { insert($0) }
+    }
+  }
+
+  /// Adds every value of `other`.
+  mutating func formUnion(_ other: DistinctStrings) {
+    other.bytes.withUnsafeBufferPointer { b in
+      for k in 0..<other.hashes.count {
+        insert(UnsafeBufferPointer(rebasing: b[other.offsets[k]..<other.offsets[k + 1]]))
+      }
     }
   }
 
