@@ -53,9 +53,11 @@ let package = Package(
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
-    .executableTarget(name: "FeaturesBench", dependencies: ["Features", "SQLiteSource", "Columnar"]),
-    .executableTarget(name: "GatesBench", dependencies: ["Gates", "SQLiteSource", "Columnar"]),
-    .executableTarget(name: "SourceReadBench", dependencies: ["SQLiteSource", "Columnar"]),
+    // Benchmark programs (`make bench`, docs/BENCH.md) and what they share.
+    .target(name: "BenchSupport"),
+    .executableTarget(name: "FeaturesBench", dependencies: ["BenchSupport", "Features", "SQLiteSource", "Columnar"]),
+    .executableTarget(name: "GatesBench", dependencies: ["BenchSupport", "Gates", "SQLiteSource", "Columnar"]),
+    .executableTarget(name: "SourceReadBench", dependencies: ["BenchSupport", "SQLiteSource", "Columnar"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
   ],
   swiftLanguageModes: [.v6]

@@ -2,48 +2,18 @@
 //   FeaturesBench --db FILE --season 2022 [--spec Schemas/features/props_v1.json] [--runs 20]
 // Times FeatureEngine with the SIMD kernel and with the scalar reference kernel on the same
 // SourceData, best of N each, checks both outputs are identical, prints rows/s and speed-up.
+import BenchSupport
 import Columnar
 import Features
 import SQLiteSource
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-func fail(_ message: String) -> Never {
-  var text = message + "\n"
-  text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-  exit(1)
-}
-
-var db: String?
-var season: Int?
-var specPath = "Schemas/features/props_v1.json"
-var runs = 20
-var args = CommandLine.arguments.dropFirst().makeIterator()
-while let a = args.next() {
-  guard let v = args.next() else { fail("\(a) needs a value") }
-  switch a {
-  case "--db": db = v
-  case "--season": season = Int(v.prefix(4))
-  case "--spec": specPath = v
-  case "--runs":
-    guard let n = Int(v), n >= 1 else { fail("--runs: expected a positive integer, got \(v)") }
-    runs = n
-  default: fail("unknown option \(a); usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]")
-  }
-}
-guard let db, let season else { fail("usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]") }
-
-/// CPU time of this process, not wall time: the benchmark machine is shared, and wall time
-/// there measures the neighbours as much as the engine.
-func now() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+let arguments = BenchArguments(
+  usage: "usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]", defaultRuns: 20, valueOptions: ["--spec"])
+let db = arguments.db, season = arguments.seasons[0], runs = arguments.runs
+let specPath = arguments.values["--spec"] ?? "Schemas/features/props_v1.json"
+/// CPU time of this process, not wall time: the benchmark machine is shared.
+func now() -> Double { Bench.processCPU() }
+func fail(_ message: String) -> Never { Bench.fail(message) }
 
 do {
   let spec = try FeatureSetSpec.load(path: specPath)
@@ -66,7 +36,7 @@ do {
   guard simd.output == scalar.output else { fail("SIMD and scalar kernels disagree: the benchmark is void") }
   let rows = simd.output.reduce(0) { $0 + $1.table.rowCount }
   let pgsRows = source.pgs.count
-  func ms(_ s: Double) -> String { String(Double(Int(s * 1e5)) / 100) }
+  func ms(_ s: Double) -> String { Bench.ms(s) }
   print("feature set \(spec.name), season \(Season.label(season)): \(rows) output rows from \(pgsRows) PGS rows, \(spec.columns.count) columns, best of \(runs), CPU time")
   // The first run also pays for first-touch page faults on fresh memory (a one-shot
   // `dataset build` does too); later runs may reuse memory the allocator kept.

@@ -3,45 +3,14 @@
 // Reads the seasons N times; prints the best wall and CPU time and a digest of every column,
 // validity bit, rowid and row order, so two versions of the reader can be checked to return
 // the same SourceData on the same file before their times are compared.
+import BenchSupport
 import Columnar
 import SQLiteSource
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-func fail(_ message: String) -> Never {
-  var text = message + "\n"
-  text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-  exit(1)
-}
-
-var db: String?
-var seasons: [Int] = []
-var runs = 10
-var args = CommandLine.arguments.dropFirst().makeIterator()
-while let a = args.next() {
-  guard let v = args.next() else { fail("\(a) needs a value") }
-  switch a {
-  case "--db": db = v
-  case "--season":
-    guard let y = Int(v.prefix(4)) else { fail("--season: expected a year like 2015, got \(v)") }
-    seasons.append(y)
-  case "--runs":
-    guard let n = Int(v), n >= 1 else { fail("--runs: expected a positive integer, got \(v)") }
-    runs = n
-  default: fail("unknown option \(a); usage: SourceReadBench --db FILE --season YYYY [--season YYYY …] [--runs N]")
-  }
-}
-guard let db, !seasons.isEmpty else { fail("usage: SourceReadBench --db FILE --season YYYY [--season YYYY …] [--runs N]") }
-
-func clock(_ id: clockid_t) -> Double {
-  var ts = timespec()
-  clock_gettime(id, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+let arguments = BenchArguments(
+  usage: "usage: SourceReadBench --db FILE --season YYYY [--season YYYY …] [--runs N]", defaultRuns: 10)
+let db = arguments.db, seasons = arguments.seasons, runs = arguments.runs
+func fail(_ message: String) -> Never { Bench.fail(message) }
 
 /// FNV-1a over raw bytes, chained through every buffer in a fixed order.
 struct Digest {
@@ -101,15 +70,15 @@ do {
   var data: SourceData?
   for run in 0..<runs {
     data = nil
-    let w0 = clock(CLOCK_MONOTONIC), c0 = clock(CLOCK_PROCESS_CPUTIME_ID)
+    let w0 = Bench.wall(), c0 = Bench.processCPU()
     data = try SourceReader(path: db).read(seasons: seasons)
-    let wall = clock(CLOCK_MONOTONIC) - w0, cpu = clock(CLOCK_PROCESS_CPUTIME_ID) - c0
+    let wall = Bench.wall() - w0, cpu = Bench.processCPU() - c0
     if run == 0 { first = (wall, cpu) }
     bestWall = min(bestWall, wall)
     bestCPU = min(bestCPU, cpu)
   }
   guard let data else { fail("no runs") }
-  func ms(_ s: Double) -> String { String(Double(Int(s * 1e4)) / 10) }
+  func ms(_ s: Double) -> String { Bench.ms(s, decimals: 1) }
   print("\(data.pgs.count) PGS + \(data.pcf.count) PCF + \(data.schedule?.count ?? 0) schedule rows, seasons \(data.seasons)")
   print("best of \(runs): wall \(ms(bestWall)) ms, CPU \(ms(bestCPU)) ms  (first run wall \(ms(first.wall)) ms, CPU \(ms(first.cpu)) ms)")
   print("digest \(String(digest(data), radix: 16))")
