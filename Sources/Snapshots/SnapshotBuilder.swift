@@ -98,16 +98,9 @@ public struct SnapshotBuilder: Sendable {
       beforeRename: beforeRename)
   }
 
-  /// One season's file: its bytes and manifest entry, after the checks every season must pass.
-  func encodeSeason(label: String, table: Table, expected fields: [Field]?, batchRows: Int) throws
-    -> (entry: Manifest.FileEntry, bytes: [UInt8])
-  {
-    guard label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) != nil else {
-      throw BuildInputError.badSeasonLabel(label)
-    }
-    if let fields, table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type) {
-      throw BuildInputError.schemaMismatch(season: label, expected: fields.map(\.name), found: table.fields.map(\.name))
-    }
+  /// One season's file: its bytes and manifest entry. `SnapshotWriter.submit` has already
+  /// checked the label and the columns.
+  func encodeSeason(label: String, table: Table, batchRows: Int) throws -> (entry: Manifest.FileEntry, bytes: [UInt8]) {
     let bytes = try format.encode(table, batchRows: batchRows)
     let entry = Manifest.FileEntry(
       path: "\(label).arrow", bytes: bytes.count, sha256: Digest.hex(bytes), rows: table.rowCount, season: label)
@@ -295,7 +288,7 @@ public final class SnapshotWriter: @unchecked Sendable {
       var problem: Error?
       var entry: Manifest.FileEntry?
       do {
-        let (e, bytes) = try builder.encodeSeason(label: next.label, table: next.table, expected: nil, batchRows: batchRows)
+        let (e, bytes) = try builder.encodeSeason(label: next.label, table: next.table, batchRows: batchRows)
         entry = e
         io.lock()
         defer { io.unlock() }

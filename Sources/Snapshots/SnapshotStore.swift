@@ -118,39 +118,6 @@ public struct SnapshotStore: Sendable {
     case unchanged(latest: String, path: String)
   }
 
-  /// One file of a version to be: a plain name and its bytes.
-  public struct PendingFile: Sendable {
-    public var name: String
-    public var bytes: [UInt8]
-    public init(name: String, bytes: [UInt8]) {
-      self.name = name
-      self.bytes = bytes
-    }
-  }
-
-  /// Publishes `files` plus the manifest `makeManifest(version, parent)` returns, as the next
-  /// version of `dataset`, unless `isUnchanged(latestManifest)` says the content is the same
-  /// as the latest version's. `beforeRename` is a test hook run after everything is written
-  /// and synced, just before the rename.
-  public func publish(
-    dataset: String, files: [PendingFile], lockTimeout: Double = 600,
-    onWait: (Int32?) -> Void = { _ in },
-    isUnchanged: (Manifest) -> Bool,
-    makeManifest: (_ version: String, _ parent: String?) throws -> Manifest,
-    beforeRename: () -> Void = {}
-  ) throws -> PublishOutcome {
-    let staging = try stage(dataset, lockTimeout: lockTimeout, onWait: onWait)
-    do {
-      for f in files { try staging.write(name: f.name, bytes: f.bytes) }
-    } catch {
-      staging.discard()
-      throw error
-    }
-    return try publish(
-      staging, lockTimeout: lockTimeout, onWait: onWait, isUnchanged: isUnchanged, makeManifest: makeManifest,
-      beforeRename: beforeRename)
-  }
-
   /// A new, empty temporary folder of `dataset` that builds can write data files into while
   /// they compute (so a build never holds every season's bytes in memory). It is created
   /// under the dataset lock and `flock`ed before the lock is released, so the stale-folder
