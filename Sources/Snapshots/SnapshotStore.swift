@@ -73,7 +73,7 @@ public struct SnapshotStore: Sendable {
 
   /// Takes `<root>/<dataset>/.lock` with `flock(LOCK_EX)`. Tries once without blocking; if
   /// another build holds it, calls `onWait` once with the holder's pid (read from the lock
-  /// file, best effort) and polls every 100 ms until `timeout` seconds have passed, then throws
+  /// file, best effort: nil when none appeared within 200 ms) and polls every 100 ms until `timeout` seconds have passed, then throws
   /// `.lockTimeout`. flock belongs to the open file description, so two threads of one process
   /// that each open the file exclude each other as two processes do. The kernel drops the lock
   /// when its holder dies, so a killed build never leaves the dataset locked.
@@ -83,7 +83,8 @@ public struct SnapshotStore: Sendable {
     let path = "\(datasetPath(dataset))/.lock"
     let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-    let deadline = monotonicSeconds() + timeout
+    let start = monotonicSeconds()
+    let deadline = start + timeout
     var announced = false
     while flock(fd, LOCK_EX | LOCK_NB) != 0 {
       let code = errno
@@ -92,11 +93,15 @@ public struct SnapshotStore: Sendable {
         throw .io(path: path, operation: "flock", errno: code)
       }
       let holder = DatasetLock.readPID(fd)
-      if !announced {
+      let now = monotonicSeconds()
+      // The holder writes its pid just after taking the flock; a file read in between is
+      // empty. Builds hold the lock only briefly (staging, publish), so that gap is often
+      // what a waiter sees: look again on the next poll before announcing without a pid.
+      if !announced, holder != nil || now - start >= 0.2 || now >= deadline {
         onWait(holder)
         announced = true
       }
-      if monotonicSeconds() >= deadline {
+      if now >= deadline {
         Glibc.close(fd)
         throw .lockTimeout(dataset: dataset, holderPID: holder, seconds: timeout)
       }
