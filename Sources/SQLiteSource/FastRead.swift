@@ -88,102 +88,114 @@ final class FastColumns {
   /// `capacity`, or SQLite reports an error: the caller then takes the checked path.
   func fill(_ st: OpaquePointer) -> Bool {
     let columns = specs.count
-    let cap = capacity
-    var r = count
-    defer { count = r }
     while true {
       let rc = sqlite3_step(st)
       if rc == SQLITE_DONE { return true }
-      guard rc == SQLITE_ROW, r < cap else { return false }
+      guard rc == SQLITE_ROW, count < capacity else { return false }
+      let r = count
       rowid[r] = sqlite3_column_int64(st, 0)
-      let word = r &>> 6, bit = UInt64(1) &<< UInt64(r & 63)
       for k in 0..<columns {
         let c = Int32(k + 1)
-        let type = sqlite3_column_type(st, c)
-        let slot = slots[k]
-        let at = slot * cap + r
-        var present = true
-        switch codes[k] {
-        case .textRequired, .textOptional:
-          let o = offsets + slot * (cap + 1)
-          if type == SQLITE_TEXT {
-            let p = sqlite3_column_text(st, c)
-            let n = Int(sqlite3_column_bytes(st, c))
-            let raw = UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)
-            guard ColumnBuilder.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
-            texts[slot].append(raw)
-            guard texts[slot].count <= Int(Int32.max) else { return false }
-          } else if type == SQLITE_NULL && codes[k] == .textOptional {
-            present = false
-          } else {
-            return false
-          }
-          o[r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
-        case .intRequired, .intOptional:
-          if type == SQLITE_INTEGER {
-            guard let small = Int32(exactly: sqlite3_column_int64(st, c)) else { return false }
-            int32s[at] = small
-          } else if type == SQLITE_FLOAT {
-            let d = sqlite3_column_double(st, c)
-            guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else { return false }
-            int32s[at] = small
-          } else if type == SQLITE_NULL && codes[k] == .intOptional {
-            int32s[at] = 0
-            present = false
-          } else {
-            return false
-          }
-        case .real:
-          if type == SQLITE_FLOAT {
-            let d = sqlite3_column_double(st, c)
-            guard d.isFinite else { return false }
-            doubles[at] = d
-          } else if type == SQLITE_INTEGER {
-            doubles[at] = Double(sqlite3_column_int64(st, c))
-          } else if type == SQLITE_NULL {
-            doubles[at] = 0
-            present = false
-          } else {
-            return false
-          }
-        case .flag:
-          if type == SQLITE_INTEGER {
-            let v = sqlite3_column_int64(st, c)
-            guard v == 0 || v == 1 else { return false }
-            flags[at] = v == 1
-          } else if type == SQLITE_NULL {
-            flags[at] = false
-            present = false
-          } else {
-            return false
-          }
-        case .date:
-          guard type == SQLITE_TEXT else { return false }
+        let ok: Bool
+        switch sqlite3_column_type(st, c) {
+        case SQLITE_INTEGER: ok = store(k, row: r, integer: sqlite3_column_int64(st, c))
+        case SQLITE_FLOAT: ok = store(k, row: r, real: sqlite3_column_double(st, c))
+        case SQLITE_TEXT:
           let p = sqlite3_column_text(st, c)
           let n = Int(sqlite3_column_bytes(st, c))
-          guard let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
-            return false
-          }
-          dates[at] = date.date32
-        case .timestamp:
-          if type == SQLITE_TEXT {
-            let p = sqlite3_column_text(st, c)
-            let n = Int(sqlite3_column_bytes(st, c))
-            guard let micros = Timestamp.parseMicros(bytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
-              return false
-            }
-            stamps[at] = micros
-          } else if type == SQLITE_NULL {
-            stamps[at] = 0
-            present = false
-          } else {
-            return false
-          }
+          ok = store(k, row: r, text: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n))
+        case SQLITE_NULL: ok = storeNull(k, row: r)
+        default: ok = false
         }
-        if present { valid[k * wordsPerColumn + word] |= bit }
+        guard ok else { return false }
       }
-      r += 1
+      count = r + 1
     }
+  }
+
+  // One value of column `k`, row `r`, by the storage class SQLite reports for it (what
+  // `sqlite3_column_type` says): both the SQLite-driven `fill` and the direct b-tree read store
+  // through these, so what each column accepts is defined once, to exactly the rules of
+  // `ColumnBuilder.append`. False when the value breaks that rule. Rows are stored in order:
+  // a text column's bytes are appended.
+
+  /// Starts row `r` (`count` until `endRow`), false when the buffers are full.
+  @inline(__always) func beginRow(rowid value: Int64) -> Bool {
+    guard count < capacity else { return false }
+    rowid[count] = value
+    return true
+  }
+
+  /// Keeps the row begun by `beginRow` once every column is stored.
+  @inline(__always) func endRow() { count += 1 }
+
+  @inline(__always) private func present(_ k: Int, _ r: Int) {
+    valid[k * wordsPerColumn + r &>> 6] |= UInt64(1) &<< UInt64(r & 63)
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, integer v: Int64) -> Bool {
+    let at = slots[k] * capacity + r
+    switch codes[k] {
+    case .intRequired, .intOptional:
+      guard let small = Int32(exactly: v) else { return false }
+      int32s[at] = small
+    case .real: doubles[at] = Double(v)
+    case .flag:
+      guard v == 0 || v == 1 else { return false }
+      flags[at] = v == 1
+    case .textRequired, .textOptional, .date, .timestamp: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, real d: Double) -> Bool {
+    let at = slots[k] * capacity + r
+    switch codes[k] {
+    case .intRequired, .intOptional:
+      guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else { return false }
+      int32s[at] = small
+    case .real:
+      guard d.isFinite else { return false }
+      doubles[at] = d
+    case .textRequired, .textOptional, .flag, .date, .timestamp: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, text raw: UnsafeBufferPointer<UInt8>) -> Bool {
+    let slot = slots[k]
+    switch codes[k] {
+    case .textRequired, .textOptional:
+      guard ColumnBuilder.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
+      texts[slot].append(raw)
+      guard texts[slot].count <= Int(Int32.max) else { return false }
+      offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
+    case .date:
+      guard let date = CivilDate.parse(isoBytes: raw) else { return false }
+      dates[slot * capacity + r] = date.date32
+    case .timestamp:
+      guard let micros = Timestamp.parseMicros(bytes: raw) else { return false }
+      stamps[slot * capacity + r] = micros
+    case .intRequired, .intOptional, .real, .flag: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func storeNull(_ k: Int, row r: Int) -> Bool {
+    let slot = slots[k]
+    let at = slot * capacity + r
+    switch codes[k] {
+    case .textOptional: offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
+    case .intOptional: int32s[at] = 0
+    case .real: doubles[at] = 0
+    case .flag: flags[at] = false
+    case .timestamp: stamps[at] = 0
+    case .textRequired, .intRequired, .date: return false
+    }
+    return true
   }
 
   /// The rows held, as the checked path's builders would hold them.
