@@ -200,6 +200,8 @@ extension SourceReader {
       guard seen[Int(n >> 6)] & bit == 0 else { return nil }
       seen[Int(n >> 6)] |= bit
       let count = be16(page + 3)
+      // SQLite's own limit on cells per page; an empty page is only allowed as the root.
+      guard count <= (image.pageSize - 8) / 6, count > 0 || n == root else { return nil }
       switch page[0] {
       case 0x0D:
         guard 8 + 2 * count <= image.usable else { return nil }
@@ -289,12 +291,12 @@ extension SourceReader {
       let k = c / 2
       let rows = (k == 0 ? 0 : ends[k - 1])..<ends[k]
       segments.append((d.columns, rows))
-      season.append(contentsOf: d.season[rows])
+      season.append(contentsOf: UnsafeBufferPointer(start: d.season + rows.lowerBound, count: rows.count))
     }
     let rows = segments.isEmpty ? FastColumns(specs: specs, capacity: 0).result() : FastColumns.concatenate(segments)
     // Keys of a table b-tree ascend; anything else is a damaged tree.
     guard zip(rows.rowid, rows.rowid.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
-    return (rows, season, zip(a.perSeason, b.perSeason).map { $0 + $1 })
+    return (rows, season, (0..<a.wanted.count).map { a.perSeason[$0] + b.perSeason[$0] })
   }
 }
 
@@ -307,9 +309,15 @@ final class LeafDecoder {
   let lo: Int
   /// Per season in `lo...`: requested or not.
   let wanted: [Bool]
-  private(set) var perSeason: [Int]
-  /// The season of each row stored.
-  private(set) var season: [Int32] = []
+  /// Rows stored per season in `lo...`, and the season of each row stored (pointers: see
+  /// `FastColumns.count`).
+  let perSeason: UnsafeMutablePointer<Int>
+  let season: UnsafeMutablePointer<Int32>
+  /// The layout's arrays, per column read.
+  private let field: UnsafeMutablePointer<Int>
+  private let realAffinity: UnsafeMutablePointer<Bool>
+  private let nullDefault: UnsafeMutablePointer<Bool>
+  private let columnCount: Int
   /// Record field serial types and body offsets, fields 0...lastField.
   private let types: UnsafeMutablePointer<UInt64>
   private let offsets: UnsafeMutablePointer<Int>
@@ -325,8 +333,18 @@ final class LeafDecoder {
     var w = [Bool](repeating: false, count: (seasons.last ?? 0) - lo + 1)
     for s in seasons { w[s - lo] = true }
     wanted = w
-    perSeason = [Int](repeating: 0, count: w.count)
-    season.reserveCapacity(capacity)
+    perSeason = .allocate(capacity: w.count)
+    perSeason.initialize(repeating: 0, count: w.count)
+    season = .allocate(capacity: max(1, capacity))
+    columnCount = layout.field.count
+    field = .allocate(capacity: max(1, columnCount))
+    realAffinity = .allocate(capacity: max(1, columnCount))
+    nullDefault = .allocate(capacity: max(1, columnCount))
+    for k in 0..<columnCount {
+      field[k] = layout.field[k]
+      realAffinity[k] = layout.realAffinity[k]
+      nullDefault[k] = layout.nullDefault[k]
+    }
     types = .allocate(capacity: layout.lastField + 1)
     offsets = .allocate(capacity: layout.lastField + 1)
   }
@@ -334,6 +352,11 @@ final class LeafDecoder {
   deinit {
     types.deallocate()
     offsets.deallocate()
+    perSeason.deallocate()
+    season.deallocate()
+    field.deallocate()
+    realAffinity.deallocate()
+    nullDefault.deallocate()
   }
 
   /// False when the page or a record in it is not as the format says, or a value breaks its
@@ -417,14 +440,14 @@ final class LeafDecoder {
   /// reports: the stored class, except REAL affinity turning an integer into a REAL and a NaN
   /// (which SQLite never writes) read as NULL, as SQLite reads it.
   @inline(__always) private func store(_ k: Int, row r: Int, field f: Int, fields: Int, body: UnsafePointer<UInt8>) -> Bool {
-    guard f < fields else { return layout.nullDefault[k] && columns.storeNull(k, row: r) }
+    guard f < fields else { return nullDefault[k] && columns.storeNull(k, row: r) }
     let t = types[f]
     let p = body + offsets[f]
     switch t {
     case 0: return columns.storeNull(k, row: r)
     case 1...6, 8, 9:
       let v = Self.integer(t, p)
-      return layout.realAffinity[k] ? columns.store(k, row: r, real: Double(v)) : columns.store(k, row: r, integer: v)
+      return realAffinity[k] ? columns.store(k, row: r, real: Double(v)) : columns.store(k, row: r, integer: v)
     case 7:
       var bits: UInt64 = 0
       for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
@@ -452,7 +475,9 @@ final class LeafDecoder {
       body += n
       fields += 1
     }
-    guard headerEnd + body <= size else { return false }
+    // SQLite checks the same: fields inside the payload, and when it has parsed the whole
+    // header (as it does to reach the last column) that they fill the payload exactly.
+    guard headerEnd + body <= size, i < headerEnd || headerEnd + body == size else { return false }
     let bodyStart = p + headerEnd
 
     // The selector, as `refuseUnselectableRows` requires it of every row.
@@ -475,11 +500,11 @@ final class LeafDecoder {
     perSeason[seasonYear - lo] += 1
     guard columns.beginRow(rowid: rowid) else { return false }
     let r = columns.count
-    for k in 0..<layout.field.count {
-      guard store(k, row: r, field: layout.field[k], fields: fields, body: bodyStart) else { return false }
+    for k in 0..<columnCount {
+      guard store(k, row: r, field: field[k], fields: fields, body: bodyStart) else { return false }
     }
     columns.endRow()
-    season.append(Int32(seasonYear))
+    season[r] = Int32(seasonYear)
     return true
   }
 }

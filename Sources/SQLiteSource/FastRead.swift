@@ -16,7 +16,10 @@ final class FastColumns {
 
   let specs: [ColumnSpec]
   let capacity: Int
-  private(set) var count = 0
+  /// Rows held. In a pointer, as the text buffers are: a stored `var` of a class costs an
+  /// exclusivity check on every write, per row and per value here.
+  var count: Int { counter.pointee }
+  private let counter: UnsafeMutablePointer<Int>
   private let codes: UnsafeMutablePointer<Code>
   /// Each column's index among the columns of its storage type.
   private let slots: UnsafeMutablePointer<Int>
@@ -31,7 +34,7 @@ final class FastColumns {
   private let wordsPerColumn: Int
   /// Per text column: `capacity + 1` offsets into its own byte buffer.
   private let offsets: UnsafeMutablePointer<Int32>
-  private var texts: [ByteBuffer]
+  private let texts: UnsafeMutablePointer<ByteBuffer>
   private let counts: (text: Int, int32: Int, double: Int, flag: Int, date: Int, stamp: Int)
 
   init(specs: [ColumnSpec], capacity: Int) {
@@ -66,7 +69,10 @@ final class FastColumns {
     valid.initialize(repeating: 0, count: max(1, specs.count * wordsPerColumn))
     offsets = .allocate(capacity: t * (capacity + 1) + 1)
     for c in 0..<t { offsets[c * (capacity + 1)] = 0 }
-    texts = (0..<t).map { _ in ByteBuffer() }
+    texts = .allocate(capacity: max(1, t))
+    texts.initialize(repeating: ByteBuffer(), count: max(1, t))
+    counter = .allocate(capacity: 1)
+    counter.initialize(to: 0)
   }
 
   deinit {
@@ -80,7 +86,9 @@ final class FastColumns {
     stamps.deallocate()
     valid.deallocate()
     offsets.deallocate()
-    for b in texts { b.free() }
+    for c in 0..<counts.text { texts[c].free() }
+    texts.deallocate()
+    counter.deallocate()
   }
 
   /// Steps `st` (`SELECT rowid, <specs in order> …`) to the end, storing every row after the
@@ -109,7 +117,7 @@ final class FastColumns {
         }
         guard ok else { return false }
       }
-      count = r + 1
+      counter.pointee = r + 1
     }
   }
 
@@ -127,7 +135,7 @@ final class FastColumns {
   }
 
   /// Keeps the row begun by `beginRow` once every column is stored.
-  @inline(__always) func endRow() { count += 1 }
+  @inline(__always) func endRow() { counter.pointee += 1 }
 
   @inline(__always) private func present(_ k: Int, _ r: Int) {
     valid[k * wordsPerColumn + r &>> 6] |= UInt64(1) &<< UInt64(r & 63)
