@@ -463,7 +463,8 @@ final class LeafDecoder {
   /// inside the payload, the selector checked, and the row stored when selected.
   private func decodeRecord(_ p: UnsafePointer<UInt8>, _ size: Int, rowid: Int64) -> Bool {
     var i = 0
-    guard let h = varint(p, &i, size), h <= UInt64(size) else { return false }
+    // 98307 is the largest header SQLite reads; beyond it SQLite calls the record corrupt.
+    guard let h = varint(p, &i, size), h <= UInt64(size), h <= 98307, Int(h) >= i else { return false }
     let headerEnd = Int(h)
     var body = 0
     var fields = 0
