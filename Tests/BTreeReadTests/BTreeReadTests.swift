@@ -54,7 +54,7 @@ struct Shape: CustomStringConvertible, Sendable {
   var interleave = false
   var seasons = [2019, 2020, 2021]
   var requested = [2019, 2020, 2021]
-  var rowsPerSeason = 300
+  var rowsPerSeason = 200
 
   var description: String {
     var s = "seed \(seed), page \(pageSize)"
@@ -85,7 +85,7 @@ private func iso(_ d: Date32) -> String { CivilDate(d).description }
 
 private func value(_ kind: ColumnSpec.Kind, _ g: inout Rng, date: Date32, season: Int, long: Bool) -> Value {
   func text() -> String {
-    long && g.chance(8) ? String(repeating: g.pick(names) + " ", count: 50 + g.below(8000)) : g.pick(names)
+    long && g.chance(8) ? String(repeating: g.pick(names) + " ", count: 50 + g.below(4000)) : g.pick(names)
   }
   switch kind {
   case .text(let required): return !required && g.chance(20) ? .null : .text(text())
