@@ -221,11 +221,22 @@ final class FastColumns {
     for k in 0..<specs.count {
       var words = [UInt64](repeating: 0, count: (n + 63) / 64)
       var at = 0
+      // Up to 64 bits at a time from any bit offset to any bit offset. A second word is read
+      // or written only when the bits run into it, so nothing past a bitmap is touched.
       for (part, rows) in segments {
         let base = part.valid + k * part.wordsPerColumn
-        for i in rows {
-          words[at &>> 6] |= ((base[i &>> 6] &>> UInt64(i & 63)) & 1) &<< UInt64(at & 63)
-          at += 1
+        var i = rows.lowerBound
+        while i < rows.upperBound {
+          let n = min(64, rows.upperBound - i)
+          let w = i &>> 6, s = i & 63
+          var v = base[w] &>> UInt64(s)
+          if s != 0 && s + n > 64 { v |= base[w + 1] &<< UInt64(64 - s) }
+          if n < 64 { v &= (UInt64(1) &<< UInt64(n)) &- 1 }
+          let dw = at &>> 6, ds = at & 63
+          words[dw] |= v &<< UInt64(ds)
+          if ds != 0 && ds + n > 64 { words[dw + 1] |= v &>> UInt64(64 - ds) }
+          i += n
+          at += n
         }
       }
       let validity = words.withUnsafeBytes { ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n) }

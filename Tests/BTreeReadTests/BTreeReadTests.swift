@@ -412,6 +412,24 @@ private let shapes: [Shape] = [
     #expect(message.contains(db))
   }
 
+  /// A season with PGS rows and no PCF rows: empty PCF columns, equal to the checked ones.
+  @Test func seasonWithoutPCFRows() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 61))
+    try Connection(path: db, mode: .readWriteCreate).execute(
+      "DELETE FROM player_composite_factors WHERE game_date BETWEEN '2020-10-01' AND '2021-09-30'")
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier == .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, let pcf, _) = read else {
+      Issue.record("the read failed: \(read)")
+      return
+    }
+    #expect(pgs.count > 0 && pcf.count == 0)
+  }
+
   @Test func seasonWithoutRowsGivesTheCheckedError() throws {
     let t = TempDir()
     defer { t.remove() }
