@@ -184,8 +184,18 @@ extension SourceReader {
     let reserved = Int(base[20])
     let usable = pageSize - reserved
     guard usable >= 480 else { return nil }
+    // The payload fractions are fixed by the format; SQLite refuses a file with others.
+    guard base[21] == 64, base[22] == 32, base[23] == 32 else { return nil }
     guard be32(base + 56) == 1 else { return nil }
-    return FileImage(base: base, size: size, pageSize: pageSize, usable: usable, pageCount: size / pageSize)
+    // SQLite's page count: the header's when its version-valid-for number matches the change
+    // counter, else the file's size; pages past it do not exist (a pointer to one is
+    // corruption to SQLite even when the file is longer), and a header claiming more pages
+    // than the file holds is corruption too.
+    let filePages = size / pageSize
+    var pages = Int(be32(base + 28))
+    if pages == 0 || be32(base + 24) != be32(base + 92) { pages = filePages }
+    guard pages <= filePages else { return nil }
+    return FileImage(base: base, size: size, pageSize: pageSize, usable: usable, pageCount: pages)
   }
 
   /// The leaf pages of the table b-tree rooted at `root`, in key order, and the cells each
