@@ -388,6 +388,33 @@ private let shapes: [Shape] = [
     #expect(pgs.isDnp.values == [true, false])
   }
 
+  /// Tables the decoder does not read itself: WITHOUT ROWID (an index b-tree, no rowid), and
+  /// a column read that is the rowid (INTEGER PRIMARY KEY, stored as NULL in the record).
+  @Test(arguments: [
+    "player_lookup TEXT, game_date TEXT, game_id TEXT, fatigue_score INTEGER, PRIMARY KEY (player_lookup, game_id)) WITHOUT ROWID",
+    "player_lookup TEXT, game_date TEXT, game_id TEXT, fatigue_score INTEGER PRIMARY KEY)",
+  ])
+  func rowidSchemasFallBack(_ pcfColumns: String) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute(
+      """
+      CREATE TABLE player_game_summary (\(SourceReader.pgsColumns.map(\.name).joined(separator: ", ")));
+      CREATE TABLE player_composite_factors (\(pcfColumns.replacingOccurrences(of: "fatigue_score", with: "shot_zone_mismatch_score, pace_score, usage_spike_score, total_composite_adjustment, calculation_version, processed_at, fatigue_score"));
+      INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, minutes_played)
+        VALUES ('a', 'g1', '2020-12-25', 2020, 'LAL', 'BOS', 31.5), ('b', 'g1', '2020-12-25', 2020, 'BOS', 'LAL', 12);
+      INSERT INTO player_composite_factors (player_lookup, game_date, game_id, fatigue_score)
+        VALUES ('a', '2020-12-25', 'g1', 70), ('b', '2020-12-25', 'g1', 55);
+      """)
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier != .direct)
+    #expect(read == checked)
+  }
+
   /// Values the checked path refuses, inside and outside the seasons read: the direct tier
   /// declines and the user sees the checked path's message.
   @Test(arguments: [
