@@ -478,8 +478,11 @@ final class LeafDecoder {
     let headerEnd = Int(h)
     var body = 0
     var fields = 0
-    let last = layout.lastField
-    while fields <= last && i < headerEnd {
+    // The header as far as the selector first: most rows of a file holding many seasons stop
+    // there, as SQLite's own filter reads no further.
+    let s = layout.selector
+    let sf = layout.field[s]
+    while fields <= sf && i < headerEnd {
       guard let t = varint(p, &i, headerEnd), let n = LeafDecoder.contentSize(t) else { return false }
       types[fields] = t
       offsets[fields] = body
@@ -487,13 +490,11 @@ final class LeafDecoder {
       fields += 1
     }
     // SQLite checks the same: fields inside the payload, and when it has parsed the whole
-    // header (as it does to reach the last column) that they fill the payload exactly.
+    // header that they fill the payload exactly.
     guard headerEnd + body <= size, i < headerEnd || headerEnd + body == size else { return false }
     let bodyStart = p + headerEnd
 
     // The selector, as `refuseUnselectableRows` requires it of every row.
-    let s = layout.selector
-    let sf = layout.field[s]
     let seasonYear: Int
     if byDate {
       guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1,
@@ -508,6 +509,16 @@ final class LeafDecoder {
       seasonYear = Int(v)
     }
     guard seasonYear >= lo, seasonYear - lo < wanted.count, wanted[seasonYear - lo] else { return true }
+    // A selected row: the rest of the header, to the last field read.
+    let last = layout.lastField
+    while fields <= last && i < headerEnd {
+      guard let t = varint(p, &i, headerEnd), let n = LeafDecoder.contentSize(t) else { return false }
+      types[fields] = t
+      offsets[fields] = body
+      body += n
+      fields += 1
+    }
+    guard headerEnd + body <= size, i < headerEnd || headerEnd + body == size else { return false }
     perSeason[seasonYear - lo] += 1
     guard columns.beginRow(rowid: rowid) else { return false }
     let r = columns.count
