@@ -59,6 +59,7 @@ let package = Package(
     .executableTarget(name: "GatesBench", dependencies: ["BenchSupport", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "SourceReadBench", dependencies: ["BenchSupport", "SQLiteSource", "Columnar"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite"]),
   ],
   swiftLanguageModes: [.v6]
 )
