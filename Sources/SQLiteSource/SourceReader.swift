@@ -237,30 +237,37 @@ public struct SourceReader {
   /// without a word. Such rows are read through the same typed check, so the first is named.
   ///
   /// The typed scans only run when a cheap probe finds a bad selector. PGS: `typeof` over the
-  /// `season_year` index. PCF: one pass over `game_date` alone checked in Swift (SQLite's
-  /// `date()` per row cost ~150 ms on 200,000 rows). Each probe flags every value the typed
-  /// check would refuse (and maybe more), so the slow queries still name the first such row.
+  /// `season_year` index. PCF: one pass over `game_date` alone checked in Swift, which also
+  /// finds the first bad row: SQLite's `date()` cannot be the judge, since 3.40 returns
+  /// '2019-02-30' unchanged, and such a date outside the requested seasons would be dropped
+  /// without a word. The typed read of that one row then names it as every other bad value is.
   func refuseUnselectableRows(_ connection: Connection) throws(SourceError) {
-    var badSeason = false, badDate = false
+    var badSeason = false
+    var badDateRow: Int64?
     do {
       let seasons = try connection.prepare(
         "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer')")
       _ = try seasons.step()
       badSeason = seasons.int64(0) != 0
-      let dates = try connection.prepare("SELECT game_date FROM player_composite_factors")
-      while !badDate, try dates.step() {
-        badDate = dates.storageClass(0) != .text || dates.withTextBytes(0, { CivilDate.parse(isoBytes: $0) }) == nil
+      let dates = try connection.prepare("SELECT rowid, game_date FROM player_composite_factors ORDER BY rowid")
+      while badDateRow == nil, try dates.step() {
+        if dates.storageClass(1) != .text || dates.withTextBytes(1, { CivilDate.parse(isoBytes: $0) }) == nil {
+          badDateRow = dates.int64(0)
+        }
       }
     } catch {
       throw Self.classify(error, path: path)
     }
-    if !badSeason && !badDate { return }
-    _ = try readTable(
-      connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
-      whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
-    _ = try readTable(
-      connection, table: "player_composite_factors", columns: [ColumnSpec("game_date", .date)],
-      whereClause: "typeof(game_date) != 'text' OR date(game_date) IS NOT game_date", bind: { _ in })
+    if badSeason {
+      _ = try readTable(
+        connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
+        whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
+    }
+    if let badDateRow {
+      _ = try readTable(
+        connection, table: "player_composite_factors", columns: [ColumnSpec("game_date", .date)],
+        whereClause: "rowid = ?1", bind: { st throws(SQLiteError) in try st.bind(1, badDateRow) })
+    }
   }
 
   func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {

@@ -100,6 +100,14 @@ let sourceCases: [SourceCase] = [
     stderr:
       "error: {db}: player_composite_factors.game_date at rowid 1 holds '18/10/2022', expected a real calendar date YYYY-MM-DD\n"
   ),
+  // Regression: the typed scan asked SQLite's date(), which (3.40 here) returns '2019-02-30'
+  // unchanged, so a 30 February outside the requested season was dropped without a word.
+  SourceCase(
+    name: "PCF date 30 February, outside every season's date filter",
+    damage: sql(pcfRow(date: "'2019-02-30'")), status: 3,
+    stderr:
+      "error: {db}: player_composite_factors.game_date at rowid 1 holds '2019-02-30', expected a real calendar date YYYY-MM-DD\n"
+  ),
   SourceCase(
     name: "PCF date in month 13", damage: sql(pcfRow(date: "'2023-13-45'")), status: 3,
     stderr:
