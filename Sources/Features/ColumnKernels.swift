@@ -7,7 +7,7 @@ import Columnar
 // output order. Here each output column is one pass over the season's output rows, in output
 // order, written straight into the array that becomes the output column: no scratch, no
 // transposition, no type-conversion copy for float64 columns. The passes read a season's
-// histories lane by lane (`LaneColumns`: one contiguous array per stat source), so a pass
+// histories lane by lane (`LaneColumn`: one stat source at a time, in one reused buffer), so a pass
 // touches one lane's arrays only (a few hundred KB per season, which stay in L2).
 //
 // The values are the very bits the row kernels give (see WindowKernels.swift for the
@@ -28,67 +28,30 @@ import Columnar
 // qualify; minutes and usage rate in general do not and are reduced directly. The check is
 // made on the data, per season and lane, never assumed from the source's name or type.
 
-/// One season's histories lane by lane, positions as in `Batch`. Whoever allocates it calls
-/// `deallocate()`.
-struct LaneColumns {
+/// One lane (stat source) of a season's histories, positions as in `Batch`. One buffer serves
+/// every lane in turn: `fill` overwrites it, and the lane's columns are computed before the
+/// next lane is filled. (Fresh memory costs ≈ 0.7 ms per MB in page faults on this VM; one
+/// reused lane of ~0.5 MB per season stays warm in L2, where all lanes at once were 5 MB.)
+/// Whoever allocates it calls `deallocate()`.
+struct LaneColumn {
   let rows: Int
-  let lanes: Int
-  /// `lanes` × `rows`, lane-major: +0.0 where NULL.
+  /// +0.0 where NULL.
   let values: UnsafeMutablePointer<Double>
   /// 1 where the value is present.
   let present: UnsafeMutablePointer<UInt8>
   /// Per position p: present values of its group before p, and their sum (oldest → newest from +0.0).
   let priorCount: UnsafeMutablePointer<Int32>
   let priorSum: UnsafeMutablePointer<Double>
-  /// Per lane: whether window sums may be taken as differences of `priorSum` (file comment).
-  var exact: [Bool]
+  /// Whether window sums may be taken as differences of `priorSum` (file comment).
+  var exact = false
 
-  init(_ batch: Batch, prepared: Prepared) {
-    let plan = prepared.plan
-    rows = batch.rows.count
-    lanes = plan.lanes.count
-    let n = Swift.max(1, rows * lanes)
+  init(rows: Int) {
+    self.rows = rows
+    let n = Swift.max(1, rows)
     values = .allocate(capacity: n)
     present = .allocate(capacity: n)
     priorCount = .allocate(capacity: n)
     priorSum = .allocate(capacity: n)
-    exact = Array(repeating: false, count: lanes)
-    for lane in 0..<lanes {
-      let v = prepared.sources[plan.lanes[lane]]
-      let base = lane * rows
-      func fill<T>(_ source: UnsafeBufferPointer<T>, _ double: (T) -> Double) -> Bool {
-        var integral = true
-        var magnitude = 0.0
-        v.validity.words.withUnsafeBufferPointer { valid in
-          batch.rows.withUnsafeBufferPointer { pgsRows in
-            for g in batch.groups {
-              var count: Int32 = 0
-              var sum = 0.0
-              for p in g {
-                let i = Int(pgsRows[p])
-                let isPresent = (valid[i >> 6] >> UInt64(i & 63)) & 1 != 0
-                let x = isPresent ? double(source[i]) : 0
-                values[base + p] = x
-                present[base + p] = isPresent ? 1 : 0
-                priorCount[base + p] = count
-                priorSum[base + p] = sum
-                count += isPresent ? 1 : 0
-                sum += x
-                integral = integral && x.rounded(.towardZero) == x
-                magnitude += x.magnitude
-              }
-            }
-          }
-        }
-        return integral && magnitude <= 0x1p52
-      }
-      exact[lane] = v.withValues { values in
-        switch values {
-        case .int32(let b): fill(b) { Double($0) }
-        case .double(let b): fill(b) { $0 }
-        }
-      }
-    }
   }
 
   func deallocate() {
@@ -97,21 +60,58 @@ struct LaneColumns {
     priorCount.deallocate()
     priorSum.deallocate()
   }
+
+  /// Loads lane `lane` of the plan for `batch` (which must have `rows` positions).
+  mutating func fill(lane: Int, _ batch: Batch, prepared: Prepared) {
+    let v = prepared.sources[prepared.plan.lanes[lane]]
+    let (values, present, priorCount, priorSum) = (self.values, self.present, self.priorCount, self.priorSum)
+    func fill<T>(_ source: UnsafeBufferPointer<T>, _ double: (T) -> Double) -> Bool {
+      var integral = true
+      var magnitude = 0.0
+      v.validity.words.withUnsafeBufferPointer { valid in
+        batch.rows.withUnsafeBufferPointer { pgsRows in
+          for g in batch.groups {
+            var count: Int32 = 0
+            var sum = 0.0
+            for p in g {
+              let i = Int(pgsRows[p])
+              let isPresent = (valid[i >> 6] >> UInt64(i & 63)) & 1 != 0
+              let x = isPresent ? double(source[i]) : 0
+              values[p] = x
+              present[p] = isPresent ? 1 : 0
+              priorCount[p] = count
+              priorSum[p] = sum
+              count += isPresent ? 1 : 0
+              sum += x
+              integral = integral && x.rounded(.towardZero) == x
+              magnitude += x.magnitude
+            }
+          }
+        }
+      }
+      return integral && magnitude <= 0x1p52
+    }
+    exact = v.withValues { values in
+      switch values {
+      case .int32(let b): fill(b) { Double($0) }
+      case .double(let b): fill(b) { $0 }
+      }
+    }
+  }
 }
 
 /// The output rows of one season as the column passes read them: in target order (ascending
 /// batch position, so the passes read the lane arrays front to back), each row's output
-/// position, date, group start and history end, and per window the first position of the
+/// date, group start and history end, and per window the first position of the
 /// window (the window is `lo..<historyEnd`).
 ///
 /// Why target order and not output order: output order is by date, so consecutive output rows
 /// belong to different players and their histories lie far apart in the lane arrays; reading
 /// them in that order stalled on a cache miss per cell. In target order the reads stream and
-/// the writes scatter into one output column (a few hundred KB, in L2), and stores do not stall.
+/// the results go to a staging column in the same order; a gather then moves it into output
+/// order (independent loads from a buffer in L2, which overlap, where scattered stores queued).
 struct OutputRows {
   let count: Int
-  /// Output row of each target.
-  var output: [Int32]
   var date: [Int32]
   var start: [Int32]
   var end: [Int32]
@@ -120,8 +120,6 @@ struct OutputRows {
 
   init(_ batch: Batch, targets: [Int32], order: [Int32], windows: [Plan.FlatWindow]) {
     count = targets.count
-    var output = [Int32](repeating: 0, count: count)
-    for (k, o) in order.enumerated() { output[Int(o)] = Int32(k) }
     let date = targets.map { batch.dates[Int($0)] }
     let start = targets.map { batch.groupStart[Int($0)] }
     let end = targets.map { batch.historyEnd[Int($0)] }
@@ -137,20 +135,30 @@ struct OutputRows {
         }
       }
     }
-    self.output = output
     self.date = date
     self.start = start
     self.end = end
   }
 }
 
-/// Validity bits set at scattered output rows; the words start cleared.
-struct BitSetter {
+/// Validity bits written in row order, a word at a time.
+struct BitWriter {
   let words: UnsafeMutablePointer<UInt64>
+  var word: UInt64 = 0
+  var k = 0
 
   @inline(__always)
-  func set(_ k: Int, _ bit: Bool) {
-    words[k >> 6] |= (bit ? 1 : 0) << UInt64(k & 63)
+  mutating func append(_ bit: Bool) {
+    word |= (bit ? 1 : 0) << UInt64(k & 63)
+    k += 1
+    if k & 63 == 0 {
+      words[(k >> 6) - 1] = word
+      word = 0
+    }
+  }
+
+  mutating func finish() {
+    if k & 63 != 0 { words[k >> 6] = word }
   }
 }
 
@@ -159,64 +167,71 @@ extension FeatureEngine {
   func computeColumns(_ p: FeatureRun.SeasonPlan, prepared: Prepared) -> [AnyColumn] {
     let plan = self.plan
     let rows = OutputRows(p.batch, targets: p.targets, order: p.order, windows: plan.flatWindows)
-    let lanes = LaneColumns(p.batch, prepared: prepared)
-    defer { lanes.deallocate() }
+    var lane = LaneColumn(rows: p.batch.rows.count)
+    defer { lane.deallocate() }
     var types = [ColumnType](repeating: .float64, count: plan.builderCount)
     for (ci, c) in spec.columns.enumerated() { if let b = plan.builderIndex[ci] { types[b] = c.type } }
 
     var out = [AnyColumn?](repeating: nil, count: plan.builderCount)
     let n = rows.count
     let wordCount = (n + 63) / 64
-    // int32 and bool columns are computed as Doubles into this buffer, then converted.
+    // Each pass writes its values and validity in target order here; `emit` gathers them
+    // into output order, straight into the column's final array.
     let staging = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, n))
     defer { staging.deallocate() }
-    var words = [UInt64](repeating: 0, count: Swift.max(1, wordCount))
+    let stagingBits = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.max(1, wordCount))
+    defer { stagingBits.deallocate() }
 
-    /// Runs `pass` into the column's final storage and wraps it as `type`.
-    func emit(_ builder: Int, _ pass: (UnsafeMutablePointer<Double>, BitSetter) -> Void) {
-      let type = types[builder]
-      for i in words.indices { words[i] = 0 }
-      let validity: ValidityBitmap
-      let column: AnyColumn
-      switch type {
-      case .int32, .bool:
-        words.withUnsafeMutableBufferPointer { pass(staging, BitSetter(words: $0.baseAddress!)) }
-        validity = words.withUnsafeBufferPointer { Gather.bitmap(UnsafeBufferPointer(rebasing: $0[0..<wordCount]), count: n) }
-        if type == .int32 {
-          let values = [Int32](unsafeUninitializedCapacity: n) { b, c in
-            for k in 0..<n { b[k] = Int32(staging[k]) }
-            c = n
+    func emit(_ builder: Int, _ pass: (UnsafeMutablePointer<Double>, inout BitWriter) -> Void) {
+      var writer = BitWriter(words: stagingBits)
+      pass(staging, &writer)
+      writer.finish()
+      // Output row k is target order[k].
+      let validity = p.order.withUnsafeBufferPointer { order in
+        let words = [UInt64](unsafeUninitializedCapacity: wordCount) { w, c in
+          var k = 0
+          while k < n {
+            let m = Swift.min(64, n - k)
+            var word: UInt64 = 0
+            for j in 0..<m {
+              let t = Int(order[k + j])
+              word |= ((stagingBits[t >> 6] >> UInt64(t & 63)) & 1) << UInt64(j)
+            }
+            w[k >> 6] = word
+            k += 64
           }
-          column = .int32(Column(values: values, validity: validity))
-        } else {
-          let values = [Bool](unsafeUninitializedCapacity: n) { b, c in
-            for k in 0..<n { b[k] = staging[k] != 0 }
-            c = n
-          }
-          column = .bool(Column(values: values, validity: validity))
+          c = wordCount
         }
-      default:
-        let values = [Double](unsafeUninitializedCapacity: n) { b, c in
-          if n > 0 { words.withUnsafeMutableBufferPointer { pass(b.baseAddress!, BitSetter(words: $0.baseAddress!)) } }
-          c = n
-        }
-        validity = words.withUnsafeBufferPointer { Gather.bitmap(UnsafeBufferPointer(rebasing: $0[0..<wordCount]), count: n) }
-        column = .float64(Column(values: values, validity: validity))
+        return words.withUnsafeBufferPointer { Gather.bitmap($0, count: n) }
       }
-      out[builder] = column
+      func gather<T>(_ convert: (Double) -> T) -> [T] {
+        p.order.withUnsafeBufferPointer { order in
+          [T](unsafeUninitializedCapacity: n) { b, c in
+            for k in 0..<n { b[k] = convert(staging[Int(order[k])]) }
+            c = n
+          }
+        }
+      }
+      switch types[builder] {
+      case .int32: out[builder] = .int32(Column(values: gather { Int32($0) }, validity: validity))
+      case .bool: out[builder] = .bool(Column(values: gather { $0 != 0 }, validity: validity))
+      default: out[builder] = .float64(Column(values: gather { $0 }, validity: validity))
+      }
     }
 
     rows.end.withUnsafeBufferPointer { end in
-     rows.output.withUnsafeBufferPointer { output in
-      for (wi, w) in plan.windows.enumerated() {
-        let isSeason = w.window.kind == .season
-        rows.lo[wi].withUnsafeBufferPointer { lo in
-          for u in w.uses {
-            let lane = u.lane
-            emit(u.builder) { values, bits in
-              Self.windowPass(
-                u.aggregate, lane: lane, minPeriods: Double(u.minPeriods), lanes: lanes, seasonWindow: isSeason,
-                lo: lo.baseAddress!, hi: end.baseAddress!, at: output.baseAddress!, n: n, out: values, bits: bits)
+      // Lane by lane (−1: columns that count games and read no lane), every window column of the lane.
+      for l in -1..<plan.lanes.count {
+        if l >= 0 { lane.fill(lane: l, p.batch, prepared: prepared) }
+        for (wi, w) in plan.windows.enumerated() {
+          let isSeason = w.window.kind == .season
+          rows.lo[wi].withUnsafeBufferPointer { lo in
+            for u in w.uses where u.lane == l {
+              emit(u.builder) { values, bits in
+                Self.windowPass(
+                  u.aggregate, lane: l >= 0 ? lane : nil, minPeriods: Double(u.minPeriods), seasonWindow: isSeason,
+                  lo: lo.baseAddress!, hi: end.baseAddress!, n: n, out: values, bits: &bits)
+              }
             }
           }
         }
@@ -227,15 +242,15 @@ extension FeatureEngine {
             for s in plan.schedule {
               emit(s.builder) { values, bits in
                 for k in 0..<n {
-                  let hi = Int(end[k]), o = Int(output[k])
+                  let hi = Int(end[k])
                   let rest: Int32? = hi > Int(start[k]) ? date[k] - dates[hi - 1] : nil
                   switch s.measure {
                   case .daysRest:
-                    values[o] = rest.map(Double.init) ?? 0
-                    bits.set(o, rest != nil)
+                    values[k] = rest.map(Double.init) ?? 0
+                    bits.append(rest != nil)
                   case .backToBack:
-                    values[o] = rest == 1 ? 1 : 0
-                    bits.set(o, true)
+                    values[k] = rest == 1 ? 1 : 0
+                    bits.append(true)
                   }
                 }
               }
@@ -243,35 +258,31 @@ extension FeatureEngine {
           }
         }
       }
-     }
     }
     return out.map { $0! }
   }
 
-  /// One window column: for target k (output row at[k]), the aggregate of lane `lane` (−1: the
-  /// number of games) over positions lo[k]..<hi[k], or NULL (value +0.0, bit clear) unless the
-  /// window holds at least `minPeriods` values and the aggregate is defined.
+  /// One window column: for target k, the aggregate of `lane` (nil: the number of games) over
+  /// positions lo[k]..<hi[k], or NULL (value +0.0, bit clear) unless the window holds at least
+  /// `minPeriods` values and the aggregate is defined.
   static func windowPass(
-    _ aggregate: Aggregate, lane: Int, minPeriods: Double, lanes m: LaneColumns, seasonWindow: Bool,
-    lo: UnsafePointer<Int32>, hi: UnsafePointer<Int32>, at: UnsafePointer<Int32>, n: Int, out: UnsafeMutablePointer<Double>,
-    bits: BitSetter
+    _ aggregate: Aggregate, lane: LaneColumn?, minPeriods: Double, seasonWindow: Bool,
+    lo: UnsafePointer<Int32>, hi: UnsafePointer<Int32>, n: Int, out: UnsafeMutablePointer<Double>,
+    bits: inout BitWriter
   ) {
     @inline(__always) func put(_ k: Int, _ value: Double, _ valid: Bool) {
-      let o = Int(at[k])
-      out[o] = valid ? value : 0
-      bits.set(o, valid)
+      out[k] = valid ? value : 0
+      bits.append(valid)
     }
-    guard lane >= 0 else {
+    guard let m = lane else {
       for k in 0..<n {
         let games = Double(hi[k] - lo[k])
         put(k, games, games >= minPeriods)
       }
       return
     }
-    let base = lane * m.rows
-    let values = m.values + base, present = m.present + base
-    let priorCount = m.priorCount + base, priorSum = m.priorSum + base
-    let exact = m.exact[lane]
+    let values = m.values, present = m.present, priorCount = m.priorCount, priorSum = m.priorSum
+    let exact = m.exact
 
     @inline(__always) func count(_ k: Int) -> Double { Double(priorCount[Int(hi[k])] - priorCount[Int(lo[k])]) }
     @inline(__always) func sum(_ k: Int) -> Double {
