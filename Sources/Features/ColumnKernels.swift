@@ -1,14 +1,14 @@
 import Columnar
 
-// Column-at-a-time feature computation (`KernelChoice.columns`, the default).
+// Lane-at-a-time feature computation (`KernelChoice.columns`, the default).
 //
-// The row sweep (`FeatureEngine.sweep`) computes every window of one target before moving to
-// the next, into a scratch row per target, and then transposes the scratch into columns in
-// output order. Here each output column is one pass over the season's output rows, in output
-// order, written straight into the array that becomes the output column: no scratch, no
-// transposition, no type-conversion copy for float64 columns. The passes read a season's
-// histories lane by lane (`LaneColumn`: one stat source at a time, in one reused buffer), so a pass
-// touches one lane's arrays only (a few hundred KB per season, which stay in L2).
+// The row sweep (`FeatureEngine.sweep`) computes every window of every lane for one target
+// before moving to the next, into a scratch row of all 49 computed columns per target (≈ 9 MB
+// per season, fresh memory), then transposes the scratch into columns. Here the season is
+// taken one lane (stat source) at a time: the lane is laid out in one reused buffer
+// (`LaneColumn`, ≈ 0.5 MB, warm in L2), one pass over the targets computes every window column
+// of that lane into a narrow row per target (≈ 6 columns), and one gather moves those rows into
+// output order, straight into the arrays that become the output columns.
 //
 // The values are the very bits the row kernels give (see WindowKernels.swift for the
 // formulas and the summation order):
@@ -100,23 +100,24 @@ struct LaneColumn {
   }
 }
 
-/// The output rows of one season as the column passes read them: in target order (ascending
-/// batch position, so the passes read the lane arrays front to back), each row's output
-/// date, group start and history end, and per window the first position of the
-/// window (the window is `lo..<historyEnd`).
+/// The output rows of one season as the lane passes read them: in target order (ascending
+/// batch position, so the passes read the lane buffer front to back), each row's date, group
+/// start and history end, and per window the first position of the window (the window is
+/// `lo..<historyEnd`).
 ///
 /// Why target order and not output order: output order is by date, so consecutive output rows
-/// belong to different players and their histories lie far apart in the lane arrays; reading
-/// them in that order stalled on a cache miss per cell. In target order the reads stream and
-/// the results go to a staging column in the same order; a gather then moves it into output
-/// order (independent loads from a buffer in L2, which overlap, where scattered stores queued).
+/// belong to different players and their histories lie far apart in the lane buffer; a first
+/// version read them in that order and stalled on a cache miss per cell. In target order the
+/// reads stream, and the gather into output order is independent loads (which overlap), one
+/// cache line per target serving all of a lane's columns.
 struct OutputRows {
   let count: Int
   var date: [Int32]
   var start: [Int32]
   var end: [Int32]
-  /// Per `plan.flatWindows` entry.
-  var lo: [[Int32]]
+  /// Window w's first positions are `lo + w * count`; owned here (`deallocate()`), so the
+  /// passes can hold plain pointers into it.
+  let lo: UnsafeMutablePointer<Int32>
 
   init(_ batch: Batch, targets: [Int32], order: [Int32], windows: [Plan.FlatWindow]) {
     count = targets.count
@@ -124,21 +125,23 @@ struct OutputRows {
     let start = targets.map { batch.groupStart[Int($0)] }
     let end = targets.map { batch.historyEnd[Int($0)] }
     let n = count
-    lo = batch.dates.withUnsafeBufferPointer { dates in
-      windows.map { w in
-        [Int32](unsafeUninitializedCapacity: n) { out, initialized in
-          for k in 0..<n {
-            let r = w.window.bounds(dates: dates.baseAddress!, start: Int(start[k]), end: Int(end[k]), date: date[k])
-            out[k] = Int32(r.lowerBound)
-          }
-          initialized = n
+    let lo = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, windows.count * n))
+    batch.dates.withUnsafeBufferPointer { dates in
+      for (wi, w) in windows.enumerated() {
+        let out = lo + wi * n
+        for k in 0..<n {
+          let r = w.window.bounds(dates: dates.baseAddress!, start: Int(start[k]), end: Int(end[k]), date: date[k])
+          out[k] = Int32(r.lowerBound)
         }
       }
     }
+    self.lo = lo
     self.date = date
     self.start = start
     self.end = end
   }
+
+  func deallocate() { lo.deallocate() }
 }
 
 /// Validity bits written in row order, a word at a time.
@@ -167,6 +170,7 @@ extension FeatureEngine {
   func computeColumns(_ p: FeatureRun.SeasonPlan, prepared: Prepared) -> [AnyColumn] {
     let plan = self.plan
     let rows = OutputRows(p.batch, targets: p.targets, order: p.order, windows: plan.flatWindows)
+    defer { rows.deallocate() }
     var lane = LaneColumn(rows: p.batch.rows.count)
     defer { lane.deallocate() }
     var types = [ColumnType](repeating: .float64, count: plan.builderCount)
@@ -179,7 +183,10 @@ extension FeatureEngine {
     // into output order, straight into the column's final array.
     let staging = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, n))
     defer { staging.deallocate() }
-    let stagingBits = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.max(1, wordCount))
+    // Validity words in target order for `emit`; for a lane's columns, each column's words in
+    // output order. Sized for the widest lane.
+    let widestLane = plan.windows.reduce(into: [Int: Int]()) { c, w in for u in w.uses { c[u.lane, default: 0] += 1 } }.values.max() ?? 1
+    let stagingBits = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.max(1, wordCount * Swift.max(1, widestLane)))
     defer { stagingBits.deallocate() }
 
     func emit(_ builder: Int, _ pass: (UnsafeMutablePointer<Double>, inout BitWriter) -> Void) {
@@ -219,20 +226,57 @@ extension FeatureEngine {
       }
     }
 
+    // Lane by lane (−1: columns that count games and read no lane): every window column of
+    // the lane in one pass, target by target, into a row per target; then one gather moves
+    // the rows into output order, a cache line of a target's row serving all its columns.
+    var byLane = [[(use: Plan.WindowUse, window: Int)]](repeating: [], count: plan.lanes.count + 1)
+    for (wi, w) in plan.windows.enumerated() { for u in w.uses { byLane[u.lane + 1].append((u, wi)) } }
+    let widest = byLane.map(\.count).max() ?? 0
+    let rowValues = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, n * widest))
+    defer { rowValues.deallocate() }
+    let rowValid = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(1, n * widest))
+    defer { rowValid.deallocate() }
+    let wordsOf = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.max(1, widest))
+    defer { wordsOf.deallocate() }
     rows.end.withUnsafeBufferPointer { end in
-      // Lane by lane (−1: columns that count games and read no lane), every window column of the lane.
-      for l in -1..<plan.lanes.count {
+      for l in -1..<plan.lanes.count where !byLane[l + 1].isEmpty {
+        let group = byLane[l + 1]
         if l >= 0 { lane.fill(lane: l, p.batch, prepared: prepared) }
-        for (wi, w) in plan.windows.enumerated() {
-          let isSeason = w.window.kind == .season
-          rows.lo[wi].withUnsafeBufferPointer { lo in
-            for u in w.uses where u.lane == l {
-              emit(u.builder) { values, bits in
-                Self.windowPass(
-                  u.aggregate, lane: l >= 0 ? lane : nil, minPeriods: Double(u.minPeriods), seasonWindow: isSeason,
-                  lo: lo.baseAddress!, hi: end.baseAddress!, n: n, out: values, bits: &bits)
+        let uses = group.map { g in
+          LaneUse(
+            aggregate: g.use.aggregate, minPeriods: Double(g.use.minPeriods),
+            seasonWindow: plan.windows[g.window].window.kind == .season, lo: rows.lo + g.window * n)
+        }
+        uses.withUnsafeBufferPointer { u in
+          Self.lanePass(u, lane: l >= 0 ? lane : nil, hi: end.baseAddress!, n: n, values: rowValues, valid: rowValid)
+        }
+        let width = group.count
+        let gathered = p.order.withUnsafeBufferPointer { order in
+          OutputColumns.build(count: width, rows: n) { columns in
+            var k = 0
+            while k < n {
+              let m = Swift.min(64, n - k)
+              for j in 0..<width { wordsOf[j] = 0 }
+              for i in 0..<m {
+                let t = Int(order[k + i])
+                let row = rowValues + t * width, valid = rowValid + t * width
+                for j in 0..<width {
+                  columns[j][k + i] = row[j]
+                  wordsOf[j] |= UInt64(valid[j]) << UInt64(i)
+                }
               }
+              for j in 0..<width { stagingBits[j * wordCount + k >> 6] = wordsOf[j] }
+              k += 64
             }
+          }
+        }
+        for (j, g) in group.enumerated() {
+          let validity = Gather.bitmap(UnsafeBufferPointer(start: stagingBits + j * wordCount, count: wordCount), count: n)
+          let b = g.use.builder
+          switch types[b] {
+          case .int32: out[b] = .int32(Column(values: gathered[j].map { Int32($0) }, validity: validity))
+          case .bool: out[b] = .bool(Column(values: gathered[j].map { $0 != 0 }, validity: validity))
+          default: out[b] = .float64(Column(values: gathered[j], validity: validity))
           }
         }
       }
@@ -262,99 +306,94 @@ extension FeatureEngine {
     return out.map { $0! }
   }
 
-  /// One window column: for target k, the aggregate of `lane` (nil: the number of games) over
-  /// positions lo[k]..<hi[k], or NULL (value +0.0, bit clear) unless the window holds at least
+  /// Every window column of one lane (nil: columns that count games), for every target k:
+  /// column j over positions uses[j].lo[k]..<hi[k], into row k of `values`/`valid` (width
+  /// `uses.count`): the aggregate, or NULL (+0.0, valid 0) unless the window holds at least
   /// `minPeriods` values and the aggregate is defined.
-  static func windowPass(
-    _ aggregate: Aggregate, lane: LaneColumn?, minPeriods: Double, seasonWindow: Bool,
-    lo: UnsafePointer<Int32>, hi: UnsafePointer<Int32>, n: Int, out: UnsafeMutablePointer<Double>,
-    bits: inout BitWriter
+  static func lanePass(
+    _ uses: UnsafeBufferPointer<LaneUse>, lane: LaneColumn?, hi: UnsafePointer<Int32>, n: Int,
+    values out: UnsafeMutablePointer<Double>, valid: UnsafeMutablePointer<UInt8>
   ) {
-    @inline(__always) func put(_ k: Int, _ value: Double, _ valid: Bool) {
-      out[k] = valid ? value : 0
-      bits.append(valid)
-    }
+    let width = uses.count
     guard let m = lane else {
       for k in 0..<n {
-        let games = Double(hi[k] - lo[k])
-        put(k, games, games >= minPeriods)
+        for (j, u) in uses.enumerated() {
+          let games = Double(hi[k] - u.lo[k])
+          let ok = games >= u.minPeriods
+          out[k * width + j] = ok ? games : 0
+          valid[k * width + j] = ok ? 1 : 0
+        }
       }
       return
     }
     let values = m.values, present = m.present, priorCount = m.priorCount, priorSum = m.priorSum
     let exact = m.exact
-
-    @inline(__always) func count(_ k: Int) -> Double { Double(priorCount[Int(hi[k])] - priorCount[Int(lo[k])]) }
-    @inline(__always) func sum(_ k: Int) -> Double {
-      let a = Int(lo[k]), b = Int(hi[k])
-      if seasonWindow { return priorSum[b] }
-      if exact { return priorSum[b] - priorSum[a] }
-      var s = 0.0
-      for r in a..<b { s += values[r] }
-      return s
-    }
-
-    switch aggregate {
-    case .count:
-      for k in 0..<n {
-        let c = count(k)
-        put(k, c, c >= minPeriods)
-      }
-    case .sum:
-      for k in 0..<n {
-        let c = count(k)
-        let valid = c >= minPeriods
-        put(k, valid ? sum(k) : 0, valid)
-      }
-    case .mean:
-      for k in 0..<n {
-        let c = count(k)
-        let valid = c >= minPeriods && c > 0
-        put(k, valid ? sum(k) / c : 0, valid)
-      }
-    case .last:
-      for k in 0..<n {
+    for k in 0..<n {
+      let b = Int(hi[k])
+      let countHi = priorCount[b], sumHi = priorSum[b]
+      for (j, u) in uses.enumerated() {
+        let a = Int(u.lo[k])
+        let c = Double(countHi - priorCount[a])
+        @inline(__always) func sum() -> Double {
+          if u.seasonWindow { return sumHi }
+          if exact { return sumHi - priorSum[a] }
+          var s = 0.0
+          for r in a..<b { s += values[r] }
+          return s
+        }
         var value: Double? = nil
-        if count(k) >= minPeriods {
-          // The newest present value of the window; none when every value is NULL.
-          var r = Int(hi[k]) - 1
-          let a = Int(lo[k])
-          while r >= a {
-            if present[r] != 0 {
-              value = values[r]
-              break
+        switch u.aggregate {
+        case .count:
+          if c >= u.minPeriods { value = c }
+        case .sum:
+          if c >= u.minPeriods { value = sum() }
+        case .mean:
+          if c >= u.minPeriods, c > 0 { value = sum() / c }
+        case .last:
+          if c >= u.minPeriods {
+            // The newest present value of the window; none when every value is NULL.
+            var r = b - 1
+            while r >= a {
+              if present[r] != 0 {
+                value = values[r]
+                break
+              }
+              r -= 1
             }
-            r -= 1
+          }
+        case .std, .slope:
+          if c >= u.minPeriods, c >= 2 {
+            // ScalarKernel.moments, term for term.
+            var positionSum = 0.0
+            for r in a..<b where present[r] != 0 { positionSum += Double(r - a) }
+            let mean = sum() / c, xMean = positionSum / c
+            var m2 = 0.0, num = 0.0, den = 0.0
+            for r in a..<b where present[r] != 0 {
+              let d = values[r] - mean
+              let dx = Double(r - a) - xMean
+              m2 += d * d
+              num += dx * d
+              den += dx * dx
+            }
+            if u.aggregate == .std {
+              value = (m2 / (c - 1)).squareRoot()
+            } else if den != 0 {
+              value = num / den
+            }
           }
         }
-        put(k, value ?? 0, value != nil)
-      }
-    case .std, .slope:
-      for k in 0..<n {
-        let c = count(k)
-        var value: Double? = nil
-        if c >= minPeriods, c >= 2 {
-          // ScalarKernel.moments, term for term.
-          let a = Int(lo[k]), b = Int(hi[k])
-          var positionSum = 0.0
-          for r in a..<b where present[r] != 0 { positionSum += Double(r - a) }
-          let mean = sum(k) / c, xMean = positionSum / c
-          var m2 = 0.0, num = 0.0, den = 0.0
-          for r in a..<b where present[r] != 0 {
-            let d = values[r] - mean
-            let dx = Double(r - a) - xMean
-            m2 += d * d
-            num += dx * d
-            den += dx * dx
-          }
-          if aggregate == .std {
-            value = (m2 / (c - 1)).squareRoot()
-          } else if den != 0 {
-            value = num / den
-          }
-        }
-        put(k, value ?? 0, value != nil)
+        out[k * width + j] = value ?? 0
+        valid[k * width + j] = value != nil ? 1 : 0
       }
     }
   }
+}
+
+/// One window column as `lanePass` reads it.
+struct LaneUse {
+  var aggregate: Aggregate
+  var minPeriods: Double
+  var seasonWindow: Bool
+  /// Per target, the first position of the window.
+  var lo: UnsafePointer<Int32>
 }
