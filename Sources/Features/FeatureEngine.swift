@@ -15,8 +15,12 @@ public struct FeatureOptions: Sendable, Equatable {
 }
 
 /// The inputs of one `FeatureEngine` run, indexed, and each season's output rows decided.
-public struct FeatureRun {
-  struct SeasonPlan {
+///
+/// Immutable once `start` returns: `compute(season:of:)` only reads it and allocates its own
+/// working memory, so two threads may compute two different seasons (or the same one) of one
+/// run at the same time.
+public struct FeatureRun: Sendable {
+  struct SeasonPlan: Sendable {
     var season: Int
     var batch: Batch
     var targets: [Int32]
@@ -55,7 +59,7 @@ public struct FeatureEngine: Sendable {
   public let kernel: KernelChoice
   let plan: Plan
 
-  public init(spec: FeatureSetSpec, kernel: KernelChoice = .simd) {
+  public init(spec: FeatureSetSpec, kernel: KernelChoice = .columns) {
     self.spec = spec
     self.kernel = kernel
     self.plan = Plan(spec: spec)
@@ -91,11 +95,21 @@ public struct FeatureEngine: Sendable {
   }
 
   /// Season `index` (a position in `run.seasons`) of a run.
+  ///
+  /// Thread-safe: it reads `run` and writes only memory of its own, so seasons of one run may
+  /// be computed concurrently (the result does not depend on what else runs).
   public func compute(season index: Int, of run: FeatureRun) throws(FeatureComputeError) -> SeasonFeatures {
     let p = run.plans[index]
-    let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
     let rows = p.order.map { p.batch.rows[Int(p.targets[Int($0)])] }
-    let table = assemble(order: rows, columns: columns, prepared: run.prepared)
+    let table: Table
+    switch kernel {
+    case .columns:
+      let computed = computeColumns(p, prepared: run.prepared)
+      table = assemble(order: rows, prepared: run.prepared) { builder, _ in computed[builder] }
+    case .simd, .scalar:
+      let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
+      table = assemble(order: rows, prepared: run.prepared) { columns.column($0, type: $1) }
+    }
     try checkDeclaredNulls(table, order: rows, source: run.prepared.source, season: p.season)
     return SeasonFeatures(season: p.season, table: table, sourceRows: rows.map(Int.init))
   }
@@ -111,7 +125,8 @@ public struct FeatureEngine: Sendable {
     -> OutputColumns
   {
     switch kernel {
-    case .simd: sweep(SIMDKernel.self, batch, targets, order, prepared, runningSeasonSums)
+    // The row sweep has no column form: `.columns` asks for the fastest row kernel here.
+    case .simd, .columns: sweep(SIMDKernel.self, batch, targets, order, prepared, runningSeasonSums)
     case .scalar: sweep(ScalarKernel.self, batch, targets, order, prepared, runningSeasonSums)
     }
   }
@@ -207,8 +222,8 @@ public struct FeatureEngine: Sendable {
   }
 
   /// The output table of the PGS rows `order`: keys, labels and composite factors gathered,
-  /// computed columns taken from `columns` (row k of `columns` is output row k).
-  func assemble(order: [Int32], columns: OutputColumns, prepared: Prepared) -> Table {
+  /// computed columns from `computed(builder index, declared type)` (row k is output row k).
+  func assemble(order: [Int32], prepared: Prepared, computed: (Int, ColumnType) -> AnyColumn) -> Table {
     let pgs = prepared.source.pgs
     var table = Table(rowCount: order.count)
     var pcfRows: [Int32] = []
@@ -242,7 +257,7 @@ public struct FeatureEngine: Sendable {
         case .totalCompositeAdjustment: column = .float64(Gather.column(pcf.totalCompositeAdjustment, pcfRows))
         }
       case .window, .schedule:
-        column = columns.column(plan.builderIndex[ci] ?? 0, type: c.type)
+        column = computed(plan.builderIndex[ci] ?? 0, c.type)
       }
       table.append(Field(name: c.name, type: c.type, nullable: c.nullable, meaning: c.meaning), column)
     }
@@ -631,7 +646,7 @@ enum SourceValues {
 
 /// Histories laid out for a sweep: groups back to back, each one player's games of one season
 /// oldest first, as positions; `rows` maps a position to its PGS row.
-struct Batch {
+struct Batch: Sendable {
   var rows: [Int32] = []
   var dates: [Int32] = []
   /// Per position: the first position of its group, and its history end (the first position
@@ -693,8 +708,8 @@ struct Batch {
 
 /// The source tables indexed for the sweep: stat vectors, player keys, active rows grouped by
 /// (player, season) and sorted by date, the PCF join.
-struct Prepared {
-  struct Group {
+struct Prepared: Sendable {
+  struct Group: Sendable {
     var season: Int32
     /// Positions in `groupRows`: PGS rows, active only, sorted by (game_date, rowid).
     var range: Range<Int>
@@ -886,7 +901,7 @@ struct Prepared {
 
 /// Dense ids for player_lookup values by their bytes (the identity SQL uses), numbered in byte
 /// order, so grouping, joins and the output sort compare integers. NULL counts as "".
-struct PlayerKeys {
+struct PlayerKeys: Sendable {
   /// Per PGS row.
   var rank: [Int32]
   var count: Int
@@ -992,7 +1007,7 @@ struct PlayerKeys {
 }
 
 /// (player rank, date) → row, open addressing; the first row inserted for a key wins.
-struct PairIndex {
+struct PairIndex: Sendable {
   private var keys: [UInt64]
   private var rows: [Int32]
   private let mask: Int

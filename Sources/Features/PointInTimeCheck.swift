@@ -196,7 +196,7 @@ public struct PointInTimeSession {
     let columns = engine.sweep(
       batch, targets: targets, order: targets.indices.map(Int32.init), prepared: prepared, runningSeasonSums: false,
       kernel: .scalar)
-    let recomputed = engine.assemble(order: checked.map(\.pgsRow), columns: columns, prepared: prepared)
+    let recomputed = engine.assemble(order: checked.map(\.pgsRow), prepared: prepared) { columns.column($0, type: $1) }
 
     // Compare column by column (one type switch per column), report row by row.
     var differs: [(sample: Int, column: Int)] = []

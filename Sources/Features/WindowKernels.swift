@@ -84,8 +84,14 @@ struct LaneStats {
   func deallocate() { count.deallocate() }
 }
 
+/// How `FeatureEngine` computes window columns; every choice gives the same bits.
 public enum KernelChoice: String, Sendable, CaseIterable {
-  case simd, scalar
+  /// Column at a time, straight into the output arrays (ColumnKernels.swift): the default.
+  case columns
+  /// Row at a time with `SIMDKernel`, through a scratch row per output row.
+  case simd
+  /// Row at a time with `ScalarKernel`: the plain reference (the point-in-time check uses it).
+  case scalar
 }
 
 /// The reductions the sweep needs. `lanes` is how many lanes (from lane 0) the caller reads

@@ -61,6 +61,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
   func props_v1MatchesNaiveReference(seed: UInt64) throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
     let source = randomSource(seed: seed)
+    try expectMatchesReference(spec, source, kernel: .columns)
     try expectMatchesReference(spec, source, kernel: .simd)
     try expectMatchesReference(spec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: true))
   }
@@ -68,6 +69,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
   @Test(arguments: Array(UInt64(100)...UInt64(104)))
   func everyAggregateAndWindowKindMatchesNaiveReference(seed: UInt64) throws {
     let source = randomSource(seed: seed, seasons: [2020], players: 8)
+    try expectMatchesReference(everyAggregateSpec, source, kernel: .columns, options: FeatureOptions(includeBootstrap: true))
     try expectMatchesReference(everyAggregateSpec, source, kernel: .simd, options: FeatureOptions(includeBootstrap: true))
     try expectMatchesReference(everyAggregateSpec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: seed % 2 == 0))
   }
@@ -76,7 +78,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
     let source = randomSource(seed: 7)
     let range = CivilDate(year: 2022, month: 11, day: 10)!.date32...CivilDate(year: 2022, month: 11, day: 30)!.date32
-    try expectMatchesReference(spec, source, kernel: .simd, options: FeatureOptions(dateRange: range))
+    try expectMatchesReference(spec, source, kernel: .columns, options: FeatureOptions(dateRange: range))
   }
 
   /// features-props-v1.md: output independent of how many seasons the database holds.
@@ -331,7 +333,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     let spec = try FeatureSetSpec.load(path: specPath("example_minutes_v1"))
     #expect(spec.name == "example_minutes_v1")
     let source = randomSource(seed: seed)
-    try expectMatchesReference(spec, source, kernel: .simd)
+    try expectMatchesReference(spec, source, kernel: .columns)
     let out = try FeatureEngine(spec: spec).compute(source: source)
     #expect(out.allSatisfy { $0.table.fields.map(\.name) == spec.columns.map(\.name) })
   }
@@ -434,6 +436,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     }
     games.reverse()
     let source = makeSource(games)
+    try expectMatchesReference(spec, source, kernel: .columns)
     try expectMatchesReference(spec, source, kernel: .simd)
     try expectMatchesReference(spec, source, kernel: .scalar)
     let result = PointInTimeCheck.run(spec: spec, source: source, output: try FeatureEngine(spec: spec).compute(source: source), seed: 4)
