@@ -215,7 +215,10 @@ public enum SourceFingerprinter {
   /// distinct texts in byte order, so a key is one integer, (date − earliest date) then rank,
   /// packed with the row index into a UInt64 and put in order by an LSD radix sort over the
   /// key's bits alone. A table already in key order (checked in one pass) is not sorted.
-  static func canonicalOrder<Rows: CanonicalRows>(_ rows: Rows) -> [Int32] {
+  ///
+  /// `packedBits` is the word the key and row index must fit in to be radix-sorted; tests
+  /// lower it to run the comparison-sort path on small tables.
+  static func canonicalOrder<Rows: CanonicalRows>(_ rows: Rows, packedBits: Int = 64) -> [Int32] {
     let n = rows.rowCount
     precondition(n <= Int(Int32.max), "a table of \(n) rows is past the fingerprint's row index range")
     let dates = rows.keyDate, text = rows.keyText
@@ -241,7 +244,7 @@ public enum SourceFingerprinter {
     let keyBits = dayBits + rankBits
 
     var order: [Int32]
-    if keyBits + rowBits <= 64 {
+    if keyBits + rowBits <= packedBits {
       var packed = [UInt64](repeating: 0, count: n)
       var sorted = true
       packed.withUnsafeMutableBufferPointer { p in
@@ -276,8 +279,9 @@ public enum SourceFingerprinter {
     return order
   }
 
-  /// LSD radix sort of `values` by their bits `lowBit..<lowBit+bits`, in digits of at most 12
-  /// bits; stable, so equal keys keep their row order. A digit every value shares is skipped.
+  /// LSD radix sort of `values` by their bits `lowBit..<lowBit+bits` (lowBit + bits ≤ 64), in
+  /// digits of at most 12 bits; stable, so equal keys keep their row order. A digit every
+  /// value shares is skipped.
   static func radixSort(_ values: inout [UInt64], lowBit: Int, bits: Int) {
     guard bits > 0, values.count > 1 else { return }
     let passes = (bits + 11) / 12
@@ -287,7 +291,8 @@ public enum SourceFingerprinter {
     var counts = [Int](repeating: 0, count: buckets)
     for pass in 0..<passes {
       let shift = UInt64(lowBit + pass * digitBits)
-      let mask = UInt64(buckets - 1)
+      // The last digit may be narrower: bits above the key are not part of the order.
+      let mask = UInt64((1 << min(digitBits, bits - pass * digitBits)) - 1)
       var skip = false
       values.withUnsafeBufferPointer { src in
         counts.withUnsafeMutableBufferPointer { c in
