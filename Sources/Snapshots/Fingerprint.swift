@@ -214,7 +214,8 @@ public enum SourceFingerprinter {
   /// The text is interned (`KeyTextRanks`): each distinct text gets its rank among the
   /// distinct texts in byte order, so a key is one integer, (date − earliest date) then rank,
   /// packed with the row index into a UInt64 and put in order by an LSD radix sort over the
-  /// key's bits alone. A table already in key order (checked in one pass) is not sorted.
+  /// key's bits alone. A table already in key order (`inKeyOrder`) is neither interned nor
+  /// sorted.
   ///
   /// `packedBits` is the word the key and row index must fit in to be radix-sorted; tests
   /// lower it to run the comparison-sort path on small tables.
@@ -224,6 +225,7 @@ public enum SourceFingerprinter {
     let dates = rows.keyDate, text = rows.keyText
     precondition(dates.count == n && text.count == n, "key columns of \(dates.count) and \(text.count) rows in a table of \(n)")
     guard n > 0 else { return [] }
+    if let presorted = inKeyOrder(dates, text, columns: rows.columns) { return presorted }
     let ranks = KeyTextRanks(text)
     // Dates biased so NULL (Int32.min) comes first and unsigned order is the dates' order.
     var day = [UInt32](repeating: 0, count: n)
@@ -246,17 +248,15 @@ public enum SourceFingerprinter {
     var order: [Int32]
     if keyBits + rowBits <= packedBits {
       var packed = [UInt64](repeating: 0, count: n)
-      var sorted = true
       packed.withUnsafeMutableBufferPointer { p in
         ranks.rank.withUnsafeBufferPointer { rank in
           for i in 0..<n {
             let key = UInt64(day[i] - earliest) << UInt64(rankBits) | UInt64(rank[i])
             p[i] = key << UInt64(rowBits) | UInt64(i)
-            if i > 0, p[i] < p[i - 1] { sorted = false }
           }
         }
       }
-      if !sorted { radixSort(&packed, lowBit: rowBits, bits: keyBits) }
+      radixSort(&packed, lowBit: rowBits, bits: keyBits)
       let rowMask = rowBits == 0 ? 0 : UInt64.max >> UInt64(64 - rowBits)
       order = packed.map { Int32(truncatingIfNeeded: $0 & rowMask) }
     } else {
@@ -276,6 +276,53 @@ public enum SourceFingerprinter {
       if end - start > 1 { orderDuplicates(&order[start..<end], rows.columns) }
       start = end
     }
+    return order
+  }
+
+  /// The identity order, duplicates of a key put in encoded-byte order, when the rows
+  /// already come in key order (an exporter that writes them sorted, as the synthetic PCF
+  /// table is): one pass comparing each row's key with the previous row's, no interning and
+  /// no sort. nil as soon as a row is out of order.
+  static func inKeyOrder(_ dates: Column<Date32>, _ text: StringColumn, columns: [CanonicalColumn]) -> [Int32]? {
+    let n = dates.count
+    CanonicalBlockEncoder.checkOffsets(text, name: "key text column")
+    var duplicateRuns: [Range<Int>] = []
+    let sorted = dates.values.withUnsafeBufferPointer { values in
+      dates.validity.words.withUnsafeBufferPointer { valid in
+        text.offsets.withUnsafeBufferPointer { off in
+          text.bytes.withUnsafeBytes { raw -> Bool in
+            let bytes = raw.baseAddress ?? CanonicalBlockEncoder.dummy
+            func day(_ i: Int) -> UInt32 {
+              UInt32(bitPattern: CanonicalBlockEncoder.isValid(valid, i) ? values[i].daysSinceEpoch : Int32.min) ^ 0x8000_0000
+            }
+            var previousDay = day(0)
+            var runStart = 0
+            for i in 1..<max(n, 1) {
+              let d = day(i)
+              var order = d < previousDay ? -1 : d > previousDay ? 1 : 0
+              if order == 0 {
+                let a = Int(off[i - 1]), aCount = Int(off[i]) - a
+                let b = Int(off[i]), bCount = Int(off[i + 1]) - b
+                let common = min(aCount, bCount)
+                let c = common == 0 ? 0 : Int(memcmp(bytes + b, bytes + a, common))
+                order = c != 0 ? c : bCount - aCount
+              }
+              if order < 0 { return false }
+              if order > 0 {
+                if i - runStart > 1 { duplicateRuns.append(runStart..<i) }
+                runStart = i
+              }
+              previousDay = d
+            }
+            if n - runStart > 1 { duplicateRuns.append(runStart..<n) }
+            return true
+          }
+        }
+      }
+    }
+    guard sorted else { return nil }
+    var order = (0..<Int32(n)).map { $0 }
+    for run in duplicateRuns { orderDuplicates(&order[run], columns) }
     return order
   }
 
