@@ -64,6 +64,7 @@ let package = Package(
         "BenchSupport", "Snapshots", "Features", "SQLiteSource", "Columnar", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Columnar
+import Dispatch
 import LZ4
 
 // Writes the Arrow IPC file format ("Arrow Columnar Format" → "IPC File Format"):
@@ -20,6 +21,13 @@ public struct ArrowFileWriter {
   private var blocks: [(offset: Int, metaDataLength: Int, bodyLength: Int)] = []
   private var wroteAnyTable = false
   private var finished = false
+  /// The current table's value buffers, LZ4-framed ahead of `writeBatch` on every core, in
+  /// the order `writeBatch` adds them; `nextFrame` is the next one it takes.
+  private var frames: [[UInt8]] = []
+  private var nextFrame = 0
+  /// Tables with fewer value bytes are compressed inline (tests lower or raise it to compare
+  /// the two ways).
+  var parallelCompressionBytes = ArrowFileWriter.defaultParallelCompressionBytes
 
   /// `batchRows` bounds the rows per record batch (the last batch of each `write` may be
   /// shorter). A non-positive `batchRows` is a programmer error.
@@ -56,11 +64,106 @@ public struct ArrowFileWriter {
     // closely enough, and pages reserved but never written are never touched.
     out.reserveCapacity(out.count + Self.sizeEstimate(table, batchRows: batchRows))
     wroteAnyTable = true
+    // LZ4 is most of a file's encoding time and one buffer's frame does not depend on any
+    // other's, so a large table's frames are made on all cores first; the file is then laid
+    // out in one pass exactly as before, byte for byte.
+    frames =
+      compression == .lz4Frame
+      ? try Self.compressValueBuffers(table, batchRows: batchRows, minimumBytes: parallelCompressionBytes) : []
+    nextFrame = 0
+    defer { frames = [] }
     var start = 0
     while start < table.rowCount {
       let count = min(batchRows, table.rowCount - start)
       try writeBatch(table.columns, start: start, count: count)
       start += count
+    }
+    precondition(nextFrame == frames.count, "\(frames.count - nextFrame) precompressed buffers were not written")
+  }
+
+  /// Below this many value bytes a table is compressed inline: handing out the work would cost
+  /// more than it saves.
+  static let defaultParallelCompressionBytes = 1 << 20
+
+  /// One buffer whose frame is made ahead: `byteCount` bytes of column `column`'s values (or
+  /// a string column's UTF-8 bytes) from `byteStart`.
+  struct ValueSlice: Equatable {
+    var column: Int
+    var byteStart: Int
+    var byteCount: Int
+  }
+
+  /// The non-empty value buffers of every batch of `table`, in the order `writeBatch` adds
+  /// them. Validity bitmaps, packed bools and string offsets are small and stay inline.
+  static func valueSlices(_ table: Table, batchRows: Int) -> [ValueSlice] {
+    var slices: [ValueSlice] = []
+    var start = 0
+    while start < table.rowCount {
+      let count = min(batchRows, table.rowCount - start)
+      for (k, column) in table.columns.enumerated() {
+        let slice: ValueSlice?
+        switch column {
+        case .int32, .date32: slice = ValueSlice(column: k, byteStart: 4 * start, byteCount: 4 * count)
+        case .int64, .float64: slice = ValueSlice(column: k, byteStart: 8 * start, byteCount: 8 * count)
+        case .bool: slice = nil
+        case .utf8(let c):
+          let lo = Int(c.offsets[start]), hi = Int(c.offsets[start + count])
+          slice = ValueSlice(column: k, byteStart: lo, byteCount: hi - lo)
+        }
+        if let slice, slice.byteCount > 0 { slices.append(slice) }
+      }
+      start += count
+    }
+    return slices
+  }
+
+  /// The LZ4 frames of `valueSlices(table)`, made concurrently; empty when the table is too
+  /// small to be worth it (then `writeBatch` compresses inline).
+  static func compressValueBuffers(_ table: Table, batchRows: Int, minimumBytes: Int) throws(ArrowError) -> [[UInt8]] {
+    let slices = valueSlices(table, batchRows: batchRows)
+    guard !slices.isEmpty, slices.reduce(0, { $0 + $1.byteCount }) >= minimumBytes else { return [] }
+    let results = FrameResults(count: slices.count)
+    defer { results.release() }
+    DispatchQueue.concurrentPerform(iterations: slices.count) { i in
+      let slice = slices[i]
+      func compress(_ bytes: UnsafeRawBufferPointer) {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[slice.byteStart..<(slice.byteStart + slice.byteCount)])
+        do throws(LZ4Error) {
+          results.frames[i] = try LZ4Frame.compress(raw)
+        } catch {
+          results.failures[i] = "LZ4 compression of a \(raw.count)-byte buffer failed: \(error)"
+        }
+      }
+      switch table.columns[slice.column] {
+      case .int32(let c): c.values.withUnsafeBytes(compress)
+      case .int64(let c): c.values.withUnsafeBytes(compress)
+      case .float64(let c): c.values.withUnsafeBytes(compress)
+      case .date32(let c): c.values.withUnsafeBytes(compress)
+      case .utf8(let c): c.bytes.withUnsafeBytes(compress)
+      case .bool: preconditionFailure("bool columns have no precompressed buffer")
+      }
+    }
+    if let failure = results.failures.lazy.compactMap({ $0 }).first { throw .writer(proof: failure) }
+    return Array(results.frames)
+  }
+
+  /// Per-slot results of the concurrent compression: each iteration writes only its own slot.
+  private final class FrameResults: @unchecked Sendable {
+    let frames: UnsafeMutableBufferPointer<[UInt8]>
+    let failures: UnsafeMutableBufferPointer<String?>
+
+    init(count: Int) {
+      frames = .allocate(capacity: count)
+      frames.initialize(repeating: [])
+      failures = .allocate(capacity: count)
+      failures.initialize(repeating: nil)
+    }
+
+    func release() {
+      frames.deinitialize()
+      frames.deallocate()
+      failures.deinitialize()
+      failures.deallocate()
     }
   }
 
@@ -258,6 +361,15 @@ public struct ArrowFileWriter {
       body.append(contentsOf: repeatElement(0, count: ArrowFormat.padded8(body.count) - body.count))
     }
 
+    /// Appends a frame made elsewhere, framed exactly as `add` frames its own.
+    mutating func addFrame(_ frame: [UInt8], uncompressedCount: Int, into body: inout [UInt8]) {
+      let start = body.count
+      withUnsafeBytes(of: Int64(uncompressedCount).littleEndian) { body.append(contentsOf: $0) }
+      body.append(contentsOf: frame)
+      buffers.append((start - bodyStart, body.count - start))
+      body.append(contentsOf: repeatElement(0, count: ArrowFormat.padded8(body.count) - body.count))
+    }
+
     mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
       var failure: ArrowError?
       values.withUnsafeBytes { raw in
@@ -365,6 +477,16 @@ public struct ArrowFileWriter {
     }
   }
 
+  /// A value buffer: its frame made ahead by `compressValueBuffers` when there is one (empty
+  /// buffers have none), else compressed here.
+  private mutating func addValues<T>(_ values: ArraySlice<T>) throws(ArrowError) {
+    let byteCount = values.count * MemoryLayout<T>.stride
+    guard !frames.isEmpty, byteCount > 0 else { return try scratch.add(values, compression, into: &out) }
+    precondition(nextFrame < frames.count, "more value buffers than precompressed frames")
+    scratch.addFrame(frames[nextFrame], uncompressedCount: byteCount, into: &out)
+    nextFrame += 1
+  }
+
   /// Writes the message frame with a zeroed gap of the metadata's (value-independent)
   /// length, the body straight after it into `out`, then the metadata into the gap: the
   /// body is never assembled elsewhere and copied.
@@ -395,13 +517,13 @@ public struct ArrowFileWriter {
         try scratch.addBits(compression, into: &out)
       }
       switch column {
-      case .int32(let c): try scratch.add(c.values[range], compression, into: &out)
-      case .int64(let c): try scratch.add(c.values[range], compression, into: &out)
-      case .float64(let c): try scratch.add(c.values[range], compression, into: &out)
+      case .int32(let c): try addValues(c.values[range])
+      case .int64(let c): try addValues(c.values[range])
+      case .float64(let c): try addValues(c.values[range])
       // Date32 is a struct of one Int32, laid out as that Int32: its bytes are Arrow's date32.
       case .date32(let c):
         precondition(MemoryLayout<Date32>.stride == 4, "Date32 must be laid out as one Int32")
-        try scratch.add(c.values[range], compression, into: &out)
+        try addValues(c.values[range])
       case .bool(let c):
         scratch.packBools(c.values, start: start, count: count)
         try scratch.addBits(compression, into: &out)
@@ -415,7 +537,7 @@ public struct ArrowFileWriter {
           let rebased = scratch.offsets
           try scratch.add(rebased[...], compression, into: &out)
         }
-        try scratch.add(c.bytes[Int(base)..<Int(c.offsets[start + count])], compression, into: &out)
+        try addValues(c.bytes[Int(base)..<Int(c.offsets[start + count])])
       }
     }
     let bodyLength = out.count - scratch.bodyStart

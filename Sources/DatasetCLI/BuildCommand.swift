@@ -112,13 +112,13 @@ struct BuildCommand: ParsableCommand {
     }
     let engine = FeatureEngine(spec: spec)
     let run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
-    var pointInTime = PointInTimeSession(
-      spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed)
+    let pointInTime = BackgroundCheck(
+      PointInTimeSession(spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed))
     timer.mark("index inputs, draw sample")
 
 
     var featureError: FeatureComputeError?
-    var computeSeconds = 0.0, checkSeconds = 0.0, submitSeconds = 0.0
+    var computeSeconds = 0.0, submitSeconds = 0.0
     for k in run.seasons.indices {
       // A failed gate makes the rest of the work pointless: stop as soon as it is known.
       if let side = sideWork.poll(), !side.0.passed { break }
@@ -129,20 +129,23 @@ struct BuildCommand: ParsableCommand {
         break
       }
       let t1 = PhaseTimer.now()
+      // The check runs on its own thread while this one computes the next season: it only
+      // decides whether the build may publish. Once it has failed nothing more is written
+      // (what was stays in the invisible temporary folder and is removed with it), but every
+      // season is still checked so the refusal lists all mismatches.
       pointInTime.check(season)
-      let t2 = PhaseTimer.now()
-      // Nothing more is written once the point-in-time check has failed.
-      if pointInTime.mismatchCount == 0 { writer.submit(label: Season.label(season.season), table: season.table) }
+      if !pointInTime.hasFailed { writer.submit(label: Season.label(season.season), table: season.table) }
       computeSeconds += t1 - t0
-      checkSeconds += t2 - t1
-      submitSeconds += PhaseTimer.now() - t2
+      submitSeconds += PhaseTimer.now() - t1
       if writer.error != nil { break }
       progress.update(done: 2 + k)
     }
-    timer.mark("seasons: features, check, queue")
+    timer.mark("seasons: features, queue")
     timer.note("  features", seconds: computeSeconds)
-    timer.note("  point-in-time check", seconds: checkSeconds)
     timer.note("  waiting for the writer", seconds: submitSeconds)
+    let (pit, checkSeconds) = pointInTime.result()
+    timer.mark("wait for point-in-time check")
+    timer.note("  (checker) point-in-time check", seconds: checkSeconds)
 
     let (gateReport, fingerprint, sideSeconds) = sideWork.wait()
     timer.mark("wait for gates, fingerprint")
@@ -154,7 +157,6 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
     }
     if let featureError { throw CommandFailure(.unusableInput, "error: features: \(featureError)") }
-    let pit = pointInTime.result
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
       let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
@@ -324,6 +326,42 @@ final class BackgroundWork<T>: @unchecked Sendable {
     done.signal()
     return result
   }
+}
+
+/// A build's point-in-time session, fed season by season and run on its own serial queue.
+final class BackgroundCheck: @unchecked Sendable {
+  // `session` and `seconds` are touched only on `queue`; `failed` is guarded by `lock` so the
+  // build loop can ask without waiting for checks still queued.
+  private var session: PointInTimeSession
+  private var seconds = 0.0
+  private let queue = DispatchQueue(label: "dataset.point-in-time")
+  private let lock = NSLock()
+  private var failed = false
+
+  init(_ session: PointInTimeSession) { self.session = session }
+
+  /// Queues the check of one season's output and returns at once.
+  func check(_ season: SeasonFeatures) {
+    queue.async { [self] in
+      let t0 = PhaseTimer.now()
+      session.check(season)
+      seconds += PhaseTimer.now() - t0
+      let found = session.mismatchCount > 0
+      lock.lock()
+      failed = failed || found
+      lock.unlock()
+    }
+  }
+
+  /// Whether a season checked so far had a mismatch.
+  var hasFailed: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return failed
+  }
+
+  /// Waits for every queued check; the result and the CPU-side seconds they took.
+  func result() -> (PointInTimeResult, Double) { queue.sync { (session.result, seconds) } }
 }
 
 /// "another build of X is running…", said once per build however often the lock is waited for

@@ -28,7 +28,7 @@ struct PhaseTimer {
     guard enabled else { return }
     let t = Self.now()
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n")
+      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n")
     last = t
   }
 
@@ -36,6 +36,6 @@ struct PhaseTimer {
   func note(_ phase: String, seconds: Double) {
     guard enabled else { return }
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n")
+      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n")
   }
 }

@@ -16,7 +16,10 @@ final class FastColumns {
 
   let specs: [ColumnSpec]
   let capacity: Int
-  private(set) var count = 0
+  /// Rows held. In a pointer, as the text buffers are: a stored `var` of a class costs an
+  /// exclusivity check on every write, per row and per value here.
+  var count: Int { counter.pointee }
+  private let counter: UnsafeMutablePointer<Int>
   private let codes: UnsafeMutablePointer<Code>
   /// Each column's index among the columns of its storage type.
   private let slots: UnsafeMutablePointer<Int>
@@ -31,7 +34,7 @@ final class FastColumns {
   private let wordsPerColumn: Int
   /// Per text column: `capacity + 1` offsets into its own byte buffer.
   private let offsets: UnsafeMutablePointer<Int32>
-  private var texts: [ByteBuffer]
+  private let texts: UnsafeMutablePointer<ByteBuffer>
   private let counts: (text: Int, int32: Int, double: Int, flag: Int, date: Int, stamp: Int)
 
   init(specs: [ColumnSpec], capacity: Int) {
@@ -66,7 +69,10 @@ final class FastColumns {
     valid.initialize(repeating: 0, count: max(1, specs.count * wordsPerColumn))
     offsets = .allocate(capacity: t * (capacity + 1) + 1)
     for c in 0..<t { offsets[c * (capacity + 1)] = 0 }
-    texts = (0..<t).map { _ in ByteBuffer() }
+    texts = .allocate(capacity: max(1, t))
+    texts.initialize(repeating: ByteBuffer(), count: max(1, t))
+    counter = .allocate(capacity: 1)
+    counter.initialize(to: 0)
   }
 
   deinit {
@@ -80,7 +86,9 @@ final class FastColumns {
     stamps.deallocate()
     valid.deallocate()
     offsets.deallocate()
-    for b in texts { b.free() }
+    for c in 0..<counts.text { texts[c].free() }
+    texts.deallocate()
+    counter.deallocate()
   }
 
   /// Steps `st` (`SELECT rowid, <specs in order> …`) to the end, storing every row after the
@@ -88,102 +96,114 @@ final class FastColumns {
   /// `capacity`, or SQLite reports an error: the caller then takes the checked path.
   func fill(_ st: OpaquePointer) -> Bool {
     let columns = specs.count
-    let cap = capacity
-    var r = count
-    defer { count = r }
     while true {
       let rc = sqlite3_step(st)
       if rc == SQLITE_DONE { return true }
-      guard rc == SQLITE_ROW, r < cap else { return false }
+      guard rc == SQLITE_ROW, count < capacity else { return false }
+      let r = count
       rowid[r] = sqlite3_column_int64(st, 0)
-      let word = r &>> 6, bit = UInt64(1) &<< UInt64(r & 63)
       for k in 0..<columns {
         let c = Int32(k + 1)
-        let type = sqlite3_column_type(st, c)
-        let slot = slots[k]
-        let at = slot * cap + r
-        var present = true
-        switch codes[k] {
-        case .textRequired, .textOptional:
-          let o = offsets + slot * (cap + 1)
-          if type == SQLITE_TEXT {
-            let p = sqlite3_column_text(st, c)
-            let n = Int(sqlite3_column_bytes(st, c))
-            let raw = UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)
-            guard ColumnBuilder.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
-            texts[slot].append(raw)
-            guard texts[slot].count <= Int(Int32.max) else { return false }
-          } else if type == SQLITE_NULL && codes[k] == .textOptional {
-            present = false
-          } else {
-            return false
-          }
-          o[r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
-        case .intRequired, .intOptional:
-          if type == SQLITE_INTEGER {
-            guard let small = Int32(exactly: sqlite3_column_int64(st, c)) else { return false }
-            int32s[at] = small
-          } else if type == SQLITE_FLOAT {
-            let d = sqlite3_column_double(st, c)
-            guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else { return false }
-            int32s[at] = small
-          } else if type == SQLITE_NULL && codes[k] == .intOptional {
-            int32s[at] = 0
-            present = false
-          } else {
-            return false
-          }
-        case .real:
-          if type == SQLITE_FLOAT {
-            let d = sqlite3_column_double(st, c)
-            guard d.isFinite else { return false }
-            doubles[at] = d
-          } else if type == SQLITE_INTEGER {
-            doubles[at] = Double(sqlite3_column_int64(st, c))
-          } else if type == SQLITE_NULL {
-            doubles[at] = 0
-            present = false
-          } else {
-            return false
-          }
-        case .flag:
-          if type == SQLITE_INTEGER {
-            let v = sqlite3_column_int64(st, c)
-            guard v == 0 || v == 1 else { return false }
-            flags[at] = v == 1
-          } else if type == SQLITE_NULL {
-            flags[at] = false
-            present = false
-          } else {
-            return false
-          }
-        case .date:
-          guard type == SQLITE_TEXT else { return false }
+        let ok: Bool
+        switch sqlite3_column_type(st, c) {
+        case SQLITE_INTEGER: ok = store(k, row: r, integer: sqlite3_column_int64(st, c))
+        case SQLITE_FLOAT: ok = store(k, row: r, real: sqlite3_column_double(st, c))
+        case SQLITE_TEXT:
           let p = sqlite3_column_text(st, c)
           let n = Int(sqlite3_column_bytes(st, c))
-          guard let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
-            return false
-          }
-          dates[at] = date.date32
-        case .timestamp:
-          if type == SQLITE_TEXT {
-            let p = sqlite3_column_text(st, c)
-            let n = Int(sqlite3_column_bytes(st, c))
-            guard let micros = Timestamp.parseMicros(bytes: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n)) else {
-              return false
-            }
-            stamps[at] = micros
-          } else if type == SQLITE_NULL {
-            stamps[at] = 0
-            present = false
-          } else {
-            return false
-          }
+          ok = store(k, row: r, text: UnsafeBufferPointer(start: p, count: p == nil ? 0 : n))
+        case SQLITE_NULL: ok = storeNull(k, row: r)
+        default: ok = false
         }
-        if present { valid[k * wordsPerColumn + word] |= bit }
+        guard ok else { return false }
       }
-      r += 1
+      counter.pointee = r + 1
     }
+  }
+
+  // One value of column `k`, row `r`, by the storage class SQLite reports for it (what
+  // `sqlite3_column_type` says): both the SQLite-driven `fill` and the direct b-tree read store
+  // through these, so what each column accepts is defined once, to exactly the rules of
+  // `ColumnBuilder.append`. False when the value breaks that rule. Rows are stored in order:
+  // a text column's bytes are appended.
+
+  /// Starts row `r` (`count` until `endRow`), false when the buffers are full.
+  @inline(__always) func beginRow(rowid value: Int64) -> Bool {
+    guard count < capacity else { return false }
+    rowid[count] = value
+    return true
+  }
+
+  /// Keeps the row begun by `beginRow` once every column is stored.
+  @inline(__always) func endRow() { counter.pointee += 1 }
+
+  @inline(__always) private func present(_ k: Int, _ r: Int) {
+    valid[k * wordsPerColumn + r &>> 6] |= UInt64(1) &<< UInt64(r & 63)
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, integer v: Int64) -> Bool {
+    let at = slots[k] * capacity + r
+    switch codes[k] {
+    case .intRequired, .intOptional:
+      guard let small = Int32(exactly: v) else { return false }
+      int32s[at] = small
+    case .real: doubles[at] = Double(v)
+    case .flag:
+      guard v == 0 || v == 1 else { return false }
+      flags[at] = v == 1
+    case .textRequired, .textOptional, .date, .timestamp: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, real d: Double) -> Bool {
+    let at = slots[k] * capacity + r
+    switch codes[k] {
+    case .intRequired, .intOptional:
+      guard d.isFinite, d == d.rounded(), let small = Int32(exactly: d) else { return false }
+      int32s[at] = small
+    case .real:
+      guard d.isFinite else { return false }
+      doubles[at] = d
+    case .textRequired, .textOptional, .flag, .date, .timestamp: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func store(_ k: Int, row r: Int, text raw: UnsafeBufferPointer<UInt8>) -> Bool {
+    let slot = slots[k]
+    switch codes[k] {
+    case .textRequired, .textOptional:
+      guard ColumnBuilder.isASCII(raw) || String(validating: raw, as: UTF8.self) != nil else { return false }
+      texts[slot].append(raw)
+      guard texts[slot].count <= Int(Int32.max) else { return false }
+      offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
+    case .date:
+      guard let date = CivilDate.parse(isoBytes: raw) else { return false }
+      dates[slot * capacity + r] = date.date32
+    case .timestamp:
+      guard let micros = Timestamp.parseMicros(bytes: raw) else { return false }
+      stamps[slot * capacity + r] = micros
+    case .intRequired, .intOptional, .real, .flag: return false
+    }
+    present(k, r)
+    return true
+  }
+
+  @inline(__always) func storeNull(_ k: Int, row r: Int) -> Bool {
+    let slot = slots[k]
+    let at = slot * capacity + r
+    switch codes[k] {
+    case .textOptional: offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
+    case .intOptional: int32s[at] = 0
+    case .real: doubles[at] = 0
+    case .flag: flags[at] = false
+    case .timestamp: stamps[at] = 0
+    case .textRequired, .intRequired, .date: return false
+    }
+    return true
   }
 
   /// The rows held, as the checked path's builders would hold them.
@@ -201,11 +221,22 @@ final class FastColumns {
     for k in 0..<specs.count {
       var words = [UInt64](repeating: 0, count: (n + 63) / 64)
       var at = 0
+      // Up to 64 bits at a time from any bit offset to any bit offset. A second word is read
+      // or written only when the bits run into it, so nothing past a bitmap is touched.
       for (part, rows) in segments {
         let base = part.valid + k * part.wordsPerColumn
-        for i in rows {
-          words[at &>> 6] |= ((base[i &>> 6] &>> UInt64(i & 63)) & 1) &<< UInt64(at & 63)
-          at += 1
+        var i = rows.lowerBound
+        while i < rows.upperBound {
+          let n = min(64, rows.upperBound - i)
+          let w = i &>> 6, s = i & 63
+          var v = base[w] &>> UInt64(s)
+          if s != 0 && s + n > 64 { v |= base[w + 1] &<< UInt64(64 - s) }
+          if n < 64 { v &= (UInt64(1) &<< UInt64(n)) &- 1 }
+          let dw = at &>> 6, ds = at & 63
+          words[dw] |= v &<< UInt64(ds)
+          if ds != 0 && ds + n > 64 { words[dw + 1] |= v &>> UInt64(64 - ds) }
+          i += n
+          at += n
         }
       }
       let validity = words.withUnsafeBytes { ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n) }

@@ -111,12 +111,21 @@ public struct SourceReader {
   /// and the schedule of those seasons when the table exists. PGS rows come in rowid order,
   /// PCF rows season by season, each season in rowid order.
   public func read(seasons requested: [Int]) throws(SourceError) -> SourceData {
+    try readReportingTier(seasons: requested).data
+  }
+
+  /// `read`, also saying which tier answered: the direct b-tree decode (BTreeRead.swift), the
+  /// typed SQLite loops (FastRead.swift), or the checked path. Each of the first two declines
+  /// (nil) on anything unusual, so the data is the same whichever answers, and every error
+  /// is the checked path's.
+  func readReportingTier(seasons requested: [Int]) throws(SourceError) -> (data: SourceData, tier: ReadTier) {
     let seasons = Array(Set(requested)).sorted()
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
-    if let data = try readFast(connection, seasons: seasons) { return data }
-    return try readChecked(connection, seasons: seasons)
+    if let data = try readDirect(connection, seasons: seasons) { return (data, .direct) }
+    if let data = try readFast(connection, seasons: seasons) { return (data, .fast) }
+    return (try readChecked(connection, seasons: seasons), .checked)
   }
 
   /// The reference read: every value through `ColumnBuilder`, one statement per table and

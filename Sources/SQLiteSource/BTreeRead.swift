@@ -1,0 +1,532 @@
+import Columnar
+import CSQLite
+import Dispatch
+
+// The direct tier of `SourceReader.read`: the table b-trees of the database file decoded here
+// (https://www.sqlite.org/fileformat2.html) instead of stepping SQLite's VM row by row.
+// SQLite still answers everything about the schema, holds the read lock, and maps the file;
+// this code only walks pages and records. Anything it does not handle, or does not find
+// exactly as the format says, makes it return nil, and `readFast` (then the checked path)
+// answers instead, so every error message stays the checked path's own.
+
+/// Which tier answered a read; tests use it to prove the direct tier ran.
+enum ReadTier: Sendable { case direct, fast, checked }
+
+/// The database file as mapped by SQLite, read-only, while a read transaction is open. Every
+/// page number, offset and length taken from it is checked against its size before use.
+struct FileImage: @unchecked Sendable {
+  let base: UnsafePointer<UInt8>
+  let size: Int
+  let pageSize: Int
+  /// Page size less the reserved bytes at the end of each page.
+  let usable: Int
+  let pageCount: Int
+
+  /// The first byte of page `n` (1-based), nil when `n` is not a page of the file.
+  @inline(__always) func page(_ n: UInt32) -> UnsafePointer<UInt8>? {
+    guard n >= 1, Int(n) <= pageCount else { return nil }
+    return base + (Int(n) - 1) * pageSize
+  }
+}
+
+@inline(__always) private func be16(_ p: UnsafePointer<UInt8>) -> Int { Int(p[0]) << 8 | Int(p[1]) }
+@inline(__always) private func be32(_ p: UnsafePointer<UInt8>) -> UInt32 {
+  UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
+}
+
+/// A SQLite varint at `p[i]`, reading no byte at or past `end`; advances `i`.
+@inline(__always) private func varint(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> UInt64? {
+  var v: UInt64 = 0
+  for _ in 0..<8 {
+    guard i < end else { return nil }
+    let b = p[i]
+    i += 1
+    v = v << 7 | UInt64(b & 0x7f)
+    if b < 0x80 { return v }
+  }
+  guard i < end else { return nil }
+  v = v << 8 | UInt64(p[i])
+  i += 1
+  return v
+}
+
+/// How one table's records map onto the columns read, from SQLite's own description of it.
+struct RecordLayout: Sendable {
+  let root: UInt32
+  /// Per column read: its field index in the record.
+  let field: [Int]
+  /// Per column read: REAL affinity, where SQLite reports a stored integer as a REAL.
+  let realAffinity: [Bool]
+  /// Per column read: its default is NULL, so a record without the field holds NULL.
+  let nullDefault: [Bool]
+  /// The column that selects rows: PGS `season_year`, PCF `game_date`.
+  let selector: Int
+  /// Fields the decoder needs: 0...lastField.
+  let lastField: Int
+}
+
+extension SourceReader {
+  /// SQLite's column affinity for a declared type (the rules of section 3.1 of
+  /// https://www.sqlite.org/datatype3.html, in the order SQLite's own scan applies them);
+  /// true only for REAL, the one affinity that changes what a plain column read reports.
+  static func hasRealAffinity(declaredType: String) -> Bool {
+    enum Affinity { case numeric, text, blob, real, integer }
+    if declaredType.isEmpty { return false }
+    var aff = Affinity.numeric
+    var h: UInt32 = 0
+    func code(_ s: String) -> UInt32 { s.utf8.reduce(0) { $0 << 8 | UInt32($1) } }
+    for byte in declaredType.utf8 {
+      let lower = byte >= 65 && byte <= 90 ? byte + 32 : byte
+      h = h << 8 | UInt32(lower)
+      if h == code("char") || h == code("clob") || h == code("text") {
+        aff = .text
+      } else if h == code("blob") && (aff == .numeric || aff == .real) {
+        aff = .blob
+      } else if (h == code("real") || h == code("floa") || h == code("doub")) && aff == .numeric {
+        aff = .real
+      } else if h & 0x00ff_ffff == code("int") {
+        aff = .integer
+        break
+      }
+    }
+    return aff == .real
+  }
+
+  /// The layout of `table` for `columns`, nil for anything the decoder does not handle: a
+  /// view or virtual table, WITHOUT ROWID, a generated or hidden column anywhere in the table
+  /// (virtual ones are not stored, shifting every later field), or a column read that is
+  /// part of the primary key (an INTEGER PRIMARY KEY is the rowid, stored as NULL).
+  static func recordLayout(_ connection: Connection, table: String, columns: [ColumnSpec], selector: String)
+    throws(SQLiteError) -> RecordLayout?
+  {
+    let root = try connection.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+    try root.bind(1, table)
+    guard try root.step(), root.storageClass(0) == .integer else { return nil }
+    let rootPage = root.int64(0)
+    guard rootPage >= 2, rootPage <= Int64(UInt32.max) else { return nil }
+    let list = try connection.prepare("SELECT type, wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1")
+    try list.bind(1, table)
+    guard try list.step(), list.text(0) == "table", list.int64(1) == 0 else { return nil }
+    let info = try connection.prepare("SELECT cid, name, type, dflt_value, pk, hidden FROM pragma_table_xinfo(?1)")
+    try info.bind(1, table)
+    var byName: [String: (field: Int, type: String, nullDefault: Bool, pk: Bool)] = [:]
+    while try info.step() {
+      guard info.int64(5) == 0 else { return nil }
+      let defaultValue = info.storageClass(3) == .null ? nil : info.text(3)
+      byName[(info.text(1) ?? "").lowercased()] = (
+        Int(info.int64(0)), info.text(2) ?? "", defaultValue == nil || defaultValue!.uppercased() == "NULL",
+        info.int64(4) != 0
+      )
+    }
+    var field: [Int] = [], real: [Bool] = [], nullDefault: [Bool] = []
+    for spec in columns {
+      guard let c = byName[spec.name.lowercased()], !c.pk else { return nil }
+      field.append(c.field)
+      real.append(hasRealAffinity(declaredType: c.type))
+      nullDefault.append(c.nullDefault)
+    }
+    guard let s = columns.firstIndex(where: { $0.name == selector }) else { return nil }
+    return RecordLayout(
+      root: UInt32(rootPage), field: field, realAffinity: real, nullDefault: nullDefault, selector: s,
+      lastField: field.max() ?? 0)
+  }
+
+  /// Reads what `readChecked` reads by decoding the file's pages, or nil (see the file comment).
+  /// One read transaction covers the layout queries, both tables and the schedule, so no writer
+  /// can commit in between.
+  func readDirect(_ connection: Connection, seasons: [Int]) throws(SourceError) -> SourceData? {
+    guard !seasons.isEmpty else { return nil }
+    // SQLite maps the file for us (xFetch): its own mapping is tied to its locks, where a
+    // second descriptor of ours would drop them on close (POSIX locks are per process).
+    guard (try? connection.execute("PRAGMA mmap_size = 2147418112")) != nil else { return nil }
+    defer { try? connection.execute("PRAGMA mmap_size = 0") }
+    guard (try? connection.execute("BEGIN")) != nil else { return nil }
+    defer { try? connection.execute("COMMIT") }
+    let layouts: (pgs: RecordLayout, pcf: RecordLayout)
+    do {
+      // The first read of the transaction takes the shared lock, held until COMMIT.
+      guard let pgs = try Self.recordLayout(connection, table: "player_game_summary", columns: Self.pgsColumns, selector: "season_year"),
+        let pcf = try Self.recordLayout(connection, table: "player_composite_factors", columns: Self.pcfColumns, selector: "game_date")
+      else { return nil }
+      layouts = (pgs, pcf)
+    } catch {
+      return nil
+    }
+    var fileArg: UnsafeMutableRawPointer?
+    guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_FILE_POINTER, &fileArg) == SQLITE_OK,
+      let file = fileArg?.assumingMemoryBound(to: sqlite3_file.self), let methods = file.pointee.pMethods,
+      methods.pointee.iVersion >= 3, let fileSize = methods.pointee.xFileSize, let fetch = methods.pointee.xFetch,
+      let unfetch = methods.pointee.xUnfetch
+    else { return nil }
+    var size: sqlite3_int64 = 0
+    guard fileSize(file, &size) == SQLITE_OK, size >= 512, size <= Int64(Int32.max) else { return nil }
+    var mapped: UnsafeMutableRawPointer?
+    guard fetch(file, 0, Int32(size), &mapped) == SQLITE_OK, let mapped else { return nil }
+    defer { _ = unfetch(file, 0, mapped) }
+    let base = UnsafePointer(mapped.assumingMemoryBound(to: UInt8.self))
+    guard let image = Self.image(base, size: Int(size)),
+      let parts = Self.decode(image, layouts: layouts, seasons: seasons)
+    else { return nil }
+    return try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf)
+  }
+
+  /// Checks the 100-byte header (https://www.sqlite.org/fileformat2.html#the_database_header):
+  /// nil for WAL mode (the newest pages may be in the -wal file, not here), text not in UTF-8,
+  /// or a page size or reserved space the format does not allow.
+  static func image(_ base: UnsafePointer<UInt8>, size: Int) -> FileImage? {
+    guard size >= 100 else { return nil }
+    let magic = Array("SQLite format 3\0".utf8)
+    guard (0..<16).allSatisfy({ base[$0] == magic[$0] }) else { return nil }
+    let raw = be16(base + 16)
+    let pageSize = raw == 1 ? 65536 : raw
+    guard pageSize >= 512, pageSize <= 65536, pageSize & (pageSize - 1) == 0 else { return nil }
+    guard base[18] == 1, base[19] == 1 else { return nil }
+    let reserved = Int(base[20])
+    let usable = pageSize - reserved
+    guard usable >= 480 else { return nil }
+    // The payload fractions are fixed by the format; SQLite refuses a file with others.
+    guard base[21] == 64, base[22] == 32, base[23] == 32 else { return nil }
+    guard be32(base + 56) == 1 else { return nil }
+    // SQLite's page count: the header's when its version-valid-for number matches the change
+    // counter, else the file's size; pages past it do not exist (a pointer to one is
+    // corruption to SQLite even when the file is longer), and a header claiming more pages
+    // than the file holds is corruption too.
+    let filePages = size / pageSize
+    var pages = Int(be32(base + 28))
+    if pages == 0 || be32(base + 24) != be32(base + 92) { pages = filePages }
+    guard pages <= filePages else { return nil }
+    return FileImage(base: base, size: size, pageSize: pageSize, usable: usable, pageCount: pages)
+  }
+
+  /// The leaf pages of the table b-tree rooted at `root`, in key order, and the cells each
+  /// holds. Nil for a page that is not a table b-tree page, a pointer out of the page or the
+  /// file, or a page reached twice (`seen`, shared by both tables).
+  static func leaves(_ image: FileImage, root: UInt32, seen: inout [UInt64]) -> (pages: [UInt32], cells: [Int])? {
+    var pages: [UInt32] = [], cells: [Int] = []
+    var stack: [UInt32] = [root]
+    while let n = stack.popLast() {
+      guard n >= 2, let page = image.page(n) else { return nil }
+      let bit = UInt64(1) << UInt64(n & 63)
+      guard seen[Int(n >> 6)] & bit == 0 else { return nil }
+      seen[Int(n >> 6)] |= bit
+      let count = be16(page + 3)
+      // SQLite's own limit on cells per page; an empty page is only allowed as the root.
+      guard count <= (image.pageSize - 8) / 6, count > 0 || n == root else { return nil }
+      switch page[0] {
+      case 0x0D:
+        guard 8 + 2 * count <= image.usable else { return nil }
+        pages.append(n)
+        cells.append(count)
+      case 0x05:
+        let pointers = 12
+        guard pointers + 2 * count <= image.usable else { return nil }
+        // Children are visited left to right: push the right-most first.
+        stack.append(be32(page + 8))
+        for c in stride(from: count - 1, through: 0, by: -1) {
+          let at = be16(page + pointers + 2 * c)
+          guard at >= pointers + 2 * count, at + 4 <= image.usable else { return nil }
+          stack.append(be32(page + at))
+        }
+      default:
+        return nil
+      }
+    }
+    return (pages, cells)
+  }
+
+  /// Both tables' selected rows, as `readChecked` orders them: PGS in rowid order, PCF season
+  /// by season, each in rowid order.
+  static func decode(_ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int])
+    -> (pgs: ReadResult, pcf: ReadResult)?
+  {
+    var seen = [UInt64](repeating: 0, count: image.pageCount / 64 + 1)
+    guard let pgsLeaves = leaves(image, root: layouts.pgs.root, seen: &seen),
+      let pcfLeaves = leaves(image, root: layouts.pcf.root, seen: &seen),
+      let pgs = decodeTable(image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false),
+      let pcf = decodeTable(image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true)
+    else { return nil }
+    // `readChecked` refuses a requested season without PGS rows; PCF may have none.
+    guard let lo = seasons.first, seasons.allSatisfy({ pgs.perSeason[$0 - lo] > 0 }) else { return nil }
+    var result = pcf.rows
+    let seasonOf = pcf.season
+    if !zip(seasonOf, seasonOf.dropFirst()).allSatisfy({ $0 <= $1 }) {
+      result = result.gather(seasonOf.indices.sorted { (seasonOf[$0], $0) < (seasonOf[$1], $1) })
+    }
+    return (pgs.rows, result)
+  }
+
+  /// Leaves per unit of work: the two threads take alternate runs of this many leaves, so a
+  /// selection clustered in rowid order (one season of ten) still splits evenly.
+  static let leavesPerChunk = 16
+
+  /// Every row of a table, its selector checked the way `refuseUnselectableRows` checks it
+  /// (every row, selected or not), the selected ones decoded, on two threads.
+  static func decodeTable(
+    _ image: FileImage, _ layout: RecordLayout, _ specs: [ColumnSpec], leaves: (pages: [UInt32], cells: [Int]),
+    seasons: [Int], byDate: Bool
+  ) -> (rows: ReadResult, season: [Int32], perSeason: [Int])? {
+    let chunks = (leaves.pages.count + leavesPerChunk - 1) / leavesPerChunk
+    final class Part: @unchecked Sendable {
+      var decoder: LeafDecoder?
+      var ends: [Int] = []
+    }
+    let parts = [Part(), Part()]
+    let pages = leaves.pages, cells = leaves.cells
+    let work: @Sendable (Int) -> Void = { t in
+      var capacity = 0
+      for c in stride(from: t, to: chunks, by: 2) {
+        for i in c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk) { capacity += cells[i] }
+      }
+      let d = LeafDecoder(image: image, layout: layout, specs: specs, capacity: capacity, seasons: seasons, byDate: byDate)
+      var ends: [Int] = []
+      for c in stride(from: t, to: chunks, by: 2) {
+        for i in c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk) {
+          guard d.decodeLeaf(pages[i]) else { return }
+        }
+        ends.append(d.columns.count)
+      }
+      parts[t].decoder = d
+      parts[t].ends = ends
+    }
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { work(1) }
+    work(0)
+    group.wait()
+    guard let a = parts[0].decoder, let b = parts[1].decoder else { return nil }
+    var segments: [(part: FastColumns, rows: Range<Int>)] = []
+    var season: [Int32] = []
+    season.reserveCapacity(a.columns.count + b.columns.count)
+    for c in 0..<chunks {
+      let (d, ends) = c % 2 == 0 ? (a, parts[0].ends) : (b, parts[1].ends)
+      let k = c / 2
+      let rows = (k == 0 ? 0 : ends[k - 1])..<ends[k]
+      segments.append((d.columns, rows))
+      season.append(contentsOf: UnsafeBufferPointer(start: d.season + rows.lowerBound, count: rows.count))
+    }
+    let rows = segments.isEmpty ? FastColumns(specs: specs, capacity: 0).result() : FastColumns.concatenate(segments)
+    // Keys of a table b-tree ascend; anything else is a damaged tree.
+    guard zip(rows.rowid, rows.rowid.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+    return (rows, season, (0..<a.wanted.count).map { a.perSeason[$0] + b.perSeason[$0] })
+  }
+}
+
+/// Decodes the cells of table leaf pages into one `FastColumns`, on one thread.
+final class LeafDecoder {
+  let image: FileImage
+  let layout: RecordLayout
+  let columns: FastColumns
+  let byDate: Bool
+  let lo: Int
+  /// Per season in `lo...`: requested or not.
+  let wanted: [Bool]
+  /// Rows stored per season in `lo...`, and the season of each row stored (pointers: see
+  /// `FastColumns.count`).
+  let perSeason: UnsafeMutablePointer<Int>
+  let season: UnsafeMutablePointer<Int32>
+  /// The layout's arrays, per column read.
+  private let field: UnsafeMutablePointer<Int>
+  private let realAffinity: UnsafeMutablePointer<Bool>
+  private let nullDefault: UnsafeMutablePointer<Bool>
+  private let columnCount: Int
+  /// Record field serial types and body offsets, fields 0...lastField.
+  private let types: UnsafeMutablePointer<UInt64>
+  private let offsets: UnsafeMutablePointer<Int>
+  /// A payload spilled to overflow pages, put back together.
+  private var spill: [UInt8] = []
+
+  init(image: FileImage, layout: RecordLayout, specs: [ColumnSpec], capacity: Int, seasons: [Int], byDate: Bool) {
+    self.image = image
+    self.layout = layout
+    self.byDate = byDate
+    columns = FastColumns(specs: specs, capacity: capacity)
+    lo = seasons.first ?? 0
+    var w = [Bool](repeating: false, count: (seasons.last ?? 0) - lo + 1)
+    for s in seasons { w[s - lo] = true }
+    wanted = w
+    perSeason = .allocate(capacity: w.count)
+    perSeason.initialize(repeating: 0, count: w.count)
+    season = .allocate(capacity: max(1, capacity))
+    columnCount = layout.field.count
+    field = .allocate(capacity: max(1, columnCount))
+    realAffinity = .allocate(capacity: max(1, columnCount))
+    nullDefault = .allocate(capacity: max(1, columnCount))
+    for k in 0..<columnCount {
+      field[k] = layout.field[k]
+      realAffinity[k] = layout.realAffinity[k]
+      nullDefault[k] = layout.nullDefault[k]
+    }
+    types = .allocate(capacity: layout.lastField + 1)
+    offsets = .allocate(capacity: layout.lastField + 1)
+  }
+
+  deinit {
+    types.deallocate()
+    offsets.deallocate()
+    perSeason.deallocate()
+    season.deallocate()
+    field.deallocate()
+    realAffinity.deallocate()
+    nullDefault.deallocate()
+  }
+
+  /// False when the page or a record in it is not as the format says, or a value breaks its
+  /// column's rule, or a selector is one the checked path refuses.
+  func decodeLeaf(_ n: UInt32) -> Bool {
+    guard let page = image.page(n) else { return false }
+    let usable = image.usable
+    let count = be16(page + 3)
+    let pointers = 8
+    // Largest payload kept whole on a leaf, and the least kept locally when it spills.
+    let maxLocal = usable - 35
+    let minLocal = (usable - 12) * 32 / 255 - 23
+    for c in 0..<count {
+      var i = be16(page + pointers + 2 * c)
+      guard i >= pointers + 2 * count, i < usable else { return false }
+      guard let size = varint(page, &i, usable), let key = varint(page, &i, usable) else { return false }
+      guard size <= UInt64(Int32.max) else { return false }
+      let payloadSize = Int(size)
+      let rowid = Int64(bitPattern: key)
+      var local = payloadSize
+      if payloadSize > maxLocal {
+        let k = minLocal + (payloadSize - minLocal) % (usable - 4)
+        local = k <= maxLocal ? k : minLocal
+      }
+      guard i + local + (local < payloadSize ? 4 : 0) <= usable else { return false }
+      let ok: Bool
+      if local == payloadSize {
+        ok = decodeRecord(page + i, payloadSize, rowid: rowid)
+      } else {
+        guard gatherSpill(page + i, local: local, total: payloadSize, next: be32(page + i + local)) else { return false }
+        ok = spill.withUnsafeBufferPointer { decodeRecord($0.baseAddress!, payloadSize, rowid: rowid) }
+      }
+      guard ok else { return false }
+    }
+    return true
+  }
+
+  /// The payload of a cell whose tail lies in a chain of overflow pages (4-byte next page,
+  /// then `usable - 4` bytes of payload each), copied into `spill`.
+  private func gatherSpill(_ head: UnsafePointer<UInt8>, local: Int, total: Int, next first: UInt32) -> Bool {
+    spill.removeAll(keepingCapacity: true)
+    spill.append(contentsOf: UnsafeBufferPointer(start: head, count: local))
+    var next = first
+    let room = image.usable - 4
+    // Each page holds `room` more bytes, so the chain ends (or fails) within total/room pages:
+    // a loop in a damaged chain cannot run forever.
+    while spill.count < total {
+      guard next >= 2, let page = image.page(next) else { return false }
+      let take = min(room, total - spill.count)
+      spill.append(contentsOf: UnsafeBufferPointer(start: page + 4, count: take))
+      next = be32(page)
+    }
+    return true
+  }
+
+  /// Bytes of the body a serial type takes, nil for the reserved types 10 and 11.
+  @inline(__always) private static func contentSize(_ t: UInt64) -> Int? {
+    switch t {
+    case 0, 8, 9: return 0
+    case 1, 2, 3, 4: return Int(t)
+    case 5: return 6
+    case 6, 7: return 8
+    case 10, 11: return nil
+    default: return t >= UInt64(Int32.max) ? nil : Int((t - 12) / 2)
+    }
+  }
+
+  @inline(__always) private static func integer(_ t: UInt64, _ p: UnsafePointer<UInt8>) -> Int64 {
+    switch t {
+    case 8: return 0
+    case 9: return 1
+    default:
+      let n = t == 5 ? 6 : t == 6 ? 8 : Int(t)
+      var v = Int64(Int8(bitPattern: p[0]))
+      for j in 1..<n { v = v << 8 | Int64(p[j]) }
+      return v
+    }
+  }
+
+  /// Stores field `f` as column `k` of row `r`, in the storage class a plain column read
+  /// reports: the stored class, except REAL affinity turning an integer into a REAL and a NaN
+  /// (which SQLite never writes) read as NULL, as SQLite reads it.
+  @inline(__always) private func store(_ k: Int, row r: Int, field f: Int, fields: Int, body: UnsafePointer<UInt8>) -> Bool {
+    guard f < fields else { return nullDefault[k] && columns.storeNull(k, row: r) }
+    let t = types[f]
+    let p = body + offsets[f]
+    switch t {
+    case 0: return columns.storeNull(k, row: r)
+    case 1...6, 8, 9:
+      let v = Self.integer(t, p)
+      return realAffinity[k] ? columns.store(k, row: r, real: Double(v)) : columns.store(k, row: r, integer: v)
+    case 7:
+      var bits: UInt64 = 0
+      for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
+      let d = Double(bitPattern: bits)
+      return d.isNaN ? columns.storeNull(k, row: r) : columns.store(k, row: r, real: d)
+    default:
+      guard t & 1 == 1 else { return false }
+      return columns.store(k, row: r, text: UnsafeBufferPointer(start: p, count: Int((t - 13) / 2)))
+    }
+  }
+
+  /// One record: its header parsed up to the last field read, every field checked to lie
+  /// inside the payload, the selector checked, and the row stored when selected.
+  private func decodeRecord(_ p: UnsafePointer<UInt8>, _ size: Int, rowid: Int64) -> Bool {
+    var i = 0
+    // 98307 is the largest header SQLite reads; beyond it SQLite calls the record corrupt.
+    guard let h = varint(p, &i, size), h <= UInt64(size), h <= 98307, Int(h) >= i else { return false }
+    let headerEnd = Int(h)
+    var body = 0
+    var fields = 0
+    // The header as far as the selector first: most rows of a file holding many seasons stop
+    // there, as SQLite's own filter reads no further.
+    let s = layout.selector
+    let sf = layout.field[s]
+    while fields <= sf && i < headerEnd {
+      guard let t = varint(p, &i, headerEnd), let n = LeafDecoder.contentSize(t) else { return false }
+      types[fields] = t
+      offsets[fields] = body
+      body += n
+      fields += 1
+    }
+    // SQLite checks the same: fields inside the payload, and when it has parsed the whole
+    // header that they fill the payload exactly.
+    guard headerEnd + body <= size, i < headerEnd || headerEnd + body == size else { return false }
+    let bodyStart = p + headerEnd
+
+    // The selector, as `refuseUnselectableRows` requires it of every row.
+    let seasonYear: Int
+    if byDate {
+      guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1,
+        let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: bodyStart + offsets[sf], count: Int((types[sf] - 13) / 2)))
+      else { return false }
+      seasonYear = date.month >= 10 ? date.year : date.year - 1
+    } else {
+      // An INTEGER column of REAL affinity reads as REAL: not an integer season.
+      guard sf < fields, !layout.realAffinity[s], (1...9).contains(types[sf]), types[sf] != 7 else { return false }
+      let v = Self.integer(types[sf], bodyStart + offsets[sf])
+      guard v >= Int64(lo), v < Int64(lo + wanted.count) else { return true }
+      seasonYear = Int(v)
+    }
+    guard seasonYear >= lo, seasonYear - lo < wanted.count, wanted[seasonYear - lo] else { return true }
+    // A selected row: the rest of the header, to the last field read.
+    let last = layout.lastField
+    while fields <= last && i < headerEnd {
+      guard let t = varint(p, &i, headerEnd), let n = LeafDecoder.contentSize(t) else { return false }
+      types[fields] = t
+      offsets[fields] = body
+      body += n
+      fields += 1
+    }
+    guard headerEnd + body <= size, i < headerEnd || headerEnd + body == size else { return false }
+    perSeason[seasonYear - lo] += 1
+    guard columns.beginRow(rowid: rowid) else { return false }
+    let r = columns.count
+    for k in 0..<columnCount {
+      guard store(k, row: r, field: field[k], fields: fields, body: bodyStart) else { return false }
+    }
+    columns.endRow()
+    season[r] = Int32(seasonYear)
+    return true
+  }
+}

@@ -1,0 +1,506 @@
+// The direct b-tree tier of `SourceReader.read` against the checked path it must equal, value
+// for value and row for row, on generated files covering what the file format lets a table
+// hold (page sizes 512 and 65536, reserved bytes, overflow chains, ALTER TABLE ADD COLUMN,
+// REAL affinity, every integer width, auto_vacuum pointer maps, freelist reuse, seasons
+// interleaved in rowid order), and its fallback on what it does not handle: the result or
+// the error is then the checked path's.
+import CSQLite
+import Columnar
+import Foundation
+import Importer
+import Testing
+
+@testable import SQLiteSource
+
+private struct Rng {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+  mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+  mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+  mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
+}
+
+private enum Value { case null, int(Int64), real(Double), text(String) }
+
+private struct TempDir {
+  let dir = NSTemporaryDirectory() + "btree-read-tests-" + UUID().uuidString
+  init() { try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+  func path(_ name: String) -> String { dir + "/" + name }
+  func remove() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// One generated file's shape.
+struct Shape: CustomStringConvertible, Sendable {
+  var seed: UInt64
+  var pageSize = 4096
+  /// Declared column types (TEXT / INTEGER / REAL, an INTEGER PRIMARY KEY first, two integer
+  /// columns declared REAL) instead of none: REAL affinity makes SQLite store whole numbers
+  /// as integers and report them as REAL.
+  var typed = false
+  var reserved = 0
+  var autoVacuum = false
+  /// The tables created without their last columns, rows written, then ALTER TABLE ADD COLUMN.
+  var addColumn = false
+  /// Some texts long enough to spill into chains of overflow pages.
+  var longText = false
+  /// Rows deleted then more written, reusing freelist pages.
+  var churn = false
+  var interleave = false
+  var seasons = [2019, 2020, 2021]
+  var requested = [2019, 2020, 2021]
+  var rowsPerSeason = 200
+
+  var description: String {
+    var s = "seed \(seed), page \(pageSize)"
+    if typed { s += ", typed" }
+    if reserved > 0 { s += ", reserved \(reserved)" }
+    if autoVacuum { s += ", auto_vacuum" }
+    if addColumn { s += ", add column" }
+    if longText { s += ", long text" }
+    if churn { s += ", churn" }
+    if interleave { s += ", interleaved" }
+    return s + ", seasons \(requested) of \(seasons)"
+  }
+}
+
+private let names = [
+  "Nikola Jokić", "Luka Dončić", "Dāvis Bertāns", "Ömer Yurtseven", "LeBron James", "", "名前", "🏀 emoji", "O'Neal",
+]
+
+/// Integers of every serial width (1, 2, 3, 4, 6 and 8 bytes, and the 0 and 1 of types 8/9),
+/// both signs, within `limit`.
+private func integer(_ g: inout Rng, limit: Int64) -> Int64 {
+  let magnitudes: [Int64] = [0, 1, 2, 127, 128, 32767, 32768, 8_388_607, 8_388_608, 2_147_483_647, 1 << 40, 1 << 47, 1 << 48, Int64.max]
+  let m = min(g.pick(magnitudes), limit)
+  return g.chance(50) ? m : (m == Int64.max ? Int64.min : -m)
+}
+
+private func iso(_ d: Date32) -> String { CivilDate(d).description }
+
+private func value(_ kind: ColumnSpec.Kind, _ g: inout Rng, date: Date32, season: Int, long: Bool) -> Value {
+  func text() -> String {
+    long && g.chance(8) ? String(repeating: g.pick(names) + " ", count: 50 + g.below(4000)) : g.pick(names)
+  }
+  switch kind {
+  case .text(let required): return !required && g.chance(20) ? .null : .text(text())
+  case .integer(let required):
+    if required { return .int(Int64(season)) }
+    if g.chance(10) { return .null }
+    // A whole REAL where a count belongs, as some exports write it.
+    if g.chance(10) { return .real(Double(g.below(60))) }
+    return .int(integer(&g, limit: Int64(Int32.max)))
+  case .real:
+    if g.chance(10) { return .null }
+    if g.chance(40) { return .int(integer(&g, limit: Int64.max)) }
+    return .real(g.chance(20) ? Double(g.below(1000)) : Double(g.below(1_000_000)) / 997 - 300)
+  case .flag: return g.chance(10) ? .null : .int(Int64(g.below(2)))
+  case .date: return .text(iso(date))
+  case .timestamp: return g.chance(20) ? .null : .text("\(iso(date))T0\(g.below(10)):1\(g.below(10)):00Z")
+  }
+}
+
+private func declared(_ spec: ColumnSpec) -> String {
+  if spec.name == "points" || spec.name == "fatigue_score" { return "REAL" }
+  switch spec.kind {
+  case .text, .date, .timestamp: return "TEXT"
+  case .integer, .flag: return "INTEGER"
+  case .real: return "REAL"
+  }
+}
+
+private func insert(_ c: Connection, _ table: String, _ columns: [String], rows: [(Int64, [Value])]) throws {
+  let st = try c.prepare(
+    "INSERT INTO \(table) (rowid, \(columns.joined(separator: ", "))) VALUES (\((0...columns.count).map { "?\($0 + 1)" }.joined(separator: ", ")))")
+  for (rowid, row) in rows {
+    st.reset()
+    try st.bind(1, rowid)
+    for (k, v) in row.prefix(columns.count).enumerated() {
+      let i = Int32(k + 2)
+      switch v {
+      case .null: try st.bind(i, nil as Int64?)
+      case .int(let x): try st.bind(i, x)
+      case .real(let x): try st.bind(i, x)
+      case .text(let x): try st.bind(i, x)
+      }
+    }
+    _ = try st.step()
+  }
+}
+
+/// Writes a league of `shape` at `path`.
+private func makeLeague(_ path: String, _ shape: Shape) throws {
+  var g = Rng(state: shape.seed)
+  let c = try Connection(path: path, mode: .readWriteCreate)
+  try c.execute("PRAGMA page_size = \(shape.pageSize)")
+  if shape.autoVacuum { try c.execute("PRAGMA auto_vacuum = FULL") }
+  let tables: [(name: String, specs: [ColumnSpec])] = [
+    ("player_game_summary", SourceReader.pgsColumns), ("player_composite_factors", SourceReader.pcfColumns),
+  ]
+  // The last two columns of each table are nullable: the ones ALTER TABLE ADD COLUMN adds.
+  let held = shape.addColumn ? 2 : 0
+  try c.execute("BEGIN")
+  for (name, specs) in tables {
+    var defs = specs.dropLast(held).map { shape.typed ? "\($0.name) \(declared($0))" : $0.name }
+    // Columns the reader does not read shift the others' record fields: an INTEGER PRIMARY
+    // KEY (the rowid itself, stored as NULL) first, or a plain one in the middle.
+    if shape.typed { defs.insert("id INTEGER PRIMARY KEY", at: 0) } else { defs.insert("note", at: 3) }
+    try c.execute("CREATE TABLE \(name) (\(defs.joined(separator: ", ")))")
+  }
+  try c.execute("CREATE INDEX pgs_season ON player_game_summary (season_year)")
+
+  var rows: [[(Int64, [Value])]] = [[], []]
+  var rowids = Array(1...Int64(shape.seasons.count * shape.rowsPerSeason))
+  if shape.interleave {
+    for i in stride(from: rowids.count - 1, to: 0, by: -1) { rowids.swapAt(i, g.below(i + 1)) }
+  }
+  var next = 0
+  for season in shape.seasons {
+    let days = Season.dateRange(season)
+    for _ in 0..<shape.rowsPerSeason {
+      let date = Date32(daysSinceEpoch: days.lowerBound.daysSinceEpoch + Int32(g.below(240)))
+      for (t, table) in tables.enumerated() {
+        let row = table.specs.map { value($0.kind, &g, date: date, season: season, long: shape.longText) }
+        // PCF rows take rowids of their own, from the same shuffled pool.
+        rows[t].append((t == 0 ? rowids[next] : rowids[(next * 7 + 3) % rowids.count], row))
+      }
+      next += 1
+    }
+  }
+  let half = rows[0].count / 2
+  for (t, table) in tables.enumerated() {
+    try insert(c, table.name, table.specs.dropLast(held).map(\.name), rows: Array(rows[t][..<half]))
+  }
+  if shape.addColumn {
+    for (name, specs) in tables {
+      for spec in specs.suffix(held) { try c.execute("ALTER TABLE \(name) ADD COLUMN \(spec.name)\(shape.typed ? " " + declared(spec) : "")") }
+    }
+  }
+  for (t, table) in tables.enumerated() {
+    try insert(c, table.name, table.specs.map(\.name), rows: Array(rows[t][half...]))
+  }
+  try c.execute("COMMIT")
+  if shape.reserved > 0 {
+    // Reserved bytes at the end of every page (as encryption or checksum extensions keep):
+    // SQLite applies the number asked for when it rewrites the file.
+    var n = Int32(shape.reserved)
+    guard sqlite3_file_control(c.handle, "main", SQLITE_FCNTL_RESERVE_BYTES, &n) == SQLITE_OK else {
+      throw SQLiteError(path: path, code: 1, message: "cannot reserve bytes")
+    }
+    try c.execute("VACUUM")
+  }
+  if shape.churn {
+    // Whole pages freed in the middle of both trees (a run of rowids) and single rows
+    // elsewhere, then fewer rows written again: some freed pages reused, some left free.
+    let cut = Int64(rowids.count / 3)
+    try c.execute("DELETE FROM player_game_summary WHERE rowid % 5 = 2 OR rowid BETWEEN \(cut) AND \(2 * cut)")
+    try c.execute("DELETE FROM player_composite_factors WHERE rowid % 3 = 1 OR rowid BETWEEN \(cut) AND \(2 * cut)")
+    let top = Int64(rowids.count)
+    try c.execute("BEGIN")
+    for (t, table) in tables.enumerated() {
+      let more = rows[t].prefix(shape.rowsPerSeason / 4).enumerated().map { (top + 1 + Int64($0.offset), $0.element.1) }
+      try insert(c, table.name, table.specs.map(\.name), rows: more)
+    }
+    try c.execute("COMMIT")
+  }
+}
+
+/// What a read gives the user: the data, or the error's full message.
+private enum Outcome: Equatable {
+  case data(PlayerGameSummary, PlayerCompositeFactors, Schedule?)
+  case error(String)
+}
+
+private func outcome(_ body: () throws(SourceError) -> SourceData) -> Outcome {
+  do {
+    let d = try body()
+    return .data(d.pgs, d.pcf, d.schedule)
+  } catch {
+    return .error(error.description)
+  }
+}
+
+/// `read` (with the tier that answered) and `readChecked` on the same file.
+private func both(_ path: String, _ seasons: [Int]) -> (read: Outcome, tier: ReadTier?, checked: Outcome) {
+  let reader = SourceReader(path: path)
+  var tier: ReadTier?
+  let read = outcome { () throws(SourceError) in
+    let (data, t) = try reader.readReportingTier(seasons: seasons)
+    tier = t
+    return data
+  }
+  let checked = outcome { () throws(SourceError) in try reader.readChecked(try reader.open(), seasons: seasons.sorted()) }
+  return (read, tier, checked)
+}
+
+private func header(_ path: String) throws -> [UInt8] {
+  let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+  defer { try? h.close() }
+  return [UInt8](try h.read(upToCount: 100) ?? Data())
+}
+
+private let shapes: [Shape] = [
+  Shape(seed: 1),
+  Shape(seed: 2, pageSize: 512, longText: true, requested: [2020]),
+  Shape(seed: 3, pageSize: 65536, typed: true, longText: true, rowsPerSeason: 200),
+  Shape(seed: 4, typed: true, addColumn: true, interleave: true, requested: [2019, 2021]),
+  Shape(seed: 5, pageSize: 512, addColumn: true, churn: true, interleave: true),
+  Shape(seed: 6, pageSize: 1024, typed: true, reserved: 40, autoVacuum: true, churn: true, requested: [2021, 2019]),
+  Shape(seed: 7, pageSize: 512, reserved: 32, autoVacuum: true, longText: true, interleave: true, requested: [2020, 2021]),
+  Shape(seed: 8, pageSize: 65536, autoVacuum: true, addColumn: true, churn: true, interleave: true, seasons: [2015, 2016, 2017, 2018, 2019], requested: [2016], rowsPerSeason: 150),
+]
+
+@Suite struct BTreeReadTests {
+  @Test(arguments: shapes)
+  func directReadEqualsTheCheckedRead(_ shape: Shape) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, shape)
+    // The file really has the shape asked for.
+    let h = try header(db)
+    #expect((Int(h[16]) << 8 | Int(h[17])) == (shape.pageSize == 65536 ? 1 : shape.pageSize))
+    #expect(Int(h[20]) == shape.reserved)
+    #expect((h[52..<56].contains { $0 != 0 }) == shape.autoVacuum)
+    // auto_vacuum = FULL gives free pages back at each commit; otherwise some stay listed.
+    if shape.churn { #expect(h[36..<40].contains { $0 != 0 } != shape.autoVacuum) }
+
+    let (read, tier, checked) = both(db, shape.requested)
+    #expect(tier == .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, let pcf, _) = checked else {
+      Issue.record("the checked read failed: \(checked)")
+      return
+    }
+    #expect(pgs.count > 0 && pcf.count > 0)
+    #expect(Set(pgs.seasonYear.values.map(Int.init)) == Set(shape.requested))
+  }
+
+  /// Damaged pages: a flipped byte anywhere past the header page must give the checked path's
+  /// result or its error, never a trap or a different answer.
+  @Test(arguments: [UInt64(11), 12, 13])
+  func corruptPagesFallBackToTheCheckedOutcome(_ seed: UInt64) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let clean = t.path("clean.sqlite")
+    try makeLeague(clean, Shape(seed: seed, pageSize: 512, longText: true, interleave: true, rowsPerSeason: 120))
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clean)))
+    var g = Rng(state: seed)
+    for trial in 0..<8 {
+      var copy = bytes
+      // Page headers and cell pointers (the first 40 bytes of a page) half the time, else
+      // anywhere: payload bytes, overflow page numbers, record headers.
+      for _ in 0..<(1 + g.below(3)) {
+        let page = 1 + g.below(copy.count / 512 - 1)
+        let at = page * 512 + (g.chance(50) ? g.below(40) : g.below(512))
+        copy[at] ^= UInt8(1 + g.below(255))
+      }
+      let db = t.path("corrupt-\(trial).sqlite")
+      try Data(copy).write(to: URL(fileURLWithPath: db))
+      let (read, _, checked) = both(db, [2019, 2020, 2021])
+      #expect(read == checked, "trial \(trial)")
+    }
+  }
+
+  @Test func walModeIsLeftToSQLite() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("wal.sqlite")
+    try makeLeague(db, Shape(seed: 21))
+    // A reader holding the file open keeps the -wal and -shm files, and rows committed to
+    // the WAL alone, which the file's own pages do not hold yet.
+    let holder = try Connection(path: db, mode: .readWriteCreate)
+    try holder.execute("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0")
+    try holder.execute("UPDATE player_game_summary SET points = 99 WHERE rowid % 2 = 0")
+    #expect(try header(db)[18] == 2)
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2019, 2020, 2021]) == nil)
+    let (read, tier, checked) = both(db, [2019, 2020, 2021])
+    #expect(tier != .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, _, _) = read else {
+      Issue.record("the read failed: \(read)")
+      return
+    }
+    #expect(pgs.points.values.enumerated().contains { pgs.rowid[$0.offset] % 2 == 0 && $0.element == 99 })
+  }
+
+  /// Schemas the decoder does not handle: the checked result, through another tier.
+  @Test(arguments: [
+    "ALTER TABLE player_game_summary ADD COLUMN doubled INTEGER GENERATED ALWAYS AS (points * 2) VIRTUAL",
+    "ALTER TABLE player_composite_factors ADD COLUMN extra TEXT DEFAULT 'x'",
+  ])
+  func unhandledSchemasFallBack(_ alter: String) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 31, typed: true))
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute(alter)
+    if alter.contains("DEFAULT") {
+      // Rows written before the column existed hold no field for it: SQLite reads 'x'. The
+      // column is not one the reader reads, so the direct tier still answers.
+      let (read, tier, checked) = both(db, [2020])
+      #expect(tier == .direct)
+      #expect(read == checked)
+      return
+    }
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier == .fast)
+    #expect(read == checked)
+  }
+
+  /// A column read that was added with a default other than NULL: records written before hold
+  /// no field for it and SQLite reads the default, which the decoder does not evaluate.
+  @Test func addedColumnWithADefaultFallsBack() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute(
+      """
+      CREATE TABLE player_game_summary (\(SourceReader.pgsColumns.map(\.name).filter { $0 != "is_dnp" }.joined(separator: ", ")));
+      CREATE TABLE player_composite_factors (\(SourceReader.pcfColumns.map(\.name).joined(separator: ", ")));
+      INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr)
+        VALUES ('a', 'g1', '2020-12-25', 2020, 'LAL', 'BOS');
+      ALTER TABLE player_game_summary ADD COLUMN is_dnp INTEGER DEFAULT 1;
+      INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, is_dnp)
+        VALUES ('b', 'g2', '2020-12-26', 2020, 'LAL', 'BOS', 0);
+      INSERT INTO player_composite_factors (player_lookup, game_date, game_id) VALUES ('a', '2020-12-25', 'g1');
+      """)
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier != .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, _, _) = read else {
+      Issue.record("the read failed: \(read)")
+      return
+    }
+    #expect(pgs.isDnp.values == [true, false])
+  }
+
+  /// Tables the decoder does not read itself: WITHOUT ROWID (an index b-tree, no rowid), and
+  /// a column read that is the rowid (INTEGER PRIMARY KEY, stored as NULL in the record).
+  @Test(arguments: [
+    "player_lookup TEXT, game_date TEXT, game_id TEXT, fatigue_score INTEGER, PRIMARY KEY (player_lookup, game_id)) WITHOUT ROWID",
+    "player_lookup TEXT, game_date TEXT, game_id TEXT, fatigue_score INTEGER PRIMARY KEY)",
+  ])
+  func rowidSchemasFallBack(_ pcfColumns: String) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute(
+      """
+      CREATE TABLE player_game_summary (\(SourceReader.pgsColumns.map(\.name).joined(separator: ", ")));
+      CREATE TABLE player_composite_factors (\(pcfColumns.replacingOccurrences(of: "fatigue_score", with: "shot_zone_mismatch_score, pace_score, usage_spike_score, total_composite_adjustment, calculation_version, processed_at, fatigue_score"));
+      INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, minutes_played)
+        VALUES ('a', 'g1', '2020-12-25', 2020, 'LAL', 'BOS', 31.5), ('b', 'g1', '2020-12-25', 2020, 'BOS', 'LAL', 12);
+      INSERT INTO player_composite_factors (player_lookup, game_date, game_id, fatigue_score)
+        VALUES ('a', '2020-12-25', 'g1', 70), ('b', '2020-12-25', 'g1', 55);
+      """)
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier != .direct)
+    #expect(read == checked)
+  }
+
+  /// Values the checked path refuses, inside and outside the seasons read: the direct tier
+  /// declines and the user sees the checked path's message.
+  @Test(arguments: [
+    ("UPDATE player_game_summary SET points = 3000000000 WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2020)", [2020]),
+    ("UPDATE player_game_summary SET season_year = '2019' || 'x' WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2019)", [2020]),
+    ("UPDATE player_composite_factors SET game_date = '2019-13-05' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)", [2021]),
+    ("UPDATE player_composite_factors SET pace_score = x'00ff' WHERE rowid % 10 = 3", [2019, 2020, 2021]),
+  ])
+  func refusedValuesGiveTheCheckedError(_ update: String, _ seasons: [Int]) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 41, pageSize: 512))
+    try Connection(path: db, mode: .readWriteCreate).execute(update)
+    let (read, tier, checked) = both(db, seasons)
+    #expect(tier == nil)
+    #expect(read == checked)
+    guard case .error(let message) = read else {
+      Issue.record("expected the checked path's error, got data")
+      return
+    }
+    #expect(message.contains(db))
+  }
+
+  /// A season with PGS rows and no PCF rows: empty PCF columns, equal to the checked ones.
+  @Test func seasonWithoutPCFRows() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 61))
+    try Connection(path: db, mode: .readWriteCreate).execute(
+      "DELETE FROM player_composite_factors WHERE game_date BETWEEN '2020-10-01' AND '2021-09-30'")
+    let (read, tier, checked) = both(db, [2020])
+    #expect(tier == .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, let pcf, _) = read else {
+      Issue.record("the read failed: \(read)")
+      return
+    }
+    #expect(pgs.count > 0 && pcf.count == 0)
+  }
+
+  @Test func seasonWithoutRowsGivesTheCheckedError() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 51))
+    let (read, tier, checked) = both(db, [2020, 2023])
+    #expect(tier == nil)
+    #expect(read == checked)
+    guard case .error(let message) = read else {
+      Issue.record("expected the checked path's error, got data")
+      return
+    }
+    #expect(message.contains("2023"))
+  }
+
+  /// Real NBA.com logs through the importer, as `dataset import` writes them.
+  @Test func importedRealSeasonIsReadDirectly() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { url.deleteLastPathComponent() }
+    let logs = url.appendingPathComponent("shared/realdata/raw/antbap23_player_logs/player_logs_2022-23.csv").path
+    var lines = try String(contentsOfFile: logs, encoding: .utf8).split(separator: "\n")
+    let head = lines.removeFirst()
+    // Whole games (both teams' rows), the first 80 game ids in file order.
+    var games: [Substring] = []
+    for line in lines {
+      let id = line.split(separator: ",", omittingEmptySubsequences: false)[6]
+      if !games.contains(id) { games.append(id) }
+      if games.count == 80 { break }
+    }
+    let keep = Set(games)
+    let rows = lines.filter { keep.contains($0.split(separator: ",", omittingEmptySubsequences: false)[6]) }
+    let csv = t.path("sub.csv")
+    try ([head] + rows).joined(separator: "\n").appending("\n").write(toFile: csv, atomically: true, encoding: .utf8)
+    let db = t.path("league.sqlite")
+    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [csv])
+    let (read, tier, checked) = both(db, [2022])
+    #expect(tier == .direct)
+    #expect(read == checked)
+    guard case .data(let pgs, let pcf, _) = read else {
+      Issue.record("the read failed: \(read)")
+      return
+    }
+    #expect(pgs.count == summary.rowsRead)
+    #expect(pcf.count == summary.pcfInserted)
+  }
+}
