@@ -559,6 +559,8 @@ struct CanonicalBlockEncoder {
   let rowsPerBlock: Int
 
   init(columns: [CanonicalColumn], rowCount: Int) {
+    // The loops read values at these strides (a Date32 is its Int32, a Bool one byte 0/1).
+    precondition(MemoryLayout<Date32>.stride == 4 && MemoryLayout<Bool>.stride == 1, "unexpected element layout")
     for (k, c) in columns.enumerated() {
       precondition(c.count == rowCount, "canonical column \(k) has \(c.count) rows, the table \(rowCount)")
       if case .string(let s) = c { Self.checkOffsets(s, name: "canonical column \(k)") }
