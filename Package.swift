@@ -58,6 +58,11 @@ let package = Package(
     .executableTarget(name: "FeaturesBench", dependencies: ["BenchSupport", "Features", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "GatesBench", dependencies: ["BenchSupport", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "SourceReadBench", dependencies: ["BenchSupport", "SQLiteSource", "Columnar"]),
+    .executableTarget(
+      name: "SnapshotsBench",
+      dependencies: [
+        "BenchSupport", "Snapshots", "Features", "SQLiteSource", "Columnar", .product(name: "Crypto", package: "swift-crypto"),
+      ]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
     .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite"]),
   ],

@@ -88,7 +88,11 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     /// The smallest k giving at most `maxBins` bins over [lo, hi], and bin indices that fit in
     /// an Int with room to spare.
     static func widthLog2(lo: Double, hi: Double) -> Int {
-      var k = hi > lo ? Int((log2((hi - lo) / Double(maxBins))).rounded(.up)) : 0
+      // A range wider than the largest double (from near −max to near +max) is halved first,
+      // so its logarithm stays finite instead of trapping on an infinite Int conversion.
+      let range = hi - lo
+      let log = range.isFinite ? log2(range / Double(maxBins)) : log2(hi / 2 - lo / 2) + 1 - log2(Double(maxBins))
+      var k = hi > lo ? Int(log.rounded(.up)) : 0
       k = Swift.min(Swift.max(k, -1000), 1000)
       while index(of: hi, widthLog2: k) - index(of: lo, widthLog2: k) + 1 > maxBins { k += 1 }
       while Swift.max(abs(lo), abs(hi)) / width(k) >= 0x1p52 { k += 1 }
@@ -187,66 +191,215 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 
     /// One chunk's statistics. Chunks are independent, so writer threads compute them side by
     /// side; merging them in a fixed order keeps the result reproducible.
+    ///
+    /// Two passes over the column's own memory: the first counts NULLs and non-finite values
+    /// and takes min, max and the sum in row order; the second, once the mean and the grid
+    /// are known, sums the squares about the mean in row order and bins the values. Integer
+    /// columns (int32, date32, bool) sum exactly in Int64 and bin by shifts. The figures are
+    /// bit for bit those of gathering the values as doubles and running `Histogram.make` and
+    /// the two-pass sums over them (the tests hold both to that reference).
     public init(chunk column: AnyColumn) {
       isText = column.type == .utf8
-      if case .utf8(let c) = column {
+      switch column {
+      case .utf8(let c):
         nulls = c.nullCount
         distinct.insert(c)
-        return
+      case .int32(let c): gatherIntegers(c.values, c.validity) { Int64($0) }
+      case .date32(let c): gatherIntegers(c.values, c.validity) { Int64($0.daysSinceEpoch) }
+      case .bool(let c): gatherIntegers(c.values, c.validity) { $0 ? 1 : 0 }
+      case .float64(let c): gatherDoubles(c.values, c.validity) { $0 }
+      case .int64(let c): gatherDoubles(c.values, c.validity) { Double($0) }
       }
-      var values: [Double] = []
-      values.reserveCapacity(column.count)
-      var nulls = 0, nonFinite = 0
-      func gather<E>(_ c: Column<E>, _ convert: (E) -> Double) {
-        c.values.withUnsafeBufferPointer { v in
-          c.validity.words.withUnsafeBufferPointer { bits in
-            for i in 0..<v.count {
-              guard (bits[i >> 6] >> UInt64(i & 63)) & 1 != 0 else {
-                nulls += 1
-                continue
-              }
-              let x = convert(v[i])
-              guard x.isFinite else {
-                nonFinite += 1
-                continue
-              }
-              values.append(x)
-            }
+    }
+
+    /// Records the figures of `count` finite values whose min, max and row-order sum are
+    /// known; `squaresAndBins` gets the mean and, unless every value is equal, the chunk's
+    /// grid to bin the values into, and returns their row-order sum of squares about the mean.
+    private mutating func record(
+      count: Int, lo: Double, hi: Double, sum: Double,
+      _ squaresAndBins: (_ mean: Double, _ grid: inout Grid?) -> Double
+    ) {
+      guard count > 0 else { return }
+      self.count = count
+      self.sum = sum
+      self.lo = lo
+      self.hi = hi
+      // A chunk's grid is never coarser than the whole range's when its range is not empty:
+      // both start from ceil(log2(range / maxBins)) and grow under conditions that a
+      // narrower range meets no later. An all-equal chunk is binned at `finish` instead.
+      var grid: Grid? = lo == hi ? nil : Grid(lo: lo, hi: hi)
+      squares = squaresAndBins(sum / Double(count), &grid)
+      if var grid {
+        histograms.append(Histogram(widthLog2: grid.k, firstBin: grid.first, counts: grid.takeCounts()))
+      } else {
+        constants.append((lo, count))
+      }
+    }
+
+    /// int32, date32 and bool values, exactly representable as doubles.
+    private mutating func gatherIntegers<E>(_ values: [E], _ validity: ValidityBitmap, _ convert: (E) -> Int64) {
+      let n = values.count
+      nulls = validity.nullCount
+      let allValid = nulls == 0
+      var count = 0, lo = Int64.max, hi = Int64.min, total: Int64 = 0
+      values.withUnsafeBufferPointer { v in
+        validity.words.withUnsafeBufferPointer { bits in
+          for i in 0..<n where allValid || (bits[i &>> 6] &>> UInt64(i & 63)) & 1 != 0 {
+            let x = convert(v[i])
+            lo = Swift.min(lo, x)
+            hi = Swift.max(hi, x)
+            total &+= x
+            count &+= 1
           }
         }
       }
-      switch column {
-      case .int32(let c): gather(c) { Double($0) }
-      case .int64(let c): gather(c) { Double($0) }
-      case .float64(let c): gather(c) { $0 }
-      case .bool(let c): gather(c) { $0 ? 1 : 0 }
-      case .date32(let c): gather(c) { Double($0.daysSinceEpoch) }
-      case .utf8: break
+      guard count > 0 else { return }
+      // The row-order sum of doubles is exact, so equal to the Int64 sum, while no partial sum
+      // passes 2^53 in magnitude, which count · max|x| ≤ 2^53 guarantees; past that, add the
+      // doubles in row order as the definition does.
+      let largest = UInt64(Swift.max(lo.magnitude, hi.magnitude))
+      let (bound, overflow) = UInt64(count).multipliedReportingOverflow(by: largest)
+      var sum = Double(total)
+      if overflow || bound > 1 << 53 {
+        sum = 0
+        Self.forEachValid(values, validity) { sum += Double(convert($0)) }
       }
-      self.nulls = nulls
+      record(count: count, lo: Double(lo), hi: Double(hi), sum: sum) { mean, grid in
+        var squares = 0.0
+        guard var g = grid else {
+          Self.forEachValid(values, validity) { e in
+            let v = Double(convert(e))
+            squares += (v - mean) * (v - mean)
+          }
+          return squares
+        }
+        // Bin j of 2^k holds the x with floor(x / 2^k) = j: an arithmetic shift for k ≥ 0,
+        // x · 2^-k for the few k < 0 (down to −6) that a narrow integer range gives.
+        if (-8...62).contains(g.k) {
+          let k = Int64(g.k), first = Int64(g.first)
+          Self.forEachValid(values, validity) { e in
+            let x = convert(e)
+            let v = Double(x)
+            squares += (v - mean) * (v - mean)
+            g.add(Int(truncatingIfNeeded: (k >= 0 ? x &>> k : x &<< -k) &- first))
+          }
+        } else {
+          Self.forEachValid(values, validity) { e in
+            let v = Double(convert(e))
+            squares += (v - mean) * (v - mean)
+            g.add(g.bin(v))
+          }
+        }
+        grid = g
+        return squares
+      }
+    }
+
+    /// float64 (and int64) values; NaN and ±infinity are counted and left out.
+    private mutating func gatherDoubles<E>(_ values: [E], _ validity: ValidityBitmap, _ convert: (E) -> Double) {
+      nulls = validity.nullCount
+      var nonFinite = 0, count = 0
+      var lo = Double.infinity, hi = -Double.infinity, sum = 0.0
+      var first = true
+      // Same comparisons as `Swift.min(lo, v)` and `Swift.max(hi, v)` from the first value,
+      // so equal values that differ in sign (0.0 and -0.0) give the same min and max.
+      Self.forEachValid(values, validity) { e in
+        let v = convert(e)
+        guard v.isFinite else {
+          nonFinite &+= 1
+          return
+        }
+        if first {
+          lo = v
+          hi = v
+          first = false
+        }
+        lo = v < lo ? v : lo
+        hi = v >= hi ? v : hi
+        sum += v
+        count &+= 1
+      }
       self.nonFinite = nonFinite
-      guard !values.isEmpty else { return }
-      var chunkLo = values[0], chunkHi = values[0], chunkSum = 0.0
-      for v in values {
-        chunkLo = Swift.min(chunkLo, v)
-        chunkHi = Swift.max(chunkHi, v)
-        chunkSum += v
+      let skipsNone = nulls == 0 && nonFinite == 0
+      record(count: count, lo: lo, hi: hi, sum: sum) { mean, grid in
+        var squares = 0.0
+        guard var g = grid else {
+          Self.forEachValid(values, validity) { e in
+            let v = convert(e)
+            guard skipsNone || v.isFinite else { return }
+            squares += (v - mean) * (v - mean)
+          }
+          return squares
+        }
+        Self.forEachValid(values, validity) { e in
+          let v = convert(e)
+          guard skipsNone || v.isFinite else { return }
+          squares += (v - mean) * (v - mean)
+          g.add(g.bin(v))
+        }
+        grid = g
+        return squares
       }
-      let chunkMean = chunkSum / Double(values.count)
-      var chunkSquares = 0.0
-      for v in values { chunkSquares += (v - chunkMean) * (v - chunkMean) }
-      count = values.count
-      sum = chunkSum
-      squares = chunkSquares
-      lo = chunkLo
-      hi = chunkHi
-      if chunkLo == chunkHi {
-        constants.append((chunkLo, values.count))
-      } else {
-        // A chunk's grid is never coarser than the whole range's when its range is not empty:
-        // both start from ceil(log2(range / maxBins)) and grow under conditions that a
-        // narrower range meets no later.
-        histograms.append(Histogram.make(values, lo: chunkLo, hi: chunkHi))
+    }
+
+    /// Calls `body` with each non-NULL value in row order.
+    @inline(__always) private static func forEachValid<E>(_ values: [E], _ validity: ValidityBitmap, _ body: (E) -> Void) {
+      let allValid = validity.nullCount == 0
+      values.withUnsafeBufferPointer { v in
+        validity.words.withUnsafeBufferPointer { bits in
+          if allValid {
+            for i in 0..<v.count { body(v[i]) }
+          } else {
+            for i in 0..<v.count where (bits[i &>> 6] &>> UInt64(i & 63)) & 1 != 0 { body(v[i]) }
+          }
+        }
+      }
+    }
+
+    /// A chunk's histogram grid while its values are binned: `Histogram.widthLog2` and
+    /// `Histogram.index`, with the division by 2^k done as a multiplication by 2^-k (the same
+    /// correctly rounded quotient, as 2^-k is exact for |k| ≤ 1000) and the floor by
+    /// truncation and a correction, and the counts in a fixed 64-slot buffer.
+    struct Grid {
+      var k: Int
+      let first: Int
+      let bins: Int
+      let scale: Double
+      var counts: (
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
+        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int
+      ) = (
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+      )
+
+      init(lo: Double, hi: Double) {
+        k = Histogram.widthLog2(lo: lo, hi: hi)
+        first = Histogram.index(of: lo, widthLog2: k)
+        bins = Histogram.index(of: hi, widthLog2: k) - first + 1
+        precondition((1...Histogram.maxBins).contains(bins), "histogram of \(bins) bins over [\(lo), \(hi)]")
+        scale = (-1000...1000).contains(k) ? Double(sign: .plus, exponent: -k, significand: 1) : 0
+      }
+
+      /// The bin (relative to `first`) of a finite value within [lo, hi].
+      @inline(__always) func bin(_ v: Double) -> Int {
+        guard scale != 0 else { return Histogram.index(of: v, widthLog2: k) - first }
+        let t = v * scale
+        let i = Int(t)
+        // Truncation rounds a negative fraction up; the correction is a 0/1 value, not a
+        // branch, as the sign of t varies from value to value.
+        return i &- Int(truncatingIfNeeded: (Double(i) > t).int) &- first
+      }
+
+      @inline(__always) mutating func add(_ bin: Int) {
+        precondition(bin >= 0 && bin < bins, "value outside the histogram's [min, max]")
+        withUnsafeMutableBytes(of: &counts) { $0.baseAddress!.assumingMemoryBound(to: Int.self)[bin] += 1 }
+      }
+
+      mutating func takeCounts() -> [Int] {
+        withUnsafeBytes(of: &counts) { Array($0.bindMemory(to: Int.self).prefix(bins)) }
       }
     }
 
@@ -328,65 +481,35 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 }
 
 /// The distinct values of string columns, compared as UTF-8 bytes (what Arrow readers such as
-/// polars' `n_unique` compare): an open-addressing set of (hash, offset) into one byte buffer,
-/// so counting a column creates no `String` per row.
+/// polars' `n_unique` compare): a `ByteStringSet`, so counting a column creates no `String`
+/// per row.
 struct DistinctStrings: Sendable {
-  private var slots: [Int32] = Array(repeating: -1, count: 1024)
-  private var hashes: [UInt64] = []
-  private var offsets: [Int] = [0]
-  private var bytes: [UInt8] = []
+  private var strings = ByteStringSet()
 
-  var count: Int { hashes.count }
-
-  /// FNV-1a: simple, deterministic, and good enough for short keys like player lookups.
-  static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3 }
-    return h ^ (h >> 29)
-  }
+  var count: Int { strings.count }
 
   /// Adds every non-NULL value of `column`.
   mutating func insert(_ column: StringColumn) {
-    for i in 0..<column.count where column.validity[i] {
-      column.withBytes(at: i) { insert($0) }
+    CanonicalBlockEncoder.checkOffsets(column, name: "utf8 column")
+    let allValid = column.nullCount == 0
+    column.offsets.withUnsafeBufferPointer { off in
+      column.bytes.withUnsafeBytes { raw in
+        column.validity.words.withUnsafeBufferPointer { bits in
+          let bytes = raw.baseAddress ?? CanonicalBlockEncoder.dummy
+          for i in 0..<column.count where allValid || (bits[i &>> 6] &>> UInt64(i & 63)) & 1 != 0 {
+            let start = Int(off[i])
+            _ = strings.insert(bytes + start, Int(off[i + 1]) - start)
+          }
+        }
+      }
     }
   }
 
   /// Adds every value of `other`.
-  mutating func formUnion(_ other: DistinctStrings) {
-    other.bytes.withUnsafeBufferPointer { b in
-      for k in 0..<other.hashes.count {
-        insert(UnsafeBufferPointer(rebasing: b[other.offsets[k]..<other.offsets[k + 1]]))
-      }
-    }
-  }
+  mutating func formUnion(_ other: DistinctStrings) { strings.formUnion(other.strings) }
+}
 
-  mutating func insert(_ value: UnsafeBufferPointer<UInt8>) {
-    let h = Self.hash(value)
-    var mask = slots.count - 1
-    var slot = Int(truncatingIfNeeded: h) & mask
-    while slots[slot] >= 0 {
-      let k = Int(slots[slot])
-      if hashes[k] == h, offsets[k + 1] - offsets[k] == value.count,
-        bytes[offsets[k]..<offsets[k + 1]].elementsEqual(value)
-      {
-        return
-      }
-      slot = (slot + 1) & mask
-    }
-    slots[slot] = Int32(hashes.count)
-    hashes.append(h)
-    bytes.append(contentsOf: value)
-    offsets.append(bytes.count)
-    if hashes.count * 2 > slots.count {
-      // Keep the load under one half: rehash into twice the slots.
-      slots = Array(repeating: -1, count: slots.count * 2)
-      mask = slots.count - 1
-      for (k, hk) in hashes.enumerated() {
-        var s = Int(truncatingIfNeeded: hk) & mask
-        while slots[s] >= 0 { s = (s + 1) & mask }
-        slots[s] = Int32(k)
-      }
-    }
-  }
+extension Bool {
+  /// 1 for true, 0 for false, as a select rather than a branch.
+  @inline(__always) var int: UInt8 { unsafeBitCast(self, to: UInt8.self) }
 }
