@@ -2,6 +2,10 @@ import Columnar
 import CSQLite
 import Dispatch
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 // The direct tier of `SourceReader.read`: the table b-trees of the database file decoded here
 // (https://www.sqlite.org/fileformat2.html) instead of stepping SQLite's VM row by row.
 // SQLite still answers everything about the schema, holds the read lock, and maps the file;
@@ -26,6 +30,32 @@ struct FileImage: @unchecked Sendable {
   @inline(__always) func page(_ n: UInt32) -> UnsafePointer<UInt8>? {
     guard n >= 1, Int(n) <= pageCount else { return nil }
     return base + (Int(n) - 1) * pageSize
+  }
+
+  /// Drops pages already decoded from this process's resident set. The mapping is SQLite's,
+  /// shared and read-only, so a page touched again is simply read back from the page cache;
+  /// without this a large file's every page stayed resident until the read ended (at 2M PGS
+  /// rows, 504 MB on top of the columns: peak RSS 1.24 GB instead of under 1 GiB). Runs of
+  /// consecutive page numbers go in one call.
+  func release(_ pages: ArraySlice<UInt32>) {
+    #if canImport(Glibc)
+      let osPage = Int(sysconf(Int32(_SC_PAGESIZE)))
+      guard osPage > 0 else { return }
+      var i = pages.startIndex
+      while i < pages.endIndex {
+        var j = i + 1
+        while j < pages.endIndex && pages[j] == pages[j - 1] &+ 1 { j += 1 }
+        // Whole OS pages around the run; a neighbour dropped with them is re-read if needed.
+        let from = (Int(pages[i]) - 1) * pageSize
+        let to = min(size, Int(pages[j - 1]) * pageSize)
+        let start = from / osPage * osPage
+        let end = min(size, (to + osPage - 1) / osPage * osPage)
+        if start >= 0, start < end, end <= size {
+          _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+        }
+        i = j
+      }
+    #endif
   }
 }
 
@@ -280,9 +310,11 @@ extension SourceReader {
       let d = LeafDecoder(image: image, layout: layout, specs: specs, capacity: capacity, seasons: seasons, byDate: byDate)
       var ends: [Int] = []
       for c in stride(from: t, to: chunks, by: 2) {
-        for i in c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk) {
+        let chunk = c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk)
+        for i in chunk {
           guard d.decodeLeaf(pages[i]) else { return }
         }
+        image.release(pages[chunk])
         ends.append(d.columns.count)
       }
       parts[t].decoder = d
