@@ -210,20 +210,15 @@ final class FastColumns {
   func result() -> SourceReader.ReadResult { Self.concatenate([(self, 0..<count)]) }
 
   /// Row ranges of several fills of the same columns, one after another, as builders.
-  /// Columns are copied concurrently when there are at least `parallelAbove` values.
-  static func concatenate(_ segments: [(part: FastColumns, rows: Range<Int>)], parallelAbove: Int = parallelValues)
-    -> SourceReader.ReadResult
-  {
+  static func concatenate(_ segments: [(part: FastColumns, rows: Range<Int>)]) -> SourceReader.ReadResult {
     let n = segments.reduce(0) { $0 + $1.rows.count }
     guard let specs = segments.first?.part.specs else { return .init(rowid: [], columns: []) }
     var rowid: [Int64] = []
     rowid.reserveCapacity(n)
     for (part, rows) in segments { rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count)) }
-    // Columns are independent, so a large read copies them on every core: this ran alone on
-    // one core after the decoder threads joined (45 ms of a 273k-row build's read).
-    let shared = SegmentList(segments)
-    @Sendable func column(_ k: Int) -> ColumnBuilder {
-      let segments = shared.list
+    var builders: [ColumnBuilder] = []
+    builders.reserveCapacity(specs.count)
+    for k in 0..<specs.count {
       var words = [UInt64](repeating: 0, count: (n + 63) / 64)
       var at = 0
       // Up to 64 bits at a time from any bit offset to any bit offset. A second word is read
@@ -276,42 +271,9 @@ final class FastColumns {
       case .date: b.dates = Column(values: values { $0.dates }, validity: validity)
       case .timestamp: b.timestamps = Column(values: values { $0.stamps }, validity: validity)
       }
-      return b
-    }
-    let builders: [ColumnBuilder]
-    if n * specs.count >= parallelAbove {
-      let slots = BuilderSlots(count: specs.count)
-      defer { slots.release() }
-      DispatchQueue.concurrentPerform(iterations: specs.count) { k in slots.items[k] = column(k) }
-      builders = slots.items.map { $0! }
-    } else {
-      builders = (0..<specs.count).map(column)
+      builders.append(b)
     }
     return SourceReader.ReadResult(rowid: rowid, columns: builders)
-  }
-
-  /// Below this many values the copy stays on the calling thread.
-  static let parallelValues = 1 << 20
-
-  /// The segments, read (never written) by every iteration of the concurrent copy.
-  private final class SegmentList: @unchecked Sendable {
-    let list: [(part: FastColumns, rows: Range<Int>)]
-    init(_ list: [(part: FastColumns, rows: Range<Int>)]) { self.list = list }
-  }
-
-  /// One slot per column, each written by exactly one iteration of the concurrent copy.
-  private final class BuilderSlots: @unchecked Sendable {
-    let items: UnsafeMutableBufferPointer<ColumnBuilder?>
-
-    init(count: Int) {
-      items = .allocate(capacity: count)
-      items.initialize(repeating: nil)
-    }
-
-    func release() {
-      items.deinitialize()
-      items.deallocate()
-    }
   }
 }
 
