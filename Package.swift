@@ -44,14 +44,16 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
-    .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
+    // One seeded generator for every test target (Tests/TestSupport).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
+    .testTarget(name: "ColumnarTests", dependencies: ["Columnar", "TestSupport"]),
     .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),
-    .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar"]),
-    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar"]),
-    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar", "TestSupport"]),
+    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar", "TestSupport"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
-    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar"]),
-    .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "TestSupport"]),
+    .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     // Benchmark programs (`make bench`, docs/BENCH.md) and what they share.
     .target(name: "BenchSupport"),
@@ -64,7 +66,7 @@ let package = Package(
         "BenchSupport", "Snapshots", "Features", "SQLiteSource", "Columnar", .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
-    .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite"]),
+    .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -2,20 +2,9 @@ import Columnar
 import Testing
 
 @testable import ArrowIPC
+import TestSupport
 
-/// Deterministic generator so every case is reproducible from its seed.
-struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+typealias SplitMix64 = SeededRandom
 
 /// A table of every type; `nullAt` rows are NULL in every nullable column, plus seeded NULLs.
 func sampleTable(rows: Int, seed: UInt64, nullAt: Set<Int> = [], extraNulls: Bool = true) -> Table {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Columnar
+import TestSupport
 
 @Suite struct ValidityBitmapTests {
   @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 129])
@@ -91,15 +92,4 @@ import Testing
   }
 }
 
-/// A small seeded generator so test inputs are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+typealias SplitMix64 = SeededRandom

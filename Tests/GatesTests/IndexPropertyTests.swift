@@ -7,20 +7,7 @@ import SQLiteSource
 import Testing
 
 @testable import Gates
-
-/// SplitMix64: reproducible across platforms, unlike the system generator.
-struct SeededRandom {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-  mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
+import TestSupport
 
 /// A random table's key columns: dates over three seasons, players with repeats.
 struct RandomKeys {

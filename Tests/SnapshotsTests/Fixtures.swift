@@ -1,6 +1,7 @@
 import Columnar
 import Foundation
 import Snapshots
+import TestSupport
 
 /// Deterministic test tables and a scratch folder per test.
 enum Fixture {
@@ -60,15 +61,4 @@ enum Fixture {
   static func write(_ path: String, _ bytes: [UInt8]) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
 }
 
-/// SplitMix64: seeded and identical on every platform.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+typealias SplitMix = SeededRandom
