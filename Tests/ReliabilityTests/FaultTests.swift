@@ -271,7 +271,7 @@ enum Mounts {
     let out = s.path("Datasets")
     try FileManager.default.createDirectory(atPath: out + "/rel", withIntermediateDirectories: true)
     let lockPath = out + "/rel/.lock"
-    let fd = open(lockPath, O_RDWR | O_CREAT, 0o644)
+    let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     try #require(fd >= 0)
     #expect(flock(fd, LOCK_EX) == 0)
     _ = ftruncate(fd, 0)
@@ -319,7 +319,7 @@ enum Mounts {
     let db = try SmallSource.copy(to: s.path("league.sqlite"))
     let out = s.path("Datasets")
     try FileManager.default.createDirectory(atPath: out + "/rel", withIntermediateDirectories: true)
-    let fd = open(out + "/rel/.lock", O_RDWR | O_CREAT, 0o644)
+    let fd = open(out + "/rel/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     try #require(fd >= 0)
     defer { close(fd) }
     #expect(flock(fd, LOCK_EX) == 0)
@@ -371,7 +371,10 @@ final class Flag: @unchecked Sendable {
 
 /// Writes zeros until the filesystem is full, then gives back `leavingFree` bytes.
 func fill(_ path: String, leavingFree: Int) {
-  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  // O_CLOEXEC: a child another test spawns meanwhile must not inherit the descriptor, or the
+  // filler's space stays allocated after it is removed (seen once: the retry of
+  // fullDiskDuringBuild ran out of space in a full `make test`).
+  let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
   guard fd >= 0 else { return }
   defer { close(fd) }
   let chunk = [UInt8](repeating: 0, count: 4096)
