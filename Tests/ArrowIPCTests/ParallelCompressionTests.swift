@@ -1,4 +1,5 @@
 import Columnar
+import LZ4
 import Testing
 
 @testable import ArrowIPC
@@ -49,6 +50,29 @@ import Testing
     // i32, i64, f64, text (unless every string in the batch is empty), day, dense per batch.
     #expect(slices.count <= 2 * 6 && slices.count >= 2 * 5)
     #expect(slices.allSatisfy { $0.byteCount > 0 })
-    #expect(try ArrowFileWriter.compressValueBuffers(small, batchRows: 64, minimumBytes: 0).count == slices.count)
+    let frames = try ArrowFileWriter.compressValueBuffers(small, batchRows: 64, minimumBytes: 0)
+    defer { frames.release() }
+    #expect(frames.count == slices.count)
+    // Each frame is the one the inline path makes of the same bytes.
+    for (i, slice) in slices.enumerated() {
+      let inline = try valueBytes(small.columns[slice.column]) {
+        try LZ4Frame.compress(UnsafeRawBufferPointer(rebasing: $0[slice.byteStart..<(slice.byteStart + slice.byteCount)]))
+      }
+      #expect(Array(frames.frame(i)) == inline, "frame \(i) (column \(slice.column))")
+    }
   }
+
+  /// A column's value buffer (a string column's UTF-8 bytes), as the writer slices it.
+  func valueBytes<R>(_ column: AnyColumn, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    switch column {
+    case .int32(let c): try c.values.withUnsafeBytes(body)
+    case .int64(let c): try c.values.withUnsafeBytes(body)
+    case .float64(let c): try c.values.withUnsafeBytes(body)
+    case .date32(let c): try c.values.withUnsafeBytes(body)
+    case .utf8(let c): try c.bytes.withUnsafeBytes(body)
+    case .bool: throw SliceError.boolHasNoValueBuffer
+    }
+  }
+
+  enum SliceError: Error { case boolHasNoValueBuffer }
 }
