@@ -2,6 +2,10 @@ import Columnar
 import CSQLite
 import Dispatch
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Typed storage for at most `capacity` rows of one table (a count taken just before the
 /// read), written in place by row index. Pages of the buffers no row reaches are never touched.
 ///
@@ -255,6 +259,12 @@ final class FastColumns {
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(n + 1)
         var bytes: [UInt8] = []
+        // Reserved whole: appended segment by segment, the array would double its way up,
+        // copying and faulting in about twice the column's bytes.
+        bytes.reserveCapacity(segments.reduce(0) { total, segment in
+          let o = segment.part.offsets + segment.part.slots[k] * (segment.part.capacity + 1)
+          return total + Int(o[segment.rows.upperBound]) - Int(o[segment.rows.lowerBound])
+        })
         for (part, rows) in segments {
           let o = part.offsets + part.slots[k] * (part.capacity + 1)
           let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
@@ -278,6 +288,11 @@ final class FastColumns {
 }
 
 /// A growable byte buffer for one text column, freed by its owner.
+///
+/// Grown with `realloc`: once a buffer is large enough for glibc to map it on its own, growing
+/// it remaps the pages it already holds instead of copying them into fresh ones, so a column's
+/// bytes are written once and their pages faulted in once (a copying doubling touched about
+/// twice the final size).
 struct ByteBuffer {
   private(set) var base: UnsafeMutablePointer<UInt8>?
   private(set) var count = 0
@@ -285,18 +300,19 @@ struct ByteBuffer {
 
   mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
     let n = raw.count
-    if count + n > capacity {
-      let grown = Swift.max(count + n, capacity * 2, 4096)
-      let next = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-      if let base {
-        next.update(from: base, count: count)
-        base.deallocate()
-      }
-      base = next
-      capacity = grown
-    }
+    if count + n > capacity { grow(toFit: count + n) }
     if n > 0, let src = raw.baseAddress { (base! + count).update(from: src, count: n) }
     count += n
+  }
+
+  private mutating func grow(toFit needed: Int) {
+    let grown = Swift.max(needed, capacity * 2, 4096)
+    guard let next = realloc(base, grown) else {
+      // The same end as Swift's own allocation failure: nothing useful can follow.
+      fatalError("out of memory growing a text column to \(grown) bytes")
+    }
+    base = next.assumingMemoryBound(to: UInt8.self)
+    capacity = grown
   }
 
   func array(count n: Int) -> [UInt8] {
@@ -304,7 +320,7 @@ struct ByteBuffer {
     return Array(UnsafeBufferPointer(start: base, count: n))
   }
 
-  func free() { base?.deallocate() }
+  func free() { Glibc.free(base) }
 }
 
 extension ColumnBuilder {
