@@ -164,15 +164,21 @@ protocol CanonicalRows {
 
 /// The `source` block of a manifest.
 public enum SourceFingerprinter {
-  /// Fingerprints the database file and the rows a build read from it.
-  public static func fingerprint(_ source: SourceData) throws(SnapshotError) -> Manifest.SourceFingerprint {
+  /// Fingerprints the database file and the rows a build read from it. `fileSHA256` is the
+  /// file's digest when the caller computed it already (a build hashes the file while it reads
+  /// it); nil hashes the file here.
+  public static func fingerprint(_ source: SourceData, fileSHA256: String? = nil) throws(SnapshotError)
+    -> Manifest.SourceFingerprint
+  {
     let name = source.path.split(separator: "/").last.map(String.init) ?? source.path
     var tables: [String: Manifest.TableFingerprint] = [
       "player_game_summary": pgs(source.pgs),
       "player_composite_factors": pcf(source.pcf),
     ]
     if let schedule = source.schedule { tables["schedule"] = Self.schedule(schedule) }
-    return Manifest.SourceFingerprint(file: name, sha256: try Digest.file(atPath: source.path), tables: tables)
+    let sha256: String
+    if let fileSHA256 { sha256 = fileSHA256 } else { sha256 = try Digest.file(atPath: source.path) }
+    return Manifest.SourceFingerprint(file: name, sha256: sha256, tables: tables)
   }
 
   /// Hashes the row count, then every row's canonical encoding in business-key order, ties
