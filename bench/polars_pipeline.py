@@ -15,6 +15,8 @@ import os
 import pathlib
 import sys
 import time
+
+_START = time.perf_counter(), time.process_time()  # before the heavy imports: --timings reports them
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,7 +48,8 @@ class Phases:
 
     def __init__(self, on):
         self.on, self.rows = on, []
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu = _START
+        self.done("import")
 
     def done(self, name):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -98,8 +101,8 @@ def read_source(db, seasons):
     pcf_q = [f"SELECT {', '.join(PCF_COLUMNS)} FROM player_composite_factors WHERE ({in_dates}) AND {r}"
              for r in rowid_ranges(url, "player_composite_factors", WORKERS)]
     parts = read_parts(url, pgs_q + pcf_q)
-    pgs = checked(pl.concat(parts[:len(pgs_q)], rechunk=False), PGS_TYPES, "player_game_summary")
-    pcf = checked(pl.concat(parts[len(pgs_q):], rechunk=False), PCF_TYPES, "player_composite_factors")
+    pgs = checked(pl.concat(parts[:len(pgs_q)], rechunk=True), PGS_TYPES, "player_game_summary")
+    pcf = checked(pl.concat(parts[len(pgs_q):], rechunk=True), PCF_TYPES, "player_composite_factors")
     pgs = pgs.with_columns(pl.col("game_date").str.to_date("%Y-%m-%d"), pl.col("is_home").cast(pl.Boolean))
     pcf = pcf.with_columns(pl.col("game_date").str.to_date("%Y-%m-%d"))
     return seasons, pgs, pcf

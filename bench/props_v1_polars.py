@@ -35,7 +35,7 @@ POLARS_TYPES = {
     "int32": pl.Int32, "int64": pl.Int64, "float64": pl.Float64, "bool": pl.Boolean, "utf8": pl.Utf8,
     "date32": pl.Date,
 }
-POS = pl.col("_pos")
+POS = pl.col("_pos")  # the row's position in its (player, season) group = games in its history
 
 
 def load_spec(path):
@@ -61,18 +61,20 @@ def _source_expr(spec, name, cast=pl.Float64):
     return expr
 
 
-def _masked(expr, n):
-    """expr where the row has at least n history games in its group, else NULL."""
-    return pl.when(POS >= n).then(expr)
-
-
 def compute(pgs, pcf, spec, include_bootstrap=False) -> dict:
     """Returns {season_year: DataFrame} with the spec's columns in its order and types.
 
     pgs/pcf: DataFrames or LazyFrames, game_date as pl.Date."""
     # The in-memory engine: on this query the streaming default (Polars 2) took 2–3× longer.
     df = plan(pgs, pcf, spec, include_bootstrap).collect(engine="in-memory")
-    return {int(s): part for (s,), part in df.partition_by("season_year", as_dict=True, maintain_order=True).items()}
+    runs = df.select(pl.col("season_year").rle()).unnest("season_year")
+    if runs.height != runs["value"].n_unique():  # a season's rows not contiguous in date order
+        return {int(s): part for (s,), part in df.partition_by("season_year", as_dict=True, maintain_order=True).items()}
+    out, start = {}, 0
+    for length, season in runs.iter_rows():
+        out[int(season)] = df.slice(start, length)
+        start += length
+    return out
 
 
 def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
@@ -85,11 +87,12 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
         pgs.select(pl.col("player_lookup").unique().sort()),
         pgs.select(pl.col("season_year").min().alias("s0"), pl.col("season_year").max().alias("s1"),
                    pl.col("game_date").min().alias("d0"), pl.col("game_date").max().alias("d1")),
-    ])
+    ], engine="in-memory")
     players = pl.Enum(names.to_series())
     s0, s1, d0, d1 = bounds.row(0)
+    epoch = 719163  # date(1970, 1, 1).toordinal()
     if names.height >= 1 << 23 or (s0 is not None and not (0 <= s0 and s1 < 1 << 20)) or (
-            d0 is not None and not (-(1 << 19) < d0.toordinal() - 719163 and d1.toordinal() - 719163 < 1 << 19)):
+            d0 is not None and not (-(1 << 19) < d0.toordinal() - epoch and d1.toordinal() - epoch < 1 << 19)):
         raise ValueError(f"cannot pack the history order: {names.height} players, seasons {s0}…{s1}, dates {d0}…{d1}")
     code = pl.col("player_lookup").cast(players, strict=False).to_physical().cast(pl.Int64)
     days = pl.col("game_date").to_physical().cast(pl.Int64)
@@ -112,8 +115,16 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
         pl.col("_first").cum_sum().alias("_group"),
     )
 
+    # One "previous game" column per windowed stat: the value of the row above, NULL on a
+    # group's first row. A last-n window (min_samples = n) of it that reaches past the group's
+    # first row holds that NULL and so is NULL itself: no window needs its own group mask.
+    sources = list(dict.fromkeys(c["source"] for c in spec["columns"] if c["kind"] == "window" and (
+        c["window"]["kind"] == "last_games" or (c["window"]["kind"] == "season" and c["aggregate"] == "mean"))))
+    active = active.with_columns(
+        [pl.when(POS > 0).then(_source_expr(spec, src).shift(1)).alias(f"_prev_{src}") for src in sources])
+    group_start = pl.col("_row") - POS
+
     exprs = []
-    float_season_sums = {}
     for col in spec["columns"]:
         kind, name = col["kind"], col["name"]
         if kind == "window":
@@ -121,40 +132,39 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
             agg = col["aggregate"]
             if w["kind"] == "last_games":
                 n = w["n"]
-                prev = _source_expr(spec, col["source"]).shift(1)
+                prev = pl.col(f"_prev_{col['source']}")
                 if agg == "mean":
-                    exprs.append(_masked(prev.rolling_mean(n, min_samples=n), n).alias(name))
+                    exprs.append(prev.rolling_mean(n, min_samples=n).alias(name))
                 elif agg == "std":
-                    exprs.append(_masked(prev.rolling_std(n, min_samples=n, ddof=1), n).alias(name))
+                    exprs.append(prev.rolling_std(n, min_samples=n, ddof=1).alias(name))
                 elif agg == "slope":
                     # Least-squares slope against positions 0…n−1, oldest first: Σ (k − m)·y_k / Σ (k − m)².
+                    # y_k, k = 0 … n−1, is the game n − k rows up: prev shifted by n − 1 − k.
                     m = (n - 1) / 2
                     denom = sum((k - m) ** 2 for k in range(n))
-                    v = _source_expr(spec, col["source"])
                     total = None
                     for k in range(n):
-                        t = v.shift(n - k) * ((k - m) / denom)
+                        t = prev.shift(n - 1 - k) * ((k - m) / denom)
                         total = t if total is None else total + t
-                    exprs.append(_masked(total, n).alias(name))
+                    exprs.append(total.alias(name))
                 else:
                     raise ValueError(f"aggregate {agg} not supported")
             elif w["kind"] == "season":
                 if agg == "mean":
-                    parts = _parts(spec, col["source"])
-                    present = pl.lit(True)
-                    for p in parts:
-                        present = present & pl.col(p).is_not_null()
-                    count = present.cast(pl.Int64)
-                    if all(schema[p].is_integer() for p in parts):
-                        value = _source_expr(spec, col["source"], pl.Int64).fill_null(0)
-                        before = value.cum_sum() - value  # this row's exclusive prefix sum
-                        total = before - pl.when("_first").then(before).forward_fill()
+                    # Prefix sums of the previous-game column over the whole column, minus
+                    # their value on the group's first row (whose previous-game value is NULL).
+                    # Integer-valued stats sum exactly in float64 (below 2^53); float stats are
+                    # summed per group, because a whole-column float prefix sum of 2M rows loses
+                    # about 1e-8 in absolute terms to rounding.
+                    prev = pl.col(f"_prev_{col['source']}")
+                    if all(schema[p].is_integer() for p in _parts(spec, col["source"])):
+                        sums = prev.fill_null(0).cum_sum()
+                        total = sums - sums.gather(group_start)
                     else:
-                        value = _source_expr(spec, col["source"]).fill_null(0)
-                        total = (value.cum_sum() - value).over("_group")
-                    c_before = count.cum_sum() - count
-                    c = c_before - pl.when("_first").then(c_before).forward_fill()
-                    exprs.append(pl.when(c > 0).then(total.cast(pl.Float64) / c).alias(name))
+                        total = prev.fill_null(0).cum_sum().over("_group")
+                    counts = prev.is_not_null().cum_sum()
+                    c = counts - counts.gather(group_start)
+                    exprs.append(pl.when(c > 0).then(total / c).alias(name))
                 elif agg == "count":
                     exprs.append(POS.alias(name))
                 else:
@@ -175,7 +185,7 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
             else:
                 raise ValueError(f"window kind {w['kind']} not supported")
         elif kind == "schedule":
-            rest = _masked((pl.col("game_date") - pl.col("game_date").shift(1)).dt.total_days(), 1)
+            rest = pl.when(POS > 0).then((pl.col("game_date") - pl.col("game_date").shift(1)).dt.total_days())
             if col["measure"] == "days_rest":
                 exprs.append(rest.alias(name))
             elif col["measure"] == "back_to_back":
@@ -184,17 +194,29 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
                 raise ValueError(f"schedule measure {col['measure']} not supported")
     df = active.with_columns(exprs)
 
-    if not include_bootstrap:
-        df = df.filter((pl.col("game_date") - pl.col("_opening")).dt.total_days() >= 14)
-
+    # Output rows in output order with one gather: the kept rows' positions sorted by _key.
+    keep = pl.lit(True) if include_bootstrap else (pl.col("game_date") - pl.col("_opening")).dt.total_days() >= 14
+    order = pl.col("_row").filter(keep).sort_by(pl.col("_key").filter(keep))
     comp = [c for c in spec["columns"] if c["kind"] == "composite"]
+    pcf_cols = [c["source"] for c in comp if c["source"] != "present"]
+    needed = ["_key"]
+    for c in spec["columns"]:
+        if c["kind"] in ("key", "label"):
+            needed += _parts(spec, c["source"])
+        elif c["kind"] in ("window", "schedule"):
+            needed.append(c["name"])
+    needed = [n for n in dict.fromkeys(needed) if n not in pcf_cols]
+    df = df.select(pl.col(needed).gather(order))
+
     if comp:
-        pcf_cols = [c["source"] for c in comp if c["source"] != "present"]
         # A PCF player absent from PGS gets a NULL code and so a NULL key, which joins nothing.
-        p = pcf.select(row_key.alias("_key"), *pcf_cols).unique(
-            subset=["_key"], keep="first", maintain_order=True
-        ).with_columns(pl.lit(True).alias("_present"))
-        df = df.drop([c for c in pcf_cols if c in schema]).join(p, on="_key", how="left")
+        # Both sides sorted by _key (a stable sort keeps a key's first PCF row first) make the
+        # join a merge join.
+        p = (pcf.select(row_key.alias("_key"), *pcf_cols).sort("_key", maintain_order=True)
+             .filter((pl.col("_key") != pl.col("_key").shift(1)).fill_null(True))
+             .with_columns(pl.lit(True).alias("_present")))
+        df = (df.with_columns(pl.col("_key").set_sorted())
+              .join(p, on="_key", how="left", maintain_order="left"))
 
     out_exprs = []
     for c in spec["columns"]:
@@ -209,4 +231,4 @@ def plan(pgs, pcf, spec, include_bootstrap=False) -> pl.LazyFrame:
         else:
             e = pl.col(name)
         out_exprs.append(e.cast(t).alias(name))
-    return df.sort("_key").select(out_exprs)
+    return df.select(out_exprs)
