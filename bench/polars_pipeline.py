@@ -94,8 +94,17 @@ def read_source(db, seasons):
     if not seasons:
         seasons = cx.read_sql(url, "SELECT DISTINCT season_year FROM player_game_summary ORDER BY 1",
                               return_type="polars").to_series().to_list()
-    in_seasons = f"season_year IN ({', '.join(str(int(s)) for s in seasons)})"
-    in_dates = " OR ".join(f"game_date BETWEEN '{s}-10-01' AND '{s + 1}-09-30'" for s in seasons)
+    # Adjacent seasons coalesced into one range each: 75 OR'd date ranges cost PCF's scan as much
+    # as reading it. `+season_year` keeps SQLite off the season index, whose row-by-row lookups
+    # are slower than the rowid-range scan of the table that each part is.
+    runs = []
+    for s in sorted(set(int(s) for s in seasons)):
+        if runs and runs[-1][1] == s - 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    in_seasons = " OR ".join(f"+season_year BETWEEN {a} AND {b}" for a, b in runs) or "0"
+    in_dates = " OR ".join(f"game_date BETWEEN '{a}-10-01' AND '{b + 1}-09-30'" for a, b in runs) or "0"
     pgs_q = [f"SELECT {', '.join(PGS_COLUMNS)} FROM player_game_summary WHERE ({in_seasons}) AND {r}"
              for r in rowid_ranges(url, "player_game_summary", WORKERS)]
     pcf_q = [f"SELECT {', '.join(PCF_COLUMNS)} FROM player_composite_factors WHERE ({in_dates}) AND {r}"
