@@ -194,8 +194,9 @@ def plan(pgs, pcf, spec, include_bootstrap=False, players=None) -> pl.LazyFrame:
                     else:
                         total = prev.fill_null(0).cum_sum().over("_group")
                     counts = prev.is_not_null().cum_sum()
-                    c = counts - counts.gather(group_start)
-                    exprs.append(pl.when(c > 0).then(total / c).alias(name))
+                    # 0 / 0 (no non-NULL history) is NaN, and NaN becomes NULL: the values are
+                    # finite, so no mean is NaN otherwise.
+                    exprs.append((total / (counts - counts.gather(group_start))).fill_nan(None).alias(name))
                 elif agg == "count":
                     exprs.append(POS.alias(name))
                 else:
