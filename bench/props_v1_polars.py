@@ -143,7 +143,7 @@ def plan(pgs, pcf, spec, include_bootstrap=False, players=None) -> pl.LazyFrame:
     row = pl.int_range(pl.len(), dtype=pl.Int64)
     active = active.with_columns(first.alias("_first"), row.alias("_row")).with_columns(
         (pl.col("_row") - pl.when("_first").then("_row").forward_fill()).alias("_pos"),
-        pl.col("_first").cum_sum().alias("_group"),
+        pl.col("_first").cum_sum().set_sorted().alias("_group"),  # sorted: over() slices, no hashing
     )
 
     # One "previous game" column per windowed stat: the value of the row above, NULL on a
