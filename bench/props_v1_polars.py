@@ -13,18 +13,22 @@ Rules implemented (features-props-v1.md):
   before" when a player has at most one active row per date (the duplicate_keys gate
   guarantees that before any build);
 - last-n mean/std/slope: NULL unless all n values of the last n history games are non-NULL.
-  They run on the whole sorted column (shift(1), then rolling_mean / rolling_std, or the n
-  shifted terms of the slope) and are masked to NULL where `_pos` < n, so a window never
-  reaches into another player's or season's rows;
-- season mean over non-NULL history values: prefix sums. Integer-valued sources use one
-  cumulative sum over the whole column (exact in int64) minus its value at the group's first
-  row; float sources are summed per group (`over`), because a whole-column float prefix sum
-  of 2M rows loses about 1e-8 in absolute terms to rounding;
+  Each windowed stat gets one previous-game column (the value one row up, NULL on a group's
+  first row); rolling_mean / rolling_std (min_samples = n) and the n shifted terms of the
+  slope run on that whole column, and a window reaching past its group's first row holds that
+  NULL, so it never mixes another player's or season's rows in;
+- season mean over non-NULL history values: prefix sums of the previous-game column minus
+  their value at the group's first row, divided by the count of non-NULL values. Integer-valued
+  stats sum exactly in float64 over the whole column; float stats are summed per group
+  (`over` on the sorted group id), because a whole-column float prefix sum of 2M rows loses
+  about 1e-8 in absolute terms to rounding;
 - last-days windows D−n … D−1: the terms of the n previous rows of the group whose date is
   within n days. With at most one game per date the k-th previous game is at least k days
   back, so n shifts see every game of the window;
 - composite factors: left join on (player_lookup, game_date), the first PCF row of a key.
-The whole computation is one lazy query, collected once.
+Whole seasons are computed in chunks (CHUNK_ROWS), each one lazy in-memory query; the chunks
+are collected together (in parallel). Players become Enum codes in byte order, so the two
+sorts and the PCF join use int64 keys.
 """
 import json
 
@@ -75,13 +79,14 @@ def compute(pgs, pcf, spec, include_bootstrap=False) -> dict:
     pcf = pcf.lazy()
     players = player_codes(pgs.lazy())
     sizes = pgs.group_by("season_year").len().sort("season_year").rows()
-    chunks, rows = [], 0
+    # At least one chunk per Polars thread (when there are seasons enough), of equal row counts.
+    total = sum(n for _, n in sizes)
+    k = max(1, min(len(sizes), pl.thread_pool_size()), -(-total // CHUNK_ROWS))
+    chunks, before = [[] for _ in range(k)], 0
     for season, n in sizes:
-        if not chunks or rows + n > CHUNK_ROWS:
-            chunks.append([])
-            rows = 0
-        chunks[-1].append(season)
-        rows += n
+        chunks[min(k - 1, int((before + n / 2) * k / max(total, 1)))].append(season)
+        before += n
+    chunks = [c for c in chunks if c]
     by_season = pgs.partition_by("season_year", as_dict=True)
     plans = []
     for chunk in chunks:
