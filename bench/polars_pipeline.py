@@ -120,18 +120,15 @@ def read_source(db, seasons):
 
 
 def coverage_gates(pgs, pcf):
-    """The four coverage gates of gates.md with their default thresholds; returns failures."""
+    """The four coverage gates of gates.md with their default thresholds; returns failures.
+    Three lazy queries, collected together (in parallel)."""
     failures = []
+    pgs, pcf = pgs.lazy(), pcf.lazy()
     active = pgs.filter(props_v1_polars.ACTIVE)
     fields = ["minutes_played", "points", "fg_attempts", "ft_attempts", "turnovers"]
-    share = active.select([pl.col(f).is_not_null().mean().alias(f) for f in fields]).row(0, named=True)
-    for f, v in share.items():
-        if v is not None and v < 0.99:
-            failures.append(f"source_field_coverage: {f} {v:.2%}")
-    usage = active.group_by("season_year").agg(pl.col("usage_rate").is_not_null().mean().alias("share"))
-    for s, v in usage.iter_rows():
-        if v < 0.95:
-            failures.append(f"usage_rate_coverage: season {s} {v:.2%}")
+    share_q = active.select([pl.col(f).is_not_null().mean().alias(f) for f in fields])
+    usage_q = (active.group_by("season_year").agg(pl.col("usage_rate").is_not_null().mean().alias("share"))
+               .sort("season_year"))
     opening = pgs.group_by("season_year").agg(pl.col("game_date").min().alias("opening"))
     expected = (
         pgs.select("season_year", "game_date").unique().join(opening, on="season_year")
@@ -139,7 +136,14 @@ def coverage_gates(pgs, pcf):
     )
     pcf_dates = pcf.group_by("game_date").agg(pl.col("player_lookup").n_unique().alias("pcf_players"))
     act = active.group_by("game_date").agg(pl.col("player_lookup").n_unique().alias("active_players"))
-    per_date = expected.join(pcf_dates, on="game_date", how="left").join(act, on="game_date", how="left")
+    per_date_q = expected.join(pcf_dates, on="game_date", how="left").join(act, on="game_date", how="left")
+    share, usage, per_date = pl.collect_all([share_q, usage_q, per_date_q], engine="in-memory")
+    for f, v in share.row(0, named=True).items():
+        if v is not None and v < 0.99:
+            failures.append(f"source_field_coverage: {f} {v:.2%}")
+    for s, v in usage.iter_rows():
+        if v < 0.95:
+            failures.append(f"usage_rate_coverage: season {s} {v:.2%}")
     covered = per_date.filter(pl.col("pcf_players").is_not_null()).height
     if per_date.height and covered / per_date.height < 0.95:
         failures.append(f"pcf_date_coverage: {covered} of {per_date.height} dates")
