@@ -39,9 +39,9 @@ PCF_COLUMNS = ["player_lookup", "game_date", "fatigue_score", "shot_zone_mismatc
                "usage_spike_score", "total_composite_adjustment"]
 # connectorx types SQLite columns by their declared type (TEXT → String, INTEGER → Int64, REAL →
 # Float64), so a part holding no rows or only NULLs in a column still has that column's type.
-PGS_TYPES = {"player_lookup": pl.String, "game_id": pl.String, "game_date": pl.String, "season_year": pl.Int64,
+PGS_TYPES = {"player_lookup": pl.String, "game_id": pl.String, "game_date": pl.Date, "season_year": pl.Int64,
              "is_home": pl.Int64, "minutes_played": pl.Float64, "points": pl.Int64, "usage_rate": pl.Float64}
-PCF_TYPES = {"player_lookup": pl.String, "game_date": pl.String, "fatigue_score": pl.Int64, "pace_score": pl.Float64}
+PCF_TYPES = {"player_lookup": pl.String, "game_date": pl.Date, "fatigue_score": pl.Int64, "pace_score": pl.Float64}
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
@@ -65,18 +65,23 @@ class Phases:
 
 
 def read_parts(url, queries):
-    """Runs the queries on WORKERS threads (connectorx releases the GIL) and concatenates the
-    results in query order."""
+    """Runs the queries on WORKERS threads (connectorx and Polars release the GIL); returns the
+    results in query order, each one chunk per column with game_date parsed."""
     def one(sql):
-        return cx.read_sql(url, sql, return_type="polars")
+        return cx.read_sql(url, sql, return_type="polars").with_columns(
+            pl.col("game_date").str.to_date("%Y-%m-%d")).rechunk()
     with ThreadPoolExecutor(WORKERS) as pool:
         return [f.result() for f in [pool.submit(one, q) for q in queries]]
 
 
 def rowid_ranges(url, table, parts):
     """`parts` rowid ranges covering the table, so each part is one range scan of the table b-tree."""
-    lo, hi = cx.read_sql(url, f"SELECT min(rowid) AS lo, max(rowid) AS hi FROM {table}", return_type="polars").row(0)
-    if lo is None:
+    # Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but scans the
+    # whole table for both in one SELECT.
+    # (connectorx cannot type a NULL expression, hence coalesce for an empty table.)
+    lo, hi = cx.read_sql(url, f"SELECT coalesce((SELECT min(rowid) FROM {table}), 0) AS lo, "
+                              f"coalesce((SELECT max(rowid) FROM {table}), -1) AS hi", return_type="polars").row(0)
+    if hi < lo:
         return ["1"]
     step = (hi - lo) // parts + 1
     return [f"rowid BETWEEN {lo + k * step} AND {min(hi, lo + (k + 1) * step - 1)}" for k in range(parts)]
@@ -112,10 +117,9 @@ def read_source(db, seasons):
     pcf_q = [f"SELECT {', '.join(PCF_COLUMNS)} FROM player_composite_factors WHERE ({in_dates}) AND {r}"
              for r in rowid_ranges(url, "player_composite_factors", WORKERS)]
     parts = read_parts(url, pgs_q + pcf_q)
-    pgs = checked(pl.concat(parts[:len(pgs_q)], rechunk=True), PGS_TYPES, "player_game_summary")
-    pcf = checked(pl.concat(parts[len(pgs_q):], rechunk=True), PCF_TYPES, "player_composite_factors")
-    pgs = pgs.with_columns(pl.col("game_date").str.to_date("%Y-%m-%d"), pl.col("is_home").cast(pl.Boolean))
-    pcf = pcf.with_columns(pl.col("game_date").str.to_date("%Y-%m-%d"))
+    pgs = checked(pl.concat(parts[:len(pgs_q)]), PGS_TYPES, "player_game_summary")
+    pcf = checked(pl.concat(parts[len(pgs_q):]), PCF_TYPES, "player_composite_factors")
+    pgs = pgs.with_columns(pl.col("is_home").cast(pl.Boolean))
     return seasons, pgs, pcf
 
 
