@@ -4,8 +4,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := .venv
 PY := $(VENV)/bin/python
-# Pinned so interop results do not move under us; bump deliberately.
-PYTHON_PINS := pyarrow==26.0.1 polars==2.1.0 jsonschema==4.26.0 pytest==9.0.3
+# Pinned so interop results do not move under us; bump deliberately. connectorx: the bench's
+# Polars reference reads SQLite with it (columnar, on two threads; bench/polars_pipeline.py).
+PYTHON_PINS := pyarrow==26.0.1 polars==2.1.0 jsonschema==4.26.0 pytest==9.0.3 connectorx==0.4.6
 PINS_STAMP := $(VENV)/.pins-$(shell echo '$(PYTHON_PINS)' | cksum | cut -d' ' -f1)
 RELEASE_BIN := .build/release/dataset
 # The Swift runtime and Foundation linked in: the dynamic loader's symbol binding of a dozen
