@@ -371,6 +371,9 @@ final class LeafDecoder {
   /// Record field serial types and body offsets, fields 0...lastField.
   private let types: UnsafeMutablePointer<UInt64>
   private let offsets: UnsafeMutablePointer<Int>
+  /// The last selector date parsed and its season (see `ParseMemo`); a pointer, as the other
+  /// per-row state is, so the hot path carries no exclusivity checks.
+  private let selectorMemo: UnsafeMutablePointer<ParseMemo>
   /// A payload spilled to overflow pages, put back together.
   private var spill: [UInt8] = []
 
@@ -397,9 +400,12 @@ final class LeafDecoder {
     }
     types = .allocate(capacity: layout.lastField + 1)
     offsets = .allocate(capacity: layout.lastField + 1)
+    selectorMemo = .allocate(capacity: 1)
+    selectorMemo.initialize(to: ParseMemo())
   }
 
   deinit {
+    selectorMemo.deallocate()
     types.deallocate()
     offsets.deallocate()
     perSeason.deallocate()
@@ -537,10 +543,15 @@ final class LeafDecoder {
     // The selector, as `refuseUnselectableRows` requires it of every row.
     let seasonYear: Int
     if byDate {
-      guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1,
-        let date = CivilDate.parse(isoBytes: UnsafeBufferPointer(start: bodyStart + offsets[sf], count: Int((types[sf] - 13) / 2)))
-      else { return false }
-      seasonYear = date.month >= 10 ? date.year : date.year - 1
+      guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1 else { return false }
+      let text = UnsafeBufferPointer(start: bodyStart + offsets[sf], count: Int((types[sf] - 13) / 2))
+      if let known = selectorMemo.pointee.value(ifSameAs: text) {
+        seasonYear = Int(known)
+      } else {
+        guard let date = CivilDate.parse(isoBytes: text) else { return false }
+        seasonYear = date.month >= 10 ? date.year : date.year - 1
+        selectorMemo.pointee.remember(text, Int64(seasonYear))
+      }
     } else {
       // An INTEGER column of REAL affinity reads as REAL: not an integer season.
       guard sf < fields, !layout.realAffinity[s], (1...9).contains(types[sf]), types[sf] != 7 else { return false }

@@ -40,6 +40,8 @@ final class FastColumns {
   private let offsets: UnsafeMutablePointer<Int32>
   private let texts: UnsafeMutablePointer<ByteBuffer>
   private let counts: (text: Int, int32: Int, double: Int, flag: Int, date: Int, stamp: Int)
+  /// Per date column, then per timestamp column: the last text parsed and its value.
+  private let memos: UnsafeMutablePointer<ParseMemo>
 
   init(specs: [ColumnSpec], capacity: Int) {
     self.specs = specs
@@ -77,6 +79,8 @@ final class FastColumns {
     texts.initialize(repeating: ByteBuffer(), count: max(1, t))
     counter = .allocate(capacity: 1)
     counter.initialize(to: 0)
+    memos = .allocate(capacity: max(1, dt + s))
+    memos.initialize(repeating: ParseMemo(), count: max(1, dt + s))
   }
 
   deinit {
@@ -93,6 +97,7 @@ final class FastColumns {
     for c in 0..<counts.text { texts[c].free() }
     texts.deallocate()
     counter.deallocate()
+    memos.deallocate()
   }
 
   /// Steps `st` (`SELECT rowid, <specs in order> …`) to the end, storing every row after the
@@ -185,11 +190,22 @@ final class FastColumns {
       guard texts[slot].count <= Int(Int32.max) else { return false }
       offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
     case .date:
-      guard let date = CivilDate.parse(isoBytes: raw) else { return false }
-      dates[slot * capacity + r] = date.date32
+      if let known = memos[slot].value(ifSameAs: raw) {
+        dates[slot * capacity + r] = Date32(daysSinceEpoch: Int32(truncatingIfNeeded: known))
+      } else {
+        guard let date = CivilDate.parse(isoBytes: raw) else { return false }
+        dates[slot * capacity + r] = date.date32
+        memos[slot].remember(raw, Int64(date.date32.daysSinceEpoch))
+      }
     case .timestamp:
-      guard let micros = Timestamp.parseMicros(bytes: raw) else { return false }
-      stamps[slot * capacity + r] = micros
+      let memo = memos + counts.date + slot
+      if let known = memo.pointee.value(ifSameAs: raw) {
+        stamps[slot * capacity + r] = known
+      } else {
+        guard let micros = Timestamp.parseMicros(bytes: raw) else { return false }
+        stamps[slot * capacity + r] = micros
+        memo.pointee.remember(raw, micros)
+      }
     case .intRequired, .intOptional, .real, .flag: return false
     }
     present(k, r)
@@ -284,6 +300,31 @@ final class FastColumns {
       builders.append(b)
     }
     return SourceReader.ReadResult(rowid: rowid, columns: builders)
+  }
+}
+
+/// The last text a date or timestamp column parsed and the value it gave. Rows arrive in rowid
+/// order, which in an export is mostly date order: a date column repeats one value for hundreds
+/// of rows in a row, and `processed_at` one value per load. Equal bytes give an equal value, so
+/// a repeat is a 32-byte compare instead of a parse; only texts that parsed are remembered, so
+/// a bad one still fails every time it appears.
+struct ParseMemo {
+  static let capacity = 32
+  private var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+  /// -1 until a text was remembered; texts longer than `capacity` never are.
+  private var count = -1
+  private var value: Int64 = 0
+
+  @inline(__always) func value(ifSameAs raw: UnsafeBufferPointer<UInt8>) -> Int64? {
+    guard raw.count == count, let src = raw.baseAddress else { return nil }
+    return withUnsafeBytes(of: bytes) { memcmp($0.baseAddress!, src, count) == 0 } ? value : nil
+  }
+
+  @inline(__always) mutating func remember(_ raw: UnsafeBufferPointer<UInt8>, _ parsed: Int64) {
+    guard raw.count <= Self.capacity, let src = raw.baseAddress else { return }
+    withUnsafeMutableBytes(of: &bytes) { $0.baseAddress!.copyMemory(from: src, byteCount: raw.count) }
+    count = raw.count
+    value = parsed
   }
 }
 

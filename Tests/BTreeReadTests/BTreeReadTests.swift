@@ -493,3 +493,78 @@ private let shapes: [Shape] = [
     #expect(pcf.count == summary.pcfInserted)
   }
 }
+
+/// The last-parse memo of date and timestamp columns: a repeat must give what a parse gives,
+/// and a different or malformed text must never be taken for the remembered one.
+@Suite struct ParseMemoTests {
+  func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+  @Test func rememberedTextAnswersOnlyForTheSameBytes() {
+    var memo = ParseMemo()
+    let a = bytes("2021-01-15")
+    a.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == nil) }
+    a.withUnsafeBufferPointer { memo.remember($0, 18642) }
+    a.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == 18642) }
+    // Same length, one byte apart (the kind of damage a backfill leaves), and a prefix.
+    for other in ["2021-01-16", "2021-01-1X", "2021-01-1", "2021-01-15 "] {
+      bytes(other).withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == nil, "\(other)") }
+    }
+  }
+
+  @Test func textsLongerThanTheMemoAreNeverRemembered() {
+    var memo = ParseMemo()
+    let long = bytes("2021-01-15T12:00:00.123456789+05:00")
+    #expect(long.count > ParseMemo.capacity)
+    long.withUnsafeBufferPointer { memo.remember($0, 1) }
+    long.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == nil) }
+    let fits = bytes("2021-01-15T12:00:00.123456+05:00")
+    #expect(fits.count == ParseMemo.capacity)
+    fits.withUnsafeBufferPointer { memo.remember($0, 2) }
+    fits.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == 2) }
+  }
+
+  /// Long runs of one date and one processed_at (what the memo is for), then a row whose date
+  /// has the remembered date's length but is not a date: the read must still refuse it with
+  /// the checked path's message, and every other value must equal the checked path's.
+  @Test(arguments: [("2020-12-25", true), ("2020-12-32", false), ("2020-12-2x", false)])
+  func repeatedDatesReadAsParsed(_ last: String, _ valid: Bool) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute(
+      """
+      CREATE TABLE player_game_summary (\(SourceReader.pgsColumns.map(\.name).joined(separator: ", ")));
+      CREATE TABLE player_composite_factors (\(SourceReader.pcfColumns.map(\.name).joined(separator: ", ")));
+      """)
+    let pgs = "INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, processed_at)"
+    let pcf = "INSERT INTO player_composite_factors (player_lookup, game_date, game_id, processed_at)"
+    var sql = ""
+    for i in 0..<600 {
+      let date = i < 300 ? "2020-12-24" : "2020-12-25"
+      let stamp = i < 400 ? "2021-01-01T00:00:00Z" : "2021-01-02T06:30:00.25Z"
+      sql += "\(pgs) VALUES ('p\(i)', 'g\(i / 20)', '\(date)', 2020, 'AAA', 'BBB', '\(stamp)');\n"
+      sql += "\(pcf) VALUES ('p\(i)', '\(date)', 'g\(i / 20)', '\(stamp)');\n"
+    }
+    sql += "\(pgs) VALUES ('q', 'g99', '\(last)', 2020, 'AAA', 'BBB', '2021-01-02T06:30:00.25Z');\n"
+    sql += "\(pcf) VALUES ('q', '\(last)', 'g99', '2021-01-02T06:30:00.25Z');\n"
+    try c.execute("BEGIN; \(sql) COMMIT;")
+    let (read, tier, checked) = both(db, [2020])
+    #expect(read == checked)
+    if valid {
+      #expect(tier == .direct)
+      guard case .data(let pgs, let pcf, _) = read else {
+        Issue.record("the read failed: \(read)")
+        return
+      }
+      #expect(pgs.count == 601 && pcf.count == 601)
+    } else {
+      #expect(tier == nil)
+      guard case .error(let message) = read else {
+        Issue.record("expected the checked path's error, got data")
+        return
+      }
+      #expect(message.contains(last))
+    }
+  }
+}
