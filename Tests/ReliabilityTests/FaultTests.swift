@@ -59,6 +59,40 @@ enum Mounts {
     let r = try runTool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0755", "tmpfs", dir])
     guard r.status == 0 else { throw MountError(text: "mount tmpfs on \(dir): \(r.stderr)") }
   }
+  /// Whether an ext4 image can be made and loop-mounted (needs mkfs.ext4 and loop devices).
+  static let loopUnavailableReason: String? = {
+    guard unavailableReason == nil else { return unavailableReason }
+    let probe = NSTemporaryDirectory() + "reliability-loop-probe-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: probe) }
+    do {
+      let image = try ext4(probe, megabytes: 4)
+      unmount(probe)
+      try? FileManager.default.removeItem(atPath: image)
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }()
+  static var loopAvailable: Bool {
+    if let reason = loopUnavailableReason { print("skipping ext4 fault tests: \(reason)") }
+    return loopUnavailableReason == nil
+  }
+
+  /// An ext4 file system of `megabytes` in an image file beside `dir`, loop-mounted on it;
+  /// returns the image's path (removed by the caller after unmounting). ext4 takes the data
+  /// files' O_DIRECT writes, which tmpfs refuses.
+  static func ext4(_ dir: String, megabytes: Int) throws -> String {
+    let image = dir + ".ext4"
+    guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes << 20)) == 0 else {
+      throw MountError(text: "cannot make \(image)")
+    }
+    let made = try runTool("/usr/sbin/mkfs.ext4", ["-q", "-F", image])
+    guard made.status == 0 else { throw MountError(text: "mkfs.ext4 \(image): \(made.stderr)") }
+    let r = try runTool("/usr/bin/mount", ["-o", "loop", image, dir])
+    guard r.status == 0 else { throw MountError(text: "mount -o loop \(image) on \(dir): \(r.stderr)") }
+    return image
+  }
   static func remount(_ dir: String, readOnly: Bool) throws {
     let r = try runTool("/usr/bin/mount", ["-o", readOnly ? "remount,ro" : "remount,rw", dir])
     guard r.status == 0 else { throw MountError(text: "remount \(dir): \(r.stderr)") }
@@ -216,6 +250,35 @@ enum Mounts {
     defer { Mounts.unmount(out) }
     let filler = out + "/filler"
     fill(filler, leavingFree: 16 * 1024)
+    let r = try runCLI(buildArguments(db: db, out: out, batchRows: 4096))
+    #expect(r.status == 3, "\(r)")
+    let pattern =
+      #"^error: \#(NSRegularExpression.escapedPattern(for: out))/rel/\.tmp-[0-9]+-[0-9a-f]+/2022-23\.arrow: write failed: No space left on device \(errno 28\)\n$"#
+    #expect(r.stderr.range(of: pattern, options: .regularExpression) != nil, "\(r)")
+    #expect(snapshotState(out).versions == [])
+    #expect(snapshotState(out).temporary == [])
+
+    try FileManager.default.removeItem(atPath: filler)
+    let again = try runCLI(buildArguments(db: db, out: out, batchRows: 4096))
+    #expect(again.status == 0, "\(again)")
+    #expect(try runCLI(["verify", out]).status == 0)
+  }
+
+  /// The same on ext4, where the data files are written with O_DIRECT: the direct write's
+  /// ENOSPC gets the same message and leaves nothing behind.
+  @Test(.enabled(if: Mounts.loopAvailable)) func fullDiskDuringDirectWrites() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let out = s.path("Datasets")
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let image = try Mounts.ext4(out, megabytes: 8)
+    defer {
+      Mounts.unmount(out)
+      try? FileManager.default.removeItem(atPath: image)
+    }
+    let filler = out + "/filler"
+    fill(filler, leavingFree: 64 * 1024)
     let r = try runCLI(buildArguments(db: db, out: out, batchRows: 4096))
     #expect(r.status == 3, "\(r)")
     let pattern =
