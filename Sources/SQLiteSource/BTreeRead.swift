@@ -164,7 +164,11 @@ extension SourceReader {
   /// Reads what `readChecked` reads by decoding the file's pages, or nil (see the file comment).
   /// One read transaction covers the layout queries, both tables and the schedule, so no writer
   /// can commit in between.
-  func readDirect(_ connection: Connection, seasons: [Int]) throws(SourceError) -> SourceData? {
+  /// `leavesPerChunk` is the decoders' unit of work (tests make it small, so that files of a
+  /// few hundred leaves still alternate between the threads many times).
+  func readDirect(_ connection: Connection, seasons: [Int], leavesPerChunk: Int = leavesPerChunk) throws(SourceError)
+    -> SourceData?
+  {
     guard !seasons.isEmpty else { return nil }
     // SQLite maps the file for us (xFetch): its own mapping is tied to its locks, where a
     // second descriptor of ours would drop them on close (POSIX locks are per process).
@@ -195,7 +199,7 @@ extension SourceReader {
     defer { _ = unfetch(file, 0, mapped) }
     let base = UnsafePointer(mapped.assumingMemoryBound(to: UInt8.self))
     guard let image = Self.image(base, size: Int(size)),
-      let parts = Self.decode(image, layouts: layouts, seasons: seasons)
+      let parts = Self.decode(image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk)
     else { return nil }
     return try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf)
   }
@@ -274,14 +278,18 @@ extension SourceReader {
 
   /// Both tables' selected rows, as `readChecked` orders them: PGS in rowid order, PCF season
   /// by season, each in rowid order.
-  static func decode(_ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int])
+  static func decode(
+    _ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int], leavesPerChunk: Int
+  )
     -> (pgs: ReadResult, pcf: ReadResult)?
   {
     var seen = [UInt64](repeating: 0, count: image.pageCount / 64 + 1)
     guard let pgsLeaves = leaves(image, root: layouts.pgs.root, seen: &seen),
       let pcfLeaves = leaves(image, root: layouts.pcf.root, seen: &seen),
-      let pgs = decodeTable(image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false),
-      let pcf = decodeTable(image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true)
+      let pgs = decodeTable(
+        image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false, leavesPerChunk: leavesPerChunk),
+      let pcf = decodeTable(
+        image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true, leavesPerChunk: leavesPerChunk)
     else { return nil }
     // `readChecked` refuses a requested season without PGS rows; PCF may have none.
     guard let lo = seasons.first, seasons.allSatisfy({ pgs.perSeason[$0 - lo] > 0 }) else { return nil }
@@ -294,15 +302,21 @@ extension SourceReader {
   }
 
   /// Leaves per unit of work: the two threads take alternate runs of this many leaves, so a
-  /// selection clustered in rowid order (one season of ten) still splits evenly.
-  static let leavesPerChunk = 16
+  /// selection clustered in rowid order (one season of ten, about 1,700 leaves of 4 KiB) still
+  /// splits roughly evenly. Each run's pages are released with one madvise, and each madvise
+  /// interrupts the other core to flush its TLB: runs of 16 leaves spent several percent of
+  /// the read in those interrupts. SourceReadBench, 273k rows, CPU, best of 9, four rounds:
+  /// all seasons 387–450 ms at 16 leaves, 363–405 at 256; one season of ten 107–134 ms against
+  /// 96–108.
+  static let leavesPerChunk = 256
 
   /// Every row of a table, its selector checked the way `refuseUnselectableRows` checks it
   /// (every row, selected or not), the selected ones decoded, on two threads.
   static func decodeTable(
     _ image: FileImage, _ layout: RecordLayout, _ specs: [ColumnSpec], leaves: (pages: [UInt32], cells: [Int]),
-    seasons: [Int], byDate: Bool
+    seasons: [Int], byDate: Bool, leavesPerChunk: Int
   ) -> (rows: ReadResult, season: [Int32], perSeason: [Int])? {
+    precondition(leavesPerChunk > 0, "leavesPerChunk must be positive, got \(leavesPerChunk)")
     let chunks = (leaves.pages.count + leavesPerChunk - 1) / leavesPerChunk
     final class Part: @unchecked Sendable {
       var decoder: LeafDecoder?

@@ -268,6 +268,18 @@ private let shapes: [Shape] = [
     }
     #expect(pgs.count > 0 && pcf.count > 0)
     #expect(Set(pgs.seasonYear.values.map(Int.init)) == Set(shape.requested))
+    // Small units of work, so that these files of tens to hundreds of leaves are split between
+    // the two decoder threads many times over, as a large file is.
+    let reader = SourceReader(path: db)
+    for chunk in [1, 3] {
+      let small = outcome { () throws(SourceError) in
+        guard let d = try reader.readDirect(try reader.open(), seasons: shape.requested.sorted(), leavesPerChunk: chunk) else {
+          throw SourceError.sqlite(path: db, detail: "the direct read declined")
+        }
+        return d
+      }
+      #expect(small == checked, "\(chunk) leaves per chunk")
+    }
   }
 
   /// Damaged pages: a flipped byte anywhere past the header page must give the checked path's
