@@ -306,9 +306,11 @@ extension SourceReader {
   /// splits roughly evenly. Each run's pages are released with one madvise, and each madvise
   /// interrupts the other core to flush its TLB: runs of 16 leaves spent several percent of
   /// the read in those interrupts. SourceReadBench, 273k rows, CPU, best of 9, four rounds:
-  /// all seasons 387–450 ms at 16 leaves, 363–405 at 256; one season of ten 107–134 ms against
-  /// 96–108.
-  static let leavesPerChunk = 256
+  /// all seasons 387–450 ms at 16 leaves, 365–450 at 64, 363–405 at 256; one season of ten
+  /// 107–134 ms, 105–130, 96–108. Not 256: with it a 2M-row build peaked 45–50 MiB higher
+  /// (about 1,010 against 960 MiB of anonymous memory, three runs each, not explained), too
+  /// close to the 1 GiB the build is meant to stay under.
+  static let leavesPerChunk = 64
 
   /// Every row of a table, its selector checked the way `refuseUnselectableRows` checks it
   /// (every row, selected or not), the selected ones decoded, on two threads.
