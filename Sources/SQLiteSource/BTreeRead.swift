@@ -66,6 +66,12 @@ struct FileImage: @unchecked Sendable {
 
 /// A SQLite varint at `p[i]`, reading no byte at or past `end`; advances `i`.
 @inline(__always) private func varint(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> UInt64? {
+  // One byte: every serial type below 128 (all numbers, texts under 58 bytes), so nearly
+  // every field of a record header.
+  if i < end, p[i] < 0x80 {
+    defer { i += 1 }
+    return UInt64(p[i])
+  }
   var v: UInt64 = 0
   for _ in 0..<8 {
     guard i < end else { return nil }
@@ -500,6 +506,9 @@ final class LeafDecoder {
     switch t {
     case 8: return 0
     case 9: return 1
+    // Box-score counts and seasons: one or two bytes, without the loop.
+    case 1: return Int64(Int8(bitPattern: p[0]))
+    case 2: return Int64(Int8(bitPattern: p[0])) << 8 | Int64(p[1])
     default:
       let n = t == 5 ? 6 : t == 6 ? 8 : Int(t)
       var v = Int64(Int8(bitPattern: p[0]))

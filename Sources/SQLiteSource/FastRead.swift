@@ -339,14 +339,14 @@ struct ByteBuffer {
   private(set) var count = 0
   private var capacity = 0
 
-  mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
+  @inline(__always) mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
     let n = raw.count
     if count + n > capacity { grow(toFit: count + n) }
     if n > 0, let src = raw.baseAddress { (base! + count).update(from: src, count: n) }
     count += n
   }
 
-  private mutating func grow(toFit needed: Int) {
+  @inline(never) private mutating func grow(toFit needed: Int) {
     let grown = Swift.max(needed, capacity * 2, 4096)
     guard let next = realloc(base, grown) else {
       // The same end as Swift's own allocation failure: nothing useful can follow.

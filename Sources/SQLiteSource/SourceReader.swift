@@ -390,10 +390,21 @@ struct ColumnBuilder {
     }
   }
 
-  static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
-    var high: UInt8 = 0
-    for byte in raw { high |= byte }
-    return high < 0x80
+  @inline(__always) static func isASCII(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = raw.baseAddress else { return true }
+    // Eight bytes at a time (unaligned loads), then the rest one by one.
+    let n = raw.count
+    var high: UInt64 = 0
+    var i = 0
+    while i + 8 <= n {
+      high |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+      i += 8
+    }
+    while i < n {
+      high |= UInt64(base[i])
+      i += 1
+    }
+    return high & 0x8080_8080_8080_8080 == 0
   }
 
   mutating func append(from st: Statement, column c: Int32) -> ValueProblem? {

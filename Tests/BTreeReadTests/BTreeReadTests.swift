@@ -580,3 +580,23 @@ private let shapes: [Shape] = [
     }
   }
 }
+
+/// The word-at-a-time ASCII check both read paths use before accepting text without decoding it.
+@Suite struct ASCIICheckTests {
+  /// Every length up to three words, a byte ≥ 0x80 at every position (and none): the check
+  /// must agree with a byte-by-byte scan, whatever the alignment of the text.
+  @Test func agreesWithAByteByByteScan() {
+    for length in 0...24 {
+      for offset in 0..<3 {
+        for high in [nil] + Array(0..<length) {
+          var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: offset + length)
+          if let high { bytes[offset + high] = 0xC3 }
+          bytes.withUnsafeBufferPointer { all in
+            let text = UnsafeBufferPointer(rebasing: all[offset...])
+            #expect(ColumnBuilder.isASCII(text) == !text.contains { $0 >= 0x80 }, "length \(length), offset \(offset), high byte at \(String(describing: high))")
+          }
+        }
+      }
+    }
+  }
+}
