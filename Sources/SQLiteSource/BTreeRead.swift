@@ -570,13 +570,11 @@ final class LeafDecoder {
     if byDate {
       guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1 else { return false }
       let text = UnsafeBufferPointer(start: bodyStart + offsets[sf], count: Int((types[sf] - 13) / 2))
-      if let known = selectorMemo.pointee.value(ifSameAs: text) {
-        seasonYear = Int(known)
-      } else {
-        guard let date = CivilDate.parse(isoBytes: text) else { return false }
-        seasonYear = date.month >= 10 ? date.year : date.year - 1
-        selectorMemo.pointee.remember(text, Int64(seasonYear))
-      }
+      guard
+        let season = selectorMemo.pointee.value(
+          of: text, parse: { CivilDate.parse(isoBytes: $0).map { Int64($0.month >= 10 ? $0.year : $0.year - 1) } })
+      else { return false }
+      seasonYear = Int(season)
     } else {
       // An INTEGER column of REAL affinity reads as REAL: not an integer season.
       guard sf < fields, !layout.realAffinity[s], (1...9).contains(types[sf]), types[sf] != 7 else { return false }

@@ -190,22 +190,12 @@ final class FastColumns {
       guard texts[slot].count <= Int(Int32.max) else { return false }
       offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
     case .date:
-      if let known = memos[slot].value(ifSameAs: raw) {
-        dates[slot * capacity + r] = Date32(daysSinceEpoch: Int32(truncatingIfNeeded: known))
-      } else {
-        guard let date = CivilDate.parse(isoBytes: raw) else { return false }
-        dates[slot * capacity + r] = date.date32
-        memos[slot].remember(raw, Int64(date.date32.daysSinceEpoch))
-      }
+      guard let days = memos[slot].value(of: raw, parse: { CivilDate.parse(isoBytes: $0).map { Int64($0.date32.daysSinceEpoch) } })
+      else { return false }
+      dates[slot * capacity + r] = Date32(daysSinceEpoch: Int32(truncatingIfNeeded: days))
     case .timestamp:
-      let memo = memos + counts.date + slot
-      if let known = memo.pointee.value(ifSameAs: raw) {
-        stamps[slot * capacity + r] = known
-      } else {
-        guard let micros = Timestamp.parseMicros(bytes: raw) else { return false }
-        stamps[slot * capacity + r] = micros
-        memo.pointee.remember(raw, micros)
-      }
+      guard let micros = memos[counts.date + slot].value(of: raw, parse: { Timestamp.parseMicros(bytes: $0) }) else { return false }
+      stamps[slot * capacity + r] = micros
     case .intRequired, .intOptional, .real, .flag: return false
     }
     present(k, r)
@@ -325,6 +315,17 @@ struct ParseMemo {
     withUnsafeMutableBytes(of: &bytes) { $0.baseAddress!.copyMemory(from: src, byteCount: raw.count) }
     count = raw.count
     value = parsed
+  }
+
+  /// The remembered value when `raw` is the remembered text, else `parse(raw)`, remembered
+  /// when it parsed; nil when it did not.
+  @inline(__always) mutating func value(
+    of raw: UnsafeBufferPointer<UInt8>, parse: (UnsafeBufferPointer<UInt8>) -> Int64?
+  ) -> Int64? {
+    if let known = value(ifSameAs: raw) { return known }
+    guard let parsed = parse(raw) else { return nil }
+    remember(raw, parsed)
+    return parsed
   }
 }
 

@@ -225,16 +225,16 @@ public struct SnapshotStore: Sendable {
   ///
   /// Whole 4 KiB blocks go out with O_DIRECT, staged through one aligned 1 MiB buffer: a
   /// buffered write copies every byte into page-cache pages the kernel must first find, charge
-  /// and map, which measured 4x the CPU of the direct write on this project's machines (a
-  /// season's file is written once and not read back by the build). The tail, and every byte
+  /// and map (4.5 % of a 273k-row build's CPU samples on this project's machines, 0.55 %
+  /// direct), and the build never reads its files back. The tail, and every byte
   /// on a file system that refuses O_DIRECT (tmpfs, some network and overlay file systems:
   /// EINVAL), is written the ordinary way. The bytes on disk and the fsync are the same
   /// either way.
   func writeSynced(_ path: String, _ bytes: [UInt8]) throws(SnapshotError) {
     let flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
-    var fd = Glibc.open(path, flags | oDirect, 0o644)
-    var direct = fd >= 0
-    if fd < 0 && errno == EINVAL { fd = Glibc.open(path, flags, 0o644) }
+    var fd = oDirect == 0 ? -1 : Glibc.open(path, flags | oDirect, 0o644)
+    let direct = fd >= 0
+    if oDirect == 0 || (fd < 0 && errno == EINVAL) { fd = Glibc.open(path, flags, 0o644) }
     guard fd >= 0 else { throw .io(path: path, operation: "create", errno: errno) }
     defer { Glibc.close(fd) }
     var failure: SnapshotError?
@@ -244,7 +244,6 @@ public struct SnapshotStore: Sendable {
         if direct {
           let wholeBlocks = raw.count / Self.directBlock * Self.directBlock
           offset = try writeDirect(fd, path, UnsafeRawBufferPointer(rebasing: raw[..<wholeBlocks]))
-          direct = false
           // Whatever is left (the tail, or everything if the file system refused) is buffered.
           if fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~oDirect) != 0 {
             throw .io(path: path, operation: "fcntl", errno: errno)
