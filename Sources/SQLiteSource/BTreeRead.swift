@@ -185,8 +185,11 @@ extension SourceReader {
     let layouts: (pgs: RecordLayout, pcf: RecordLayout)
     do {
       // The first read of the transaction takes the shared lock, held until COMMIT.
-      guard let pgs = try Self.recordLayout(connection, table: "player_game_summary", columns: Self.pgsColumns, selector: "season_year"),
-        let pcf = try Self.recordLayout(connection, table: "player_composite_factors", columns: Self.pcfColumns, selector: "game_date")
+      guard
+        let pgs = try Self.recordLayout(
+          connection, table: "player_game_summary", columns: Self.pgsColumns, selector: "season_year"),
+        let pcf = try Self.recordLayout(
+          connection, table: "player_composite_factors", columns: Self.pcfColumns, selector: "game_date")
       else { return nil }
       layouts = (pgs, pcf)
     } catch {
@@ -293,9 +296,11 @@ extension SourceReader {
     guard let pgsLeaves = leaves(image, root: layouts.pgs.root, seen: &seen),
       let pcfLeaves = leaves(image, root: layouts.pcf.root, seen: &seen),
       let pgs = decodeTable(
-        image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false, leavesPerChunk: leavesPerChunk),
+        image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false,
+        leavesPerChunk: leavesPerChunk),
       let pcf = decodeTable(
-        image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true, leavesPerChunk: leavesPerChunk)
+        image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true,
+        leavesPerChunk: leavesPerChunk)
     else { return nil }
     // `readChecked` refuses a requested season without PGS rows; PCF may have none.
     guard let lo = seasons.first, seasons.allSatisfy({ pgs.perSeason[$0 - lo] > 0 }) else { return nil }
@@ -337,7 +342,8 @@ extension SourceReader {
       for c in stride(from: t, to: chunks, by: 2) {
         for i in c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk) { capacity += cells[i] }
       }
-      let d = LeafDecoder(image: image, layout: layout, specs: specs, capacity: capacity, seasons: seasons, byDate: byDate)
+      let d = LeafDecoder(
+        image: image, layout: layout, specs: specs, capacity: capacity, seasons: seasons, byDate: byDate)
       var ends: [Int] = []
       for c in stride(from: t, to: chunks, by: 2) {
         let chunk = c * leavesPerChunk..<min(pages.count, (c + 1) * leavesPerChunk)
@@ -385,6 +391,21 @@ final class LeafDecoder {
   /// `FastColumns.count`).
   let perSeason: UnsafeMutablePointer<Int>
   let season: UnsafeMutablePointer<Int32>
+  /// Per column read: its field, and where a value of the commonest kinds goes.
+  ///
+  /// `store` dispatches twice per value (on the serial type, then on the column's code) and is
+  /// too large to inline; the row loop handles integers into integer and flag columns and
+  /// numbers into REAL columns itself through these, and leaves every other case (NULLs,
+  /// texts, dates, anything that fails) to `store`, which gives the same result for them.
+  struct Target {
+    let code: FastColumns.Code
+    let field: Int
+    /// A flag column of REAL affinity reads integers as REALs, which a flag refuses.
+    let integersAsFlags: Bool
+    let values: UnsafeMutableRawPointer
+    let valid: UnsafeMutablePointer<UInt64>
+  }
+  private let targets: UnsafeMutablePointer<Target>
   /// The layout's arrays, per column read.
   private let field: UnsafeMutablePointer<Int>
   private let realAffinity: UnsafeMutablePointer<Bool>
@@ -415,10 +436,14 @@ final class LeafDecoder {
     field = .allocate(capacity: max(1, columnCount))
     realAffinity = .allocate(capacity: max(1, columnCount))
     nullDefault = .allocate(capacity: max(1, columnCount))
+    targets = .allocate(capacity: max(1, columnCount))
     for k in 0..<columnCount {
       field[k] = layout.field[k]
       realAffinity[k] = layout.realAffinity[k]
       nullDefault[k] = layout.nullDefault[k]
+      let (code, values, valid) = columns.target(k)
+      targets[k] = Target(
+        code: code, field: layout.field[k], integersAsFlags: !layout.realAffinity[k], values: values, valid: valid)
     }
     types = .allocate(capacity: layout.lastField + 1)
     offsets = .allocate(capacity: layout.lastField + 1)
@@ -433,6 +458,7 @@ final class LeafDecoder {
     perSeason.deallocate()
     season.deallocate()
     field.deallocate()
+    targets.deallocate()
     realAffinity.deallocate()
     nullDefault.deallocate()
   }
@@ -464,7 +490,9 @@ final class LeafDecoder {
       if local == payloadSize {
         ok = decodeRecord(page + i, payloadSize, rowid: rowid)
       } else {
-        guard gatherSpill(page + i, local: local, total: payloadSize, next: be32(page + i + local)) else { return false }
+        guard gatherSpill(page + i, local: local, total: payloadSize, next: be32(page + i + local)) else {
+          return false
+        }
         ok = spill.withUnsafeBufferPointer { decodeRecord($0.baseAddress!, payloadSize, rowid: rowid) }
       }
       guard ok else { return false }
@@ -520,7 +548,9 @@ final class LeafDecoder {
   /// Stores field `f` as column `k` of row `r`, in the storage class a plain column read
   /// reports: the stored class, except REAL affinity turning an integer into a REAL and a NaN
   /// (which SQLite never writes) read as NULL, as SQLite reads it.
-  @inline(__always) private func store(_ k: Int, row r: Int, field f: Int, fields: Int, body: UnsafePointer<UInt8>) -> Bool {
+  @inline(__always) private func store(_ k: Int, row r: Int, field f: Int, fields: Int, body: UnsafePointer<UInt8>)
+    -> Bool
+  {
     guard f < fields else { return nullDefault[k] && columns.storeNull(k, row: r) }
     let t = types[f]
     let p = body + offsets[f]
@@ -596,8 +626,54 @@ final class LeafDecoder {
     perSeason[seasonYear - lo] += 1
     guard columns.beginRow(rowid: rowid) else { return false }
     let r = columns.count
+    let word = r &>> 6, bit = UInt64(1) &<< UInt64(r & 63)
     for k in 0..<columnCount {
-      guard store(k, row: r, field: field[k], fields: fields, body: bodyStart) else { return false }
+      let target = targets[k]
+      let f = target.field
+      if f < fields {
+        let t = types[f]
+        let p = bodyStart + offsets[f]
+        // Serial types 1–6, 8 and 9 are integers; 7 is a REAL.
+        let isInteger = t != 0 && t <= 9 && t != 7
+        switch target.code {
+        case .intRequired, .intOptional:
+          // With REAL affinity the integer becomes a REAL first, and an integral REAL is
+          // stored as the same Int32: the result is the same either way.
+          if isInteger, let small = Int32(exactly: Self.integer(t, p)) {
+            target.values.assumingMemoryBound(to: Int32.self)[r] = small
+            target.valid[word] |= bit
+            continue
+          }
+        case .real:
+          if isInteger {
+            target.values.assumingMemoryBound(to: Double.self)[r] = Double(Self.integer(t, p))
+            target.valid[word] |= bit
+            continue
+          }
+          if t == 7 {
+            var bits: UInt64 = 0
+            for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
+            let d = Double(bitPattern: bits)
+            // NaN reads as NULL and an infinity is refused: `store` says which.
+            if d.isFinite {
+              target.values.assumingMemoryBound(to: Double.self)[r] = d
+              target.valid[word] |= bit
+              continue
+            }
+          }
+        case .flag:
+          if isInteger && target.integersAsFlags {
+            let v = Self.integer(t, p)
+            if v == 0 || v == 1 {
+              target.values.assumingMemoryBound(to: Bool.self)[r] = v == 1
+              target.valid[word] |= bit
+              continue
+            }
+          }
+        case .textRequired, .textOptional, .date, .timestamp: break
+        }
+      }
+      guard store(k, row: r, field: f, fields: fields, body: bodyStart) else { return false }
     }
     columns.endRow()
     season[r] = Int32(seasonYear)

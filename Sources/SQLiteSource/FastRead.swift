@@ -150,6 +150,23 @@ final class FastColumns {
     valid[k * wordsPerColumn + r &>> 6] |= UInt64(1) &<< UInt64(r & 63)
   }
 
+  /// Where column `k` keeps its values (its storage type's buffer, from its first row) and its
+  /// validity words: the direct read stores the commonest values through these itself (see
+  /// `LeafDecoder.Target`). Text columns have no fixed-width values; their pointer is unused.
+  func target(_ k: Int) -> (code: Code, values: UnsafeMutableRawPointer, valid: UnsafeMutablePointer<UInt64>) {
+    let at = slots[k] * capacity
+    let values: UnsafeMutableRawPointer
+    switch codes[k] {
+    case .intRequired, .intOptional: values = UnsafeMutableRawPointer(int32s + at)
+    case .real: values = UnsafeMutableRawPointer(doubles + at)
+    case .flag: values = UnsafeMutableRawPointer(flags + at)
+    case .date: values = UnsafeMutableRawPointer(dates + at)
+    case .timestamp: values = UnsafeMutableRawPointer(stamps + at)
+    case .textRequired, .textOptional: values = UnsafeMutableRawPointer(rowid)
+    }
+    return (codes[k], values, valid + k * wordsPerColumn)
+  }
+
   @inline(__always) func store(_ k: Int, row r: Int, integer v: Int64) -> Bool {
     let at = slots[k] * capacity + r
     switch codes[k] {
@@ -190,11 +207,15 @@ final class FastColumns {
       guard texts[slot].count <= Int(Int32.max) else { return false }
       offsets[slot * (capacity + 1) + r + 1] = Int32(truncatingIfNeeded: texts[slot].count)
     case .date:
-      guard let days = memos[slot].value(of: raw, parse: { CivilDate.parse(isoBytes: $0).map { Int64($0.date32.daysSinceEpoch) } })
+      guard
+        let days = memos[slot].value(
+          of: raw, parse: { CivilDate.parse(isoBytes: $0).map { Int64($0.date32.daysSinceEpoch) } })
       else { return false }
       dates[slot * capacity + r] = Date32(daysSinceEpoch: Int32(truncatingIfNeeded: days))
     case .timestamp:
-      guard let micros = memos[counts.date + slot].value(of: raw, parse: { Timestamp.parseMicros(bytes: $0) }) else { return false }
+      guard let micros = memos[counts.date + slot].value(of: raw, parse: { Timestamp.parseMicros(bytes: $0) }) else {
+        return false
+      }
       stamps[slot * capacity + r] = micros
     case .intRequired, .intOptional, .real, .flag: return false
     }
@@ -225,7 +246,9 @@ final class FastColumns {
     guard let specs = segments.first?.part.specs else { return .init(rowid: [], columns: []) }
     var rowid: [Int64] = []
     rowid.reserveCapacity(n)
-    for (part, rows) in segments { rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count)) }
+    for (part, rows) in segments {
+      rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count))
+    }
     var builders: [ColumnBuilder] = []
     builders.reserveCapacity(specs.count)
     for k in 0..<specs.count {
@@ -249,7 +272,9 @@ final class FastColumns {
           at += n
         }
       }
-      let validity = words.withUnsafeBytes { ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n) }
+      let validity = words.withUnsafeBytes {
+        ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n)
+      }
       func values<T>(_ storage: (FastColumns) -> UnsafeMutablePointer<T>) -> [T] {
         var out: [T] = []
         out.reserveCapacity(n)
@@ -267,10 +292,11 @@ final class FastColumns {
         var bytes: [UInt8] = []
         // Reserved whole: appended segment by segment, the array would double its way up,
         // copying and faulting in about twice the column's bytes.
-        bytes.reserveCapacity(segments.reduce(0) { total, segment in
-          let o = segment.part.offsets + segment.part.slots[k] * (segment.part.capacity + 1)
-          return total + Int(o[segment.rows.upperBound]) - Int(o[segment.rows.lowerBound])
-        })
+        bytes.reserveCapacity(
+          segments.reduce(0) { total, segment in
+            let o = segment.part.offsets + segment.part.slots[k] * (segment.part.capacity + 1)
+            return total + Int(o[segment.rows.upperBound]) - Int(o[segment.rows.lowerBound])
+          })
         for (part, rows) in segments {
           let o = part.offsets + part.slots[k] * (part.capacity + 1)
           let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
@@ -431,7 +457,9 @@ extension SourceReader {
         probe.perSeason[k] += 1
         let rowid = sqlite3_column_int64(h, 1)
         if let r = probe.rowids[k] {
-          if rowid < r.lowerBound || rowid > r.upperBound { probe.rowids[k] = min(rowid, r.lowerBound)...max(rowid, r.upperBound) }
+          if rowid < r.lowerBound || rowid > r.upperBound {
+            probe.rowids[k] = min(rowid, r.lowerBound)...max(rowid, r.upperBound)
+          }
         } else {
           probe.rowids[k] = rowid...rowid
         }
@@ -502,7 +530,8 @@ extension SourceReader {
     let filtered = !allSelected && jobs.first?.season == nil
     let pgsSQL =
       "SELECT rowid, \(Self.pgsColumns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM player_game_summary WHERE "
-      + (allSelected ? "" : filtered ? "season_year IN (SELECT value FROM json_each(?3)) AND " : "season_year = ?3 AND ")
+      + (allSelected
+        ? "" : filtered ? "season_year IN (SELECT value FROM json_each(?3)) AND " : "season_year = ?3 AND ")
       + "rowid BETWEEN ?1 AND ?2 ORDER BY rowid"
     let seasonList = "[" + seasons.map(String.init).joined(separator: ",") + "]"
     // Even-numbered jobs (the lower ~75 % of each unit) here, odd ones on the other thread.
@@ -577,7 +606,11 @@ extension SourceReader {
     // Runs of consecutive seasons are one date range, so one scan each instead of one per season.
     var runs: [ClosedRange<Int>] = []
     for s in seasons {
-      if let last = runs.last, last.upperBound + 1 == s { runs[runs.count - 1] = last.lowerBound...s } else { runs.append(s...s) }
+      if let last = runs.last, last.upperBound + 1 == s {
+        runs[runs.count - 1] = last.lowerBound...s
+      } else {
+        runs.append(s...s)
+      }
     }
     // The probe saw which rowids hold each season: the rowid bounds let SQLite skip the pages
     // of other seasons (PCF has no index on game_date), the date bounds still select.

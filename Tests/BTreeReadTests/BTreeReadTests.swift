@@ -65,7 +65,9 @@ private let names = [
 /// Integers of every serial width (1, 2, 3, 4, 6 and 8 bytes, and the 0 and 1 of types 8/9),
 /// both signs, within `limit`.
 private func integer(_ g: inout Rng, limit: Int64) -> Int64 {
-  let magnitudes: [Int64] = [0, 1, 2, 127, 128, 32767, 32768, 8_388_607, 8_388_608, 2_147_483_647, 1 << 40, 1 << 47, 1 << 48, Int64.max]
+  let magnitudes: [Int64] = [
+    0, 1, 2, 127, 128, 32767, 32768, 8_388_607, 8_388_608, 2_147_483_647, 1 << 40, 1 << 47, 1 << 48, Int64.max,
+  ]
   let m = min(g.pick(magnitudes), limit)
   return g.chance(50) ? m : (m == Int64.max ? Int64.min : -m)
 }
@@ -105,7 +107,8 @@ private func declared(_ spec: ColumnSpec) -> String {
 
 private func insert(_ c: Connection, _ table: String, _ columns: [String], rows: [(Int64, [Value])]) throws {
   let st = try c.prepare(
-    "INSERT INTO \(table) (rowid, \(columns.joined(separator: ", "))) VALUES (\((0...columns.count).map { "?\($0 + 1)" }.joined(separator: ", ")))")
+    "INSERT INTO \(table) (rowid, \(columns.joined(separator: ", "))) VALUES (\((0...columns.count).map { "?\($0 + 1)" }.joined(separator: ", ")))"
+  )
   for (rowid, row) in rows {
     st.reset()
     try st.bind(1, rowid)
@@ -167,7 +170,9 @@ private func makeLeague(_ path: String, _ shape: Shape) throws {
   }
   if shape.addColumn {
     for (name, specs) in tables {
-      for spec in specs.suffix(held) { try c.execute("ALTER TABLE \(name) ADD COLUMN \(spec.name)\(shape.typed ? " " + declared(spec) : "")") }
+      for spec in specs.suffix(held) {
+        try c.execute("ALTER TABLE \(name) ADD COLUMN \(spec.name)\(shape.typed ? " " + declared(spec) : "")")
+      }
     }
   }
   for (t, table) in tables.enumerated() {
@@ -223,7 +228,8 @@ private func both(_ path: String, _ seasons: [Int]) -> (read: Outcome, tier: Rea
     tier = t
     return data
   }
-  let checked = outcome { () throws(SourceError) in try reader.readChecked(try reader.open(), seasons: seasons.sorted()) }
+  let checked = outcome { () throws(SourceError) in try reader.readChecked(try reader.open(), seasons: seasons.sorted())
+  }
   return (read, tier, checked)
 }
 
@@ -240,8 +246,11 @@ private let shapes: [Shape] = [
   Shape(seed: 4, typed: true, addColumn: true, interleave: true, requested: [2019, 2021]),
   Shape(seed: 5, pageSize: 512, addColumn: true, churn: true, interleave: true),
   Shape(seed: 6, pageSize: 1024, typed: true, reserved: 40, autoVacuum: true, churn: true, requested: [2021, 2019]),
-  Shape(seed: 7, pageSize: 512, reserved: 32, autoVacuum: true, longText: true, interleave: true, requested: [2020, 2021]),
-  Shape(seed: 8, pageSize: 65536, autoVacuum: true, addColumn: true, churn: true, interleave: true, seasons: [2015, 2016, 2017, 2018, 2019], requested: [2016], rowsPerSeason: 150),
+  Shape(
+    seed: 7, pageSize: 512, reserved: 32, autoVacuum: true, longText: true, interleave: true, requested: [2020, 2021]),
+  Shape(
+    seed: 8, pageSize: 65536, autoVacuum: true, addColumn: true, churn: true, interleave: true,
+    seasons: [2015, 2016, 2017, 2018, 2019], requested: [2016], rowsPerSeason: 150),
 ]
 
 @Suite struct BTreeReadTests {
@@ -273,7 +282,8 @@ private let shapes: [Shape] = [
     let reader = SourceReader(path: db)
     for chunk in [1, 3] {
       let small = outcome { () throws(SourceError) in
-        guard let d = try reader.readDirect(try reader.open(), seasons: shape.requested.sorted(), leavesPerChunk: chunk) else {
+        guard let d = try reader.readDirect(try reader.open(), seasons: shape.requested.sorted(), leavesPerChunk: chunk)
+        else {
           throw SourceError.sqlite(path: db, detail: "the direct read declined")
         }
         return d
@@ -418,9 +428,18 @@ private let shapes: [Shape] = [
   /// Values the checked path refuses, inside and outside the seasons read: the direct tier
   /// declines and the user sees the checked path's message.
   @Test(arguments: [
-    ("UPDATE player_game_summary SET points = 3000000000 WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2020)", [2020]),
-    ("UPDATE player_game_summary SET season_year = '2019' || 'x' WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2019)", [2020]),
-    ("UPDATE player_composite_factors SET game_date = '2019-13-05' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)", [2021]),
+    (
+      "UPDATE player_game_summary SET points = 3000000000 WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2020)",
+      [2020]
+    ),
+    (
+      "UPDATE player_game_summary SET season_year = '2019' || 'x' WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2019)",
+      [2020]
+    ),
+    (
+      "UPDATE player_composite_factors SET game_date = '2019-13-05' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)",
+      [2021]
+    ),
     ("UPDATE player_composite_factors SET pace_score = x'00ff' WHERE rowid % 10 = 3", [2019, 2020, 2021]),
   ])
   func refusedValuesGiveTheCheckedError(_ update: String, _ seasons: [Int]) throws {
@@ -437,6 +456,29 @@ private let shapes: [Shape] = [
       return
     }
     #expect(message.contains(db))
+  }
+
+  /// The row loop stores integers, flags and REALs itself and leaves every value it does not
+  /// take to `store`: an infinity, a flag of 2, a flag column of REAL affinity (whole numbers
+  /// stored as integers, read as REALs). The result is the checked path's in each case.
+  @Test(arguments: [
+    "UPDATE player_game_summary SET usage_rate = 1e999 WHERE rowid % 7 = 2",
+    "UPDATE player_game_summary SET is_dnp = 2 WHERE rowid % 11 = 5",
+    """
+    ALTER TABLE player_game_summary RENAME COLUMN is_dnp TO dnp_before;
+    ALTER TABLE player_game_summary ADD COLUMN is_dnp REAL;
+    UPDATE player_game_summary SET is_dnp = dnp_before;
+    """,
+  ])
+  func valuesTheRowLoopLeavesToStore(_ change: String) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 53, typed: true))
+    try Connection(path: db, mode: .readWriteCreate).execute(change)
+    let (read, tier, checked) = both(db, [2019, 2020, 2021])
+    #expect(tier != .direct)
+    #expect(read == checked)
   }
 
   /// A season with PGS rows and no PCF rows: empty PCF columns, equal to the checked ones.
@@ -549,7 +591,8 @@ private let shapes: [Shape] = [
       CREATE TABLE player_game_summary (\(SourceReader.pgsColumns.map(\.name).joined(separator: ", ")));
       CREATE TABLE player_composite_factors (\(SourceReader.pcfColumns.map(\.name).joined(separator: ", ")));
       """)
-    let pgs = "INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, processed_at)"
+    let pgs =
+      "INSERT INTO player_game_summary (player_lookup, game_id, game_date, season_year, team_abbr, opponent_team_abbr, processed_at)"
     let pcf = "INSERT INTO player_composite_factors (player_lookup, game_date, game_id, processed_at)"
     var sql = ""
     for i in 0..<600 {
@@ -593,7 +636,9 @@ private let shapes: [Shape] = [
           if let high { bytes[offset + high] = 0xC3 }
           bytes.withUnsafeBufferPointer { all in
             let text = UnsafeBufferPointer(rebasing: all[offset...])
-            #expect(ColumnBuilder.isASCII(text) == !text.contains { $0 >= 0x80 }, "length \(length), offset \(offset), high byte at \(String(describing: high))")
+            #expect(
+              ColumnBuilder.isASCII(text) == !text.contains { $0 >= 0x80 },
+              "length \(length), offset \(offset), high byte at \(String(describing: high))")
           }
         }
       }
