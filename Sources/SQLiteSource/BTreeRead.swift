@@ -404,6 +404,10 @@ final class LeafDecoder {
     let integersAsFlags: Bool
     let values: UnsafeMutableRawPointer
     let valid: UnsafeMutablePointer<UInt64>
+    /// A text column's bytes.
+    let bytes: UnsafeMutablePointer<ByteBuffer>
+    /// A date or timestamp column's last text parsed.
+    let memo: UnsafeMutablePointer<ParseMemo>
   }
   private let targets: UnsafeMutablePointer<Target>
   /// The layout's arrays, per column read.
@@ -441,9 +445,10 @@ final class LeafDecoder {
       field[k] = layout.field[k]
       realAffinity[k] = layout.realAffinity[k]
       nullDefault[k] = layout.nullDefault[k]
-      let (code, values, valid) = columns.target(k)
+      let (code, values, valid, bytes, memo) = columns.target(k)
       targets[k] = Target(
-        code: code, field: layout.field[k], integersAsFlags: !layout.realAffinity[k], values: values, valid: valid)
+        code: code, field: layout.field[k], integersAsFlags: !layout.realAffinity[k], values: values, valid: valid,
+        bytes: bytes, memo: memo)
     }
     types = .allocate(capacity: layout.lastField + 1)
     offsets = .allocate(capacity: layout.lastField + 1)
@@ -670,7 +675,32 @@ final class LeafDecoder {
               continue
             }
           }
-        case .textRequired, .textOptional, .date, .timestamp: break
+        case .textRequired, .textOptional:
+          // A short ASCII text; a longer one, UTF-8 beyond ASCII or a column near its 2 GiB of
+          // bytes goes through `store`, which checks each.
+          if t >= 21 && t <= 77 && t & 1 == 1 && target.bytes.pointee.count < Int(Int32.max) - 16,
+            target.bytes.pointee.appendShortASCII(p, count: Int((t - 13) / 2))
+          {
+            target.values.assumingMemoryBound(to: Int32.self)[r + 1] = Int32(
+              truncatingIfNeeded: target.bytes.pointee.count)
+            target.valid[word] |= bit
+            continue
+          }
+        case .date, .timestamp:
+          // The text parsed last time (rows come in date order); a new one is parsed and
+          // remembered by `store`.
+          if t >= 13 && t & 1 == 1,
+            let known = target.memo.pointee.value(ifSameAs: UnsafeBufferPointer(start: p, count: Int((t - 13) / 2)))
+          {
+            if target.code == .date {
+              target.values.assumingMemoryBound(to: Date32.self)[r] = Date32(
+                daysSinceEpoch: Int32(truncatingIfNeeded: known))
+            } else {
+              target.values.assumingMemoryBound(to: Int64.self)[r] = known
+            }
+            target.valid[word] |= bit
+            continue
+          }
         }
       }
       guard store(k, row: r, field: f, fields: fields, body: bodyStart) else { return false }

@@ -150,21 +150,32 @@ final class FastColumns {
     valid[k * wordsPerColumn + r &>> 6] |= UInt64(1) &<< UInt64(r & 63)
   }
 
-  /// Where column `k` keeps its values (its storage type's buffer, from its first row) and its
-  /// validity words: the direct read stores the commonest values through these itself (see
-  /// `LeafDecoder.Target`). Text columns have no fixed-width values; their pointer is unused.
-  func target(_ k: Int) -> (code: Code, values: UnsafeMutableRawPointer, valid: UnsafeMutablePointer<UInt64>) {
+  /// Where column `k` keeps its values (its storage type's buffer from its first row; for a
+  /// text column its offsets) and its validity words, for a text column its bytes and for a
+  /// date or timestamp column its `ParseMemo` (others get unused pointers there): the
+  /// direct read stores the commonest values through these itself (see `LeafDecoder.Target`).
+  func target(_ k: Int) -> (
+    code: Code, values: UnsafeMutableRawPointer, valid: UnsafeMutablePointer<UInt64>,
+    bytes: UnsafeMutablePointer<ByteBuffer>, memo: UnsafeMutablePointer<ParseMemo>
+  ) {
     let at = slots[k] * capacity
     let values: UnsafeMutableRawPointer
+    var bytes = texts, memo = memos
     switch codes[k] {
     case .intRequired, .intOptional: values = UnsafeMutableRawPointer(int32s + at)
     case .real: values = UnsafeMutableRawPointer(doubles + at)
     case .flag: values = UnsafeMutableRawPointer(flags + at)
-    case .date: values = UnsafeMutableRawPointer(dates + at)
-    case .timestamp: values = UnsafeMutableRawPointer(stamps + at)
-    case .textRequired, .textOptional: values = UnsafeMutableRawPointer(rowid)
+    case .date:
+      values = UnsafeMutableRawPointer(dates + at)
+      memo = memos + slots[k]
+    case .timestamp:
+      values = UnsafeMutableRawPointer(stamps + at)
+      memo = memos + counts.date + slots[k]
+    case .textRequired, .textOptional:
+      values = UnsafeMutableRawPointer(offsets + slots[k] * (capacity + 1))
+      bytes = texts + slots[k]
     }
-    return (codes[k], values, valid + k * wordsPerColumn)
+    return (codes[k], values, valid + k * wordsPerColumn, bytes, memo)
   }
 
   @inline(__always) func store(_ k: Int, row r: Int, integer v: Int64) -> Bool {
@@ -333,7 +344,26 @@ struct ParseMemo {
 
   @inline(__always) func value(ifSameAs raw: UnsafeBufferPointer<UInt8>) -> Int64? {
     guard raw.count == count, let src = raw.baseAddress else { return nil }
-    return withUnsafeBytes(of: bytes) { memcmp($0.baseAddress!, src, count) == 0 } ? value : nil
+    let n = count
+    let same = withUnsafeBytes(of: bytes) { memo -> Bool in
+      // Dates (10 bytes) and timestamps (20–27) compare word by word, the last word
+      // overlapping the one before it, instead of through a call to memcmp.
+      guard n >= 8 else { return memcmp(memo.baseAddress!, src, n) == 0 }
+      let text = UnsafeRawPointer(src)
+      var differ: UInt64 = 0
+      var i = 0
+      while i + 8 < n {
+        differ |=
+          memo.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          ^ text.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        i += 8
+      }
+      differ |=
+        memo.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        ^ text.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+      return differ == 0
+    }
+    return same ? value : nil
   }
 
   @inline(__always) mutating func remember(_ raw: UnsafeBufferPointer<UInt8>, _ parsed: Int64) {
@@ -371,6 +401,45 @@ struct ByteBuffer {
     if count + n > capacity { grow(toFit: count + n) }
     if n > 0, let src = raw.baseAddress { (base! + count).update(from: src, count: n) }
     count += n
+  }
+
+  /// Appends the `n` bytes at `src`, 4 ≤ n ≤ 32, when all are ASCII; false (and nothing
+  /// appended) when one is not. Overlapping word loads check and copy them without a call:
+  /// nearly every text of a box score (ids, names, game ids, team codes in them) is this long.
+  @inline(__always) mutating func appendShortASCII(_ src: UnsafePointer<UInt8>, count n: Int) -> Bool {
+    let raw = UnsafeRawPointer(src)
+    if n < 8 {
+      let head = raw.loadUnaligned(as: UInt32.self)
+      let tail = raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+      guard (head | tail) & 0x8080_8080 == 0 else { return false }
+      let dst = reserve(n)
+      dst.storeBytes(of: head, as: UInt32.self)
+      dst.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+      return true
+    }
+    // Words at 0 and n − 8, and for texts over 16 bytes also at 8 and n − 16: together they
+    // cover every byte.
+    let w0 = raw.loadUnaligned(as: UInt64.self)
+    let w3 = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    let long = n > 16
+    let w1 = long ? raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) : 0
+    let w2 = long ? raw.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self) : 0
+    guard (w0 | w1 | w2 | w3) & 0x8080_8080_8080_8080 == 0 else { return false }
+    let dst = reserve(n)
+    dst.storeBytes(of: w0, as: UInt64.self)
+    if long {
+      dst.storeBytes(of: w1, toByteOffset: 8, as: UInt64.self)
+      dst.storeBytes(of: w2, toByteOffset: n - 16, as: UInt64.self)
+    }
+    dst.storeBytes(of: w3, toByteOffset: n - 8, as: UInt64.self)
+    return true
+  }
+
+  /// Room for `n` more bytes, counted as appended: where they go.
+  @inline(__always) private mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer {
+    if count + n > capacity { grow(toFit: count + n) }
+    defer { count += n }
+    return UnsafeMutableRawPointer(base! + count)
   }
 
   @inline(never) private mutating func grow(toFit needed: Int) {

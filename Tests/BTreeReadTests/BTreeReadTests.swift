@@ -645,3 +645,49 @@ private let shapes: [Shape] = [
     }
   }
 }
+
+/// The row loop's copy of short texts: overlapping word loads must check and copy exactly the
+/// text's bytes, at any length it takes (4–32) and any alignment, after any earlier texts.
+@Suite struct ShortTextAppendTests {
+  @Test func appendsExactlyTheASCIITextsAndNothingElse() {
+    var buffer = ByteBuffer()
+    defer { buffer.free() }
+    var expected: [UInt8] = []
+    var g = SeededRandom(seed: 7)
+    for length in 4...32 {
+      for offset in 0..<3 {
+        for high in [nil] + Array(0..<length) {
+          var bytes = [UInt8](repeating: 0, count: offset + length)
+          for i in bytes.indices { bytes[i] = UInt8(32 + g.below(95)) }
+          if let high { bytes[offset + high] = 0xC3 }
+          let appended = bytes.withUnsafeBufferPointer { all in
+            buffer.appendShortASCII(all.baseAddress! + offset, count: length)
+          }
+          #expect(
+            appended == (high == nil), "length \(length), offset \(offset), high byte at \(String(describing: high))")
+          if high == nil { expected += bytes[offset...] }
+          #expect(buffer.count == expected.count)
+        }
+      }
+    }
+    #expect(buffer.array(count: buffer.count) == expected)
+  }
+}
+
+extension ParseMemoTests {
+  /// The word-wise compare: a remembered text of every length the memo holds answers for
+  /// itself, and for no text one byte apart at any position.
+  @Test func oneByteApartIsNeverTheSame() {
+    for length in 1...ParseMemo.capacity {
+      var memo = ParseMemo()
+      let text = (0..<length).map { UInt8(ascii: "0") + UInt8($0 % 10) }
+      text.withUnsafeBufferPointer { memo.remember($0, Int64(length)) }
+      text.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == Int64(length)) }
+      for i in 0..<length {
+        var other = text
+        other[i] ^= 0x01
+        other.withUnsafeBufferPointer { #expect(memo.value(ifSameAs: $0) == nil, "length \(length), byte \(i)") }
+      }
+    }
+  }
+}
