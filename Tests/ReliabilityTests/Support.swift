@@ -137,7 +137,7 @@ struct Scratch {
   @discardableResult
   func write(_ name: String, bytes: [UInt8]) -> String {
     let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(bytes))
+    precondition(FileManager.default.createFile(atPath: p, contents: Data(bytes)), "could not write \(p)")
     return p
   }
   func remove() { try? FileManager.default.removeItem(atPath: dir) }

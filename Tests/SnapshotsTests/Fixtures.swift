@@ -58,7 +58,9 @@ enum Fixture {
   }
 
   static func bytes(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map(Array.init) ?? [] }
-  static func write(_ path: String, _ bytes: [UInt8]) { FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+  static func write(_ path: String, _ bytes: [UInt8]) {
+    precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "could not write \(path)")
+  }
 }
 
 typealias SplitMix = SeededRandom

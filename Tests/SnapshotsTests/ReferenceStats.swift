@@ -66,7 +66,7 @@ enum ReferenceStats {
   /// Distinct byte strings of the non-NULL values, the plain way.
   static func distinct(_ c: StringColumn) -> Set<[UInt8]> {
     var out = Set<[UInt8]>()
-    for i in 0..<c.count where c.validity[i] { c.withBytes(at: i) { out.insert(Array($0)) } }
+    for i in 0..<c.count where c.validity[i] { _ = c.withBytes(at: i) { out.insert(Array($0)) } }
     return out
   }
 }

@@ -42,7 +42,7 @@ import Testing
       }))
     case .float64:
       let special: [Double] = [
-        0.0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, 1e-310,
+        0.0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, 0x1p-1030,
         .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan, .infinity, -.infinity, 0.1, -2.5,
       ]
       return .float64(Column(optionals: (0..<rows).map { _ -> Double? in
