@@ -253,23 +253,119 @@ final class FastColumns {
 
   /// Row ranges of several fills of the same columns, one after another, as builders.
   static func concatenate(_ segments: [(part: FastColumns, rows: Range<Int>)]) -> SourceReader.ReadResult {
-    let n = segments.reduce(0) { $0 + $1.rows.count }
-    guard let specs = segments.first?.part.specs else { return .init(rowid: [], columns: []) }
-    var rowid: [Int64] = []
-    rowid.reserveCapacity(n)
-    for (part, rows) in segments {
-      rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: rows.count))
+    guard let first = segments.first?.part else { return .init(rowid: [], columns: []) }
+    var out = Appender(like: first, reserving: segments.reduce(0) { $0 + $1.rows.count })
+    for (part, rows) in segments { out.append(part, rows: rows) }
+    return out.result()
+  }
+
+  /// Empties the columns for another fill, keeping their memory (and the parse memos, which
+  /// only ever save a parse): a scratch buffer reused run after run faults its pages in once.
+  func reset() {
+    let used = (count + 63) / 64
+    for k in 0..<specs.count { (valid + k * wordsPerColumn).update(repeating: 0, count: used) }
+    for c in 0..<counts.text { texts[c].removeAll() }
+    counter.pointee = 0
+  }
+
+  /// The rows of successive fills of one column layout, appended in order into the arrays the
+  /// result is made of. The direct read decodes each run of leaves into a small scratch
+  /// `FastColumns` and appends it here, so the table's values land in fresh memory once.
+  struct Appender {
+    let specs: [ColumnSpec]
+    private let codes: [Code]
+    private let slots: [Int]
+    private let reservedRows: Int
+    private(set) var count = 0
+    private var rowid: [Int64] = []
+    private var words: [[UInt64]]
+    private var int32s: [[Int32]]
+    private var doubles: [[Double]]
+    private var flags: [[Bool]]
+    private var dates: [[Date32]]
+    private var stamps: [[Int64]]
+    private var offsets: [[Int32]]
+    private var bytes: [[UInt8]]
+
+    /// Columns laid out as `like`'s; `rows` is reserved (an upper bound costs address space,
+    /// not memory: pages no row reaches are never touched).
+    init(like part: FastColumns, reserving rows: Int) {
+      specs = part.specs
+      reservedRows = rows
+      codes = (0..<part.specs.count).map { part.codes[$0] }
+      slots = (0..<part.specs.count).map { part.slots[$0] }
+      let c = part.counts
+      func reserved<T>(_ n: Int, _ perColumn: Int) -> [[T]] {
+        (0..<n).map { _ in
+          var a: [T] = []
+          a.reserveCapacity(perColumn)
+          return a
+        }
+      }
+      rowid.reserveCapacity(rows)
+      words = reserved(specs.count, (rows + 63) / 64)
+      int32s = reserved(c.int32, rows)
+      doubles = reserved(c.double, rows)
+      flags = reserved(c.flag, rows)
+      dates = reserved(c.date, rows)
+      stamps = reserved(c.stamp, rows)
+      offsets = reserved(c.text, rows + 1)
+      for t in 0..<c.text { offsets[t].append(0) }
+      bytes = reserved(c.text, 0)
     }
-    var builders: [ColumnBuilder] = []
-    builders.reserveCapacity(specs.count)
-    for k in 0..<specs.count {
-      var words = [UInt64](repeating: 0, count: (n + 63) / 64)
-      var at = 0
-      // Up to 64 bits at a time from any bit offset to any bit offset. A second word is read
-      // or written only when the bits run into it, so nothing past a bitmap is touched.
-      for (part, rows) in segments {
-        let base = part.valid + k * part.wordsPerColumn
+
+    /// Appends rows `rows` of `part`, which must have the same columns.
+    mutating func append(_ part: FastColumns, rows: Range<Int>) {
+      guard !rows.isEmpty else { return }
+      let n = rows.count
+      rowid.append(contentsOf: UnsafeBufferPointer(start: part.rowid + rows.lowerBound, count: n))
+      for k in 0..<specs.count {
+        Self.appendBits(from: part.valid + k * part.wordsPerColumn, rows, to: &words[k], at: count)
+        let slot = slots[k]
+        func copy<T>(_ storage: UnsafeMutablePointer<T>, _ into: inout [T]) {
+          into.append(
+            contentsOf: UnsafeBufferPointer(start: storage + slot * part.capacity + rows.lowerBound, count: n))
+        }
+        switch codes[k] {
+        case .textRequired, .textOptional:
+          let o = part.offsets + slot * (part.capacity + 1)
+          let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
+          let shift = Int32(bytes[slot].count) - Int32(first)
+          offsets[slot].append(
+            contentsOf: UnsafeBufferPointer(start: o + rows.lowerBound + 1, count: n).lazy.map { $0 + shift })
+          if last > first, let base = part.texts[slot].base {
+            let needed = bytes[slot].count + last - first
+            if bytes[slot].capacity < needed {
+              // Room for every reserved row at the bytes per row seen so far, and some: the
+              // column's bytes are then written (and their pages faulted) about once, instead
+              // of copied at every doubling.
+              let perRow = Double(needed) / Double(count + n)
+              bytes[slot].reserveCapacity(
+                max(needed, Int(perRow * Double(max(reservedRows, count + n)) * 1.125) + 4096))
+            }
+            bytes[slot].append(contentsOf: UnsafeBufferPointer(start: base + first, count: last - first))
+          }
+        case .intRequired, .intOptional: copy(part.int32s, &int32s[slot])
+        case .real: copy(part.doubles, &doubles[slot])
+        case .flag: copy(part.flags, &flags[slot])
+        case .date: copy(part.dates, &dates[slot])
+        case .timestamp: copy(part.stamps, &stamps[slot])
+        }
+      }
+      count += n
+    }
+
+    /// Up to 64 bits at a time from any bit offset to any bit offset. A second word is read
+    /// or written only when the bits run into it, so nothing past a bitmap is touched.
+    private static func appendBits(
+      from base: UnsafeMutablePointer<UInt64>, _ rows: Range<Int>, to words: inout [UInt64], at start: Int
+    ) {
+      let end = start + rows.count
+      let needed = (end + 63) / 64
+      if words.count < needed { words.append(contentsOf: repeatElement(0, count: needed - words.count)) }
+      words.withUnsafeMutableBufferPointer { out in
         var i = rows.lowerBound
+        var at = start
         while i < rows.upperBound {
           let n = min(64, rows.upperBound - i)
           let w = i &>> 6, s = i & 63
@@ -277,56 +373,37 @@ final class FastColumns {
           if s != 0 && s + n > 64 { v |= base[w + 1] &<< UInt64(64 - s) }
           if n < 64 { v &= (UInt64(1) &<< UInt64(n)) &- 1 }
           let dw = at &>> 6, ds = at & 63
-          words[dw] |= v &<< UInt64(ds)
-          if ds != 0 && ds + n > 64 { words[dw + 1] |= v &>> UInt64(64 - ds) }
+          out[dw] |= v &<< UInt64(ds)
+          if ds != 0 && ds + n > 64 { out[dw + 1] |= v &>> UInt64(64 - ds) }
           i += n
           at += n
         }
       }
-      let validity = words.withUnsafeBytes {
-        ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((n + 7) / 8)]), count: n)
-      }
-      func values<T>(_ storage: (FastColumns) -> UnsafeMutablePointer<T>) -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(n)
-        for (part, rows) in segments {
-          let start = storage(part) + part.slots[k] * part.capacity + rows.lowerBound
-          out.append(contentsOf: UnsafeBufferPointer(start: start, count: rows.count))
-        }
-        return out
-      }
-      var b = ColumnBuilder(kind: specs[k].kind)
-      switch segments[0].part.codes[k] {
-      case .textRequired, .textOptional:
-        var offsets: [Int32] = [0]
-        offsets.reserveCapacity(n + 1)
-        var bytes: [UInt8] = []
-        // Reserved whole: appended segment by segment, the array would double its way up,
-        // copying and faulting in about twice the column's bytes.
-        bytes.reserveCapacity(
-          segments.reduce(0) { total, segment in
-            let o = segment.part.offsets + segment.part.slots[k] * (segment.part.capacity + 1)
-            return total + Int(o[segment.rows.upperBound]) - Int(o[segment.rows.lowerBound])
-          })
-        for (part, rows) in segments {
-          let o = part.offsets + part.slots[k] * (part.capacity + 1)
-          let first = Int(o[rows.lowerBound]), last = Int(o[rows.upperBound])
-          let shift = Int32(bytes.count) - Int32(first)
-          for i in rows { offsets.append(o[i + 1] + shift) }
-          if last > first, let base = part.texts[part.slots[k]].base {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base + first, count: last - first))
-          }
-        }
-        b.strings = StringColumn(offsets: offsets, bytes: bytes, validity: validity)
-      case .intRequired, .intOptional: b.int32s = Column(values: values { $0.int32s }, validity: validity)
-      case .real: b.doubles = Column(values: values { $0.doubles }, validity: validity)
-      case .flag: b.flags = Column(values: values { $0.flags }, validity: validity)
-      case .date: b.dates = Column(values: values { $0.dates }, validity: validity)
-      case .timestamp: b.timestamps = Column(values: values { $0.stamps }, validity: validity)
-      }
-      builders.append(b)
     }
-    return SourceReader.ReadResult(rowid: rowid, columns: builders)
+
+    /// The rows appended, as the checked path's builders would hold them.
+    func result() -> SourceReader.ReadResult {
+      var builders: [ColumnBuilder] = []
+      builders.reserveCapacity(specs.count)
+      for k in 0..<specs.count {
+        let validity = words[k].withUnsafeBytes {
+          ValidityBitmap(packedBytes: UnsafeRawBufferPointer(rebasing: $0[0..<((count + 7) / 8)]), count: count)
+        }
+        let slot = slots[k]
+        var b = ColumnBuilder(kind: specs[k].kind)
+        switch codes[k] {
+        case .textRequired, .textOptional:
+          b.strings = StringColumn(offsets: offsets[slot], bytes: bytes[slot], validity: validity)
+        case .intRequired, .intOptional: b.int32s = Column(values: int32s[slot], validity: validity)
+        case .real: b.doubles = Column(values: doubles[slot], validity: validity)
+        case .flag: b.flags = Column(values: flags[slot], validity: validity)
+        case .date: b.dates = Column(values: dates[slot], validity: validity)
+        case .timestamp: b.timestamps = Column(values: stamps[slot], validity: validity)
+        }
+        builders.append(b)
+      }
+      return SourceReader.ReadResult(rowid: rowid, columns: builders)
+    }
   }
 }
 
@@ -456,6 +533,9 @@ struct ByteBuffer {
     guard let base else { return [] }
     return Array(UnsafeBufferPointer(start: base, count: n))
   }
+
+  /// Empty again, keeping the memory.
+  mutating func removeAll() { count = 0 }
 
   func free() { Glibc.free(base) }
 }

@@ -315,6 +315,12 @@ private let shapes: [Shape] = [
       try Data(copy).write(to: URL(fileURLWithPath: db))
       let (read, _, checked) = both(db, [2019, 2020, 2021])
       #expect(read == checked, "trial \(trial)")
+      // One leaf per unit of work: a damaged leaf stops both threads mid-table, whatever the
+      // other holds or waits for, and the read declines instead of answering with part of it.
+      let reader = SourceReader(path: db)
+      if let direct = try? reader.readDirect(try reader.open(), seasons: [2019, 2020, 2021], leavesPerChunk: 1) {
+        #expect(Outcome.data(direct.pgs, direct.pcf, direct.schedule) == checked, "trial \(trial), one leaf per unit")
+      }
     }
   }
 

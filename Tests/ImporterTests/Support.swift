@@ -24,12 +24,12 @@ struct Scratch {
   func path(_ name: String) -> String { dir + "/" + name }
   func write(_ name: String, _ text: String) -> String {
     let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+    precondition(FileManager.default.createFile(atPath: p, contents: Data(text.utf8)), "could not write \(p)")
     return p
   }
   func write(_ name: String, bytes: [UInt8]) -> String {
     let p = path(name)
-    FileManager.default.createFile(atPath: p, contents: Data(bytes))
+    precondition(FileManager.default.createFile(atPath: p, contents: Data(bytes)), "could not write \(p)")
     return p
   }
   func remove() { try? FileManager.default.removeItem(atPath: dir) }
@@ -95,5 +95,6 @@ func realSubset(games: Int) throws -> String {
   let parsed = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false) }
   let gameDates = Dictionary(parsed.map { (String($0[6]), String($0[7])) }, uniquingKeysWith: { a, _ in a })
   let chosen = Set(gameDates.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(games).map(\.key))
-  return ([header] + lines.filter { chosen.contains(String($0.split(separator: ",")[6])) }).joined(separator: "\n") + "\n"
+  return ([header] + lines.filter { chosen.contains(String($0.split(separator: ",")[6])) }).joined(separator: "\n")
+    + "\n"
 }
