@@ -26,8 +26,11 @@ public struct SnapshotStore: Sendable {
 
   /// Dataset names become folder names: letters, digits, `_`, `-`, `.`, not starting with `.`.
   public static func checkDatasetName(_ name: String) throws(SnapshotError) {
-    let ok = !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
-      && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+    let ok =
+      !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
+      && name.unicodeScalars.allSatisfy {
+        $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0))
+      }
     guard ok else {
       throw .badName(kind: "dataset", name: name, expected: "letters, digits, '_', '-' or '.', not starting with '.'")
     }
@@ -77,7 +80,9 @@ public struct SnapshotStore: Sendable {
   /// `.lockTimeout`. flock belongs to the open file description, so two threads of one process
   /// that each open the file exclude each other as two processes do. The kernel drops the lock
   /// when its holder dies, so a killed build never leaves the dataset locked.
-  public func lock(_ dataset: String, timeout: Double, onWait: (Int32?) -> Void = { _ in }) throws(SnapshotError) -> DatasetLock {
+  public func lock(_ dataset: String, timeout: Double, onWait: (Int32?) -> Void = { _ in }) throws(SnapshotError)
+    -> DatasetLock
+  {
     try SnapshotStore.checkDatasetName(dataset)
     try makeDirectories(datasetPath(dataset))
     let path = "\(datasetPath(dataset))/.lock"
@@ -128,7 +133,8 @@ public struct SnapshotStore: Sendable {
   /// under the dataset lock and `flock`ed before the lock is released, so the stale-folder
   /// sweep of another build can always tell it from a dead build's folder; the kernel drops
   /// that flock when its owner dies.
-  public func stage(_ dataset: String, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in }) throws(SnapshotError)
+  public func stage(_ dataset: String, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in })
+    throws(SnapshotError)
     -> StagingFolder
   {
     let lock = try self.lock(dataset, timeout: lockTimeout, onWait: onWait)
@@ -153,7 +159,7 @@ public struct SnapshotStore: Sendable {
   public func publish(
     _ staging: StagingFolder, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in },
     isUnchanged: (Manifest) -> Bool,
-    makeManifest: (_ version: String, _ parent: String?) throws -> Manifest,
+    manifestBytes: (_ version: String, _ parent: String?) throws -> [UInt8],
     beforeRename: () -> Void = {}
   ) throws -> PublishOutcome {
     let dataset = staging.dataset
@@ -168,8 +174,7 @@ public struct SnapshotStore: Sendable {
       return .unchanged(latest: latest, path: versionPath(dataset, latest))
     }
     let next = "v\((latest.flatMap(SnapshotStore.versionNumber) ?? 0) + 1)"
-    let manifest = try makeManifest(next, latest)
-    try staging.write(name: "manifest.json", bytes: try manifest.encoded())
+    try staging.write(name: "manifest.json", bytes: try manifestBytes(next, latest))
     try syncDirectory(staging.path)
     beforeRename()
     let target = versionPath(dataset, next)
@@ -178,7 +183,9 @@ public struct SnapshotStore: Sendable {
     if FileManager.default.fileExists(atPath: target) {
       throw SnapshotError.io(path: target, operation: "publish (already exists)", errno: EEXIST)
     }
-    guard rename(staging.path, target) == 0 else { throw SnapshotError.io(path: target, operation: "rename", errno: errno) }
+    guard rename(staging.path, target) == 0 else {
+      throw SnapshotError.io(path: target, operation: "rename", errno: errno)
+    }
     staging.published()
     try syncDirectory(datasetPath(dataset))
     return .published(version: next, path: target)
@@ -275,7 +282,8 @@ public struct SnapshotStore: Sendable {
   /// turns out to refuse direct writes (EINVAL), so the caller writes the rest buffered.
   private func writeDirect(_ fd: Int32, _ path: String, _ blocks: UnsafeRawBufferPointer) throws(SnapshotError) -> Int {
     guard !blocks.isEmpty else { return 0 }
-    let staging = UnsafeMutableRawPointer.allocate(byteCount: min(Self.directChunk, blocks.count), alignment: Self.directBlock)
+    let staging = UnsafeMutableRawPointer.allocate(
+      byteCount: min(Self.directChunk, blocks.count), alignment: Self.directBlock)
     defer { staging.deallocate() }
     var offset = 0
     while offset < blocks.count {
@@ -450,7 +458,13 @@ func oversizedInteger(in data: Data) -> String? {
   }
   for b in data {
     if inString {
-      if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+      if escaped {
+        escaped = false
+      } else if b == UInt8(ascii: "\\") {
+        escaped = true
+      } else if b == UInt8(ascii: "\"") {
+        inString = false
+      }
       continue
     }
     switch b {
@@ -476,4 +490,3 @@ func oversizedInteger(in data: Data) -> String? {
 #else
   private let oDirect: Int32 = 0
 #endif
-

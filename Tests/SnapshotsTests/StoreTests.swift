@@ -7,7 +7,8 @@ import Testing
 @Suite struct StoreTests {
   @Test func manifestBytesAreDeterministicAndKeysSorted() throws {
     let root = Fixture.scratch()
-    let result = try Fixture.builder(root: root).build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 50, seed: 1))]))
+    let result = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 50, seed: 1))]))
     let first = try result.manifest.encoded()
     #expect(try result.manifest.encoded() == first)
     #expect(Fixture.bytes("\(root)/props/v1/manifest.json") == first)
@@ -15,17 +16,20 @@ import Testing
     let text = String(decoding: first, as: UTF8.self)
     let topKeys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
     #expect(topKeys == topKeys.sorted())
-    #expect(topKeys == [
-      "built_with_overrides", "config", "content_sha256", "created_at", "dataset", "feature_set", "files", "format",
-      "gates", "parent_version", "row_count", "schema", "source", "stats", "tool", "version",
-    ])
+    #expect(
+      topKeys == [
+        "built_with_overrides", "config", "content_sha256", "created_at", "dataset", "feature_set", "files", "format",
+        "gates", "parent_version", "row_count", "schema", "source", "stats", "tool", "version",
+      ])
     #expect(text.contains("\"parent_version\" : null"))
     #expect(text.contains("\"created_at\" : \"2026-09-21T14:13:20Z\""))
   }
 
   @Test func secondBuildOfSameInputsPublishesNothing() throws {
     let root = Fixture.scratch()
-    let inputs = Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2))])
+    let inputs = Fixture.inputs(seasons: [
+      ("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2)),
+    ])
     let first = try Fixture.builder(root: root).build(inputs)
     #expect(first.outcome == .published(version: "v1", path: "\(root)/props/v1"))
     let dataBefore = Fixture.bytes("\(root)/props/v1/2022-23.arrow")
@@ -78,7 +82,10 @@ import Testing
     #expect(seenDuringBuild.1.first?.hasPrefix(".tmp-\(getpid())-") == true)
     #expect(result.outcome == .published(version: "v1", path: "\(root)/props/v1"))
     #expect(store.temporaryFolders("props") == [])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: "\(root)/props/v1").sorted() == ["2022-23.arrow", "manifest.json"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: "\(root)/props/v1").sorted() == [
+        "2022-23.arrow", "manifest.json",
+      ])
   }
 
   @Test func secondLockerWaitsThenTimesOutNamingTheHolder() throws {
@@ -116,8 +123,49 @@ import Testing
     #expect(report.checked == ["\(root)/props/v1", "\(root)/props/v2"])
   }
 
+  /// A build encodes its manifest for the version it expects before it takes the lock to
+  /// publish. When another build publishes first, the manifest must be made again for the
+  /// version it really gets: v2, whose parent is the other build's v1.
+  @Test func manifestNamesTheVersionPublishedWhenAnotherBuildWentFirst() throws {
+    let root = Fixture.scratch()
+    let other = Fixture.scratch("other")
+    let first = try Fixture.builder(root: other).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 50, seed: 21))]))
+    #expect(first.outcome == .published(version: "v1", path: "\(other)/props/v1"))
+
+    let store = SnapshotStore(root: root)
+    let held = try store.lock("props", timeout: 0)
+    let waiting = DispatchSemaphore(value: 0)
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: Result<BuildResult, Error>?
+    Thread {
+      result = Result {
+        try Fixture.builder(root: root).build(
+          Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 50, seed: 22))]), lockTimeout: 30,
+          onWait: { _ in waiting.signal() })
+      }
+      done.signal()
+    }.start()
+    // The build waits for the lock, its manifest already encoded for v1; "another build"
+    // publishes v1 meanwhile.
+    #expect(waiting.wait(timeout: .now() + 30) == .success)
+    try FileManager.default.copyItem(atPath: "\(other)/props/v1", toPath: "\(root)/props/v1")
+    held.release()
+    #expect(done.wait(timeout: .now() + 30) == .success)
+    let built = try #require(try result?.get())
+    #expect(built.outcome == .published(version: "v2", path: "\(root)/props/v2"))
+    let written = try store.manifest("props", "v2")
+    #expect(written.version == "v2")
+    #expect(written.parentVersion == "v1")
+    #expect(written == built.manifest)
+    #expect(Verifier(format: ArrowDataFileFormat()).verify(path: root).problems == [])
+  }
+
   @Test func badDatasetNamesAreRefused() {
-    #expect(throws: SnapshotError.badName(kind: "dataset", name: "../x", expected: "letters, digits, '_', '-' or '.', not starting with '.'")) {
+    #expect(
+      throws: SnapshotError.badName(
+        kind: "dataset", name: "../x", expected: "letters, digits, '_', '-' or '.', not starting with '.'")
+    ) {
       try SnapshotStore.checkDatasetName("../x")
     }
   }
