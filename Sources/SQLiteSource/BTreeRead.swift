@@ -477,9 +477,11 @@ final class LeafDecoder {
   /// Per column read: its field, and where a value of the commonest kinds goes.
   ///
   /// `store` dispatches twice per value (on the serial type, then on the column's code) and is
-  /// too large to inline; the row loop handles integers into integer and flag columns and
-  /// numbers into REAL columns itself through these, and leaves every other case (NULLs,
-  /// texts, dates, anything that fails) to `store`, which gives the same result for them.
+  /// too large to inline. The row loop stores the commonest values itself through these
+  /// (integers into integer and flag columns, numbers into REAL columns, ASCII texts of 4–32
+  /// bytes, a date or timestamp equal to the column's last one) and leaves every other case
+  /// (NULLs, other texts, new dates, anything that fails) to `store`, which gives the same
+  /// result for them.
   struct Target {
     let code: FastColumns.Code
     let field: Int
