@@ -336,8 +336,8 @@ extension SourceReader {
   /// `FastColumns` (two per thread, reused run after run); runs are appended to the result in
   /// order by whichever thread finds the next one ready. A table's values are so written into
   /// fresh memory once: decoding into per-thread buffers sized for the whole table and joining
-  /// them afterwards faulted in every page twice, and on this machine a page fault costs
-  /// several microseconds (a third of the read's time in the kernel at 2M rows).
+  /// them afterwards faulted in every page twice, and on this project's machines a page fault
+  /// costs several microseconds (the read made three quarters of a 2M-row build's 390k).
   static func decodeTable(
     _ image: FileImage, _ layout: RecordLayout, _ specs: [ColumnSpec], leaves: (pages: [UInt32], cells: [Int]),
     seasons: [Int], byDate: Bool, leavesPerChunk: Int
@@ -495,8 +495,7 @@ final class LeafDecoder {
     let memo: UnsafeMutablePointer<ParseMemo>
   }
   private let targets: UnsafeMutablePointer<Target>
-  /// The layout's arrays, per column read.
-  private let field: UnsafeMutablePointer<Int>
+  /// The layout's arrays `store` needs, per column read.
   private let realAffinity: UnsafeMutablePointer<Bool>
   private let nullDefault: UnsafeMutablePointer<Bool>
   private let columnCount: Int
@@ -522,12 +521,10 @@ final class LeafDecoder {
     perSeason.initialize(repeating: 0, count: w.count)
     season = .allocate(capacity: max(1, capacity))
     columnCount = layout.field.count
-    field = .allocate(capacity: max(1, columnCount))
     realAffinity = .allocate(capacity: max(1, columnCount))
     nullDefault = .allocate(capacity: max(1, columnCount))
     targets = .allocate(capacity: max(1, columnCount))
     for k in 0..<columnCount {
-      field[k] = layout.field[k]
       realAffinity[k] = layout.realAffinity[k]
       nullDefault[k] = layout.nullDefault[k]
       let (code, values, valid, bytes, memo) = columns.target(k)
@@ -550,7 +547,6 @@ final class LeafDecoder {
     offsets.deallocate()
     perSeason.deallocate()
     season.deallocate()
-    field.deallocate()
     targets.deallocate()
     realAffinity.deallocate()
     nullDefault.deallocate()
