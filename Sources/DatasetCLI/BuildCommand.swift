@@ -199,6 +199,7 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
     timer.mark("finish writes, publish")
+    timer.resources()
     progress.update(done: run.seasons.count + 2)
     progress.finish()
     finished = true

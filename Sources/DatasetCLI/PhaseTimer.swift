@@ -28,14 +28,32 @@ struct PhaseTimer {
     guard enabled else { return }
     let t = Self.now()
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n")
+      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n"
+    )
     last = t
+  }
+
+  /// Prints the process's CPU time, peak resident memory and page faults so far: a build that
+  /// is slow with idle cores, or slow in the kernel, shows it here. First-touch page faults
+  /// cost several microseconds each on virtual machines (docs/BENCH.md, session 5).
+  func resources() {
+    guard enabled else { return }
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return }
+    func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+    let wall = (Self.now() - start) * 1000
+    let cpu = ms(usage.ru_utime) + ms(usage.ru_stime)
+    FileHandleOutput.standardError.write(
+      "timing: process: \(String(format: "%.1f", ms(usage.ru_utime))) ms user + \(String(format: "%.1f", ms(usage.ru_stime))) ms system"
+        + " (\(String(format: "%.2f", wall > 0 ? cpu / wall : 0)) cores busy), peak RSS \(usage.ru_maxrss / 1024) MiB,"
+        + " \(usage.ru_minflt) page faults (\(usage.ru_majflt) from disk)\n")
   }
 
   /// Prints a duration measured elsewhere (on the other core) without moving the mark.
   func note(_ phase: String, seconds: Double) {
     guard enabled else { return }
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n")
+      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n"
+    )
   }
 }

@@ -126,6 +126,27 @@ def test_build_prints_version_rows_files_gates_and_place(snapshot):
     assert lines[3] == f"snapshot: {snapshot['v1']}"
 
 
+def test_timings_name_every_phase_and_the_process_costs_only_when_asked(snapshot, tmp_path):
+    """`DATASET_TIMINGS=1` is what an operator reads when a build is slow: every phase's wall
+    time, then the process's CPU, peak memory and page faults. Without it, stderr is silent."""
+    env = {**os.environ, "DATASET_TIMINGS": "1"}
+    out = tmp_path / "Datasets"
+    proc = subprocess.run([dataset_bin(), "build", "--quiet", "--db", str(snapshot["db"]), "--season", "2022-23",
+                           "--out", str(out), "--dataset", "props"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("timing: ")]
+    phases = [re.match(r"timing: (\S.*?)\s{2,}", l).group(1) for l in lines if " ms  (total " in l]
+    assert phases == ["options, feature set", "read source", "index inputs, draw sample", "seasons: features, queue",
+                      "wait for point-in-time check", "wait for gates, fingerprint", "finish writes, publish"]
+    process = lines[-1]
+    m = re.fullmatch(r"timing: process: ([\d.]+) ms user \+ ([\d.]+) ms system \(([\d.]+) cores busy\), "
+                     r"peak RSS (\d+) MiB, (\d+) page faults \((\d+) from disk\)", process)
+    assert m, process
+    assert float(m.group(1)) > 0 and int(m.group(4)) > 0 and int(m.group(5)) > 0
+    quiet = build(snapshot["db"], tmp_path / "Quiet")
+    assert quiet.stderr == ""
+
+
 def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
     ok = run("verify", snapshot["out"])
     assert ok.stdout == "ok: 1 version verified\n"
