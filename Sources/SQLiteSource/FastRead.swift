@@ -529,11 +529,6 @@ struct ByteBuffer {
     capacity = grown
   }
 
-  func array(count n: Int) -> [UInt8] {
-    guard let base else { return [] }
-    return Array(UnsafeBufferPointer(start: base, count: n))
-  }
-
   /// Empty again, keeping the memory.
   mutating func removeAll() { count = 0 }
 

@@ -384,12 +384,8 @@ public final class SnapshotWriter: @unchecked Sendable {
     mutex.unlock()
     guard let fields, encoded else {
       join(cancel: false)
-      if let failure {
-        discard()
-        throw failure
-      }
       discard()
-      throw BuildInputError.noSeasons
+      throw failure ?? BuildInputError.noSeasons
     }
 
     var accumulated = ColumnStats.TableAccumulator(fields: fields)

@@ -676,7 +676,7 @@ private let shapes: [Shape] = [
         }
       }
     }
-    #expect(buffer.array(count: buffer.count) == expected)
+    #expect(Array(UnsafeBufferPointer(start: buffer.base, count: buffer.count)) == expected)
   }
 }
 
