@@ -142,7 +142,7 @@ extension FeatureSetSpec {
   public static func parse(bytes: [UInt8], path: String = "<memory>") throws(FeatureSpecError) -> FeatureSetSpec {
     let object: JSONValue
     do {
-      object = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+      object = try JSONValue.parse(bytes)
     } catch {
       throw FeatureSpecError(path: path, field: "(file)", message: "not valid JSON: \(error)")
     }

@@ -192,11 +192,15 @@ public struct GateConfig: Codable, Equatable, Sendable {
   /// Applies a JSON file's settings over `self`. Keys left out keep their current value, so a
   /// config file names only what it changes. `source` names the file in error messages.
   public func overlaid(json data: Data, source: String) throws(UsageError) -> GateConfig {
-    let top: [String: JSONValue]
+    let expected = #"expected {"gate_name": {"setting": number}}"#
+    let document: JSONValue
     do {
-      top = try JSONDecoder().decode([String: JSONValue].self, from: data)
+      document = try JSONValue.parse([UInt8](data))
     } catch {
-      throw UsageError("\(source): not a JSON object of gates (\(Self.decodingProblem(error))); expected {\"gate_name\": {\"setting\": number}}")
+      throw UsageError("\(source): not valid JSON (\(error)); \(expected)")
+    }
+    guard case .object(let top) = document else {
+      throw UsageError("\(source): \(document.shown) is not a JSON object of gates; \(expected)")
     }
     var config = self
     for gate in top.keys.sorted() {
@@ -215,14 +219,6 @@ public struct GateConfig: Codable, Equatable, Sendable {
       }
     }
     return config
-  }
-
-  static func decodingProblem(_ error: Error) -> String {
-    switch error {
-    case DecodingError.dataCorrupted(let c): return c.underlyingError.map { "\($0)" } ?? c.debugDescription
-    case DecodingError.typeMismatch(_, let c): return c.debugDescription
-    default: return "\(error)"
-    }
   }
 
   /// The defaults file shipped in the project, found beside the executable's package

@@ -62,6 +62,28 @@ import Testing
       try GateConfig.defaults.overlaid(json: Data(#"{"pcf_staleness": {"fail_below": 1}}"#.utf8), source: "t.json")
     }
   }
+
+  /// A file that is not JSON, or JSON that is not an object, says where and what was expected.
+  @Test func brokenOrMisshapenFilesSayWhereAndWhatWasExpected() {
+    let expected = #"expected {"gate_name": {"setting": number}}"#
+    let cases: [(String, String)] = [
+      (
+        "{\n  \"value_ranges\": {\"fail_above_percent\": 1},\n}",
+        "t.json: not valid JSON (line 3, column 1: expected a key in double quotes, found '}'); \(expected)"
+      ),
+      (
+        #"{"value_ranges": {"fail_above_percent": 1}, "value_ranges": {"fail_above_percent": 2}}"#,
+        #"t.json: not valid JSON (line 1, column 45: the key "value_ranges" appears twice in one object); "# + expected
+      ),
+      ("[1]", "t.json: a list is not a JSON object of gates; \(expected)"),
+      ("95", "t.json: 95 is not a JSON object of gates; \(expected)"),
+    ]
+    for (text, message) in cases {
+      #expect(throws: UsageError(message), "\(text)") {
+        try GateConfig.defaults.overlaid(json: Data(text.utf8), source: "t.json")
+      }
+    }
+  }
 }
 
 @Suite struct OptionTests {
