@@ -223,7 +223,7 @@ private struct JSONReader {
       UTF8.encode(character) { utf8.append($0) }
     default:
       throw failure(
-        "unknown escape \\\(printable(letter)) (the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: start)
+        "unknown escape: a backslash before \(shown(letter)) (the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: start)
     }
   }
 
@@ -264,16 +264,13 @@ private struct JSONReader {
     }
   }
 
-  func printable(_ b: UInt8) -> String {
-    (0x21..<0x7F).contains(b) ? String(UnicodeScalar(b)) : "byte 0x\(String(b, radix: 16))"
+  /// A byte as messages show it: quoted when it prints as itself, else in hex.
+  func shown(_ b: UInt8) -> String {
+    (0x21..<0x7F).contains(b) ? "'\(UnicodeScalar(b))'" : "byte 0x\(String(b, radix: 16))"
   }
 
   /// What stands at the current position, for messages.
-  var found: String {
-    guard position < bytes.count else { return "the end of the document" }
-    let b = bytes[position]
-    return (0x21..<0x7F).contains(b) ? "'\(UnicodeScalar(b))'" : "byte 0x\(String(b, radix: 16))"
-  }
+  var found: String { position < bytes.count ? shown(bytes[position]) : "the end of the document" }
 
   func failure(_ message: String, at offset: Int? = nil) -> JSONParseError {
     let at = Swift.min(offset ?? position, bytes.count)
