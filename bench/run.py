@@ -227,8 +227,10 @@ def main():
     micro = None
     if pathlib.Path(args.features_bench).exists():
         # One real-size season: the kernels' rows/s with the SIMD and the scalar reference kernel.
+        # Best of 15: right after the 2M-row builds, best of 5 was still noise (the SIMD kernel
+        # came out slower than the scalar one in two make-bench runs, 1.2x faster when idle).
         db, _ = synth_db(binary, 1, args.seed)
-        proc = subprocess.run([args.features_bench, "--db", str(db), "--season", "2015", "--runs", "5",
+        proc = subprocess.run([args.features_bench, "--db", str(db), "--season", "2015", "--runs", "15",
                                "--spec", str(ROOT / "Schemas" / "features" / "props_v1.json")],
                               capture_output=True, text=True)
         micro = {"command": args.features_bench, "exit": proc.returncode, "output": proc.stdout + proc.stderr}
