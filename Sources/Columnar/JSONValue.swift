@@ -14,10 +14,13 @@ public enum JSONValue: Sendable, Equatable {
   public static let maxDepth = 256
 
   /// The document in `bytes` (UTF-8, an optional byte-order mark, one value with whitespace
-  /// around it). Rejected, with the line and column of the first offending byte: anything
-  /// outside the grammar, invalid UTF-8, a key given twice in one object (in a file edited by
-  /// hand the second is a mistake, not an override), a number too large for a Double, and
-  /// nesting deeper than `maxDepth`.
+  /// around it). One trailing comma before `}` or `]` is accepted, as `JSONDecoder` accepted
+  /// it, so files that were read before still are. Rejected, with the line and column of the
+  /// first offending byte: anything else outside the grammar; invalid UTF-8 (`JSONDecoder` put
+  /// U+FFFD in place of the bad bytes, so a spec saved in another encoding lost characters
+  /// silently), and UTF-16 or UTF-32 text; a key given twice in one object (in a file edited by hand the second is a
+  /// mistake, not an override); a number too large for a Double; nesting deeper than
+  /// `maxDepth`.
   public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
     try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
       var reader = JSONReader(buffer)
@@ -45,6 +48,12 @@ private struct JSONReader {
   }
 
   mutating func document() throws(JSONParseError) -> JSONValue {
+    // UTF-16 and UTF-32 text starts with a byte-order mark or puts a zero byte beside the first
+    // character. `JSONDecoder` read such files; named here rather than "found byte 0x0".
+    let head = bytes.prefix(4)
+    if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) || head.prefix(2).contains(0) {
+      throw failure("the document is UTF-16 or UTF-32, not UTF-8: save it as UTF-8", at: 0)
+    }
     skipWhitespace()
     let value = try value(depth: 0)
     skipWhitespace()
@@ -97,6 +106,7 @@ private struct JSONReader {
         throw failure("expected ',' or '}' after an object member, found \(found)")
       }
       skipWhitespace()
+      if consume(UInt8(ascii: "}")) { return .object(members) }
     }
   }
 
@@ -113,6 +123,7 @@ private struct JSONReader {
         throw failure("expected ',' or ']' after an array element, found \(found)")
       }
       skipWhitespace()
+      if consume(UInt8(ascii: "]")) { return .array(elements) }
     }
   }
 

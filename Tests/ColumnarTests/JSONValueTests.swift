@@ -68,6 +68,8 @@ import Testing
     "\"lukadončić 日本\"", "[]", "{}", "[1, [2, [3, []]], {\"a\": [true, false, null]}]",
     " \t\r\n{ \"a\" : 1 , \"b\" : { \"c\" : [ \"d\" ] } } \n", #"{"gate": {"x": 95, "y": 0.5}, "$comment": "why"}"#,
     #"{"": 1, "a b": "c"}"#,
+    // One trailing comma, which JSONDecoder accepted: files read before are read still.
+    "[1, 2,]", "{\"a\": [1,], \"b\": {},\n}",
   ]
 
   @Test(arguments: documents)
@@ -79,6 +81,26 @@ import Testing
     #expect(try Self.parse("[true, 1, false, 0]") == .array([.bool(true), .number(1), .bool(false), .number(0)]))
   }
 
+  /// `JSONDecoder` read UTF-16 and UTF-32 files; the reader names the encoding instead of
+  /// failing on the first zero byte.
+  @Test func utf16AndUTF32AreNamed() {
+    let message = "the document is UTF-16 or UTF-32, not UTF-8: save it as UTF-8"
+    let text = #"{"a": 1}"#
+    let encodings: [[UInt8]] = [
+      [0xFE, 0xFF] + text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] },
+      [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] },
+      text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] },
+      text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] },
+      text.unicodeScalars.flatMap { [0, 0, 0, UInt8($0.value)] },
+      [0, 0x31],
+    ]
+    for bytes in encodings {
+      #expect(throws: JSONParseError(line: 1, column: 1, message: message)) {
+        try JSONValue.parse(bytes)
+      }
+    }
+  }
+
   @Test func skipsAByteOrderMark() throws {
     #expect(try JSONValue.parse([0xEF, 0xBB, 0xBF] + Array(#"{"a": 1}"#.utf8)) == .object(["a": .number(1)]))
   }
@@ -87,10 +109,16 @@ import Testing
     let cases: [(String, String)] = [
       ("", "line 1, column 1: expected a value, found the end of the document"),
       ("   ", "line 1, column 4: expected a value, found the end of the document"),
-      ("{\n  \"a\": 1,\n}", "line 3, column 1: expected a key in double quotes, found '}'"),
+      ("{\n  \"a\": 1,\n  2}", "line 3, column 3: expected a key in double quotes, found '2'"),
+      ("{\"a\": 1,,}", "line 1, column 9: expected a key in double quotes, found ','"),
+      ("{,}", "line 1, column 2: expected a key in double quotes, found ','"),
       (
-        "[1, 2,]",
-        "line 1, column 7: expected a value (an object, array, string, number, true, false or null), found ']'"
+        "[1, 2,,]",
+        "line 1, column 7: expected a value (an object, array, string, number, true, false or null), found ','"
+      ),
+      (
+        "[,]",
+        "line 1, column 2: expected a value (an object, array, string, number, true, false or null), found ','"
       ),
       ("{\"a\" 1}", "line 1, column 6: expected ':' after the key \"a\", found '1'"),
       ("{\"a\": 1 \"b\": 2}", "line 1, column 9: expected ',' or '}' after an object member, found '\"'"),

@@ -68,8 +68,8 @@ import Testing
     let expected = #"expected {"gate_name": {"setting": number}}"#
     let cases: [(String, String)] = [
       (
-        "{\n  \"value_ranges\": {\"fail_above_percent\": 1},\n}",
-        "t.json: not valid JSON (line 3, column 1: expected a key in double quotes, found '}'); \(expected)"
+        "{\n  \"value_ranges\": {\"fail_above_percent\": 1}\n  \"pcf_staleness\": {}\n}",
+        "t.json: not valid JSON (line 3, column 3: expected ',' or '}' after an object member, found '\"'); \(expected)"
       ),
       (
         #"{"value_ranges": {"fail_above_percent": 1}, "value_ranges": {"fail_above_percent": 2}}"#,
