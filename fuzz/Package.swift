@@ -20,6 +20,7 @@ let package = Package(
     .executableTarget(name: "FuzzArrowReader", dependencies: library, swiftSettings: settings),
     .executableTarget(name: "FuzzManifest", dependencies: library, swiftSettings: settings),
     .executableTarget(name: "FuzzCSVLine", dependencies: library, swiftSettings: settings),
+    .executableTarget(name: "FuzzSpecJSON", dependencies: library, swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"FuzzArrowReader FuzzManifest FuzzCSVLine"}
+TARGETS=${FUZZ_TARGETS:-"FuzzArrowReader FuzzManifest FuzzCSVLine FuzzSpecJSON"}
 ART="$ROOT/fuzz-artifacts"
 WORK="$ART/work"
 mkdir -p "$WORK"
@@ -21,7 +21,7 @@ BIN="$ROOT/.build/debug/dataset"
 echo "== seeds from real files"
 SEEDS="$ART/seeds"
 rm -rf "$SEEDS" "$WORK/Datasets" "$WORK"/seed.*
-mkdir -p "$SEEDS"/{FuzzArrowReader,FuzzManifest,FuzzCSVLine}
+mkdir -p "$SEEDS"/{FuzzArrowReader,FuzzManifest,FuzzCSVLine,FuzzSpecJSON}
 # The rows of the first 4 games of the shipped sample (opening night, hence
 # --include-bootstrap): a real snapshot small enough (~20 KB) that executions stay fast.
 lz4 -dc "$ROOT/Datasets/sample/player_logs_2022-23.csv.lz4" |
@@ -46,6 +46,9 @@ else
   lz4 -dc "$ROOT/Datasets/sample/player_logs_2022-23.csv.lz4" | head -n 30 > "$SEEDS/FuzzCSVLine/head30.csv"
 fi
 printf 'a,"b ""c"", d",e\n"multi\nline",2\r\n' > "$SEEDS/FuzzCSVLine/quotes.csv"
+# The shipped feature sets and thresholds, and a document with every escape.
+cp "$ROOT"/Schemas/features/*.json "$ROOT/Schemas/gates.default.json" "$SEEDS/FuzzSpecJSON/"
+printf '{"a": [1, -0.5e-3, true, false, null, "\\u00e9\\ud83c\\udfc0 \\" \\\\ \\/ \\b\\f\\n\\r\\t"]}' > "$SEEDS/FuzzSpecJSON/escapes.json"
 
 echo "== building fuzz targets (-sanitize=fuzzer,address)"
 (cd "$ROOT/fuzz" && swift build -c debug -Xswiftc -sanitize=fuzzer,address) || exit 1
