@@ -2,7 +2,8 @@
 /// specs): `true` stays a boolean and `1` a number, so the caller can name a value of the wrong
 /// kind instead of using it.
 ///
-/// `parse` is a recursive-descent reader of RFC 8259. It replaced decoding through
+/// `parse` is a recursive-descent reader of RFC 8259 (plus the trailing comma `JSONDecoder`
+/// allowed). It replaced decoding through
 /// `JSONDecoder`, which can only find a value's kind by trying each kind in turn: every failed
 /// try built a `DecodingError`, and reading the 21 KB `props_v1.json` that way took 4.7 ms of a
 /// one-season build's 17 ms start-up (`perf record`, 30 runs of a build that stops at its
@@ -18,9 +19,9 @@ public enum JSONValue: Sendable, Equatable {
   /// it, so files that were read before still are. Rejected, with the line and column of the
   /// first offending byte: anything else outside the grammar; invalid UTF-8 (`JSONDecoder` put
   /// U+FFFD in place of the bad bytes, so a spec saved in another encoding lost characters
-  /// silently), and UTF-16 or UTF-32 text; a key given twice in one object (in a file edited by hand the second is a
-  /// mistake, not an override); a number too large for a Double; nesting deeper than
-  /// `maxDepth`.
+  /// silently) and UTF-16 or UTF-32 text; a key given twice in one object (in a file edited by
+  /// hand the second is a mistake, not an override); a number too large for a Double; nesting
+  /// deeper than `maxDepth`.
   public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
     try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
       var reader = JSONReader(buffer)
