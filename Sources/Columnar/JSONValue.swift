@@ -235,7 +235,8 @@ private struct JSONReader {
       UTF8.encode(character) { utf8.append($0) }
     default:
       throw failure(
-        "unknown escape: a backslash before \(shown(letter)) (the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: start)
+        "unknown escape: a backslash before \(shown(letter)) (the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
+        at: start)
     }
   }
 

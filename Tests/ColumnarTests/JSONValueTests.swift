@@ -137,8 +137,14 @@ import Testing
       ("NaN", "line 1, column 1: expected a value (an object, array, string, number, true, false or null), found 'N'"),
       ("\"abc", "line 1, column 1: the string that starts here has no closing quote"),
       ("\"a\tb\"", "line 1, column 3: a control character (byte 0x9) must be escaped inside a string"),
-      (#""\x""#, #"line 1, column 2: unknown escape: a backslash before 'x' (the escapes are \" \\ \/ \b \f \n \r \t \uXXXX)"#),
-      ("\"\\\u{1}\"", #"line 1, column 2: unknown escape: a backslash before byte 0x1 (the escapes are \" \\ \/ \b \f \n \r \t \uXXXX)"#),
+      (
+        #""\x""#,
+        #"line 1, column 2: unknown escape: a backslash before 'x' (the escapes are \" \\ \/ \b \f \n \r \t \uXXXX)"#
+      ),
+      (
+        "\"\\\u{1}\"",
+        #"line 1, column 2: unknown escape: a backslash before byte 0x1 (the escapes are \" \\ \/ \b \f \n \r \t \uXXXX)"#
+      ),
       (#""\u12""#, #"line 1, column 2: \u must be followed by four hex digits"#),
       (#""\u12G4""#, #"line 1, column 2: \u must be followed by four hex digits"#),
       (#""\ud83c""#, #"line 1, column 2: the escape \ud83c is half of a surrogate pair"#),

@@ -58,7 +58,9 @@ public func fuzzSpecJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let parsed {
       precondition(comparable(parsed, reference), "parse and JSONDecoder disagree on \(bytes)")
     } else if let refusal {
-      let onPurpose = ["appears twice", "nested more than", "not valid UTF-8", "save it as UTF-8"].contains { refusal.message.contains($0) }
+      let onPurpose = ["appears twice", "nested more than", "not valid UTF-8", "save it as UTF-8"].contains {
+        refusal.message.contains($0)
+      }
       precondition(onPurpose, "JSONDecoder accepts what parse refuses: \(refusal) in \(bytes)")
     }
   }
