@@ -30,6 +30,28 @@ public enum JSONValue: Sendable, Equatable {
   }
 }
 
+/// A `JSONValue` inside a larger `Codable` document, decoded the slow way: a `Decoder` cannot
+/// tell a value's kind, so each kind is tried in turn. Files are read with `parse`; this is
+/// also the reference `parse` is held to (JSONValueTests, and `make fuzz`'s FuzzSpecJSON).
+extension JSONValue: Decodable {
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if c.decodeNil() {
+      self = .null
+    } else if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let d = try? c.decode(Double.self) {
+      self = .number(d)
+    } else if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if let a = try? c.decode([JSONValue].self) {
+      self = .array(a)
+    } else {
+      self = .object(try c.decode([String: JSONValue].self))
+    }
+  }
+}
+
 /// Where and why a document is not valid JSON.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible {
   /// 1-based; the column counts bytes from the start of the line.

@@ -7,27 +7,10 @@ import Testing
 /// turn), on the project's own spec and config files and on documents that exercise every
 /// production of the grammar; and its refusals, message for message.
 @Suite struct JSONValueTests {
-  /// The former `JSONValue.init(from:)`, kept as the reference.
-  struct Reference: Decodable {
-    let value: JSONValue
-    init(from decoder: Decoder) throws {
-      let c = try decoder.singleValueContainer()
-      if c.decodeNil() {
-        value = .null
-      } else if let b = try? c.decode(Bool.self) {
-        value = .bool(b)
-      } else if let d = try? c.decode(Double.self) {
-        value = .number(d)
-      } else if let s = try? c.decode(String.self) {
-        value = .string(s)
-      } else if let a = try? c.decode([Reference].self) {
-        value = .array(a.map(\.value))
-      } else {
-        value = .object(try c.decode([String: Reference].self).mapValues(\.value))
-      }
-    }
+  /// The decoding `parse` replaced (`JSONValue`'s `Decodable` conformance), as the reference.
+  enum Reference {
     static func decode(_ text: String) throws -> JSONValue {
-      try JSONDecoder().decode(Reference.self, from: Data(text.utf8)).value
+      try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
   }
 

@@ -8,27 +8,6 @@ import Features
 import Foundation
 import Gates
 
-/// The former decoding: each kind tried in turn.
-private struct Reference: Decodable {
-  let value: JSONValue
-  init(from decoder: Decoder) throws {
-    let c = try decoder.singleValueContainer()
-    if c.decodeNil() {
-      value = .null
-    } else if let b = try? c.decode(Bool.self) {
-      value = .bool(b)
-    } else if let d = try? c.decode(Double.self) {
-      value = .number(d)
-    } else if let s = try? c.decode(String.self) {
-      value = .string(s)
-    } else if let a = try? c.decode([Reference].self) {
-      value = .array(a.map(\.value))
-    } else {
-      value = .object(try c.decode([String: Reference].self).mapValues(\.value))
-    }
-  }
-}
-
 /// The entry SwiftPM's `--defsym main=FuzzSpecJSON_main` points at: libFuzzer's driver, with the
 /// process's arguments (-max_total_time, corpus folders, …).
 @_cdecl("FuzzSpecJSON_main")
@@ -54,7 +33,7 @@ public func fuzzSpecJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   // its limit, a string that is not UTF-8, which JSONDecoder reads with U+FFFD in place of the
   // bad bytes: a spec saved in another encoding would otherwise lose characters silently; a
   // UTF-16 or UTF-32 document, which JSONDecoder detects and reads).
-  if let reference = try? JSONDecoder().decode(Reference.self, from: Data(bytes)).value {
+  if let reference = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
     if let parsed {
       precondition(comparable(parsed, reference), "parse and JSONDecoder disagree on \(bytes)")
     } else if let refusal {
