@@ -634,6 +634,13 @@ final class LeafDecoder {
     }
   }
 
+  /// A REAL field (serial type 7): an IEEE 754 double, big-endian.
+  @inline(__always) private static func real(_ p: UnsafePointer<UInt8>) -> Double {
+    var bits: UInt64 = 0
+    for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
+    return Double(bitPattern: bits)
+  }
+
   /// Stores field `f` as column `k` of row `r`, in the storage class a plain column read
   /// reports: the stored class, except REAL affinity turning an integer into a REAL and a NaN
   /// (which SQLite never writes) read as NULL, as SQLite reads it.
@@ -649,9 +656,7 @@ final class LeafDecoder {
       let v = Self.integer(t, p)
       return realAffinity[k] ? columns.store(k, row: r, real: Double(v)) : columns.store(k, row: r, integer: v)
     case 7:
-      var bits: UInt64 = 0
-      for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
-      let d = Double(bitPattern: bits)
+      let d = Self.real(p)
       return d.isNaN ? columns.storeNull(k, row: r) : columns.store(k, row: r, real: d)
     default:
       guard t & 1 == 1 else { return false }
@@ -740,9 +745,7 @@ final class LeafDecoder {
             continue
           }
           if t == 7 {
-            var bits: UInt64 = 0
-            for j in 0..<8 { bits = bits << 8 | UInt64(p[j]) }
-            let d = Double(bitPattern: bits)
+            let d = Self.real(p)
             // NaN reads as NULL and an infinity is refused: `store` says which.
             if d.isFinite {
               target.values.assumingMemoryBound(to: Double.self)[r] = d

@@ -137,6 +137,10 @@ extension SnapshotStore {
     guard let n = versionNumber(version), n > 1 else { return nil }
     return "v\(n - 1)"
   }
+  /// The version published after `latest` ("v2" → "v3"; the first one, v1, when there is none).
+  static func next(after latest: String?) -> String {
+    "v\((latest.flatMap(versionNumber) ?? 0) + 1)"
+  }
 }
 
 /// One build's files, written while the features of later seasons are still being computed.
@@ -406,7 +410,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     }
     let candidate = manifest(version: "", parent: nil)
     let latest = builder.store.latestVersion(dataset)
-    let likelyNext = "v\((latest.flatMap(SnapshotStore.versionNumber) ?? 0) + 1)"
+    let likelyNext = SnapshotStore.next(after: latest)
     let likelyBytes = try? manifest(version: likelyNext, parent: latest).encoded()
 
     join(cancel: false)

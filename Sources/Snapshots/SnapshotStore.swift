@@ -173,7 +173,7 @@ public struct SnapshotStore: Sendable {
     if let latest, let manifest = try? self.manifest(dataset, latest), isUnchanged(manifest) {
       return .unchanged(latest: latest, path: versionPath(dataset, latest))
     }
-    let next = "v\((latest.flatMap(SnapshotStore.versionNumber) ?? 0) + 1)"
+    let next = SnapshotStore.next(after: latest)
     try staging.write(name: "manifest.json", bytes: try manifestBytes(next, latest))
     try syncDirectory(staging.path)
     beforeRename()
