@@ -90,8 +90,13 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     static func widthLog2(lo: Double, hi: Double) -> Int {
       // A range wider than the largest double (from near −max to near +max) is halved first,
       // so its logarithm stays finite instead of trapping on an infinite Int conversion.
+      // A range of a few subnormals divided by 64 rounds to 0, whose logarithm is −infinity:
+      // its logarithm is taken before the division instead (k is clamped to −1000 below).
       let range = hi - lo
-      let log = range.isFinite ? log2(range / Double(maxBins)) : log2(hi / 2 - lo / 2) + 1 - log2(Double(maxBins))
+      let scaled = range / Double(maxBins)
+      let log =
+        !range.isFinite ? log2(hi / 2 - lo / 2) + 1 - log2(Double(maxBins))
+        : scaled > 0 || range == 0 ? log2(scaled) : log2(range) - log2(Double(maxBins))
       var k = hi > lo ? Int(log.rounded(.up)) : 0
       k = Swift.min(Swift.max(k, -1000), 1000)
       while index(of: hi, widthLog2: k) - index(of: lo, widthLog2: k) + 1 > maxBins { k += 1 }

@@ -125,6 +125,18 @@ import Testing
     }
   }
 
+  /// Values a few subnormals apart: their range over 64 bins rounds to 0, and the width's
+  /// logarithm was −infinity, which trapped converting to Int (a build crashed on such a
+  /// column). Now one bin, as the reference bins it.
+  @Test func aRangeOfAFewSubnormalsGetsAHistogram() {
+    for values: [Double] in [[0, .leastNonzeroMagnitude], [-.leastNonzeroMagnitude, 0, 32 * .leastNonzeroMagnitude]] {
+      let column = AnyColumn.float64(Column(values))
+      let f = ColumnStats.Accumulator(chunk: column), r = ReferenceStats.chunk(column)
+      #expect(Self.same(f, r), "\(values)")
+      #expect(f.finish().histogram?.counts.reduce(0, +) == values.count, "\(values)")
+    }
+  }
+
   /// Signed zeros: min keeps the first of equal values, max the last (`Swift.min`/`max`), and
   /// the manifest spells them differently.
   @Test func signedZerosKeepTheReferenceMinAndMax() {
