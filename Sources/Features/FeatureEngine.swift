@@ -752,12 +752,17 @@ struct Prepared: Sendable {
   /// into one group per season.
   mutating func groupActiveRows() {
     let pgs = source.pgs
-    let seasons = source.seasons.map(Int32.init)
+    // A table of the requested seasons, not `contains` on their list: a 75-season build
+    // would otherwise compare every row with up to 75 seasons.
+    let lowest = source.seasons.min() ?? 0
+    var requested = [Bool](repeating: false, count: (source.seasons.max() ?? 0) - lowest + 1)
+    for s in source.seasons { requested[s - lowest] = true }
     var start = [Int](repeating: 0, count: players.count + 1)
     var eligible: [Int32] = []
     eligible.reserveCapacity(pgs.count)
     for i in 0..<pgs.count where pgs.isActive(i) && pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
-      guard seasons.contains(pgs.seasonYear.values[i]) else { continue }
+      let slot = Int(pgs.seasonYear.values[i]) - lowest
+      guard slot >= 0, slot < requested.count, requested[slot] else { continue }
       eligible.append(Int32(i))
       start[Int(players.rank[i]) + 1] += 1
     }
