@@ -100,17 +100,17 @@ struct BuildCommand: ParsableCommand {
     defer { if !publishedOrUnchanged { writer.discard() } }
     let gateInputs = resolved
     let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>, [Double]) in
-      let t0 = PhaseTimer.now()
+      let t0 = PhaseTimer.now(), c0 = PhaseTimer.threadCPU()
       let report = GateRunner.run(
         source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
         endDate: gateInputs.endDate, overrides: gateInputs.overrides)
       // Files go to disk from the moment the gates passed, while seasons are still computed.
       if report.passed { writer.allowWrites() }
-      let t1 = PhaseTimer.now()
+      let t1 = PhaseTimer.now(), c1 = PhaseTimer.threadCPU()
       let fingerprint = Result { () throws(SnapshotError) in
         try SourceFingerprinter.fingerprint(data, fileSHA256: fileDigest.wait().get())
       }
-      return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1])
+      return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }
 
     var range: ClosedRange<Date32>?
@@ -125,17 +125,18 @@ struct BuildCommand: ParsableCommand {
 
 
     var featureError: FeatureComputeError?
-    var computeSeconds = 0.0, submitSeconds = 0.0
+    var computeSeconds = 0.0, computeCPU = 0.0, submitSeconds = 0.0
     for k in run.seasons.indices {
       // A failed gate makes the rest of the work pointless: stop as soon as it is known.
       if let side = sideWork.poll(), !side.0.passed { break }
-      let t0 = PhaseTimer.now()
+      let t0 = PhaseTimer.now(), c0 = PhaseTimer.threadCPU()
       let season: SeasonFeatures
       do { season = try engine.compute(season: k, of: run) } catch {
         featureError = error
         break
       }
       let t1 = PhaseTimer.now()
+      computeCPU += PhaseTimer.threadCPU() - c0
       // The check runs on its own thread while this one computes the next season: it only
       // decides whether the build may publish. Once it has failed nothing more is written
       // (what was stays in the invisible temporary folder and is removed with it), but every
@@ -148,16 +149,16 @@ struct BuildCommand: ParsableCommand {
       progress.update(done: 2 + k)
     }
     timer.mark("seasons: features, queue")
-    timer.note("  features", seconds: computeSeconds)
+    timer.note("  features", seconds: computeSeconds, cpu: computeCPU)
     timer.note("  waiting for the writer", seconds: submitSeconds)
-    let (pit, checkSeconds) = pointInTime.result()
+    let (pit, checkSeconds, checkCPU) = pointInTime.result()
     timer.mark("wait for point-in-time check")
-    timer.note("  (checker) point-in-time check", seconds: checkSeconds)
+    timer.note("  (checker) point-in-time check", seconds: checkSeconds, cpu: checkCPU)
 
     let (gateReport, fingerprint, sideSeconds) = sideWork.wait()
     timer.mark("wait for gates, fingerprint")
-    timer.note("  (other core) gates", seconds: sideSeconds[0])
-    timer.note("  (other core) fingerprint", seconds: sideSeconds[1])
+    timer.note("  (other core) gates", seconds: sideSeconds[0], cpu: sideSeconds[2])
+    timer.note("  (other core) fingerprint", seconds: sideSeconds[1], cpu: sideSeconds[3])
     var report = gateReport
     guard report.passed else {
       emitReport(report)
@@ -199,6 +200,9 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: \(e)")
     }
     timer.mark("finish writes, publish")
+    let writerCPU = writer.cpuSeconds
+    timer.note("  (writer threads) statistics", cpu: writerCPU.statistics)
+    timer.note("  (writer threads) encode, write", cpu: writerCPU.files)
     timer.resources()
     progress.update(done: run.seasons.count + 2)
     progress.finish()
@@ -341,7 +345,7 @@ final class BackgroundCheck: @unchecked Sendable {
   // `session` and `seconds` are touched only on `queue`; `failed` is guarded by `lock` so the
   // build loop can ask without waiting for checks still queued.
   private var session: PointInTimeSession
-  private var seconds = 0.0
+  private var seconds = 0.0, cpu = 0.0
   private let queue = DispatchQueue(label: "dataset.point-in-time")
   private let lock = NSLock()
   private var failed = false
@@ -351,9 +355,10 @@ final class BackgroundCheck: @unchecked Sendable {
   /// Queues the check of one season's output and returns at once.
   func check(_ season: SeasonFeatures) {
     queue.async { [self] in
-      let t0 = PhaseTimer.now()
+      let t0 = PhaseTimer.now(), c0 = PhaseTimer.threadCPU()
       session.check(season)
       seconds += PhaseTimer.now() - t0
+      cpu += PhaseTimer.threadCPU() - c0
       let found = session.mismatchCount > 0
       lock.lock()
       failed = failed || found
@@ -369,7 +374,7 @@ final class BackgroundCheck: @unchecked Sendable {
   }
 
   /// Waits for every queued check; the result and the CPU-side seconds they took.
-  func result() -> (PointInTimeResult, Double) { queue.sync { (session.result, seconds) } }
+  func result() -> (PointInTimeResult, Double, Double) { queue.sync { (session.result, seconds, cpu) } }
 }
 
 /// "another build of X is running…", said once per build however often the lock is waited for

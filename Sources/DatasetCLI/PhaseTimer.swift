@@ -6,32 +6,47 @@ import Foundation
 
 /// Wall-clock time per build phase on stderr when `DATASET_TIMINGS=1`: the first thing to look
 /// at when a build is slower than it should be (docs/BENCH.md). Off by default, and free then.
+///
+/// Each line also gives the CPU time of the thread that did the phase: the build's threads
+/// outnumber the two cores, so a phase's wall time includes the time its thread waited for a
+/// core, and only the CPU time says what the phase itself costs.
 struct PhaseTimer {
   let enabled: Bool
   private var last: Double
+  private var lastCPU: Double
   private let start: Double
 
   init(environment: [String: String] = ProcessInfo.processInfo.environment) {
     enabled = environment["DATASET_TIMINGS"].map { $0 != "" && $0 != "0" } ?? false
     start = Self.now()
     last = start
+    lastCPU = Self.threadCPU()
   }
 
-  static func now() -> Double {
+  static func now() -> Double { clock(CLOCK_MONOTONIC) }
+
+  /// CPU time of the calling thread.
+  static func threadCPU() -> Double { clock(CLOCK_THREAD_CPUTIME_ID) }
+
+  private static func clock(_ id: clockid_t) -> Double {
     var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
+    clock_gettime(id, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
   }
 
-  /// Prints the time since the previous mark under `phase`.
+  /// Prints the time since the previous mark under `phase`, with this thread's CPU time.
   mutating func mark(_ phase: String) {
     guard enabled else { return }
-    let t = Self.now()
+    let t = Self.now(), cpu = Self.threadCPU()
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", (t - last) * 1000)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n"
+      "timing: \(Self.label(phase)) \(Self.ms(t - last)) ms  cpu \(Self.ms(cpu - lastCPU)) ms  (total \(String(format: "%.1f", (t - start) * 1000)) ms)\n"
     )
     last = t
+    lastCPU = cpu
   }
+
+  private static func label(_ phase: String) -> String { phase.padding(toLength: 34, withPad: " ", startingAt: 0) }
+  private static func ms(_ seconds: Double) -> String { String(format: "%8.1f", seconds * 1000) }
 
   /// Prints the process's CPU time, peak resident memory and page faults so far: a build that
   /// is slow with idle cores, or slow in the kernel, shows it here. First-touch page faults
@@ -49,11 +64,18 @@ struct PhaseTimer {
         + " \(usage.ru_minflt) page faults (\(usage.ru_majflt) from disk)\n")
   }
 
-  /// Prints a duration measured elsewhere (on the other core) without moving the mark.
-  func note(_ phase: String, seconds: Double) {
+  /// Prints CPU time spent by threads that are not one phase's (the writer threads'), with
+  /// no wall time: their work overlaps every phase after the first season.
+  func note(_ phase: String, cpu: Double) {
+    guard enabled else { return }
+    FileHandleOutput.standardError.write("timing: \(Self.label(phase))            cpu \(Self.ms(cpu)) ms\n")
+  }
+
+  /// Prints a duration measured elsewhere (on the other core) without moving the mark, and
+  /// the CPU time of the thread that measured it when given.
+  func note(_ phase: String, seconds: Double, cpu: Double? = nil) {
     guard enabled else { return }
     FileHandleOutput.standardError.write(
-      "timing: \(phase.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%8.1f", seconds * 1000)) ms\n"
-    )
+      "timing: \(Self.label(phase)) \(Self.ms(seconds)) ms\(cpu.map { "  cpu \(Self.ms($0)) ms" } ?? "")\n")
   }
 }

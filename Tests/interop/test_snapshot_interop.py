@@ -128,7 +128,9 @@ def test_build_prints_version_rows_files_gates_and_place(snapshot):
 
 def test_timings_name_every_phase_and_the_process_costs_only_when_asked(snapshot, tmp_path):
     """`DATASET_TIMINGS=1` is what an operator reads when a build is slow: every phase's wall
-    time, then the process's CPU, peak memory and page faults. Without it, stderr is silent."""
+    time and its thread's CPU time (the threads outnumber the cores, so wall time alone
+    overstates a phase that waited for a core), the writer threads' CPU, then the process's
+    CPU, peak memory and page faults. Without it, stderr is silent."""
     env = {**os.environ, "DATASET_TIMINGS": "1"}
     out = tmp_path / "Datasets"
     proc = subprocess.run([dataset_bin(), "build", "--quiet", "--db", str(snapshot["db"]), "--season", "2022-23",
@@ -138,6 +140,14 @@ def test_timings_name_every_phase_and_the_process_costs_only_when_asked(snapshot
     phases = [re.match(r"timing: (\S.*?)\s{2,}", l).group(1) for l in lines if " ms  (total " in l]
     assert phases == ["options, feature set", "read source", "index inputs, draw sample", "seasons: features, queue",
                       "wait for point-in-time check", "wait for gates, fingerprint", "finish writes, publish"]
+    for line in lines:
+        if " ms  (total " in line:
+            assert re.search(r" [\d.]+ ms  cpu +[\d.]+ ms  \(total [\d.]+ ms\)$", line), line
+    cpu_only = {re.match(r"timing: +(\S.*?)\s{2,}", l).group(1): float(re.search(r"cpu +([\d.]+) ms$", l).group(1))
+                for l in lines if re.search(r"\(writer threads\)|\(other core\)|\(checker\)|  features", l)}
+    assert set(cpu_only) == {"features", "(checker) point-in-time check", "(other core) gates",
+                             "(other core) fingerprint", "(writer threads) statistics", "(writer threads) encode, write"}
+    assert all(v > 0 for v in cpu_only.values()), cpu_only
     process = lines[-1]
     m = re.fullmatch(r"timing: process: ([\d.]+) ms user \+ ([\d.]+) ms system \(([\d.]+) cores busy\), "
                      r"peak RSS (\d+) MiB, (\d+) page faults \((\d+) from disk\)", process)
