@@ -108,7 +108,7 @@ struct BuildCommand: ParsableCommand {
       if report.passed { writer.allowWrites() }
       let t1 = PhaseTimer.now(), c1 = PhaseTimer.threadCPU()
       let fingerprint = Result { () throws(SnapshotError) in
-        try SourceFingerprinter.fingerprint(data, fileSHA256: fileDigest.wait().get())
+        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().get() }
       }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }

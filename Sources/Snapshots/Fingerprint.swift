@@ -170,15 +170,25 @@ public enum SourceFingerprinter {
   public static func fingerprint(_ source: SourceData, fileSHA256: String? = nil) throws(SnapshotError)
     -> Manifest.SourceFingerprint
   {
+    try fingerprint(source) { () throws(SnapshotError) in
+      if let fileSHA256 { return fileSHA256 }
+      return try Digest.file(atPath: source.path)
+    }
+  }
+
+  /// The same, with the file's digest asked for only once the tables are fingerprinted: a
+  /// build hashes the file on another thread while it reads it, and this thread fingerprints
+  /// the rows meanwhile instead of waiting for that hash first.
+  public static func fingerprint(_ source: SourceData, fileSHA256: () throws(SnapshotError) -> String)
+    throws(SnapshotError) -> Manifest.SourceFingerprint
+  {
     let name = source.path.split(separator: "/").last.map(String.init) ?? source.path
     var tables: [String: Manifest.TableFingerprint] = [
       "player_game_summary": pgs(source.pgs),
       "player_composite_factors": pcf(source.pcf),
     ]
     if let schedule = source.schedule { tables["schedule"] = Self.schedule(schedule) }
-    let sha256: String
-    if let fileSHA256 { sha256 = fileSHA256 } else { sha256 = try Digest.file(atPath: source.path) }
-    return Manifest.SourceFingerprint(file: name, sha256: sha256, tables: tables)
+    return Manifest.SourceFingerprint(file: name, sha256: try fileSHA256(), tables: tables)
   }
 
   /// Hashes the row count, then every row's canonical encoding in business-key order, ties
