@@ -21,6 +21,7 @@ let package = Package(
     .executableTarget(name: "FuzzManifest", dependencies: library, swiftSettings: settings),
     .executableTarget(name: "FuzzCSVLine", dependencies: library, swiftSettings: settings),
     .executableTarget(name: "FuzzSpecJSON", dependencies: library, swiftSettings: settings),
+    .executableTarget(name: "FuzzSQLiteRead", dependencies: library, swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,7 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"FuzzArrowReader FuzzManifest FuzzCSVLine FuzzSpecJSON"}
+TARGETS=${FUZZ_TARGETS:-"FuzzArrowReader FuzzManifest FuzzCSVLine FuzzSpecJSON FuzzSQLiteRead"}
 ART="$ROOT/fuzz-artifacts"
 WORK="$ART/work"
 mkdir -p "$WORK"
@@ -20,8 +20,8 @@ BIN="$ROOT/.build/debug/dataset"
 
 echo "== seeds from real files"
 SEEDS="$ART/seeds"
-rm -rf "$SEEDS" "$WORK/Datasets" "$WORK"/seed.*
-mkdir -p "$SEEDS"/{FuzzArrowReader,FuzzManifest,FuzzCSVLine,FuzzSpecJSON}
+rm -rf "$SEEDS" "$WORK/Datasets" "$WORK"/seed.* "$WORK/synth.sqlite"
+mkdir -p "$SEEDS"/{FuzzArrowReader,FuzzManifest,FuzzCSVLine,FuzzSpecJSON,FuzzSQLiteRead}
 # The rows of the first 4 games of the shipped sample (opening night, hence
 # --include-bootstrap): a real snapshot small enough (~20 KB) that executions stay fast.
 lz4 -dc "$ROOT/Datasets/sample/player_logs_2022-23.csv.lz4" |
@@ -50,6 +50,30 @@ printf 'a,"b ""c"", d",e\n"multi\nline",2\r\n' > "$SEEDS/FuzzCSVLine/quotes.csv"
 cp "$ROOT"/Schemas/features/*.json "$ROOT/Schemas/gates.default.json" "$SEEDS/FuzzSpecJSON/"
 printf '{"a": [1, -0.5e-3, true, false, null, "\\u00e9\\ud83c\\udfc0 \\" \\\\ \\/ \\b\\f\\n\\r\\t"]}' > "$SEEDS/FuzzSpecJSON/escapes.json"
 
+# Databases for the direct b-tree read: the imported real rows (no PCF: opening night has no
+# history), and a synthetic season cut to 160 PGS and 120 PCF rows with two player names long
+# enough to spill into overflow pages; each at 4 KiB and 512-byte pages (small pages: more
+# interior pages and overflow chains per byte for the fuzzer to damage).
+"$BIN" synth --db "$WORK/synth.sqlite" --seasons 1 --seed 7 >/dev/null || exit 1
+python3 - "$WORK/seed.sqlite" "$WORK/synth.sqlite" "$SEEDS/FuzzSQLiteRead" <<'PY' || exit 1
+import shutil, sqlite3, sys
+real, synth, out = sys.argv[1:4]
+con = sqlite3.connect(synth)
+con.executescript(
+    "DELETE FROM player_game_summary WHERE rowid > 160; DELETE FROM player_composite_factors WHERE rowid > 120;"
+    "UPDATE player_game_summary SET player_full_name = printf('%.1500c', 'x') WHERE rowid IN (3, 50);")
+con.commit()
+con.close()
+for name, source in (("real", real), ("synth", synth)):
+    for page in (4096, 512):
+        target = f"{out}/{name}-{page}.sqlite"
+        shutil.copyfile(source, target)
+        con = sqlite3.connect(target)
+        con.execute(f"PRAGMA page_size = {page}")
+        con.execute("VACUUM")
+        con.close()
+PY
+
 echo "== building fuzz targets (-sanitize=fuzzer,address)"
 (cd "$ROOT/fuzz" && swift build -c debug -Xswiftc -sanitize=fuzzer,address) || exit 1
 FBIN="$ROOT/fuzz/.build/debug"
@@ -61,7 +85,9 @@ for t in $TARGETS; do
   echo "== $t for ${SECONDS_EACH} s"
   # The manifest target verifies against the small sample file, not the season file, so that
   # an execution costs a manifest parse, not a whole-file decode.
-  ASAN_OPTIONS=detect_leaks=0 FUZZ_ARROW_FILE="$SEEDS/FuzzArrowReader/sample.arrow" FUZZ_MANIFEST="$MANIFEST" \
+  # The Swift backtracer reads its own stack in a way ASan reports as an overflow, which buried
+  # the real failure message under a second report: precondition messages print without it.
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 FUZZ_ARROW_FILE="$SEEDS/FuzzArrowReader/sample.arrow" FUZZ_MANIFEST="$MANIFEST" \
     "$FBIN/$t" "$corpus" "$SEEDS/$t" -max_total_time="$SECONDS_EACH" -max_len=262144 -rss_limit_mb=2048 -detect_leaks=0 \
     -artifact_prefix="$ART/$t/" -print_final_stats=1 >"$ART/$t.log" 2>&1
   rc=$?
