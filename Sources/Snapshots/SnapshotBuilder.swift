@@ -121,12 +121,16 @@ public struct SnapshotBuilder: Sendable {
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 
-  /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds.
+  /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds (rounded down), from the proleptic Gregorian civil
+  /// date of the seconds since 1970 (`CivilDate`). Not `ISO8601DateFormatter`: its first use
+  /// loads ICU's calendar and locale data, a few milliseconds at the end of every build.
   public static func utcString(_ date: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    f.timeZone = TimeZone(identifier: "UTC")
-    return f.string(from: date)
+    let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+    let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
+    let (day, inDay) = second < 0 ? (days - 1, second + 86_400) : (days, second)
+    func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    let civil = CivilDate(Date32(daysSinceEpoch: Int32(clamping: day)))
+    return "\(civil)T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))Z"
   }
 }
 
@@ -223,7 +227,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     }
     mutex.unlock()
     var problem: Error?
-    if label.range(of: #"^[0-9]{4}-[0-9]{2}$"#, options: .regularExpression) == nil {
+    if !Self.isSeasonLabel(label) {
       problem = BuildInputError.badSeasonLabel(label)
     } else if let fields,
       table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type)
@@ -247,6 +251,14 @@ public final class SnapshotWriter: @unchecked Sendable {
     queue.append((submitted, label, table, true))
     submitted += 1
     mutex.broadcast()
+  }
+
+  /// `YYYY-YY`: four digits, a hyphen, two digits. Checked by hand: a regular expression here
+  /// initialised ICU's regex engine, 2 ms of the first season's critical path.
+  static func isSeasonLabel(_ label: String) -> Bool {
+    let bytes = Array(label.utf8)
+    return bytes.count == 7 && bytes[4] == UInt8(ascii: "-")
+      && bytes.enumerated().allSatisfy { $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }
   }
 
   /// The first error met so far, if any (later seasons are skipped after it).
