@@ -42,6 +42,15 @@ public func fuzzSQLiteRead(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   defer { unlink(path) }
   let reader = SourceReader(path: path)
   for requested in requests {
+    // The checked read does not depend on how the direct read splits its work: read once per
+    // request, and only when a direct read answered or refused (a decline needs nothing).
+    var checkedOutcome: Result<SourceData, SourceError>?
+    func checked() -> Result<SourceData, SourceError> {
+      if let checkedOutcome { return checkedOutcome }
+      let outcome = Result { () throws(SourceError) in try reader.readChecked(try reader.open(), seasons: requested) }
+      checkedOutcome = outcome
+      return outcome
+    }
     // Both thread hand-over paths: one leaf per unit of work and the build's default.
     for leaves in [1, SourceReader.leavesPerChunk] {
       guard let connection = try? reader.open() else { return 0 }
@@ -49,32 +58,34 @@ public func fuzzSQLiteRead(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
       do { direct = try reader.readDirect(connection, seasons: requested, leavesPerChunk: leaves) } catch {
         // A refusal from the direct read is what the user sees (`read` does not fall back
         // after one), so it must be the checked read's own.
-        do {
-          _ = try reader.readChecked(try reader.open(), seasons: requested)
+        switch checked() {
+        case .success:
           precondition(!intact(), "the direct read refused a file the checked read reads: \(error)")
-        } catch let checked {
+        case .failure(let refusal):
           precondition(
-            checked.description == error.description || !intact(), "direct: \(error)\nchecked: \(checked)")
+            refusal.description == error.description || !intact(), "direct: \(error)\nchecked: \(refusal)")
         }
         continue
       }
       guard let direct else { continue }
-      let checked: SourceData
-      do { checked = try reader.readChecked(try reader.open(), seasons: requested) } catch {
+      let reference: SourceData
+      switch checked() {
+      case .success(let data): reference = data
+      case .failure(let refusal):
         precondition(
-          !intact(), "the direct read answered \(direct.pgs.count) rows where the checked read refused: \(error)")
+          !intact(), "the direct read answered \(direct.pgs.count) rows where the checked read refused: \(refusal)")
         continue
       }
-      if direct.pgs != checked.pgs || direct.pcf != checked.pcf || direct.schedule != checked.schedule, !intact() {
+      if direct.pgs != reference.pgs || direct.pcf != reference.pcf || direct.schedule != reference.schedule, !intact() {
         continue
       }
       precondition(
-        direct.pgs == checked.pgs,
-        "PGS differs from the checked read (\(leaves) leaves per unit): \(difference(direct.pgs, checked.pgs))")
+        direct.pgs == reference.pgs,
+        "PGS differs from the checked read (\(leaves) leaves per unit): \(difference(direct.pgs, reference.pgs))")
       precondition(
-        direct.pcf == checked.pcf,
-        "PCF differs from the checked read (\(leaves) leaves per unit): \(difference(direct.pcf, checked.pcf))")
-      precondition(direct.schedule == checked.schedule, "schedule differs from the checked read")
+        direct.pcf == reference.pcf,
+        "PCF differs from the checked read (\(leaves) leaves per unit): \(difference(direct.pcf, reference.pcf))")
+      precondition(direct.schedule == reference.schedule, "schedule differs from the checked read")
     }
   }
   return 0
