@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way (see docs/ARCHITECTURE.md):
-// CSQLite, CLZ4 → Columnar, LZ4 → SQLiteSource, ArrowIPC → Importer, Gates, Features
+// CSQLite, CLZ4 → Columnar, Clocks, LZ4 → SQLiteSource, ArrowIPC → Importer, Gates, Features
 // → Snapshots → DatasetCLI → dataset.
 let package = Package(
   name: "dataset",
@@ -22,25 +22,26 @@ let package = Package(
     .systemLibrary(
       name: "CLZ4", pkgConfig: "liblz4",
       providers: [.apt(["liblz4-dev"])]),
+    .target(name: "Clocks"),
     .target(name: "Columnar"),
     .target(name: "LZ4", dependencies: ["CLZ4"]),
     .target(name: "SQLiteSource", dependencies: ["CSQLite", "Columnar"]),
     .target(name: "ArrowIPC", dependencies: ["Columnar", "LZ4"]),
     .target(name: "Importer", dependencies: ["SQLiteSource", "Columnar", "LZ4"]),
-    .target(name: "Gates", dependencies: ["SQLiteSource", "Columnar"]),
+    .target(name: "Gates", dependencies: ["SQLiteSource", "Columnar", "Clocks"]),
     .target(name: "Features", dependencies: ["SQLiteSource", "Columnar"]),
     .target(name: "Synth", dependencies: ["Importer", "SQLiteSource", "Columnar"]),
     .target(
       name: "Snapshots",
       dependencies: [
-        "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar",
+        "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar", "Clocks",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .target(name: "Report", dependencies: ["Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth",
+        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth", "Clocks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
@@ -59,7 +60,7 @@ let package = Package(
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     // Benchmark programs (`make bench`, docs/BENCH.md) and what they share.
-    .target(name: "BenchSupport"),
+    .target(name: "BenchSupport", dependencies: ["Clocks"]),
     .executableTarget(name: "FeaturesBench", dependencies: ["BenchSupport", "Features", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "GatesBench", dependencies: ["BenchSupport", "Gates", "SQLiteSource", "Columnar"]),
     .executableTarget(name: "SourceReadBench", dependencies: ["BenchSupport", "SQLiteSource", "Columnar"]),

@@ -1,6 +1,8 @@
 // What the benchmark executables (FeaturesBench, GatesBench, SourceReadBench) share: their
 // common options, clocks and error exit. Speed is measured by these programs, never asserted
 // in tests.
+import Clocks
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -15,19 +17,13 @@ public enum Bench {
     exit(1)
   }
 
-  static func seconds(_ clock: clockid_t) -> Double {
-    var ts = timespec()
-    clock_gettime(clock, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-  }
-
   /// Wall time. The benchmark machine is shared, so the CPU clocks below are the comparable
   /// figures; wall time measures the neighbours as much as the code.
-  public static func wall() -> Double { seconds(CLOCK_MONOTONIC) }
+  public static func wall() -> Double { Clocks.monotonicSeconds() }
   /// CPU time of the whole process (every thread).
-  public static func processCPU() -> Double { seconds(CLOCK_PROCESS_CPUTIME_ID) }
+  public static func processCPU() -> Double { Clocks.processCPUSeconds() }
   /// CPU time of the calling thread.
-  public static func threadCPU() -> Double { seconds(CLOCK_THREAD_CPUTIME_ID) }
+  public static func threadCPU() -> Double { Clocks.threadCPUSeconds() }
 
   /// Seconds as milliseconds with `decimals` digits after the point (truncated).
   public static func ms(_ s: Double, decimals: Int = 2) -> String {
@@ -37,15 +33,7 @@ public enum Bench {
   }
 
   /// Peak resident memory of this process so far, in MiB.
-  public static func maxRSSMiB() -> Double {
-    var u = rusage()
-    #if canImport(Glibc)
-      getrusage(RUSAGE_SELF.rawValue, &u)
-    #else
-      getrusage(RUSAGE_SELF, &u)
-    #endif
-    return Double(u.ru_maxrss) / 1024
-  }
+  public static func maxRSSMiB() -> Double { Double(Clocks.resourceUsage()?.peakResidentKiB ?? 0) / 1024 }
 }
 
 /// `--db FILE --season YYYY [--season YYYY …] [--runs N]` plus a program's own options: value

@@ -1,8 +1,5 @@
+import Clocks
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// Wall-clock time per build phase on stderr when `DATASET_TIMINGS=1`: the first thing to look
 /// at when a build is slower than it should be (docs/BENCH.md). Off by default, and free then.
@@ -23,16 +20,10 @@ struct PhaseTimer {
     lastCPU = Self.threadCPU()
   }
 
-  static func now() -> Double { clock(CLOCK_MONOTONIC) }
+  static func now() -> Double { Clocks.monotonicSeconds() }
 
   /// CPU time of the calling thread.
-  static func threadCPU() -> Double { clock(CLOCK_THREAD_CPUTIME_ID) }
-
-  private static func clock(_ id: clockid_t) -> Double {
-    var ts = timespec()
-    clock_gettime(id, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-  }
+  static func threadCPU() -> Double { Clocks.threadCPUSeconds() }
 
   /// Prints the time since the previous mark under `phase`, with this thread's CPU time.
   mutating func mark(_ phase: String) {
@@ -52,16 +43,13 @@ struct PhaseTimer {
   /// is slow with idle cores, or slow in the kernel, shows it here. First-touch page faults
   /// cost several microseconds each on virtual machines (docs/BENCH.md, session 5).
   func resources() {
-    guard enabled else { return }
-    var usage = rusage()
-    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return }
-    func ms(_ t: timeval) -> Double { Double(t.tv_sec) * 1000 + Double(t.tv_usec) / 1000 }
+    guard enabled, let usage = Clocks.resourceUsage() else { return }
+    let user = usage.userSeconds * 1000, system = usage.systemSeconds * 1000
     let wall = (Self.now() - start) * 1000
-    let cpu = ms(usage.ru_utime) + ms(usage.ru_stime)
     FileHandleOutput.standardError.write(
-      "timing: process: \(String(format: "%.1f", ms(usage.ru_utime))) ms user + \(String(format: "%.1f", ms(usage.ru_stime))) ms system"
-        + " (\(String(format: "%.2f", wall > 0 ? cpu / wall : 0)) cores busy), peak RSS \(usage.ru_maxrss / 1024) MiB,"
-        + " \(usage.ru_minflt) page faults (\(usage.ru_majflt) from disk)\n")
+      "timing: process: \(String(format: "%.1f", user)) ms user + \(String(format: "%.1f", system)) ms system"
+        + " (\(String(format: "%.2f", wall > 0 ? (user + system) / wall : 0)) cores busy), peak RSS \(usage.peakResidentKiB / 1024) MiB,"
+        + " \(usage.minorFaults) page faults (\(usage.majorFaults) from disk)\n")
   }
 
   /// Prints CPU time spent by threads that are not one phase's (the writer threads'), with

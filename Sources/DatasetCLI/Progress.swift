@@ -1,4 +1,5 @@
 import ArgumentParser
+import Clocks
 
 #if canImport(Glibc)
   import Glibc
@@ -225,11 +226,7 @@ public final class ProgressReporter {
     return "\(s / 3600) h \((s % 3600) / 60 < 10 ? "0" : "")\((s % 3600) / 60) min"
   }
 
-  public static func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-  }
+  public static func monotonicSeconds() -> Double { Clocks.monotonicSeconds() }
 
   /// stderr's width in columns, nil when it is not a terminal.
   static func terminalColumns() -> Int? {

@@ -1,13 +1,8 @@
 import ArgumentParser
+import Clocks
 import Columnar
 import Gates
 import SQLiteSource
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// `dataset validate`: runs the gates of gates.md alone and reports them.
 struct ValidateCommand: ParsableCommand {
@@ -30,13 +25,13 @@ struct ValidateCommand: ParsableCommand {
 
   func run() throws {
     let resolved = try source.resolve()
-    let t0 = monotonicMicros()
+    let t0 = Clocks.monotonicMicros()
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
-    let t1 = monotonicMicros()
+    let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)
-    let t2 = monotonicMicros()
+    let t2 = Clocks.monotonicMicros()
     if json {
       FileHandleOutput.standardOutput.write(report.json())
     } else {
@@ -52,12 +47,6 @@ struct ValidateCommand: ParsableCommand {
       throw CommandFailure(.gateFailed, "validate: \(report.verdict)")
     }
   }
-}
-
-func monotonicMicros() -> Int64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }
 
 /// The table a person reads at a glance (gates.md): one row per gate, then the verdict.

@@ -1,13 +1,8 @@
 // Date options of gates.md § Dates: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow`, `today-N`
 // (any letter case), resolved in America/New_York, the calendar NBA game dates use.
+import Clocks
 import Columnar
 import SQLiteSource
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
 
 /// Where "now" comes from, injectable so tests can stand at 23:30 Eastern or across a DST change.
 public struct WallClock: Sendable {
@@ -16,11 +11,7 @@ public struct WallClock: Sendable {
 
   public init(nowMicros: @escaping @Sendable () -> Int64) { self.nowMicros = nowMicros }
 
-  public static let system = WallClock {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-  }
+  public static let system = WallClock { Clocks.realtimeMicros() }
 
   /// A clock stopped at an ISO 8601 instant (tests); traps on a malformed literal, which is a
   /// programmer mistake, not input.

@@ -1,3 +1,4 @@
+import Clocks
 import Columnar
 import Foundation
 
@@ -304,12 +305,12 @@ public final class SnapshotWriter: @unchecked Sendable {
       mutex.broadcast()
       mutex.unlock()
 
-      let started = Self.threadCPU()
+      let started = Clocks.threadCPUSeconds()
       if next.statistics {
         let seasonStats = ColumnStats.TableAccumulator(table: next.table)
         mutex.lock()
         stats[next.seq] = seasonStats
-        cpu.statistics += Self.threadCPU() - started
+        cpu.statistics += Clocks.threadCPUSeconds() - started
         mutex.broadcast()
         mutex.unlock()
         continue
@@ -338,7 +339,7 @@ public final class SnapshotWriter: @unchecked Sendable {
       }
 
       mutex.lock()
-      cpu.files += Self.threadCPU() - started
+      cpu.files += Clocks.threadCPUSeconds() - started
       if let problem, failure == nil { failure = problem }
       if failure != nil { queue.removeAll() }
       mutex.broadcast()
@@ -352,12 +353,6 @@ public final class SnapshotWriter: @unchecked Sendable {
     mutex.lock()
     defer { mutex.unlock() }
     return cpu
-  }
-
-  private static func threadCPU() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
   }
 
   /// Writes the held-back files into the temporary folder, creating it first if needed.

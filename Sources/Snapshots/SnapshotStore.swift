@@ -1,3 +1,4 @@
+import Clocks
 import Foundation
 
 #if canImport(Glibc)
@@ -88,7 +89,7 @@ public struct SnapshotStore: Sendable {
     let path = "\(datasetPath(dataset))/.lock"
     let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-    let start = monotonicSeconds()
+    let start = Clocks.monotonicSeconds()
     let deadline = start + timeout
     var announced = false
     while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -98,7 +99,7 @@ public struct SnapshotStore: Sendable {
         throw .io(path: path, operation: "flock", errno: code)
       }
       let holder = DatasetLock.readPID(fd)
-      let now = monotonicSeconds()
+      let now = Clocks.monotonicSeconds()
       // The holder writes its pid just after taking the flock; a file read in between is
       // empty. Builds hold the lock only briefly (staging, publish), so that gap is often
       // what a waiter sees: look again on the next poll before announcing without a pid.
@@ -383,12 +384,6 @@ public final class DatasetLock: @unchecked Sendable {
     let text = String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     return Int32(text)
   }
-}
-
-func monotonicSeconds() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 extension Manifest {
