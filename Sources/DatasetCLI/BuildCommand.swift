@@ -45,6 +45,11 @@ struct BuildCommand: ParsableCommand {
     help: ArgumentHelp("Seconds to wait for another build of the same dataset before giving up.", valueName: "s"))
   var lockTimeout: Double = 600
 
+  @Flag(
+    name: .customLong("rehash-source"),
+    help: "Hash the database file even when its SHA-256 is remembered from an earlier build of the unchanged file.")
+  var rehashSource = false
+
   @Flag(name: .long, help: "Print the result (and a refusal's gate report) as JSON.")
   var json = false
 
@@ -83,8 +88,13 @@ struct BuildCommand: ParsableCommand {
     // The file's SHA-256 needs nothing the read produces. Started now, it runs on the core the
     // read leaves idle while one thread walks the tree, joins the decoded parts and queries the
     // schedule, instead of adding its time to the fingerprint's after the read.
+    // Remembered across builds while the file is provably unchanged (SourceDigestCache): for
+    // one season out of a large export, hashing the file was most of the build.
     let databasePath = resolved.database
-    let fileDigest = BackgroundWork { Result { () throws(SnapshotError) in try Digest.file(atPath: databasePath) } }
+    let digestCache = SourceDigestCache(root: out), reuseDigest = !rehashSource
+    let fileDigest = BackgroundWork {
+      Result { () throws(SnapshotError) in try digestCache.sha256(ofFileAt: databasePath, reuse: reuseDigest) }
+    }
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
     timer.mark("read source")
     progress.update(done: 1)
@@ -108,7 +118,7 @@ struct BuildCommand: ParsableCommand {
       if report.passed { writer.allowWrites() }
       let t1 = PhaseTimer.now(), c1 = PhaseTimer.threadCPU()
       let fingerprint = Result { () throws(SnapshotError) in
-        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().get() }
+        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().get().sha256 }
       }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }
@@ -159,6 +169,12 @@ struct BuildCommand: ParsableCommand {
     timer.mark("wait for gates, fingerprint")
     timer.note("  (other core) gates", seconds: sideSeconds[0], cpu: sideSeconds[2])
     timer.note("  (other core) fingerprint", seconds: sideSeconds[1], cpu: sideSeconds[3])
+    if case .success(let digest)? = fileDigest.poll() {
+      timer.say(
+        digest.reused
+          ? "database SHA-256 remembered from an earlier build (file unchanged; --rehash-source recomputes it)"
+          : "database SHA-256 computed")
+    }
     var report = gateReport
     guard report.passed else {
       emitReport(report)

@@ -52,6 +52,12 @@ struct PhaseTimer {
         + " \(usage.minorFaults) page faults (\(usage.majorFaults) from disk)\n")
   }
 
+  /// Prints a fact about the build that explains its timings.
+  func say(_ text: String) {
+    guard enabled else { return }
+    FileHandleOutput.standardError.write("timing: \(text)\n")
+  }
+
   /// Prints CPU time spent by threads that are not one phase's (the writer threads'), with
   /// no wall time: their work overlaps every phase after the first season.
   func note(_ phase: String, cpu: Double) {

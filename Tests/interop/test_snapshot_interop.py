@@ -157,6 +157,44 @@ def test_timings_name_every_phase_and_the_process_costs_only_when_asked(snapshot
     assert quiet.stderr == ""
 
 
+def test_database_digest_is_remembered_only_for_an_unchanged_settled_file(sample_db, tmp_path):
+    """The manifest's SHA-256 of the database file is remembered between builds (Datasets/.cache)
+    while the file is provably unchanged, and is always the file's true digest: a file changed
+    less than 3 s before the build is hashed and not remembered, a settled one is remembered,
+    `--rehash-source` hashes it again, and a write that keeps size, content and modification
+    time still makes the next build hash it."""
+    db = tmp_path / "league.sqlite"
+    shutil.copyfile(sample_db, db)
+    out = tmp_path / "Datasets"
+    env = {**os.environ, "DATASET_TIMINGS": "1"}
+
+    def build_once(name, *extra):
+        proc = subprocess.run([dataset_bin(), "build", "--quiet", "--db", str(db), "--season", "2022-23",
+                               "--out", str(out), "--dataset", name, *extra], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        said = [l for l in proc.stderr.splitlines() if "database SHA-256" in l]
+        manifest = json.loads((out / name / "v1" / "manifest.json").read_text())
+        assert manifest["source"]["sha256"] == hashlib.sha256(db.read_bytes()).hexdigest()
+        return said[0].split("database SHA-256 ")[1].split(" ")[0]
+
+    assert build_once("fresh") == "computed"
+    assert not (out / ".cache" / "source-sha256.json").exists()
+    time.sleep(3.2)
+    assert build_once("settled") == "computed"
+    assert (out / ".cache" / "source-sha256.json").exists()
+    assert build_once("again") == "remembered"
+    assert build_once("forced", "--rehash-source") == "computed"
+    assert run("list", "--out", out).stdout.count("\n") == 5  # header and four datasets, no ".cache"
+    before = os.stat(db)
+    with open(db, "r+b") as f:  # a byte written over with itself: same size and content
+        old = f.read(1)
+        f.seek(0)
+        f.write(old)
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(db).st_mtime_ns == before.st_mtime_ns and os.stat(db).st_ctime_ns != before.st_ctime_ns
+    assert build_once("edited") == "computed"
+
+
 def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
     ok = run("verify", snapshot["out"])
     assert ok.stdout == "ok: 1 version verified\n"

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+@testable import Snapshots
+
+/// The remembered database digest may only ever save time: it is used exactly when the file is
+/// provably the one hashed, and every way of changing a file makes it hash again.
+@Suite struct SourceDigestCacheTests {
+  /// A folder with a database-sized-enough file in it and a cache over that folder. `settle: 0`
+  /// lets a file written a moment ago be remembered; the build's own setting is 3 s.
+  struct Setup {
+    let folder = Fixture.scratch("digestcache")
+    var file: String { "\(folder)/source.sqlite" }
+    func cache(settle: Double = 0) -> SourceDigestCache {
+      SourceDigestCache(root: "\(folder)/Datasets", settle: settle)
+    }
+
+    init(bytes: [UInt8] = Array(repeating: 7, count: 3 << 20)) {
+      Fixture.write(file, bytes)
+      // The file's change time must be strictly before the hash starts.
+      usleep(20_000)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Puts `digest` in place of the remembered one, so a reuse is told apart from a recompute.
+    func forge(_ digest: String) throws {
+      let cache = cache()
+      var document = cache.load()
+      try #require(!document.entries.isEmpty, "nothing remembered to forge")
+      document.entries[0].sha256 = digest
+      Fixture.write(cache.path, Array(try JSONEncoder().encode(document)))
+    }
+  }
+
+  static let forged = String(repeating: "ab", count: 32)
+
+  @Test func aSettledFileIsHashedOnceThenRemembered() throws {
+    let s = Setup()
+    defer { s.remove() }
+    let truth = try Digest.file(atPath: s.file)
+    let first = try s.cache().sha256(ofFileAt: s.file)
+    #expect(first.sha256 == truth && !first.reused)
+    let second = try s.cache().sha256(ofFileAt: s.file)
+    #expect(second.sha256 == truth && second.reused)
+    // And it really is the memory that answers: a forged entry comes back as it is.
+    try s.forge(Self.forged)
+    #expect(try s.cache().sha256(ofFileAt: s.file).sha256 == Self.forged)
+  }
+
+  @Test func rehashIgnoresTheMemoryAndRefreshesIt() throws {
+    let s = Setup()
+    defer { s.remove() }
+    let truth = try Digest.file(atPath: s.file)
+    _ = try s.cache().sha256(ofFileAt: s.file)
+    try s.forge(Self.forged)
+    let rehashed = try s.cache().sha256(ofFileAt: s.file, reuse: false)
+    #expect(rehashed.sha256 == truth && !rehashed.reused)
+    #expect(try s.cache().sha256(ofFileAt: s.file) == (truth, true))
+  }
+
+  /// One byte changed in place, same size, and the modification time put back exactly as it
+  /// was: the change time still moves, so the file is hashed again.
+  @Test func anInPlaceEditWithTheOldModificationTimeIsHashedAgain() throws {
+    let s = Setup()
+    defer { s.remove() }
+    _ = try s.cache().sha256(ofFileAt: s.file)
+    try s.forge(Self.forged)
+    var st = stat()
+    try #require(stat(s.file, &st) == 0)
+    let fd = open(s.file, O_WRONLY)
+    try #require(fd >= 0)
+    var byte: UInt8 = 8
+    #expect(pwrite(fd, &byte, 1, 1 << 20) == 1)
+    close(fd)
+    var times = [st.st_atim, st.st_mtim]
+    #expect(utimensat(AT_FDCWD, s.file, &times, 0) == 0)
+    var after = stat()
+    try #require(stat(s.file, &after) == 0)
+    #expect(after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+    let again = try s.cache().sha256(ofFileAt: s.file)
+    #expect(again.sha256 == (try Digest.file(atPath: s.file)) && !again.reused)
+    #expect(again.sha256 != Self.forged)
+  }
+
+  /// Another file moved over the path (a new export dropped in place) is another inode.
+  @Test func aFileReplacedByRenameIsHashedAgain() throws {
+    let s = Setup()
+    defer { s.remove() }
+    _ = try s.cache().sha256(ofFileAt: s.file)
+    try s.forge(Self.forged)
+    let other = "\(s.folder)/other.sqlite"
+    Fixture.write(other, Array(repeating: 9, count: 3 << 20))
+    #expect(rename(other, s.file) == 0)
+    let again = try s.cache().sha256(ofFileAt: s.file)
+    #expect(again.sha256 == (try Digest.file(atPath: s.file)) && !again.reused)
+  }
+
+  /// A file changed within `settle` seconds of the hash may still be changing within one
+  /// timestamp tick: its digest is returned but not remembered.
+  @Test func aFileChangedRecentlyIsNotRemembered() throws {
+    let s = Setup()
+    defer { s.remove() }
+    let cache = s.cache(settle: 3600)
+    #expect(try !cache.sha256(ofFileAt: s.file).reused)
+    #expect(try !cache.sha256(ofFileAt: s.file).reused)
+    #expect(!FileManager.default.fileExists(atPath: cache.path))
+  }
+
+  /// The memory only ever saves time: garbage in it, or a remembered value that is not a
+  /// digest, means hashing; and the next write replaces the garbage with a good memory.
+  @Test func aDamagedMemoryIsIgnoredAndRewritten() throws {
+    let s = Setup()
+    defer { s.remove() }
+    let truth = try Digest.file(atPath: s.file)
+    let cache = s.cache()
+    try FileManager.default.createDirectory(
+      atPath: (cache.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    for garbage in ["", "{", "[1, 2]", #"{"format": 2, "entries": []}"#, "\u{0}\u{1}binary"] {
+      Fixture.write(cache.path, Array(garbage.utf8))
+      let got = try cache.sha256(ofFileAt: s.file)
+      #expect(got.sha256 == truth && !got.reused, "memory \(garbage.debugDescription)")
+    }
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, true))
+    try s.forge("not a digest")
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, false))
+  }
+
+  /// A memory that cannot be written (its folder is a file) costs the reuse, not the build.
+  @Test func anUnwritableMemoryStillGivesTheDigest() throws {
+    let s = Setup()
+    defer { s.remove() }
+    Fixture.write("\(s.folder)/Datasets", [1])
+    let truth = try Digest.file(atPath: s.file)
+    #expect(try s.cache().sha256(ofFileAt: s.file) == (truth, false))
+    #expect(try s.cache().sha256(ofFileAt: s.file) == (truth, false))
+  }
+
+  /// A missing database is reported as hashing it reports it, naming the path.
+  @Test func aMissingFileIsAnError() throws {
+    let s = Setup()
+    defer { s.remove() }
+    #expect(throws: SnapshotError.self) { try s.cache().sha256(ofFileAt: "\(s.folder)/absent.sqlite") }
+  }
+
+  /// Each file keeps one entry (the newest), and the memory holds at most `capacity` files.
+  @Test func oneEntryPerFileAndABoundedMemory() throws {
+    let s = Setup(bytes: [1, 2, 3])
+    defer { s.remove() }
+    let cache = s.cache()
+    for i in 0..<(SourceDigestCache.capacity + 5) {
+      let path = "\(s.folder)/f\(i)"
+      Fixture.write(path, [UInt8(i)])
+      usleep(2000)
+      _ = try cache.sha256(ofFileAt: path)
+      _ = try cache.sha256(ofFileAt: path, reuse: false)
+    }
+    let entries = cache.load().entries
+    #expect(entries.count == SourceDigestCache.capacity)
+    #expect(Set(entries.map(\.identity.inode)).count == entries.count)
+    #expect(entries.first?.file.hasSuffix("/f\(SourceDigestCache.capacity + 4)") == true)
+  }
+}
