@@ -18,7 +18,9 @@ Then the command users run every day: one season (the middle one) out of the lar
 `dataset build --season S` against the Polars pipeline given the same season and the floor
 restricted to that season's rows; the SHA-256 of the database file, which the manifest requires
 of us and the Polars pipeline does not do, is timed beside it (`openssl dgst`, which uses the
-CPU's SHA instructions as our build does).
+CPU's SHA instructions as our build does). Ours is timed twice there: as the first build of
+that export (the digest computed), and again with the digest remembered from an earlier build
+of the unchanged file (`remembered`: a backfill season by season, another feature set, a re-run).
 Prints a table and writes it as JSON to bench/results/ (ignored by git). FeaturesBench output
 (kernel rows/s, SIMD vs scalar) is included when that executable was built.
 """
@@ -220,6 +222,15 @@ def main():
                             lambda out: ours_cmd(binary, db, 1, out, first=season),
                             lambda out: polars_cmd(args.python, db, 1, out, first=season), season=season)
             entry.update({"seasons": 1, "season": season, "of_seasons": seasons, "synth": meta})
+            # The same build again on the same export (a backfill season by season, another
+            # feature set, a re-run): the database digest is remembered in <out>/.cache, so only
+            # the built dataset is removed between runs. The first build of a new export hashes.
+            out_dir = work / "out-remembered"
+            shutil.rmtree(out_dir, ignore_errors=True)
+            subprocess.run(ours_cmd(binary, db, 1, out_dir, first=season), check=True, capture_output=True)
+            wall, rss = best_of(args.repeat, lambda: ours_cmd(binary, db, 1, out_dir, first=season),
+                                lambda: shutil.rmtree(out_dir / "bench", ignore_errors=True))
+            entry["tools"]["dataset build, digest remembered"] = {"wall": wall, "peak_rss": rss}
             # Not in the floor as the issue defines it, but work the manifest requires of us (the
             # database file's SHA-256) and the Polars pipeline does not do.
             # OpenSSL uses the CPU's SHA instructions, as our build does (through swift-crypto);
@@ -313,11 +324,14 @@ def print_table(entries):
     for e in entries:
         polars = e["tools"]["polars"]["wall"]
         floor = e["tools"]["floor"]["wall"]
-        for name in ("dataset build", "polars", "floor"):
+        for name in ("dataset build", "dataset build, digest remembered", "polars", "floor"):
+            if name not in e["tools"]:
+                continue
             t = e["tools"][name]
             rss = f"{t['peak_rss'] / 2**20:,.0f}" if t["peak_rss"] else "?"
             label = e.get("label", f"{e['pgs_rows']:,}")
-            print(f"{label:>10} {name:<14} {t['wall']:>8.3f} {e['pgs_rows'] / t['wall']:>12,.0f} {rss:>13} "
+            shown = "  remembered" if name == "dataset build, digest remembered" else name
+            print(f"{label:>10} {shown:<14} {t['wall']:>8.3f} {e['pgs_rows'] / t['wall']:>12,.0f} {rss:>13} "
                   f"{polars / t['wall']:>9.2f}× {floor / t['wall']:>8.2f}×")
         steps = e["tools"]["floor"]["steps"]
         print(f"{'':>10} {'  floor steps':<14} " + ", ".join(f"{k} {v['wall']:.3f} s" for k, v in steps.items()))
