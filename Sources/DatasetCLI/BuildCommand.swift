@@ -87,8 +87,8 @@ struct BuildCommand: ParsableCommand {
     timer.mark("options, feature set")
     // The file's SHA-256 needs nothing the read produces. Started now, it runs on the core the
     // read leaves idle while one thread walks the tree, joins the decoded parts and queries the
-    // schedule, instead of adding its time to the fingerprint's after the read.
-    // Remembered across builds while the file is provably unchanged (SourceDigestCache): for
+    // schedule, instead of adding its time to the fingerprint's after the read. It is
+    // remembered across builds while the file is provably unchanged (SourceDigestCache): for
     // one season out of a large export, hashing the file was most of the build.
     let databasePath = resolved.database
     let digestCache = SourceDigestCache(root: out), reuseDigest = !rehashSource

@@ -52,7 +52,7 @@ public final class ProgressReporter {
 
   public init(
     label: String, unit: String, total: Int?, style: Style, columns: Int = 80, lineInterval: Double = 5,
-    redrawInterval: Double = 0.1, now: @escaping () -> Double = ProgressReporter.monotonicSeconds,
+    redrawInterval: Double = 0.1, now: @escaping () -> Double = Clocks.monotonicSeconds,
     write: @escaping (String) -> Void = { FileHandleOutput.standardError.write($0) }
   ) {
     self.label = label
@@ -225,8 +225,6 @@ public final class ProgressReporter {
     if s < 3600 { return "\(s / 60) min \(s % 60 < 10 ? "0" : "")\(s % 60) s" }
     return "\(s / 3600) h \((s % 3600) / 60 < 10 ? "0" : "")\((s % 3600) / 60) min"
   }
-
-  public static func monotonicSeconds() -> Double { Clocks.monotonicSeconds() }
 
   /// stderr's width in columns, nil when it is not a terminal.
   static func terminalColumns() -> Int? {
