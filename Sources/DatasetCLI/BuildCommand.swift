@@ -92,8 +92,10 @@ struct BuildCommand: ParsableCommand {
     // one season out of a large export, hashing the file was most of the build.
     let databasePath = resolved.database
     let digestCache = SourceDigestCache(root: out), reuseDigest = !rehashSource
-    let fileDigest = BackgroundWork {
-      Result { () throws(SnapshotError) in try digestCache.sha256(ofFileAt: databasePath, reuse: reuseDigest) }
+    let fileDigest = BackgroundWork { () -> (Result<(sha256: String, reused: Bool), SnapshotError>, seconds: Double) in
+      let t0 = PhaseTimer.now()
+      let digest = Result { () throws(SnapshotError) in try digestCache.sha256(ofFileAt: databasePath, reuse: reuseDigest) }
+      return (digest, PhaseTimer.now() - t0)
     }
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
     timer.mark("read source")
@@ -118,7 +120,7 @@ struct BuildCommand: ParsableCommand {
       if report.passed { writer.allowWrites() }
       let t1 = PhaseTimer.now(), c1 = PhaseTimer.threadCPU()
       let fingerprint = Result { () throws(SnapshotError) in
-        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().get().sha256 }
+        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().0.get().sha256 }
       }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }
@@ -169,11 +171,11 @@ struct BuildCommand: ParsableCommand {
     timer.mark("wait for gates, fingerprint")
     timer.note("  (other core) gates", seconds: sideSeconds[0], cpu: sideSeconds[2])
     timer.note("  (other core) fingerprint", seconds: sideSeconds[1], cpu: sideSeconds[3])
-    if case .success(let digest)? = fileDigest.poll() {
+    if let (result, seconds) = fileDigest.poll(), case .success(let digest) = result {
       timer.say(
         digest.reused
           ? "database SHA-256 remembered from an earlier build (file unchanged; --rehash-source recomputes it)"
-          : "database SHA-256 computed")
+          : "database SHA-256 computed in \(String(format: "%.1f", seconds * 1000)) ms, beside the read")
     }
     var report = gateReport
     guard report.passed else {
