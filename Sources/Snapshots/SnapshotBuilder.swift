@@ -122,16 +122,11 @@ public struct SnapshotBuilder: Sendable {
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 
-  /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds (rounded down), from the proleptic Gregorian civil
-  /// date of the seconds since 1970 (`CivilDate`). Not `ISO8601DateFormatter`: its first use
-  /// loads ICU's calendar and locale data, a few milliseconds at the end of every build.
+  /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds (rounded down): `Timestamp.format` of the whole
+  /// second, which writes no fraction for it. Not `ISO8601DateFormatter`: its first use loads
+  /// ICU's calendar and locale data, a few milliseconds at the end of every build.
   public static func utcString(_ date: Date) -> String {
-    let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-    let (days, second) = seconds.quotientAndRemainder(dividingBy: 86_400)
-    let (day, inDay) = second < 0 ? (days - 1, second + 86_400) : (days, second)
-    func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    let civil = CivilDate(Date32(daysSinceEpoch: Int32(clamping: day)))
-    return "\(civil)T\(two(inDay / 3600)):\(two(inDay / 60 % 60)):\(two(inDay % 60))Z"
+    Timestamp.format(micros: Int64(date.timeIntervalSince1970.rounded(.down)) * 1_000_000)
   }
 }
 
