@@ -51,8 +51,8 @@ cp "$ROOT"/Schemas/features/*.json "$ROOT/Schemas/gates.default.json" "$SEEDS/Fu
 printf '{"a": [1, -0.5e-3, true, false, null, "\\u00e9\\ud83c\\udfc0 \\" \\\\ \\/ \\b\\f\\n\\r\\t"]}' > "$SEEDS/FuzzSpecJSON/escapes.json"
 
 # Databases for the direct b-tree read: the imported real rows (no PCF: opening night has no
-# history), and a synthetic season cut to 160 PGS and 120 PCF rows with two player names long
-# enough to spill into overflow pages; each at 4 KiB and 512-byte pages (small pages: more
+# history), a synthetic season cut to 160 PGS and 120 PCF rows with two player names long
+# enough to spill into overflow pages, and the two in one file; each at 4 KiB and 512-byte pages (small pages: more
 # interior pages and overflow chains per byte for the fuzzer to damage).
 "$BIN" synth --db "$WORK/synth.sqlite" --seasons 1 --seed 7 >/dev/null || exit 1
 python3 - "$WORK/seed.sqlite" "$WORK/synth.sqlite" "$SEEDS/FuzzSQLiteRead" <<'PY' || exit 1
@@ -64,7 +64,17 @@ con.executescript(
     "UPDATE player_game_summary SET player_full_name = printf('%.1500c', 'x') WHERE rowid IN (3, 50);")
 con.commit()
 con.close()
-for name, source in (("real", real), ("synth", synth)):
+# Both seasons in one file, as a warehouse export holds many: a request for one of them reads
+# it through the selector indexes (SQLiteSource/SelectorIndex.swift).
+both = synth + ".both"
+shutil.copyfile(synth, both)
+con = sqlite3.connect(both)
+con.execute("ATTACH ? AS real", (real,))
+con.execute("INSERT INTO player_game_summary SELECT * FROM real.player_game_summary")
+con.execute("INSERT INTO player_composite_factors SELECT * FROM real.player_composite_factors")
+con.commit()
+con.close()
+for name, source in (("real", real), ("synth", synth), ("both", both)):
     for page in (4096, 512):
         target = f"{out}/{name}-{page}.sqlite"
         shutil.copyfile(source, target)

@@ -13,8 +13,16 @@ import Dispatch
 // exactly as the format says, makes it return nil, and `readFast` (then the checked path)
 // answers instead, so every error message stays the checked path's own.
 
-/// Which tier answered a read; tests use it to prove the direct tier ran.
-enum ReadTier: Sendable { case direct, fast, checked }
+/// Which tier answered a read; tests use it to prove the direct tier ran, and, for each table,
+/// whether an index on its selector chose the leaves it decoded (SelectorIndex.swift).
+enum ReadTier: Sendable, Equatable {
+  case direct(pgsIndexed: Bool, pcfIndexed: Bool)
+  case fast, checked
+  var isDirect: Bool {
+    if case .direct = self { return true }
+    return false
+  }
+}
 
 /// The database file as mapped by SQLite, read-only, while a read transaction is open. Every
 /// page number, offset and length taken from it is checked against its size before use.
@@ -65,13 +73,13 @@ struct FileImage: @unchecked Sendable {
   }
 }
 
-@inline(__always) private func be16(_ p: UnsafePointer<UInt8>) -> Int { Int(p[0]) << 8 | Int(p[1]) }
-@inline(__always) private func be32(_ p: UnsafePointer<UInt8>) -> UInt32 {
+@inline(__always) func be16(_ p: UnsafePointer<UInt8>) -> Int { Int(p[0]) << 8 | Int(p[1]) }
+@inline(__always) func be32(_ p: UnsafePointer<UInt8>) -> UInt32 {
   UInt32(p[0]) << 24 | UInt32(p[1]) << 16 | UInt32(p[2]) << 8 | UInt32(p[3])
 }
 
 /// A SQLite varint at `p[i]`, reading no byte at or past `end`; advances `i`.
-@inline(__always) private func varint(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> UInt64? {
+@inline(__always) func varint(_ p: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int) -> UInt64? {
   // One byte: every serial type below 128 (all numbers, texts under 58 bytes), so nearly
   // every field of a record header.
   if i < end, p[i] < 0x80 {
@@ -181,6 +189,13 @@ extension SourceReader {
   func readDirect(_ connection: Connection, seasons: [Int], leavesPerChunk: Int = leavesPerChunk) throws(SourceError)
     -> SourceData?
   {
+    try readDirectReporting(connection, seasons: seasons, leavesPerChunk: leavesPerChunk)?.data
+  }
+
+  /// `readDirect`, also saying for each table whether its selector index chose the leaves read.
+  func readDirectReporting(_ connection: Connection, seasons: [Int], leavesPerChunk: Int = leavesPerChunk)
+    throws(SourceError) -> (data: SourceData, indexed: (pgs: Bool, pcf: Bool))?
+  {
     guard !seasons.isEmpty else { return nil }
     // SQLite maps the file for us (xFetch): its own mapping is tied to its locks, where a
     // second descriptor of ours would drop them on close (POSIX locks are per process).
@@ -201,6 +216,13 @@ extension SourceReader {
     } catch {
       return nil
     }
+    // An index that cannot be described is only an index not used.
+    let indexes = (
+      pgs: (try? Self.selectorIndex(connection, table: "player_game_summary", column: "season_year", byDate: false))
+        ?? nil,
+      pcf: (try? Self.selectorIndex(connection, table: "player_composite_factors", column: "game_date", byDate: true))
+        ?? nil
+    )
     var fileArg: UnsafeMutableRawPointer?
     guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_FILE_POINTER, &fileArg) == SQLITE_OK,
       let file = fileArg?.assumingMemoryBound(to: sqlite3_file.self), let methods = file.pointee.pMethods,
@@ -214,9 +236,10 @@ extension SourceReader {
     defer { _ = unfetch(file, 0, mapped) }
     let base = UnsafePointer(mapped.assumingMemoryBound(to: UInt8.self))
     guard let image = Self.image(base, size: Int(size)),
-      let parts = Self.decode(image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk)
+      let parts = Self.decode(
+        image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk, indexes: indexes)
     else { return nil }
-    return try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf)
+    return (try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf), parts.indexed)
   }
 
   /// Checks the 100-byte header (https://www.sqlite.org/fileformat2.html#the_database_header):
@@ -250,11 +273,19 @@ extension SourceReader {
   /// The leaf pages of the table b-tree rooted at `root`, in key order, and the cells each
   /// holds. Nil for a page that is not a table b-tree page, a pointer out of the page or the
   /// file, or a page reached twice (`seen`, shared by both tables).
-  static func leaves(_ image: FileImage, root: UInt32, seen: inout [UInt64]) -> (pages: [UInt32], cells: [Int])? {
+  ///
+  /// With `rowids` (ascending), only the subtrees that can hold one of them: an interior
+  /// cell's key is the largest rowid of its child's subtree, so each child holds the keys
+  /// above the previous cell's key and up to its own. Keys out of that order are damage.
+  static func leaves(_ image: FileImage, root: UInt32, seen: inout [UInt64], keeping rowids: [Int64]? = nil)
+    -> (pages: [UInt32], cells: [Int])?
+  {
     var pages: [UInt32] = [], cells: [Int] = []
     var released = 0
-    var stack: [UInt32] = [root]
-    while let n = stack.popLast() {
+    // Each page with the keys its subtree may hold: above `above`, up to `through`.
+    var stack: [(page: UInt32, above: Int64?, through: Int64?)] = [(root, nil, nil)]
+    var children: [(page: UInt32, above: Int64?, through: Int64?)] = []
+    while let (n, above, through) = stack.popLast() {
       guard n >= 2, let page = image.page(n) else { return nil }
       let bit = UInt64(1) << UInt64(n & 63)
       guard seen[Int(n >> 6)] & bit == 0 else { return nil }
@@ -276,13 +307,29 @@ extension SourceReader {
       case 0x05:
         let pointers = 12
         guard pointers + 2 * count <= image.usable else { return nil }
-        // Children are visited left to right: push the right-most first.
-        stack.append(be32(page + 8))
-        for c in stride(from: count - 1, through: 0, by: -1) {
-          let at = be16(page + pointers + 2 * c)
+        children.removeAll(keepingCapacity: true)
+        var previous = above
+        for c in 0..<count {
+          var at = be16(page + pointers + 2 * c)
           guard at >= pointers + 2 * count, at + 4 <= image.usable else { return nil }
-          stack.append(be32(page + at))
+          let child = be32(page + at)
+          guard let rowids else {
+            children.append((child, nil, nil))
+            continue
+          }
+          at += 4
+          guard let raw = varint(page, &at, image.usable) else { return nil }
+          let key = Int64(bitPattern: raw)
+          guard previous.map({ $0 < key }) ?? true, through.map({ key <= $0 }) ?? true else { return nil }
+          if SourceReader.holdsRowid(rowids, above: previous, through: key) { children.append((child, previous, key)) }
+          previous = key
         }
+        let right = be32(page + 8)
+        if rowids.map({ SourceReader.holdsRowid($0, above: previous, through: through) }) ?? true {
+          children.append((right, previous, through))
+        }
+        // Children are visited left to right: push the right-most first.
+        stack.append(contentsOf: children.reversed())
       default:
         return nil
       }
@@ -292,30 +339,96 @@ extension SourceReader {
   }
 
   /// Both tables' selected rows, as `readChecked` orders them: PGS in rowid order, PCF season
-  /// by season, each in rowid order.
+  /// by season, each in rowid order; and for each table whether its selector index chose the
+  /// leaves read (SelectorIndex.swift).
   static func decode(
-    _ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int], leavesPerChunk: Int
+    _ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int], leavesPerChunk: Int,
+    indexes: (pgs: SelectorIndex?, pcf: SelectorIndex?) = (nil, nil)
   )
-    -> (pgs: ReadResult, pcf: ReadResult)?
+    -> (pgs: ReadResult, pcf: ReadResult, indexed: (pgs: Bool, pcf: Bool))?
   {
-    var seen = [UInt64](repeating: 0, count: image.pageCount / 64 + 1)
-    guard let pgsLeaves = leaves(image, root: layouts.pgs.root, seen: &seen),
-      let pcfLeaves = leaves(image, root: layouts.pcf.root, seen: &seen),
-      let pgs = decodeTable(
-        image, layouts.pgs, pgsColumns, leaves: pgsLeaves, seasons: seasons, byDate: false,
-        leavesPerChunk: leavesPerChunk),
-      let pcf = decodeTable(
-        image, layouts.pcf, pcfColumns, leaves: pcfLeaves, seasons: seasons, byDate: true,
-        leavesPerChunk: leavesPerChunk)
+    guard let lo = seasons.first else { return nil }
+    let words = image.pageCount / 64 + 1
+    var seen = [UInt64](repeating: 0, count: words)
+    let listed = listedRows(image, indexes: indexes, seasons: seasons, seen: &seen)
+    func read(_ layout: RecordLayout, _ specs: [ColumnSpec], byDate: Bool, listed: IndexedRows?)
+      -> (read: TableRead, indexed: Bool)?
+    {
+      let before = seen
+      if let listed,
+        let kept = leaves(image, root: layout.root, seen: &seen, keeping: listed.rowids),
+        let read = decodeTable(
+          image, layout, specs, leaves: kept, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk),
+        read.perSeason == listed.perSeason, read.rows.rowid == listed.rowids
+      {
+        return (read, true)
+      }
+      // Without an index, or when the rows decoded are not exactly the ones it lists, season by
+      // season: the whole table.
+      seen = before
+      guard let all = leaves(image, root: layout.root, seen: &seen),
+        let read = decodeTable(
+          image, layout, specs, leaves: all, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk)
+      else { return nil }
+      return (read, false)
+    }
+    guard let pgs = read(layouts.pgs, pgsColumns, byDate: false, listed: listed.pgs),
+      let pcf = read(layouts.pcf, pcfColumns, byDate: true, listed: listed.pcf)
     else { return nil }
     // `readChecked` refuses a requested season without PGS rows; PCF may have none.
-    guard let lo = seasons.first, seasons.allSatisfy({ pgs.perSeason[$0 - lo] > 0 }) else { return nil }
-    var result = pcf.rows
-    let seasonOf = pcf.season
+    guard seasons.allSatisfy({ pgs.read.perSeason[$0 - lo] > 0 }) else { return nil }
+    var result = pcf.read.rows
+    let seasonOf = pcf.read.season
     if !zip(seasonOf, seasonOf.dropFirst()).allSatisfy({ $0 <= $1 }) {
       result = result.gather(seasonOf.indices.sorted { (seasonOf[$0], $0) < (seasonOf[$1], $1) })
     }
-    return (pgs.rows, result)
+    return (pgs.read.rows, result, (pgs.indexed, pcf.indexed))
+  }
+
+  /// A table's selected rows, the season of each, and the rows per season in `lo...hi`.
+  typealias TableRead = (rows: ReadResult, season: [Int32], perSeason: [Int])
+
+  /// What each table's selector index lists for `seasons`, both indexes walked at once, one per
+  /// thread. Nil for a table without an index, whose index holds no season that was not asked
+  /// for (nothing to skip), or whose walk refused something: that table is read whole. The
+  /// index pages are added to `seen`; a page in both walks is damage, and both are dropped.
+  static func listedRows(
+    _ image: FileImage, indexes: (pgs: SelectorIndex?, pcf: SelectorIndex?), seasons: [Int], seen: inout [UInt64]
+  ) -> (pgs: IndexedRows?, pcf: IndexedRows?) {
+    // Requested seasons covering every season from the index's first entry to its last leave
+    // nothing to skip, and cost no walk.
+    func worthWalking(_ index: SelectorIndex?) -> SelectorIndex? {
+      guard let index, let span = seasonSpan(image, index) else { return nil }
+      let covered = seasons.filter { span.contains(Int64($0)) }.count
+      return covered < Int(span.upperBound - span.lowerBound) + 1 ? index : nil
+    }
+    let pgsIndex = worthWalking(indexes.pgs), pcfIndex = worthWalking(indexes.pcf)
+    guard pgsIndex != nil || pcfIndex != nil else { return (nil, nil) }
+    final class Walk: @unchecked Sendable {
+      var seen: [UInt64]
+      var rows: IndexedRows?
+      init(words: Int) { seen = [UInt64](repeating: 0, count: words) }
+      func run(_ image: FileImage, _ index: SelectorIndex?, _ seasons: [Int]) {
+        guard let index, let found = SourceReader.indexedRows(image, index, seasons: seasons, seen: &seen),
+          found.rowids.count < found.entries
+        else { return }
+        rows = found
+      }
+    }
+    let pgs = Walk(words: seen.count), pcf = Walk(words: seen.count)
+    let group = DispatchGroup()
+    if pgsIndex != nil && pcfIndex != nil {
+      DispatchQueue.global().async(group: group) { pcf.run(image, pcfIndex, seasons) }
+    } else {
+      pcf.run(image, pcfIndex, seasons)
+    }
+    pgs.run(image, pgsIndex, seasons)
+    group.wait()
+    for w in seen.indices {
+      guard pgs.seen[w] & pcf.seen[w] == 0 else { return (nil, nil) }
+      seen[w] |= pgs.seen[w] | pcf.seen[w]
+    }
+    return (pgs.rows, pcf.rows)
   }
 
   /// Leaves per unit of work: the two threads take alternate runs of this many leaves, so a
@@ -341,7 +454,7 @@ extension SourceReader {
   static func decodeTable(
     _ image: FileImage, _ layout: RecordLayout, _ specs: [ColumnSpec], leaves: (pages: [UInt32], cells: [Int]),
     seasons: [Int], byDate: Bool, leavesPerChunk: Int
-  ) -> (rows: ReadResult, season: [Int32], perSeason: [Int])? {
+  ) -> TableRead? {
     precondition(leavesPerChunk > 0, "leavesPerChunk must be positive, got \(leavesPerChunk)")
     let pages = leaves.pages, cells = leaves.cells
     let chunks = (pages.count + leavesPerChunk - 1) / leavesPerChunk
@@ -608,7 +721,7 @@ final class LeafDecoder {
   }
 
   /// Bytes of the body a serial type takes, nil for the reserved types 10 and 11.
-  @inline(__always) private static func contentSize(_ t: UInt64) -> Int? {
+  @inline(__always) static func contentSize(_ t: UInt64) -> Int? {
     switch t {
     case 0, 8, 9: return 0
     case 1, 2, 3, 4: return Int(t)
@@ -619,7 +732,7 @@ final class LeafDecoder {
     }
   }
 
-  @inline(__always) private static func integer(_ t: UInt64, _ p: UnsafePointer<UInt8>) -> Int64 {
+  @inline(__always) static func integer(_ t: UInt64, _ p: UnsafePointer<UInt8>) -> Int64 {
     switch t {
     case 8: return 0
     case 9: return 1
@@ -695,8 +808,7 @@ final class LeafDecoder {
       guard sf < fields, types[sf] >= 13, types[sf] & 1 == 1 else { return false }
       let text = UnsafeBufferPointer(start: bodyStart + offsets[sf], count: Int((types[sf] - 13) / 2))
       guard
-        let season = selectorMemo.pointee.value(
-          of: text, parse: { CivilDate.parse(isoBytes: $0).map { Int64($0.month >= 10 ? $0.year : $0.year - 1) } })
+        let season = selectorMemo.pointee.value(of: text, parse: Season.ofISODate)
       else { return false }
       seasonYear = Int(season)
     } else {

@@ -123,7 +123,9 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
-    if let data = try readDirect(connection, seasons: seasons) { return (data, .direct) }
+    if let read = try readDirectReporting(connection, seasons: seasons) {
+      return (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf))
+    }
     if let data = try readFast(connection, seasons: seasons) { return (data, .fast) }
     return (try readChecked(connection, seasons: seasons), .checked)
   }

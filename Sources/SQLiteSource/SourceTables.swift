@@ -120,6 +120,12 @@ public enum Season {
     return c.month >= 10 ? c.year : c.year - 1
   }
 
+  /// The season start year of an ISO `YYYY-MM-DD` text, nil when it is not a real date: how
+  /// the direct read selects PCF rows, from a record or from an index entry alike.
+  static func ofISODate(_ raw: UnsafeBufferPointer<UInt8>) -> Int64? {
+    CivilDate.parse(isoBytes: raw).map { Int64($0.month >= 10 ? $0.year : $0.year - 1) }
+  }
+
   /// "2022-23" for 2022.
   public static func label(_ startYear: Int) -> String {
     let next = (startYear + 1) % 100

@@ -41,6 +41,8 @@ struct Shape: CustomStringConvertible, Sendable {
   /// Rows deleted then more written, reusing freelist pages.
   var churn = false
   var interleave = false
+  /// Indexes on both selectors (`season_year`, `game_date`), as `dataset import` creates them.
+  var indexed = true
   var seasons = [2019, 2020, 2021]
   var requested = [2019, 2020, 2021]
   var rowsPerSeason = 200
@@ -54,6 +56,7 @@ struct Shape: CustomStringConvertible, Sendable {
     if longText { s += ", long text" }
     if churn { s += ", churn" }
     if interleave { s += ", interleaved" }
+    if !indexed { s += ", no indexes" }
     return s + ", seasons \(requested) of \(seasons)"
   }
 }
@@ -144,7 +147,12 @@ private func makeLeague(_ path: String, _ shape: Shape) throws {
     if shape.typed { defs.insert("id INTEGER PRIMARY KEY", at: 0) } else { defs.insert("note", at: 3) }
     try c.execute("CREATE TABLE \(name) (\(defs.joined(separator: ", ")))")
   }
-  try c.execute("CREATE INDEX pgs_season ON player_game_summary (season_year)")
+  if shape.indexed {
+    try c.execute("CREATE INDEX pgs_season ON player_game_summary (season_year)")
+    // Created before the rows, so that its pages lie among the tables' as an index grown row by
+    // row does; a second key column makes the entries of more than two fields.
+    try c.execute("CREATE INDEX pcf_date ON player_composite_factors (game_date, player_lookup)")
+  }
 
   var rows: [[(Int64, [Value])]] = [[], []]
   var rowids = Array(1...Int64(shape.seasons.count * shape.rowsPerSeason))
@@ -233,6 +241,32 @@ private func both(_ path: String, _ seasons: [Int]) -> (read: Outcome, tier: Rea
   return (read, tier, checked)
 }
 
+/// Whether each table holds a row outside `seasons` (PCF by its date).
+private func rowsOutside(_ path: String, _ seasons: [Int]) throws -> (pgs: Bool, pcf: Bool) {
+  let c = try Connection(path: path, mode: .readOnly)
+  let list = seasons.map(String.init).joined(separator: ", ")
+  let pgs = try c.prepare("SELECT count(*) FROM player_game_summary WHERE season_year NOT IN (\(list))")
+  _ = try pgs.step()
+  let inside = seasons.map { "game_date BETWEEN '\($0)-10-01' AND '\($0 + 1)-09-30'" }.joined(separator: " OR ")
+  let pcf = try c.prepare("SELECT count(*) FROM player_composite_factors WHERE NOT (\(inside))")
+  _ = try pcf.step()
+  return (pgs.int64(0) > 0, pcf.int64(0) > 0)
+}
+
+/// The pages of the index b-tree rooted at `root` in a file of 512-byte pages.
+private func indexPages(_ bytes: [UInt8], root: Int) -> [Int] {
+  func be(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+  var pages: [Int] = [], stack = [root]
+  while let n = stack.popLast() {
+    pages.append(n)
+    let o = (n - 1) * 512
+    guard bytes[o] == 0x02 else { continue }
+    stack.append(be(o + 8, 4))
+    for c in 0..<be(o + 3, 2) { stack.append(be(o + be(o + 12 + 2 * c, 2), 4)) }
+  }
+  return pages
+}
+
 private func header(_ path: String) throws -> [UInt8] {
   let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
   defer { try? h.close() }
@@ -251,6 +285,8 @@ private let shapes: [Shape] = [
   Shape(
     seed: 8, pageSize: 65536, autoVacuum: true, addColumn: true, churn: true, interleave: true,
     seasons: [2015, 2016, 2017, 2018, 2019], requested: [2016], rowsPerSeason: 150),
+  Shape(seed: 9, pageSize: 1024, seasons: [2015, 2016, 2017, 2018, 2019, 2020], requested: [2017, 2018]),
+  Shape(seed: 10, pageSize: 512, indexed: false, requested: [2020]),
 ]
 
 @Suite struct BTreeReadTests {
@@ -269,7 +305,13 @@ private let shapes: [Shape] = [
     if shape.churn { #expect(h[36..<40].contains { $0 != 0 } != shape.autoVacuum) }
 
     let (read, tier, checked) = both(db, shape.requested)
-    #expect(tier == .direct)
+    // The indexes choose the leaves read when they hold a season that was not asked for.
+    // An index chooses the leaves read when its table holds a row of a season not asked for
+    // (the churn can leave a season without PGS rows). A long player_lookup makes a `pcf_date`
+    // entry spill to an overflow page, which the index walk declines: PCF is then read whole.
+    let others = try rowsOutside(db, shape.requested)
+    #expect(
+      tier == .direct(pgsIndexed: shape.indexed && others.pgs, pcfIndexed: shape.indexed && others.pcf && !shape.longText))
     #expect(read == checked)
     guard case .data(let pgs, let pcf, _) = checked else {
       Issue.record("the checked read failed: \(checked)")
@@ -299,7 +341,11 @@ private let shapes: [Shape] = [
     let t = TempDir()
     defer { t.remove() }
     let clean = t.path("clean.sqlite")
-    try makeLeague(clean, Shape(seed: seed, pageSize: 512, longText: true, interleave: true, rowsPerSeason: 120))
+    // Without indexes: on a damaged file SQLite's answers depend on its access path (a row
+    // sought through an index can land elsewhere than a scan finds it), and the direct read,
+    // like the checked path here, then scans both tables. Damaged indexes: the next test.
+    try makeLeague(
+      clean, Shape(seed: seed, pageSize: 512, longText: true, interleave: true, indexed: false, rowsPerSeason: 120))
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clean)))
     var g = Rng(state: seed)
     for trial in 0..<8 {
@@ -324,6 +370,61 @@ private let shapes: [Shape] = [
     }
   }
 
+  /// Damaged selector indexes, read for one season of three: never a trap, and whatever the
+  /// direct read answers comes from the tables. It may miss rows whose index entries are lost
+  /// (as SQLite's indexed query does), but every row it returns is the clean file's row.
+  @Test(arguments: [UInt64(14), 15, 16])
+  func damagedIndexesNeverInventRows(_ seed: UInt64) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let clean = t.path("clean.sqlite")
+    try makeLeague(clean, Shape(seed: seed, pageSize: 512, interleave: true, rowsPerSeason: 120))
+    let reader = SourceReader(path: clean)
+    let reference = try reader.read(seasons: [2020])
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clean)))
+    var roots: [Int] = []
+    do {
+      let c = try Connection(path: clean, mode: .readOnly)
+      let st = try c.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+      while try st.step() { roots.append(Int(st.int64(0))) }
+    }
+    let pages = roots.flatMap { indexPages(bytes, root: $0) }
+    #expect(roots.count == 2 && pages.count > 4)
+    var g = Rng(state: seed)
+    var answered = 0
+    for trial in 0..<12 {
+      var copy = bytes
+      for _ in 0..<(1 + g.below(2)) {
+        let page = g.pick(pages)
+        copy[(page - 1) * 512 + (g.chance(50) ? g.below(40) : g.below(512))] ^= UInt8(1 + g.below(255))
+      }
+      let db = t.path("damaged-\(trial).sqlite")
+      try Data(copy).write(to: URL(fileURLWithPath: db))
+      let damaged = SourceReader(path: db)
+      for chunk in [1, SourceReader.leavesPerChunk] {
+        guard
+          let (read, indexed) = try? damaged.readDirectReporting(
+            try damaged.open(), seasons: [2020], leavesPerChunk: chunk)
+        else { continue }
+        if indexed.pgs || indexed.pcf { answered += 1 }
+        for (table, rows, clean) in [
+          ("PGS", read.pgs.rowid, reference.pgs.rowid), ("PCF", read.pcf.rowid, reference.pcf.rowid),
+        ] {
+          #expect(Set(rows).isSubset(of: clean), "trial \(trial): \(table) rows the clean file does not select")
+        }
+        let at = Dictionary(uniqueKeysWithValues: reference.pgs.rowid.enumerated().map { ($1, $0) })
+        for (i, rowid) in read.pgs.rowid.enumerated() {
+          guard let j = at[rowid] else { continue }
+          #expect(read.pgs.points[i] == reference.pgs.points[j] && read.pgs.gameId[i] == reference.pgs.gameId[j])
+        }
+      }
+    }
+    // Damage that the index walk does not notice (a changed key or rowid, a dropped entry)
+    // leaves an index choosing the leaves: the loop above checked such answers, not only
+    // declines and whole-table reads.
+    #expect(answered > 0)
+  }
+
   @Test func walModeIsLeftToSQLite() throws {
     let t = TempDir()
     defer { t.remove() }
@@ -338,7 +439,7 @@ private let shapes: [Shape] = [
     let reader = SourceReader(path: db)
     #expect(try reader.readDirect(try reader.open(), seasons: [2019, 2020, 2021]) == nil)
     let (read, tier, checked) = both(db, [2019, 2020, 2021])
-    #expect(tier != .direct)
+    #expect(tier?.isDirect != true)
     #expect(read == checked)
     guard case .data(let pgs, _, _) = read else {
       Issue.record("the read failed: \(read)")
@@ -363,7 +464,7 @@ private let shapes: [Shape] = [
       // Rows written before the column existed hold no field for it: SQLite reads 'x'. The
       // column is not one the reader reads, so the direct tier still answers.
       let (read, tier, checked) = both(db, [2020])
-      #expect(tier == .direct)
+      #expect(tier?.isDirect == true)
       #expect(read == checked)
       return
     }
@@ -395,7 +496,7 @@ private let shapes: [Shape] = [
     let reader = SourceReader(path: db)
     #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
     let (read, tier, checked) = both(db, [2020])
-    #expect(tier != .direct)
+    #expect(tier?.isDirect != true)
     #expect(read == checked)
     guard case .data(let pgs, _, _) = read else {
       Issue.record("the read failed: \(read)")
@@ -427,8 +528,44 @@ private let shapes: [Shape] = [
     let reader = SourceReader(path: db)
     #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
     let (read, tier, checked) = both(db, [2020])
-    #expect(tier != .direct)
+    #expect(tier?.isDirect != true)
     #expect(read == checked)
+  }
+
+  /// A season index entry naming a row of another season (one key byte changed in the file):
+  /// the rows decoded from the leaves it chose are not the rows it lists, so PGS is read whole
+  /// and the answer is the table's, as before the change.
+  @Test func indexDisagreeingWithTheTableIsNotBelieved() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 71, interleave: true))
+    let reader = SourceReader(path: db)
+    let clean = outcome { () throws(SourceError) in try reader.read(seasons: [2020]) }
+    let root: Int
+    do {
+      let c = try Connection(path: db, mode: .readOnly)
+      let st = try c.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'pgs_season'")
+      _ = try st.step()
+      root = Int(st.int64(0))
+    }
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: db)))
+    func start(_ page: Int) -> Int { (page - 1) * 4096 }
+    func be(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
+    // Down the left edge to the first leaf, whose entries are the lowest season's, 2019.
+    var page = root
+    while bytes[start(page)] == 0x02 { page = be(start(page) + be(start(page) + 12, 2), 4) }
+    #expect(bytes[start(page)] == 0x0A)
+    let cell = start(page) + be(start(page) + 8, 2)
+    // Payload size, then the record: header size 3, a 2-byte integer, the rowid's type.
+    #expect(Array(bytes[(cell + 1)...(cell + 2)]) == [3, 2])
+    #expect(be(cell + 4, 2) == 2019)
+    bytes[cell + 5] = 0xE4  // 2020
+    try Data(bytes).write(to: URL(fileURLWithPath: db))
+
+    let (data, tier) = try reader.readReportingTier(seasons: [2020])
+    #expect(tier == .direct(pgsIndexed: false, pcfIndexed: true))
+    #expect(Outcome.data(data.pgs, data.pcf, data.schedule) == clean)
   }
 
   /// Values the checked path refuses, inside and outside the seasons read: the direct tier
@@ -443,7 +580,15 @@ private let shapes: [Shape] = [
       [2020]
     ),
     (
+      "UPDATE player_game_summary SET season_year = 2019.5 WHERE rowid = (SELECT max(rowid) FROM player_game_summary WHERE season_year = 2019)",
+      [2020]
+    ),
+    (
       "UPDATE player_composite_factors SET game_date = '2019-13-05' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)",
+      [2021]
+    ),
+    (
+      "UPDATE player_composite_factors SET game_date = NULL WHERE rowid = (SELECT min(rowid) FROM player_composite_factors WHERE game_date < '2020')",
       [2021]
     ),
     ("UPDATE player_composite_factors SET pace_score = x'00ff' WHERE rowid % 10 = 3", [2019, 2020, 2021]),
@@ -483,7 +628,7 @@ private let shapes: [Shape] = [
     try makeLeague(db, Shape(seed: 53, typed: true))
     try Connection(path: db, mode: .readWriteCreate).execute(change)
     let (read, tier, checked) = both(db, [2019, 2020, 2021])
-    #expect(tier != .direct)
+    #expect(tier?.isDirect != true)
     #expect(read == checked)
   }
 
@@ -496,7 +641,7 @@ private let shapes: [Shape] = [
     try Connection(path: db, mode: .readWriteCreate).execute(
       "DELETE FROM player_composite_factors WHERE game_date BETWEEN '2020-10-01' AND '2021-09-30'")
     let (read, tier, checked) = both(db, [2020])
-    #expect(tier == .direct)
+    #expect(tier?.isDirect == true)
     #expect(read == checked)
     guard case .data(let pgs, let pcf, _) = read else {
       Issue.record("the read failed: \(read)")
@@ -543,7 +688,7 @@ private let shapes: [Shape] = [
     let db = t.path("league.sqlite")
     let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [csv])
     let (read, tier, checked) = both(db, [2022])
-    #expect(tier == .direct)
+    #expect(tier?.isDirect == true)
     #expect(read == checked)
     guard case .data(let pgs, let pcf, _) = read else {
       Issue.record("the read failed: \(read)")
@@ -613,7 +758,7 @@ private let shapes: [Shape] = [
     let (read, tier, checked) = both(db, [2020])
     #expect(read == checked)
     if valid {
-      #expect(tier == .direct)
+      #expect(tier?.isDirect == true)
       guard case .data(let pgs, let pcf, _) = read else {
         Issue.record("the read failed: \(read)")
         return

@@ -6,8 +6,10 @@
 // read (SQLite's own queries) answers or refuses: the direct read may only decline, never
 // differ. On a damaged file there is no single right answer to hold it to: SQLite's own
 // answers then depend on the access path (its indexed queries skip or stop at rows a table
-// scan returns), and the direct read reads the tables' b-trees and never an index
-// (docs/RELIABILITY.md "Damaged databases").
+// scan returns), and the direct read reads a table whole when its index and its rows disagree
+// (docs/RELIABILITY.md "Damaged databases"). The seeds come from `dataset import`, so they hold
+// both selector indexes; on the seed holding both seasons, a request for one of them reads
+// through the indexes, and a damaged index byte exercises their walk.
 import CFuzzDriver
 import Columnar
 import Foundation
