@@ -102,16 +102,24 @@ def read_source(db, seasons):
         seasons = cx.read_sql(url, "SELECT DISTINCT season_year FROM player_game_summary ORDER BY 1",
                               return_type="polars").to_series().to_list()
     # Adjacent seasons coalesced into one range each: 75 OR'd date ranges cost PCF's scan as much
-    # as reading it. `+season_year` keeps SQLite off the season index, whose row-by-row lookups
-    # are slower than the rowid-range scan of the table that each part is.
+    # as reading it.
     runs = []
     for s in sorted(set(int(s) for s in seasons)):
         if runs and runs[-1][1] == s - 1:
             runs[-1][1] = s
         else:
             runs.append([s, s])
-    in_seasons = " OR ".join(f"+season_year BETWEEN {a} AND {b}" for a, b in runs) or "0"
-    in_dates = " OR ".join(f"game_date BETWEEN '{a}-10-01' AND '{b + 1}-09-30'" for a, b in runs) or "0"
+    # Seasons covering everything from the first season to the last are read by rowid-range
+    # scans of the tables: `+` keeps SQLite off the indexes on season_year and game_date, whose
+    # row-by-row lookups are slower than a scan then. Fewer seasons (one season of a warehouse
+    # export) are looked up through the indexes, as SQLite chooses. (SQLite answers a lone
+    # min() or max() of an indexed column from the index's edge.)
+    first, last = cx.read_sql(url, "SELECT coalesce((SELECT min(season_year) FROM player_game_summary), 0) AS lo, "
+                                   "coalesce((SELECT max(season_year) FROM player_game_summary), -1) AS hi",
+                              return_type="polars").row(0)
+    scan = "+" if sum(1 for s in set(int(s) for s in seasons) if first <= s <= last) == last - first + 1 else ""
+    in_seasons = " OR ".join(f"{scan}season_year BETWEEN {a} AND {b}" for a, b in runs) or "0"
+    in_dates = " OR ".join(f"{scan}game_date BETWEEN '{a}-10-01' AND '{b + 1}-09-30'" for a, b in runs) or "0"
     pgs_q = [f"SELECT {', '.join(PGS_COLUMNS)} FROM player_game_summary WHERE ({in_seasons}) AND {r}"
              for r in rowid_ranges(url, "player_game_summary", WORKERS)]
     pcf_q = [f"SELECT {', '.join(PCF_COLUMNS)} FROM player_composite_factors WHERE ({in_dates}) AND {r}"

@@ -39,6 +39,9 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "cache"
+# Part of each cached database's name: bumped whenever `dataset synth` writes a different file,
+# so a stale cache is regenerated rather than timed. 2: the index on PCF game_date.
+SYNTH_FORMAT = 2
 RESULTS = ROOT / "bench" / "results"
 TIME = "/usr/bin/time"
 
@@ -65,8 +68,8 @@ def timed(cmd, **kw):
 
 def synth_db(binary, seasons, seed):
     CACHE.mkdir(parents=True, exist_ok=True)
-    db = CACHE / f"synth-{seasons}s-seed{seed}.sqlite"
-    info = CACHE / f"synth-{seasons}s-seed{seed}.json"
+    db = CACHE / f"synth-{seasons}s-seed{seed}-f{SYNTH_FORMAT}.sqlite"
+    info = CACHE / f"synth-{seasons}s-seed{seed}-f{SYNTH_FORMAT}.json"
     if db.exists() and info.exists():
         return db, json.loads(info.read_text())
     tmp = db.with_suffix(".tmp")
