@@ -76,7 +76,7 @@ extension SourceReader {
   /// nil when the cell is not as the format says, spills to an overflow page, has another
   /// number of fields, its rowid is not an integer, or its key is not a selector the checked
   /// path accepts (`refuseUnselectableRows`).
-  @inline(__always) private static func indexEntry(
+  @inline(__always) static func indexEntry(
     _ image: FileImage, _ page: UnsafePointer<UInt8>, at start: Int, index: SelectorIndex, memo: inout ParseMemo
   ) -> (season: Int64, rowid: Int64)? {
     let usable = image.usable
@@ -125,6 +125,41 @@ extension SourceReader {
     }
     guard first.type >= 13, first.type & 1 == 1 else { return nil }
     let text = UnsafeBufferPointer(start: p + headerEnd + first.at, count: Int((first.type - 13) / 2))
+    if let known = memo.value(ifSameAs: text) { return (known, rowid) }
+    guard let season = Season.ofISODate(text) else { return nil }
+    memo.remember(text, season)
+    return (season, rowid)
+  }
+
+  /// Bytes of an integer of serial type 0–9, -1 for the types that are not integers (NULL, REAL).
+  private static let integerBytes: [Int8] = [-1, 1, 2, 3, 4, 6, 8, -1, 0, 0]
+
+  /// `indexEntry` for the commonest entry of a one-column index, nil for any other: a one-byte
+  /// payload size and header, a `season_year` integer or a 10-byte `game_date` text, and an
+  /// integer rowid. It gives the same season and rowid `indexEntry` gives for such an entry
+  /// (the walk of 3.8M entries was two thirds of a one-season read with `indexEntry` alone).
+  @inline(__always) static func quickEntry(
+    _ page: UnsafePointer<UInt8>, at start: Int, usable: Int, index: SelectorIndex, memo: inout ParseMemo
+  ) -> (season: Int64, rowid: Int64)? {
+    guard index.fields == 2, start + 4 <= usable else { return nil }
+    let size = Int(page[start])
+    let p = page + start + 1
+    guard size < 0x80, start + 1 + size <= usable, p[0] == 3 else { return nil }
+    let first = Int(p[1]), last = Int(p[2])
+    guard last <= 9, first < 0x80 else { return nil }
+    let rowidBytes = Int(integerBytes[last])
+    let keyBytes: Int
+    if index.byDate {
+      guard first == 33 else { return nil }
+      keyBytes = 10
+    } else {
+      guard first <= 9 else { return nil }
+      keyBytes = Int(integerBytes[first])
+    }
+    guard keyBytes >= 0, rowidBytes >= 0, 3 + keyBytes + rowidBytes == size else { return nil }
+    let rowid = LeafDecoder.integer(UInt64(last), p + 3 + keyBytes)
+    if !index.byDate { return (LeafDecoder.integer(UInt64(first), p + 3), rowid) }
+    let text = UnsafeBufferPointer(start: p + 3, count: 10)
     if let known = memo.value(ifSameAs: text) { return (known, rowid) }
     guard let season = Season.ofISODate(text) else { return nil }
     memo.remember(text, season)
@@ -208,7 +243,10 @@ extension SourceReader {
           stack.append(be32(page + at))
           at += 4
         }
-        guard let entry = indexEntry(image, page, at: at, index: index, memo: &memo) else { return nil }
+        guard
+          let entry = quickEntry(page, at: at, usable: image.usable, index: index, memo: &memo)
+            ?? indexEntry(image, page, at: at, index: index, memo: &memo)
+        else { return nil }
         result.entries += 1
         if entry.season >= Int64(lo), entry.season <= Int64(hi), wanted[Int(entry.season) - lo] {
           result.rowids.append(entry.rowid)

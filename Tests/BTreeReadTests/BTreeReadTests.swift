@@ -699,6 +699,49 @@ private let shapes: [Shape] = [
   }
 }
 
+/// The index walk's fast path for the commonest entry against the general decoder: wherever
+/// `quickEntry` answers, `indexEntry` gives the same season and rowid.
+@Suite struct IndexEntryTests {
+  @Test(arguments: [false, true])
+  func quickEntryAgreesWithTheGeneralDecoder(byDate: Bool) {
+    var g = Rng(state: byDate ? 81 : 82)
+    let page = UnsafeMutablePointer<UInt8>.allocate(capacity: 512)
+    defer { page.deallocate() }
+    let image = FileImage(base: UnsafePointer(page), size: 512, pageSize: 512, usable: 512, pageCount: 1)
+    let index = SelectorIndex(root: 2, fields: 2, byDate: byDate)
+    let dates = ["2021-03-04", "2020-10-01", "2021-09-30", "2021-02-30", "2021-3-04x", "abcdefghij"]
+    var quickMemo = ParseMemo(), fullMemo = ParseMemo()
+    var answered = 0
+    for _ in 0..<20_000 {
+      for i in 0..<512 { page[i] = UInt8(truncatingIfNeeded: g.below(256)) }
+      // Serial types: integers of every width, NULL, REAL, texts of 10 and other lengths, a
+      // two-byte varint; bodies of the size the types say, or one byte off.
+      let key = g.pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 33, 33, 31, 35, 12])
+      let rowid = g.pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      let sizes = [0, 1, 2, 3, 4, 6, 8, 8, 0, 0]
+      let keyBytes = key >= 13 ? (key - 13) / 2 : key == 12 ? 0 : sizes[key]
+      var payload = 3 + keyBytes + sizes[rowid]
+      if g.chance(10) { payload += g.chance(50) ? 1 : -1 }
+      let at = 100
+      page[at] = UInt8(max(0, payload))
+      page[at + 1] = g.chance(5) ? 4 : 3
+      page[at + 2] = UInt8(key)
+      page[at + 3] = UInt8(rowid)
+      if key == 33, g.chance(90) {
+        for (k, b) in g.pick(dates).utf8.enumerated() { page[at + 4 + k] = b }
+      }
+      // A season key of 2020 or 2021 in two bytes now and then, as real indexes hold.
+      if key == 2, g.chance(50) { (page[at + 4], page[at + 5]) = (0x07, UInt8(0xE4 + g.below(2))) }
+      let quick = SourceReader.quickEntry(UnsafePointer(page), at: at, usable: 512, index: index, memo: &quickMemo)
+      let full = SourceReader.indexEntry(image, UnsafePointer(page), at: at, index: index, memo: &fullMemo)
+      guard let quick else { continue }
+      answered += 1
+      #expect(full?.season == quick.season && full?.rowid == quick.rowid, "key type \(key), rowid type \(rowid)")
+    }
+    #expect(answered > 1000)
+  }
+}
+
 /// The last-parse memo of date and timestamp columns: a repeat must give what a parse gives,
 /// and a different or malformed text must never be taken for the remembered one.
 @Suite struct ParseMemoTests {
