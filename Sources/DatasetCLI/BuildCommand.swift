@@ -92,12 +92,22 @@ struct BuildCommand: ParsableCommand {
     // one season out of a large export, hashing the file was most of the build.
     let databasePath = resolved.database
     let digestCache = SourceDigestCache(root: out), reuseDigest = !rehashSource
+    // The hash's descriptor is closed only once the read has closed its connection: closing it
+    // earlier would release the shared lock SQLite holds for the read (POSIX locks belong to
+    // the process, and any close drops them all), letting a writer commit mid-read.
+    let readDone = ReadDone()
     let fileDigest = BackgroundWork { () -> (Result<(sha256: String, reused: Bool), SnapshotError>, seconds: Double) in
       let t0 = PhaseTimer.now()
-      let digest = Result { () throws(SnapshotError) in try digestCache.sha256(ofFileAt: databasePath, reuse: reuseDigest) }
+      let digest = Result { () throws(SnapshotError) in
+        try digestCache.sha256(ofFileAt: databasePath, reuse: reuseDigest, holdOpenUntil: readDone.wait)
+      }
       return (digest, PhaseTimer.now() - t0)
     }
-    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    let data: SourceData
+    do {
+      defer { readDone.signal() }
+      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    }
     timer.mark("read source")
     progress.update(done: 1)
     // Gates and the source fingerprint need only the inputs: they run on the second core while
@@ -355,6 +365,16 @@ final class BackgroundWork<T>: @unchecked Sendable {
     guard done.wait(timeout: .now()) == .success else { return nil }
     done.signal()
     return result
+  }
+}
+
+/// A one-way signal: `wait` returns once `signal` was called, as often as it is called after.
+final class ReadDone: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  func signal() { done.signal() }
+  @Sendable func wait() {
+    done.wait()
+    done.signal()
   }
 }
 

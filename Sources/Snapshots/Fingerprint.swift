@@ -26,10 +26,18 @@ public enum Digest {
   }
 
   /// SHA-256 of a file, streamed in 1 MiB reads so a large database is never held in memory.
-  public static func file(atPath path: String) throws(SnapshotError) -> String {
+  ///
+  /// `holdOpenUntil` returns when the descriptor may be closed. Closing any descriptor of a
+  /// file releases every POSIX lock the process holds on it, SQLite's included: hashing a
+  /// database beside a read transaction on it, the descriptor must stay open until SQLite is
+  /// done with the file, or a writer could commit in the middle of that read.
+  public static func file(atPath path: String, holdOpenUntil: (() -> Void)? = nil) throws(SnapshotError) -> String {
     let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-    defer { Glibc.close(fd) }
+    defer {
+      holdOpenUntil?()
+      Glibc.close(fd)
+    }
     var hasher = SHA256()
     var buffer = [UInt8](repeating: 0, count: 1 << 20)
     while true {

@@ -71,18 +71,20 @@ public struct SourceDigestCache: Sendable {
   }
 
   /// The file's SHA-256, and whether it was remembered rather than computed. With
-  /// `reuse: false` the file is always hashed (and the result remembered).
-  public func sha256(ofFileAt file: String, reuse: Bool = true) throws(SnapshotError) -> (sha256: String, reused: Bool)
+  /// `reuse: false` the file is always hashed (and the result remembered). `holdOpenUntil`:
+  /// see `Digest.file`.
+  public func sha256(ofFileAt file: String, reuse: Bool = true, holdOpenUntil: (() -> Void)? = nil)
+    throws(SnapshotError) -> (sha256: String, reused: Bool)
   {
     guard let before = Identity(path: file) else {
       // Not a regular file we can stat: hashing it reports the problem in its own words.
-      return (try Digest.file(atPath: file), false)
+      return (try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil), false)
     }
     if reuse, let known = load().entries.first(where: { $0.identity == before }), Self.isDigest(known.sha256) {
       return (known.sha256, true)
     }
     let startedMicros = Clocks.realtimeMicros()
-    let digest = try Digest.file(atPath: file)
+    let digest = try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil)
     let settledBefore = (startedMicros - Int64(settle * 1_000_000)) * 1000
     if let after = Identity(path: file), after == before,
       max(before.modifiedNanos, before.changedNanos) < settledBefore

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteSource
 import Testing
 
 @testable import Snapshots
@@ -159,5 +160,63 @@ import Testing
     #expect(entries.count == SourceDigestCache.capacity)
     #expect(Set(entries.map(\.identity.inode)).count == entries.count)
     #expect(entries.first?.file.hasSuffix("/f\(SourceDigestCache.capacity + 4)") == true)
+  }
+}
+
+/// Hashing the database beside a read of it: closing any descriptor of a file releases every
+/// POSIX lock the process holds on it, SQLite's shared lock included. The build's hash holds
+/// its descriptor open until the read is done (`Digest.file(atPath:holdOpenUntil:)`).
+@Suite struct DigestBesideAReadTests {
+  /// Whether another process can commit a write to `db` right now (no busy wait).
+  func anotherProcessCommits(_ db: String) throws -> Bool {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = [
+      "python3", "-c",
+      "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); c.execute('INSERT INTO t VALUES (2)'); c.commit()",
+      db,
+    ]
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+  }
+
+  @Test func theHashKeepsSQLitesLockUntilTheReadIsDone() throws {
+    let folder = Fixture.scratch("digestlock")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let db = "\(folder)/source.sqlite"
+    let reader = try Connection(path: db, mode: .readWriteCreate)
+    try reader.execute("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+    func beginRead() throws {
+      try reader.execute("BEGIN")
+      let st = try reader.prepare("SELECT count(*) FROM t")
+      _ = try st.step()
+    }
+    try beginRead()
+    #expect(try !anotherProcessCommits(db), "a read transaction holds writers off")
+
+    // Hashed beside the read, the descriptor held until the read is done: still held off.
+    let hashed = DispatchSemaphore(value: 0), readDone = DispatchSemaphore(value: 0)
+    let digest = DispatchSemaphore(value: 0)
+    let thread = Thread {
+      _ = try? Digest.file(atPath: db) {
+        hashed.signal()
+        readDone.wait()
+      }
+      digest.signal()
+    }
+    thread.start()
+    hashed.wait()
+    #expect(try !anotherProcessCommits(db), "the hash dropped the read's lock")
+    try reader.execute("COMMIT")
+    readDone.signal()
+    digest.wait()
+
+    // Why: a hash that closes its descriptor at once lets a writer in mid-read.
+    try beginRead()
+    _ = try Digest.file(atPath: db)
+    #expect(try anotherProcessCommits(db), "closing a descriptor is expected to drop the process's locks")
+    try reader.execute("COMMIT")
   }
 }
