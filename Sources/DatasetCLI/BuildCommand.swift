@@ -96,6 +96,9 @@ struct BuildCommand: ParsableCommand {
     // earlier would release the shared lock SQLite holds for the read (POSIX locks belong to
     // the process, and any close drops them all), letting a writer commit mid-read.
     let readDone = ReadDone()
+    // The file's state before anything reads it, compared once the hash is done: the rows, the
+    // digest and the manifest must all describe one committed state of the file.
+    let watch = SourceFileWatch(path: databasePath)
     let fileDigest = BackgroundWork { () -> (Result<(sha256: String, reused: Bool), SnapshotError>, seconds: Double) in
       let t0 = PhaseTimer.now()
       let digest = Result { () throws(SnapshotError) in
@@ -178,6 +181,15 @@ struct BuildCommand: ParsableCommand {
     timer.note("  (checker) point-in-time check", seconds: checkSeconds, cpu: checkCPU)
 
     let (gateReport, fingerprint, sideSeconds) = sideWork.wait()
+    // The fingerprint waited for the file's digest: the read and the hash are both done, and
+    // no SQLite connection has the file open, so the watch's descriptor may close.
+    if let change = watch?.change() {
+      throw CommandFailure(
+        .unusableInput,
+        "error: \(databasePath) changed while the build read and hashed it (\(change)); nothing was written. "
+          + "Run the build again once the writer is done.")
+    }
+    watch?.close()
     timer.mark("wait for gates, fingerprint")
     timer.note("  (other core) gates", seconds: sideSeconds[0], cpu: sideSeconds[2])
     timer.note("  (other core) fingerprint", seconds: sideSeconds[1], cpu: sideSeconds[3])

@@ -220,3 +220,63 @@ import Testing
     try reader.execute("COMMIT")
   }
 }
+
+/// `SourceFileWatch`: a build refuses rows and a digest that may describe two states of the file.
+@Suite struct SourceFileWatchTests {
+  func database(_ folder: String, _ name: String = "source.sqlite") throws -> (String, Connection) {
+    let db = "\(folder)/\(name)"
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    try c.execute("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+    return (db, c)
+  }
+
+  @Test func readsLeaveTheFileUnchanged() throws {
+    let folder = Fixture.scratch("watch")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (db, _) = try database(folder)
+    let watch = try #require(SourceFileWatch(path: db))
+    let reader = try Connection(path: db, mode: .readOnly)
+    let st = try reader.prepare("SELECT count(*) FROM t")
+    _ = try st.step()
+    _ = try Digest.file(atPath: db)
+    #expect(watch.change() == nil)
+  }
+
+  @Test func aCommitIsSeenByItsChangeCounter() throws {
+    let folder = Fixture.scratch("watch")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (db, writer) = try database(folder)
+    let watch = try #require(SourceFileWatch(path: db))
+    try writer.execute("INSERT INTO t VALUES (2)")
+    let change = try #require(watch.change())
+    #expect(change.contains("change counter went from 2 to 3"), "\(change)")
+  }
+
+  @Test func aFileMovedOverThePathIsSeen() throws {
+    let folder = Fixture.scratch("watch")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (db, _) = try database(folder)
+    let (other, _) = try database(folder, "other.sqlite")
+    let watch = try #require(SourceFileWatch(path: db))
+    #expect(rename(other, db) == 0)
+    #expect(watch.change() == "another file was put in its place")
+  }
+
+  /// WAL mode: commits go to the -wal file and leave the counter alone; a checkpoint writes the
+  /// main file, which its identity shows.
+  @Test func walModeIsWatchedByIdentity() throws {
+    let folder = Fixture.scratch("watch")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (db, writer) = try database(folder)
+    try writer.execute("PRAGMA journal_mode = WAL")
+    let watch = try #require(SourceFileWatch(path: db))
+    try writer.execute("INSERT INTO t VALUES (2)")
+    usleep(20_000)
+    try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    #expect(watch.change() != nil)
+  }
+
+  @Test func aMissingFileHasNoWatch() {
+    #expect(SourceFileWatch(path: "/nonexistent/source.sqlite") == nil)
+  }
+}
