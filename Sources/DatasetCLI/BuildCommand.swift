@@ -106,12 +106,22 @@ struct BuildCommand: ParsableCommand {
       }
       return (digest, PhaseTimer.now() - t0)
     }
-    let data: SourceData
+    let data: SourceData, readSummary: ReadSummary
     do {
       defer { readDone.signal() }
-      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+      (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
+    }
+    // A large export without the selector indexes is read whole for every one-season build:
+    // say so once per build, with the one-line fix (docs/IMPORT.md).
+    for scan in readSummary.unindexedScans(pgsSelected: data.pgs.count, pcfSelected: data.pcf.count) where !quiet {
+      FileHandleOutput.standardError.write(
+        "note: \(scan.table) holds \(scan.rows) rows and this build needed \(scan.selected); it read them all, "
+          + "as no usable index on \(scan.selector) chose its pages. If the database has none, "
+          + "`CREATE INDEX \(scan.table)_\(scan.selector) ON \(scan.table)(\(scan.selector))` once makes "
+          + "such builds read only the seasons asked for (docs/IMPORT.md).\n")
     }
     timer.mark("read source")
+    timer.say(Self.describe(readSummary, pgs: data.pgs.count, pcf: data.pcf.count))
     progress.update(done: 1)
     // Gates and the source fingerprint need only the inputs: they run on the second core while
     // this one computes the features. Seasons are written into an invisible temporary folder
@@ -377,6 +387,19 @@ final class BackgroundWork<T>: @unchecked Sendable {
     guard done.wait(timeout: .now()) == .success else { return nil }
     done.signal()
     return result
+  }
+}
+
+extension BuildCommand {
+  /// "read: PGS 26751 rows of 2021216 through the season_year index, PCF …" for DATASET_TIMINGS.
+  static func describe(_ summary: ReadSummary, pgs: Int, pcf: Int) -> String {
+    func one(_ name: String, _ selected: Int, _ rows: Int?, _ indexed: Bool, _ selector: String) -> String {
+      let of = rows.map { " of \($0)" } ?? ""
+      return "\(name) \(selected) rows\(of)\(indexed ? " through the \(selector) index" : "")"
+    }
+    return "read: "
+      + one("PGS", pgs, summary.pgsRowsInFile, summary.pgsIndexed, "season_year") + ", "
+      + one("PCF", pcf, summary.pcfRowsInFile, summary.pcfIndexed, "game_date")
   }
 }
 

@@ -192,9 +192,10 @@ extension SourceReader {
     try readDirectReporting(connection, seasons: seasons, leavesPerChunk: leavesPerChunk)?.data
   }
 
-  /// `readDirect`, also saying for each table whether its selector index chose the leaves read.
+  /// `readDirect`, also saying for each table whether its selector index chose the leaves read,
+  /// and how many rows it holds.
   func readDirectReporting(_ connection: Connection, seasons: [Int], leavesPerChunk: Int = leavesPerChunk)
-    throws(SourceError) -> (data: SourceData, indexed: (pgs: Bool, pcf: Bool))?
+    throws(SourceError) -> (data: SourceData, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int))?
   {
     guard !seasons.isEmpty else { return nil }
     // SQLite maps the file for us (xFetch): its own mapping is tied to its locks, where a
@@ -239,7 +240,9 @@ extension SourceReader {
       let parts = Self.decode(
         image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk, indexes: indexes)
     else { return nil }
-    return (try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf), parts.indexed)
+    return (
+      try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf), parts.indexed, parts.rowsInFile
+    )
   }
 
   /// Checks the 100-byte header (https://www.sqlite.org/fileformat2.html#the_database_header):
@@ -345,14 +348,14 @@ extension SourceReader {
     _ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int], leavesPerChunk: Int,
     indexes: (pgs: SelectorIndex?, pcf: SelectorIndex?) = (nil, nil)
   )
-    -> (pgs: ReadResult, pcf: ReadResult, indexed: (pgs: Bool, pcf: Bool))?
+    -> (pgs: ReadResult, pcf: ReadResult, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int))?
   {
     guard let lo = seasons.first else { return nil }
     let words = image.pageCount / 64 + 1
     var seen = [UInt64](repeating: 0, count: words)
     let listed = listedRows(image, indexes: indexes, seasons: seasons, seen: &seen)
     func read(_ layout: RecordLayout, _ specs: [ColumnSpec], byDate: Bool, listed: IndexedRows?)
-      -> (read: TableRead, indexed: Bool)?
+      -> (read: TableRead, indexed: Bool, rowsInFile: Int)?
     {
       let before = seen
       if let listed,
@@ -361,7 +364,7 @@ extension SourceReader {
           image, layout, specs, leaves: kept, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk),
         read.perSeason == listed.perSeason, read.rows.rowid == listed.rowids
       {
-        return (read, true)
+        return (read, true, listed.entries)
       }
       // Without an index, or when the rows decoded are not exactly the ones it lists, season by
       // season: the whole table.
@@ -370,7 +373,7 @@ extension SourceReader {
         let read = decodeTable(
           image, layout, specs, leaves: all, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk)
       else { return nil }
-      return (read, false)
+      return (read, false, all.cells.reduce(0, +))
     }
     guard let pgs = read(layouts.pgs, pgsColumns, byDate: false, listed: listed.pgs),
       let pcf = read(layouts.pcf, pcfColumns, byDate: true, listed: listed.pcf)
@@ -382,7 +385,7 @@ extension SourceReader {
     if !zip(seasonOf, seasonOf.dropFirst()).allSatisfy({ $0 <= $1 }) {
       result = result.gather(seasonOf.indices.sorted { (seasonOf[$0], $0) < (seasonOf[$1], $1) })
     }
-    return (pgs.read.rows, result, (pgs.indexed, pcf.indexed))
+    return (pgs.read.rows, result, (pgs.indexed, pcf.indexed), (pgs.rowsInFile, pcf.rowsInFile))
   }
 
   /// A table's selected rows, the season of each, and the rows per season in `lo...hi`.

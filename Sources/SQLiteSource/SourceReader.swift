@@ -114,20 +114,37 @@ public struct SourceReader {
     try readReportingTier(seasons: requested).data
   }
 
+  /// `read`, also saying how it found the rows (`ReadSummary`), for the operator.
+  public func readSummarizing(seasons requested: [Int]) throws(SourceError) -> (data: SourceData, summary: ReadSummary) {
+    let (data, tier, rowsInFile) = try readReportingAll(seasons: requested)
+    var summary = ReadSummary(pgsRowsInFile: rowsInFile?.pgs, pcfRowsInFile: rowsInFile?.pcf)
+    if case .direct(let pgs, let pcf) = tier { (summary.pgsIndexed, summary.pcfIndexed) = (pgs, pcf) }
+    return (data, summary)
+  }
+
   /// `read`, also saying which tier answered: the direct b-tree decode (BTreeRead.swift), the
   /// typed SQLite loops (FastRead.swift), or the checked path. Each of the first two declines
   /// (nil) on anything unusual, so the data is the same whichever answers, and every error
   /// is the checked path's.
   func readReportingTier(seasons requested: [Int]) throws(SourceError) -> (data: SourceData, tier: ReadTier) {
+    let (data, tier, _) = try readReportingAll(seasons: requested)
+    return (data, tier)
+  }
+
+  /// The read, the tier that answered, and the rows each table holds when the direct read
+  /// answered (it walks every table's leaves or every index entry, so it knows).
+  func readReportingAll(seasons requested: [Int]) throws(SourceError)
+    -> (data: SourceData, tier: ReadTier, rowsInFile: (pgs: Int, pcf: Int)?)
+  {
     let seasons = Array(Set(requested)).sorted()
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
     if let read = try readDirectReporting(connection, seasons: seasons) {
-      return (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf))
+      return (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf), read.rowsInFile)
     }
-    if let data = try readFast(connection, seasons: seasons) { return (data, .fast) }
-    return (try readChecked(connection, seasons: seasons), .checked)
+    if let data = try readFast(connection, seasons: seasons) { return (data, .fast, nil) }
+    return (try readChecked(connection, seasons: seasons), .checked, nil)
   }
 
   /// The reference read: every value through `ColumnBuilder`, one statement per table and

@@ -111,6 +111,38 @@ public struct SourceData: Sendable {
   }
 }
 
+/// How a read found its rows: what an operator needs to know why a one-season build of a large
+/// export read the whole file.
+public struct ReadSummary: Sendable, Equatable {
+  /// Rows each table of the file holds, when the read learned it (the direct read does).
+  public var pgsRowsInFile: Int?
+  public var pcfRowsInFile: Int?
+  /// Whether an index on the table's selector chose the pages read (SelectorIndex.swift).
+  public var pgsIndexed = false
+  public var pcfIndexed = false
+
+  public init(pgsRowsInFile: Int? = nil, pcfRowsInFile: Int? = nil, pgsIndexed: Bool = false, pcfIndexed: Bool = false) {
+    self.pgsRowsInFile = pgsRowsInFile
+    self.pcfRowsInFile = pcfRowsInFile
+    self.pgsIndexed = pgsIndexed
+    self.pcfIndexed = pcfIndexed
+  }
+
+  /// Tables read whole for a small part of their rows, for want of an index on their selector:
+  /// (table, selector, rows in the file, rows selected). A part is small below a quarter, and a
+  /// table matters from 200,000 rows (reading that many costs tens of milliseconds).
+  public func unindexedScans(pgsSelected: Int, pcfSelected: Int) -> [(table: String, selector: String, rows: Int, selected: Int)] {
+    var out: [(String, String, Int, Int)] = []
+    if !pgsIndexed, let rows = pgsRowsInFile, rows >= 200_000, pgsSelected * 4 < rows {
+      out.append(("player_game_summary", "season_year", rows, pgsSelected))
+    }
+    if !pcfIndexed, let rows = pcfRowsInFile, rows >= 200_000, pcfSelected * 4 < rows {
+      out.append(("player_composite_factors", "game_date", rows, pcfSelected))
+    }
+    return out
+  }
+}
+
 /// Season rules from source-tables.md.
 public enum Season {
   /// The season start year of a game date: October or later belongs to that year's season,

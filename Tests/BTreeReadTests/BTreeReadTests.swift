@@ -403,7 +403,7 @@ private let shapes: [Shape] = [
       let damaged = SourceReader(path: db)
       for chunk in [1, SourceReader.leavesPerChunk] {
         guard
-          let (read, indexed) = try? damaged.readDirectReporting(
+          let (read, indexed, _) = try? damaged.readDirectReporting(
             try damaged.open(), seasons: [2020], leavesPerChunk: chunk)
         else { continue }
         if indexed.pgs || indexed.pcf { answered += 1 }
@@ -423,6 +423,42 @@ private let shapes: [Shape] = [
     // leaves an index choosing the leaves: the loop above checked such answers, not only
     // declines and whole-table reads.
     #expect(answered > 0)
+  }
+
+  /// What a build tells the operator: the rows each table holds (from the index entries when an
+  /// index chose the pages, from the leaves' cells otherwise) and whether an index was used.
+  @Test(arguments: [true, false])
+  func theSummarySaysHowTheRowsWereFound(indexed: Bool) throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 91, churn: true, interleave: true, indexed: indexed, requested: [2020]))
+    let (data, summary) = try SourceReader(path: db).readSummarizing(seasons: [2020])
+    let c = try Connection(path: db, mode: .readOnly)
+    func count(_ table: String) throws -> Int {
+      let st = try c.prepare("SELECT count(*) FROM \(table)")
+      _ = try st.step()
+      return Int(st.int64(0))
+    }
+    #expect(summary.pgsRowsInFile == (try count("player_game_summary")))
+    #expect(summary.pcfRowsInFile == (try count("player_composite_factors")))
+    #expect(summary.pgsIndexed == indexed && summary.pcfIndexed == indexed)
+    #expect(data.pgs.count > 0 && data.pgs.count < summary.pgsRowsInFile!)
+  }
+
+  /// The build's note about a large table read whole: only past 200,000 rows, only when less
+  /// than a quarter was needed, and never for a table an index chose the pages of.
+  @Test func unindexedScansAreNamedOnlyWhenTheyCost() {
+    let big = ReadSummary(pgsRowsInFile: 2_000_000, pcfRowsInFile: 1_700_000)
+    #expect(big.unindexedScans(pgsSelected: 27_000, pcfSelected: 23_000).map(\.table) == [
+      "player_game_summary", "player_composite_factors",
+    ])
+    #expect(big.unindexedScans(pgsSelected: 600_000, pcfSelected: 23_000).map(\.table) == ["player_composite_factors"])
+    let indexed = ReadSummary(pgsRowsInFile: 2_000_000, pcfRowsInFile: 1_700_000, pgsIndexed: true, pcfIndexed: true)
+    #expect(indexed.unindexedScans(pgsSelected: 27_000, pcfSelected: 23_000).isEmpty)
+    let small = ReadSummary(pgsRowsInFile: 150_000, pcfRowsInFile: 140_000)
+    #expect(small.unindexedScans(pgsSelected: 1_000, pcfSelected: 1_000).isEmpty)
+    #expect(ReadSummary().unindexedScans(pgsSelected: 1, pcfSelected: 1).isEmpty)
   }
 
   @Test func walModeIsLeftToSQLite() throws {
