@@ -125,9 +125,7 @@ extension SourceReader {
     }
     guard first.type >= 13, first.type & 1 == 1 else { return nil }
     let text = UnsafeBufferPointer(start: p + headerEnd + first.at, count: Int((first.type - 13) / 2))
-    if let known = memo.value(ifSameAs: text) { return (known, rowid) }
-    guard let season = Season.ofISODate(text) else { return nil }
-    memo.remember(text, season)
+    guard let season = memo.value(of: text, parse: Season.ofISODate) else { return nil }
     return (season, rowid)
   }
 
@@ -160,9 +158,7 @@ extension SourceReader {
     let rowid = LeafDecoder.integer(UInt64(last), p + 3 + keyBytes)
     if !index.byDate { return (LeafDecoder.integer(UInt64(first), p + 3), rowid) }
     let text = UnsafeBufferPointer(start: p + 3, count: 10)
-    if let known = memo.value(ifSameAs: text) { return (known, rowid) }
-    guard let season = Season.ofISODate(text) else { return nil }
-    memo.remember(text, season)
+    guard let season = memo.value(of: text, parse: Season.ofISODate) else { return nil }
     return (season, rowid)
   }
 
