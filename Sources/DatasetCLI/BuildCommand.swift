@@ -354,10 +354,8 @@ enum BuildSummary {
 
 /// Sorted keys, pretty-printed, final newline: every `--json` output of the snapshot commands.
 func jsonText(_ value: some Encodable) -> String {
-  let e = JSONEncoder()
-  e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-  guard let data = try? e.encode(value) else { return "{}\n" }
-  return String(decoding: data, as: UTF8.self) + "\n"
+  guard let bytes = try? PrettyJSONEncoder.encode(value) else { return "{}\n" }
+  return String(decoding: bytes, as: UTF8.self) + "\n"
 }
 
 /// Work started on its own thread at once; `wait()` blocks until it is done and returns its

@@ -1,5 +1,6 @@
 // The typed gate report (gates.md): per gate the status, the measured figure, the threshold and
 // the evidence, capped with a total. Field names are stable: Schemas/gate-report.schema.json.
+import Columnar
 import Foundation
 
 public enum GateStatus: String, Codable, Sendable, Comparable {
@@ -196,13 +197,9 @@ public struct GateReport: Codable, Equatable, Sendable {
 
   /// Sorted keys, so two runs over the same input give byte-identical JSON.
   public func json() -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     // Encoding plain value types cannot fail; a failure would be a programmer mistake.
-    guard let data = try? encoder.encode(self), let text = String(data: data, encoding: .utf8) else {
-      preconditionFailure("GateReport failed to encode")
-    }
-    return text + "\n"
+    guard let bytes = try? PrettyJSONEncoder.encode(self) else { preconditionFailure("GateReport failed to encode") }
+    return String(decoding: bytes, as: UTF8.self) + "\n"
   }
 
   /// "2 warnings, 0 failures: OK to build" / "1 gate failed: refusing".

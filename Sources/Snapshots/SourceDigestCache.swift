@@ -1,5 +1,6 @@
 import Clocks
 import Foundation
+import Columnar
 
 #if canImport(Glibc)
   import Glibc
@@ -116,9 +117,7 @@ public struct SourceDigestCache: Sendable {
     }
     document.entries.insert(entry, at: 0)
     document.entries = Array(document.entries.prefix(Self.capacity))
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    guard let data = try? encoder.encode(document) else { return }
+    guard let data = try? Data(PrettyJSONEncoder.encode(document)) else { return }
     let folder = (path as NSString).deletingLastPathComponent
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

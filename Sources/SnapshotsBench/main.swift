@@ -1,10 +1,11 @@
 // Benchmark for the Snapshots side of a build (not a test: speed is measured here, never
 // asserted).
 //   SnapshotsBench --db FILE --season 2022 [--season 2023 …] [--spec FILE] [--runs 5] [--batch-rows 8192]
+//                  [--manifest FILE]
 // Reads the seasons and computes their features once, then times, best of N in CPU time of
 // this thread: the database file's SHA-256, the whole source fingerprint, the column
 // statistics of every season (per season, merged in season order) and each season's data
-// file (Arrow + LZ4 + SHA-256). Every run must give the same results as the first; a digest
+// file (Arrow + LZ4 + SHA-256); with --manifest, also encoding that manifest. Every run must give the same results as the first; a digest
 // of each result is printed so two builds of the code can be compared for identical output.
 import BenchSupport
 import Columnar
@@ -15,8 +16,9 @@ import SQLiteSource
 import Snapshots
 
 let arguments = BenchArguments(
-  usage: "usage: SnapshotsBench --db FILE --season YYYY [--season YYYY …] [--spec FILE] [--runs N] [--batch-rows N]",
-  defaultRuns: 5, valueOptions: ["--spec", "--batch-rows"])
+  usage:
+    "usage: SnapshotsBench --db FILE --season YYYY [--season YYYY …] [--spec FILE] [--runs N] [--batch-rows N] [--manifest FILE]",
+  defaultRuns: 5, valueOptions: ["--spec", "--batch-rows", "--manifest"])
 let db = arguments.db, runs = arguments.runs
 let specPath = arguments.values["--spec"] ?? "Schemas/features/props_v1.json"
 guard let batchRows = Int(arguments.values["--batch-rows"] ?? "8192"), batchRows > 0 else {
@@ -72,6 +74,11 @@ do {
   let statsJSON = try encoder.encode(stats.result)
   print("  column statistics:      \(ms(stats.best)) ms  (\(stats.result.count) columns, JSON sha256 \(sha(Array(statsJSON)).prefix(16))…)")
   print("  encode + LZ4 + SHA-256: \(ms(files.best)) ms  (files sha256 \(sha(Array(files.result.joined(separator: "\n").utf8)).prefix(16))…)")
+  if let path = arguments.values["--manifest"] {
+    let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    let encoded = try measure("manifest") { try manifest.encoded() }
+    print("  manifest JSON:          \(ms(encoded.best)) ms  (\(encoded.result.count) bytes, sha256 \(sha(encoded.result).prefix(16))…)")
+  }
 } catch {
   Bench.fail("error: \(error)")
 }

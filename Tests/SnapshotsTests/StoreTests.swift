@@ -25,6 +25,22 @@ import Testing
     #expect(text.contains("\"created_at\" : \"2026-09-21T14:13:20Z\""))
   }
 
+  /// `encoded()` goes through `PrettyJSONEncoder`; its bytes are `JSONEncoder`'s, as they
+  /// were before, on manifests of one and of two seasons, the second with a parent.
+  @Test func manifestBytesAreFoundationsJSONEncoders() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    let first = try builder.build(
+      Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 3)), ("2022-23", Fixture.table(rows: 70, seed: 4))]))
+    let second = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 90, seed: 5))]))
+    for manifest in [first.manifest, second.manifest] {
+      var reference = Array(try Manifest.encoder().encode(manifest))
+      reference.append(0x0A)
+      #expect(try manifest.encoded() == reference)
+    }
+    #expect(second.manifest.parentVersion == "v1")
+  }
+
   @Test func secondBuildOfSameInputsPublishesNothing() throws {
     let root = Fixture.scratch()
     let inputs = Fixture.inputs(seasons: [
