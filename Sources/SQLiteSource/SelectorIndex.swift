@@ -223,8 +223,12 @@ extension SourceReader {
     var memo = ParseMemo()
     var visited: [UInt32] = []
     var stack: [UInt32] = [index.root]
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: image.pageSize)
+    defer { buffer.deallocate() }
     while let n = stack.popLast() {
-      guard n >= 2, let page = image.page(n), let shape = indexPage(image, page) else { return nil }
+      guard n >= 2, let page = image.scatteredPage(n, into: buffer), let shape = indexPage(image, page) else {
+        return nil
+      }
       let bit = UInt64(1) << UInt64(n & 63)
       guard seen[Int(n >> 6)] & bit == 0, shape.count > 0 || n == index.root else { return nil }
       seen[Int(n >> 6)] |= bit
@@ -249,15 +253,16 @@ extension SourceReader {
           result.perSeason[Int(entry.season) - lo] += 1
         }
       }
-      // An index page's neighbours in the file are mapped with it (the kernel maps around a
-      // fault), and index pages lie scattered among the tables' pages: dropped every 256
-      // pages, not 2,048, one season of 75 peaked at 58 MiB instead of 120.
+      // Read through the mapping (no descriptor), an index page's neighbours in the file are
+      // mapped with it (the kernel maps around a fault), and index pages lie scattered among
+      // the tables' pages: dropped every 256 pages, not 2,048, one season of 75 peaked at
+      // 58 MiB instead of 120.
       if visited.count >= 256 {
-        image.release(visited)
+        if image.descriptor == nil { image.release(visited) }
         visited.removeAll(keepingCapacity: true)
       }
     }
-    image.release(visited)
+    if image.descriptor == nil { image.release(visited) }
     result.rowids.sort()
     guard zip(result.rowids, result.rowids.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
     return result

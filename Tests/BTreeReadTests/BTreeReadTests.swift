@@ -332,6 +332,17 @@ private let shapes: [Shape] = [
       }
       #expect(small == checked, "\(chunk) leaves per chunk")
     }
+    // Index pages read through the mapping instead of with `pread`: the same answer.
+    let mapped = outcome { () throws(SourceError) in
+      guard
+        let d = try reader.readDirectReporting(
+          try reader.open(), seasons: shape.requested.sorted(), leavesPerChunk: 3, readIndexPages: false)?.data
+      else {
+        throw SourceError.sqlite(path: db, detail: "the direct read declined")
+      }
+      return d
+    }
+    #expect(mapped == checked, "index pages through the mapping")
   }
 
   /// Damaged pages: a flipped byte anywhere past the header page must give the checked path's
@@ -403,8 +414,9 @@ private let shapes: [Shape] = [
       let damaged = SourceReader(path: db)
       for chunk in [1, SourceReader.leavesPerChunk] {
         guard
+          // Index pages with `pread` and, at one leaf per chunk, through the mapping.
           let (read, indexed, _) = try? damaged.readDirectReporting(
-            try damaged.open(), seasons: [2020], leavesPerChunk: chunk)
+            try damaged.open(), seasons: [2020], leavesPerChunk: chunk, readIndexPages: chunk != 1)
         else { continue }
         if indexed.pgs || indexed.pcf { answered += 1 }
         for (table, rows, clean) in [
@@ -459,6 +471,37 @@ private let shapes: [Shape] = [
     let small = ReadSummary(pgsRowsInFile: 150_000, pcfRowsInFile: 140_000)
     #expect(small.unindexedScans(pgsSelected: 1_000, pcfSelected: 1_000).isEmpty)
     #expect(ReadSummary().unindexedScans(pgsSelected: 1, pcfSelected: 1).isEmpty)
+  }
+
+  /// The index walk reads pages with SQLite's own descriptor (a descriptor of ours would drop
+  /// SQLite's locks when closed): it is open on the database file, finding it opens nothing,
+  /// and a descriptor that is not the file at the connection's path is not used.
+  @Test func indexPagesAreReadWithSQLitesOwnDescriptor() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 22))
+    func descriptorsOnTheFile() -> Int {
+      let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+      let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: db)) ?? db
+      return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == target }
+        .count
+    }
+    let connection = try Connection(path: db, mode: .readOnly)
+    try connection.execute("SELECT count(*) FROM sqlite_schema")
+    var pointer: UnsafeMutableRawPointer?
+    #expect(sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_FILE_POINTER, &pointer) == SQLITE_OK)
+    let file = try #require(pointer?.assumingMemoryBound(to: sqlite3_file.self))
+    let before = descriptorsOnTheFile()
+    let fd = try #require(SourceReader.sqliteDescriptor(connection, file))
+    #expect(descriptorsOnTheFile() == before && before >= 1)
+    var opened = stat(), named = stat()
+    #expect(fstat(fd, &opened) == 0 && stat(db, &named) == 0)
+    #expect(opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
+    // Another file moved over the path: the connection's descriptor is not that file.
+    try FileManager.default.moveItem(atPath: db, toPath: t.path("moved.sqlite"))
+    try makeLeague(db, Shape(seed: 23))
+    #expect(SourceReader.sqliteDescriptor(connection, file) == nil)
   }
 
   @Test func walModeIsLeftToSQLite() throws {
