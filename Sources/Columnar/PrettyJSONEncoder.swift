@@ -90,24 +90,15 @@ public enum PrettyJSONEncoder {
     out.append(UInt8(ascii: "\""))
   }
 
-  static func number(_ d: Double, _ path: @autoclosure () -> Path?) throws -> Node {
-    guard d.isFinite else {
-      throw EncodingError.invalidValue(
-        d,
-        EncodingError.Context(
-          codingPath: Path.keys(path()), debugDescription: "Unable to encode Double.\(d) directly in JSON."))
-    }
-    var text = d.description
-    if text.hasSuffix(".0") { text.removeLast(2) }
-    return .number(text)
-  }
-
-  static func number(_ f: Float, _ path: @autoclosure () -> Path?) throws -> Node {
+  /// A Double or Float as `JSONEncoder` writes it: its `description` less a trailing `.0`.
+  static func number<F: BinaryFloatingPoint & CustomStringConvertible>(_ f: F, _ path: @autoclosure () -> Path?)
+    throws -> Node
+  {
     guard f.isFinite else {
       throw EncodingError.invalidValue(
         f,
         EncodingError.Context(
-          codingPath: Path.keys(path()), debugDescription: "Unable to encode Float.\(f) directly in JSON."))
+          codingPath: Path.keys(path()), debugDescription: "Unable to encode \(F.self).\(f) directly in JSON."))
     }
     var text = f.description
     if text.hasSuffix(".0") { text.removeLast(2) }

@@ -51,9 +51,8 @@ struct FileImage: @unchecked Sendable {
   /// the mapping, that was about 45 % of the CPU of reading one season out of 75. Nil when
   /// `n` is not a page of the file or the read comes back short.
   func scatteredPage(_ n: UInt32, into buffer: UnsafeMutablePointer<UInt8>) -> UnsafePointer<UInt8>? {
-    guard n >= 1, Int(n) <= pageCount else { return nil }
-    guard let descriptor else { return base + (Int(n) - 1) * pageSize }
     #if canImport(Glibc)
+      guard let descriptor, n >= 1, Int(n) <= pageCount else { return page(n) }
       var done = 0
       while done < pageSize {
         let got = pread(descriptor, buffer + done, pageSize - done, off_t((Int(n) - 1) * pageSize + done))
@@ -63,7 +62,7 @@ struct FileImage: @unchecked Sendable {
       }
       return UnsafePointer(buffer)
     #else
-      return base + (Int(n) - 1) * pageSize
+      return page(n)
     #endif
   }
 
@@ -294,8 +293,8 @@ extension SourceReader {
     #if canImport(Glibc)
       var vfsPointer: UnsafeMutableRawPointer?
       guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_VFS_POINTER, &vfsPointer) == SQLITE_OK,
-        let vfs = vfsPointer?.assumingMemoryBound(to: sqlite3_vfs.self), let name = vfs.pointee.zName,
-        String(cString: name) == "unix" || String(cString: name).hasPrefix("unix-")
+        let vfs = vfsPointer?.assumingMemoryBound(to: sqlite3_vfs.self), let name = vfs.pointee.zName.map(String.init),
+        name == "unix" || name.hasPrefix("unix-")
       else { return nil }
       let fd = UnsafeRawPointer(file).load(fromByteOffset: 3 * MemoryLayout<UnsafeRawPointer>.stride, as: Int32.self)
       var opened = stat(), named = stat()
