@@ -20,7 +20,7 @@ public enum PrettyJSONEncoder {
     try value.encode(to: encoder)
     var out: [UInt8] = []
     out.reserveCapacity(1 << 16)
-    write(encoder.slot.node ?? .object(ObjectNode()), indent: 0, into: &out)
+    write(encoder.slot.value, indent: 0, into: &out)
     return out
   }
 
@@ -36,7 +36,7 @@ public enum PrettyJSONEncoder {
       for (k, element) in a.elements.enumerated() {
         if k > 0 { out.append(contentsOf: ",\n".utf8) }
         spaces(indent + 2, into: &out)
-        write(element.node ?? .object(ObjectNode()), indent: indent + 2, into: &out)
+        write(element.value, indent: indent + 2, into: &out)
       }
       out.append(0x0A)
       spaces(indent, into: &out)
@@ -44,13 +44,13 @@ public enum PrettyJSONEncoder {
     case .object(let o):
       out.append(UInt8(ascii: "{"))
       out.append(0x0A)
-      let keys = o.members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-      for (k, key) in keys.enumerated() {
+      let members = o.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+      for (k, member) in members.enumerated() {
         if k > 0 { out.append(contentsOf: ",\n".utf8) }
         spaces(indent + 2, into: &out)
-        writeString(key, into: &out)
+        writeString(member.key, into: &out)
         out.append(contentsOf: " : ".utf8)
-        write(o.members[key]!.node ?? .object(ObjectNode()), indent: indent + 2, into: &out)
+        write(member.value.value, indent: indent + 2, into: &out)
       }
       out.append(0x0A)
       spaces(indent, into: &out)
@@ -136,6 +136,8 @@ public enum PrettyJSONEncoder {
   /// Where one value goes: a member of an object, an element of an array, or the root.
   final class Slot {
     var node: Node?
+    /// What is written: a value that encoded nothing is an empty object, as in `JSONEncoder`.
+    var value: Node { node ?? .object(ObjectNode()) }
   }
 
   final class ArrayNode {

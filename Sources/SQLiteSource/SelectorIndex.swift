@@ -221,6 +221,9 @@ extension SourceReader {
     for s in seasons { wanted[s - lo] = true }
     var result = IndexedRows(rowids: [], perSeason: [Int](repeating: 0, count: wanted.count), entries: 0)
     var memo = ParseMemo()
+    // Pages read through the mapping are dropped as the walk goes (below); pages read with
+    // `pread` were never mapped.
+    let releasing = image.descriptor == nil
     var visited: [UInt32] = []
     var stack: [UInt32] = [index.root]
     let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: image.pageSize)
@@ -232,7 +235,7 @@ extension SourceReader {
       let bit = UInt64(1) << UInt64(n & 63)
       guard seen[Int(n >> 6)] & bit == 0, shape.count > 0 || n == index.root else { return nil }
       seen[Int(n >> 6)] |= bit
-      visited.append(n)
+      if releasing { visited.append(n) }
       // An interior page's cells are entries too, each after its child's page number.
       if shape.interior { stack.append(be32(page + 8)) }
       for c in 0..<shape.count {
@@ -258,11 +261,11 @@ extension SourceReader {
       // the tables' pages: dropped every 256 pages, not 2,048, one season of 75 peaked at
       // 58 MiB instead of 120.
       if visited.count >= 256 {
-        if image.descriptor == nil { image.release(visited) }
+        image.release(visited)
         visited.removeAll(keepingCapacity: true)
       }
     }
-    if image.descriptor == nil { image.release(visited) }
+    image.release(visited)
     result.rowids.sort()
     guard zip(result.rowids, result.rowids.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
     return result

@@ -1,6 +1,6 @@
 import Clocks
-import Foundation
 import Columnar
+import Foundation
 
 #if canImport(Glibc)
   import Glibc

@@ -5,8 +5,9 @@
 // Reads the seasons and computes their features once, then times, best of N in CPU time of
 // this thread: the database file's SHA-256, the whole source fingerprint, the column
 // statistics of every season (per season, merged in season order) and each season's data
-// file (Arrow + LZ4 + SHA-256); with --manifest, also encoding that manifest. Every run must give the same results as the first; a digest
-// of each result is printed so two builds of the code can be compared for identical output.
+// file (Arrow + LZ4 + SHA-256); with --manifest, also encoding that manifest. Every run must
+// give the same results as the first; a digest of each result is printed so two builds of the
+// code can be compared for identical output.
 import BenchSupport
 import Columnar
 import Crypto
