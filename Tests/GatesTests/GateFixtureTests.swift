@@ -274,6 +274,75 @@ let expectedDatesSQL = """
     #expect(gate.evidence == ["game \(game[0]) (\(game[1])): 1 team (\(game[3])), expected 2"])
   }
 
+  /// A `schedule` table made from the PGS games themselves (home rows), then `damage`.
+  static let scheduleFromPGS = """
+    CREATE TABLE schedule(game_id TEXT, game_date TEXT, season_year INTEGER, home_team_abbr TEXT, away_team_abbr TEXT);
+    INSERT INTO schedule SELECT DISTINCT game_id, game_date, season_year, team_abbr, opponent_team_abbr
+      FROM player_game_summary WHERE is_home = 1;
+    """
+
+  @Test func scheduleMatchingTheGamesPasses() throws {
+    let db = try RealFixture.copy("schedule-whole", damage: Self.scheduleFromPGS)
+    let report = try validate(db)
+    let games = try RealFixture.scalar(db, "SELECT count(*) FROM schedule")
+    #expect(report.seasons.first?.dateSource == "schedule")
+    #expect(report.result(.gameIntegrity)?.status == .pass)
+    #expect(report.result(.gameIntegrity)?.figure == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date, as scheduled")
+  }
+
+  // source-tables.md: the schedule "defines the expected game dates and games". A game dropped
+  // whole from the export leaves every other gate passing.
+  @Test func scheduledGameWithoutRowsFailsIntegrity() throws {
+    let db = try RealFixture.copy(
+      "schedule-missing-game",
+      damage: Self.scheduleFromPGS + """
+        DELETE FROM player_game_summary WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');
+        """)
+    let game = try RealFixture.strings(
+      db,
+      "SELECT 'game ' || game_id || ' (' || game_date || ', ' || away_team_abbr || ' at ' || home_team_abbr || '): scheduled, but no player_game_summary rows' FROM schedule WHERE game_id NOT IN (SELECT game_id FROM player_game_summary)"
+    )
+    #expect(game.count == 1)
+    let scheduled = try RealFixture.scalar(db, "SELECT count(*) FROM schedule")
+    let report = try validate(db)
+    let gate = try #require(report.result(.gameIntegrity))
+    #expect(gate.status == .fail)
+    #expect(gate.figure == "1 problem in \(thousands(scheduled - 1)) games (\(thousands(scheduled)) scheduled)")
+    #expect(gate.evidence == game)
+    #expect(!report.passed)
+  }
+
+  @Test func gameOnAnotherDateThanScheduledFailsIntegrity() throws {
+    let db = try RealFixture.copy(
+      "schedule-moved-game",
+      damage: Self.scheduleFromPGS + """
+        UPDATE player_game_summary SET game_date = '2023-03-31'
+          WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-02-10');
+        """)
+    let moved = try RealFixture.strings(db, "SELECT min(game_id) FROM schedule WHERE game_date = '2023-02-10'")[0]
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .fail)
+    #expect(gate.evidence == ["game \(moved): scheduled on 2023-02-10, but player_game_summary dates it 2023-03-31"])
+  }
+
+  @Test func scheduleUnderOtherIdsMatchesByDateAndTeams() throws {
+    let db = try RealFixture.copy(
+      "schedule-other-ids", damage: Self.scheduleFromPGS + "UPDATE schedule SET game_id = replace(game_date, '-', '') || '_' || away_team_abbr || '_' || home_team_abbr;")
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .pass, "\(gate.evidence)")
+  }
+
+  @Test func gameMissingFromTheScheduleFailsIntegrity() throws {
+    let db = try RealFixture.copy(
+      "schedule-without-game",
+      damage: Self.scheduleFromPGS + "DELETE FROM schedule WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');")
+    let game = try RealFixture.strings(
+      db, "SELECT 'game ' || game_id || ' (2023-01-10): in player_game_summary, but not in the schedule' FROM player_game_summary WHERE game_id NOT IN (SELECT game_id FROM schedule) GROUP BY game_id")
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .fail)
+    #expect(gate.evidence == game)
+  }
+
   @Test func outOfRangeValues() throws {
     let db = try RealFixture.copy(
       "ranges",
@@ -344,6 +413,33 @@ let expectedDatesSQL = """
     #expect(gate.status == .fail)
     #expect(gate.figure.hasPrefix("10 of \(measured) dates below 90 % of active players (\(pct(10, Double(measured))))"))
     #expect(gate.evidence.map { String($0.prefix(while: { $0 != "(" })).trimmingCharacters(in: .whitespaces) } == naive)
+  }
+
+  // gates.md: "warn on any date below 90 %". A date with no PCF row at all is at 0 %, and with
+  // 4 of 150 dates missing pcf_date_coverage alone still passes (97.3 % ≥ 95 %).
+  @Test func datesWithoutPCFCountAtZeroInPlayerCoverage() throws {
+    let db = try RealFixture.copy(
+      "pcf-dates-player-coverage",
+      damage: """
+        DELETE FROM player_composite_factors WHERE game_date IN
+          (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 4 OFFSET 40)
+        """)
+    let expected = try RealFixture.strings(db, expectedDatesSQL)
+    let naive = try RealFixture.strings(
+      db,
+      """
+      SELECT game_date || ': 0 of ' || count(DISTINCT player_lookup) || ' active players have a PCF row (0.0 %)'
+      FROM player_game_summary WHERE \(activeRow) AND game_date NOT IN (SELECT game_date FROM player_composite_factors)
+        AND game_date IN (\(expectedDatesSQL.replacingOccurrences(of: " ORDER BY game_date", with: "")))
+      GROUP BY game_date ORDER BY game_date
+      """)
+    #expect(naive.count == 4)
+    let report = try validate(db)
+    #expect(report.result(.pcfDateCoverage)?.status == .pass)
+    let gate = try #require(report.result(.pcfPlayerCoverage))
+    #expect(gate.status == .warn)
+    #expect(gate.figure.hasPrefix("4 of \(expected.count) dates below 90 % of active players"))
+    #expect(Array(gate.evidence.prefix(4)) == naive)
   }
 
   @Test func windowLimitsExpectedDates() throws {

@@ -73,7 +73,11 @@ func handBuiltSource(dates: [String], pcfDates: Set<String>) -> SourceData {
     #expect(gate.evidence == ["2022-23 2022-11-04"])
     #expect(report.seasons.map(\.expectedDates) == [1, 2])
     #expect(report.seasons.map(\.bootstrapEnds) == ["2021-11-01", "2022-10-31"])
-    for other in [GateName.pcfPlayerCoverage, .usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .valueRanges, .pcfStaleness] {
+    // The date without PCF is also 0 % of its players: 1 of 2 dates below 90 % fails.
+    let players = try #require(report.result(.pcfPlayerCoverage))
+    #expect(players.status == .fail)
+    #expect(players.evidence.count == 1 && players.evidence[0].hasPrefix("2022-23 2022-11-04: 0 of "), "\(players.evidence)")
+    for other in [GateName.usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .valueRanges, .pcfStaleness] {
       #expect(report.result(other)?.status == .pass, "\(other.rawValue): \(report.result(other)?.figure ?? "")")
     }
   }

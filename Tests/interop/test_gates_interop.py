@@ -64,18 +64,23 @@ def test_failed_gate_exits_2_with_evidence_in_json_and_table(real_db, tmp_path):
     assert line.split()[0] == "FAIL"
     assert f"PCF covers {expected - len(missing)} of {expected} expected dates" in line
     assert line.endswith(f"missing: {missing[0]}, {missing[1]}, {missing[2]}, … ({len(missing)} in all)")
-    assert table.stdout.rstrip().endswith("1 gate failed (pcf_date_coverage): refusing")
+    # Those dates are also at 0 % of their players, more than 5 % of the dates: pcf_player_coverage fails too.
+    assert table.stdout.rstrip().endswith("2 gates failed (pcf_date_coverage, pcf_player_coverage): refusing")
+    players = next(l for l in table.stdout.splitlines() if "pcf_player_coverage" in l)
+    assert players.split()[0] == "FAIL" and f"{len(missing)} of {expected} dates below 90 %" in players
     over = run("validate", "--db", db, "--season", "2022", "--json",
-               "--override", "pcf_date_coverage", "--reason", "re-run queued")
+               "--override", "pcf_date_coverage", "--reason", "re-run queued",
+               "--override", "pcf_player_coverage", "--reason", "same dates")
     report = json.loads(over.stdout)
     jsonschema.validate(report, SCHEMA)
     assert report["passed"] is True
     assert report["gates"][0]["overridden"] is True
     assert report["gates"][0]["override_reason"] == "re-run queued"
+    assert report["gates"][1]["override_reason"] == "same dates"
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--season", "2022-24"], "error: invalid season '2022-24': 2022 is followed by 2022-23, expected a season like 2022-23, its start year 2022, or current"),
+    (["--season", "2022-24"], "error: invalid season '2022-24': its second part must be the year after 2022 (the season starting in 2022 is 2022-23); expected a season like 2022-23, its start year 2022, or current"),
     (["--season", "2022", "--end-date", "last week"], "error: invalid --end-date 'last week': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"),
     (["--season", "2022", "--override", "value_ranges"], "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\""),
 ])
