@@ -34,14 +34,14 @@ struct BuildCommand: ParsableCommand {
   @Flag(name: .customLong("include-bootstrap"), help: "Keep rows from each season's first 14 days.")
   var includeBootstrap = false
 
-  @Option(name: .customLong("batch-rows"), help: ArgumentHelp("Rows per Arrow record batch.", valueName: "n"))
+  @Option(name: .customLong("batch-rows"), parsing: .unconditional, help: ArgumentHelp("Rows per Arrow record batch.", valueName: "n"))
   var batchRows: Int = 8192
 
-  @Option(name: .customLong("point-in-time-seed"), help: ArgumentHelp("Seed of the point-in-time sample.", valueName: "n"))
+  @Option(name: .customLong("point-in-time-seed"), parsing: .unconditional, help: ArgumentHelp("Seed of the point-in-time sample.", valueName: "n"))
   var pointInTimeSeed: UInt64 = 20_231_024
 
   @Option(
-    name: .customLong("lock-timeout"),
+    name: .customLong("lock-timeout"), parsing: .unconditional,
     help: ArgumentHelp("Seconds to wait for another build of the same dataset before giving up.", valueName: "s"))
   var lockTimeout: Double = 600
 
@@ -71,9 +71,13 @@ struct BuildCommand: ParsableCommand {
   func run() throws {
     var timer = PhaseTimer()
     let resolved = try source.resolve()
-    let specPath = try locateFeatureSet(featureSet)
     let spec: FeatureSetSpec
-    do { spec = try FeatureSetSpec.load(path: specPath) } catch {
+    do {
+      switch try locateFeatureSet(featureSet) {
+      case .file(let path): spec = try FeatureSetSpec.load(path: path)
+      case .builtIn(let text): spec = try FeatureSetSpec.parse(bytes: Array(text.utf8), path: "built-in \(featureSet)")
+      }
+    } catch let error as FeatureSpecError {
       throw CommandFailure(.unusableInput, "error: \(error)")
     }
     let name = dataset ?? spec.name
@@ -111,6 +115,7 @@ struct BuildCommand: ParsableCommand {
       defer { readDone.signal() }
       (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
     }
+    try resolved.requireRowsInWindow(data)
     // A large export without the selector indexes is read whole for every one-season build:
     // say so once per build, with the one-line fix (docs/IMPORT.md).
     for scan in readSummary.unindexedScans(pgsSelected: data.pgs.count, pcfSelected: data.pcf.count) where !quiet {
@@ -154,6 +159,10 @@ struct BuildCommand: ParsableCommand {
     }
     let engine = FeatureEngine(spec: spec)
     let run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    // An empty season would publish a file of no rows with every gate passing: refuse it.
+    if let k = run.rowCounts.firstIndex(of: 0) {
+      throw CommandFailure(.unusableInput, Self.noFeatureRows(season: run.seasons[k], data: data, resolved: resolved, includeBootstrap: includeBootstrap))
+    }
     let pointInTime = BackgroundCheck(
       PointInTimeSession(spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed))
     timer.mark("index inputs, draw sample")
@@ -260,6 +269,25 @@ struct BuildCommand: ParsableCommand {
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
   }
 
+  /// Why a season has no row to build: its rows in range are bootstrap days or inactive.
+  static func noFeatureRows(season: Int, data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool) -> String {
+    let window = resolved.window
+    let pgs = data.pgs
+    var rows = 0, active = 0
+    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && Int(pgs.seasonYear.values[i]) == season && window.contains(pgs.gameDate.values[i]) {
+      rows += 1
+      if pgs.isActive(i) { active += 1 }
+    }
+    let range = [resolved.startDate.map { " from \($0.date)" }, resolved.endDate.map { " to \($0.date)" }].compactMap { $0 }.joined()
+    var why = "none of its \(rows) player_game_summary row\(rows == 1 ? "" : "s")\(range.isEmpty ? "" : " there") is an active game"
+    if active > 0, !includeBootstrap, let opening = SeasonCalendar.calendars(for: data)[season]?.openingNight {
+      let last = opening.adding(days: SeasonCalendar.bootstrapDays - 1)
+      why = "its \(active) active game row\(active == 1 ? "" : "s")\(range.isEmpty ? "" : " there") all fall on bootstrap days "
+        + "(opening night \(opening) through \(last); --include-bootstrap keeps them)"
+    }
+    return "error: \(data.path): no feature rows to build for season \(Season.label(season))\(range): \(why); nothing was written"
+  }
+
   /// `600`, `0.5`: never `Int(_:)` on the option, which traps for `--lock-timeout 1e300`.
   static func seconds(_ value: Double) -> String {
     if value == value.rounded(), let whole = Int(exactly: value) { return String(whole) }
@@ -274,25 +302,32 @@ struct BuildCommand: ParsableCommand {
     }
   }
 
+  enum FeatureSetSource {
+    case file(String)
+    case builtIn(String)
+  }
+
   /// A name resolves to Schemas/features/<name>.json beside the gate defaults (found from the
-  /// executable, then the working directory); anything ending in .json is a path.
-  func locateFeatureSet(_ value: String) throws -> String {
+  /// executable, then the working directory), else to the copy built into the binary; anything
+  /// ending in .json is a path.
+  func locateFeatureSet(_ value: String) throws(CommandFailure) -> FeatureSetSource {
     if value.hasSuffix(".json") {
       guard FileManager.default.isReadableFile(atPath: value) else {
         throw CommandFailure(.usage, "error: --feature-set \(value): no such readable file")
       }
-      return value
+      return .file(value)
     }
     var candidates: [String] = []
     if let defaults = GateConfig.locateDefaultsFile() {
       candidates.append(URL(fileURLWithPath: defaults).deletingLastPathComponent().appendingPathComponent("features/\(value).json").path)
     }
     candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/features/\(value).json")
-    guard let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) else {
-      throw CommandFailure(
-        .usage, "error: --feature-set \(value): no Schemas/features/\(value).json (looked in \(candidates.joined(separator: ", ")))")
-    }
-    return found
+    if let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return .file(found) }
+    if let text = FeatureSetSpec.builtIn[value] { return .builtIn(text) }
+    throw CommandFailure(
+      .usage,
+      "error: --feature-set \(value): no Schemas/features/\(value).json (looked in \(candidates.joined(separator: ", "))) "
+        + "and no built-in feature set of that name (built in: \(FeatureSetSpec.builtIn.keys.sorted().joined(separator: ", ")))")
   }
 }
 

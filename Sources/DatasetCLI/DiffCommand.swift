@@ -21,10 +21,10 @@ struct DiffCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
   var out: String = "Datasets"
 
-  @Option(help: ArgumentHelp("PSI above which a column is flagged.", valueName: "x")) var psi: Double = 0.2
-  @Option(name: .customLong("mean-shift"), help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("PSI above which a column is flagged.", valueName: "x")) var psi: Double = 0.2
+  @Option(name: .customLong("mean-shift"), parsing: .unconditional, help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
   var meanShift: Double = 0.5
-  @Option(name: .customLong("null-points"), help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
+  @Option(name: .customLong("null-points"), parsing: .unconditional, help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
   var nullPoints: Double = 5
 
   @Flag(name: .long, help: "Print the report as JSON.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Snapshots
 
 /// `dataset list`: every dataset and version with its date, rows, gate status and overrides.
@@ -39,6 +40,11 @@ struct ListCommand: ParsableCommand {
   }
 
   func run() throws {
+    // A mistyped --out must not read as "no snapshots": an existing empty folder does.
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
+      throw CommandFailure(.unusableInput, "error: --out \(out): no such folder (the root of the snapshots, Datasets by default)")
+    }
     let store = SnapshotStore(root: out)
     var entries: [Entry] = []
     for d in store.datasets() {

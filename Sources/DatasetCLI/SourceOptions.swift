@@ -78,6 +78,15 @@ public struct SourceOptions: ParsableArguments {
       }
     }
     seasons.sort { $0.startYear < $1.startYear }
+    // A window that leaves a season asked for no day at all is a contradiction on the command
+    // line, not an empty season: it would build nothing for it.
+    if start != nil || end != nil {
+      for s in seasons {
+        let span = Season.dateRange(s.startYear)
+        let disjoint = (start.map { $0.date32 > span.upperBound } ?? false) || (end.map { $0.date32 < span.lowerBound } ?? false)
+        if disjoint { throw UsageError(Self.outsideSeason(s, start: start, end: end, span: span)) }
+      }
+    }
 
     var thresholds = GateConfig.defaults
     var configSources: [String] = []
@@ -108,6 +117,40 @@ public struct SourceOptions: ParsableArguments {
     return ResolvedSource(
       database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds, configSources: configSources,
       overrides: overrides)
+  }
+}
+
+extension SourceOptions {
+  static func outsideSeason(_ season: ResolvedSeason, start: ResolvedDate?, end: ResolvedDate?, span: ClosedRange<Date32>) -> String {
+    func shown(_ d: ResolvedDate) -> String { d.keyword == nil ? d.date : "\(d.given) (\(d.date))" }
+    let window = [start.map { "--start-date \(shown($0))" }, end.map { "--end-date \(shown($0))" }].compactMap { $0 }
+    return "\(window.joined(separator: " and ")) leave\(window.count == 1 ? "s" : "") no day of season \(season.label) "
+      + "(--season \(season.given): by the date rule it runs from \(span.lowerBound) to \(span.upperBound))"
+  }
+}
+
+extension ResolvedSource {
+  /// The window's rows: a season asked for whose PGS rows all lie outside `--start-date`/
+  /// `--end-date` (the off-season, a break without games) would pass every gate and build an
+  /// empty snapshot. Exit 3, like a season without rows, naming what the season does hold.
+  func requireRowsInWindow(_ data: SourceData) throws(CommandFailure) {
+    guard startDate != nil || endDate != nil else { return }
+    let window = self.window
+    var first: [Int: Date32] = [:], last: [Int: Date32] = [:], inWindow = Set<Int>()
+    let pgs = data.pgs
+    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
+      let season = Int(pgs.seasonYear.values[i]), date = pgs.gameDate.values[i]
+      if window.contains(date) { inWindow.insert(season) }
+      first[season] = min(first[season] ?? date, date)
+      last[season] = max(last[season] ?? date, date)
+    }
+    for s in seasons where !inWindow.contains(s.startYear) {
+      let range = [startDate.map { "from \($0.date)" }, endDate.map { "to \($0.date)" }].compactMap { $0 }.joined(separator: " ")
+      var held = ""
+      if let a = first[s.startYear], let b = last[s.startYear] { held = " (its games run \(a) to \(b))" }
+      throw CommandFailure(
+        .unusableInput, "error: \(database): no player_game_summary rows of season \(s.label) \(range)\(held); nothing to check or build")
+    }
   }
 }
 

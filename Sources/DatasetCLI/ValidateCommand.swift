@@ -27,6 +27,7 @@ struct ValidateCommand: ParsableCommand {
     let resolved = try source.resolve()
     let t0 = Clocks.monotonicMicros()
     let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    try resolved.requireRowsInWindow(data)
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,

@@ -97,7 +97,11 @@ public enum DateExpression: Equatable, Sendable {
     }
     if lower.hasPrefix("today-") {
       let digits = lower.dropFirst("today-".count)
-      if !digits.isEmpty, digits.count <= 5, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(digits) {
+      if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+        // Five digits reach back 273 years, before any NBA game: more is a typo, not a date.
+        guard digits.count <= 5, let n = Int(digits) else {
+          throw UsageError("invalid \(option) '\(raw)': N in today-N is at most 99999 days")
+        }
         return .relative(keyword: "today-\(n)", days: -n)
       }
     }
@@ -168,7 +172,8 @@ public enum SeasonSelector: Equatable, Sendable {
     }
     if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), let next = number(u[5..<7]), year >= 1946 {
       guard next == (year + 1) % 100 else {
-        throw UsageError("invalid season '\(raw)': \(year) is followed by \(Season.label(year)), expected \(acceptedForms)")
+        throw UsageError(
+          "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)")
       }
       return .startYear(year)
     }

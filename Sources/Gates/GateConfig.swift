@@ -218,6 +218,13 @@ public struct GateConfig: Codable, Equatable, Sendable {
         try config.apply(gate: gate, key: key, value: number, source: source)
       }
     }
+    // Each bound is in range alone; together they must still admit a team, or every game
+    // would fail for a reason that is the file's, not the data's.
+    let lo = config.gameIntegrityMinActivePlayersPerTeam, hi = config.gameIntegrityMaxActivePlayersPerTeam
+    guard lo <= hi else {
+      throw UsageError(
+        "\(source): game_integrity.min_active_players_per_team = \(lo) is above game_integrity.max_active_players_per_team = \(hi); no team could pass")
+    }
     return config
   }
 

@@ -54,6 +54,11 @@ public struct SourceReader {
     guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
     guard st.st_size > 0 else { throw .notADatabase(path: path, detail: "the file is empty, 0 bytes") }
+    // SQLite says only "unable to open database file": name the cause a person can fix.
+    guard access(path, R_OK) == 0 else {
+      let reason = String(cString: strerror(errno))
+      throw .sqlite(path: path, detail: "cannot open the database for reading: \(reason) (mode \(String(st.st_mode & 0o777, radix: 8)), owner uid \(st.st_uid); the build runs as uid \(geteuid()))")
+    }
     do {
       return try openReadOnly()
     } catch let error where error.code == sqliteReadOnlyRollback {
@@ -85,7 +90,10 @@ public struct SourceReader {
   static func classify(_ error: SQLiteError, path: String) -> SourceError {
     if error.isNotADatabase { return .notADatabase(path: path, detail: error.message) }
     if error.isBusy { return .locked(path: path, detail: error.message) }
-    return .sqlite(path: path, detail: error.description)
+    // The path is in the message already: SQLiteError's description repeats it.
+    var detail = "SQLite error \(error.code): \(error.message)"
+    if let sql = error.sql { detail += " (while running: \(sql))" }
+    return .sqlite(path: path, detail: detail)
   }
 
   /// Season start years that have PGS rows, ascending.

@@ -63,6 +63,21 @@ import Testing
     }
   }
 
+  /// Bounds each in range can still contradict each other: then no team could pass, and the
+  /// fault is the file's (exit 1), not the data's (exit 2).
+  @Test func contradictoryBoundsAreAUsageError() {
+    #expect(
+      throws: UsageError(
+        "t.json: game_integrity.min_active_players_per_team = 30 is above game_integrity.max_active_players_per_team = 20; no team could pass")
+    ) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"game_integrity": {"min_active_players_per_team": 30}}"#.utf8), source: "t.json")
+    }
+    #expect(throws: Never.self) {
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"game_integrity": {"min_active_players_per_team": 8, "max_active_players_per_team": 8}}"#.utf8), source: "t.json")
+    }
+  }
+
   /// A file that is not JSON, or JSON that is not an object, says where and what was expected.
   @Test func brokenOrMisshapenFilesSayWhereAndWhatWasExpected() {
     let expected = #"expected {"gate_name": {"setting": number}}"#
@@ -128,6 +143,25 @@ import Testing
     #expect(throws: CommandFailure(.usage, "error: --config /nonexistent.json: no such readable file")) {
       try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
     }
+  }
+
+  /// A window that leaves a season asked for no day would build it empty: a usage error
+  /// naming the dates and the season's span, before the database is opened.
+  @Test func windowOutsideASeasonIsAUsageError() throws {
+    #expect(
+      throws: CommandFailure(
+        .usage,
+        "error: --start-date 2021-11-01 and --end-date 2021-12-01 leave no day of season 2022-23 (--season 2022-23: by the date rule it runs from 2022-10-01 to 2023-09-30)"
+      )
+    ) { try resolve(["--db", "x", "--season", "2022-23", "--start-date", "2021-11-01", "--end-date", "2021-12-01"]) }
+    #expect(
+      throws: CommandFailure(
+        .usage,
+        "error: --start-date yesterday (2023-01-14) leaves no day of season 2021-22 (--season 2021: by the date rule it runs from 2021-10-01 to 2022-09-30)"
+      )
+    ) { try resolve(["--db", "x", "--season", "2022", "--season", "2021", "--start-date", "yesterday"]) }
+    // Touching the season's span by one day is enough.
+    #expect(try resolve(["--db", "x", "--season", "2022", "--end-date", "2022-10-01"]).seasonYears == [2022])
   }
 }
 

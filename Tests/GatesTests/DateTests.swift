@@ -76,7 +76,13 @@ import Testing
     #expect(try DateExpression.parse("2023-01-04") == .absolute(CivilDate(year: 2023, month: 1, day: 4)!))
   }
 
-  @Test(arguments: ["2023-02-30", "2023-1-4", "today+1", "today-", "today-x", "now", "", "01/04/2023", "today-123456"])
+  @Test func todayMinusTooManyDaysSaysTheLimit() {
+    #expect(throws: UsageError("invalid --end-date 'today-123456': N in today-N is at most 99999 days")) {
+      try DateExpression.parse("today-123456", option: "--end-date")
+    }
+  }
+
+  @Test(arguments: ["2023-02-30", "2023-1-4", "today+1", "today-", "today-x", "now", "", "01/04/2023"])
   func malformedDatesAreUsageErrorsNamingTheValue(_ text: String) {
     #expect(throws: UsageError(
       "invalid --end-date '\(text)': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"
@@ -100,7 +106,7 @@ import Testing
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-09-30T12:00:00Z")) == 2022)
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-10-01T03:30:00Z")) == 2022)  // 09-30 23:30 EDT
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-10-01T04:30:00Z")) == 2023)  // 10-01 00:30 EDT
-    #expect(throws: UsageError("invalid season '2022-24': 2022 is followed by 2022-23, expected a season like 2022-23, its start year 2022, or current")) {
+    #expect(throws: UsageError("invalid season '2022-24': its second part must be the year after 2022 (the season starting in 2022 is 2022-23); expected a season like 2022-23, its start year 2022, or current")) {
       try SeasonSelector.parse("2022-24")
     }
     #expect(throws: UsageError("invalid season '22-23': expected a season like 2022-23, its start year 2022, or current")) {

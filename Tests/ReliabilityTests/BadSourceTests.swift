@@ -143,6 +143,32 @@ let sourceCases: [SourceCase] = [
     stderr:
       "error: invalid season '2022'); DROP TABLE player_game_summary; --': expected a season like 2022-23, its start year 2022, or current\n"
   ),
+  // A window without games (the off-season, a break) would pass every gate and build an
+  // empty snapshot; so would a build whose rows all fall on bootstrap days.
+  SourceCase(
+    name: "a window holding no game of the season", damage: { _ in },
+    arguments: ["validate", "--db", "{db}", "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31"],
+    status: 3,
+    stderr:
+      "error: {db}: no player_game_summary rows of season 2022-23 from 2023-07-01 to 2023-07-31 (its games run 2022-10-18 to 2022-10-23); nothing to check or build\n"
+  ),
+  SourceCase(
+    name: "build of bootstrap days only writes nothing", damage: { _ in },
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--out", "{dir}/Datasets"], status: 3,
+    stderr:
+      "error: {db}: no feature rows to build for season 2022-23: its {active} active game rows all fall on bootstrap days (opening night 2022-10-18 through 2022-10-31; --include-bootstrap keeps them); nothing was written\n"
+  ),
+  // argument-parser read "-1" as the next flag and said only "Missing value".
+  SourceCase(
+    name: "a negative --batch-rows names the value", damage: { _ in },
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--batch-rows", "-1", "--out", "{dir}/Datasets"], status: 1,
+    stderr:
+      "Error: --batch-rows -1 is out of range: expected 1…16777216\nUsage: dataset build [<options>] --db <file>\n  See 'dataset build --help' for more information.\n"
+  ),
+  // A mistyped --out must not read as "no snapshots" (exit 0) to a CI job.
+  SourceCase(
+    name: "list of a folder that does not exist", damage: { _ in }, arguments: ["list", "--out", "{dir}/Datasets"], status: 3,
+    stderr: "error: --out {dir}/Datasets: no such folder (the root of the snapshots, Datasets by default)\n"),
   SourceCase(
     name: "build on a truncated database writes nothing", damage: bytes { $0 = Array($0.prefix(3 * 4096)) },
     arguments: ["build", "--db", "{db}", "--season", "2022-23", "--out", "{dir}/Datasets"], status: 3,
@@ -163,7 +189,14 @@ let sourceCases: [SourceCase] = [
     let r = try runCLI(args)
     #expect(r.signal == nil, "\(r)")
     #expect(r.status == c.status, "\(r)")
-    #expect(r.stderr == c.stderr.replacingOccurrences(of: "{db}", with: db))
+    var active = -1
+    if c.stderr.contains("{active}") {
+      let st = try Connection(path: db, mode: .readOnly).prepare(
+        "SELECT count(*) FROM player_game_summary WHERE is_dnp IS NOT 1 AND minutes_played > 0")
+      if try st.step() { active = Int(st.int64(0)) }
+    }
+    #expect(r.stderr == c.stderr.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir)
+        .replacingOccurrences(of: "{active}", with: "\(active)"))
     if let line = c.stdoutContains { #expect(r.stdout.contains(line), "\(r)") }
     // Reading never writes: the broken file is byte for byte what it was, and no snapshot
     // folder appeared.

@@ -1,0 +1,56 @@
+// A `dataset` binary copied to a scheduler's host runs away from the repository: no Schemas
+// folder beside it or under the working directory. It must still build, with the feature set
+// and gate defaults built into it, and record the same feature set as a build in the repo.
+import Foundation
+import Testing
+
+@Suite struct CopiedBinaryTests {
+  func manifest(_ path: String) throws -> [String: Any] {
+    let data = try #require(FileManager.default.contents(atPath: path))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+  }
+
+  @Test func copiedBinaryBuildsWithTheBuiltInFeatureSet() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    try FileManager.default.createDirectory(atPath: s.path("bin"), withIntermediateDirectories: true)
+    // Copied by cp, not in this process: a descriptor open for writing here would leak into
+    // any child that another test spawns meanwhile, and exec of the copy would then fail with
+    // "text file busy".
+    let copied = try runTool("/bin/cp", [Repo.binary, s.path("bin/dataset")])
+    #expect(copied.status == 0, "\(copied)")
+    #expect(!FileManager.default.fileExists(atPath: s.path("Schemas")))
+
+    let away = try runTool(
+      "/bin/sh",
+      [
+        "-c",
+        "cd \"$1\" && exec ./bin/dataset build --quiet --db league.sqlite --season 2022-23 --include-bootstrap --out away",
+        "sh", s.dir,
+      ])
+    #expect(away.status == 0, "\(away)")
+    let inRepo = try runCLI([
+      "build", "--quiet", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out", s.path("repo"),
+    ])
+    #expect(inRepo.status == 0, "\(inRepo)")
+
+    let a = try manifest(s.path("away/props_v1/v1/manifest.json"))
+    let b = try manifest(s.path("repo/props_v1/v1/manifest.json"))
+    let featureSet = try #require(a["feature_set"] as? [String: String])
+    #expect(featureSet == b["feature_set"] as? [String: String])
+    #expect(featureSet["name"] == "props_v1")
+    #expect(a["content_sha256"] as? String == b["content_sha256"] as? String)
+
+    let unknown = try runTool(
+      "/bin/sh",
+      [
+        "-c", "cd \"$1\" && exec ./bin/dataset build --db league.sqlite --season 2022-23 --feature-set nope --out away",
+        "sh", s.dir,
+      ])
+    #expect(unknown.status == 1)
+    #expect(
+      unknown.stderr.contains("no built-in feature set of that name (built in: example_minutes_v1, props_v1)"),
+      "\(unknown)")
+  }
+}
