@@ -47,3 +47,32 @@ extension Manifest.GateRecord {
       evidenceTotal: r.mismatches.count, override: nil)
   }
 }
+
+extension Manifest {
+  /// What a build could not have published: a gate of unknown status, a failed gate without
+  /// an override, an override recorded on a gate but not in `config.overrides`, or a
+  /// `built_with_overrides` that disagrees with both. A hand edit that hides an override
+  /// consistently in every place cannot be seen here (the manifest carries no signature); one
+  /// that forgets a place can.
+  func gateProblems() -> [String] {
+    // Not checked: that every gate of today's list is present, as a snapshot built before a
+    // gate existed must still verify.
+    var out: [String] = []
+    for g in gates {
+      if !["pass", "warn", "fail"].contains(g.status) {
+        out.append("gate \(g.name) has status \(g.status), expected pass, warn or fail")
+      }
+      if g.status == "fail" && g.override == nil {
+        out.append("gate \(g.name) failed and carries no override: a build publishes a failed gate only with one")
+      }
+      if let reason = g.override, !config.overrides.contains(OverrideRecord(gate: g.name, reason: reason)) {
+        out.append("gate \(g.name) was overridden (\"\(reason)\") but config.overrides does not list it")
+      }
+    }
+    let overridden = !config.overrides.isEmpty || gates.contains { $0.override != nil }
+    if builtWithOverrides != overridden {
+      out.append("built_with_overrides is \(builtWithOverrides) but its gates and config.overrides say \(overridden)")
+    }
+    return out
+  }
+}

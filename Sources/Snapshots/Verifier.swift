@@ -1,5 +1,6 @@
 import Columnar
 import Foundation
+import Gates
 
 /// `dataset verify`: checks a snapshot against its manifest and the manifest against itself
 /// and its schema. Every problem is one line naming the file and what differs.
@@ -144,6 +145,7 @@ public struct Verifier: Sendable {
       if f.compression != Manifest.FileEntry.lz4Compression { problem("manifest.json", "\(f.path) has compression \(f.compression), expected \(Manifest.FileEntry.lz4Compression)") }
     }
     for line in m.statsProblems() { problem("manifest.json", line) }
+    for line in m.gateProblems() { problem("manifest.json", line) }
     for c in m.schema where ColumnType(rawValue: c.type) == nil {
       problem("manifest.json", "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
     }

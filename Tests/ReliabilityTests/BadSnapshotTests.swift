@@ -217,6 +217,16 @@ let snapshotCases: [SnapshotCase] = [
   SnapshotCase(
     name: "manifest row_count changed by hand", damage: setNumber("row_count", "1"),
     problems: ["{v}/manifest.json: row_count is 1 but its files' rows add up to {rows}"]),
+  // Gates and overrides are outside content_sha256 (snapshot.md); what a build could not have
+  // published is still caught.
+  SnapshotCase(
+    name: "a gate's status edited to fail",
+    damage: editManifestText { $0.replacingOccurrences(of: #""status" : "pass""#, with: #""status" : "fail""#, options: [], range: $0.range(of: #""status" : "pass""#)) },
+    problems: ["{v}/manifest.json: gate pcf_date_coverage failed and carries no override: a build publishes a failed gate only with one"]),
+  SnapshotCase(
+    name: "built_with_overrides edited to true",
+    damage: editManifestText { $0.replacingOccurrences(of: #""built_with_overrides" : false"#, with: #""built_with_overrides" : true"#) },
+    problems: ["{v}/manifest.json: built_with_overrides is true but its gates and config.overrides say false"]),
 ]
 
 @Suite struct BadSnapshotTests {
