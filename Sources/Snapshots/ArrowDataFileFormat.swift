@@ -15,4 +15,6 @@ public struct ArrowDataFileFormat: DataFileFormat {
     for i in 0..<reader.batchCount { _ = try reader.batch(i) }
     return DataFileSummary(fields: reader.fields, rowCount: reader.rowCount)
   }
+
+  public func decode(_ bytes: [UInt8]) throws -> Table { try ArrowFileReader(bytes: bytes).readAll() }
 }

@@ -10,6 +10,9 @@ public protocol DataFileFormat: Sendable {
   /// Opens a file and decodes every batch, returning its schema and row count; throws with
   /// a readable message when the bytes are not a valid file.
   func inspect(_ bytes: [UInt8]) throws -> DataFileSummary
+  /// The whole file as one table (what `verify` recomputes the statistics from); throws as
+  /// `inspect` does.
+  func decode(_ bytes: [UInt8]) throws -> Table
 }
 
 public struct DataFileSummary: Sendable, Equatable {

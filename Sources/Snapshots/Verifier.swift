@@ -94,33 +94,76 @@ public struct Verifier: Sendable {
     for name in present where name != "manifest.json" && !listed.contains(name) {
       problem(name, "is not listed in the manifest")
     }
+    // The statistics `diff` compares, recomputed from the files exactly as the build gathered
+    // them (each file's table, merged in file order): no hash covers them, and an edited mean
+    // would otherwise pass here and move every later drift report. Compared only when every
+    // file is intact, so a damaged file is reported once, not again through its statistics.
+    var recomputed: ColumnStats.TableAccumulator?
+    var statsComparable = !manifest.files.isEmpty
     for entry in manifest.files {
       guard !entry.path.isEmpty, !entry.path.contains("/"), entry.path != "..", entry.path != "." else {
         problem("manifest.json", "file path \"\(entry.path)\" is not a plain file name")
+        statsComparable = false
         continue
       }
       guard let bytes = FileManager.default.contents(atPath: "\(folder)/\(entry.path)").map(Array.init) else {
         problem(entry.path, "missing (the manifest lists \(entry.bytes) bytes)")
+        statsComparable = false
         continue
       }
       if bytes.count != entry.bytes {
         problem(entry.path, "is \(bytes.count) bytes but the manifest says \(entry.bytes)")
+        statsComparable = false
       } else {
         let sha = Digest.hex(bytes)
-        if sha != entry.sha256 { problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))") }
+        if sha != entry.sha256 {
+          problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))")
+          statsComparable = false
+        }
       }
-      let summary: DataFileSummary
+      let table: Table
       do {
-        summary = try format.inspect(bytes)
+        table = try format.decode(bytes)
       } catch {
         problem(entry.path, "cannot be read as an Arrow IPC file: \(error)")
+        statsComparable = false
         continue
       }
-      if summary.rowCount != entry.rows {
-        problem(entry.path, "has \(summary.rowCount) rows but the manifest says \(entry.rows)")
+      if table.rowCount != entry.rows {
+        problem(entry.path, "has \(table.rowCount) rows but the manifest says \(entry.rows)")
       }
-      for line in schemaDifferences(file: summary.fields, manifest: manifest.schema) { problem(entry.path, line) }
+      let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
+      for line in differences { problem(entry.path, line) }
+      guard statsComparable, differences.isEmpty else {
+        statsComparable = false
+        continue
+      }
+      if recomputed == nil { recomputed = ColumnStats.TableAccumulator(fields: table.fields) }
+      recomputed?.merge(ColumnStats.TableAccumulator(table: table))
     }
+    guard statsComparable, let recomputed else { return }
+    let fromFiles = recomputed.finish()
+    for column in manifest.schema {
+      guard let stated = manifest.stats[column.name], let actual = fromFiles[column.name], stated != actual else { continue }
+      problem("manifest.json", "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
+    }
+  }
+
+  /// "mean 12.5 (the files give 12.25), null_count 3 (the files give 4)".
+  static func statsDifferences(_ stated: ColumnStats, _ actual: ColumnStats) -> String {
+    func shown(_ v: Double?) -> String { v.map { "\($0)" } ?? "null" }
+    func shown(_ v: Int?) -> String { v.map { "\($0)" } ?? "null" }
+    var parts: [String] = []
+    func compare(_ name: String, _ a: String, _ b: String) { if a != b { parts.append("\(name) \(a) (the files give \(b))") } }
+    compare("null_count", shown(stated.nullCount), shown(actual.nullCount))
+    compare("non_finite_count", shown(stated.nonFiniteCount), shown(actual.nonFiniteCount))
+    compare("min", shown(stated.min), shown(actual.min))
+    compare("max", shown(stated.max), shown(actual.max))
+    compare("mean", shown(stated.mean), shown(actual.mean))
+    compare("std", shown(stated.std), shown(actual.std))
+    compare("distinct_count", shown(stated.distinctCount), shown(actual.distinctCount))
+    if stated.histogram != actual.histogram { parts.append("histogram") }
+    return parts.isEmpty ? "a value the comparison cannot name" : parts.joined(separator: ", ")
   }
 
   func checkManifestValues(_ m: Manifest, folder: String, problem: (String, String) -> Void) {

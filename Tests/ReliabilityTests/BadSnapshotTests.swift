@@ -217,6 +217,10 @@ let snapshotCases: [SnapshotCase] = [
   SnapshotCase(
     name: "manifest row_count changed by hand", damage: setNumber("row_count", "1"),
     problems: ["{v}/manifest.json: row_count is 1 but its files' rows add up to {rows}"]),
+  // Statistics are outside content_sha256 too; verify recomputes them from the files.
+  SnapshotCase(
+    name: "a column's mean edited by hand", damage: setNumber("mean", "12345.5"),
+    problems: ["{v}/manifest.json: stats of column {meanColumn} differ from its files: mean 12345.5 (the files give {mean})"]),
   // Gates and overrides are outside content_sha256 (snapshot.md); what a build could not have
   // published is still caught.
   SnapshotCase(
@@ -236,6 +240,8 @@ let snapshotCases: [SnapshotCase] = [
     defer { s.remove() }
     let folder = try RealSnapshot.copy(into: s.dir)
     let good = try Manifest.read(path: folder + "/manifest.json")
+    // The first column, in the manifest's sorted key order, whose mean is a number.
+    let meanColumn = good.stats.keys.sorted().first { good.stats[$0]?.mean != nil } ?? ""
     let goodBytes = fileBytes(folder + "/" + arrowName)
     try c.damage(folder)
     let bytes = fileBytes(folder + "/" + arrowName)
@@ -256,6 +262,7 @@ let snapshotCases: [SnapshotCase] = [
       "{footerStart}": String(footerStart), "{offset}": String(offset), "{meta}": String(meta),
       "{afterOffset}": String(footerStart - offset), "{afterMeta}": String(footerStart - offset - meta),
       "{rows}": String(good.rowCount), "{content}": String(good.contentSHA256.prefix(12)) + "…",
+      "{meanColumn}": meanColumn, "{mean}": good.stats[meanColumn]?.mean.map { "\($0)" } ?? "",
     ]
     let expected = c.problems.map { line in values.reduce(line) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
     }
