@@ -46,25 +46,51 @@ public struct DatasetCommand: ParsableCommand {
   }
 
   public static func run(_ arguments: [String]?) -> Int32 {
+    // A scheduler that asked for --json parses stdout: an error that stops the command before
+    // its report (exit 1 or 3) is said there too, not only on stderr. Exit 2 prints the gate or
+    // verify report itself.
+    let wantsJSON = (arguments ?? Array(CommandLine.arguments.dropFirst())).contains("--json")
+    func fail(_ message: String, _ status: ExitStatus) -> Int32 {
+      printError(message)
+      if wantsJSON && status != .gateFailed {
+        FileHandleOutput.standardOutput.write(jsonText(JSONError(exitCode: status.rawValue, message: message)))
+      }
+      return status.rawValue
+    }
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
       return ExitStatus.ok.rawValue
     } catch let failure as CommandFailure {
-      printError(failure.message)
-      return failure.status.rawValue
+      return fail(failure.message, failure.status)
     } catch let error as SourceError {
-      printError("error: \(error)")
-      return ExitStatus.unusableInput.rawValue
+      return fail("error: \(error)", .unusableInput)
     } catch {
       let code = exitCode(for: error)
       if code == .success {
         print(fullMessage(for: error))
         return ExitStatus.ok.rawValue
       }
-      printError(fullMessage(for: error))
-      return ExitStatus.usage.rawValue
+      return fail(fullMessage(for: error), .usage)
     }
+  }
+}
+
+/// `{"error": {"exit_code": 3, "message": "…"}}`: the message as stderr has it, one line per line.
+struct JSONError: Encodable {
+  struct Body: Encodable {
+    var exitCode: Int32
+    var message: String
+    enum CodingKeys: String, CodingKey {
+      case exitCode = "exit_code"
+      case message
+    }
+  }
+  var error: Body
+  init(exitCode: Int32, message: String) {
+    var text = message
+    while text.hasSuffix("\n") { text.removeLast() }
+    error = Body(exitCode: exitCode, message: text)
   }
 }
 

@@ -104,6 +104,20 @@ def test_missing_season_names_the_seasons_present(real_db):
     assert proc.stderr.strip() == f"error: {real_db}: no player_game_summary rows for season 2019-20 (seasons in the database: 2022-23)"
 
 
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_json_callers_get_errors_on_stdout_too(real_db, tmp_path, command):
+    # A scheduler that parses stdout must not get nothing when the input is unusable (3) or
+    # the command line is wrong (1).
+    out = ["--out", tmp_path / "Datasets"] if command == "build" else []
+    missing = run(command, "--db", tmp_path / "none.sqlite", "--season", "2022", "--json", *out, check=False)
+    assert missing.returncode == 3
+    assert json.loads(missing.stdout) == {"error": {"exit_code": 3, "message": missing.stderr.rstrip("\n")}}
+    bad = run(command, "--db", real_db, "--season", "2022-24", "--json", *out, check=False)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["error"]["exit_code"] == 1
+    assert "invalid season '2022-24'" in json.loads(bad.stdout)["error"]["message"]
+
+
 def test_scheduler_literal_yesterday_is_accepted(real_db):
     proc = run("validate", "--db", real_db, "--season", "2022", "--start-date", "2022-12-01", "--end-date", "YESTERDAY", "--json")
     report = json.loads(proc.stdout)
