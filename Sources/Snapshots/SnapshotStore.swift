@@ -221,7 +221,7 @@ public struct SnapshotStore: Sendable {
       guard isDir.boolValue else { throw .io(path: path, operation: "mkdir", errno: ENOTDIR) }
       return
     }
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = PathNames.parent(of: path)
     if !parent.isEmpty, parent != path { try makeDirectories(parent) }
     if mkdir(path, 0o755) != 0 {
       let code = errno

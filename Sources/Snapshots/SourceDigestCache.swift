@@ -118,7 +118,7 @@ public struct SourceDigestCache: Sendable {
     document.entries.insert(entry, at: 0)
     document.entries = Array(document.entries.prefix(Self.capacity))
     guard let data = try? Data(PrettyJSONEncoder.encode(document)) else { return }
-    let folder = (path as NSString).deletingLastPathComponent
+    let folder = PathNames.parent(of: path)
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }

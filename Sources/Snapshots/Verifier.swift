@@ -27,7 +27,7 @@ public struct Verifier: Sendable {
     }
     if !isDir.boolValue {
       if (path as NSString).lastPathComponent == "manifest.json" {
-        verifyVersion(folder: (path as NSString).deletingLastPathComponent, into: &report)
+        verifyVersion(folder: Self.folder(holding: path), into: &report)
       } else {
         report.problems.append("\(path): not a manifest.json, a version folder or a Datasets folder")
       }
@@ -39,7 +39,7 @@ public struct Verifier: Sendable {
       return report
     }
     // A dataset folder (holds versions) or a root (holds datasets).
-    let asDataset = SnapshotStore(root: (path as NSString).deletingLastPathComponent).versions(name)
+    let asDataset = SnapshotStore(root: Self.folder(holding: path)).versions(name)
     if !asDataset.isEmpty {
       for v in asDataset { verifyVersion(folder: "\(path)/\(v)", into: &report) }
       return report
@@ -192,6 +192,12 @@ public struct Verifier: Sendable {
     for c in m.schema where ColumnType(rawValue: c.type) == nil {
       problem("manifest.json", "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
     }
+  }
+
+  /// The folder holding `path`; `.` for a name in the working directory.
+  static func folder(holding path: String) -> String {
+    let parent = PathNames.parent(of: path)
+    return parent.isEmpty ? "." : parent
   }
 
   func schemaDifferences(file: [Field], manifest: [Manifest.SchemaColumn]) -> [String] {

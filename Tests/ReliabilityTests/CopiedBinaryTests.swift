@@ -54,3 +54,27 @@ import Testing
       "\(unknown)")
   }
 }
+
+/// Foundation's `NSString.deletingLastPathComponent` traps on a one-character relative path:
+/// `build --out Q` died with SIGILL creating the folder, and `verify Q` would have too.
+@Suite struct ShortPathTests {
+  @Test func oneLetterFoldersBuildAndVerify() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    _ = try SmallSource.copy(to: s.path("league.sqlite"))
+    let binary = Repo.binary
+    func inScratch(_ arguments: String) throws -> CLIResult {
+      try runTool("/bin/sh", ["-c", "cd \"$1\" && exec \"$2\" \(arguments)", "sh", s.dir, binary])
+    }
+    let build = try inScratch("build --quiet --db league.sqlite --season 2022-23 --include-bootstrap --out Q")
+    #expect(build.signal == nil && build.status == 0, "\(build)")
+    let nested = try inScratch("build --quiet --db league.sqlite --season 2022-23 --include-bootstrap --out a/b")
+    #expect(nested.signal == nil && nested.status == 0, "\(nested)")
+    for target in ["Q", "Q/", "Q/props_v1", "a/b/props_v1/v1", "a/b/props_v1/v1/manifest.json"] {
+      let verify = try inScratch("verify \(target)")
+      #expect(verify.signal == nil && verify.status == 0, "\(target): \(verify)")
+    }
+    let inside = try runTool("/bin/sh", ["-c", "cd \"$1\"/Q && exec \"$2\" verify props_v1", "sh", s.dir, binary])
+    #expect(inside.status == 0, "\(inside)")
+  }
+}
