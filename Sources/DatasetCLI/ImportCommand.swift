@@ -58,7 +58,8 @@ struct ImportCommand: ParsableCommand {
         files            \(s.files)
         rows read        \(s.rowsRead)
         PGS rows         \(s.pgsInserted) inserted, \(s.pgsUpdated) updated, \(s.pgsUnchanged) unchanged
-        PCF rows         \(s.pcfInserted) inserted, \(s.pcfUpdated) updated, \(s.pcfUnchanged) unchanged, \(s.pcfDeleted) deleted
+        PCF rows         \(s.pcfInserted) inserted, \(s.pcfUpdated) updated, \(s.pcfRestamped) re-stamped, \(s.pcfUnchanged) unchanged, \(s.pcfDeleted) deleted
+        team totals      \(s.teamTotals)
         seasons          \(seasons)
         game dates       \(s.gameDates)
         processed_at     \(s.processedAt)

@@ -13,6 +13,12 @@ public struct ImportSummary: Equatable, Sendable {
   public var pcfUpdated = 0
   public var pcfUnchanged = 0
   public var pcfDeleted = 0
+  /// PCF rows recomputed with unchanged values from PGS rows this import changed: only their
+  /// processed_at moves, so the staleness rule sees they were computed after the correction.
+  public var pcfRestamped = 0
+  /// Where usage_rate's team totals came from: the team logs, or summed from the player rows,
+  /// which source-tables.md says is an approximation that must be named as such.
+  public var teamTotals = ""
   /// Seasons (start years) of the imported rows, ascending.
   public var seasons: [Int] = []
   /// Distinct game dates of the imported rows.
@@ -77,6 +83,9 @@ public struct Importer {
     summary.seasons = Array(Set(rows.map { Int($0.seasonYear) })).sorted()
     summary.gameDates = Set(input.date).count
     summary.processedAt = processedAt
+    summary.teamTotals =
+      teamLogsPath.map { "from team logs \($0)" }
+      ?? "summed from player rows, an approximation (team turnovers are missing from them): usage_rate is approximate; --team-logs gives exact totals"
 
     let db: Connection
     do {
@@ -89,8 +98,8 @@ public struct Importer {
         try db.execute(sourceSchemaDDL)
         // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
         try db.execute("CREATE INDEX IF NOT EXISTS player_game_summary_season_year ON player_game_summary(season_year)")
-        try writePGS(rows, db: db, summary: &summary)
-        try writePCF(seasons: summary.seasons, db: db, summary: &summary)
+        let changed = try writePGS(rows, db: db, summary: &summary)
+        try writePCF(seasons: summary.seasons, changedFrom: changed, db: db, summary: &summary)
         // Built after the rows, in one sort. A build reads one season's PCF rows through it
         // instead of every row's date (docs/IMPORT.md).
         try db.execute(
@@ -99,7 +108,9 @@ public struct Importer {
     } catch let e as ImportError {
       throw e
     } catch let e as SQLiteError {
-      throw ImportError("database \(databasePath): \(e.isNotADatabase ? "not an SQLite database: " : "")\(e.description); nothing was written")
+      throw ImportError(
+        "database \(databasePath): \(e.isNotADatabase ? "not an SQLite database: " : "")\(e.description); nothing was written"
+      )
     } catch {
       throw ImportError("database \(databasePath): \(error); nothing was written")
     }
@@ -108,13 +119,21 @@ public struct Importer {
   }
 
   /// Inserts new rows, updates changed ones (matched by date, player and game), leaves equal
-  /// rows and their processed_at alone.
-  func writePGS(_ rows: [PGSRow], db: Connection, summary: inout ImportSummary) throws {
+  /// rows and their processed_at alone. Returns, per "player|season", the earliest game date
+  /// of a row it inserted or updated.
+  func writePGS(_ rows: [PGSRow], db: Connection, summary: inout ImportSummary) throws -> [String: String] {
+    var changedFrom: [String: String] = [:]
+    func changed(_ row: PGSRow) {
+      let key = "\(row.playerLookup)|\(row.seasonYear)"
+      if let d = changedFrom[key], d <= row.gameDate { return }
+      changedFrom[key] = row.gameDate
+    }
     let columnList = PGSRow.columns.joined(separator: ", ")
     var existing: [String: (rowid: Int64, row: PGSRow)] = [:]
     // Only rows dated inside the import's date span can match its keys (the key holds the
     // date); filtering in SQL keeps a large table's other seasons out of memory.
-    let select = try db.prepare("SELECT rowid, \(columnList) FROM player_game_summary WHERE game_date BETWEEN ?1 AND ?2")
+    let select = try db.prepare(
+      "SELECT rowid, \(columnList) FROM player_game_summary WHERE game_date BETWEEN ?1 AND ?2")
     let dates = rows.map(\.gameDate)
     try select.bind(1, dates.min() ?? "")
     try select.bind(2, dates.max() ?? "")
@@ -142,18 +161,24 @@ public struct Importer {
         try update.bind(n + 1, old.rowid)
         try update.run()
         summary.pgsUpdated += 1
+        changed(row)
       } else {
         try row.bind(insert)
         try insert.bind(n, processedAt)
         try insert.run()
         summary.pgsInserted += 1
+        changed(row)
       }
     }
     progress?("writing PGS", rows.count, rows.count)
+    return changedFrom
   }
 
-  /// Recomputes PCF of the imported seasons from all their PGS rows now in the table.
-  func writePCF(seasons: [Int], db: Connection, summary: inout ImportSummary) throws {
+  /// Recomputes PCF of the imported seasons from all their PGS rows now in the table. A row
+  /// whose values come out unchanged is left alone, unless a PGS row it depends on (same
+  /// player and season, an earlier date) was changed by this import (`changedFrom`): then it
+  /// was recomputed from the corrected row, and only its processed_at is moved to say so.
+  func writePCF(seasons: [Int], changedFrom: [String: String], db: Connection, summary: inout ImportSummary) throws {
     guard !seasons.isEmpty else { return }
     var history = HistoryRows()
     let seasonList = seasons.map(String.init).joined(separator: ", ")
@@ -242,11 +267,20 @@ public struct Importer {
       try st.bind(9, r.version)
       try st.bind(10, processedAt)
     }
+    let restamp = try db.prepare("UPDATE player_composite_factors SET processed_at = ?1 WHERE rowid = ?2")
     for (k, r) in computed.enumerated() {
       if k % 1024 == 0 { progress?("writing PCF", k, computed.count) }
       if let e = existing.removeValue(forKey: r.key) {
         if e.row == r {
-          summary.pcfUnchanged += 1
+          let season = Date32(iso: r.gameDate).map { Season.startYear(of: $0) }
+          if let season, let from = changedFrom["\(r.playerLookup)|\(season)"], from < r.gameDate {
+            try restamp.bind(1, processedAt)
+            try restamp.bind(2, e.rowid)
+            try restamp.run()
+            summary.pcfRestamped += 1
+          } else {
+            summary.pcfUnchanged += 1
+          }
           continue
         }
         try bind(update, r)

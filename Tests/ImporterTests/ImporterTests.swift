@@ -199,6 +199,45 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(([second.pcfInserted, second.pcfUpdated, second.pcfUnchanged, second.pcfDeleted] as [Int]) == [0, 0, first.pcfInserted, 0])
   }
 
+  /// source-tables.md: a PCF row is STALE when a PGS row it depends on was processed after it.
+  /// A correction no factor reads (assists) leaves the factors' values as they were, but they
+  /// were recomputed from the corrected row: their processed_at must move, or the documented
+  /// "correct the file, re-import, build" flow is refused by pcf_staleness.
+  @Test func correctionRestampsThePCFRecomputedFromIt() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let text = try realSubset(games: 200)
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00.000000Z").run(files: [s.write("a.csv", text)])
+    var lines = text.split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",").map(String.init)
+    let ast = try #require(header.firstIndex(of: "AST")), date = try #require(header.firstIndex(of: "GAME_DATE"))
+    let cells = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let k = try #require((1..<lines.count).min { cells[$0][date] < cells[$1][date] })
+    var edited = cells[k]
+    edited[ast] = String((Int(edited[ast]) ?? 0) + 1)
+    lines[k] = edited.joined(separator: ",")
+    let r = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00.000000Z").run(
+      files: [s.write("b.csv", lines.joined(separator: "\n") + "\n")])
+    #expect(r.pgsUpdated == 1 && r.pcfUpdated == 0 && r.pcfInserted == 0)
+    let changed = try query(db, "SELECT player_lookup || '|' || game_date FROM player_game_summary WHERE processed_at LIKE '2024-02-02%'")
+    #expect(changed.count == 1)
+    let parts = changed[0].split(separator: "|").map(String.init)
+    let later = try query(
+      db, "SELECT count(*) FROM player_composite_factors WHERE player_lookup = '\(parts[0])' AND game_date > '\(parts[1])'")
+    #expect(later != ["0"])
+    #expect(["\(r.pcfRestamped)"] == later)
+    let stale = try query(
+      db,
+      """
+      SELECT count(*) FROM player_composite_factors f WHERE EXISTS (SELECT 1 FROM player_game_summary p
+        WHERE p.player_lookup = f.player_lookup AND p.game_date < f.game_date AND p.processed_at > f.processed_at)
+      """)
+    #expect(stale == ["0"])
+    // Only processed_at moved: the factors are the first import's.
+    #expect(try query(db, "SELECT count(*) FROM player_composite_factors WHERE processed_at LIKE '2024-02-02%'") == later)
+  }
+
   @Test func correctedFileUpdatesOnlyTheChangedRows() throws {
     let s = Scratch()
     defer { s.remove() }
@@ -365,6 +404,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     s.seasons = [2021, 2022]
     s.gameDates = 164
     s.processedAt = "2024-01-01T00:00:00Z"
+    s.teamTotals = "from team logs teams.csv"
+    s.pcfRestamped = 12
     s.seconds = 1.234
     #expect(
       ImportCommand.render(s, db: "league.sqlite") == """
@@ -372,7 +413,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
           files            1
           rows read        25895
           PGS rows         25895 inserted, 0 updated, 0 unchanged
-          PCF rows         23571 inserted, 0 updated, 0 unchanged, 0 deleted
+          PCF rows         23571 inserted, 0 updated, 12 re-stamped, 0 unchanged, 0 deleted
+          team totals      from team logs teams.csv
           seasons          2021-22, 2022-23
           game dates       164
           processed_at     2024-01-01T00:00:00Z
