@@ -1,4 +1,5 @@
 import ArgumentParser
+import Columnar
 import Foundation
 import Snapshots
 
@@ -71,11 +72,19 @@ struct ShowCommand: ParsableCommand {
       rows: m.schema.map { c in
         let s = m.stats[c.name]
         return [
-          c.name, c.type, c.nullable ? "yes" : "no", s.map { String($0.nullCount) } ?? "-", number(s?.min), number(s?.max),
+          // Statistics hold date32 as days since 1970-01-01; min and max read better as dates.
+          c.name, c.type, c.nullable ? "yes" : "no", s.map { String($0.nullCount) } ?? "-",
+          c.type == "date32" ? day(s?.min) : number(s?.min), c.type == "date32" ? day(s?.max) : number(s?.max),
           number(s?.mean), number(s?.std), c.meaning,
         ]
       }, rightAligned: [3, 4, 5, 6, 7]
     ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
     return out
+  }
+
+  /// A whole number of days since 1970-01-01 as its date; anything else as a number.
+  static func day(_ value: Double?) -> String {
+    guard let v = value, v == v.rounded(), abs(v) < 1e7 else { return number(value) }
+    return CivilDate(Date32(daysSinceEpoch: Int32(v))).description
   }
 }

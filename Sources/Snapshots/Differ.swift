@@ -8,7 +8,7 @@ import Foundation
 ///   reported as infinite and flagged);
 /// - PSI = Σ (b_i − a_i) · ln(b_i / a_i) over the shares of non-null finite values, on the
 ///   finest common power-of-two grid (see `ColumnStats`) that has at most `maxCommonBins` bins
-///   over both snapshots' values; empty bins get share `psiFloor` so the logarithm is defined
+///   over both snapshots' values; a share below `psiFloor` (an empty bin) counts as `psiFloor`, so the logarithm is defined
 ///   (the usual convention; it bounds one empty bin's contribution).
 public struct Differ: Sendable {
   public struct Thresholds: Sendable, Equatable, Codable {

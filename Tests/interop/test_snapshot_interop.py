@@ -240,6 +240,10 @@ def test_list_and_show(snapshot):
     assert shown == (snapshot["v1"] / "manifest.json").read_text()
     readable = run("show", "props/v1", "--out", snapshot["out"]).stdout
     assert readable.splitlines()[0] == f"props/v1  ({snapshot['out']}/props/v1)"
+    # date32 columns show min and max as dates, the same as the file's own min and max.
+    dates = pl.read_ipc(snapshot["v1"] / "2022-23.arrow")["game_date"]
+    game_date = next(l.split() for l in readable.splitlines() if l.split()[:1] == ["game_date"])
+    assert game_date[4:6] == [str(dates.min()), str(dates.max())]
     missing = run("show", "props/v9", "--out", snapshot["out"], check=False)
     assert missing.returncode == 3
     assert missing.stderr == f"error: {snapshot['out']}/props/v9: no such snapshot version (versions: v1)\n"
