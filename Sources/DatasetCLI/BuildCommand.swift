@@ -71,15 +71,7 @@ struct BuildCommand: ParsableCommand {
   func run() throws {
     var timer = PhaseTimer()
     let resolved = try source.resolve()
-    let spec: FeatureSetSpec
-    do {
-      switch try locateFeatureSet(featureSet) {
-      case .file(let path): spec = try FeatureSetSpec.load(path: path)
-      case .builtIn(let text): spec = try FeatureSetSpec.parse(bytes: Array(text.utf8), path: "built-in \(featureSet)")
-      }
-    } catch let error as FeatureSpecError {
-      throw CommandFailure(.unusableInput, "error: \(error)")
-    }
+    let spec = try FeatureSetLocation.load(featureSet)
     let name = dataset ?? spec.name
     do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
 
@@ -300,34 +292,6 @@ struct BuildCommand: ParsableCommand {
     } else {
       FileHandleOutput.standardOutput.write(GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
     }
-  }
-
-  enum FeatureSetSource {
-    case file(String)
-    case builtIn(String)
-  }
-
-  /// A name resolves to Schemas/features/<name>.json beside the gate defaults (found from the
-  /// executable, then the working directory), else to the copy built into the binary; anything
-  /// ending in .json is a path.
-  func locateFeatureSet(_ value: String) throws(CommandFailure) -> FeatureSetSource {
-    if value.hasSuffix(".json") {
-      guard FileManager.default.isReadableFile(atPath: value) else {
-        throw CommandFailure(.usage, "error: --feature-set \(value): no such readable file")
-      }
-      return .file(value)
-    }
-    var candidates: [String] = []
-    if let defaults = GateConfig.locateDefaultsFile() {
-      candidates.append(URL(fileURLWithPath: defaults).deletingLastPathComponent().appendingPathComponent("features/\(value).json").path)
-    }
-    candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/features/\(value).json")
-    if let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return .file(found) }
-    if let text = FeatureSetSpec.builtIn[value] { return .builtIn(text) }
-    throw CommandFailure(
-      .usage,
-      "error: --feature-set \(value): no Schemas/features/\(value).json (looked in \(candidates.joined(separator: ", "))) "
-        + "and no built-in feature set of that name (built in: \(FeatureSetSpec.builtIn.keys.sorted().joined(separator: ", ")))")
   }
 }
 

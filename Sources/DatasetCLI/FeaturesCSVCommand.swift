@@ -27,8 +27,8 @@ struct FeaturesCSVCommand: ParsableCommand {
   @Option(help: "Output CSV file.")
   var out: String
 
-  @Option(name: .customLong("feature-set"), help: "Feature-set spec file (default Schemas/features/props_v1.json).")
-  var featureSet: String = "Schemas/features/props_v1.json"
+  @Option(name: .customLong("feature-set"), help: "Feature set: a name under Schemas/features/ (or built in) or a path to a .json spec.")
+  var featureSet: String = "props_v1"
 
   @Flag(name: .customLong("include-bootstrap"), help: "Keep rows dated on bootstrap days.")
   var includeBootstrap = false
@@ -49,7 +49,7 @@ struct FeaturesCSVCommand: ParsableCommand {
   func run() throws {
     guard let start = Self.parseSeason(season) else { throw CommandFailure(.usage, "--season: bad value \"\(season)\"") }
     let spec: FeatureSetSpec
-    do { spec = try FeatureSetSpec.load(path: featureSet) } catch { throw CommandFailure(.unusableInput, "error: \(error)") }
+    spec = try FeatureSetLocation.load(featureSet)
     let source = try SourceReader(path: db).read(seasons: [start])
     let result: [SeasonFeatures]
     do {

@@ -10,7 +10,7 @@ struct SynthCommand: ParsableCommand {
       30 teams, an NBA-shaped schedule (back-to-backs, four-in-five nights, All-Star break), \
       rosters of 13–17 drawn from distributions fitted on the real logs (scripts/fit_synth.py), \
       injuries, DNP rows and trades. The NBA.com-style logs go through the importer's own \
-      pipeline, so PCF is derived exactly as `import` derives it. One season is about 26k PGS \
+      pipeline, so PCF is derived exactly as `import` derives it. One season is about 27k PGS \
       rows; seasons count upward from --first-season. The same seed gives the same database. \
       See docs/SYNTH.md.
       """)
@@ -18,7 +18,7 @@ struct SynthCommand: ParsableCommand {
   @Option(name: .long, help: "SQLite database to create (must not exist).")
   var db: String
 
-  @Option(name: .long, help: "Number of seasons (about 26k PGS rows each).")
+  @Option(name: .long, help: "Number of seasons (about 27k PGS rows each).")
   var seasons: Int
 
   @Option(name: .long, help: "Seed of the generator (an unsigned 64-bit integer).")
@@ -67,7 +67,7 @@ struct SynthCommand: ParsableCommand {
       synthetic league written to \(db)
         seasons          \(s.seasons.count) (\(first)…\(last))
         games            \(s.games)
-        PGS rows         \(s.pgsRows) (\(s.dnpRows) DNP rows)
+        PGS rows         \(s.pgsRows) (\(s.zeroMinuteRows) with 0 minutes, stored as is_dnp = 1; \(s.dnpRows) of them coach's decisions)
         PCF rows         \(s.pcfRows)
         injured games    \(s.injuredPlayerGames) player-games missed
         traded players   \(s.tradedPlayers)

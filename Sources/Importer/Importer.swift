@@ -85,7 +85,7 @@ public struct Importer {
     summary.processedAt = processedAt
     summary.teamTotals =
       teamLogsPath.map { "from team logs \($0)" }
-      ?? "summed from player rows, an approximation (team turnovers are missing from them): usage_rate is approximate; --team-logs gives exact totals"
+      ?? "summed from player rows (an approximation: no team turnovers; --team-logs gives exact totals)"
 
     let db: Connection
     do {

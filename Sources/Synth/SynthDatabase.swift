@@ -41,7 +41,11 @@ public struct SynthSummary: Sendable, Equatable {
   public var pgsRows = 0
   public var pcfRows = 0
   public var games = 0
+  /// Rows for a healthy player the coach did not use.
   public var dnpRows = 0
+  /// Every row with 0 minutes (the DNP rows, and players whose minutes rounded to 0): what
+  /// the importer stores with is_dnp = 1.
+  public var zeroMinuteRows = 0
   public var injuredPlayerGames = 0
   public var tradedPlayers = 0
   public var processedAt = ""
@@ -90,6 +94,7 @@ public enum SynthDatabase {
         summary.seasons.append(year)
         summary.games += season.games.count
         summary.dnpRows += season.dnpRows
+        summary.zeroMinuteRows += season.records.reduce(0) { $0 + ($1.minutes == 0 ? 1 : 0) }
         summary.injuredPlayerGames += season.injuredPlayerGames
         summary.tradedPlayers += season.tradedPlayerIds.count
         inputs.append(("synthetic season \(Season.label(year)) (seed \(options.seed))", csv(season.records)))

@@ -42,6 +42,13 @@ import Testing
     #expect(featureSet["name"] == "props_v1")
     #expect(a["content_sha256"] as? String == b["content_sha256"] as? String)
 
+    // features-csv resolves --feature-set the same way (its default was a repo-relative path).
+    let csv = try runTool(
+      "/bin/sh",
+      ["-c", "cd \"$1\" && exec ./bin/dataset features-csv --db league.sqlite --season 2022-23 --include-bootstrap --out x.csv", "sh", s.dir])
+    #expect(csv.status == 0, "\(csv)")
+    #expect(csv.stdout.hasPrefix("props_v1: "), "\(csv)")
+
     let unknown = try runTool(
       "/bin/sh",
       [

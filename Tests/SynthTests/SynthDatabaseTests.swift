@@ -43,6 +43,7 @@ import Testing
     // Every 0-minute row is a DNP row for the importer; the generator's DNP rows are among them.
     let dnp = (0..<pgs.count).filter { pgs.isDnp[$0] == true }
     #expect(dnp.count >= summary.dnpRows)
+    #expect(dnp.count == summary.zeroMinuteRows)
     #expect(dnp.allSatisfy { pgs.minutesPlayed[$0] == 0 })
     // Usage rate is derived for every row with minutes (team totals are never 0).
     let active = (0..<pgs.count).filter { pgs.isActive($0) }
