@@ -270,7 +270,7 @@ struct BuildCommand: ParsableCommand {
       rows += 1
       if pgs.isActive(i) { active += 1 }
     }
-    let range = [resolved.startDate.map { " from \($0.date)" }, resolved.endDate.map { " to \($0.date)" }].compactMap { $0 }.joined()
+    let range = resolved.windowText
     var why = "none of its \(rows) player_game_summary row\(rows == 1 ? "" : "s")\(range.isEmpty ? "" : " there") is an active game"
     if active > 0, !includeBootstrap, let opening = SeasonCalendar.calendars(for: data)[season]?.openingNight {
       let last = opening.adding(days: SeasonCalendar.bootstrapDays - 1)

@@ -145,12 +145,17 @@ extension ResolvedSource {
       last[season] = max(last[season] ?? date, date)
     }
     for s in seasons where !inWindow.contains(s.startYear) {
-      let range = [startDate.map { "from \($0.date)" }, endDate.map { "to \($0.date)" }].compactMap { $0 }.joined(separator: " ")
       var held = ""
       if let a = first[s.startYear], let b = last[s.startYear] { held = " (its games run \(a) to \(b))" }
       throw CommandFailure(
-        .unusableInput, "error: \(database): no player_game_summary rows of season \(s.label) \(range)\(held); nothing to check or build")
+        .unusableInput,
+        "error: \(database): no player_game_summary rows of season \(s.label)\(windowText)\(held); nothing to check or build")
     }
+  }
+
+  /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.
+  var windowText: String {
+    [startDate.map { " from \($0.date)" }, endDate.map { " to \($0.date)" }].compactMap { $0 }.joined()
   }
 }
 

@@ -643,12 +643,31 @@ struct Context {
     var pgsDates: [GameKey: Set<Date32>] = [:]
     var pgsPairings = Set<Pairing>()
     var pairingsOfGame: [Int32: Set<Pairing>] = [:]
+    // Rows reduced to their distinct (game, teams, date) by interned ids first: names and
+    // strings only for the few thousand games, not for every row.
+    struct RowGame: Hashable {
+      var season: Int16
+      var game: Int32
+      var team: Int32
+      var opponent: Int32
+      var date: Int32
+    }
+    var rowGames = Set<RowGame>()
+    var last: RowGame?
     for i in 0..<pgs.count where pgsIn(i) {
-      let season = seasons[Int(pgsSeason[i])]
+      let k = RowGame(
+        season: pgsSeason[i], game: pgsGame[i], team: pgsTeam[i], opponent: pgsOpponent[i],
+        date: pgs.gameDate.values[i].daysSinceEpoch)
+      if k == last { continue }
+      last = k
+      rowGames.insert(k)
+    }
+    for k in rowGames {
+      let season = seasons[Int(k.season)]
       guard bySchedule.contains(season) else { continue }
-      let p = pairing(season, pgs.gameDate.values[i], teamNames[Int(pgsTeam[i])], teamNames[Int(pgsOpponent[i])])
+      let p = pairing(season, Date32(daysSinceEpoch: k.date), teamNames[Int(k.team)], teamNames[Int(k.opponent)])
       pgsPairings.insert(p)
-      pairingsOfGame[pgsGame[i], default: []].insert(p)
+      pairingsOfGame[k.game, default: []].insert(p)
     }
     for g in pgsGames where bySchedule.contains(g.season) {
       pgsDates[GameKey(season: g.season, id: gameNames[Int(g.id)]), default: []].formUnion(g.dates)
