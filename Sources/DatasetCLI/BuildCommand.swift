@@ -57,6 +57,9 @@ struct BuildCommand: ParsableCommand {
   var quiet = false
 
   func validate() throws {
+    // An unset $OUT in a scheduler's command line: "" would put the dataset at the file
+    // system's root ("/props_v1").
+    guard !out.isEmpty else { throw ValidationError("--out is empty: expected the folder of the snapshots (default Datasets)") }
     guard batchRows > 0, batchRows <= 1 << 24 else {
       throw ValidationError("--batch-rows \(batchRows) is out of range: expected 1…16777216")
     }
@@ -70,7 +73,7 @@ struct BuildCommand: ParsableCommand {
 
   func run() throws {
     var timer = PhaseTimer()
-    let resolved = try source.resolve()
+    var resolved = try source.resolve()
     let spec = try FeatureSetLocation.load(featureSet)
     let name = dataset ?? spec.name
     do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
@@ -105,7 +108,12 @@ struct BuildCommand: ParsableCommand {
     let data: SourceData, readSummary: ReadSummary
     do {
       defer { readDone.signal() }
-      (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
+      do {
+        (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
+      } catch {
+        guard resolved.leaveOutSeasons(missingIn: error) else { throw error }
+        (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
+      }
     }
     try resolved.requireRowsInWindow(data)
     // A large export without the selector indexes is read whole for every one-season build:
@@ -150,11 +158,23 @@ struct BuildCommand: ParsableCommand {
       range = (resolved.window.start ?? Date32(daysSinceEpoch: Int32.min))...(resolved.window.end ?? Date32(daysSinceEpoch: Int32.max))
     }
     let engine = FeatureEngine(spec: spec)
-    let run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
-    // An empty season would publish a file of no rows with every gate passing: refuse it.
-    if let k = run.rowCounts.firstIndex(of: 0) {
-      throw CommandFailure(.unusableInput, Self.noFeatureRows(season: run.seasons[k], data: data, resolved: resolved, includeBootstrap: includeBootstrap))
+    var run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
+    // An empty season would publish a file of no rows with every gate passing: refuse a season
+    // given with --season that has none. Seasons the dates gave are skipped when empty (a
+    // rolling window from July to November spans a season without games), unless all are.
+    let empty = zip(run.seasons, run.rowCounts).filter { $0.1 == 0 }.map(\.0)
+    if !empty.isEmpty {
+      guard resolved.seasons.contains(where: \.isFromDates), empty.count < run.seasons.count else {
+        throw CommandFailure(
+          .unusableInput, Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap))
+      }
+      run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
+      if !quiet {
+        FileHandleOutput.standardError.write(
+          "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n")
+      }
     }
+    let builtSeasons = Set(run.seasons)
     let pointInTime = BackgroundCheck(
       PointInTimeSession(spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed))
     timer.mark("index inputs, draw sample")
@@ -218,6 +238,14 @@ struct BuildCommand: ParsableCommand {
     if let featureError { throw CommandFailure(.unusableInput, "error: features: \(featureError)") }
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
+      // The report as a gate failure prints it (with --json, the JSON a scheduler reads), the
+      // point-in-time check last.
+      var refused = report
+      refused.gates.append(
+        GateResult(
+          name: pitRecord.name, status: .fail, figure: pitRecord.figure, value: pitRecord.value, threshold: pitRecord.threshold,
+          summary: pitRecord.evidence.first ?? "", evidence: pitRecord.evidence))
+      emitReport(refused)
       let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
       throw CommandFailure(
         .gateFailed,
@@ -226,7 +254,7 @@ struct BuildCommand: ParsableCommand {
     }
 
     let config = Manifest.BuildConfig(
-      seasons: resolved.seasons.map(\.label),
+      seasons: resolved.seasons.filter { builtSeasons.contains($0.startYear) }.map(\.label),
       dates: Manifest.DateOptions(
         startGiven: resolved.startDate?.given, endGiven: resolved.endDate?.given,
         startResolved: resolved.startDate?.date, endResolved: resolved.endDate?.date,
@@ -261,15 +289,20 @@ struct BuildCommand: ParsableCommand {
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
   }
 
-  /// Why a season has no row to build: its rows in range are bootstrap days or inactive.
-  static func noFeatureRows(season: Int, data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool) -> String {
+  /// Why a season has no row to build: its rows in range are bootstrap days or inactive. Of
+  /// several `seasons`, the one with the most active rows in range is named (the one whose
+  /// rows the bootstrap rule dropped, rather than one without games).
+  static func noFeatureRows(seasons: [Int], data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool) -> String {
     let window = resolved.window
     let pgs = data.pgs
-    var rows = 0, active = 0
-    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && Int(pgs.seasonYear.values[i]) == season && window.contains(pgs.gameDate.values[i]) {
-      rows += 1
-      if pgs.isActive(i) { active += 1 }
+    var rowsOf: [Int: Int] = [:], activeOf: [Int: Int] = [:]
+    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && window.contains(pgs.gameDate.values[i]) {
+      let s = Int(pgs.seasonYear.values[i])
+      rowsOf[s, default: 0] += 1
+      if pgs.isActive(i) { activeOf[s, default: 0] += 1 }
     }
+    let season = seasons.max { (activeOf[$0] ?? 0, $0) < (activeOf[$1] ?? 0, $1) } ?? seasons[0]
+    let rows = rowsOf[season] ?? 0, active = activeOf[season] ?? 0
     let range = resolved.windowText
     var why = "none of its \(rows) player_game_summary row\(rows == 1 ? "" : "s")\(range.isEmpty ? "" : " there") is an active game"
     if active > 0, !includeBootstrap, let opening = SeasonCalendar.calendars(for: data)[season]?.openingNight {

@@ -57,14 +57,9 @@ public struct DatasetCommand: ParsableCommand {
       }
       return status.rawValue
     }
+    var parsed: ParsableCommand
     do {
-      var command = try parseAsRoot(arguments)
-      try command.run()
-      return ExitStatus.ok.rawValue
-    } catch let failure as CommandFailure {
-      return fail(failure.message, failure.status)
-    } catch let error as SourceError {
-      return fail("error: \(error)", .unusableInput)
+      parsed = try parseAsRoot(arguments)
     } catch {
       let code = exitCode(for: error)
       if code == .success {
@@ -72,6 +67,20 @@ public struct DatasetCommand: ParsableCommand {
         return ExitStatus.ok.rawValue
       }
       return fail(fullMessage(for: error), .usage)
+    }
+    do {
+      try parsed.run()
+      return ExitStatus.ok.rawValue
+    } catch let failure as CommandFailure {
+      return fail(failure.message, failure.status)
+    } catch let error as SourceError {
+      return fail("error: \(error)", .unusableInput)
+    } catch let error as ValidationError {
+      return fail(fullMessage(for: error), .usage)
+    } catch {
+      // Once the command line parsed, what stops a command is the input, never the command
+      // line (gates.md reserves 1 for that): an error no command turned into a message.
+      return fail("error: \(error)", .unusableInput)
     }
   }
 }

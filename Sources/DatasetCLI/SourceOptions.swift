@@ -74,7 +74,7 @@ public struct SourceOptions: ParsableArguments {
         throw UsageError("no season given: pass --season (\(SeasonSelector.acceptedForms)) or --start-date/--end-date")
       }
       for year in Season.startYear(of: first.date32)...Season.startYear(of: last.date32) {
-        seasons.append(ResolvedSeason(given: "from dates", startYear: year, label: Season.label(year)))
+        seasons.append(ResolvedSeason(given: ResolvedSeason.fromDates, startYear: year, label: Season.label(year)))
       }
     }
     seasons.sort { $0.startYear < $1.startYear }
@@ -130,9 +130,11 @@ extension SourceOptions {
 }
 
 extension ResolvedSource {
-  /// The window's rows: a season asked for whose PGS rows all lie outside `--start-date`/
-  /// `--end-date` (the off-season, a break without games) would pass every gate and build an
-  /// empty snapshot. Exit 3, like a season without rows, naming what the season does hold.
+  /// The window's rows: a season asked for with `--season` whose PGS rows all lie outside
+  /// `--start-date`/`--end-date` (the off-season, a break without games) would pass every gate
+  /// and build an empty snapshot: exit 3, like a season without rows, naming what the season
+  /// does hold. Seasons the dates gave (no `--season`) may be empty, as a rolling window from
+  /// July to November spans one without games; only all of them empty is an error.
   func requireRowsInWindow(_ data: SourceData) throws(CommandFailure) {
     guard startDate != nil || endDate != nil else { return }
     let window = self.window
@@ -144,13 +146,30 @@ extension ResolvedSource {
       first[season] = min(first[season] ?? date, date)
       last[season] = max(last[season] ?? date, date)
     }
-    for s in seasons where !inWindow.contains(s.startYear) {
-      var held = ""
-      if let a = first[s.startYear], let b = last[s.startYear] { held = " (its games run \(a) to \(b))" }
-      throw CommandFailure(
-        .unusableInput,
-        "error: \(database): no player_game_summary rows of season \(s.label)\(windowText)\(held); nothing to check or build")
+    // Seasons are all given or all from the dates (`resolveOrThrow` derives them only when no
+    // --season is given): given ones must each have rows, derived ones at least one of them.
+    let empty = seasons.filter { !inWindow.contains($0.startYear) }
+    guard !empty.isEmpty, !(seasons.contains(where: \.isFromDates) && empty.count < seasons.count) else { return }
+    var text = "season \(empty[0].label)\(windowText)"
+    if empty.count > 1 {
+      text = "seasons \(empty.map(\.label).joined(separator: ", "))\(windowText)"
+    } else if let a = first[empty[0].startYear], let b = last[empty[0].startYear] {
+      text += " (its games run \(a) to \(b))"
     }
+    throw CommandFailure(.unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build")
+  }
+
+  /// Leaves out the seasons the dates gave that the database does not hold (a rolling window
+  /// reaching back into a season the export no longer carries), when `error` says so and one
+  /// season remains; false when the error stands as it is.
+  mutating func leaveOutSeasons(missingIn error: SourceError) -> Bool {
+    guard case .seasonsWithoutRows(_, let missing, _) = error, seasons.allSatisfy(\.isFromDates),
+      seasons.contains(where: { !missing.contains($0.startYear) })
+    else { return false }
+    seasons.removeAll { missing.contains($0.startYear) }
+    let labels = missing.map(Season.label).joined(separator: ", ")
+    FileHandleOutput.standardError.write("note: \(database) holds no season \(labels), which the dates span; left out\n")
+    return true
   }
 
   /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.
@@ -163,6 +182,10 @@ public struct ResolvedSeason: Codable, Equatable, Sendable {
   public var given: String
   public var startYear: Int
   public var label: String
+
+  /// Worked out from --start-date/--end-date, not given with --season.
+  public var isFromDates: Bool { given == Self.fromDates }
+  static let fromDates = "from dates"
 }
 
 /// Everything a run decided before reading a row: recorded as is in reports and manifests.

@@ -24,9 +24,15 @@ struct ValidateCommand: ParsableCommand {
   var timings = false
 
   func run() throws {
-    let resolved = try source.resolve()
+    var resolved = try source.resolve()
     let t0 = Clocks.monotonicMicros()
-    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    let data: SourceData
+    do {
+      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    } catch {
+      guard resolved.leaveOutSeasons(missingIn: error) else { throw error }
+      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    }
     try resolved.requireRowsInWindow(data)
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(

@@ -33,6 +33,12 @@ public struct FeatureRun: Sendable {
   public var seasons: [Int] { plans.map(\.season) }
   /// Output rows of each season, in `seasons` order.
   public var rowCounts: [Int] { plans.map(\.order.count) }
+
+  /// The same run without the seasons not in `kept` (a build drops a season the dates gave it
+  /// when that season has no row in the window).
+  public func keeping(seasons kept: Set<Int>) -> FeatureRun {
+    FeatureRun(prepared: prepared, plans: plans.filter { kept.contains($0.season) })
+  }
 }
 
 /// One season's feature table: rows sorted by (game_date, player_lookup bytes), columns in

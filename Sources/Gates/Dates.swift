@@ -99,7 +99,8 @@ public enum DateExpression: Equatable, Sendable {
       let digits = lower.dropFirst("today-".count)
       if !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
         // Five digits reach back 273 years, before any NBA game: more is a typo, not a date.
-        guard digits.count <= 5, let n = Int(digits) else {
+        let significant = digits.drop { $0 == "0" }
+        guard significant.count <= 5, let n = Int(significant.isEmpty ? "0" : significant) else {
           throw UsageError("invalid \(option) '\(raw)': N in today-N is at most 99999 days")
         }
         return .relative(keyword: "today-\(n)", days: -n)

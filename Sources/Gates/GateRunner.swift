@@ -622,7 +622,9 @@ struct Context {
   /// The schedule defines the expected games (source-tables.md): in each season that has
   /// schedule rows, every scheduled game inside the window must have PGS rows on its date, and
   /// every PGS game must be scheduled on its date. A game matches by id and date or, as
-  /// exports spell ids differently (duplicate_keys), by date and pair of teams.
+  /// exports spell ids differently (duplicate_keys), by date and pair of teams (trimmed, any
+  /// letter case). Both sides are looked up over the whole season, so a game the window cuts
+  /// from one side is reported as moved, not as missing.
   func scheduleProblems(pgsGames: [(season: Int, id: Int32, dates: [Date32])]) -> (problems: [(Date32, String)], checked: Int) {
     guard let schedule = source.schedule else { return ([], 0) }
     let bySchedule = Set(seasons.filter { calendars[$0]?.dateSource == .schedule })
@@ -638,13 +640,13 @@ struct Context {
       var teams: String
     }
     func pairing(_ season: Int, _ date: Date32, _ a: String, _ b: String) -> Pairing {
-      Pairing(season: season, date: date, teams: a < b ? "\(a)|\(b)" : "\(b)|\(a)")
+      let x = a.trimmingCharacters(in: .whitespaces).uppercased(), y = b.trimmingCharacters(in: .whitespaces).uppercased()
+      return Pairing(season: season, date: date, teams: x < y ? "\(x)|\(y)" : "\(y)|\(x)")
     }
-    var pgsDates: [GameKey: Set<Date32>] = [:]
-    var pgsPairings = Set<Pairing>()
-    var pairingsOfGame: [Int32: Set<Pairing>] = [:]
-    // Rows reduced to their distinct (game, teams, date) by interned ids first: names and
-    // strings only for the few thousand games, not for every row.
+    func days(_ dates: Set<Date32>) -> String { dates.sorted().map(day).joined(separator: ", ") }
+
+    // PGS rows of the scheduled seasons, in the window or not, reduced to their distinct
+    // (game, teams, date) by interned ids before any name is touched.
     struct RowGame: Hashable {
       var season: Int16
       var game: Int32
@@ -654,7 +656,7 @@ struct Context {
     }
     var rowGames = Set<RowGame>()
     var last: RowGame?
-    for i in 0..<pgs.count where pgsIn(i) {
+    for i in 0..<pgs.count where pgsSeason[i] >= 0 {
       let k = RowGame(
         season: pgsSeason[i], game: pgsGame[i], team: pgsTeam[i], opponent: pgsOpponent[i],
         date: pgs.gameDate.values[i].daysSinceEpoch)
@@ -662,52 +664,74 @@ struct Context {
       last = k
       rowGames.insert(k)
     }
+    var pgsDates: [GameKey: Set<Date32>] = [:]
+    var pgsPairings = Set<Pairing>()
+    var pairingsOfGame: [GameKey: Set<Pairing>] = [:]
     for k in rowGames {
       let season = seasons[Int(k.season)]
       guard bySchedule.contains(season) else { continue }
-      let p = pairing(season, Date32(daysSinceEpoch: k.date), teamNames[Int(k.team)], teamNames[Int(k.opponent)])
+      let key = GameKey(season: season, id: gameNames[Int(k.game)])
+      let date = Date32(daysSinceEpoch: k.date)
+      let p = pairing(season, date, teamNames[Int(k.team)], teamNames[Int(k.opponent)])
+      pgsDates[key, default: []].insert(date)
       pgsPairings.insert(p)
-      pairingsOfGame[k.game, default: []].insert(p)
+      pairingsOfGame[key, default: []].insert(p)
     }
-    for g in pgsGames where bySchedule.contains(g.season) {
-      pgsDates[GameKey(season: g.season, id: gameNames[Int(g.id)]), default: []].formUnion(g.dates)
+
+    struct Scheduled: Hashable {
+      var key: GameKey
+      var date: Date32
+      var home: String
+      var away: String
     }
     var scheduledDates: [GameKey: Set<Date32>] = [:]
     var scheduledPairings = Set<Pairing>()
-    var problems: [(Date32, String)] = []
-    var checked = 0
+    var inWindow: [Scheduled] = []
+    var seen = Set<Scheduled>()
     for r in 0..<schedule.count {
       guard let year = schedule.seasonYear[r], bySchedule.contains(Int(year)), let date = schedule.gameDate[r] else { continue }
       let season = Int(year)
-      let key = GameKey(season: season, id: schedule.gameId[r] ?? "(no id)")
-      let home = schedule.homeTeamAbbr[r] ?? "?", away = schedule.awayTeamAbbr[r] ?? "?"
-      let p = pairing(season, date, home, away)
-      // Every scheduled game names a PGS game's date, even outside the window; only those
-      // inside it are expected to have rows.
-      scheduledDates[key, default: []].insert(date)
-      scheduledPairings.insert(p)
-      guard window.contains(date) else { continue }
-      checked += 1
-      // A PGS game with this id on another date is reported once, from the PGS side.
-      guard pgsDates[key] == nil, !pgsPairings.contains(p) else { continue }
-      problems.append(
-        (date, "\(tag(season))game \(key.id) (\(day(date)), \(away) at \(home)): scheduled, but no player_game_summary rows"))
+      let game = Scheduled(
+        key: GameKey(season: season, id: schedule.gameId[r] ?? "(no id)"), date: date,
+        home: schedule.homeTeamAbbr[r] ?? "?", away: schedule.awayTeamAbbr[r] ?? "?")
+      scheduledDates[game.key, default: []].insert(date)
+      scheduledPairings.insert(pairing(season, date, game.home, game.away))
+      if window.contains(date), seen.insert(game).inserted { inWindow.append(game) }
+    }
+
+    var problems: [(Date32, String)] = []
+    var reported = Set<GameKey>()
+    for game in inWindow {
+      let id = game.key.id
+      if pgsDates[game.key]?.contains(game.date) == true { continue }
+      if pgsPairings.contains(pairing(game.key.season, game.date, game.home, game.away)) { continue }
+      let name = "\(tag(game.key.season))game \(id)"
+      guard let dates = pgsDates[game.key] else {
+        problems.append((game.date, "\(name) (\(day(game.date)), \(game.away) at \(game.home)): scheduled, but no player_game_summary rows"))
+        continue
+      }
+      reported.insert(game.key)
+      let scheduled = scheduledDates[game.key] ?? [game.date]
+      if dates.isDisjoint(with: scheduled) {
+        problems.append((game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary dates it \(days(dates))"))
+      } else {
+        problems.append((game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary has it only on \(days(dates))"))
+      }
     }
     for g in pgsGames where bySchedule.contains(g.season) {
       let key = GameKey(season: g.season, id: gameNames[Int(g.id)])
+      if reported.contains(key) { continue }
       if let dates = scheduledDates[key], !dates.isDisjoint(with: g.dates) { continue }
-      let pairings = pairingsOfGame[g.id]?.filter { $0.season == g.season } ?? []
-      if pairings.contains(where: { scheduledPairings.contains($0) }) { continue }
+      if pairingsOfGame[key]?.contains(where: { scheduledPairings.contains($0) }) == true { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
-      let on = g.dates.sorted().map(day).joined(separator: ", ")
+      let on = days(Set(g.dates))
       if let dates = scheduledDates[key] {
-        problems.append(
-          (first, "\(tag(g.season))game \(key.id): scheduled on \(dates.sorted().map(day).joined(separator: ", ")), but player_game_summary dates it \(on)"))
+        problems.append((first, "\(tag(g.season))game \(key.id): scheduled on \(days(dates)), but player_game_summary dates it \(on)"))
       } else {
         problems.append((first, "\(tag(g.season))game \(key.id) (\(on)): in player_game_summary, but not in the schedule"))
       }
     }
-    return (problems, checked)
+    return (problems, inWindow.count)
   }
 
   // MARK: value_ranges

@@ -203,7 +203,8 @@ public enum ReportRenderer {
     m.empty("path", [("class", "corner"), ("d", "M9 1 H17 V9 Z")])
     m.close()
     m.close()
-    m.content(" PCF for fewer than \(Format.threshold(season.playerCoverageThreshold)) of active players: \(low)")
+    // A subset of "PCF present"; the gate also counts missing days (at 0 %), drawn above.
+    m.content(" PCF present, for fewer than \(Format.threshold(season.playerCoverageThreshold)) of active players: \(low)")
     m.close()
     m.close()
   }

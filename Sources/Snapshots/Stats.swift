@@ -446,9 +446,12 @@ public struct ColumnStats: Codable, Sendable, Equatable {
         for (bin, n) in h.coarsened(to: k) { counts[bin - first] += n }
       }
       for c in constants { counts[Histogram.index(of: c.value, widthLog2: k) - first] += c.count }
+      // Values near ±1.8e308 can overflow the sum or the squares: no double holds the answer,
+      // and JSON cannot spell infinity, so the figure is null rather than a failed manifest.
+      let mean = sum / Double(count), std = (squares / Double(count)).squareRoot()
       return ColumnStats(
-        nullCount: nulls, nonFiniteCount: nonFinite, min: lo, max: hi, mean: sum / Double(count),
-        std: (squares / Double(count)).squareRoot(), distinctCount: nil,
+        nullCount: nulls, nonFiniteCount: nonFinite, min: lo, max: hi, mean: mean.isFinite ? mean : nil,
+        std: std.isFinite && mean.isFinite ? std : nil, distinctCount: nil,
         histogram: Histogram(widthLog2: k, firstBin: first, counts: counts))
     }
   }

@@ -332,6 +332,40 @@ let expectedDatesSQL = """
     #expect(gate.status == .pass, "\(gate.evidence)")
   }
 
+  /// Team abbreviations that differ only in case or surrounding spaces are the same team.
+  @Test func scheduleTeamsMatchIgnoringCaseAndSpaces() throws {
+    let db = try RealFixture.copy(
+      "schedule-team-case",
+      damage: Self.scheduleFromPGS
+        + "UPDATE schedule SET game_id = replace(game_date, '-', '') || '_' || away_team_abbr || '_' || home_team_abbr, home_team_abbr = lower(home_team_abbr) || ' ';"
+    )
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .pass, "\(gate.evidence.prefix(3))")
+  }
+
+  /// A game scheduled on a second date is missing there, though its id has rows on the first.
+  @Test func gameScheduledTwiceIsMissingOnItsSecondDate() throws {
+    let db = try RealFixture.copy(
+      "schedule-twice",
+      damage: Self.scheduleFromPGS
+        + "INSERT INTO schedule SELECT game_id, '2023-03-30', season_year, home_team_abbr, away_team_abbr FROM schedule WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');"
+    )
+    let id = try RealFixture.strings(db, "SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10'")[0]
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.evidence == ["game \(id): scheduled on 2023-01-10, 2023-03-30, but player_game_summary has it only on 2023-01-10"])
+  }
+
+  /// A window that cuts a moved game's PGS date still names it moved, not missing.
+  @Test func windowCuttingAMovedGameStillSaysMoved() throws {
+    let db = try RealFixture.copy(
+      "schedule-moved-window",
+      damage: Self.scheduleFromPGS + "UPDATE schedule SET game_date = '2023-03-01' WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');")
+    let id = try RealFixture.strings(db, "SELECT game_id FROM schedule WHERE game_date = '2023-03-01' AND game_id NOT IN (SELECT game_id FROM player_game_summary WHERE game_date = '2023-03-01')")[0]
+    let gate = try #require(
+      try validate(db, window: GateWindow(start: Date32(iso: "2023-03-01"), end: Date32(iso: "2023-03-31"))).result(.gameIntegrity))
+    #expect(gate.evidence == ["game \(id): scheduled on 2023-03-01, but player_game_summary dates it 2023-01-10"])
+  }
+
   @Test func gameMissingFromTheScheduleFailsIntegrity() throws {
     let db = try RealFixture.copy(
       "schedule-without-game",

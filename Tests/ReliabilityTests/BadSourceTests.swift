@@ -5,6 +5,7 @@
 // PGS table or columns, TEXT in an INTEGER column, absent season) are not repeated here.
 import Foundation
 import SQLiteSource
+import Snapshots
 import Testing
 import TestSupport
 
@@ -269,3 +270,28 @@ let sourceCases: [SourceCase] = [
 }
 
 typealias SplitMix = SeededRandom
+
+/// A nightly `--start-date today-120 --end-date yesterday` spans, from July to November, a
+/// season without games: the dates give two seasons, one of them empty. That must not fail
+/// (a regression of the empty-window refusal); only all seasons empty does.
+@Suite struct RollingWindowTests {
+  @Test func windowSpanningASeasonWithoutGamesBuildsTheOther() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let validate = try runCLI(["validate", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23"])
+    #expect(validate.status == 0, "\(validate)")
+    let build = try runCLI([
+      "build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--include-bootstrap", "--out", s.path("Datasets"),
+    ])
+    #expect(build.status == 0, "\(build)")
+    #expect(build.stdout.contains("2022-23.arrow") && !build.stdout.contains("2021-22.arrow"), "\(build)")
+    #expect(build.stderr.contains("note: \(db) holds no season 2021-22, which the dates span; left out"), "\(build)")
+    let manifest = try Manifest.read(path: s.path("Datasets/props_v1/v1/manifest.json"))
+    #expect(manifest.config.seasons == ["2022-23"])
+    // Without --include-bootstrap every derived season is empty: refused, naming the one with rows.
+    let empty = try runCLI(["build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--out", s.path("Other")])
+    #expect(empty.status == 3, "\(empty)")
+    #expect(empty.stderr.contains("no feature rows to build for season 2022-23 from 2022-07-01 to 2022-10-23"), "\(empty)")
+  }
+}

@@ -156,6 +156,21 @@ import Testing
     }
   }
 
+  /// Values near the largest double overflow the sum: the mean and std have no double value,
+  /// and JSON no infinity, so they are null (a manifest with them failed to encode, exit 1).
+  @Test func anOverflowingSumLeavesMeanAndStdNull() throws {
+    for values: [Double] in [[1e308, 1.7e308, 1.5e308], [1.7e308, 1.7e308, -1.7e308]] {
+      let stats = ColumnStats.Accumulator(chunk: .float64(Column(values))).finish()
+      #expect(stats.mean == nil && stats.std == nil, "\(values)")
+      #expect(stats.min == values.min() && stats.max == values.max())
+      #expect(stats.histogram?.counts.reduce(0, +) == values.count)
+      _ = try PrettyJSONEncoder.encode(stats)
+    }
+    // A finite mean whose squares overflow: the std alone is null.
+    let wide = ColumnStats.Accumulator(chunk: .float64(Column([-1.5e308, 1.5e308]))).finish()
+    #expect(wide.mean == 0 && wide.std == nil)
+  }
+
   /// Signed zeros: min keeps the first of equal values, max the last (`Swift.min`/`max`), and
   /// the manifest spells them differently.
   @Test func signedZerosKeepTheReferenceMinAndMax() {
