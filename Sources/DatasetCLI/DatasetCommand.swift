@@ -75,11 +75,18 @@ public struct DatasetCommand: ParsableCommand {
       return fail(failure.message, failure.status)
     } catch let error as SourceError {
       return fail("error: \(error)", .unusableInput)
-    } catch let error as ValidationError {
-      return fail(fullMessage(for: error), .usage)
     } catch {
-      // Once the command line parsed, what stops a command is the input, never the command
-      // line (gates.md reserves 1 for that): an error no command turned into a message.
+      // argument-parser's own errors also surface here: `--help`, `help` and a bare `dataset`
+      // reach run() as a help request (exit 0), and a validation error is a usage error.
+      if exitCode(for: error) == .success {
+        print(fullMessage(for: error))
+        return ExitStatus.ok.rawValue
+      }
+      if error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        return fail(fullMessage(for: error), .usage)
+      }
+      // Otherwise what stops a command is the input, never the command line (gates.md keeps 1
+      // for that): an error no command turned into a message.
       return fail("error: \(error)", .unusableInput)
     }
   }

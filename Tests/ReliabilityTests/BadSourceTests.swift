@@ -295,3 +295,21 @@ typealias SplitMix = SeededRandom
     #expect(empty.stderr.contains("no feature rows to build for season 2022-23 from 2022-07-01 to 2022-10-23"), "\(empty)")
   }
 }
+
+/// Help must always work: a commit of session 11 turned every `--help` into exit 3 (the help
+/// request reached a catch-all for errors of the input), and every usage error points to it.
+@Suite struct HelpTests {
+  @Test(arguments: [[], ["--help"], ["-h"], ["help"], ["help", "build"], ["build", "--help"], ["verify", "--help"], ["import", "-h"]])
+  func helpExitsZeroAndPrintsTheOverview(_ arguments: [String]) throws {
+    let r = try runCLI(arguments)
+    #expect(r.status == 0, "\(arguments): \(r)")
+    #expect(r.stdout.hasPrefix("OVERVIEW: "), "\(arguments): \(r)")
+    #expect(r.stderr.isEmpty, "\(arguments): \(r)")
+  }
+
+  @Test func unknownOptionIsAUsageError() throws {
+    let r = try runCLI(["build", "--db", "x", "--season", "2022", "--bogus"])
+    #expect(r.status == 1, "\(r)")
+    #expect(r.stderr.contains("Unknown option '--bogus'"), "\(r)")
+  }
+}
