@@ -116,6 +116,15 @@ struct BuildCommand: ParsableCommand {
       }
     }
     try resolved.requireRowsInWindow(data)
+    // snapshot.md asks for the file's SHA-256; in WAL mode the newest commits are in the -wal
+    // file, which the rows include and the digest does not. Say so, with the one-line fix.
+    // Printed under --quiet too: it is about what the manifest certifies, not progress.
+    if let pending = watch?.pendingWALBytes {
+      FileHandleOutput.standardError.write(
+        "note: \(databasePath) is in WAL mode and \(databasePath)-wal holds \(pending) bytes of commits not yet in the "
+          + "main file: the rows read include them, the manifest's source.sha256 (the main file's) does not. "
+          + "`sqlite3 \(databasePath) 'PRAGMA wal_checkpoint(TRUNCATE)'` before the build makes the two agree.\n")
+    }
     // A large export without the selector indexes is read whole for every one-season build:
     // say so once per build, with the one-line fix (docs/IMPORT.md).
     for scan in readSummary.unindexedScans(pgsSelected: data.pgs.count, pcfSelected: data.pcf.count) where !quiet {

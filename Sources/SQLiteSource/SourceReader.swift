@@ -90,6 +90,15 @@ public struct SourceReader {
   static func classify(_ error: SQLiteError, path: String) -> SourceError {
     if error.isNotADatabase { return .notADatabase(path: path, detail: error.message) }
     if error.isBusy { return .locked(path: path, detail: error.message) }
+    // SQLITE_READONLY_DIRECTORY: a WAL-mode database needs its -shm file beside it, which a
+    // read-only folder refuses; SQLite's own words ("attempt to write") mislead a reader.
+    if error.code == 1544 {
+      return .sqlite(
+        path: path,
+        detail: "the database is in WAL mode and its folder is read-only: SQLite must create \(path)-shm beside it even to read. "
+          + "Copy the file to a writable folder, or where it is written run `PRAGMA journal_mode=DELETE` once "
+          + "(SQLite error 1544: \(error.message))")
+    }
     // The path is in the message already: SQLiteError's description repeats it.
     var detail = "SQLite error \(error.code): \(error.message)"
     if let sql = error.sql { detail += " (while running: \(sql))" }

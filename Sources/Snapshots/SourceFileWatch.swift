@@ -59,7 +59,8 @@ public final class SourceFileWatch: @unchecked Sendable {
     if now.identity != before.identity {
       guard let a = before.identity, let b = now.identity else { return "the file can no longer be found" }
       if a.device != b.device || a.inode != b.inode { return "another file was put in its place" }
-      return "its size or modification time changed (\(a.size) → \(b.size) bytes)"
+      if a.size != b.size { return "its size changed (\(a.size) → \(b.size) bytes)" }
+      return "it was written to (its modification or status-change time moved)"
     }
     return nil
   }
@@ -67,5 +68,15 @@ public final class SourceFileWatch: @unchecked Sendable {
   public func close() {
     if fd >= 0 { _ = Glibc.close(fd) }
     fd = -1
+  }
+
+  /// In WAL mode, the bytes of the `-wal` file past its 32-byte header, now:
+  /// commits a checkpoint has not yet copied into the main file. The rows read include them,
+  /// the file's SHA-256 does not. Nil in rollback mode or without a `-wal` file.
+  public var pendingWALBytes: Int? {
+    guard before.header.count == 6, before.header[0] == 2 || before.header[1] == 2 else { return nil }
+    var st = stat()
+    guard stat(path + "-wal", &st) == 0, st.st_size > 32 else { return nil }
+    return Int(st.st_size) - 32
   }
 }

@@ -313,3 +313,21 @@ typealias SplitMix = SeededRandom
     #expect(r.stderr.contains("Unknown option '--bogus'"), "\(r)")
   }
 }
+
+/// snapshot.md asks for the database file's SHA-256. In WAL mode the newest commits sit in the
+/// -wal file until a checkpoint: the rows read include them, the file's digest does not, and a
+/// later build from other rows could carry the same digest. The build says so.
+@Suite struct WALSourceTests {
+  @Test func pendingWALCommitsAreNamed() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let writer = try Connection(path: db, mode: .readWriteCreate)
+    try writer.execute("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; UPDATE player_game_summary SET processed_at = '2024-06-01T00:00:00Z';")
+    let r = try runCLI(["build", "--quiet", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out", s.path("Datasets")])
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stderr.contains("note: \(db) is in WAL mode and \(db)-wal holds "), "\(r)")
+    #expect(r.stderr.contains("PRAGMA wal_checkpoint(TRUNCATE)"), "\(r)")
+    withExtendedLifetime(writer) {}
+  }
+}
