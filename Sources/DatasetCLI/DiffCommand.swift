@@ -56,6 +56,10 @@ struct DiffCommand: ParsableCommand {
     var out = "diff \(r.a) → \(r.b)\n"
     let delta = r.rowsB - r.rowsA
     out += "rows: \(r.rowsA) → \(r.rowsB) (\(delta >= 0 ? "+" : "")\(delta))\n"
+    if r.seasonsA != r.seasonsB {
+      func seasons(_ s: [String]) -> String { s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ") }
+      out += "seasons: \(seasons(r.seasonsA)) → \(seasons(r.seasonsB))\n"
+    }
     out += "schema: "
     if r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty {
       out += "unchanged\n"

@@ -87,6 +87,10 @@ public struct Importer {
       teamLogsPath.map { "from team logs \($0)" }
       ?? "summed from player rows (an approximation: no team turnovers; --team-logs gives exact totals)"
 
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: databasePath, isDirectory: &isFolder), isFolder.boolValue {
+      throw ImportError("database \(databasePath) is a folder: expected a SQLite file (created when missing); nothing was written")
+    }
     let db: Connection
     do {
       db = try Connection(path: databasePath, mode: .readWriteCreate)

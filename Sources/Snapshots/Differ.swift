@@ -94,6 +94,10 @@ public struct Differ: Sendable {
     public var b: String
     public var rowsA: Int
     public var rowsB: Int
+    /// The seasons each snapshot holds (its files' seasons): a drift between different season
+    /// sets is partly the calendar's.
+    public var seasonsA: [String]
+    public var seasonsB: [String]
     public var addedColumns: [String]
     public var removedColumns: [String]
     public var typeChanges: [TypeChange]
@@ -104,6 +108,8 @@ public struct Differ: Sendable {
       case a, b, columns, thresholds
       case rowsA = "rows_a"
       case rowsB = "rows_b"
+      case seasonsA = "seasons_a"
+      case seasonsB = "seasons_b"
       case addedColumns = "added_columns"
       case removedColumns = "removed_columns"
       case typeChanges = "type_changes"
@@ -132,7 +138,8 @@ public struct Differ: Sendable {
       guard let sa = a.stats[col.name], let sb = b.stats[col.name] else { continue }
       columns.append(drift(name: col.name, sa, rowsA: a.rowCount, sb, rowsB: b.rowCount))
     }
-    return Report(a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, addedColumns: added,
+    return Report(a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, seasonsA: a.files.map(\.season),
+                  seasonsB: b.files.map(\.season), addedColumns: added,
                   removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
   }
 

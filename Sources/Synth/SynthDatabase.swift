@@ -78,6 +78,10 @@ public enum SynthDatabase {
       throw SynthError(
         "--processed-at \"\(options.processedAt)\" is not an ISO 8601 UTC time (expected e.g. 2024-07-01T12:00:00Z)")
     }
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: options.databasePath, isDirectory: &isFolder), isFolder.boolValue {
+      throw SynthError("\(options.databasePath) is a folder: expected the path of a new SQLite file")
+    }
     if FileManager.default.fileExists(atPath: options.databasePath) {
       throw SynthError("\(options.databasePath) already exists; synth writes a new database (remove the file first)")
     }

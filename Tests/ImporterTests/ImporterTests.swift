@@ -423,6 +423,15 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
         """)
   }
 
+  @Test func databaseThatIsAFolderIsNamed() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let file = s.write("g.csv", handMadeGame())
+    #expect(throws: ImportError("database \(s.dir) is a folder: expected a SQLite file (created when missing); nothing was written")) {
+      try Importer(databasePath: s.dir, processedAt: "2024-01-01T00:00:00Z").run(files: [file])
+    }
+  }
+
   @Test func missingFileExitsThreeAndNoArgumentsExitsOne() {
     let s = Scratch()
     defer { s.remove() }

@@ -307,6 +307,9 @@ def test_real_2021_22_vs_2022_23_drift_is_sensible(tmp_path):
     report = json.loads(run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out, "--json").stdout)
     assert report["added_columns"] == [] and report["removed_columns"] == [] and report["type_changes"] == []
     assert 20000 < report["rows_a"] < 30000 and 20000 < report["rows_b"] < 30000
+    assert report["seasons_a"] == ["2021-22"] and report["seasons_b"] == ["2022-23"]
+    text = run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out).stdout
+    assert "seasons: 2021-22 → 2022-23\n" in text
     flagged = {c["name"]: c["flags"] for c in report["columns"] if c["flags"]}
     # The calendar moves a year: dates and the season column drift completely...
     assert flagged.pop("game_date") == ["psi", "mean_shift"]
