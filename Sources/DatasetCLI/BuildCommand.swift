@@ -108,12 +108,8 @@ struct BuildCommand: ParsableCommand {
     let data: SourceData, readSummary: ReadSummary
     do {
       defer { readDone.signal() }
-      do {
-        (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
-      } catch {
-        guard resolved.leaveOutSeasons(missingIn: error) else { throw error }
-        (data, readSummary) = try SourceReader(path: resolved.database).readSummarizing(seasons: resolved.seasonYears)
-      }
+      let reader = SourceReader(path: resolved.database)
+      (data, readSummary) = try resolved.readSeasons { seasons throws(SourceError) in try reader.readSummarizing(seasons: seasons) }
     }
     try resolved.requireRowsInWindow(data)
     // snapshot.md asks for the file's SHA-256; in WAL mode the newest commits are in the -wal

@@ -57,27 +57,17 @@ public struct DatasetCommand: ParsableCommand {
       }
       return status.rawValue
     }
-    var parsed: ParsableCommand
     do {
-      parsed = try parseAsRoot(arguments)
-    } catch {
-      let code = exitCode(for: error)
-      if code == .success {
-        print(fullMessage(for: error))
-        return ExitStatus.ok.rawValue
-      }
-      return fail(fullMessage(for: error), .usage)
-    }
-    do {
-      try parsed.run()
+      var command = try parseAsRoot(arguments)
+      try command.run()
       return ExitStatus.ok.rawValue
     } catch let failure as CommandFailure {
       return fail(failure.message, failure.status)
     } catch let error as SourceError {
       return fail("error: \(error)", .unusableInput)
     } catch {
-      // argument-parser's own errors also surface here: `--help`, `help` and a bare `dataset`
-      // reach run() as a help request (exit 0), and a validation error is a usage error.
+      // argument-parser's own errors: a help request (`--help`, and `help` or a bare `dataset`,
+      // which reach run()) is exit 0; a parse or validation error is a usage error.
       if exitCode(for: error) == .success {
         print(fullMessage(for: error))
         return ExitStatus.ok.rawValue

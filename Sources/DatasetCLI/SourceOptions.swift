@@ -162,7 +162,18 @@ extension ResolvedSource {
   /// Leaves out the seasons the dates gave that the database does not hold (a rolling window
   /// reaching back into a season the export no longer carries), when `error` says so and one
   /// season remains; false when the error stands as it is.
-  mutating func leaveOutSeasons(missingIn error: SourceError) -> Bool {
+  ///
+  /// `read` gets the season years and runs again, once, with those left.
+  mutating func readSeasons<T>(_ read: ([Int]) throws(SourceError) -> T) throws(SourceError) -> T {
+    do {
+      return try read(seasonYears)
+    } catch {
+      guard leaveOutSeasons(missingIn: error) else { throw error }
+      return try read(seasonYears)
+    }
+  }
+
+  private mutating func leaveOutSeasons(missingIn error: SourceError) -> Bool {
     guard case .seasonsWithoutRows(_, let missing, _) = error, seasons.allSatisfy(\.isFromDates),
       seasons.contains(where: { !missing.contains($0.startYear) })
     else { return false }

@@ -26,13 +26,8 @@ struct ValidateCommand: ParsableCommand {
   func run() throws {
     var resolved = try source.resolve()
     let t0 = Clocks.monotonicMicros()
-    let data: SourceData
-    do {
-      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
-    } catch {
-      guard resolved.leaveOutSeasons(missingIn: error) else { throw error }
-      data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
-    }
+    let reader = SourceReader(path: resolved.database)
+    let data = try resolved.readSeasons { seasons throws(SourceError) in try reader.read(seasons: seasons) }
     try resolved.requireRowsInWindow(data)
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(

@@ -10,11 +10,5 @@ public struct ArrowDataFileFormat: DataFileFormat {
     try ArrowFile.encode(table, compression: .lz4Frame, batchRows: batchRows)
   }
 
-  public func inspect(_ bytes: [UInt8]) throws -> DataFileSummary {
-    let reader = try ArrowFileReader(bytes: bytes)
-    for i in 0..<reader.batchCount { _ = try reader.batch(i) }
-    return DataFileSummary(fields: reader.fields, rowCount: reader.rowCount)
-  }
-
   public func decode(_ bytes: [UInt8]) throws -> Table { try ArrowFileReader(bytes: bytes).readAll() }
 }

@@ -7,21 +7,9 @@ import Foundation
 public protocol DataFileFormat: Sendable {
   /// The file's bytes: deterministic for equal tables and batch sizes.
   func encode(_ table: Table, batchRows: Int) throws -> [UInt8]
-  /// Opens a file and decodes every batch, returning its schema and row count; throws with
-  /// a readable message when the bytes are not a valid file.
-  func inspect(_ bytes: [UInt8]) throws -> DataFileSummary
-  /// The whole file as one table (what `verify` recomputes the statistics from); throws as
-  /// `inspect` does.
+  /// The whole file as one table, every batch decoded (what `verify` checks and recomputes
+  /// the statistics from); throws with a readable message when the bytes are not a valid file.
   func decode(_ bytes: [UInt8]) throws -> Table
-}
-
-public struct DataFileSummary: Sendable, Equatable {
-  public var fields: [Field]
-  public var rowCount: Int
-  public init(fields: [Field], rowCount: Int) {
-    self.fields = fields
-    self.rowCount = rowCount
-  }
 }
 
 /// Everything a build has computed before it is stored.

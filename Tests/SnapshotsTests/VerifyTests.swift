@@ -19,7 +19,7 @@ import Testing
 
   func readerError(_ bytes: [UInt8]) -> String? {
     do {
-      _ = try ArrowDataFileFormat().inspect(bytes)
+      _ = try ArrowDataFileFormat().decode(bytes)
       return nil
     } catch { return "\(error)" }
   }
