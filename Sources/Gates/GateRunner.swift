@@ -57,9 +57,33 @@ enum Show {
 
   /// A percentage rounded DOWN to `decimals`, so a failing 94.99 never reads as the threshold 95.
   static func pct(_ x: Double, decimals: Int = 1) -> String {
+    String(format: "%.\(decimals)f %%", down(x, decimals))
+  }
+
+  /// A percentage that a rule fails below: rounded down, with as many more decimals as it
+  /// takes for the printed figure to sit on the same side of `threshold` as `x` does. A
+  /// passing 94.667 against 94.65 reads 94.66 %, not 94.6 %.
+  static func pct(_ x: Double, decimals: Int = 1, failsBelow threshold: Double) -> String {
+    pct(x, decimals: decimals) { $0 < threshold }
+  }
+
+  /// A percentage that a rule fails (or warns) above: a failing 5.05 against 5 reads 5.05 %,
+  /// not the 5.0 % that rounding down to one decimal would print.
+  static func pct(_ x: Double, decimals: Int = 1, failsAbove threshold: Double) -> String {
+    pct(x, decimals: decimals) { $0 > threshold }
+  }
+
+  private static func pct(_ x: Double, decimals: Int, _ breaks: (Double) -> Bool) -> String {
+    var d = decimals
+    // At most nine decimals: a figure closer than that to its threshold stays the nearest
+    // rounding down, and the report's `value` holds the unrounded number.
+    while d < 9 && breaks(down(x, d)) != breaks(x) { d += 1 }
+    return String(format: "%.\(d)f %%", down(x, d))
+  }
+
+  private static func down(_ x: Double, _ decimals: Int) -> Double {
     let scale = pow(10.0, Double(decimals))
-    let down = (x * scale).rounded(.down) / scale
-    return String(format: "%.\(decimals)f %%", down)
+    return (x * scale).rounded(.down) / scale
   }
 
   static func number(_ x: Double) -> String {
@@ -230,7 +254,7 @@ struct Context {
       let p = Show.ratio(covered, exp.count)
       worst = min(worst ?? p, p)
       if p < threshold { status = .fail }
-      figures.append((season, "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p)))"))
+      figures.append((season, "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p, failsBelow: threshold)))"))
       missingAll += missing.map { tag(season) + day($0) }
     }
     return GateResult(
@@ -272,12 +296,12 @@ struct Context {
       } else if !below.isEmpty && status == .pass {
         status = .warn
       }
-      var f = "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share)))"
-      if let low = below.min(by: { $0.0 < $1.0 }) { f += "; lowest \(Show.pct(low.0)) on \(day(low.1))" }
+      var f = "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share, failsAbove: failShare)))"
+      if let low = below.min(by: { $0.0 < $1.0 }) { f += "; lowest \(Show.pct(low.0, failsBelow: warnBelow)) on \(day(low.1))" }
       figures.append((season, f))
       for b in below {
         rows.append(
-          (b.0, "\(tag(season))\(day(b.1)): \(Show.count(b.2)) of \(Show.count(b.3)) active players have a PCF row (\(Show.pct(b.0)))"))
+          (b.0, "\(tag(season))\(day(b.1)): \(Show.count(b.2)) of \(Show.count(b.3)) active players have a PCF row (\(Show.pct(b.0, failsBelow: warnBelow)))"))
       }
     }
     rows.sort { $0.ratio != $1.ratio ? $0.ratio < $1.ratio : $0.line < $1.line }
@@ -358,11 +382,11 @@ struct Context {
       }
       let p = Show.ratio(t.filled, t.active)
       worst = min(worst ?? p, p)
-      var f = "usage_rate on \(Show.pct(p)) of \(Show.count(t.active)) active rows"
+      var f = "usage_rate on \(Show.pct(p, failsBelow: seasonFail)) of \(Show.count(t.active)) active rows"
       if p < seasonFail {
         status = .fail
         seasonLines.append(
-          "\(label(season)): usage_rate on \(Show.count(t.filled)) of \(Show.count(t.active)) active rows (\(Show.pct(p))), below \(Show.number(seasonFail)) %"
+          "\(label(season)): usage_rate on \(Show.count(t.filled)) of \(Show.count(t.active)) active rows (\(Show.pct(p, failsBelow: seasonFail))), below \(Show.number(seasonFail)) %"
         )
       }
       var months: [Int: (active: Int, filled: Int)] = [:]
@@ -372,7 +396,7 @@ struct Context {
         let (a, b) = (Show.ratio($0.value.filled, $0.value.active), Show.ratio($1.value.filled, $1.value.active))
         return a != b ? a < b : $0.key < $1.key
       }) {
-        f += "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active)))"
+        f += "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active), failsBelow: monthWarn))"
       }
       figures.append((season, f))
       for (month, m) in months {
@@ -380,7 +404,7 @@ struct Context {
         if mp < monthWarn {
           if status == .pass { status = .warn }
           monthLines.append(
-            (mp, "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp)))"))
+            (mp, "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp, failsBelow: monthWarn)))"))
         }
       }
     }
@@ -461,12 +485,12 @@ struct Context {
         (season,
           lowPct >= 100
             ? "all 5 fields present on \(Show.count(active)) active rows"
-            : "lowest: \(low.0) on \(Show.pct(lowPct)) of \(Show.count(low.2)) \(low.3)"))
+            : "lowest: \(low.0) on \(Show.pct(lowPct, failsBelow: threshold)) of \(Show.count(low.2)) \(low.3)"))
       for m in measured {
         let p = Show.ratio(m.1, m.2)
         if p < threshold {
           status = .fail
-          evidence.append((p, "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p)) present)"))
+          evidence.append((p, "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p, failsBelow: threshold)) present)"))
         }
       }
     }
@@ -585,7 +609,12 @@ struct Context {
     let hi = config.gameIntegrityMaxActivePlayersPerTeam
     var problems: [(Date32, String)] = []
     for g in games {
-      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi }
+      // source-tables.md: "A date in October or later belongs to that year's season, earlier
+      // dates to the previous one". PCF is read by that rule, so a game whose season_year
+      // disagrees with its date would meet no PCF row, or another season's, depending on
+      // which seasons the run asked for.
+      let misdated = g.dates.filter { Season.startYear(of: $0) != g.season }
+      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi } || !misdated.isEmpty
       guard broken else { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let name = "\(tag(g.season))game \(gameNames[Int(g.id)]) (\(day(first)))"
@@ -599,6 +628,12 @@ struct Context {
       }
       if g.dates.count > 1 {
         problems.append((first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
+      }
+      for d in misdated.sorted() {
+        problems.append(
+          (d,
+            "\(name): season_year \(g.season) (\(Season.label(g.season))), but \(day(d)) falls in season \(Season.label(Season.startYear(of: d))) by the date rule (October on)"
+          ))
       }
     }
     let scheduled = scheduleProblems(pgsGames: games.map { ($0.season, $0.id, $0.dates) })
@@ -848,7 +883,7 @@ struct Context {
         let fails = p > failPct
         if fails { status = .fail } else if status == .pass { status = .warn }
         summaries.append(
-          "\(tag(season))\(r.name): \(Show.count(r.count)) of \(Show.count(r.denominator)) \(r.table == "PGS" ? "active PGS" : "PCF") rows (\(Show.pct(p, decimals: 3)))\(fails ? ", above \(Show.number(failPct)) %" : "")"
+          "\(tag(season))\(r.name): \(Show.count(r.count)) of \(Show.count(r.denominator)) \(r.table == "PGS" ? "active PGS" : "PCF") rows (\(Show.pct(p, decimals: 3, failsAbove: failPct)))\(fails ? ", above \(Show.number(failPct)) %" : "")"
         )
         offending.append(r.rows.map { tag(season) + $0 })
         offendingTotal += r.count
@@ -861,7 +896,7 @@ struct Context {
       if let w = seasonWorst {
         figures.append(
           (season,
-            "\(broken) rule\(broken == 1 ? "" : "s") broken; worst \(w.1.name): \(Show.count(w.1.count)) of \(Show.count(w.1.denominator)) rows (\(Show.pct(w.0, decimals: 3)))"
+            "\(broken) rule\(broken == 1 ? "" : "s") broken; worst \(w.1.name): \(Show.count(w.1.count)) of \(Show.count(w.1.denominator)) rows (\(Show.pct(w.0, decimals: 3, failsAbove: failPct)))"
           ))
       } else {
         figures.append((season, "all 9 rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
@@ -1061,7 +1096,7 @@ struct Context {
         } else if p > share {
           seasonFlagged += 1
           findings.append(
-            (p, "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p)))"))
+            (p, "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p, failsAbove: share)))"))
         }
       }
       if seasonFlagged > 0 { status = .warn }

@@ -449,6 +449,73 @@ let expectedDatesSQL = """
     #expect(gate.evidence.map { String($0.prefix(while: { $0 != "(" })).trimmingCharacters(in: .whitespaces) } == naive)
   }
 
+  // source-tables.md's date rule decides which PCF rows a season reads: a game whose date
+  // lies in another season than its season_year got its composite factors or not depending on
+  // the other seasons requested. It is now a game_integrity problem.
+  @Test func gameDatedOutsideItsSeasonFailsGameIntegrity() throws {
+    let db = try RealFixture.copy(
+      "misdated-game",
+      damage: """
+        UPDATE player_game_summary SET game_date = '2023-10-05' WHERE game_id =
+          (SELECT game_id FROM player_game_summary ORDER BY game_date DESC, game_id LIMIT 1)
+        """)
+    let game = try RealFixture.strings(
+      db, "SELECT DISTINCT game_id FROM player_game_summary WHERE game_date = '2023-10-05'")
+    try #require(game.count == 1)
+    let gate = try #require(try validate(db).result(.gameIntegrity))
+    #expect(gate.status == .fail)
+    #expect(
+      gate.evidence == [
+        "game \(game[0]) (2023-10-05): season_year 2022 (2022-23), but 2023-10-05 falls in season 2023-24 by the date rule (October on)"
+      ])
+  }
+
+  /// The number inside a figure's last "(… %)".
+  static func printedPercent(_ figure: String) throws -> Double {
+    let open = try #require(figure.range(of: "(", options: .backwards))
+    let close = try #require(figure.range(of: " %)", range: open.upperBound..<figure.endIndex))
+    return try #require(Double(figure[open.upperBound..<close.lowerBound]))
+  }
+
+  // A failing figure must never print as the threshold it fails, in either direction: 10 of M
+  // dates below against a threshold just under 10/M printed "(x %)" with x equal to the
+  // threshold when rounded down to one decimal.
+  @Test func figuresNeverReadAsTheThresholdTheyFail() throws {
+    let db = try RealFixture.copy(
+      "threshold-figures",
+      damage: """
+        DELETE FROM player_composite_factors WHERE rowid % 2 = 0 AND game_date IN
+          (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 10 OFFSET 60);
+        DELETE FROM player_composite_factors WHERE game_date IN
+          (SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 7 OFFSET 80)
+        """)
+    let measured = Double(try RealFixture.strings(db, expectedDatesSQL).count)
+    let below = 17.0
+    let share = 100 * below / measured
+    var config = GateConfig.defaults
+    // The one-decimal rounding down of the share, which the share exceeds: the gate fails.
+    config.pcfPlayerCoverageFailDatesBelowPercent = (share * 10).rounded(.down) / 10
+    try #require(share > config.pcfPlayerCoverageFailDatesBelowPercent)
+    // A two-decimal threshold the date coverage passes, above its one-decimal rounding down.
+    let covered = 100 * (measured - 7) / measured
+    config.pcfDateCoverageFailBelowPercent = (covered * 100).rounded(.down) / 100
+    try #require((covered * 10).rounded(.down) / 10 < config.pcfDateCoverageFailBelowPercent)
+    let report = try validate(db, config: config)
+
+    let players = try #require(report.result(.pcfPlayerCoverage))
+    #expect(players.status == .fail)
+    #expect(players.figure.hasPrefix("17 of \(Int(measured)) dates below 90 % of active players ("))
+    let printedShare = try Self.printedPercent(String(players.figure.prefix { $0 != ";" }))
+    #expect(printedShare > config.pcfPlayerCoverageFailDatesBelowPercent, "\(players.figure)")
+    #expect(printedShare <= share)
+
+    let dates = try #require(report.result(.pcfDateCoverage))
+    #expect(dates.status == .pass)
+    let printedCoverage = try Self.printedPercent(dates.figure)
+    #expect(printedCoverage >= config.pcfDateCoverageFailBelowPercent, "\(dates.figure)")
+    #expect(printedCoverage <= covered)
+  }
+
   // gates.md: "warn on any date below 90 %". A date with no PCF row at all is at 0 %, and with
   // 4 of 150 dates missing pcf_date_coverage alone still passes (97.3 % ≥ 95 %).
   @Test func datesWithoutPCFCountAtZeroInPlayerCoverage() throws {
