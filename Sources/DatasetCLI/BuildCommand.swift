@@ -109,7 +109,7 @@ struct BuildCommand: ParsableCommand {
     do {
       defer { readDone.signal() }
       let reader = SourceReader(path: resolved.database)
-      (data, readSummary) = try resolved.readSeasons { seasons throws(SourceError) in try reader.readSummarizing(seasons: seasons) }
+      (data, readSummary) = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.readSummarizing(seasons: seasons) }
     }
     try resolved.requireRowsInWindow(data)
     // snapshot.md asks for the file's SHA-256; in WAL mode the newest commits are in the -wal
@@ -265,7 +265,7 @@ struct BuildCommand: ParsableCommand {
         startResolved: resolved.startDate?.date, endResolved: resolved.endDate?.date,
         timeZone: resolved.startDate?.timeZone ?? resolved.endDate?.timeZone ?? "America/New_York",
         resolvedAt: (resolved.startDate?.keyword ?? resolved.endDate?.keyword) != nil
-          ? SnapshotBuilder.utcString(Date()) : nil),
+          ? Timestamp.format(micros: resolved.resolvedAtMicros / 1_000_000 * 1_000_000) : nil),
       thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
       overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
       includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed)

@@ -51,7 +51,12 @@ public struct SourceOptions: ParsableArguments {
     }
   }
 
-  func resolveOrThrow(clock: WallClock, defaultsFile: String?) throws(UsageError) -> ResolvedSource {
+  func resolveOrThrow(clock wall: WallClock, defaultsFile: String?) throws(UsageError) -> ResolvedSource {
+    // One reading of the clock for every keyword: `--start-date yesterday --end-date yesterday`
+    // read at 23:59:59.9999 and 00:00:00 Eastern would otherwise span two days, and the
+    // manifest's resolved_at is this instant, not one taken after the build.
+    let now = wall.nowMicros()
+    let clock = WallClock { now }
     let start = try startDate.map { (s: String) throws(UsageError) -> ResolvedDate in
       ResolvedDate(given: s, expression: try DateExpression.parse(s, option: "--start-date"), clock: clock)
     }
@@ -116,7 +121,7 @@ public struct SourceOptions: ParsableArguments {
     }
     return ResolvedSource(
       database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds, configSources: configSources,
-      overrides: overrides)
+      overrides: overrides, resolvedAtMicros: now)
   }
 }
 
@@ -164,13 +169,26 @@ extension ResolvedSource {
   /// season remains; false when the error stands as it is.
   ///
   /// `read` gets the season years and runs again, once, with those left.
-  mutating func readSeasons<T>(_ read: ([Int]) throws(SourceError) -> T) throws(SourceError) -> T {
+  mutating func readSeasons<T>(from reader: SourceReader, _ read: ([Int]) throws(SourceError) -> T) throws(SourceError) -> T {
+    try widenOpenWindow(reader)
     do {
       return try read(seasonYears)
     } catch {
       guard leaveOutSeasons(missingIn: error) else { throw error }
       return try read(seasonYears)
     }
+  }
+
+  /// A window open at one end spans every season the database holds on that side (GATES.md:
+  /// "without --season, the seasons are those the window spans"): `--start-date 2022-03-01`
+  /// alone means 2021-22 and every later season, not 2021-22 only. Seasons in that range
+  /// that the database lacks are left out by `readSeasons`, with a note.
+  mutating func widenOpenWindow(_ reader: SourceReader) throws(SourceError) {
+    guard (startDate == nil) != (endDate == nil), seasons.allSatisfy(\.isFromDates), let given = seasons.first,
+      let held = try reader.seasonRange()
+    else { return }
+    let years = startDate != nil ? given.startYear...max(given.startYear, held.upperBound) : min(held.lowerBound, given.startYear)...given.startYear
+    seasons = years.map { ResolvedSeason(given: ResolvedSeason.fromDates, startYear: $0, label: Season.label($0)) }
   }
 
   private mutating func leaveOutSeasons(missingIn error: SourceError) -> Bool {
@@ -209,6 +227,8 @@ public struct ResolvedSource: Equatable, Sendable {
   /// Files the thresholds came from, in the order applied (defaults file, then --config).
   public var configSources: [String]
   public var overrides: [GateOverride]
+  /// The one clock reading every keyword was resolved against (microseconds since the epoch).
+  public var resolvedAtMicros: Int64 = 0
 
   public var seasonYears: [Int] { seasons.map(\.startYear) }
   public var window: GateWindow { GateWindow(start: startDate?.date32, end: endDate?.date32) }

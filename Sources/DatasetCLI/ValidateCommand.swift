@@ -27,7 +27,7 @@ struct ValidateCommand: ParsableCommand {
     var resolved = try source.resolve()
     let t0 = Clocks.monotonicMicros()
     let reader = SourceReader(path: resolved.database)
-    let data = try resolved.readSeasons { seasons throws(SourceError) in try reader.read(seasons: seasons) }
+    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
     try resolved.requireRowsInWindow(data)
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(

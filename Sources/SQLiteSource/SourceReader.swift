@@ -112,6 +112,36 @@ public struct SourceReader {
     return try availableSeasons(connection)
   }
 
+  /// The lowest and highest season_year with PGS rows, nil for a table without one. Each is
+  /// its own `SELECT min(…)`/`max(…)`, which SQLite answers from an index on season_year in a
+  /// few page reads; a table that also holds non-integer seasons is listed in full instead.
+  public func seasonRange() throws(SourceError) -> ClosedRange<Int>? {
+    let connection = try open()
+    try requireTable(connection, "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))])
+    var ends: [Int] = []
+    for sql in ["SELECT min(season_year) FROM player_game_summary", "SELECT max(season_year) FROM player_game_summary"] {
+      let value: Int??
+      do {
+        let st = try connection.prepare(sql)
+        guard try st.step() else { return nil }
+        switch st.storageClass(0) {
+        case .null: return nil
+        case .integer: value = .some(Int(st.int64(0)))
+        default: value = .none
+        }
+      } catch {
+        throw Self.classify(error, path: path)
+      }
+      guard let end = value else {
+        let all = try availableSeasons(connection)
+        guard let first = all.first, let last = all.last else { return nil }
+        return first...last
+      }
+      ends.append(end!)
+    }
+    return ends[0]...ends[1]
+  }
+
   func availableSeasons(_ connection: Connection) throws(SourceError) -> [Int] {
     do {
       let st = try connection.prepare(

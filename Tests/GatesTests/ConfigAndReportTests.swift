@@ -122,6 +122,23 @@ import Testing
     #expect(r.endDate?.timeZone == "America/New_York")
   }
 
+  // A clock that moves one second per reading, started a second before midnight Eastern: the
+  // two keywords must still name the same day, and resolved_at is the reading they used.
+  @Test func everyKeywordResolvesAgainstOneClockReading() throws {
+    let start = try #require(Timestamp.parseMicros("2023-01-16T04:59:59Z"))
+    final class Ticks: @unchecked Sendable { var next: Int64 = 0 }
+    let ticks = Ticks()
+    let clock = WallClock {
+      defer { ticks.next += 1_000_000 }
+      return start + ticks.next
+    }
+    let args = ["--db", "x.sqlite", "--start-date", "yesterday", "--end-date", "yesterday", "--season", "current"]
+    let r = try SourceOptions.parse(args).resolve(clock: clock, defaultsFile: nil)
+    #expect(r.startDate?.date == "2023-01-14" && r.endDate?.date == "2023-01-14")
+    #expect(r.resolvedAtMicros == start)
+    #expect(r.seasonYears == [2022])
+  }
+
   @Test func seasonsFromDatesWhenNoSeasonGiven() throws {
     let r = try resolve(["--db", "x", "--start-date", "2022-04-01", "--end-date", "2023-01-01"])
     #expect(r.seasonYears == [2021, 2022])

@@ -296,6 +296,35 @@ typealias SplitMix = SeededRandom
   }
 }
 
+/// GATES.md: "without --season, the seasons are those the window spans". A window open at one
+/// end spans every season on that side; it used to check and build the given date's season only,
+/// leaving 2022-23 out of `--start-date 2022-03-01` without a word.
+@Suite struct OpenWindowTests {
+  @Test func aWindowOpenAtOneEndSpansEverySeasonOnThatSide() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("two.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+
+    let from = try runCLI(["validate", "--db", db, "--start-date", "2022-03-01"])
+    #expect(from.stdout.contains("season 2021-22:") && from.stdout.contains("season 2022-23:"), "\(from)")
+    let to = try runCLI(["validate", "--db", db, "--end-date", "2022-11-15"])
+    #expect(to.stdout.contains("season 2021-22:") && to.stdout.contains("season 2022-23:"), "\(to)")
+
+    let build = try runCLI(["build", "--db", db, "--start-date", "2022-03-01", "--out", s.path("Datasets"), "--quiet"])
+    #expect(build.status == 0, "\(build)")
+    let manifest = try Manifest.read(path: s.path("Datasets/props_v1/v1/manifest.json"))
+    #expect(manifest.config.seasons == ["2021-22", "2022-23"])
+    #expect(manifest.files.map(\.season) == ["2021-22", "2022-23"])
+
+    // Past the last season held, the window has no rows: refused, not widened backwards.
+    let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
+    #expect(late.status == 3, "\(late)")
+    #expect(late.stderr.contains("no player_game_summary rows of season 2022-23 from 2023-08-01"), "\(late)")
+  }
+}
+
 /// Help must always work: a commit of session 11 turned every `--help` into exit 3 (the help
 /// request reached a catch-all for errors of the input), and every usage error points to it.
 @Suite struct HelpTests {
