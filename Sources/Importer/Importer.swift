@@ -75,7 +75,7 @@ public struct Importer {
     }
     let files = inputs.map(\.name)
     let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
-    let rows = try input.pgsRows(teamLogs: teamLogs)
+    let rows = try input.pgsRows(teamLogs: teamLogs, teamLogsPath: teamLogsPath ?? "the team logs")
 
     var summary = ImportSummary()
     summary.files = files.count
@@ -141,10 +141,29 @@ public struct Importer {
     let dates = rows.map(\.gameDate)
     try select.bind(1, dates.min() ?? "")
     try select.bind(2, dates.max() ?? "")
+    // A player is one PLAYER_ID per game: the same id under a second player_lookup (a name
+    // corrected in the export: "Cameron Payne" → "Cam Payne") would be a second row in the
+    // game, counted twice in team pace, and no gate sees it.
+    var lookupOfPlayerInGame: [String: (lookup: String, rowid: Int64?)] = [:]
     while try select.step() {
       let row = PGSRow(select, first: 1)
       // With duplicates already in the table, the first (lowest rowid) is the one kept current.
       if existing[row.key] == nil { existing[row.key] = (select.int64(0), row) }
+      if let id = row.universalPlayerID, lookupOfPlayerInGame[row.gameID + "|" + id] == nil {
+        lookupOfPlayerInGame[row.gameID + "|" + id] = (row.playerLookup, select.int64(0))
+      }
+    }
+    for row in rows {
+      guard let id = row.universalPlayerID else { continue }
+      let k = row.gameID + "|" + id
+      if let other = lookupOfPlayerInGame[k], other.lookup != row.playerLookup {
+        let stored = other.rowid.map { "is stored as \(other.lookup) (player_game_summary rowid \($0))" } ?? "is also \(other.lookup) in this import"
+        throw ImportError(
+          "PLAYER_ID \(id) in game \(row.gameID) on \(row.gameDate) is \(row.fullName ?? row.playerLookup) (\(row.playerLookup)) here, but \(stored): "
+            + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
+            + "(DELETE FROM player_game_summary WHERE player_lookup = '\(other.lookup)'; PCF is derived again on import); nothing was written")
+      }
+      if lookupOfPlayerInGame[k] == nil { lookupOfPlayerInGame[k] = (row.playerLookup, nil) }
     }
     let placeholders = (1...PGSRow.columns.count).map { "?\($0)" }.joined(separator: ", ")
     let n = Int32(PGSRow.columns.count + 1)

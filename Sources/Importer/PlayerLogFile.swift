@@ -53,15 +53,41 @@ func readInputFile(_ path: String) throws(ImportError) -> [UInt8] {
     throw ImportError("cannot read \(path): permission denied or unreadable")
   }
   let raw = [UInt8](data)
-  guard path.hasSuffix(".lz4") else { return raw }
+  guard path.lowercased().hasSuffix(".lz4") else {
+    // Compressed bytes under a .csv name would fail as "line 1: quote inside an unquoted
+    // field" or as bad UTF-8: name what the file is instead.
+    if let kind = compressedKind(raw) {
+      throw ImportError(
+        kind == "UTF-16"
+          ? "\(path): the file is UTF-16 text (it starts with a UTF-16 byte order mark); expected UTF-8 CSV"
+          : "\(path): the file is \(kind) data, not CSV text; only LZ4 frames are read, from a name ending in .lz4")
+    }
+    return raw
+  }
   guard !raw.isEmpty else {
     throw ImportError("\(path): the file is empty (0 bytes); expected an LZ4 frame holding CSV")
   }
+  let text: [UInt8]
   do {
-    return try LZ4Frame.decompress(raw)
+    text = try LZ4Frame.decompress(raw, concatenated: true)
   } catch {
     throw ImportError("\(path): not a readable LZ4 frame (\(error))")
   }
+  guard !text.isEmpty else {
+    throw ImportError("\(path): the LZ4 frame holds no bytes (\(raw.count) bytes compressed, 0 decompressed); expected a header line and rows")
+  }
+  return text
+}
+
+/// "LZ4", "gzip", "zstd", "bzip2", "zip", "xz" or "UTF-16" for the magic bytes that start such
+/// files, nil for anything else.
+func compressedKind(_ bytes: [UInt8]) -> String? {
+  let magics: [([UInt8], String)] = [
+    ([0x04, 0x22, 0x4D, 0x18], "LZ4"), ([0x1F, 0x8B], "gzip"), ([0x28, 0xB5, 0x2F, 0xFD], "zstd"),
+    ([0x42, 0x5A, 0x68], "bzip2"), ([0x50, 0x4B, 0x03, 0x04], "zip"), ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz"),
+    ([0xFF, 0xFE], "UTF-16"), ([0xFE, 0xFF], "UTF-16"),
+  ]
+  return magics.first { bytes.starts(with: $0.0) }?.1
 }
 
 /// A CSV file's records with the header resolved to column indexes.
@@ -97,7 +123,17 @@ struct CSVTable {
       }
       let trimmed = trimmingWhitespace(name)
       names.append(trimmed)
-      if index[trimmed] == nil { index[trimmed] = i }
+      if let first = index[trimmed] {
+        // Two columns of one name: which one holds the values is a guess (a joined
+        // player + team export). Refused when the importer reads that name.
+        if required.contains(trimmed) {
+          throw ImportError(
+            "\(path): line \(reader.line): the header names column \(trimmed) twice (fields \(first + 1) and \(i + 1)); "
+              + "expected each column once")
+        }
+      } else {
+        index[trimmed] = i
+      }
     }
     let missing = required.filter { index[$0] == nil }
     guard missing.isEmpty else {
@@ -110,11 +146,15 @@ struct CSVTable {
 
   /// Next data record, checked for width and UTF-8; false at the end.
   mutating func next() throws(ImportError) -> Bool {
-    do {
-      guard try reader.next() else { return false }
-    } catch {
-      throw ImportError("\(path): line \(error.line): \(error.problem)")
-    }
+    // A line with nothing on it is no record (a trailing blank line, CRLF CRLF at the end):
+    // skipped, where "1 fields, but the header has 31" would blame a row that is not there.
+    repeat {
+      do {
+        guard try reader.next() else { return false }
+      } catch {
+        throw ImportError("\(path): line \(error.line): \(error.problem)")
+      }
+    } while reader.fieldCount == 1 && reader.field(0).isEmpty && header.count > 1
     guard reader.fieldCount == header.count else {
       throw ImportError("\(path): line \(reader.line): \(reader.fieldCount) fields, but the header has \(header.count)")
     }

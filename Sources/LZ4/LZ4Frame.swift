@@ -73,7 +73,7 @@ public enum LZ4Frame {
   /// more or yields less is an error, and no more than `expectedSize` bytes are allocated.
   /// Without it, output is capped at `maxSize`.
   public static func decompress(
-    _ input: UnsafeRawBufferPointer, expectedSize: Int? = nil, maxSize: Int = 1 << 32
+    _ input: UnsafeRawBufferPointer, expectedSize: Int? = nil, maxSize: Int = 1 << 32, concatenated: Bool = false
   ) throws(LZ4Error) -> [UInt8] {
     var ctx: OpaquePointer?
     let rc = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
@@ -103,6 +103,12 @@ public enum LZ4Frame {
       out.append(contentsOf: chunk[0..<dstSize])
       if hint == 0 {
         finished = true
+        // `lz4 -c a >> f; lz4 -c b >> f` makes frames back to back, which the lz4 CLI reads
+        // as one stream; a finished context starts the next frame by itself.
+        if concatenated && consumed < input.count {
+          finished = false
+          continue
+        }
         break
       }
       if srcSize == 0 && dstSize == 0 { break }
@@ -119,9 +125,9 @@ public enum LZ4Frame {
     return out
   }
 
-  public static func decompress(_ input: [UInt8], expectedSize: Int? = nil) throws(LZ4Error) -> [UInt8] {
+  public static func decompress(_ input: [UInt8], expectedSize: Int? = nil, concatenated: Bool = false) throws(LZ4Error) -> [UInt8] {
     do {
-      return try input.withUnsafeBytes { buf in try decompress(buf, expectedSize: expectedSize) }
+      return try input.withUnsafeBytes { buf in try decompress(buf, expectedSize: expectedSize, concatenated: concatenated) }
     } catch let e as LZ4Error { throw e } catch { throw LZ4Error(operation: "decompress", detail: "\(error)") }
   }
 }

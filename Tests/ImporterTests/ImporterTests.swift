@@ -110,6 +110,18 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(abs(usage[0] - 100 * 13.76 * 48 / (30 * 100.8)) < 1e-12)
     // BBB's log gives game minutes (48), read as 240 team player-minutes.
     #expect(abs(usage[2] - 20) < 1e-12)
+
+    // Ids without their leading zeros match no game: refused, nothing written.
+    let excel = s.write("excel.csv", "TEAM_ABBREVIATION,GAME_ID,MIN,FGA,FTA,TOV\nAAA,1,240,80,20,12\nBBB,1,240,80,20,10\n")
+    let fresh = s.path("fresh.sqlite")
+    let logs = s.write("g2.csv", handMadeGame())
+    #expect(
+      throws: ImportError(
+        "\(excel): none of its team games is in the player logs (its first: game 1, team AAA); the first player row, \(logs): line 2, "
+          + "is team AAA in game 0000000001. GAME_ID and TEAM_ABBREVIATION must be spelled as in the player logs")
+    ) {
+      try Importer(databasePath: fresh, teamLogsPath: excel, processedAt: "2024-01-01T00:00:00Z").run(files: [logs])
+    }
   }
 }
 
@@ -312,6 +324,65 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       try Importer(databasePath: s.path("l.sqlite")).run(files: [missing])
     }
     #expect(!FileManager.default.fileExists(atPath: s.path("l.sqlite")), "no database is created for input that cannot be read")
+  }
+
+  // A MATCHUP in neither form used to leave is_home NULL on every row of the import, which
+  // every gate passed; a column read twice took the first silently.
+  @Test func unreadableMatchupAndDoubledColumnsAreRefused() {
+    let s = Scratch()
+    defer { s.remove() }
+    let (p1, e1) = importError(s, "vs.csv", handMadeGame(matchupAAA: "AAA vs BBB"))
+    #expect(
+      e1 == ImportError(#"\#(p1): line 2, column MATCHUP: "AAA vs BBB": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
+    let (p2, e2) = importError(s, "blank.csv", handMadeGame(matchupBBB: ""))
+    #expect(e2 == ImportError(#"\#(p2): line 4, column MATCHUP: "": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
+    let doubled = handMadeGame().split(separator: "\n").enumerated().map { $0.offset == 0 ? $0.element + ",PTS" : $0.element + ",999" }
+    let (p3, e3) = importError(s, "twice.csv", doubled.joined(separator: "\n") + "\n")
+    let first = logHeader.split(separator: ",").firstIndex(of: "PTS")! + 1
+    #expect(
+      e3 == ImportError("\(p3): line 1: the header names column PTS twice (fields \(first) and \(doubled[0].split(separator: ",").count)); expected each column once"))
+  }
+
+  // A corrected name used to insert a second row for the same PLAYER_ID in the game.
+  @Test func renamedPlayerIsRefusedNotAddedTwice() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    let renamed = s.write("renamed.csv", handMadeGame().replacingOccurrences(of: "Ann Alpha", with: "Anne Alpha"))
+    #expect(
+      throws: ImportError(
+        "PLAYER_ID 1 in game 0000000001 on 2022-10-18 is Anne Alpha (annealpha) here, but is stored as annalpha (player_game_summary rowid 1): "
+          + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
+          + "(DELETE FROM player_game_summary WHERE player_lookup = 'annalpha'; PCF is derived again on import); nothing was written")
+    ) {
+      try Importer(databasePath: db, processedAt: "2024-01-02T00:00:00Z").run(files: [renamed])
+    }
+    #expect(try query(db, "SELECT count(*) FROM player_game_summary") == ["4"])
+  }
+
+  @Test func blankLinesConcatenatedFramesAndCompressedBytesUnderACSVName() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let (_, blank) = importError(s, "blank-lines.csv", handMadeGame() + "\n\r\n")
+    #expect(blank == nil)
+    #expect(try query(s.path("l.sqlite"), "SELECT count(*) FROM player_game_summary") == ["4"])
+
+    let text = Array(handMadeGame().utf8)
+    let cut = text.firstIndex(of: UInt8(ascii: "\n"))! + 1
+    let frames = try LZ4Frame.compress(Array(text[..<cut])) + LZ4Frame.compress(Array(text[cut...]))
+    let concatenated = s.write("two-frames.CSV.LZ4", bytes: frames)
+    _ = try Importer(databasePath: s.path("frames.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [concatenated])
+    #expect(try query(s.path("frames.sqlite"), "SELECT count(*) FROM player_game_summary") == ["4"])
+
+    let disguised = s.write("disguised.csv", bytes: frames)
+    #expect(throws: ImportError("\(disguised): the file is LZ4 data, not CSV text; only LZ4 frames are read, from a name ending in .lz4")) {
+      try Importer(databasePath: s.path("x.sqlite")).run(files: [disguised])
+    }
+    let nothing = s.write("nothing.csv.lz4", bytes: try LZ4Frame.compress([UInt8]()))
+    #expect(throws: ImportError("\(nothing): the LZ4 frame holds no bytes (\(try LZ4Frame.compress([UInt8]()).count) bytes compressed, 0 decompressed); expected a header line and rows")) {
+      try Importer(databasePath: s.path("x.sqlite")).run(files: [nothing])
+    }
   }
 
   @Test func missingColumnsAreAllNamed() {
