@@ -42,6 +42,8 @@ public struct ArrowFileReader: Sendable {
 
   public var batchCount: Int { batches.count }
   public var rowCount: Int { batches.reduce(0) { $0 + $1.rows } }
+  /// Rows of each record batch, in file order (from the footer's blocks, before any decoding).
+  public var batchRowCounts: [Int] { batches.map(\.rows) }
 
   public init(bytes: [UInt8]) throws(ArrowError) {
     self.bytes = bytes

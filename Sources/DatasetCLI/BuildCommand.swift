@@ -69,6 +69,19 @@ struct BuildCommand: ParsableCommand {
     if let dataset {
       do { try SnapshotStore.checkDatasetName(dataset) } catch { throw ValidationError("--dataset: \(error)") }
     }
+    if let version = SnapshotStore.publishedVersion(containing: out) {
+      throw ValidationError(
+        "--out \(out) is inside the published version \(version), which is never modified (snapshot.md): "
+          + "expected the folder that holds the datasets (default Datasets)")
+    }
+    // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
+    // neither `list` nor `verify` looks.
+    if let first = SnapshotStore(root: PathNames.parent(of: out).isEmpty ? "." : PathNames.parent(of: out))
+      .versions((out as NSString).lastPathComponent).first
+    {
+      throw ValidationError(
+        "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent")
+    }
   }
 
   func run() throws {
@@ -141,6 +154,11 @@ struct BuildCommand: ParsableCommand {
     let timeout = lockTimeout
     let notice = WaitNotice(dataset: name, timeout: Self.seconds(timeout))
     let writer = SnapshotWriter(builder: builder, dataset: name, batchRows: batchRows, lockTimeout: timeout) { notice.say($0) }
+    // Printed under --quiet too: it says why a build of unchanged inputs made a new version.
+    writer.onDamagedLatest = { latest, damage in
+      FileHandleOutput.standardError.write(
+        "note: the content equals \(name)/\(latest), but that version is damaged (\(damage)); publishing it again as a new version\n")
+    }
     var publishedOrUnchanged = false
     defer { if !publishedOrUnchanged { writer.discard() } }
     let gateInputs = resolved

@@ -10,5 +10,8 @@ public struct ArrowDataFileFormat: DataFileFormat {
     try ArrowFile.encode(table, compression: .lz4Frame, batchRows: batchRows)
   }
 
-  public func decode(_ bytes: [UInt8]) throws -> Table { try ArrowFileReader(bytes: bytes).readAll() }
+  public func decode(_ bytes: [UInt8]) throws -> (table: Table, batchRows: [Int]) {
+    let reader = try ArrowFileReader(bytes: bytes)
+    return (try reader.readAll(), reader.batchRowCounts)
+  }
 }

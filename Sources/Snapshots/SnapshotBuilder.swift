@@ -8,8 +8,9 @@ public protocol DataFileFormat: Sendable {
   /// The file's bytes: deterministic for equal tables and batch sizes.
   func encode(_ table: Table, batchRows: Int) throws -> [UInt8]
   /// The whole file as one table, every batch decoded (what `verify` checks and recomputes
-  /// the statistics from); throws with a readable message when the bytes are not a valid file.
-  func decode(_ bytes: [UInt8]) throws -> Table
+  /// the statistics from), and the rows of each batch; throws with a readable message when
+  /// the bytes are not a valid file.
+  func decode(_ bytes: [UInt8]) throws -> (table: Table, batchRows: [Int])
 }
 
 /// Everything a build has computed before it is stored.
@@ -157,6 +158,9 @@ public final class SnapshotWriter: @unchecked Sendable {
   private let batchRows: Int
   private let lockTimeout: Double
   private let onWait: @Sendable (Int32?) -> Void
+  /// Told when the content equals the latest version's but that version's files are damaged,
+  /// so a new version is published instead of "nothing changed".
+  public var onDamagedLatest: @Sendable (_ latest: String, _ damage: String) -> Void = { _, _ in }
   private let mutex = NSCondition()
   private let io = NSLock()
   /// Jobs: each season is queued twice, once to encode and write it, once for its statistics,
@@ -448,7 +452,7 @@ public final class SnapshotWriter: @unchecked Sendable {
         if version == likelyNext, parent == latest, let likelyBytes { return likelyBytes }
         return try manifest(version: version, parent: parent).encoded()
       },
-      beforeRename: beforeRename)
+      beforeRename: beforeRename, onDamagedLatest: onDamagedLatest)
     switch outcome {
     case .published(let version, _):
       return BuildResult(

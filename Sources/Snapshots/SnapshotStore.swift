@@ -25,16 +25,35 @@ public struct SnapshotStore: Sendable {
     return n
   }
 
-  /// Dataset names become folder names: letters, digits, `_`, `-`, `.`, not starting with `.`.
+  /// Dataset names become folder names: letters, digits, `_`, `-`, `.`, not starting with `.`,
+  /// and not a name `verify` reads as something else: a version (`v1`) or `manifest.json`
+  /// would make `verify <root>` take the root for a dataset or a version and check nothing else.
   public static func checkDatasetName(_ name: String) throws(SnapshotError) {
     let ok =
       !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
       && name.unicodeScalars.allSatisfy {
         $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0))
       }
+      && versionNumber(name) == nil && name != "manifest.json"
     guard ok else {
-      throw .badName(kind: "dataset", name: name, expected: "letters, digits, '_', '-' or '.', not starting with '.'")
+      throw .badName(
+        kind: "dataset", name: name,
+        expected: "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json")
     }
+  }
+
+  /// The published version folder that `path` is or lies inside (a folder named `v<N>` that
+  /// holds a manifest.json), nil when there is none: a build must not write into one.
+  public static func publishedVersion(containing path: String) -> String? {
+    var folder = URL(fileURLWithPath: path).standardized.path
+    while !folder.isEmpty {
+      let name = folder.split(separator: "/").last.map(String.init) ?? ""
+      if versionNumber(name) != nil, FileManager.default.fileExists(atPath: folder + "/manifest.json") { return folder }
+      let parent = PathNames.parent(of: folder)
+      if parent == folder { break }
+      folder = parent
+    }
+    return nil
   }
 
   public func datasetPath(_ dataset: String) -> String { "\(root)/\(dataset)" }
@@ -120,6 +139,22 @@ public struct SnapshotStore: Sendable {
     return DatasetLock(fd: fd, path: path)
   }
 
+  /// The first way a version's data files differ from its manifest (missing, another size,
+  /// another SHA-256), nil when every one matches.
+  func damage(of manifest: Manifest, in folder: String) -> String? {
+    for entry in manifest.files {
+      let path = "\(folder)/\(entry.path)"
+      guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+        attributes[.type] as? FileAttributeType == .typeRegular
+      else { return "\(entry.path) is missing or not a regular file" }
+      let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
+      if size != entry.bytes { return "\(entry.path) is \(size) bytes, the manifest says \(entry.bytes)" }
+      guard let sha = try? Digest.file(atPath: path) else { return "\(entry.path) cannot be read" }
+      if sha != entry.sha256 { return "\(entry.path) has SHA-256 \(sha.prefix(12))…, the manifest says \(entry.sha256.prefix(12))…" }
+    }
+    return nil
+  }
+
   // MARK: Publish
 
   /// What `publish` did.
@@ -161,7 +196,8 @@ public struct SnapshotStore: Sendable {
     _ staging: StagingFolder, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in },
     isUnchanged: (Manifest) -> Bool,
     manifestBytes: (_ version: String, _ parent: String?) throws -> [UInt8],
-    beforeRename: () -> Void = {}
+    beforeRename: () -> Void = {},
+    onDamagedLatest: (_ latest: String, _ damage: String) -> Void = { _, _ in }
   ) throws -> PublishOutcome {
     let dataset = staging.dataset
     defer { staging.discard() }
@@ -172,7 +208,13 @@ public struct SnapshotStore: Sendable {
     let existing = versions(dataset)
     let latest = existing.last
     if let latest, let manifest = try? self.manifest(dataset, latest), isUnchanged(manifest) {
-      return .unchanged(latest: latest, path: versionPath(dataset, latest))
+      // "Nothing changed" points the user at the latest version: only true when its files are
+      // still the ones its manifest lists. A damaged one is replaced by a new version of the
+      // same content (it is never repaired in place).
+      guard let damage = damage(of: manifest, in: versionPath(dataset, latest)) else {
+        return .unchanged(latest: latest, path: versionPath(dataset, latest))
+      }
+      onDamagedLatest(latest, damage)
     }
     let next = SnapshotStore.next(after: latest)
     try staging.write(name: "manifest.json", bytes: try manifestBytes(next, latest))

@@ -22,7 +22,9 @@ public struct Verifier: Sendable {
     let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      report.problems.append("\(path): does not exist")
+      var st = stat()
+      let searchDenied = lstat(path, &st) != 0 && errno == EACCES
+      report.problems.append("\(path): \(searchDenied ? "cannot be reached (permission denied on a folder above it)" : "does not exist")")
       return report
     }
     if !isDir.boolValue {
@@ -46,8 +48,16 @@ public struct Verifier: Sendable {
     }
     let store = SnapshotStore(root: path)
     let datasets = store.datasets()
+    // A folder this user cannot list would otherwise drop out of the root without a word, and
+    // CI would pass having checked less than it was asked to.
+    for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !name.hasPrefix(".") {
+      let folder = "\(path)/\(name)"
+      if store.isDirectory(folder), (try? FileManager.default.contentsOfDirectory(atPath: folder)) == nil {
+        report.problems.append("\(folder): cannot be read (\(Self.unreadableReason(folder))): its versions, if any, are not checked")
+      }
+    }
     guard !datasets.isEmpty else {
-      report.problems.append("\(path): holds no manifest.json and no snapshot versions")
+      if report.problems.isEmpty { report.problems.append("\(path): holds no manifest.json and no snapshot versions") }
       return report
     }
     for d in datasets {
@@ -56,13 +66,22 @@ public struct Verifier: Sendable {
     return report
   }
 
+  /// Schemas/manifest.schema.json (embedded), checked by the tests to load.
+  static let manifestSchema: JSONSchema = {
+    do {
+      return try JSONSchema(try JSONValue.parse(Array(Manifest.schemaText.utf8)))
+    } catch {
+      preconditionFailure("the embedded manifest schema does not load: \(error)")
+    }
+  }()
+
   func verifyVersion(folder: String, into report: inout Report) {
     report.checked.append(folder)
     let manifestPath = "\(folder)/manifest.json"
     func problem(_ file: String, _ text: String) { report.problems.append("\(folder)/\(file): \(text)") }
 
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
-      problem("manifest.json", "missing")
+      problem("manifest.json", Self.whyUnreadable(manifestPath) ?? "missing")
       return
     }
     let json: Any
@@ -72,11 +91,29 @@ public struct Verifier: Sendable {
       problem("manifest.json", "not valid JSON (\(jsonErrorSummary(error)))")
       return
     }
+    // Stricter than Foundation's reader, which takes the first of two equal keys where
+    // Python's json and jq take the last: the same file would mean two things.
+    let tree: JSONValue?
+    do {
+      tree = try JSONValue.parse([UInt8](data))
+    } catch {
+      problem("manifest.json", "not valid JSON (\(error))")
+      tree = nil
+    }
+    if data.starts(with: [0xEF, 0xBB, 0xBF]) {
+      problem("manifest.json", "starts with a UTF-8 byte order mark, which the manifests this tool writes never have and Python's json.load refuses")
+    }
     let manifest: Manifest
     do {
       manifest = try JSONDecoder().decode(Manifest.self, from: data)
     } catch {
-      problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
+      // The schema names the field and the rule (a seed of -1: "below the minimum 0") where
+      // the decoder can only say the number did not fit.
+      let named = tree.map { Self.manifestSchema.violations(of: $0).filter { $0.kind == .other } } ?? []
+      if named.isEmpty {
+        problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
+      }
+      for v in named { problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)") }
       return
     }
     // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
@@ -85,6 +122,13 @@ public struct Verifier: Sendable {
       let have = keyPaths(json), want = keyPaths(reencoded)
       for k in have.subtracting(want).sorted() { problem("manifest.json", "unknown field \(k)") }
       for k in want.subtracting(have).sorted() { problem("manifest.json", "missing field \(k)") }
+    }
+    // The schema's own constraints (patterns, minimums, one-of forms): missing and unknown
+    // fields are reported above, by key path.
+    if let tree {
+      for v in Self.manifestSchema.violations(of: tree) where v.kind == .other {
+        problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)")
+      }
     }
     checkManifestValues(manifest, folder: folder, problem: problem)
 
@@ -106,8 +150,16 @@ public struct Verifier: Sendable {
         statsComparable = false
         continue
       }
-      guard let bytes = FileManager.default.contents(atPath: "\(folder)/\(entry.path)").map(Array.init) else {
-        problem(entry.path, "missing (the manifest lists \(entry.bytes) bytes)")
+      let filePath = "\(folder)/\(entry.path)"
+      // A version is a set of regular files: a symbolic link makes it depend on a file outside
+      // it that can change under the same name.
+      if let kind = Self.notARegularFile(filePath) {
+        problem(entry.path, "\(kind), not a regular file (the manifest lists \(entry.bytes) bytes)")
+        statsComparable = false
+        continue
+      }
+      guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
+        problem(entry.path, "\(Self.whyUnreadable(filePath) ?? "missing") (the manifest lists \(entry.bytes) bytes)")
         statsComparable = false
         continue
       }
@@ -121,9 +173,9 @@ public struct Verifier: Sendable {
           statsComparable = false
         }
       }
-      let table: Table
+      let table: Table, batchRows: [Int]
       do {
-        table = try format.decode(bytes)
+        (table, batchRows) = try format.decode(bytes)
       } catch {
         problem(entry.path, "cannot be read as an Arrow IPC file: \(error)")
         statsComparable = false
@@ -131,6 +183,18 @@ public struct Verifier: Sendable {
       }
       if table.rowCount != entry.rows {
         problem(entry.path, "has \(table.rowCount) rows but the manifest says \(entry.rows)")
+      }
+      // Fields no hash covers but the file implies: a job that sizes memory by batch_rows or
+      // picks files by season must not be misled by an edited manifest.
+      let size = manifest.config.batchRows
+      if size > 0, batchRows.dropLast().contains(where: { $0 != size }) || (batchRows.last ?? 0) > size {
+        problem(entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
+      }
+      if let i = table.fields.firstIndex(where: { $0.name == "season_year" }), case .int32(let years) = table.columns[i] {
+        let held = Set((0..<years.count).compactMap { years[$0] }).sorted()
+        if let year = Self.startYear(ofLabel: entry.season), held.contains(where: { $0 != year }) {
+          problem(entry.path, "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
+        }
       }
       let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
       for line in differences { problem(entry.path, line) }
@@ -141,12 +205,63 @@ public struct Verifier: Sendable {
       if recomputed == nil { recomputed = ColumnStats.TableAccumulator(fields: table.fields) }
       recomputed?.merge(ColumnStats.TableAccumulator(table: table))
     }
+    let fileSeasons = manifest.files.map(\.season)
+    if Set(fileSeasons).count != fileSeasons.count {
+      problem("manifest.json", "files list season \(fileSeasons.first { s in fileSeasons.filter { $0 == s }.count > 1 }!) more than once")
+    }
+    if Set(fileSeasons) != Set(manifest.config.seasons) {
+      problem(
+        "manifest.json",
+        "config.seasons is \(manifest.config.seasons.joined(separator: ", ")) but the files are of season \(fileSeasons.joined(separator: ", "))")
+    }
     guard statsComparable, let recomputed else { return }
     let fromFiles = recomputed.finish()
     for column in manifest.schema {
       guard let stated = manifest.stats[column.name], let actual = fromFiles[column.name], stated != actual else { continue }
       problem("manifest.json", "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
     }
+  }
+
+  /// "cannot be read (permission denied)" for a file that exists but cannot be opened, nil
+  /// for one that does not exist.
+  static func whyUnreadable(_ path: String) -> String? {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return nil }
+    return "cannot be read (\(unreadableReason(path)))"
+  }
+
+  static func unreadableReason(_ path: String) -> String {
+    let fd = open(path, O_RDONLY)
+    if fd >= 0 {
+      close(fd)
+      return "unknown reason"
+    }
+    return String(cString: strerror(errno)).lowercased()
+  }
+
+  /// "a symbolic link", "a folder", "a FIFO", …; nil for a regular file or nothing at all.
+  static func notARegularFile(_ path: String) -> String? {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return nil }
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: return nil
+    case S_IFLNK: return "is a symbolic link"
+    case S_IFDIR: return "is a folder"
+    case S_IFIFO: return "is a FIFO"
+    case S_IFSOCK: return "is a socket"
+    default: return "is a device"
+    }
+  }
+
+  /// "8192, 8192, 7187"; long lists shortened.
+  static func listed(_ values: [Int]) -> String {
+    values.count <= 6 ? values.map(String.init).joined(separator: ", ") : values.prefix(5).map(String.init).joined(separator: ", ") + ", … (\(values.count) in all)"
+  }
+
+  /// 2022 for "2022-23".
+  static func startYear(ofLabel label: String) -> Int32? {
+    guard label.count == 7, let year = Int32(label.prefix(4)) else { return nil }
+    return year
   }
 
   /// "mean 12.5 (the files give 12.25), null_count 3 (the files give 4)".

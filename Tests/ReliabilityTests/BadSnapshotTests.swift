@@ -201,6 +201,7 @@ let snapshotCases: [SnapshotCase] = [
   SnapshotCase(
     name: "manifest claims -1 rows", damage: setNumber("rows", "-1"),
     problems: [
+      "{v}/manifest.json: does not match the manifest schema at files[0].rows: -1 is below the minimum 0",
       "{v}/manifest.json: row_count is {rows} but its files' rows add up to -1",
       "{v}/2022-23.arrow: has {rows} rows but the manifest says -1",
     ]),
@@ -210,6 +211,7 @@ let snapshotCases: [SnapshotCase] = [
       $0.replacingOccurrences(of: "\"path\" : \"2022-23.arrow\"", with: "\"path\" : \"../../../etc/passwd\"")
     },
     problems: [
+      #"{v}/manifest.json: does not match the manifest schema at files[0].path: "../../../etc/passwd" does not match ^[^/]+$"#,
       "{v}/manifest.json: content_sha256 is {content} but its files and schema hash to *",
       "{v}/2022-23.arrow: is not listed in the manifest",
       "{v}/manifest.json: file path \"../../../etc/passwd\" is not a plain file name",
@@ -231,6 +233,32 @@ let snapshotCases: [SnapshotCase] = [
     name: "built_with_overrides edited to true",
     damage: editManifestText { $0.replacingOccurrences(of: #""built_with_overrides" : false"#, with: #""built_with_overrides" : true"#) },
     problems: ["{v}/manifest.json: built_with_overrides is true but its gates and config.overrides say false"]),
+  // Session 12: the schema's own rules, duplicate keys and fields the files imply. Python's
+  // jsonschema rejected these manifests while verify passed them.
+  SnapshotCase(
+    name: "created_at edited to a word",
+    damage: editManifestText { $0.replacingOccurrences(of: #""created_at" : "[^"]*""#, with: #""created_at" : "yesterday""#, options: .regularExpression) },
+    problems: [#"{v}/manifest.json: does not match the manifest schema at created_at: "yesterday" does not match ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$"#]),
+  SnapshotCase(
+    name: "parent_version v0", damage: editManifestText { $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v0""#) },
+    problems: [#"{v}/manifest.json: does not match the manifest schema at parent_version: "v0" does not match ^v[1-9][0-9]*$"#]),
+  SnapshotCase(
+    name: "a negative point-in-time seed", damage: setNumber("point_in_time_seed", "-1"),
+    problems: ["{v}/manifest.json: does not match the manifest schema at config.point_in_time_seed: -1 is below the minimum 0"]),
+  SnapshotCase(
+    name: "row_count given twice",
+    damage: editManifestText { text in
+      let body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+      return String(body.dropLast()) + ",\n  \"row_count\" : 999\n}\n"
+    },
+    problems: [#"{v}/manifest.json: not valid JSON (line *"#]),
+  SnapshotCase(
+    name: "batch_rows edited", damage: setNumber("batch_rows", "1000"),
+    problems: ["{v}/2022-23.arrow: has batches of 256, 256, 256, 98 rows but the manifest's config.batch_rows is 1000"]),
+  SnapshotCase(
+    name: "a file's season and config.seasons edited together",
+    damage: editManifestText { $0.replacingOccurrences(of: #""2022-23""#, with: #""2019-20""#).replacingOccurrences(of: #""2019-20.arrow""#, with: #""2022-23.arrow""#) },
+    problems: ["{v}/2022-23.arrow: holds season_year 2022 but the manifest says its season is 2019-20"]),
 ]
 
 @Suite struct BadSnapshotTests {
@@ -334,5 +362,47 @@ extension BadSnapshotTests {
       #expect(r.status == 3, "\(args): \(r)")
       #expect(r.stderr == "error: \(path): cannot read manifest: \(line)\n", "\(args)")
     }
+  }
+}
+
+/// Operator mistakes around published versions (session 12 review): a build into a version
+/// folder changed a published version; into a dataset folder it nested a second dataset no
+/// command looks at; "nothing changed" pointed at a damaged version.
+@Suite struct PublishedVersionTests {
+  @Test func outInsideAVersionOrADatasetFolderIsRefused() throws {
+    let s = Scratch("out-inside")
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let out = s.path("Datasets")
+    #expect(try runCLI(buildArguments(db: db, out: out, batchRows: 256)).status == 0)
+    let inVersion = try runCLI(buildArguments(db: db, out: out + "/rel/v1", batchRows: 256))
+    #expect(inVersion.status == 1, "\(inVersion)")
+    #expect(inVersion.stderr.contains("--out \(out)/rel/v1 is inside the published version \(out)/rel/v1, which is never modified"), "\(inVersion)")
+    let inDataset = try runCLI(buildArguments(db: db, out: out + "/rel", batchRows: 256))
+    #expect(inDataset.status == 1, "\(inDataset)")
+    #expect(inDataset.stderr.contains("--out \(out)/rel is a dataset folder (it holds v1)"), "\(inDataset)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/rel/v1").sorted() == ["2022-23.arrow", "manifest.json"])
+    let named = try runCLI(buildArguments(db: db, out: out, batchRows: 256).map { $0 == "rel" ? "v2" : $0 })
+    #expect(named.status == 1, "\(named)")
+  }
+
+  @Test func unchangedContentAgainstADamagedLatestVersionIsPublishedAgain() throws {
+    let s = Scratch("damaged-latest")
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let out = s.path("Datasets")
+    #expect(try runCLI(buildArguments(db: db, out: out, batchRows: 256)).status == 0)
+    let file = out + "/rel/v1/2022-23.arrow"
+    var bytes = fileBytes(file)
+    bytes[bytes.count / 2] ^= 0x01
+    try Data(bytes).write(to: URL(fileURLWithPath: file))
+    let again = try runCLI(buildArguments(db: db, out: out, batchRows: 256))
+    #expect(again.status == 0, "\(again)")
+    #expect(again.stderr.contains("note: the content equals rel/v1, but that version is damaged (2022-23.arrow has SHA-256 "), "\(again)")
+    #expect(FileManager.default.fileExists(atPath: out + "/rel/v2/manifest.json"))
+    #expect(try runCLI(["verify", out + "/rel/v2"]).status == 0)
+    // The intact v2 is now the latest: an identical build changes nothing.
+    let third = try runCLI(buildArguments(db: db, out: out, batchRows: 256))
+    #expect(third.status == 0 && !FileManager.default.fileExists(atPath: out + "/rel/v3"), "\(third)")
   }
 }

@@ -180,9 +180,15 @@ import Testing
   @Test func badDatasetNamesAreRefused() {
     #expect(
       throws: SnapshotError.badName(
-        kind: "dataset", name: "../x", expected: "letters, digits, '_', '-' or '.', not starting with '.'")
+        kind: "dataset", name: "../x",
+        expected: "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json")
     ) {
       try SnapshotStore.checkDatasetName("../x")
     }
+    // Names `verify <root>` would read as a version or a manifest (it then checked nothing else).
+    for name in ["v1", "v12", "manifest.json"] {
+      #expect(throws: SnapshotError.self, "\(name)") { try SnapshotStore.checkDatasetName(name) }
+    }
+    for name in ["v0", "v01", "v1a", "manifest"] { #expect(throws: Never.self, "\(name)") { try SnapshotStore.checkDatasetName(name) } }
   }
 }

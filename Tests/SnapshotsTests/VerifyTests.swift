@@ -19,7 +19,7 @@ import Testing
 
   func readerError(_ bytes: [UInt8]) -> String? {
     do {
-      _ = try ArrowDataFileFormat().decode(bytes)
+      _ = try ArrowDataFileFormat().decode(bytes).table
       return nil
     } catch { return "\(error)" }
   }
@@ -38,6 +38,29 @@ import Testing
       #expect(report.problems == [], "\(path)")
       #expect(report.checked == [v1], "\(path)")
     }
+  }
+
+  @Test func embeddedSchemaIsTheSchemaFileByteForByte() throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Schemas/manifest.schema.json").path
+    let file = try #require(FileManager.default.contents(atPath: path))
+    #expect(Array(file) == Array(Manifest.schemaText.utf8), "run scripts/embed-manifest-schema.sh")
+    // It loads, and holds the manifest's required fields.
+    #expect(Verifier.manifestSchema.violations(of: .object([:])).filter { $0.kind == .missingProperty }.count >= 10)
+  }
+
+  // A version is a set of regular files: a symbolic link made it depend on a file outside it
+  // (verify passed), and a FIFO or folder in a file's place read as "missing".
+  @Test func dataFilesMustBeRegularFiles() throws {
+    let v1 = try published()
+    let outside = v1 + "/../outside.arrow"
+    try FileManager.default.moveItem(atPath: "\(v1)/2021-22.arrow", toPath: outside)
+    try FileManager.default.createSymbolicLink(atPath: "\(v1)/2021-22.arrow", withDestinationPath: outside)
+    try FileManager.default.removeItem(atPath: "\(v1)/2022-23.arrow")
+    #expect(mkfifo("\(v1)/2022-23.arrow", 0o644) == 0)
+    let problems = verifier.verify(path: v1).problems
+    #expect(problems.contains { $0.hasPrefix("\(v1)/2021-22.arrow: is a symbolic link, not a regular file (the manifest lists ") })
+    #expect(problems.contains { $0.hasPrefix("\(v1)/2022-23.arrow: is a FIFO, not a regular file (the manifest lists ") })
   }
 
   @Test func flippedByte() throws {
