@@ -56,7 +56,13 @@ extension HistoryRows {
     var teamGameIndex: [String: Int] = [:]
     var teamGames: [TeamGame] = []
     var teamOf: [String] = []
-    for i in rows {
+    // Summed in one fixed order (game, team, player), not in the table's row order: floating
+    // point sums depend on their order, and the same rows imported from a re-sorted export
+    // must give bit-identical PCF (PCF is derived from PGS content alone).
+    let canonical = rows.sorted {
+      (gameID[$0], team[$0], playerLookup[$0], date[$0]) < (gameID[$1], team[$1], playerLookup[$1], date[$1])
+    }
+    for i in canonical {
       let k = gameID[i] + "|" + team[i]
       let t: Int
       if let e = teamGameIndex[k] {

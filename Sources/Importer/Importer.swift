@@ -91,13 +91,16 @@ public struct Importer {
     if FileManager.default.fileExists(atPath: databasePath, isDirectory: &isFolder), isFolder.boolValue {
       throw ImportError("database \(databasePath) is a folder: expected a SQLite file (created when missing); nothing was written")
     }
-    let db: Connection
-    do {
-      db = try Connection(path: databasePath, mode: .readWriteCreate)
-    } catch {
-      throw ImportError("cannot open database \(databasePath): \(error.message)")
-    }
-    do {
+    let existedBefore = FileManager.default.fileExists(atPath: databasePath)
+    // The connection lives in this function only, so a failed import has closed it before the
+    // clean-up below looks at the files.
+    func write() throws {
+      let db: Connection
+      do {
+        db = try Connection(path: databasePath, mode: .readWriteCreate)
+      } catch {
+        throw ImportError("cannot open database \(databasePath): \(Self.openFailure(databasePath, error.message))")
+      }
       try db.transaction {
         try db.execute(sourceSchemaDDL)
         // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
@@ -109,17 +112,56 @@ public struct Importer {
         try db.execute(
           "CREATE INDEX IF NOT EXISTS player_composite_factors_game_date ON player_composite_factors(game_date)")
       }
+    }
+    do {
+      try write()
+    } catch {
+      // A full disk can leave the transaction's journal behind (SQLite rolls it back at the
+      // next open): a database this import created is removed, an existing one is opened
+      // once more so that the rollback happens now and "nothing was written" is true on disk.
+      if !existedBefore {
+        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+      } else if FileManager.default.fileExists(atPath: databasePath + "-journal"),
+        let recovery = try? Connection(path: databasePath, mode: .readWriteCreate)
+      {
+        _ = try? recovery.execute("SELECT count(*) FROM sqlite_master")
+      }
+      try Self.rethrow(error, databasePath: databasePath)
+    }
+    summary.seconds = Date().timeIntervalSince(start)
+    return summary
+  }
+
+  static func rethrow(_ error: Error, databasePath: String) throws(ImportError) -> Never {
+    do {
+      throw error
     } catch let e as ImportError {
       throw e
     } catch let e as SQLiteError {
+      // The path once and the statement's first words, not a page of SQL.
+      let statement = e.sql.map { sql -> String in
+        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return ", while running \(words.prefix(4).joined(separator: " "))\(words.count > 4 ? " …" : "")"
+      } ?? ""
       throw ImportError(
-        "database \(databasePath): \(e.isNotADatabase ? "not an SQLite database: " : "")\(e.description); nothing was written"
+        "database \(databasePath): \(e.isNotADatabase ? "damaged or not an SQLite database: " : "")\(e.message) (SQLite error \(e.code)\(statement)); nothing was written"
       )
     } catch {
       throw ImportError("database \(databasePath): \(error); nothing was written")
     }
-    summary.seconds = Date().timeIntervalSince(start)
-    return summary
+  }
+
+  /// SQLite's "unable to open database file", with the reason it does not give.
+  static func openFailure(_ path: String, _ message: String) -> String {
+    let folder = (path as NSString).deletingLastPathComponent
+    let dir = folder.isEmpty ? "." : folder
+    var isDir: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) { return "\(message) (the folder \(dir) does not exist)" }
+    if !isDir.boolValue { return "\(message) (\(dir) is not a folder)" }
+    if !FileManager.default.fileExists(atPath: path), !FileManager.default.isWritableFile(atPath: dir) {
+      return "\(message) (the folder \(dir) is not writable, so the file cannot be created)"
+    }
+    return message
   }
 
   /// Inserts new rows, updates changed ones (matched by date, player and game), leaves equal

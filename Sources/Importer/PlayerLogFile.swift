@@ -160,7 +160,10 @@ struct CSVTable {
     }
     for i in 0..<reader.fieldCount {
       let field = reader.field(i)
-      if field.contains(where: { $0 >= 0x80 }) && String(validating: field, as: UTF8.self) == nil {
+      guard field.contains(where: { $0 >= 0x80 || $0 == 0 }) else { continue }
+      // SQLite's C strings end at a NUL: "A\0B" would be stored as "A", its lookup as "ab".
+      if field.contains(0) { throw fieldError(i, "holds a NUL byte, which no name or number has", field) }
+      if String(validating: field, as: UTF8.self) == nil {
         throw fieldError(i, "not valid UTF-8", field)
       }
     }

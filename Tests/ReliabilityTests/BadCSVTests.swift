@@ -210,7 +210,7 @@ let refusedCSVs: [CSVCase] = [
     #expect(r.status == 3, "\(r)")
     #expect(
       r.stderr.hasPrefix(
-        "error: database \(db): not an SQLite database: \(db): SQLite error 11: database disk image is malformed"),
+        "error: database \(db): damaged or not an SQLite database: database disk image is malformed (SQLite error 11, while running "),
       "\(r)")
     #expect(r.stderr.hasSuffix("; nothing was written\n"), "\(r)")
     #expect(fileBytes(db) == before)
@@ -228,7 +228,7 @@ let refusedCSVs: [CSVCase] = [
     #expect(r.status == 3, "\(r)")
     #expect(
       r.stderr
-        == "error: database \(db): \(db): SQLite error 5: database is locked (while running: BEGIN IMMEDIATE); nothing was written\n"
+        == "error: database \(db): database is locked (SQLite error 5, while running BEGIN IMMEDIATE); nothing was written\n"
     )
   }
 }
