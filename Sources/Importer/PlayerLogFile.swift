@@ -243,7 +243,15 @@ extension InputRows {
       let game = try table.nonEmpty(iGame)
       let teamAbbr = try table.nonEmpty(iTeam)
       let mins = try table.minutes(iMin)
-      for k in 0..<Stat.count { stats[k].append(try table.integer(iStats[k])) }
+      for k in 0..<Stat.count {
+        let v = try table.integer(iStats[k])
+        // Counts of a box score are never negative (PLUS_MINUS is a difference); no gate checks
+        // assists or rebounds, so a -3 would reach the averages.
+        if let v, v < 0, k != Stat.plusMinus {
+          throw table.fieldError(iStats[k], "a negative count; expected 0 or more", table.reader.field(iStats[k]))
+        }
+        stats[k].append(v)
+      }
       file.append(fileIndex)
       line.append(Int32(table.reader.line))
       fullName.append(name)

@@ -358,6 +358,12 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       e1 == ImportError(#"\#(p1): line 2, column MATCHUP: "AAA vs BBB": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
     let (p0, e0) = importError(s, "nul.csv", handMadeGame().replacingOccurrences(of: "Ann Alpha", with: "Ann\u{0}Alpha"))
     #expect(e0 == ImportError("\(p0): line 2, column PLAYER_NAME: holds a NUL byte, which no name or number has: \"Ann\\x00Alpha\""))
+    let negative = handMadeGame().split(separator: "\n").map(String.init)
+    let astColumn = logHeader.split(separator: ",").firstIndex(of: "AST")!
+    var fields = negative[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    fields[astColumn] = "-3"
+    let (pn, en) = importError(s, "negative.csv", ([negative[0], fields.joined(separator: ",")] + negative.dropFirst(2)).joined(separator: "\n") + "\n")
+    #expect(en == ImportError("\(pn): line 2, column AST: a negative count; expected 0 or more: \"-3\""))
     let (p2, e2) = importError(s, "blank.csv", handMadeGame(matchupBBB: ""))
     #expect(e2 == ImportError(#"\#(p2): line 4, column MATCHUP: "": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
     let doubled = handMadeGame().split(separator: "\n").enumerated().map { $0.offset == 0 ? $0.element + ",PTS" : $0.element + ",999" }
