@@ -348,3 +348,20 @@ def test_failing_gate_refuses_with_report_and_writes_nothing_until_overridden(sn
     assert [g["override"] for g in manifest["gates"] if g["name"] in failed] == [
         f"test: {g} gap is known" for g in failed]
     jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
+
+
+def test_readme_python_snippet_runs_as_written(sample_db, tmp_path):
+    """The README's "Reading a snapshot from Python" block, run verbatim where a user runs it:
+    beside Datasets/ and Schemas/ (session 12: a review ran it by hand; now CI does)."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Reading a snapshot from Python", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    run("build", "--quiet", "--db", sample_db, "--season", "2022-23", "--out", tmp_path / "Datasets")
+    (tmp_path / "Schemas").symlink_to(ROOT / "Schemas")
+    check = snippet + (
+        "\nassert df.height == table.num_rows == manifest['row_count']"
+        "\nassert len(features) > 40 and labels and set(features + labels) <= set(df.columns)"
+        "\nassert recent.height == dataset.count_rows() == manifest['row_count']"  # 2022-23 is after 2020
+    )
+    proc = subprocess.run([os.sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
