@@ -431,7 +431,11 @@ public final class DatasetLock: @unchecked Sendable {
 extension Manifest {
   /// Reads and decodes a manifest (lenient about unknown keys; `Verifier` is strict).
   public static func read(path: String) throws(SnapshotError) -> Manifest {
-    guard let data = FileManager.default.contents(atPath: path) else { throw .notFound(path: path, what: "manifest") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      // A manifest this user may not read is not a missing one: say which.
+      if Verifier.whyUnreadable(path) != nil { throw .unreadableManifest(path: path, reason: Verifier.unreadableReason(path)) }
+      throw .notFound(path: path, what: "manifest")
+    }
     let manifest: Manifest
     do {
       manifest = try JSONDecoder().decode(Manifest.self, from: data)
