@@ -184,14 +184,22 @@ struct Context {
     space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
     pgsByDay = ByDay(pgs.gameDate.values, in: space)
     pcfByDay = ByDay(pcf.gameDate.values, in: space)
-    // A PCF row's season and window follow from its date alone: decided once per date.
+    // A PCF row's season and window follow from its date alone: decided once per date. The
+    // season is that of the PGS rows of the day, by the date rule only on a day without any:
+    // the 2020 Finals (October 2020) are 2019-20's games, and the reader adds their PCF rows
+    // to a 2019-20 read.
     pcfSeason = [Int16](repeating: -1, count: pcf.count)
     pcfFlags = [UInt8](repeating: 0, count: pcf.count)
     for s in 0..<space.count {
       let range = pcfByDay.range(s)
       guard !range.isEmpty else { continue }
       let date = space.date(at: s)
-      let k = seasonIndex(Season.startYear(of: date))
+      var k: Int16 = -1
+      for n in pgsByDay.range(s) where pgsSeason[Int(pgsByDay.rows[n])] >= 0 {
+        k = pgsSeason[Int(pgsByDay.rows[n])]
+        break
+      }
+      if k < 0 { k = seasonIndex(Season.startYear(of: date)) }
       let flags: UInt8 = k >= 0 && window.contains(date) ? RowFlag.inScope : 0
       for n in range {
         let r = Int(pcfByDay.rows[n])
@@ -609,12 +617,7 @@ struct Context {
     let hi = config.gameIntegrityMaxActivePlayersPerTeam
     var problems: [(Date32, String)] = []
     for g in games {
-      // source-tables.md: "A date in October or later belongs to that year's season, earlier
-      // dates to the previous one". PCF is read by that rule, so a game whose season_year
-      // disagrees with its date would meet no PCF row, or another season's, depending on
-      // which seasons the run asked for.
-      let misdated = g.dates.filter { Season.startYear(of: $0) != g.season }
-      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi } || !misdated.isEmpty
+      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi }
       guard broken else { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let name = "\(tag(g.season))game \(gameNames[Int(g.id)]) (\(day(first)))"
@@ -628,12 +631,6 @@ struct Context {
       }
       if g.dates.count > 1 {
         problems.append((first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
-      }
-      for d in misdated.sorted() {
-        problems.append(
-          (d,
-            "\(name): season_year \(g.season) (\(Season.label(g.season))), but \(day(d)) falls in season \(Season.label(Season.startYear(of: d))) by the date rule (October on)"
-          ))
       }
     }
     let scheduled = scheduleProblems(pgsGames: games.map { ($0.season, $0.id, $0.dates) })

@@ -154,7 +154,8 @@ public struct SourceReader {
     }
   }
 
-  /// Reads PGS rows with `season_year` in `seasons`, the PCF rows dated inside those seasons,
+  /// Reads PGS rows with `season_year` in `seasons`, the PCF rows dated inside those seasons
+  /// (and on any date of a PGS row read that the date rule puts in a season not requested),
   /// and the schedule of those seasons when the table exists. PGS rows come in rowid order,
   /// PCF rows season by season, each season in rowid order.
   public func read(seasons requested: [Int]) throws(SourceError) -> SourceData {
@@ -187,11 +188,17 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
-    if let read = try readDirectReporting(connection, seasons: seasons) {
+    if var read = try readDirectReporting(connection, seasons: seasons) {
+      try addPCFOnDatesOutsideTheirSeason(connection, &read.data)
       return (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf), read.rowsInFile)
     }
-    if let data = try readFast(connection, seasons: seasons) { return (data, .fast, nil) }
-    return (try readChecked(connection, seasons: seasons), .checked, nil)
+    if var data = try readFast(connection, seasons: seasons) {
+      try addPCFOnDatesOutsideTheirSeason(connection, &data)
+      return (data, .fast, nil)
+    }
+    var data = try readChecked(connection, seasons: seasons)
+    try addPCFOnDatesOutsideTheirSeason(connection, &data)
+    return (data, .checked, nil)
   }
 
   /// The reference read: every value through `ColumnBuilder`, one statement per table and
@@ -224,6 +231,46 @@ public struct SourceReader {
         })
     }
     return try assemble(connection, seasons: seasons, pgs: pgs, pcf: pcf)
+  }
+
+  static func pcfTable(_ pcfBuilders: ReadResult) -> PlayerCompositeFactors {
+    var pcf = PlayerCompositeFactors()
+    pcf.rowid = pcfBuilders.rowid
+    var p = pcfBuilders.columns.makeIterator()
+    pcf.playerLookup = p.next()!.strings
+    pcf.gameDate = p.next()!.dates
+    pcf.gameId = p.next()!.strings
+    pcf.fatigueScore = p.next()!.int32s
+    pcf.shotZoneMismatchScore = p.next()!.doubles
+    pcf.paceScore = p.next()!.doubles
+    pcf.usageSpikeScore = p.next()!.doubles
+    pcf.totalCompositeAdjustment = p.next()!.doubles
+    pcf.calculationVersion = p.next()!.strings
+    pcf.processedAt = p.next()!.timestamps
+    return pcf
+  }
+
+  /// PGS rows are chosen by season_year, PCF rows by the date rule; a game the rule puts in
+  /// another season than its season_year (the 2020 Finals, played in October 2020 for 2019-20)
+  /// would meet its PCF rows only when that other season was requested too, so one season's
+  /// file would depend on the others asked for. The PCF rows on such dates are read as well,
+  /// after the season's own (a handful of dates in real data; none in most exports).
+  func addPCFOnDatesOutsideTheirSeason(_ connection: Connection, _ data: inout SourceData) throws(SourceError) {
+    let requested = Set(data.seasons)
+    let pgs = data.pgs
+    var dates = Set<Int32>()
+    for i in 0..<pgs.count where pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] {
+      let d = pgs.gameDate.values[i]
+      let byRule = Season.startYear(of: d)
+      if byRule != Int(pgs.seasonYear.values[i]), !requested.contains(byRule) { dates.insert(d.daysSinceEpoch) }
+    }
+    guard !dates.isEmpty else { return }
+    let list = "[" + dates.sorted().map { "\"\(CivilDate(Date32(daysSinceEpoch: $0)))\"" }.joined(separator: ",") + "]"
+    let extra = try readTable(
+      connection, table: "player_composite_factors", columns: Self.pcfColumns,
+      whereClause: "game_date IN (SELECT value FROM json_each(?1))",
+      bind: { st throws(SQLiteError) in try st.bind(1, list) })
+    data.pcf.append(contentsOf: Self.pcfTable(extra))
   }
 
   /// Names the columns read and adds the schedule of `seasons` when the table exists.
@@ -262,19 +309,7 @@ public struct SourceReader {
     pgs.isDnp = b.next()!.flags
     pgs.processedAt = b.next()!.timestamps
 
-    var pcf = PlayerCompositeFactors()
-    pcf.rowid = pcfBuilders.rowid
-    var p = pcfBuilders.columns.makeIterator()
-    pcf.playerLookup = p.next()!.strings
-    pcf.gameDate = p.next()!.dates
-    pcf.gameId = p.next()!.strings
-    pcf.fatigueScore = p.next()!.int32s
-    pcf.shotZoneMismatchScore = p.next()!.doubles
-    pcf.paceScore = p.next()!.doubles
-    pcf.usageSpikeScore = p.next()!.doubles
-    pcf.totalCompositeAdjustment = p.next()!.doubles
-    pcf.calculationVersion = p.next()!.strings
-    pcf.processedAt = p.next()!.timestamps
+    let pcf = Self.pcfTable(pcfBuilders)
 
     var schedule: Schedule?
     let hasSchedule: Bool

@@ -75,6 +75,23 @@ public struct PlayerCompositeFactors: Sendable, Equatable {
   public init() {}
 
   public var count: Int { rowid.count }
+
+  /// `other`'s rows after these.
+  public mutating func append(contentsOf other: PlayerCompositeFactors) {
+    rowid += other.rowid
+    for i in 0..<other.count {
+      playerLookup.append(other.playerLookup[i])
+      gameDate.append(other.gameDate[i])
+      gameId.append(other.gameId[i])
+      fatigueScore.append(other.fatigueScore[i])
+      shotZoneMismatchScore.append(other.shotZoneMismatchScore[i])
+      paceScore.append(other.paceScore[i])
+      usageSpikeScore.append(other.usageSpikeScore[i])
+      totalCompositeAdjustment.append(other.totalCompositeAdjustment[i])
+      calculationVersion.append(other.calculationVersion[i])
+      processedAt.append(other.processedAt[i])
+    }
+  }
 }
 
 /// The optional `schedule` table.
@@ -97,7 +114,8 @@ public struct SourceData: Sendable {
   /// Season start years requested, ascending.
   public var seasons: [Int]
   public var pgs: PlayerGameSummary
-  /// PCF rows whose game_date falls in a requested season (by the date rule).
+  /// PCF rows whose game_date falls in a requested season (by the date rule), then those on
+  /// the dates of PGS rows read whose date the rule puts in a season not requested.
   public var pcf: PlayerCompositeFactors
   /// nil when the database has no `schedule` table.
   public var schedule: Schedule?

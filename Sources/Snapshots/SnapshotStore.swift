@@ -45,7 +45,20 @@ public struct SnapshotStore: Sendable {
   /// The published version folder that `path` is or lies inside (a folder named `v<N>` that
   /// holds a manifest.json), nil when there is none: a build must not write into one.
   public static func publishedVersion(containing path: String) -> String? {
-    var folder = URL(fileURLWithPath: path).standardized.path
+    // Symbolic links resolved (`--out link` where link → Datasets/x/v1): the deepest part of
+    // the path that exists goes through realpath(3), the rest is appended as given.
+    var existing = URL(fileURLWithPath: path).standardized.path
+    var rest: [String] = []
+    while !existing.isEmpty, existing != "/", !FileManager.default.fileExists(atPath: existing) {
+      rest.insert((existing as NSString).lastPathComponent, at: 0)
+      existing = PathNames.parent(of: existing)
+    }
+    var folder = existing
+    if let real = realpath(existing, nil) {
+      folder = String(cString: real)
+      free(real)
+    }
+    for part in rest { folder += folder.hasSuffix("/") ? part : "/" + part }
     while !folder.isEmpty {
       let name = folder.split(separator: "/").last.map(String.init) ?? ""
       if versionNumber(name) != nil, FileManager.default.fileExists(atPath: folder + "/manifest.json") { return folder }
@@ -431,6 +444,7 @@ public final class DatasetLock: @unchecked Sendable {
 extension Manifest {
   /// Reads and decodes a manifest (lenient about unknown keys; `Verifier` is strict).
   public static func read(path: String) throws(SnapshotError) -> Manifest {
+    if let kind = Verifier.notARegularFile(path) { throw .unreadableManifest(path: path, reason: "it \(kind), not a regular file") }
     guard let data = FileManager.default.contents(atPath: path) else {
       // A manifest this user may not read is not a missing one: say which.
       if Verifier.whyUnreadable(path) != nil { throw .unreadableManifest(path: path, reason: Verifier.unreadableReason(path)) }

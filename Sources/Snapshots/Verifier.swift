@@ -80,6 +80,10 @@ public struct Verifier: Sendable {
     let manifestPath = "\(folder)/manifest.json"
     func problem(_ file: String, _ text: String) { report.problems.append("\(folder)/\(file): \(text)") }
 
+    if let kind = Self.notARegularFile(manifestPath) {
+      problem("manifest.json", "\(kind), not a regular file")
+      return
+    }
     guard let data = FileManager.default.contents(atPath: manifestPath) else {
       problem("manifest.json", Self.whyUnreadable(manifestPath) ?? "missing")
       return
@@ -231,7 +235,8 @@ public struct Verifier: Sendable {
   }
 
   static func unreadableReason(_ path: String) -> String {
-    let fd = open(path, O_RDONLY)
+    // Non-blocking: opening a FIFO for reading would wait for a writer forever.
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     if fd >= 0 {
       close(fd)
       return "unknown reason"

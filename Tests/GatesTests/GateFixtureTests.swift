@@ -449,27 +449,6 @@ let expectedDatesSQL = """
     #expect(gate.evidence.map { String($0.prefix(while: { $0 != "(" })).trimmingCharacters(in: .whitespaces) } == naive)
   }
 
-  // source-tables.md's date rule decides which PCF rows a season reads: a game whose date
-  // lies in another season than its season_year got its composite factors or not depending on
-  // the other seasons requested. It is now a game_integrity problem.
-  @Test func gameDatedOutsideItsSeasonFailsGameIntegrity() throws {
-    let db = try RealFixture.copy(
-      "misdated-game",
-      damage: """
-        UPDATE player_game_summary SET game_date = '2023-10-05' WHERE game_id =
-          (SELECT game_id FROM player_game_summary ORDER BY game_date DESC, game_id LIMIT 1)
-        """)
-    let game = try RealFixture.strings(
-      db, "SELECT DISTINCT game_id FROM player_game_summary WHERE game_date = '2023-10-05'")
-    try #require(game.count == 1)
-    let gate = try #require(try validate(db).result(.gameIntegrity))
-    #expect(gate.status == .fail)
-    #expect(
-      gate.evidence == [
-        "game \(game[0]) (2023-10-05): season_year 2022 (2022-23), but 2023-10-05 falls in season 2023-24 by the date rule (October on)"
-      ])
-  }
-
   /// The number inside a figure's last "(… %)".
   static func printedPercent(_ figure: String) throws -> Double {
     let open = try #require(figure.range(of: "(", options: .backwards))

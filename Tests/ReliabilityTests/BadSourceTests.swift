@@ -3,6 +3,7 @@
 // comparing the exit code and the full message a scheduler's log would hold. Cases that
 // Tests/SQLiteSourceTests already pins at the library level (missing file, text file, missing
 // PGS table or columns, TEXT in an INTEGER column, absent season) are not repeated here.
+import Columnar
 import Foundation
 import SQLiteSource
 import Snapshots
@@ -322,6 +323,41 @@ typealias SplitMix = SeededRandom
     let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
     #expect(late.status == 3, "\(late)")
     #expect(late.stderr.contains("no player_game_summary rows of season 2022-23 from 2023-08-01"), "\(late)")
+  }
+}
+
+/// A game whose date the date rule puts in another season than its season_year (the 2020
+/// Finals: October 2020, season 2019-20) met its PCF rows only when that other season was
+/// requested too, so a season's file depended on the others asked for.
+@Suite struct SeasonYearAgainstDateRuleTests {
+  @Test func aSeasonsFileDoesNotDependOnTheOtherSeasonsRequested() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("two.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let st = try c.prepare("SELECT game_id FROM player_game_summary WHERE season_year = 2021 ORDER BY game_date DESC, game_id LIMIT 1")
+    try #require(try st.step())
+    let game = try #require(st.text(0))
+    try c.execute("UPDATE player_game_summary SET game_date = '2022-10-05' WHERE game_id = '\(game)'")
+    try c.execute("UPDATE player_composite_factors SET game_date = '2022-10-05' WHERE game_id = '\(game)'")
+    let count = try c.prepare("SELECT count(*) FROM player_composite_factors WHERE game_date = '2022-10-05'")
+    try #require(try count.step())
+    let pcfRows = Int(count.int64(0))
+    try #require(pcfRows > 0)
+
+    let one = try runCLI(["build", "--db", db, "--season", "2021", "--out", s.path("One"), "--quiet"])
+    let two = try runCLI(["build", "--db", db, "--season", "2021", "--season", "2022", "--out", s.path("Two"), "--quiet"])
+    #expect(one.status == 0 && two.status == 0, "\(one) \(two)")
+    let a = fileBytes(s.path("One/props_v1/v1/2021-22.arrow")), b = fileBytes(s.path("Two/props_v1/v1/2021-22.arrow"))
+    #expect(!a.isEmpty && a == b)
+    let data = try SourceReader(path: db).read(seasons: [2021])
+    #expect(data.pcf.gameDate.values.filter { $0 == Date32(iso: "2022-10-05")! }.count == pcfRows)
+    // The gates count those PCF rows for 2021-22 too: the day is not missing.
+    let gates = try runCLI(["validate", "--db", db, "--season", "2021", "--json"])
+    #expect(gates.status == 0, "\(gates)")
+    #expect(!gates.stdout.contains("2022-10-05"), "\(gates.stdout)")
   }
 }
 
