@@ -259,10 +259,17 @@ public struct SourceReader {
     let requested = Set(data.seasons)
     let pgs = data.pgs
     var dates = Set<Int32>()
+    // Two integer compares per row against the row's season span (kept for runs of one season).
+    var year = Int32.min
+    var span = Date32(daysSinceEpoch: 0)...Date32(daysSinceEpoch: 0)
     for i in 0..<pgs.count where pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] {
       let d = pgs.gameDate.values[i]
-      let byRule = Season.startYear(of: d)
-      if byRule != Int(pgs.seasonYear.values[i]), !requested.contains(byRule) { dates.insert(d.daysSinceEpoch) }
+      if pgs.seasonYear.values[i] != year {
+        year = pgs.seasonYear.values[i]
+        span = Season.dateRange(Int(year))
+      }
+      guard !span.contains(d) else { continue }
+      if !requested.contains(Season.startYear(of: d)) { dates.insert(d.daysSinceEpoch) }
     }
     guard !dates.isEmpty else { return }
     let list = "[" + dates.sorted().map { "\"\(CivilDate(Date32(daysSinceEpoch: $0)))\"" }.joined(separator: ",") + "]"
