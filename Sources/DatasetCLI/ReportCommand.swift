@@ -34,8 +34,12 @@ struct ReportCommand: ParsableCommand {
   var snapshots: String = "Datasets"
 
   func run() throws {
-    let resolved = try source.resolve()
-    let data = try SourceReader(path: resolved.database).read(seasons: resolved.seasonYears)
+    // The same read and refusals as `validate`: a page must not say "OK to build" over a
+    // window that validate and build refuse as empty.
+    var resolved = try source.resolve()
+    let reader = SourceReader(path: resolved.database)
+    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
+    try resolved.requireRowsInWindow(data)
     let gates = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)
@@ -56,7 +60,8 @@ struct ReportCommand: ParsableCommand {
     let lines = ReportBuilder.Lines(
       dateCoverage: t.pcfDateCoverageFailBelowPercent / 100,
       playerCoverage: t.pcfPlayerCoverageWarnDateBelowPercent / 100,
-      usageRate: t.usageRateSeasonFailBelowPercent / 100, sourceField: t.sourceFieldFailBelowPercent / 100)
+      usageRate: t.usageRateMonthWarnBelowPercent / 100, usageRateSeason: t.usageRateSeasonFailBelowPercent / 100,
+      sourceField: t.sourceFieldFailBelowPercent / 100)
     let breakdowns = CoverageBreakdown.compute(source: data, start: resolved.window.start, end: resolved.window.end)
     var facts: [(label: String, value: String)] = [
       ("Database", resolved.database), ("Seasons", resolved.seasons.map(\.label).joined(separator: ", ")),

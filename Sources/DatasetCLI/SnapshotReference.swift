@@ -17,6 +17,12 @@ struct SnapshotReference {
     if FileManager.default.fileExists(atPath: "\(trimmed)/manifest.json", isDirectory: &isDir) {
       return SnapshotReference(folder: trimmed, label: label(trimmed))
     }
+    // A path (absolute, or ./ ../) names a folder, never dataset/version under --out:
+    // "/nonexistent" was looked up as "<out>//nonexistent".
+    if trimmed.hasPrefix("/") || trimmed.hasPrefix("./") || trimmed.hasPrefix("../") || trimmed == "." || trimmed == ".." {
+      throw CommandFailure(
+        .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
+    }
     let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     let store = SnapshotStore(root: out)
     switch parts.count {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Columnar
 import Synth
 
 /// `dataset synth`: a deterministic synthetic league for scale tests and benchmarks.
@@ -37,6 +38,9 @@ struct SynthCommand: ParsableCommand {
 
   func validate() throws {
     if seasons < 1 { throw ValidationError("--seasons must be at least 1, got \(seasons)") }
+    if let processedAt, Timestamp.parseMicros(processedAt) == nil {
+      throw ValidationError("--processed-at \"\(processedAt)\" is not an ISO 8601 time (expected e.g. 2024-07-01T12:00:00Z)")
+    }
     let last = firstSeason + seasons - 1
     if !SynthOptions.seasonRange.contains(firstSeason) || !SynthOptions.seasonRange.contains(last) {
       throw ValidationError(
@@ -46,8 +50,9 @@ struct SynthCommand: ParsableCommand {
   }
 
   func run() throws {
-    let options = SynthOptions(
-      databasePath: db, seasons: seasons, firstSeason: firstSeason, seed: seed, processedAt: processedAt)
+    // Stored as UTC with Z, as source-tables.md has processed_at, whatever offset was typed.
+    let utc = processedAt.flatMap { Timestamp.parseMicros($0) }.map { Timestamp.format(micros: $0) }
+    let options = SynthOptions(databasePath: db, seasons: seasons, firstSeason: firstSeason, seed: seed, processedAt: utc)
     let summary: SynthSummary
     let progress = ProgressReporter.standard(label: "synth", unit: "seasons", total: seasons, quiet: quiet)
     do {

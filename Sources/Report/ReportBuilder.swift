@@ -9,13 +9,18 @@ public enum ReportBuilder {
   public struct Lines: Sendable, Equatable {
     public var dateCoverage: Double
     public var playerCoverage: Double
+    /// The month rule's line (usage_rate_coverage `month_warn_below_percent`), drawn on the
+    /// month table and the calendar.
     public var usageRate: Double
+    /// The season rule's (`season_fail_below_percent`): what turns a month warning into a fail.
+    public var usageRateSeason: Double
     public var sourceField: Double
 
-    public init(dateCoverage: Double, playerCoverage: Double, usageRate: Double, sourceField: Double) {
+    public init(dateCoverage: Double, playerCoverage: Double, usageRate: Double, usageRateSeason: Double? = nil, sourceField: Double) {
       self.dateCoverage = dateCoverage
       self.playerCoverage = playerCoverage
       self.usageRate = usageRate
+      self.usageRateSeason = usageRateSeason ?? usageRate
       self.sourceField = sourceField
     }
   }
@@ -41,7 +46,7 @@ public enum ReportBuilder {
           ? "schedule table" : "distinct PGS game dates (no schedule table)",
         openingNight: b.calendar.openingNight, days: days, months: months, dateCoverageThreshold: lines.dateCoverage,
         playerCoverageThreshold: lines.playerCoverage, usageRateThreshold: lines.usageRate,
-        sourceFieldThreshold: lines.sourceField)
+        usageRateSeasonThreshold: lines.usageRateSeason, sourceFieldThreshold: lines.sourceField)
     }
   }
 

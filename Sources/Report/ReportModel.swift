@@ -102,13 +102,15 @@ public struct SeasonSection: Sendable {
   /// Thresholds as shares (0.95), from the gate config in force.
   public var dateCoverageThreshold: Double
   public var playerCoverageThreshold: Double
+  /// The month rule's line; `usageRateSeasonThreshold` the season rule's.
   public var usageRateThreshold: Double
+  public var usageRateSeasonThreshold: Double
   public var sourceFieldThreshold: Double
 
   public init(
     label: String, dateSource: String, openingNight: Date32?, days: [DayCell], months: [MonthRow],
     dateCoverageThreshold: Double, playerCoverageThreshold: Double, usageRateThreshold: Double,
-    sourceFieldThreshold: Double
+    usageRateSeasonThreshold: Double? = nil, sourceFieldThreshold: Double
   ) {
     self.label = label
     self.dateSource = dateSource
@@ -118,6 +120,7 @@ public struct SeasonSection: Sendable {
     self.dateCoverageThreshold = dateCoverageThreshold
     self.playerCoverageThreshold = playerCoverageThreshold
     self.usageRateThreshold = usageRateThreshold
+    self.usageRateSeasonThreshold = usageRateSeasonThreshold ?? usageRateThreshold
     self.sourceFieldThreshold = sourceFieldThreshold
   }
 

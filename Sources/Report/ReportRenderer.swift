@@ -81,7 +81,7 @@ public enum ReportRenderer {
       if !lowMonths.isEmpty {
         let active = season.months.reduce(0) { $0 + $1.activeRows }
         let filled = season.months.reduce(0) { $0 + $1.usageRateRows }
-        let seasonBelow = Double(filled) < season.usageRateThreshold * Double(active)
+        let seasonBelow = Double(filled) < season.usageRateSeasonThreshold * Double(active)
         let text = lowMonths.map {
           "\(Format.monthTitle($0.month)) (\(Format.percent($0.usageRateRows, of: $0.activeRows)))"
         }.joined(separator: ", ")

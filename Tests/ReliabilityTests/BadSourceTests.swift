@@ -319,6 +319,12 @@ typealias SplitMix = SeededRandom
     #expect(manifest.config.seasons == ["2021-22", "2022-23"])
     #expect(manifest.files.map(\.season) == ["2021-22", "2022-23"])
 
+    // report refuses what validate refuses: it printed "OK to build" over an empty window.
+    let page = s.path("empty.html")
+    let report = try runCLI(["report", "--db", db, "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31", "--out", page])
+    #expect(report.status == 3, "\(report)")
+    #expect(!FileManager.default.fileExists(atPath: page))
+
     // Past the last season held, the window has no rows: refused, not widened backwards.
     let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
     #expect(late.status == 3, "\(late)")
@@ -358,6 +364,34 @@ typealias SplitMix = SeededRandom
     let gates = try runCLI(["validate", "--db", db, "--season", "2021", "--json"])
     #expect(gates.status == 0, "\(gates)")
     #expect(!gates.stdout.contains("2022-10-05"), "\(gates.stdout)")
+  }
+}
+
+/// Session 12 review of synth and diff arguments.
+@Suite struct SynthAndDiffArgumentTests {
+  @Test func processedAtIsCheckedAsAnOptionAndStoredInUTC() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let bad = try runCLI(["synth", "--db", s.path("a.sqlite"), "--seasons", "1", "--seed", "3", "--processed-at", "yesterday"])
+    #expect(bad.status == 1, "\(bad)")
+    #expect(bad.stderr.contains(#"--processed-at "yesterday" is not an ISO 8601 time"#), "\(bad)")
+    let db = s.path("b.sqlite")
+    let ok = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "3", "--processed-at", "2024-07-01T12:00:00+02:00", "--quiet"])
+    #expect(ok.status == 0, "\(ok)")
+    let c = try Connection(path: db)
+    let st = try c.prepare("SELECT DISTINCT processed_at FROM player_game_summary")
+    var stamps: [String] = []
+    while try st.step() { stamps.append(st.text(0) ?? "") }
+    #expect(stamps == ["2024-07-01T10:00:00Z"])
+  }
+
+  @Test func aPathThatIsNoSnapshotIsNamedAsGiven() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let r = try runCLI(["diff", "/nonexistent-\(UInt32.random(in: 0...UInt32.max))", "a/v1", "--out", s.dir])
+    #expect(r.status == 3, "\(r)")
+    #expect(r.stderr.hasPrefix("error: /nonexistent-") && r.stderr.contains(": no manifest.json there;"), "\(r)")
+    #expect(!r.stderr.contains("//"), "\(r)")
   }
 }
 

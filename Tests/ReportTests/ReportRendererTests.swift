@@ -62,6 +62,24 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     #expect(html.contains("<strong>Missing PCF dates (1): </strong>2022-11-15</p>"))
   }
 
+  // Months are held to the gate's month rule and the season to its season rule: the page drew
+  // the season threshold as the month line, so a --config with different values contradicted
+  // validate.
+  @Test func monthsUseTheMonthRuleAndTheSeasonItsOwn() {
+    func render(month: Double, season: Double) -> String {
+      let lines = ReportBuilder.Lines(dateCoverage: 0.95, playerCoverage: 0.90, usageRate: month, usageRateSeason: season, sourceField: 0.99)
+      return ReportRenderer.render(
+        ReportInput(
+          title: "f", facts: [], seasons: ReportBuilder.seasons(CoverageBreakdown.compute(source: fixtureSeason()), lines: lines),
+          gates: [], snapshot: nil))
+    }
+    let relaxed = render(month: 0.60, season: 0.90)
+    #expect(!relaxed.contains("usage_rate below"))
+    #expect(relaxed.contains("usage_rate present (line: 60 %)"))
+    let strict = render(month: 0.70, season: 0.80)
+    #expect(strict.contains("2022-23: usage_rate below 70 % in November 2022 (66.6 %); the season holds 84.3 %."))
+  }
+
   @Test func monthBarSitsBelowTheLineWithItsShare() {
     let html = renderFixture()
     #expect(
