@@ -114,7 +114,7 @@ public struct JSONSchema: Sendable {
         var scratch: [Violation] = []
         check(value, against: option, path: path, into: &scratch)
         if scratch.isEmpty { matching += 1 }
-        if !scratch.contains(where: { $0.typeMismatch && $0.path == violation(path, .other, "").path }) {
+        if !scratch.contains(where: { $0.typeMismatch && $0.path == Self.shownPath(path) }) {
           ofTheRightType.append(scratch)
         }
       }
@@ -176,8 +176,10 @@ public struct JSONSchema: Sendable {
   }
 
   func violation(_ path: String, _ kind: Violation.Kind, _ message: String) -> Violation {
-    Violation(path: path.isEmpty ? "(document)" : path, kind: kind, message: message)
+    Violation(path: Self.shownPath(path), kind: kind, message: message)
   }
+
+  static func shownPath(_ path: String) -> String { path.isEmpty ? "(document)" : path }
 
   func resolve(_ ref: String) -> JSONValue? {
     guard ref.hasPrefix("#/") else { return nil }

@@ -76,9 +76,8 @@ struct BuildCommand: ParsableCommand {
     }
     // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
     // neither `list` nor `verify` looks.
-    if let first = SnapshotStore(root: PathNames.parent(of: out).isEmpty ? "." : PathNames.parent(of: out))
-      .versions((out as NSString).lastPathComponent).first
-    {
+    let parent = PathNames.parent(of: out)
+    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent).first {
       throw ValidationError(
         "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent")
     }

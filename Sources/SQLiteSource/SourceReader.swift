@@ -188,17 +188,16 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
-    if var read = try readDirectReporting(connection, seasons: seasons) {
-      try addPCFOnDatesOutsideTheirSeason(connection, &read.data)
-      return (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf), read.rowsInFile)
+    var result: (data: SourceData, tier: ReadTier, rowsInFile: (pgs: Int, pcf: Int)?)
+    if let read = try readDirectReporting(connection, seasons: seasons) {
+      result = (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf), read.rowsInFile)
+    } else if let data = try readFast(connection, seasons: seasons) {
+      result = (data, .fast, nil)
+    } else {
+      result = (try readChecked(connection, seasons: seasons), .checked, nil)
     }
-    if var data = try readFast(connection, seasons: seasons) {
-      try addPCFOnDatesOutsideTheirSeason(connection, &data)
-      return (data, .fast, nil)
-    }
-    var data = try readChecked(connection, seasons: seasons)
-    try addPCFOnDatesOutsideTheirSeason(connection, &data)
-    return (data, .checked, nil)
+    try addPCFOnDatesOutsideTheirSeason(connection, &result.data)
+    return result
   }
 
   /// The reference read: every value through `ColumnBuilder`, one statement per table and
