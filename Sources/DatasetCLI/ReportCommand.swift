@@ -39,7 +39,7 @@ struct ReportCommand: ParsableCommand {
     var resolved = try source.resolve()
     let reader = SourceReader(path: resolved.database)
     let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
-    try resolved.requireRowsInWindow(data)
+    resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
     let gates = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)

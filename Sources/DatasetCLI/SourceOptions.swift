@@ -140,8 +140,12 @@ extension ResolvedSource {
   /// and build an empty snapshot: exit 3, like a season without rows, naming what the season
   /// does hold. Seasons the dates gave (no `--season`) may be empty, as a rolling window from
   /// July to November spans one without games; only all of them empty is an error.
-  func requireRowsInWindow(_ data: SourceData) throws(CommandFailure) {
-    guard startDate != nil || endDate != nil else { return }
+  ///
+  /// Returns the seasons the dates gave that hold no rows in the window (left out by `build`), so
+  /// that `validate` and `report`, which check them anyway, can say so as `build` does.
+  @discardableResult
+  func requireRowsInWindow(_ data: SourceData) throws(CommandFailure) -> [ResolvedSeason] {
+    guard startDate != nil || endDate != nil else { return [] }
     let window = self.window
     var first: [Int: Date32] = [:], last: [Int: Date32] = [:], inWindow = Set<Int>()
     let pgs = data.pgs
@@ -154,7 +158,7 @@ extension ResolvedSource {
     // Seasons are all given or all from the dates (`resolveOrThrow` derives them only when no
     // --season is given): given ones must each have rows, derived ones at least one of them.
     let empty = seasons.filter { !inWindow.contains($0.startYear) }
-    guard !empty.isEmpty, !(seasons.contains(where: \.isFromDates) && empty.count < seasons.count) else { return }
+    guard !empty.isEmpty, !(seasons.contains(where: \.isFromDates) && empty.count < seasons.count) else { return empty }
     var text = "season \(empty[0].label)\(windowText)"
     if empty.count > 1 {
       text = "seasons \(empty.map(\.label).joined(separator: ", "))\(windowText)"
@@ -199,6 +203,16 @@ extension ResolvedSource {
     let labels = missing.map(Season.label).joined(separator: ", ")
     FileHandleOutput.standardError.write("note: \(database) holds no season \(labels), which the dates span; left out\n")
     return true
+  }
+
+  /// For `validate` and `report`: the seasons the dates gave without a row in the window are
+  /// still checked (their gates pass over nothing), and the operator is told, as `build` tells
+  /// them, that no file comes of them.
+  func noteSeasonsWithoutRows(_ empty: [ResolvedSeason]) {
+    guard !empty.isEmpty else { return }
+    let labels = empty.map(\.label).joined(separator: ", ")
+    FileHandleOutput.standardError.write(
+      "note: no player_game_summary rows\(windowText) in season \(labels), which the dates span; `dataset build` leaves it out\n")
   }
 
   /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.

@@ -28,7 +28,7 @@ struct ValidateCommand: ParsableCommand {
     let t0 = Clocks.monotonicMicros()
     let reader = SourceReader(path: resolved.database)
     let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
-    try resolved.requireRowsInWindow(data)
+    resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,

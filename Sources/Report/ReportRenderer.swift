@@ -502,9 +502,14 @@ public enum ReportRenderer {
       "rect", [("class", "fill nulls"), ("width", Format.decimal(column.nullShare * 60, places: 2)), ("height", "10")])
     m.close()
     m.content(" " + Format.percent(column.nullShare))
-    // Only a change is worth a second line; "was 0.0 %, +0.0 pp" on 60 columns is noise.
-    if let parent = column.parentNullShare, (column.nullShare - parent).magnitude >= 0.0005 {
-      let pp = (column.nullShare - parent) * 100
+    // Only a change the reader can see is worth a second line ("was 0.0 %, +0.0 pp" on 60
+    // columns is noise), and the change is that of the two figures as shown (both rounded
+    // down), so "0.0 % was 9.9 %" reads −9.9 pp, never −10.0.
+    func shownTenths(_ share: Double) -> Int { Int((share * 1000).rounded(.down)) }
+    if let parent = column.parentNullShare, column.nullShare.isFinite, parent.isFinite,
+      shownTenths(column.nullShare) != shownTenths(parent)
+    {
+      let pp = Double(shownTenths(column.nullShare) - shownTenths(parent)) / 10
       m.element(
         "div", [("class", "was")],
         "was \(Format.percent(parent)), \(pp >= 0 ? "+" : "")\(Format.decimal(pp, places: 1)) pp")

@@ -325,6 +325,17 @@ typealias SplitMix = SeededRandom
     #expect(report.status == 3, "\(report)")
     #expect(!FileManager.default.fileExists(atPath: page))
 
+    // June belongs to 2021-22 by the date rule, and that season's games are over: validate
+    // checks it over no rows and says, as build does, that no file comes of it.
+    let june = try runCLI(["validate", "--db", db, "--start-date", "2022-06-01"])
+    #expect(june.status == 0, "\(june)")
+    #expect(
+      june.stderr.contains(
+        "note: no player_game_summary rows from 2022-06-01 in season 2021-22, which the dates span; `dataset build` leaves it out"),
+      "\(june)")
+    let juneBuild = try runCLI(["build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("June")])
+    #expect(juneBuild.status == 0 && juneBuild.stderr.contains("in season 2021-22, which the dates span; not built"), "\(juneBuild)")
+
     // Past the last season held, the window has no rows: refused, not widened backwards.
     let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
     #expect(late.status == 3, "\(late)")

@@ -147,6 +147,18 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     #expect(!html.contains("was 0.0 %"))
   }
 
+  @Test func nullShareChangeIsTheChangeOfTheFiguresShown() {
+    // Shares are shown rounded down: 0.0 % and 9.9 % must read −9.9 pp, not the −10.0 of the
+    // unrounded 9.99 pp; a change hidden by that rounding (10.09 % → 10.01 %) gets no line.
+    let drop = ColumnRow(name: "pace_score", type: "float64", nullShare: 0.00004, parentNullShare: 0.09994)
+    let hidden = ColumnRow(name: "fatigue_score", type: "int32", nullShare: 0.1001, parentNullShare: 0.1009)
+    let html = renderFixture(
+      snapshot: SnapshotSection(
+        name: "props_v1/v2", parentName: "props_v1/v1", rowCount: 10, parentRowCount: 10, columns: [drop, hidden]))
+    #expect(html.contains(" 0.0 %<div class=\"was\">was 9.9 %, -9.9 pp</div></td>"))
+    #expect(!html.contains("was 10.0 %"))
+  }
+
 
   @Test func aWindowWithoutExpectedDatesSaysSoAndMarksTheRestOutside() {
     // 2022-10-18…2022-10-30 are the bootstrap days of the fixture season.
