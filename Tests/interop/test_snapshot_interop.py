@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.ipc
 import pytest
 
-from conftest import REALDATA, ROOT, dataset_bin, run
+from conftest import REALDATA, ROOT, SAMPLE, dataset_bin, run
 
 SCHEMA = json.loads((ROOT / "Schemas" / "manifest.schema.json").read_text())
 ARROW_TYPES = {"int32": pa.int32(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
@@ -365,3 +365,39 @@ def test_readme_python_snippet_runs_as_written(sample_db, tmp_path):
     )
     proc = subprocess.run([os.sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def _readme_block_after(marker: str) -> list[str]:
+    """The lines after `marker` (which ends with a whole line: output or a `$ …` command) in its
+    fenced README block, up to the end of the block or the next `$ ` command."""
+    text = (ROOT / "README.md").read_text()
+    assert marker in text, f"README no longer shows {marker!r}"
+    lines = []
+    for line in text.split(marker, 1)[1].split("```", 1)[0].splitlines()[1:]:
+        if line.startswith("$ "):
+            break
+        lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+@pytest.mark.skipif(not (REALDATA / "player_logs_2021-22.csv").exists(), reason="real data not present")
+def test_readme_build_and_diff_transcripts_are_what_the_tool_prints(tmp_path):
+    """A user compares their first build with the README: its file size, SHA-256 and drift
+    figures must be today's (session 13: a review found them two changes old). Lines with "…"
+    stand for lines left out and are skipped; every other line must appear, in order."""
+    run("import", "--db", tmp_path / "league.sqlite", SAMPLE, "--quiet")
+    run("import", "--db", tmp_path / "s2122.sqlite", REALDATA / "player_logs_2021-22.csv", "--quiet")
+    first = run("build", "--db", "league.sqlite", "--season", "2022-23", cwd=tmp_path).stdout.splitlines()
+    head = "built props_v1/v1: 23571 rows in 1 file"
+    assert [head] + _readme_block_after("```\n" + head) == first
+    again = run("build", "--db", "league.sqlite", "--season", "2022-23", cwd=tmp_path).stdout.splitlines()
+    assert _readme_block_after("$ dataset build --db league.sqlite --season 2022-23      # again, same inputs") == again
+    run("build", "--db", "s2122.sqlite", "--season", "2021-22", "--dataset", "s2122", "--quiet", cwd=tmp_path)
+    diff = run("diff", "s2122/v1", "props_v1/v1", cwd=tmp_path).stdout.splitlines()
+    shown = [line for line in _readme_block_after("$ dataset diff s2122/v1 props_v1/v1") if "…" not in line]
+    assert len(shown) > 5
+    it = iter(diff)
+    missing = [line for line in shown if not any(line == d for d in it)]
+    assert missing == [], f"README diff lines not printed (in order) by the tool: {missing}\n" + "\n".join(diff)
