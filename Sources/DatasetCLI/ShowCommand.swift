@@ -72,10 +72,12 @@ struct ShowCommand: ParsableCommand {
       rows: m.schema.map { c in
         let s = m.stats[c.name]
         return [
-          // Statistics hold date32 as days since 1970-01-01; min and max read better as dates.
+          // Statistics hold date32 as days since 1970-01-01: shown as dates (the mean as the
+          // day it falls in, as the report shows it) and the spread in days.
           c.name, c.type, c.nullable ? "yes" : "no", s.map { String($0.nullCount) } ?? "-",
           c.type == "date32" ? day(s?.min) : number(s?.min), c.type == "date32" ? day(s?.max) : number(s?.max),
-          number(s?.mean), number(s?.std), c.meaning,
+          c.type == "date32" ? day(s?.mean.map { $0.rounded(.down) }) : number(s?.mean),
+          c.type == "date32" ? s?.std.map { "\(number($0)) days" } ?? "-" : number(s?.std), c.meaning,
         ]
       }, rightAligned: [3, 4, 5, 6, 7]
     ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")

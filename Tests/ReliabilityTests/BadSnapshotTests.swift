@@ -406,3 +406,19 @@ extension BadSnapshotTests {
     #expect(third.status == 0 && !FileManager.default.fileExists(atPath: out + "/rel/v3"), "\(third)")
   }
 }
+
+@Suite struct ShowTests {
+  /// Statistics hold a date column as days since 1970-01-01; `show` printed its mean and
+  /// spread as "19375.8" and "47.08" beside min and max as dates (session 13 review).
+  @Test func dateStatisticsReadAsDatesAndDays() throws {
+    let root = try RealSnapshot.root.get()
+    let r = try runCLI(["show", root + "/rel/v1"])
+    #expect(r.status == 0, "\(r)")
+    let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("  game_date ") }, "\(r)")
+    let cells = line.split(separator: " ").map(String.init)
+    let dates = cells.filter { $0.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil }
+    #expect(dates.count == 3, "min, max and mean as dates: \(line)")
+    #expect(dates.sorted() == [dates[0], dates[2], dates[1]], "min ≤ mean ≤ max: \(line)")
+    #expect(line.contains(" days "), "\(line)")
+  }
+}
