@@ -53,18 +53,27 @@ struct ImportCommand: ParsableCommand {
   static func render(_ s: ImportSummary, db: String) -> String {
     let seasons = s.seasons.map(Season.label).joined(separator: ", ")
     let seconds = (s.seconds * 100).rounded() / 100
-    return """
-      imported into \(db)
-        files            \(s.files)
-        rows read        \(s.rowsRead)
-        PGS rows         \(s.pgsInserted) inserted, \(s.pgsUpdated) updated, \(s.pgsUnchanged) unchanged
-        PCF rows         \(s.pcfInserted) inserted, \(s.pcfUpdated) updated, \(s.pcfRestamped) re-stamped, \(s.pcfUnchanged) unchanged, \(s.pcfDeleted) deleted
-        team totals      \(s.teamTotals)
-        seasons          \(seasons)
-        game dates       \(s.gameDates)
-        processed_at     \(s.processedAt)
-        seconds          \(seconds)
-
-      """
+    var lines = [
+      ("files", "\(s.files)"),
+      ("rows read", "\(s.rowsRead)"),
+      ("PGS rows", "\(s.pgsInserted) inserted, \(s.pgsUpdated) updated, \(s.pgsUnchanged) unchanged"),
+      (
+        "PCF rows",
+        "\(s.pcfInserted) inserted, \(s.pcfUpdated) updated, \(s.pcfRestamped) re-stamped, \(s.pcfUnchanged) unchanged, \(s.pcfDeleted) deleted"
+      ),
+      ("team totals", s.teamTotals),
+    ]
+    // What the import decided about rows, which otherwise surfaces only as fewer feature rows
+    // or NULL keys in a build.
+    if s.zeroMinuteRows > 0 {
+      lines.append(("0-minute rows", "\(s.zeroMinuteRows) stored as is_dnp = 1: not active (no usage_rate, no feature row)"))
+    }
+    if s.gamesWithoutHomeTeam > 0 {
+      let games = "\(s.gamesWithoutHomeTeam) game\(s.gamesWithoutHomeTeam == 1 ? "" : "s")"
+      lines.append(("home team", "unknown in \(games) (both MATCHUPs say vs. or both @): is_home NULL on their rows"))
+    }
+    lines += [("seasons", seasons), ("game dates", "\(s.gameDates)"), ("processed_at", s.processedAt), ("seconds", "\(seconds)")]
+    return "imported into \(db)\n"
+      + lines.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)\n" }.joined()
   }
 }

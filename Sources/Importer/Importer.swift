@@ -25,6 +25,12 @@ public struct ImportSummary: Equatable, Sendable {
   public var gameDates = 0
   public var processedAt = ""
   public var seconds = 0.0
+  /// Rows read with 0 minutes: stored with is_dnp = 1, so not active (no usage_rate, no
+  /// feature row, no history); said so an operator is not surprised by fewer feature rows.
+  public var zeroMinuteRows = 0
+  /// Games whose two teams' MATCHUPs disagree on the home team (both `vs.` or both `@`, a
+  /// neutral-site quirk): is_home is NULL on their rows.
+  public var gamesWithoutHomeTeam = 0
 
   public init() {}
 }
@@ -82,6 +88,8 @@ public struct Importer {
     summary.rowsRead = input.count
     summary.seasons = Array(Set(rows.map { Int($0.seasonYear) })).sorted()
     summary.gameDates = Set(input.date).count
+    summary.zeroMinuteRows = rows.count { $0.isDNP == 1 }
+    summary.gamesWithoutHomeTeam = Set(rows.lazy.filter { $0.isHome == nil }.map(\.gameID)).count
     summary.processedAt = processedAt
     summary.teamTotals =
       teamLogsPath.map { "from team logs \($0)" }

@@ -524,6 +524,30 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
         """)
   }
 
+  /// A review found 711 real MIN = 0 rows made inactive, and a neutral-site game's NULL
+  /// is_home, with no word from import; the summary now counts both.
+  @Test func summaryCountsZeroMinuteRowsAndGamesWithoutAHomeTeam() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let neutral = handMadeGame(matchupAAA: "AAA vs. BBB", matchupBBB: "BBB vs. AAA")
+    var lines = neutral.split(separator: "\n").map(String.init)
+    lines.append(
+      logLine(id: 5, name: "Ed Eps", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: "BBB vs. AAA", min: "0",
+        pts: 0, fgm: 0, fga: 0, fg3m: 0, fg3a: 0, ftm: 0, fta: 0, tov: 0))
+    let file = s.write("g.csv", lines.joined(separator: "\n") + "\n")
+    let summary = try Importer(databasePath: s.path("l.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [file])
+    #expect(summary.zeroMinuteRows == 1)
+    #expect(summary.gamesWithoutHomeTeam == 1)
+    let text = ImportCommand.render(summary, db: "l.sqlite")
+    #expect(text.contains("\n  0-minute rows    1 stored as is_dnp = 1: not active (no usage_rate, no feature row)\n"), "\(text)")
+    #expect(
+      text.contains("\n  home team        unknown in 1 game (both MATCHUPs say vs. or both @): is_home NULL on their rows\n"), "\(text)")
+    let plain = try Importer(databasePath: s.path("m.sqlite"), processedAt: "2024-01-01T00:00:00Z")
+      .run(files: [s.write("h.csv", handMadeGame())])
+    #expect(plain.zeroMinuteRows == 0 && plain.gamesWithoutHomeTeam == 0)
+    #expect(!ImportCommand.render(plain, db: "m.sqlite").contains("home team"))
+  }
+
   @Test func databaseThatIsAFolderIsNamed() throws {
     let s = Scratch()
     defer { s.remove() }
