@@ -1,6 +1,7 @@
 import ArgumentParser
 import Columnar
 import Foundation
+import Gates
 import Snapshots
 
 /// `dataset show`: one manifest in readable form (or as stored, with --json).
@@ -56,8 +57,10 @@ struct ShowCommand: ParsableCommand {
     out += "\ngates\n"
     out += renderTable(
       header: ["status", "gate", "figure", "threshold"],
-      rows: m.gates.map { g in
-        [g.status.uppercased() + (g.override != nil ? " (overridden: \(g.override ?? ""))" : ""), g.name, g.figure, g.threshold]
+      rows: m.gates.flatMap { g in
+        let figures = GateResult.figureLines(g.figure, seasons: m.config.seasons)
+        return [[g.status.uppercased() + (g.override != nil ? " (overridden: \(g.override ?? ""))" : ""), g.name, figures[0], g.threshold]]
+          + figures.dropFirst().map { ["", "", $0, ""] }
       }
     ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
     out += "\nfiles\n"

@@ -73,12 +73,16 @@ public enum GateTable {
     }
     out += "\n"
     let header = ["status", "gate", "figure", "threshold", "evidence"]
-    let rows: [[String]] = report.gates.map { g in
+    let seasons = report.seasons.map(\.season)
+    // Several seasons' figures go one to a line under the gate, so the table stays readable
+    // at eight seasons; status, threshold and evidence stay on the gate's first line.
+    let rows: [[[String]]] = report.gates.map { g in
       let status = g.status.rawValue.uppercased() + (g.overridden ? " (overridden)" : "")
-      return [status, g.name, g.figure, g.threshold, g.summary]
+      let figures = GateResult.figureLines(g.figure, seasons: seasons)
+      return [[status, g.name, figures[0], g.threshold, g.summary]] + figures.dropFirst().map { ["", "", $0, "", ""] }
     }
     var widths = header.map(\.count)
-    for r in rows { for (k, cell) in r.enumerated() where k < 4 { widths[k] = max(widths[k], cell.count) } }
+    for r in rows.joined() { for (k, cell) in r.enumerated() where k < 4 { widths[k] = max(widths[k], cell.count) } }
     func line(_ cells: [String], statusColour: String?) -> String {
       var parts: [String] = []
       for (k, cell) in cells.enumerated() {
@@ -93,7 +97,8 @@ public enum GateTable {
     for (g, r) in zip(report.gates, rows) {
       let c: String? =
         colour ? (g.status == .pass ? "32" : g.status == .warn ? "33" : g.overridden ? "35" : "31") : nil
-      out += line(r, statusColour: c)
+      out += line(r[0], statusColour: c)
+      for more in r.dropFirst() { out += line(more, statusColour: nil) }
     }
     out += "\n" + report.verdict + "\n"
     return out

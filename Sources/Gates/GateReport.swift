@@ -218,3 +218,29 @@ public struct GateReport: Codable, Equatable, Sendable {
     return "\(plural(warns, "warning")), 0 failures: OK to build"
   }
 }
+
+extension GateResult {
+  /// The figure one season to a line, for tables: `perSeason` joins several seasons' figures as
+  /// "2021-22: a; 2022-23: b" (the form JSON and manifests keep), which runs to hundreds of
+  /// characters for eight seasons. Split only before "; <season>: " for the seasons given, so a
+  /// "; " inside one season's figure stays where it is.
+  public static func figureLines(_ figure: String, seasons: [String]) -> [String] {
+    guard seasons.count > 1, seasons.contains(where: { figure.hasPrefix($0 + ": ") }) else { return [figure] }
+    var cuts: [String.Index] = []
+    for label in Set(seasons) {
+      var from = figure.startIndex
+      while let r = figure.range(of: "; \(label): ", range: from..<figure.endIndex) {
+        cuts.append(r.lowerBound)
+        from = r.upperBound
+      }
+    }
+    var lines: [String] = []
+    var start = figure.startIndex
+    for cut in cuts.sorted() {
+      lines.append(String(figure[start..<cut]))
+      start = figure.index(cut, offsetBy: 2)
+    }
+    lines.append(String(figure[start...]))
+    return lines
+  }
+}

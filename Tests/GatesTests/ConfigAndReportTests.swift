@@ -220,6 +220,27 @@ extension CommandFailure: Equatable {
         """)
   }
 
+  /// Eight seasons' figures joined on one line ran to 866 characters (session 13 review): a
+  /// table shows them one season to a line; JSON and manifests keep the joined form.
+  @Test func severalSeasonsFiguresGoOneToALine() {
+    let seasons = ["2021-22", "2022-23"]
+    #expect(
+      GateResult.figureLines("2021-22: a; b; 2022-23: c (1; 2)", seasons: seasons) == ["2021-22: a; b", "2022-23: c (1; 2)"])
+    #expect(GateResult.figureLines("0 duplicate keys in PGS; 0 in PCF", seasons: seasons) == ["0 duplicate keys in PGS; 0 in PCF"])
+    #expect(GateResult.figureLines("2021-22: a; 2022-23: b", seasons: ["2021-22"]) == ["2021-22: a; 2022-23: b"])
+    var report = Self.report
+    report.seasons.insert(
+      SeasonExpectation(
+        season: "2021-22", dateSource: "pgs", openingNight: "2021-10-19", bootstrapEnds: "2021-11-01", gameDates: 165,
+        expectedDates: 147), at: 0)
+    report.gates[0].figure = "2021-22: PCF covers 147 of 147 expected dates (100.0 %); 2022-23: PCF covers 146 of 150 expected dates (97.3 %)"
+    let lines = GateTable.render(report, colour: false).split(separator: "\n", omittingEmptySubsequences: false)
+    let at = lines.firstIndex { $0.hasPrefix("FAIL") }!
+    #expect(lines[at].hasPrefix("FAIL    pcf_date_coverage  2021-22: PCF covers 147 of 147 expected dates (100.0 %)  fail below 98 %  missing:"))
+    #expect(lines[at + 1] == "                           2022-23: PCF covers 146 of 150 expected dates (97.3 %)")
+    #expect(lines[at + 2].hasPrefix("WARN    constant_features  1 of 5 factors constant "))
+  }
+
   @Test func colourOnlyOnTheStatusWhenAsked() {
     let text = GateTable.render(Self.report, colour: true)
     #expect(text.contains("\u{1B}[31mFAIL  \u{1B}[0m  pcf_date_coverage"))
