@@ -109,6 +109,11 @@ struct BuildCommand: ParsableCommand {
     let readDone = ReadDone()
     // The file's state before anything reads it, compared once the hash is done: the rows, the
     // digest and the manifest must all describe one committed state of the file.
+    // A writer killed mid-transaction leaves a hot journal, which the read's connection rolls
+    // back: the file would change under the hash started beside the read, and the build would
+    // blame a writer that is long gone. Let that recovery happen first (the read reports any
+    // failure of it).
+    if FileManager.default.fileExists(atPath: databasePath + "-journal") { _ = try? SourceReader(path: databasePath).open() }
     let watch = SourceFileWatch(path: databasePath)
     let fileDigest = BackgroundWork { () -> (Result<(sha256: String, reused: Bool), SnapshotError>, seconds: Double) in
       let t0 = PhaseTimer.now()
@@ -129,8 +134,8 @@ struct BuildCommand: ParsableCommand {
     // Printed under --quiet too: it is about what the manifest certifies, not progress.
     if let pending = watch?.pendingWALBytes {
       FileHandleOutput.standardError.write(
-        "note: \(databasePath) is in WAL mode and \(databasePath)-wal holds \(pending) bytes of commits not yet in the "
-          + "main file: the rows read include them, the manifest's source.sha256 (the main file's) does not. "
+        "note: \(databasePath) is in WAL mode and \(databasePath)-wal holds \(pending) bytes not yet copied into the "
+          + "main file: the rows read include the commits among them, the manifest's source.sha256 (the main file's) does not. "
           + "`sqlite3 \(databasePath) 'PRAGMA wal_checkpoint(TRUNCATE)'` before the build makes the two agree.\n")
     }
     // A large export without the selector indexes is read whole for every one-season build:

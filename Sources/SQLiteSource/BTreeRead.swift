@@ -175,12 +175,14 @@ extension SourceReader {
   static func recordLayout(_ connection: Connection, table: String, columns: [ColumnSpec], selector: String)
     throws(SQLiteError) -> RecordLayout?
   {
-    let root = try connection.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+    // Table names are case-insensitive (ASCII) in SQLite, as NOCASE compares.
+    let root = try connection.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE")
     try root.bind(1, table)
     guard try root.step(), root.storageClass(0) == .integer else { return nil }
     let rootPage = root.int64(0)
     guard rootPage >= 2, rootPage <= Int64(UInt32.max) else { return nil }
-    let list = try connection.prepare("SELECT type, wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1")
+    let list = try connection.prepare(
+      "SELECT type, wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1 COLLATE NOCASE")
     try list.bind(1, table)
     guard try list.step(), list.text(0) == "table", list.int64(1) == 0 else { return nil }
     let info = try connection.prepare("SELECT cid, name, type, dflt_value, pk, hidden FROM pragma_table_xinfo(?1)")
@@ -465,7 +467,9 @@ extension SourceReader {
     func worthWalking(_ index: SelectorIndex?) -> SelectorIndex? {
       guard let index, let span = seasonSpan(image, index) else { return nil }
       let covered = seasons.filter { span.contains(Int64($0)) }.count
-      return covered < Int(span.upperBound - span.lowerBound) + 1 ? index : nil
+      // The span of a damaged index's ends can exceed Int64; then there is surely more to skip.
+      let (gap, overflow) = span.upperBound.subtractingReportingOverflow(span.lowerBound)
+      return overflow || Int64(covered) <= gap ? index : nil
     }
     let pgsIndex = worthWalking(indexes.pgs), pcfIndex = worthWalking(indexes.pcf)
     guard pgsIndex != nil || pcfIndex != nil else { return (nil, nil) }
@@ -880,7 +884,10 @@ final class LeafDecoder {
       // An INTEGER column of REAL affinity reads as REAL: not an integer season.
       guard sf < fields, !layout.realAffinity[s], (1...9).contains(types[sf]), types[sf] != 7 else { return false }
       let v = Self.integer(types[sf], bodyStart + offsets[sf])
-      guard v >= Int64(lo), v < Int64(lo + wanted.count) else { return true }
+      guard v >= Int64(lo), v < Int64(lo + wanted.count) else {
+        // Not selected; but a value outside the calendar is one the checked path refuses.
+        return v >= Int64(Season.storedYears.lowerBound) && v <= Int64(Season.storedYears.upperBound)
+      }
       seasonYear = Int(v)
     }
     guard seasonYear >= lo, seasonYear - lo < wanted.count, wanted[seasonYear - lo] else { return true }

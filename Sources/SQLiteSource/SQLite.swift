@@ -86,7 +86,9 @@ public final class Connection {
 
   /// Names of the columns of `table`, in declaration order; empty when the table does not exist.
   public func columnNames(of table: String) throws(SQLiteError) -> [String] {
-    let st = try prepare("SELECT name FROM pragma_table_info(?1)")
+    // table_xinfo also lists generated columns (hidden 2 and 3), which a SELECT reads like any
+    // other; hidden 1 is a virtual table's hidden column, not part of its rows.
+    let st = try prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden != 1")
     try st.bind(1, table)
     var names: [String] = []
     while try st.step() { names.append(st.text(0) ?? "") }

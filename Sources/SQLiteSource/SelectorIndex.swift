@@ -121,7 +121,10 @@ extension SourceReader {
     let rowid = LeafDecoder.integer(last.type, p + headerEnd + last.at)
     if !index.byDate {
       guard isInteger(first.type) else { return nil }
-      return (LeafDecoder.integer(first.type, p + headerEnd + first.at), rowid)
+      let season = LeafDecoder.integer(first.type, p + headerEnd + first.at)
+      // A season_year the checked path refuses (Season.storedYears) sends the table whole.
+      guard Season.storedYears.contains(Int(season)) else { return nil }
+      return (season, rowid)
     }
     guard first.type >= 13, first.type & 1 == 1 else { return nil }
     let text = UnsafeBufferPointer(start: p + headerEnd + first.at, count: Int((first.type - 13) / 2))
@@ -156,7 +159,10 @@ extension SourceReader {
     }
     guard keyBytes >= 0, rowidBytes >= 0, 3 + keyBytes + rowidBytes == size else { return nil }
     let rowid = LeafDecoder.integer(UInt64(last), p + 3 + keyBytes)
-    if !index.byDate { return (LeafDecoder.integer(UInt64(first), p + 3), rowid) }
+    if !index.byDate {
+      let season = LeafDecoder.integer(UInt64(first), p + 3)
+      return Season.storedYears.contains(Int(season)) ? (season, rowid) : nil
+    }
     let text = UnsafeBufferPointer(start: p + 3, count: 10)
     guard let season = memo.value(of: text, parse: Season.ofISODate) else { return nil }
     return (season, rowid)

@@ -5,6 +5,7 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
   case notADatabase(path: String, detail: String)
   case tableMissing(path: String, table: String, tablesPresent: [String])
   case columnsMissing(path: String, table: String, missing: [String])
+  case withoutRowid(path: String, table: String)
   case badValue(path: String, table: String, column: String, rowid: Int64, value: String, expected: String)
   case nullInRequiredColumn(path: String, table: String, column: String, rowid: Int64)
   case seasonsWithoutRows(path: String, requested: [Int], existing: [Int])
@@ -22,6 +23,10 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
       return "\(path): table \(table) is missing (tables present: \(list))"
     case .columnsMissing(let path, let table, let missing):
       return "\(path): table \(table) is missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+    case .withoutRowid(let path, let table):
+      return "\(path): table \(table) is a WITHOUT ROWID table, which dataset cannot read (it reads and names rows by "
+        + "rowid): copy it into an ordinary table (CREATE TABLE \(table)_copy AS SELECT * FROM \(table); DROP TABLE \(table); "
+        + "ALTER TABLE \(table)_copy RENAME TO \(table)) and create its indexes again"
     case .badValue(let path, let table, let column, let rowid, let value, let expected):
       return "\(path): \(table).\(column) at rowid \(rowid) holds \(value), expected \(expected)"
     case .nullInRequiredColumn(let path, let table, let column, let rowid):

@@ -139,15 +139,28 @@ public struct SourceReader {
       }
       ends.append(end!)
     }
-    return ends[0]...ends[1]
+    // A span reaching outside the calendar would widen a window to billions of seasons.
+    if !Season.storedYears.contains(ends[0]) || !Season.storedYears.contains(ends[1]) {
+      try refuseSeasonYearsOutsideTheCalendar(connection)
+    }
+    return max(ends[0], Season.storedYears.lowerBound)...min(ends[1], Season.storedYears.upperBound)
   }
 
   func availableSeasons(_ connection: Connection) throws(SourceError) -> [Int] {
     do {
       let st = try connection.prepare(
-        "SELECT DISTINCT season_year FROM player_game_summary WHERE typeof(season_year) = 'integer' ORDER BY 1")
+        """
+        SELECT DISTINCT CAST(season_year AS INTEGER) FROM player_game_summary
+        WHERE typeof(season_year) = 'integer' OR (typeof(season_year) = 'real' AND season_year = CAST(season_year AS INTEGER))
+        ORDER BY 1
+        """)
+      // Whole REALs count as seasons, as every read path accepts them (a REAL-affinity column
+      // stores 2022 as 2022.0); values outside the calendar are left to the read to refuse.
       var out: [Int] = []
-      while try st.step() { out.append(Int(st.int64(0))) }
+      while try st.step() {
+        let season = Int(st.int64(0))
+        if Season.storedYears.contains(season) { out.append(season) }
+      }
       return out
     } catch {
       throw Self.classify(error, path: path)
@@ -353,7 +366,9 @@ public struct SourceReader {
     var badDateRow: Int64?
     do {
       let seasons = try connection.prepare(
-        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer')")
+        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)")
+      try seasons.bind(1, Int64(Season.storedYears.lowerBound))
+      try seasons.bind(2, Int64(Season.storedYears.upperBound))
       _ = try seasons.step()
       badSeason = seasons.int64(0) != 0
       let dates = try connection.prepare("SELECT rowid, game_date FROM player_composite_factors ORDER BY rowid")
@@ -366,6 +381,7 @@ public struct SourceReader {
       throw Self.classify(error, path: path)
     }
     if badSeason {
+      try refuseSeasonYearsOutsideTheCalendar(connection)
       _ = try readTable(
         connection, table: "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))],
         whereClause: "typeof(season_year) != 'integer'", bind: { _ in })
@@ -377,6 +393,27 @@ public struct SourceReader {
     }
   }
 
+  /// The first PGS row whose `season_year` is a number outside `Season.storedYears`, named.
+  func refuseSeasonYearsOutsideTheCalendar(_ connection: Connection) throws(SourceError) {
+    let found: (rowid: Int64, value: String)?
+    do {
+      let st = try connection.prepare(
+        """
+        SELECT rowid, season_year FROM player_game_summary
+        WHERE typeof(season_year) IN ('integer', 'real') AND season_year NOT BETWEEN ?1 AND ?2 ORDER BY rowid LIMIT 1
+        """)
+      try st.bind(1, Int64(Season.storedYears.lowerBound))
+      try st.bind(2, Int64(Season.storedYears.upperBound))
+      found = try st.step() ? (st.int64(0), st.storageClass(1) == .integer ? String(st.int64(1)) : String(st.double(1))) : nil
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+    guard let found else { return }
+    throw .badValue(
+      path: path, table: "player_game_summary", column: "season_year", rowid: found.rowid, value: found.value,
+      expected: "a season start year from \(Season.storedYears.lowerBound) to \(Season.storedYears.upperBound) (2022 for 2022-23)")
+  }
+
   func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {
     do {
       let present = try connection.columnNames(of: table)
@@ -386,8 +423,18 @@ public struct SourceReader {
         while try st.step() { names.append(st.text(0) ?? "") }
         throw SourceError.tableMissing(path: path, table: table, tablesPresent: names)
       }
-      let missing = columns.map(\.name).filter { !present.contains($0) }
+      // SQLite's column names are case-insensitive: POINTS is the points column.
+      let names = Set(present.map { $0.lowercased() })
+      let missing = columns.map(\.name).filter { !names.contains($0.lowercased()) }
       if !missing.isEmpty { throw SourceError.columnsMissing(path: path, table: table, missing: missing) }
+      // Every read orders and names rows by rowid; a WITHOUT ROWID table has none, and
+      // SQLite's own "no such column: rowid" would say nothing useful. (pragma_table_list is
+      // SQLite 3.37 or later; an older library finds out at the first read.)
+      if let list = try? connection.prepare("SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'"),
+        (try? list.bind(1, table)) != nil, (try? list.step()) == true, list.int64(0) == 1
+      {
+        throw SourceError.withoutRowid(path: path, table: table)
+      }
     } catch let error as SourceError {
       throw error
     } catch let error as SQLiteError {

@@ -163,6 +163,12 @@ public struct ReadSummary: Sendable, Equatable {
 
 /// Season rules from source-tables.md.
 public enum Season {
+  /// The PGS `season_year` values a source may hold: seasons whose every day (1 October to
+  /// 30 September) is a `YYYY-MM-DD` date. Any other stored value is refused by every read
+  /// path, naming the row: a `season_year` of -9223372036854775808 is damage, not a season, and
+  /// arithmetic on it (labels, spans of seasons) would trap.
+  public static let storedYears: ClosedRange<Int> = 0...9998
+
   /// The season start year of a game date: October or later belongs to that year's season,
   /// earlier dates to the previous one.
   public static func startYear(of date: Date32) -> Int {
@@ -178,6 +184,7 @@ public enum Season {
 
   /// "2022-23" for 2022.
   public static func label(_ startYear: Int) -> String {
+    guard storedYears.contains(startYear) else { return "season_year \(startYear)" }
     let next = (startYear + 1) % 100
     return "\(startYear)-\(next < 10 ? "0" : "")\(next)"
   }

@@ -139,6 +139,53 @@ let sourceCases: [SourceCase] = [
     stderr:
       "error: {db}: player_game_summary.season_year at rowid 1 holds '2022) OR 1=1; DROP TABLE player_game_summary; --', expected an INTEGER\n"
   ),
+  // Session 13: a season_year of Int64.min in another season's row trapped (exit 132) in the
+  // index's season span and in Season.label; and a window open at one end would have spanned
+  // billions of seasons. Every read path now refuses it, naming the row.
+  SourceCase(
+    name: "season_year Int64.min in another season's row, read through the index",
+    damage: pgs("season_year = -9223372036854775808"), status: 3,
+    stderr:
+      "error: {db}: player_game_summary.season_year at rowid 1 holds -9223372036854775808, expected a season start year from 0 to 9998 (2022 for 2022-23)\n"
+  ),
+  SourceCase(
+    name: "season_year Int64.max, no index, build",
+    damage: sql(
+      "DROP INDEX player_game_summary_season_year; UPDATE player_game_summary SET season_year = 9223372036854775807 WHERE rowid = 1"),
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--include-bootstrap", "--out", "{dir}/Datasets"], status: 3,
+    stderr:
+      "error: {db}: player_game_summary.season_year at rowid 1 holds 9223372036854775807, expected a season start year from 0 to 9998 (2022 for 2022-23)\n"
+  ),
+  SourceCase(
+    name: "season_year 99999 under a window open at its end",
+    damage: pgs("season_year = 99999"), arguments: ["validate", "--db", "{db}", "--start-date", "2022-10-20"], status: 3,
+    stderr:
+      "error: {db}: player_game_summary.season_year at rowid 1 holds 99999, expected a season start year from 0 to 9998 (2022 for 2022-23)\n"
+  ),
+  // Session 13 review: valid SQLite schemas that were refused as "missing column".
+  SourceCase(
+    name: "a column named in upper case is the same column", damage: sql("ALTER TABLE player_game_summary RENAME COLUMN points TO POINTS"),
+    status: 0, stderr: ""),
+  SourceCase(
+    name: "a generated column is read like any other",
+    damage: sql(
+      """
+      ALTER TABLE player_game_summary RENAME COLUMN usage_rate TO usage_raw;
+      ALTER TABLE player_game_summary ADD COLUMN usage_rate REAL GENERATED ALWAYS AS (usage_raw) VIRTUAL
+      """), status: 0, stderr: ""),
+  SourceCase(
+    name: "a WITHOUT ROWID table is named as such",
+    damage: sql(
+      """
+      CREATE TABLE pcf (player_lookup TEXT NOT NULL, game_date TEXT NOT NULL, game_id TEXT NOT NULL, fatigue_score INTEGER,
+        shot_zone_mismatch_score REAL, pace_score REAL, usage_spike_score REAL, total_composite_adjustment REAL,
+        calculation_version TEXT, processed_at TEXT, PRIMARY KEY (game_date, player_lookup)) WITHOUT ROWID;
+      DROP TABLE player_composite_factors;
+      ALTER TABLE pcf RENAME TO player_composite_factors
+      """), status: 3,
+    stderr:
+      "error: {db}: table player_composite_factors is a WITHOUT ROWID table, which dataset cannot read (it reads and names rows by rowid): copy it into an ordinary table (CREATE TABLE player_composite_factors_copy AS SELECT * FROM player_composite_factors; DROP TABLE player_composite_factors; ALTER TABLE player_composite_factors_copy RENAME TO player_composite_factors) and create its indexes again\n"
+  ),
   SourceCase(
     name: "SQL in --season is refused before the database is opened", damage: { _ in },
     arguments: ["validate", "--db", "{db}", "--season", "2022'); DROP TABLE player_game_summary; --"], status: 1,
@@ -208,6 +255,28 @@ let sourceCases: [SourceCase] = [
 
   /// A writer holding the database (an export still running) makes the reader wait SQLite's
   /// busy timeout, then stop with a message saying what to do, not "malformed" or a trap.
+  /// A REAL-affinity season_year stores 2022 as 2022.0: every read path takes it as the
+  /// season, but the list of seasons held kept only INTEGERs and said "seasons in the
+  /// database: none" (session 13 review).
+  @Test func wholeRealSeasonsAreSeasons() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(
+      to: s.path("real.sqlite"),
+      sql: """
+        DROP INDEX player_game_summary_season_year;
+        ALTER TABLE player_game_summary RENAME COLUMN season_year TO sy;
+        ALTER TABLE player_game_summary ADD COLUMN season_year REAL;
+        UPDATE player_game_summary SET season_year = sy;
+        """)
+    #expect(try SourceReader(path: db).availableSeasons() == [2022])
+    #expect(try SourceReader(path: db).seasonRange() == 2022...2022)
+    let missing = try runCLI(["validate", "--db", db, "--season", "2021-22"])
+    #expect(missing.stderr.contains("(seasons in the database: 2022-23)"), "\(missing)")
+    let r = try runCLI(["validate", "--db", db, "--season", "2022-23"])
+    #expect(r.status == 0, "\(r)")
+  }
+
   @Test func databaseLockedByAnotherWriter() throws {
     let s = Scratch()
     defer { s.remove() }

@@ -401,3 +401,30 @@ def test_readme_build_and_diff_transcripts_are_what_the_tool_prints(tmp_path):
     it = iter(diff)
     missing = [line for line in shown if not any(line == d for d in it)]
     assert missing == [], f"README diff lines not printed (in order) by the tool: {missing}\n" + "\n".join(diff)
+
+
+def test_build_after_an_interrupted_write_rolls_back_and_builds(sample_db, tmp_path):
+    """A writer killed mid-transaction leaves a hot journal; the build's own connection rolls
+    it back. The build used to hash the file before that rollback and then refuse, blaming
+    "a writer" (session 13 review); it now lets the rollback happen first."""
+    import sqlite3
+    db = tmp_path / "hot.sqlite"
+    shutil.copy(sample_db, db)
+    killed = subprocess.run([os.sys.executable, "-c", (
+        "import sqlite3, os\n"
+        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "c.execute('PRAGMA cache_size=5')\n"
+        "c.execute('BEGIN')\n"
+        "c.execute('UPDATE player_game_summary SET points = points + 1')\n"
+        "os._exit(0)\n")])
+    assert killed.returncode == 0
+    assert (tmp_path / "hot.sqlite-journal").stat().st_size > 0
+    built = run("build", "--db", db, "--season", "2022-23", "--out", tmp_path / "Datasets", "--quiet", check=False)
+    assert built.returncode == 0, built.stderr
+    reference = run("build", "--db", sample_db, "--season", "2022-23", "--out", tmp_path / "Reference", "--quiet")
+    assert reference.returncode == 0
+    ours = manifest_of(tmp_path / "Datasets" / "props_v1" / "v1")
+    theirs = manifest_of(tmp_path / "Reference" / "props_v1" / "v1")
+    assert [f["sha256"] for f in ours["files"]] == [f["sha256"] for f in theirs["files"]]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
