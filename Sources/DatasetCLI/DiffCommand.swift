@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Gates
+import SQLiteSource
 import Snapshots
 
 /// `dataset diff A B`: drift between two snapshots.
@@ -27,10 +29,20 @@ struct DiffCommand: ParsableCommand {
   @Option(name: .customLong("null-points"), parsing: .unconditional, help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
   var nullPoints: Double = 5
 
+  @Option(
+    name: .customLong("season"),
+    help: ArgumentHelp(
+      "Compare only this season of each snapshot (2019-20, 2019 or current; repeat for several): its files are read and their statistics computed as a build of those seasons alone would.",
+      valueName: "season"))
+  var seasons: [String] = []
+
   @Flag(name: .long, help: "Print the report as JSON.")
   var json = false
 
   func validate() throws {
+    for raw in seasons {
+      do { _ = try SeasonSelector.parse(raw) } catch { throw ValidationError(error.message) }
+    }
     for (name, v) in [("--psi", psi), ("--mean-shift", meanShift), ("--null-points", nullPoints)] where !(v >= 0 && v.isFinite) {
       throw ValidationError("\(name) \(v) must be a finite number ≥ 0")
     }
@@ -40,8 +52,24 @@ struct DiffCommand: ParsableCommand {
     let ra = try SnapshotReference.resolve(a, out: out)
     let rb = try SnapshotReference.resolve(b, out: out)
     let differ = Differ(thresholds: .init(psi: psi, meanShiftSD: meanShift, nullSharePoints: nullPoints))
-    let report = differ.diff(try ra.manifest(), try rb.manifest(), nameA: ra.label, nameB: rb.label)
-    FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report))
+    var (ma, mb) = (try ra.manifest(), try rb.manifest())
+    if !seasons.isEmpty {
+      // Labels in the order given, each once (every one was parsed in validate()).
+      var labels: [String] = []
+      for raw in seasons {
+        guard let selector = try? SeasonSelector.parse(raw) else { continue }
+        let label = Season.label(selector.resolve(clock: .system))
+        if !labels.contains(label) { labels.append(label) }
+      }
+      do {
+        ma = try SeasonSubset.narrow(ma, folder: ra.folder, to: labels)
+        mb = try SeasonSubset.narrow(mb, folder: rb.folder, to: labels)
+      } catch {
+        throw CommandFailure(.unusableInput, "error: \(error.description)")
+      }
+    }
+    let report = differ.diff(ma, mb, nameA: ra.label, nameB: rb.label)
+    FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report, seasonsOnly: !seasons.isEmpty))
   }
 
   static func fixed(_ v: Double?, _ digits: Int) -> String {
@@ -52,8 +80,11 @@ struct DiffCommand: ParsableCommand {
     return Double(s) == 0 ? String(format: "%.\(digits)f", 0.0) : s
   }
 
-  static func render(_ r: Differ.Report) -> String {
-    var out = "diff \(r.a) → \(r.b)\n"
+  /// `seasonsOnly`: the two sides were narrowed to the seasons `--season` gave.
+  static func render(_ r: Differ.Report, seasonsOnly: Bool = false) -> String {
+    var out = "diff \(r.a) → \(r.b)"
+    if seasonsOnly { out += ", season\(r.seasonsA.count == 1 ? "" : "s") \(r.seasonsA.joined(separator: ", ")) only" }
+    out += "\n"
     let delta = r.rowsB - r.rowsA
     out += "rows: \(r.rowsA) → \(r.rowsB) (\(delta >= 0 ? "+" : "")\(delta))\n"
     if r.seasonsA != r.seasonsB {

@@ -510,3 +510,48 @@ typealias SplitMix = SeededRandom
     withExtendedLifetime(writer) {}
   }
 }
+
+/// `diff --season`: a manifest's statistics pool its seasons, so one season of a multi-season
+/// snapshot could not be compared with anything (session 13 review, on eight real seasons).
+@Suite struct DiffSeasonTests {
+  @Test func oneSeasonOfAMultiSeasonSnapshotComparesAsIfBuiltAlone() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("two.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+    let out = s.path("Datasets")
+    for (name, seasons) in [("both", ["2021-22", "2022-23"]), ("one", ["2021-22"])] {
+      let r = try runCLI(["build", "--db", db, "--out", out, "--dataset", name, "--quiet"] + seasons.flatMap { ["--season", $0] })
+      try #require(r.status == 0, "\(r)")
+    }
+    // Narrowed to its only season, a snapshot's statistics are its manifest's, bit for bit;
+    // narrowed to that season, the two-season snapshot's are the one-season build's.
+    let one = try Manifest.read(path: out + "/one/v1/manifest.json")
+    let both = try Manifest.read(path: out + "/both/v1/manifest.json")
+    #expect(try SeasonSubset.narrow(one, folder: out + "/one/v1", to: ["2021-22"]).stats == one.stats)
+    let narrowed = try SeasonSubset.narrow(both, folder: out + "/both/v1", to: ["2021-22"])
+    #expect(narrowed.stats == one.stats && narrowed.rowCount == one.rowCount && narrowed.files == one.files)
+
+    let diff = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2021"])
+    #expect(diff.status == 0, "\(diff)")
+    #expect(diff.stdout.hasPrefix("diff one/v1 → both/v1, season 2021-22 only\nrows: \(one.rowCount) → \(one.rowCount) (+0)\n"), "\(diff)")
+    #expect(diff.stdout.contains("\nno drift:"), "\(diff)")
+    // Pooled, the same two differ in their calendar columns.
+    let pooled = try runCLI(["diff", "--out", out, "one/v1", "both/v1"])
+    #expect(pooled.stdout.contains("psi,mean_shift"), "\(pooled)")
+
+    let absent = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2022-23"])
+    #expect(absent.status == 3 && absent.stderr == "error: \(out)/one/v1 holds no season 2022-23 (its seasons: 2021-22)\n", "\(absent)")
+    let bad = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2021-23"])
+    #expect(bad.status == 1 && bad.stderr.contains("invalid season '2021-23'"), "\(bad)")
+    // A damaged file is verify's to explain, not something to diff.
+    let file = out + "/both/v1/2021-22.arrow"
+    var bytes = fileBytes(file)
+    bytes[bytes.count / 2] ^= 0xFF
+    try Data(bytes).write(to: URL(fileURLWithPath: file))
+    let damaged = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2021-22"])
+    #expect(damaged.status == 3 && damaged.stderr.contains("2021-22.arrow: sha256 is "), "\(damaged)")
+    #expect(damaged.stderr.contains("`dataset verify \(out)/both/v1` says more"), "\(damaged)")
+  }
+}
