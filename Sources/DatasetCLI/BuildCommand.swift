@@ -88,7 +88,25 @@ struct BuildCommand: ParsableCommand {
     var resolved = try source.resolve()
     let spec = try FeatureSetLocation.load(featureSet)
     let name = dataset ?? spec.name
-    do { try SnapshotStore.checkDatasetName(name) } catch { throw CommandFailure(.usage, "error: \(error)") }
+    do { try SnapshotStore.checkDatasetName(name) } catch {
+      let origin = dataset == nil ? " (the feature set's name, from \(spec.path); pass --dataset)" : ""
+      throw CommandFailure(.usage, "error: \(error)\(origin)")
+    }
+    let featureSetRef = Manifest.FeatureSetRef(spec)
+    switch SnapshotStore(root: out).featureSetConflict(name, featureSetRef) {
+    case nil: break
+    case .otherFeatureSet(let latest, let holds):
+      throw CommandFailure(
+        .usage,
+        "error: dataset \(name) holds feature set \(holds) (latest \(name)/\(latest)) and this build computes \(spec.name): "
+          + "a reader of its latest version would get another schema under the same name. Give --dataset a new name")
+    case .editedInPlace(let version, let sha256):
+      throw CommandFailure(
+        .unusableInput,
+        "error: \(spec.path): feature set \(spec.name) version \(spec.version) is not the file \(name)/\(version) was built with "
+          + "(sha256 \(featureSetRef.sha256.prefix(12))…, then \(sha256.prefix(12))…). A changed definition needs a new version "
+          + "(raise \"version\") or a new name, never an edit in place; nothing was built")
+    }
 
     // Steps, not rows: the read, each season (computed, checked and written), the publish.
     let progress = ProgressReporter.standard(
@@ -299,7 +317,7 @@ struct BuildCommand: ParsableCommand {
     let result: BuildResult
     do {
       result = try writer.finish(
-        featureSet: Manifest.FeatureSetRef(spec), config: config, source: try fingerprint.get(),
+        featureSet: featureSetRef, config: config, source: try fingerprint.get(),
         gates: gateReport.gates.map(Manifest.GateRecord.init) + [pitRecord], tool: Manifest.Tool.current)
       publishedOrUnchanged = true
     } catch let e as SnapshotError {

@@ -13,7 +13,7 @@ enum FeatureSetLocation {
   static func locate(_ value: String) throws(CommandFailure) -> FeatureSetLocation {
     if value.hasSuffix(".json") {
       guard FileManager.default.isReadableFile(atPath: value) else {
-        throw CommandFailure(.usage, "error: --feature-set \(value): no such readable file")
+        throw CommandFailure(.unusableInput, "error: --feature-set \(value): no such readable file")
       }
       return .file(value)
     }
@@ -27,7 +27,7 @@ enum FeatureSetLocation {
     if let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return .file(found) }
     if let text = FeatureSetSpec.builtIn[value] { return .builtIn(text) }
     throw CommandFailure(
-      .usage,
+      .unusableInput,
       "error: --feature-set \(value): no Schemas/features/\(value).json (looked in \(candidates.joined(separator: ", "))) "
         + "and no built-in feature set of that name (built in: \(FeatureSetSpec.builtIn.keys.sorted().joined(separator: ", ")))"
     )
@@ -36,13 +36,23 @@ enum FeatureSetLocation {
   /// The spec `value` names, parsed; a spec that does not parse is unusable input (exit 3).
   static func load(_ value: String) throws(CommandFailure) -> FeatureSetSpec {
     let location = try locate(value)
+    let spec: FeatureSetSpec
     do {
       switch location {
-      case .file(let path): return try FeatureSetSpec.load(path: path)
-      case .builtIn(let text): return try FeatureSetSpec.parse(bytes: Array(text.utf8), path: "built-in \(value)")
+      case .file(let path): spec = try FeatureSetSpec.load(path: path)
+      case .builtIn(let text): spec = try FeatureSetSpec.parse(bytes: Array(text.utf8), path: "built-in \(value)")
       }
     } catch {
       throw CommandFailure(.unusableInput, "error: \(error)")
     }
+    // Looked up by name, the file must declare that name: props_v3.json saying "props_v2"
+    // would build into props_v2's dataset, and its manifest would name props_v2.
+    if !value.hasSuffix(".json"), spec.name != value {
+      throw CommandFailure(
+        .unusableInput,
+        "error: --feature-set \(value) found \(spec.path), which declares the name \"\(spec.name)\": "
+          + "a feature set looked up by name must declare that name (or pass the file's path)")
+    }
+    return spec
   }
 }

@@ -150,8 +150,13 @@ extension FeatureSetSpec {
     let root = try p.object(object, at: "(root)")
     try p.onlyKeys(root, ["name", "version", "description", "derived_sources", "columns"], at: "")
     let name = try p.string(root, "name", at: "")
-    guard !name.isEmpty else { throw p.error("name", "must not be empty") }
+    // The name is also the default dataset name and a file name (Schemas/features/<name>.json).
+    guard isFileSafeName(name) else {
+      throw p.error(
+        "name", "\(p.show(.string(name))) is not usable: expected 1 to 100 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-'")
+    }
     let version = try p.int(root, "version", at: "")
+    guard version >= 1 else { throw p.error("version", "must be at least 1, got \(version)") }
     let description = try p.optionalString(root, "description", at: "") ?? ""
 
     var derived: [DerivedSource] = []
@@ -161,8 +166,16 @@ extension FeatureSetSpec {
       let o = try p.object(item, at: at)
       try p.onlyKeys(o, ["name", "op", "of", "meaning"], at: at)
       let dname = try p.string(o, "name", at: at)
+      guard isIdentifier(dname) else {
+        throw p.error("\(at).name", "\(p.show(.string(dname))) is not usable: \(identifierRule)")
+      }
       if pgsStatColumns.contains(dname) || derived.contains(where: { $0.name == dname }) {
         throw p.error("\(at).name", "duplicate source name \"\(dname)\"")
+      }
+      // A source named like a key or a PCF column would read, in a column's "source", as that
+      // column while it sums PGS stats.
+      if KeySource(rawValue: dname) != nil || CompositeSource(rawValue: dname) != nil {
+        throw p.error("\(at).name", "\"\(dname)\" names a key or player_composite_factors column; choose another name")
       }
       let opText = try p.string(o, "op", at: at)
       guard let op = DerivedSource.Operation(rawValue: opText) else {
@@ -184,16 +197,24 @@ extension FeatureSetSpec {
 
     var columns: [FeatureColumn] = []
     var seen: [String: Int] = [:]
+    // Every key any kind of column takes: a key outside all of them is a typo ("typ"), said
+    // before the keys each kind requires are looked up.
+    let columnKeys = ["name", "kind", "type", "nullable", "meaning", "source", "window", "aggregate", "min_periods", "measure"]
     let columnList = try p.array(root, "columns", at: "")
     guard !columnList.isEmpty else { throw p.error("columns", "must declare at least one column") }
     for (i, item) in columnList.enumerated() {
       var at = "columns[\(i)]"
       let o = try p.object(item, at: at)
+      if case .string(let named)? = o["name"] { at = "columns[\(i)] (\"\(escapingControls(named))\")" }
+      try p.onlyKeys(o, columnKeys, at: at)
       let cname = try p.string(o, "name", at: at)
-      at = "columns[\(i)] (\"\(cname)\")"
-      guard !cname.isEmpty else { throw p.error("\(at).name", "must not be empty") }
-      if let first = seen[cname] { throw p.error("\(at).name", "duplicate column name \"\(cname)\" (first declared as columns[\(first)])") }
-      seen[cname] = i
+      guard isIdentifier(cname) else { throw p.error("\(at).name", "\(p.show(.string(cname))) is not usable: \(identifierRule)") }
+      // Names differing in case alone are one column to SQL, pandas on some platforms, and
+      // case-insensitive file systems.
+      if let first = seen[cname.lowercased()] {
+        throw p.error("\(at).name", "duplicate column name \"\(cname)\" (first declared as columns[\(first)]; names compare ignoring case)")
+      }
+      seen[cname.lowercased()] = i
       let kindText = try p.string(o, "kind", at: at)
       let typeText = try p.string(o, "type", at: at)
       guard let type = ColumnType(rawValue: typeText), type != .int64 else {
@@ -252,7 +273,12 @@ extension FeatureSetSpec {
         }
         let minPeriods = try p.int(o, "min_periods", at: at)
         guard minPeriods >= 0 else { throw p.error("\(at).min_periods", "must be at least 0, got \(minPeriods)") }
-        if wk == .lastGames, minPeriods > n {
+        if wk == .lastDays, n > Self.maxWindowDays {
+          throw p.error(
+            "\(at).window.n", "\(n) days is more than the calendar holds (at most \(Self.maxWindowDays), 0001-01-01 to 9999-12-31)")
+        }
+        // A game a day at most: n days hold at most n games, as n games do.
+        if wk != .season, minPeriods > n {
           throw p.error("\(at).min_periods", "\(minPeriods) exceeds the window's n = \(n), so the column would always be NULL")
         }
         switch agg {
@@ -282,6 +308,11 @@ extension FeatureSetSpec {
       default:
         throw p.error("\(at).kind", "unknown kind \"\(kindText)\"; expected one of key, label, window, schedule, composite")
       }
+      // Readers (verify, pyarrow.dataset partitioning, joins) take a column named like a key
+      // for that key.
+      if let reserved = KeySource(rawValue: cname), kind != .key(reserved) {
+        throw p.error("\(at).name", "\"\(cname)\" is reserved for the \(cname) key (kind \"key\", source \"\(cname)\")")
+      }
       columns.append(FeatureColumn(name: cname, kind: kind, type: type, nullable: nullable, meaning: meaning))
     }
     return FeatureSetSpec(
@@ -289,9 +320,39 @@ extension FeatureSetSpec {
       path: path, rawBytes: bytes)
   }
 
+  /// Days from 0001-01-01 to 9999-12-31: a `last_days` window longer than this covers every
+  /// date there is (and its date arithmetic would leave Int32).
+  public static let maxWindowDays = 3_652_058
+
+  static let identifierRule = "expected an identifier: an ASCII letter or '_', then letters, digits or '_' (at most 100)"
+
   static func integerTypes(sourceIsInteger: Bool) -> [ColumnType] {
     sourceIsInteger ? [.int32, .float64] : [.float64]
   }
+}
+
+/// Column and derived-source names: identifiers in every reader (polars, pandas, SQL, the
+/// CSV header of `features-csv`), and free of the tab and newline that frame the text
+/// `content_sha256` hashes.
+private func isIdentifier(_ name: String) -> Bool {
+  let u = Array(name.utf8)
+  func letter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 }
+  return !u.isEmpty && u.count <= 100 && letter(u[0]) && u.allSatisfy { letter($0) || ($0 >= 48 && $0 <= 57) }
+}
+
+/// A name as a terminal shows it in one line: control characters (a newline in a column name)
+/// as `\xNN`.
+private func escapingControls(_ s: String) -> String {
+  guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+  return s.unicodeScalars.map { c in
+    c.value < 0x20 || c.value == 0x7F ? "\\x" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16, uppercase: true) : String(c)
+  }.joined()
+}
+
+private func isFileSafeName(_ name: String) -> Bool {
+  let u = Array(name.utf8)
+  func ok(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 || c == 45 || c == 46 }
+  return !u.isEmpty && u.count <= 100 && u[0] != 46 && u[0] != 45 && u.allSatisfy(ok)
 }
 
 private func derivedOrPGSInteger(_ name: String, _ derived: [DerivedSource]) -> Bool {
@@ -320,7 +381,7 @@ private struct SpecParser {
     case nil, .null: "null"
     case .bool(let b): "\(b)"
     case .number(let d): d == d.rounded() && abs(d) < 1e15 ? "\(Int(d))" : "\(d)"
-    case .string(let s): "\"\(s)\""
+    case .string(let s): "\"\(escapingControls(s))\""
     case .array: "an array"
     case .object: "an object"
     }

@@ -94,6 +94,35 @@ public struct SnapshotStore: Sendable {
     try Manifest.read(path: "\(versionPath(dataset, version))/manifest.json")
   }
 
+  /// Why a build computing `featureSet` (read from `specPath`) may not publish into `dataset`,
+  /// nil when it may. features-props-v1.md: "changing a definition means a new feature-set
+  /// version, never an edit in place"; a dataset's versions are one feature set's history.
+  /// - `.otherFeatureSet`: the latest version holds another feature set (a reader of "latest"
+  ///   would get a different schema under the same name);
+  /// - `.editedInPlace`: a version built with the same name and version had other file bytes.
+  /// The latest version is read; older ones only when the spec's version is below the latest's
+  /// (going back to an earlier version), so a daily build reads one manifest.
+  public enum FeatureSetConflict: Equatable, Sendable {
+    case otherFeatureSet(latest: String, holds: String)
+    case editedInPlace(version: String, sha256: String)
+  }
+
+  public func featureSetConflict(_ dataset: String, _ featureSet: Manifest.FeatureSetRef) -> FeatureSetConflict? {
+    let all = versions(dataset)
+    guard let latest = all.last, let newest = try? manifest(dataset, latest) else { return nil }
+    guard newest.featureSet.name == featureSet.name else {
+      return .otherFeatureSet(latest: latest, holds: newest.featureSet.name)
+    }
+    func clash(_ m: Manifest) -> Bool { m.featureSet.version == featureSet.version && m.featureSet.sha256 != featureSet.sha256 }
+    if clash(newest) { return .editedInPlace(version: latest, sha256: newest.featureSet.sha256) }
+    guard let mine = Int(featureSet.version), let theirs = Int(newest.featureSet.version), mine < theirs else { return nil }
+    for version in all.dropLast().reversed() {
+      guard let m = try? manifest(dataset, version), m.featureSet.name == featureSet.name else { continue }
+      if clash(m) { return .editedInPlace(version: version, sha256: m.featureSet.sha256) }
+    }
+    return nil
+  }
+
   /// Temporary folders in the dataset folder (`.tmp-*`), left by builds that died.
   public func temporaryFolders(_ dataset: String) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: datasetPath(dataset))) ?? []

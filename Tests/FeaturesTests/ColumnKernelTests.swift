@@ -6,7 +6,8 @@ import Testing
 @testable import Features
 
 /// Windows longer than any history the generator makes, beside short ones, over an integer,
-/// a float and a derived source, every aggregate.
+/// a float and a derived source, every aggregate. (A 1-day window takes min_periods 1: a spec
+/// asking 2 games of 1 day is refused, as valid data holds one game a player a day.)
 let longWindowSpec: FeatureSetSpec = {
   var columns: [String] = [
     #"{"name": "game_date", "kind": "key", "source": "game_date", "type": "date32", "nullable": false}"#,
@@ -18,7 +19,7 @@ let longWindowSpec: FeatureSetSpec = {
       for agg in ["mean", "std", "sum", "count", "slope", "last"] {
         let type = agg == "count" ? "int32" : "float64"
         columns.append(
-          #"{"name": "\#(source)_\#(agg)_w\#(wi)", "kind": "window", "source": "\#(source)", "window": \#(w), "aggregate": "\#(agg)", "min_periods": \#(agg == "std" || agg == "slope" ? 2 : 0), "type": "\#(type)"}"#
+          #"{"name": "\#(source)_\#(agg)_w\#(wi)", "kind": "window", "source": "\#(source)", "window": \#(w), "aggregate": "\#(agg)", "min_periods": \#(agg == "std" || agg == "slope" ? (wi == 2 ? 1 : 2) : 0), "type": "\#(type)"}"#
         )
       }
     }

@@ -363,7 +363,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     ),
     (
       #"{"name": "points_avg_last_3", "kind": "label", "source": "points", "type": "int32"}"#,
-      #"feature spec t.json: columns[1] ("points_avg_last_3").name: duplicate column name "points_avg_last_3" (first declared as columns[0])"#
+      #"feature spec t.json: columns[1] ("points_avg_last_3").name: duplicate column name "points_avg_last_3" (first declared as columns[0]; names compare ignoring case)"#
     ),
     (
       #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "weeks", "n": 2}, "aggregate": "mean", "min_periods": 1, "type": "float64"}"#,
@@ -379,7 +379,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     ),
     (
       #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "season"}, "aggregate": "mean", "min_periods": 1, "type": "float64", "fill": 0}"#,
-      #"feature spec t.json: columns[1] ("x").fill: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods"#
+      #"feature spec t.json: columns[1] ("x").fill: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods, measure"#
     ),
     (
       #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "season"}, "aggregate": "mean", "min_periods": "3", "type": "float64"}"#,
@@ -389,11 +389,64 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
       #"{"name": "x", "kind": "composite", "source": "fatigue", "type": "int32"}"#,
       #"feature spec t.json: columns[1] ("x").source: unknown composite column "fatigue"; expected one of fatigue_score, shot_zone_mismatch_score, pace_score, usage_spike_score, total_composite_adjustment, present"#
     ),
+    // Session 13, a feature-set author's review: accepted before, and then wrong or useless.
+    (
+      #"{"name": "Points_Avg_Last_3", "kind": "label", "source": "points", "type": "int32"}"#,
+      #"feature spec t.json: columns[1] ("Points_Avg_Last_3").name: duplicate column name "Points_Avg_Last_3" (first declared as columns[0]; names compare ignoring case)"#
+    ),
+    (
+      #"{"name": "pra avg\n7", "kind": "label", "source": "points", "type": "int32"}"#,
+      #"feature spec t.json: columns[1] ("pra avg\x0A7").name: "pra avg\x0A7" is not usable: expected an identifier: an ASCII letter or '_', then letters, digits or '_' (at most 100)"#
+    ),
+    (
+      #"{"name": "season_year", "kind": "window", "aggregate": "count", "window": {"kind": "season"}, "min_periods": 0, "type": "int32"}"#,
+      #"feature spec t.json: columns[1] ("season_year").name: "season_year" is reserved for the season_year key (kind "key", source "season_year")"#
+    ),
+    (
+      #"{"name": "game_date", "kind": "key", "source": "player_lookup", "type": "utf8"}"#,
+      #"feature spec t.json: columns[1] ("game_date").name: "game_date" is reserved for the game_date key (kind "key", source "game_date")"#
+    ),
+    (
+      #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "last_days", "n": 2147483648}, "aggregate": "sum", "min_periods": 0, "type": "float64"}"#,
+      #"feature spec t.json: columns[1] ("x").window.n: 2147483648 days is more than the calendar holds (at most 3652058, 0001-01-01 to 9999-12-31)"#
+    ),
+    (
+      #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "last_days", "n": 3}, "aggregate": "mean", "min_periods": 4, "type": "float64"}"#,
+      #"feature spec t.json: columns[1] ("x").min_periods: 4 exceeds the window's n = 3, so the column would always be NULL"#
+    ),
+    (
+      #"{"name": "x", "kind": "label", "source": "points", "typ": "int32"}"#,
+      #"feature spec t.json: columns[1] ("x").typ: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods, measure"#
+    ),
   ])
   func malformedSpecNamesTheField(column: String, message: String) {
     #expect(throws: FeatureSpecError.self) { try FeatureSetSpec.parse(bytes: Self.columnsJSON(column), path: "t.json") }
     do {
       _ = try FeatureSetSpec.parse(bytes: Self.columnsJSON(column), path: "t.json")
+    } catch {
+      #expect(error.description == message)
+    }
+  }
+
+  @Test(arguments: [
+    (
+      #"{"name": "../evil name", "version": 1, "columns": []}"#,
+      #"feature spec t.json: name: "../evil name" is not usable: expected 1 to 100 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-'"#
+    ),
+    (#"{"name": "t", "version": 0, "columns": []}"#, #"feature spec t.json: version: must be at least 1, got 0"#),
+    (
+      #"{"name": "t", "version": 1, "derived_sources": [{"name": "fatigue_score", "op": "sum", "of": ["steals", "blocks"]}], "columns": []}"#,
+      #"feature spec t.json: derived_sources[0].name: "fatigue_score" names a key or player_composite_factors column; choose another name"#
+    ),
+    (
+      #"{"name": "t", "version": 1, "derived_sources": [{"name": "has space", "op": "sum", "of": ["steals", "blocks"]}], "columns": []}"#,
+      #"feature spec t.json: derived_sources[0].name: "has space" is not usable: expected an identifier: an ASCII letter or '_', then letters, digits or '_' (at most 100)"#
+    ),
+  ])
+  func malformedSpecHeaderNamesTheField(document: String, message: String) {
+    do {
+      _ = try FeatureSetSpec.parse(bytes: Array(document.utf8), path: "t.json")
+      Issue.record("parsed \(document)")
     } catch {
       #expect(error.description == message)
     }

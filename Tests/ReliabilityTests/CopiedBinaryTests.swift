@@ -55,7 +55,8 @@ import Testing
         "-c", "cd \"$1\" && exec ./bin/dataset build --db league.sqlite --season 2022-23 --feature-set nope --out away",
         "sh", s.dir,
       ])
-    #expect(unknown.status == 1)
+    // A feature set that is nowhere is a missing file: exit 3 (gates.md), like a missing --db.
+    #expect(unknown.status == 3)
     #expect(
       unknown.stderr.contains("no built-in feature set of that name (built in: example_minutes_v1, props_v1)"),
       "\(unknown)")

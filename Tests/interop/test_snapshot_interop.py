@@ -428,3 +428,41 @@ def test_build_after_an_interrupted_write_rolls_back_and_builds(sample_db, tmp_p
     assert [f["sha256"] for f in ours["files"]] == [f["sha256"] for f in theirs["files"]]
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
+    """features-props-v1.md: "changing a definition means a new feature-set version, never an
+    edit in place". A review (session 13) edited a window in place and got a new version whose
+    manifest still said version 1; another feature set could also land in a dataset silently."""
+    out = tmp_path / "Datasets"
+    common = ["--db", sample_db, "--season", "2022-23", "--out", out, "--dataset", "fs", "--quiet"]
+    run("build", *common)
+    original = (ROOT / "Schemas" / "features" / "props_v1.json").read_text()
+    assert original.count('"version": 1') == 1 and '"n": 3' in original
+    edited = tmp_path / "edited.json"
+    edited.write_text(original.replace('"n": 3', '"n": 4', 1))
+    refused = run("build", *common, "--feature-set", edited, check=False)
+    assert refused.returncode == 3, refused.stderr
+    assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
+    assert "never an edit in place; nothing was built" in refused.stderr
+    assert snapshot_entries(out / "fs") == [".lock", "v1"]
+    # A new version of the definition is a new version of the dataset...
+    bumped = tmp_path / "bumped.json"
+    bumped.write_text(original.replace('"n": 3', '"n": 4', 1).replace('"version": 1', '"version": 2'))
+    run("build", *common, "--feature-set", bumped)
+    assert manifest_of(out / "fs" / "v2")["feature_set"]["version"] == "2"
+    # ...and going back to version 1 with other bytes than v1's is still an edit in place.
+    again = run("build", *common, "--feature-set", edited, check=False)
+    assert again.returncode == 3 and "the file fs/v1 was built with" in again.stderr, again.stderr
+    # Another feature set into the same dataset would change the schema under "latest".
+    other = run("build", *common, "--feature-set", "example_minutes_v1", check=False)
+    assert other.returncode == 1, other.stderr
+    assert "dataset fs holds feature set props_v1 (latest fs/v2) and this build computes example_minutes_v1" in other.stderr
+    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2"]
+    # Looked up by name, a file must declare that name.
+    (tmp_path / "Schemas" / "features").mkdir(parents=True)
+    (tmp_path / "Schemas" / "features" / "props_v9.json").write_text(original)
+    misnamed = run("build", "--db", sample_db, "--season", "2022-23", "--feature-set", "props_v9", "--quiet",
+                   cwd=tmp_path, check=False)
+    assert misnamed.returncode == 3, misnamed.stderr
+    assert 'which declares the name "props_v1": a feature set looked up by name must declare that name' in misnamed.stderr
