@@ -93,20 +93,6 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.usage, "error: \(error)\(origin)")
     }
     let featureSetRef = Manifest.FeatureSetRef(spec)
-    switch SnapshotStore(root: out).featureSetConflict(name, featureSetRef) {
-    case nil: break
-    case .otherFeatureSet(let latest, let holds):
-      throw CommandFailure(
-        .usage,
-        "error: dataset \(name) holds feature set \(holds) (latest \(name)/\(latest)) and this build computes \(spec.name): "
-          + "a reader of its latest version would get another schema under the same name. Give --dataset a new name")
-    case .editedInPlace(let version, let sha256):
-      throw CommandFailure(
-        .unusableInput,
-        "error: \(spec.path): feature set \(spec.name) version \(spec.version) is not the file \(name)/\(version) was built with "
-          + "(sha256 \(featureSetRef.sha256.prefix(12))…, then \(sha256.prefix(12))…). A changed definition needs a new version "
-          + "(raise \"version\") or a new name, never an edit in place; nothing was built")
-    }
 
     // Steps, not rows: the read, each season (computed, checked and written), the publish.
     let progress = ProgressReporter.standard(
@@ -131,7 +117,7 @@ struct BuildCommand: ParsableCommand {
     // back: the file would change under the hash started beside the read, and the build would
     // blame a writer that is long gone. Let that recovery happen first (the read reports any
     // failure of it).
-    if FileManager.default.fileExists(atPath: databasePath + "-journal") { _ = try? SourceReader(path: databasePath).open() }
+    SourceReader(path: databasePath).rollBackInterruptedWrite()
     let watch = SourceFileWatch(path: databasePath)
     let fileDigest = BackgroundWork { () -> (Result<(sha256: String, reused: Bool), SnapshotError>, seconds: Double) in
       let t0 = PhaseTimer.now()
@@ -322,6 +308,22 @@ struct BuildCommand: ParsableCommand {
       publishedOrUnchanged = true
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
+    } catch let e as FeatureSetConflictError {
+      // Judged at publish, under the dataset lock, where the latest manifest is read anyway.
+      switch e.conflict {
+      case .otherFeatureSet(let latest, let holds):
+        throw CommandFailure(
+          .usage,
+          "error: dataset \(name) holds feature set \(holds) (latest \(name)/\(latest)) and this build computes \(spec.name): "
+            + "a reader of its latest version would get another schema under the same name. Give --dataset a new name; "
+            + "nothing was published")
+      case .editedInPlace(let version, let sha256):
+        throw CommandFailure(
+          .unusableInput,
+          "error: \(spec.path): feature set \(spec.name) version \(spec.version) is not the file \(name)/\(version) was built "
+            + "with (sha256 \(featureSetRef.sha256.prefix(12))…, then \(sha256.prefix(12))…). A changed definition needs a new "
+            + "version (raise \"version\") or a new name, never an edit in place; nothing was published")
+      }
     }
     timer.mark("finish writes, publish")
     let writerCPU = writer.cpuSeconds

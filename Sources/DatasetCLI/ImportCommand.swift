@@ -70,7 +70,7 @@ struct ImportCommand: ParsableCommand {
     }
     if s.gamesWithoutHomeTeam > 0 {
       let games = "\(s.gamesWithoutHomeTeam) game\(s.gamesWithoutHomeTeam == 1 ? "" : "s")"
-      lines.append(("home team", "unknown in \(games) (both MATCHUPs say vs. or both @): is_home NULL on their rows"))
+      lines.append(("home team", "unknown in \(games) (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows"))
     }
     lines += [("seasons", seasons), ("game dates", "\(s.gameDates)"), ("processed_at", s.processedAt), ("seconds", "\(seconds)")]
     return "imported into \(db)\n"

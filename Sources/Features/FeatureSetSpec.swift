@@ -197,16 +197,25 @@ extension FeatureSetSpec {
 
     var columns: [FeatureColumn] = []
     var seen: [String: Int] = [:]
-    // Every key any kind of column takes: a key outside all of them is a typo ("typ"), said
-    // before the keys each kind requires are looked up.
-    let columnKeys = ["name", "kind", "type", "nullable", "meaning", "source", "window", "aggregate", "min_periods", "measure"]
+    // The keys a column of each kind takes: a key outside them is a typo ("typ"), said before
+    // the keys the kind requires are looked up (which would call "type" missing).
+    let commonKeys = ["name", "kind", "type", "nullable", "meaning"]
+    let kindKeys: [String: [String]] = [
+      "key": ["source"], "label": ["source"], "window": ["source", "window", "aggregate", "min_periods"],
+      "schedule": ["measure"], "composite": ["source"],
+    ]
+    let anyKindKeys = commonKeys + ["source", "window", "aggregate", "min_periods", "measure"]
     let columnList = try p.array(root, "columns", at: "")
     guard !columnList.isEmpty else { throw p.error("columns", "must declare at least one column") }
     for (i, item) in columnList.enumerated() {
       var at = "columns[\(i)]"
       let o = try p.object(item, at: at)
       if case .string(let named)? = o["name"] { at = "columns[\(i)] (\"\(escapingControls(named))\")" }
-      try p.onlyKeys(o, columnKeys, at: at)
+      if case .string(let k)? = o["kind"], let extra = kindKeys[k] {
+        try p.onlyKeys(o, commonKeys + extra, at: at)
+      } else {
+        try p.onlyKeys(o, anyKindKeys, at: at)
+      }
       let cname = try p.string(o, "name", at: at)
       guard isIdentifier(cname) else { throw p.error("\(at).name", "\(p.show(.string(cname))) is not usable: \(identifierRule)") }
       // Names differing in case alone are one column to SQL, pandas on some platforms, and

@@ -28,8 +28,8 @@ public struct ImportSummary: Equatable, Sendable {
   /// Rows read with 0 minutes: stored with is_dnp = 1, so not active (no usage_rate, no
   /// feature row, no history); said so an operator is not surprised by fewer feature rows.
   public var zeroMinuteRows = 0
-  /// Games whose two teams' MATCHUPs disagree on the home team (both `vs.` or both `@`, a
-  /// neutral-site quirk): is_home is NULL on their rows.
+  /// Games whose MATCHUPs disagree on the home team (both `vs.` or both `@`, a neutral-site
+  /// quirk) or name a team not in the game: is_home is NULL on their rows.
   public var gamesWithoutHomeTeam = 0
 
   public init() {}

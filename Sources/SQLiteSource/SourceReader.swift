@@ -80,6 +80,18 @@ public struct SourceReader {
     }
   }
 
+  /// Rolls back the journal a writer killed mid-transaction left (a hot journal), when there
+  /// is one and nobody holds the database, so that the file stops changing before anything
+  /// hashes it; `read` would do the same at its first query. Without waiting: a live writer
+  /// (whose journal is not hot) is the read's to wait for, once. Errors are left to the read.
+  public func rollBackInterruptedWrite() {
+    var journal = stat()
+    guard stat(path + "-journal", &journal) == 0,
+      let connection = try? Connection(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 0)
+    else { return }
+    _ = try? connection.tableExists("player_game_summary")
+  }
+
   private func openReadOnly() throws(SQLiteError) -> Connection {
     let connection = try Connection(path: path, mode: .readOnly)
     // The first real read is where SQLite notices a file that is not a database.
@@ -148,18 +160,24 @@ public struct SourceReader {
 
   func availableSeasons(_ connection: Connection) throws(SourceError) -> [Int] {
     do {
-      let st = try connection.prepare(
-        """
-        SELECT DISTINCT CAST(season_year AS INTEGER) FROM player_game_summary
-        WHERE typeof(season_year) = 'integer' OR (typeof(season_year) = 'real' AND season_year = CAST(season_year AS INTEGER))
-        ORDER BY 1
-        """)
-      // Whole REALs count as seasons, as every read path accepts them (a REAL-affinity column
-      // stores 2022 as 2022.0); values outside the calendar are left to the read to refuse.
+      // DISTINCT in index order (no sort), and the storage class judged here: whole REALs
+      // count as seasons, as every read path accepts them (a REAL-affinity column stores 2022
+      // as 2022.0; SQLite's DISTINCT takes 2022 and 2022.0 as one value); values outside the
+      // calendar are left to the read to refuse. (A CAST in the query made SQLite sort in a
+      // temporary b-tree: 48 against 15 ms on 214k rows read through views.)
+      let st = try connection.prepare("SELECT DISTINCT season_year FROM player_game_summary ORDER BY 1")
       var out: [Int] = []
       while try st.step() {
-        let season = Int(st.int64(0))
-        if Season.storedYears.contains(season) { out.append(season) }
+        let season: Int
+        switch st.storageClass(0) {
+        case .integer: season = Int(st.int64(0))
+        case .real:
+          let d = st.double(0)
+          guard d == d.rounded(), abs(d) < 1e15 else { continue }
+          season = Int(d)
+        default: continue
+        }
+        if Season.storedYears.contains(season), out.last != season { out.append(season) }
       }
       return out
     } catch {

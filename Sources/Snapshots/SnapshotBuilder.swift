@@ -444,6 +444,11 @@ public final class SnapshotWriter: @unchecked Sendable {
     self.staging = nil
     let outcome = try builder.store.publish(
       staging, lockTimeout: lockTimeout, onWait: onWait,
+      admit: { version, latest in
+        if let conflict = builder.store.featureSetConflict(dataset, featureSet, latest: (version, latest)) {
+          throw FeatureSetConflictError(dataset: dataset, conflict: conflict)
+        }
+      },
       isUnchanged: { latest in
         latestManifest = latest
         return SnapshotBuilder.sameContent(latest, candidate)
@@ -461,4 +466,11 @@ public final class SnapshotWriter: @unchecked Sendable {
       return BuildResult(outcome: outcome, manifest: latestManifest ?? candidate)
     }
   }
+}
+
+/// A build refused at publish because the dataset's versions hold another feature set, or the
+/// same name and version with other bytes (`SnapshotStore.featureSetConflict`).
+public struct FeatureSetConflictError: Error, Equatable {
+  public var dataset: String
+  public var conflict: SnapshotStore.FeatureSetConflict
 }

@@ -94,31 +94,31 @@ public struct SnapshotStore: Sendable {
     try Manifest.read(path: "\(versionPath(dataset, version))/manifest.json")
   }
 
-  /// Why a build computing `featureSet` (read from `specPath`) may not publish into `dataset`,
-  /// nil when it may. features-props-v1.md: "changing a definition means a new feature-set
-  /// version, never an edit in place"; a dataset's versions are one feature set's history.
+  /// Why a build computing `featureSet` may not publish into `dataset`, whose latest version
+  /// is `latest` (its manifest already read, under the dataset lock); nil when it may.
+  /// features-props-v1.md: "changing a definition means a new feature-set version, never an
+  /// edit in place"; a dataset's versions are one feature set's history.
   /// - `.otherFeatureSet`: the latest version holds another feature set (a reader of "latest"
   ///   would get a different schema under the same name);
   /// - `.editedInPlace`: a version built with the same name and version had other file bytes.
-  /// The latest version is read; older ones only when the spec's version is below the latest's
-  /// (going back to an earlier version), so a daily build reads one manifest.
+  /// Older manifests are read only when the latest's feature-set version differs from this
+  /// build's, so a daily build reads none beyond the latest.
   public enum FeatureSetConflict: Equatable, Sendable {
     case otherFeatureSet(latest: String, holds: String)
     case editedInPlace(version: String, sha256: String)
   }
 
-  public func featureSetConflict(_ dataset: String, _ featureSet: Manifest.FeatureSetRef) -> FeatureSetConflict? {
-    let all = versions(dataset)
-    guard let latest = all.last, let newest = try? manifest(dataset, latest) else { return nil }
-    guard newest.featureSet.name == featureSet.name else {
-      return .otherFeatureSet(latest: latest, holds: newest.featureSet.name)
-    }
-    func clash(_ m: Manifest) -> Bool { m.featureSet.version == featureSet.version && m.featureSet.sha256 != featureSet.sha256 }
-    if clash(newest) { return .editedInPlace(version: latest, sha256: newest.featureSet.sha256) }
-    guard let mine = Int(featureSet.version), let theirs = Int(newest.featureSet.version), mine < theirs else { return nil }
-    for version in all.dropLast().reversed() {
+  public func featureSetConflict(
+    _ dataset: String, _ featureSet: Manifest.FeatureSetRef, latest: (version: String, manifest: Manifest)
+  ) -> FeatureSetConflict? {
+    let held = latest.manifest.featureSet
+    guard held.name == featureSet.name else { return .otherFeatureSet(latest: latest.version, holds: held.name) }
+    func clash(_ f: Manifest.FeatureSetRef) -> Bool { f.version == featureSet.version && f.sha256 != featureSet.sha256 }
+    if clash(held) { return .editedInPlace(version: latest.version, sha256: held.sha256) }
+    guard held.version != featureSet.version else { return nil }
+    for version in versions(dataset).reversed() where version != latest.version {
       guard let m = try? manifest(dataset, version), m.featureSet.name == featureSet.name else { continue }
-      if clash(m) { return .editedInPlace(version: version, sha256: m.featureSet.sha256) }
+      if clash(m.featureSet) { return .editedInPlace(version: version, sha256: m.featureSet.sha256) }
     }
     return nil
   }
@@ -233,9 +233,11 @@ public struct SnapshotStore: Sendable {
   /// Publishes what `staging` holds plus the manifest `makeManifest(version, parent)` returns,
   /// as the next version, with one rename under the dataset lock; or, when
   /// `isUnchanged(latestManifest)` says the content equals the latest version's, removes
-  /// `staging` and returns `.unchanged`. `staging` is consumed either way.
+  /// `staging` and returns `.unchanged`. `admit(latest, latestManifest)` may refuse first by
+  /// throwing. `staging` is consumed either way.
   public func publish(
     _ staging: StagingFolder, lockTimeout: Double = 600, onWait: (Int32?) -> Void = { _ in },
+    admit: (_ latest: String, _ manifest: Manifest) throws -> Void = { _, _ in },
     isUnchanged: (Manifest) -> Bool,
     manifestBytes: (_ version: String, _ parent: String?) throws -> [UInt8],
     beforeRename: () -> Void = {},
@@ -249,7 +251,10 @@ public struct SnapshotStore: Sendable {
 
     let existing = versions(dataset)
     let latest = existing.last
-    if let latest, let manifest = try? self.manifest(dataset, latest), isUnchanged(manifest) {
+    let latestManifest = latest.flatMap { try? self.manifest(dataset, $0) }
+    // Judged under the lock against what is published now (`admit` may refuse: staging goes).
+    if let latest, let latestManifest { try admit(latest, latestManifest) }
+    if let latest, let manifest = latestManifest, isUnchanged(manifest) {
       // "Nothing changed" points the user at the latest version: only true when its files are
       // still the ones its manifest lists. A damaged one is replaced by a new version of the
       // same content (it is never repaired in place).

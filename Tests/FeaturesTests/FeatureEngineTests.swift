@@ -379,7 +379,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     ),
     (
       #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "season"}, "aggregate": "mean", "min_periods": 1, "type": "float64", "fill": 0}"#,
-      #"feature spec t.json: columns[1] ("x").fill: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods, measure"#
+      #"feature spec t.json: columns[1] ("x").fill: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods"#
     ),
     (
       #"{"name": "x", "kind": "window", "source": "points", "window": {"kind": "season"}, "aggregate": "mean", "min_periods": "3", "type": "float64"}"#,
@@ -416,7 +416,7 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     ),
     (
       #"{"name": "x", "kind": "label", "source": "points", "typ": "int32"}"#,
-      #"feature spec t.json: columns[1] ("x").typ: unknown field; expected one of name, kind, type, nullable, meaning, source, window, aggregate, min_periods, measure"#
+      #"feature spec t.json: columns[1] ("x").typ: unknown field; expected one of name, kind, type, nullable, meaning, source"#
     ),
   ])
   func malformedSpecNamesTheField(column: String, message: String) {

@@ -541,7 +541,7 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let text = ImportCommand.render(summary, db: "l.sqlite")
     #expect(text.contains("\n  0-minute rows    1 stored as is_dnp = 1: not active (no usage_rate, no feature row)\n"), "\(text)")
     #expect(
-      text.contains("\n  home team        unknown in 1 game (both MATCHUPs say vs. or both @): is_home NULL on their rows\n"), "\(text)")
+      text.contains("\n  home team        unknown in 1 game (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows\n"), "\(text)")
     let plain = try Importer(databasePath: s.path("m.sqlite"), processedAt: "2024-01-01T00:00:00Z")
       .run(files: [s.write("h.csv", handMadeGame())])
     #expect(plain.zeroMinuteRows == 0 && plain.gamesWithoutHomeTeam == 0)

@@ -444,7 +444,7 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
     refused = run("build", *common, "--feature-set", edited, check=False)
     assert refused.returncode == 3, refused.stderr
     assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
-    assert "never an edit in place; nothing was built" in refused.stderr
+    assert "never an edit in place; nothing was published" in refused.stderr
     assert snapshot_entries(out / "fs") == [".lock", "v1"]
     # A new version of the definition is a new version of the dataset...
     bumped = tmp_path / "bumped.json"
@@ -454,11 +454,19 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
     # ...and going back to version 1 with other bytes than v1's is still an edit in place.
     again = run("build", *common, "--feature-set", edited, check=False)
     assert again.returncode == 3 and "the file fs/v1 was built with" in again.stderr, again.stderr
+    # Back to the shipped version 1 (v1's bytes) publishes v3; a version 2 with other bytes than
+    # v2's is then found in an older version (the latest holds version 1).
+    run("build", *common)
+    assert manifest_of(out / "fs" / "v3")["feature_set"]["version"] == "1"
+    other2 = tmp_path / "other2.json"
+    other2.write_text(original.replace('"n": 3', '"n": 5', 1).replace('"version": 1', '"version": 2'))
+    older = run("build", *common, "--feature-set", other2, check=False)
+    assert older.returncode == 3 and "version 2 is not the file fs/v2 was built with" in older.stderr, older.stderr
     # Another feature set into the same dataset would change the schema under "latest".
     other = run("build", *common, "--feature-set", "example_minutes_v1", check=False)
     assert other.returncode == 1, other.stderr
-    assert "dataset fs holds feature set props_v1 (latest fs/v2) and this build computes example_minutes_v1" in other.stderr
-    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2"]
+    assert "dataset fs holds feature set props_v1 (latest fs/v3) and this build computes example_minutes_v1" in other.stderr
+    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2", "v3"]
     # Looked up by name, a file must declare that name.
     (tmp_path / "Schemas" / "features").mkdir(parents=True)
     (tmp_path / "Schemas" / "features" / "props_v9.json").write_text(original)
