@@ -523,6 +523,8 @@ struct Context {
     // (date, team pair) → the first game id seen, and every id when there are several.
     var gameFirst: [GameKey: Int32] = [:]
     var gameIds: [GameKey: Set<Int32>] = [:]
+    // The season of the row that first registered each key, for counting per season.
+    var keySeason: [GameKey: Int] = [:]
     // Registering a (key, id) pair twice changes nothing, and a game's rows nearly all repeat
     // its pair: the last key seen per game id skips the hashing for them.
     var lastKey = [GameKey](repeating: GameKey(date: 0, first: -1, second: -1), count: gameNames.count)
@@ -539,39 +541,51 @@ struct Context {
         if seen != id || gameIds[key] != nil { gameIds[key, default: [seen]].insert(id) }
       } else {
         gameFirst[key] = id
+        keySeason[key] = seasons[Int(pgsSeason[i])]
       }
     }
     let pgsKeys = dayPlayers.pgsRepeats
     let pcfKeys = dayPlayers.pcfRepeats
     var lines: [String] = []
     let pgsDups = pgsKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    // Counted per season, as every gate is (GATES.md): a threshold on the pooled count would
+    // make a season's verdict depend on the other seasons asked for.
+    var countOf: [Int: (pgs: Int, pcf: Int, games: Int)] = [:]
+    for (_, rows) in pgsDups { countOf[seasons[Int(pgsSeason[rows[0]])], default: (0, 0, 0)].pgs += 1 }
     for (key, rows) in pgsDups {
       let ids = Set(rows.map { gameNames[Int(pgsGame[$0])] }).sorted().joined(separator: ", ")
       lines.append(
-        "PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
+        "\(tag(seasons[Int(pgsSeason[rows[0]])]))PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
       )
     }
     let pcfDups = pcfKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    for (_, rows) in pcfDups { countOf[seasons[Int(pcfSeason[rows[0]])], default: (0, 0, 0)].pcf += 1 }
     for (key, rows) in pcfDups {
       lines.append(
-        "PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
+        "\(tag(seasons[Int(pcfSeason[rows[0]])]))PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
       )
     }
     let splitGames = gameIds.sorted {
       ($0.key.date, teamRank[Int($0.key.first)], teamRank[Int($0.key.second)])
         < ($1.key.date, teamRank[Int($1.key.first)], teamRank[Int($1.key.second)])
     }
+    for (key, _) in splitGames { countOf[keySeason[key] ?? seasons[0], default: (0, 0, 0)].games += 1 }
     for (key, ids) in splitGames {
       lines.append(
-        "game \(day(Date32(daysSinceEpoch: key.date))) \(teamNames[Int(key.first)])–\(teamNames[Int(key.second)]) stored under \(ids.count) ids: \(ids.map { gameNames[Int($0)] }.sorted().joined(separator: ", "))"
+        "\(tag(keySeason[key] ?? seasons[0]))game \(day(Date32(daysSinceEpoch: key.date))) \(teamNames[Int(key.first)])–\(teamNames[Int(key.second)]) stored under \(ids.count) ids: \(ids.map { gameNames[Int($0)] }.sorted().joined(separator: ", "))"
       )
     }
-    let total = pgsDups.count + pcfDups.count + splitGames.count
-    let figure =
-      "\(Show.count(pgsDups.count)) duplicate keys in PGS, \(Show.count(pcfDups.count)) in PCF, \(Show.count(splitGames.count)) game\(splitGames.count == 1 ? "" : "s") under two ids"
+    let figures: [(Int, String)] = seasons.map { season in
+      let c = countOf[season] ?? (0, 0, 0)
+      return (
+        season,
+        "\(Show.count(c.pgs)) duplicate keys in PGS, \(Show.count(c.pcf)) in PCF, \(Show.count(c.games)) game\(c.games == 1 ? "" : "s") under two ids"
+      )
+    }
+    let worst = countOf.values.map { $0.pgs + $0.pcf + $0.games }.max() ?? 0
     return GateResult(
-      name: GateName.duplicateKeys.rawValue, status: total > config.duplicateKeysFailAbove ? .fail : .pass, figure: figure,
-      value: Double(total), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
+      name: GateName.duplicateKeys.rawValue, status: worst > config.duplicateKeysFailAbove ? .fail : .pass,
+      figure: perSeason(figures), value: Double(worst), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
       summary: lines.first ?? "no duplicate key, no game under two ids", evidence: lines)
   }
 
@@ -615,7 +629,7 @@ struct Context {
     }
     let lo = config.gameIntegrityMinActivePlayersPerTeam
     let hi = config.gameIntegrityMaxActivePlayersPerTeam
-    var problems: [(Date32, String)] = []
+    var problems: [(season: Int, date: Date32, text: String)] = []
     for g in games {
       let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi }
       guard broken else { continue }
@@ -624,30 +638,38 @@ struct Context {
       let teams = g.teams.map { (teamNames[Int($0.0)], $0.1) }.sorted { $0.0 < $1.0 }
       if g.teams.count != 2 {
         problems.append(
-          (first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(teams.map(\.0).joined(separator: ", "))), expected 2"))
+          (g.season, first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(teams.map(\.0).joined(separator: ", "))), expected 2"))
       }
       for (team, n) in teams where n < lo || n > hi {
-        problems.append((first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
+        problems.append((g.season, first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
       }
       if g.dates.count > 1 {
-        problems.append((first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
+        problems.append((g.season, first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
       }
     }
     let scheduled = scheduleProblems(pgsGames: games.map { ($0.season, $0.id, $0.dates) })
     problems += scheduled.problems
-    problems.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-    let lines = problems.map(\.1)
-    var figure =
-      lines.isEmpty
-      ? "\(Show.count(games.count)) games, each two teams of \(lo) to \(hi) active players on one date"
-      : "\(Show.count(lines.count)) problem\(lines.count == 1 ? "" : "s") in \(Show.count(games.count)) games"
-    if scheduled.checked > 0 {
-      figure += lines.isEmpty ? ", as scheduled" : " (\(Show.count(scheduled.checked)) scheduled)"
+    problems.sort { $0.date != $1.date ? $0.date < $1.date : $0.text < $1.text }
+    let lines = problems.map(\.text)
+    // Counted per season, as every gate is (GATES.md): a count threshold applied to seasons
+    // pooled would make a season's verdict depend on the others asked for.
+    var gamesOf: [Int: Int] = [:], problemsOf: [Int: Int] = [:]
+    for g in games { gamesOf[g.season, default: 0] += 1 }
+    for p in problems { problemsOf[p.season, default: 0] += 1 }
+    let figures: [(Int, String)] = seasons.map { season in
+      let n = gamesOf[season] ?? 0, k = problemsOf[season] ?? 0, planned = scheduled.checked[season] ?? 0
+      var figure =
+        k == 0
+        ? "\(Show.count(n)) games, each two teams of \(lo) to \(hi) active players on one date"
+        : "\(Show.count(k)) problem\(k == 1 ? "" : "s") in \(Show.count(n)) games"
+      if planned > 0 { figure += k == 0 ? ", as scheduled" : " (\(Show.count(planned)) scheduled)" }
+      return (season, figure)
     }
+    let worst = problemsOf.values.max() ?? 0
     return GateResult(
-      name: GateName.gameIntegrity.rawValue, status: lines.count > config.gameIntegrityFailAbove ? .fail : .pass,
-      figure: figure, value: Double(lines.count),
-      threshold: "fail on any",
+      name: GateName.gameIntegrity.rawValue, status: worst > config.gameIntegrityFailAbove ? .fail : .pass,
+      figure: perSeason(figures), value: Double(worst),
+      threshold: config.gameIntegrityFailAbove == 0 ? "fail on any" : "fail above \(config.gameIntegrityFailAbove)",
       summary: lines.first ?? "every game whole", evidence: lines)
   }
 
@@ -657,10 +679,12 @@ struct Context {
   /// exports spell ids differently (duplicate_keys), by date and pair of teams (trimmed, any
   /// letter case). Both sides are looked up over the whole season, so a game the window cuts
   /// from one side is reported as moved, not as missing.
-  func scheduleProblems(pgsGames: [(season: Int, id: Int32, dates: [Date32])]) -> (problems: [(Date32, String)], checked: Int) {
-    guard let schedule = source.schedule else { return ([], 0) }
+  func scheduleProblems(pgsGames: [(season: Int, id: Int32, dates: [Date32])])
+    -> (problems: [(season: Int, date: Date32, text: String)], checked: [Int: Int])
+  {
+    guard let schedule = source.schedule else { return ([], [:]) }
     let bySchedule = Set(seasons.filter { calendars[$0]?.dateSource == .schedule })
-    guard !bySchedule.isEmpty else { return ([], 0) }
+    guard !bySchedule.isEmpty else { return ([], [:]) }
     let pgs = source.pgs
     struct GameKey: Hashable {
       var season: Int
@@ -731,7 +755,7 @@ struct Context {
       if window.contains(date), seen.insert(game).inserted { inWindow.append(game) }
     }
 
-    var problems: [(Date32, String)] = []
+    var problems: [(season: Int, date: Date32, text: String)] = []
     var reported = Set<GameKey>()
     for game in inWindow {
       let id = game.key.id
@@ -739,15 +763,15 @@ struct Context {
       if pgsPairings.contains(pairing(game.key.season, game.date, game.home, game.away)) { continue }
       let name = "\(tag(game.key.season))game \(id)"
       guard let dates = pgsDates[game.key] else {
-        problems.append((game.date, "\(name) (\(day(game.date)), \(game.away) at \(game.home)): scheduled, but no player_game_summary rows"))
+        problems.append((game.key.season, game.date, "\(name) (\(day(game.date)), \(game.away) at \(game.home)): scheduled, but no player_game_summary rows"))
         continue
       }
       reported.insert(game.key)
       let scheduled = scheduledDates[game.key] ?? [game.date]
       if dates.isDisjoint(with: scheduled) {
-        problems.append((game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary dates it \(days(dates))"))
+        problems.append((game.key.season, game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary dates it \(days(dates))"))
       } else {
-        problems.append((game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary has it only on \(days(dates))"))
+        problems.append((game.key.season, game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary has it only on \(days(dates))"))
       }
     }
     for g in pgsGames where bySchedule.contains(g.season) {
@@ -758,12 +782,14 @@ struct Context {
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let on = days(Set(g.dates))
       if let dates = scheduledDates[key] {
-        problems.append((first, "\(tag(g.season))game \(key.id): scheduled on \(days(dates)), but player_game_summary dates it \(on)"))
+        problems.append((g.season, first, "\(tag(g.season))game \(key.id): scheduled on \(days(dates)), but player_game_summary dates it \(on)"))
       } else {
-        problems.append((first, "\(tag(g.season))game \(key.id) (\(on)): in player_game_summary, but not in the schedule"))
+        problems.append((g.season, first, "\(tag(g.season))game \(key.id) (\(on)): in player_game_summary, but not in the schedule"))
       }
     }
-    return (problems, inWindow.count)
+    var checked: [Int: Int] = [:]
+    for game in inWindow { checked[game.key.season, default: 0] += 1 }
+    return (problems, checked)
   }
 
   // MARK: value_ranges
@@ -960,15 +986,16 @@ struct Context {
       }
     }
     var stale: [(Date32, String, String)] = []
-    var checked = 0
-    var unknown = 0
+    var staleOf = [Int](repeating: 0, count: seasonCount)
+    var checkedOf = [Int](repeating: 0, count: seasonCount)
+    var unknownOf = [Int](repeating: 0, count: seasonCount)
     for i in 0..<pcf.count where pcfIn(i) {
+      let season = Int(pcfSeason[i])
       guard pcf.processedAt.validity[i] else {
-        unknown += 1
+        unknownOf[season] += 1
         continue
       }
-      checked += 1
-      let season = Int(pcfSeason[i])
+      checkedOf[season] += 1
       let k = Int(pcfPlayer[i]) * seasonCount + season
       let date = pcf.gameDate.values[i].daysSinceEpoch
       var lo = Int(start[k])
@@ -981,6 +1008,7 @@ struct Context {
       let computed = pcf.processedAt.values[i]
       let j = Int(latestRow[lo - 1])
       if processed[j] > computed {
+        staleOf[season] += 1
         let name = playerNames[Int(pcfPlayer[i])]
         stale.append(
           (pcf.gameDate.values[i], name,
@@ -990,11 +1018,16 @@ struct Context {
     }
     stale.sort { ($0.0, $0.1) < ($1.0, $1.1) }
     let lines = stale.map(\.2)
-    var figure = "\(Show.count(stale.count)) of \(Show.count(checked)) PCF rows older than a PGS row they depend on"
-    if unknown > 0 { figure += "; \(Show.count(unknown)) PCF rows without processed_at not checked" }
+    // Per season, as every gate is (GATES.md).
+    let figures: [(Int, String)] = seasons.indices.map { k in
+      var figure = "\(Show.count(staleOf[k])) of \(Show.count(checkedOf[k])) PCF rows older than a PGS row they depend on"
+      if unknownOf[k] > 0 { figure += "; \(Show.count(unknownOf[k])) PCF rows without processed_at not checked" }
+      return (seasons[k], figure)
+    }
+    let worst = staleOf.max() ?? 0
     return GateResult(
-      name: GateName.pcfStaleness.rawValue, status: stale.count > config.pcfStalenessFailAbove ? .fail : .pass,
-      figure: figure, value: Double(stale.count),
+      name: GateName.pcfStaleness.rawValue, status: worst > config.pcfStalenessFailAbove ? .fail : .pass,
+      figure: perSeason(figures), value: Double(worst),
       threshold: config.pcfStalenessFailAbove == 0 ? "fail on any" : "fail above \(config.pcfStalenessFailAbove)",
       summary: lines.first ?? "every PCF row computed after the PGS rows it depends on", evidence: lines)
   }

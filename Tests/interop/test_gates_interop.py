@@ -8,7 +8,7 @@ import sqlite3
 import jsonschema
 import pytest
 
-from conftest import ROOT, run
+from conftest import REALDATA, ROOT, SAMPLE, run
 
 SCHEMA = json.loads((ROOT / "Schemas" / "gate-report.schema.json").read_text())
 
@@ -124,3 +124,39 @@ def test_scheduler_literal_yesterday_is_accepted(real_db):
     assert report["end_date"]["keyword"] == "yesterday"
     assert report["end_date"]["time_zone"] == "America/New_York"
     assert report["start_date"] == {"given": "2022-12-01", "keyword": None, "date": "2022-12-01", "time_zone": "America/New_York"}
+
+
+@pytest.mark.skipif(not (REALDATA / "player_logs_2021-22.csv").exists(), reason="real data not present")
+def test_count_gates_are_judged_per_season(tmp_path):
+    """GATES.md: a threshold is never applied to seasons pooled, and a season's verdict does not
+    depend on the other seasons asked for. duplicate_keys, game_integrity and pcf_staleness
+    counted all seasons together (session 13 review): 20 stale rows in one season and 31 in the
+    other passed `fail_above_count: 40` alone and failed together."""
+    db = tmp_path / "two.sqlite"
+    run("import", "--db", db, REALDATA / "player_logs_2021-22.csv", SAMPLE, "--quiet")
+    with sqlite3.connect(db) as con:
+        for season, n in ((2021, 20), (2022, 31)):
+            # PCF rows after each player's first game depend on earlier PGS rows: stamped long
+            # before them, they are stale.
+            con.execute(
+                f"""UPDATE player_composite_factors SET processed_at = '2000-01-01T00:00:00.000000Z'
+                WHERE rowid IN (SELECT rowid FROM player_composite_factors
+                  WHERE game_date BETWEEN '{season}-12-01' AND '{season + 1}-03-01' ORDER BY rowid LIMIT {n})""")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"pcf_staleness": {"fail_above_count": 40}}))
+
+    def staleness(*seasons):
+        args = [a for s in seasons for a in ("--season", s)]
+        report = json.loads(run("validate", "--db", db, *args, "--config", config, "--json", check=False).stdout)
+        return next(g for g in report["gates"] if g["name"] == "pcf_staleness")
+
+    alone = [staleness("2021-22"), staleness("2022-23")]
+    both = staleness("2021-22", "2022-23")
+    assert [g["value"] for g in alone] == [20, 31] and [g["status"] for g in alone] == ["pass", "pass"]
+    assert both["status"] == "pass" and both["value"] == 31
+    assert both["figure"].startswith("2021-22: 20 of ") and "; 2022-23: 31 of " in both["figure"]
+    assert all(line[:8] in ("2021-22 ", "2022-23 ") for line in both["evidence"])
+    # With the threshold below one season's count, that season fails alone and together.
+    config.write_text(json.dumps({"pcf_staleness": {"fail_above_count": 25}}))
+    assert [staleness("2021-22")["status"], staleness("2022-23")["status"], staleness("2021-22", "2022-23")["status"]] == [
+        "pass", "fail", "fail"]
