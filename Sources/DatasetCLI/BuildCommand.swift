@@ -93,6 +93,11 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.usage, "error: \(error)\(origin)")
     }
     let featureSetRef = Manifest.FeatureSetRef(spec)
+    // The dataset's latest manifest read beside the source read (a few ms of JSON), so a
+    // feature set edited in place is said before any gate report or computation; publish
+    // judges again under the lock, against a build that published meanwhile.
+    let store = SnapshotStore(root: out)
+    let earlyConflict = BackgroundWork { store.featureSetConflict(name, featureSetRef) }
 
     // Steps, not rows: the read, each season (computed, checked and written), the publish.
     let progress = ProgressReporter.standard(
@@ -131,6 +136,9 @@ struct BuildCommand: ParsableCommand {
       defer { readDone.signal() }
       let reader = SourceReader(path: resolved.database)
       (data, readSummary) = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.readSummarizing(seasons: seasons) }
+    }
+    if let conflict = earlyConflict.wait() {
+      throw Self.failure(conflict, dataset: name, spec: spec, sha256: featureSetRef.sha256)
     }
     try resolved.requireRowsInWindow(data)
     // snapshot.md asks for the file's SHA-256; in WAL mode the newest commits are in the -wal
@@ -309,21 +317,8 @@ struct BuildCommand: ParsableCommand {
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     } catch let e as FeatureSetConflictError {
-      // Judged at publish, under the dataset lock, where the latest manifest is read anyway.
-      switch e.conflict {
-      case .otherFeatureSet(let latest, let holds):
-        throw CommandFailure(
-          .usage,
-          "error: dataset \(name) holds feature set \(holds) (latest \(name)/\(latest)) and this build computes \(spec.name): "
-            + "a reader of its latest version would get another schema under the same name. Give --dataset a new name; "
-            + "nothing was published")
-      case .editedInPlace(let version, let sha256):
-        throw CommandFailure(
-          .unusableInput,
-          "error: \(spec.path): feature set \(spec.name) version \(spec.version) is not the file \(name)/\(version) was built "
-            + "with (sha256 \(featureSetRef.sha256.prefix(12))…, then \(sha256.prefix(12))…). A changed definition needs a new "
-            + "version (raise \"version\") or a new name, never an edit in place; nothing was published")
-      }
+      // A build of another feature set published while this one computed.
+      throw Self.failure(e.conflict, dataset: name, spec: spec, sha256: featureSetRef.sha256)
     }
     timer.mark("finish writes, publish")
     let writerCPU = writer.cpuSeconds
@@ -334,6 +329,26 @@ struct BuildCommand: ParsableCommand {
     progress.finish()
     finished = true
     FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
+  }
+
+  /// What a feature-set conflict (`SnapshotStore.featureSetConflict`) tells the operator.
+  static func failure(_ conflict: SnapshotStore.FeatureSetConflict, dataset: String, spec: FeatureSetSpec, sha256: String)
+    -> CommandFailure
+  {
+    switch conflict {
+    case .otherFeatureSet(let latest, let holds):
+      return CommandFailure(
+        .usage,
+        "error: dataset \(dataset) holds feature set \(holds) (latest \(dataset)/\(latest)) and this build computes \(spec.name): "
+          + "a reader of its latest version would get another schema under the same name. Give --dataset a new name; "
+          + "nothing was published")
+    case .editedInPlace(let version, let theirs):
+      return CommandFailure(
+        .unusableInput,
+        "error: \(spec.path): feature set \(spec.name) version \(spec.version) is not the file \(dataset)/\(version) was built "
+          + "with (sha256 \(sha256.prefix(12))…, then \(theirs.prefix(12))…). A changed definition needs a new "
+          + "version (raise \"version\") or a new name, never an edit in place; nothing was published")
+    }
   }
 
   /// Why a season has no row to build: its rows in range are bootstrap days or inactive. Of

@@ -658,6 +658,7 @@ struct Context {
     for p in problems { problemsOf[p.season, default: 0] += 1 }
     let figures: [(Int, String)] = seasons.map { season in
       let n = gamesOf[season] ?? 0, k = problemsOf[season] ?? 0, planned = scheduled.checked[season] ?? 0
+      if n == 0 && k == 0 && planned == 0 { return (season, "no PGS rows in range") }
       var figure =
         k == 0
         ? "\(Show.count(n)) games, each two teams of \(lo) to \(hi) active players on one date"
@@ -1020,6 +1021,7 @@ struct Context {
     let lines = stale.map(\.2)
     // Per season, as every gate is (GATES.md).
     let figures: [(Int, String)] = seasons.indices.map { k in
+      if checkedOf[k] == 0 && unknownOf[k] == 0 { return (seasons[k], "no PCF rows in range") }
       var figure = "\(Show.count(staleOf[k])) of \(Show.count(checkedOf[k])) PCF rows older than a PGS row they depend on"
       if unknownOf[k] > 0 { figure += "; \(Show.count(unknownOf[k])) PCF rows without processed_at not checked" }
       return (seasons[k], figure)

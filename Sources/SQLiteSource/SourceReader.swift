@@ -85,8 +85,11 @@ public struct SourceReader {
   /// hashes it; `read` would do the same at its first query. Without waiting: a live writer
   /// (whose journal is not hot) is the read's to wait for, once. Errors are left to the read.
   public func rollBackInterruptedWrite() {
-    var journal = stat()
-    guard stat(path + "-journal", &journal) == 0,
+    // Only an existing database: opening one "read-write-create" beside a stray journal
+    // would create an empty file where --db named none (a build only reads its source).
+    var file = stat(), journal = stat()
+    guard stat(path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG, file.st_size > 0,
+      stat(path + "-journal", &journal) == 0,
       let connection = try? Connection(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 0)
     else { return }
     _ = try? connection.tableExists("player_game_summary")

@@ -108,6 +108,14 @@ public struct SnapshotStore: Sendable {
     case editedInPlace(version: String, sha256: String)
   }
 
+  /// Against the latest version as published now (nil without one): the look a build takes
+  /// before computing, so that a conflict is said at once, ahead of any gate report; publish
+  /// judges again under the lock.
+  public func featureSetConflict(_ dataset: String, _ featureSet: Manifest.FeatureSetRef) -> FeatureSetConflict? {
+    guard let latest = latestVersion(dataset), let m = try? manifest(dataset, latest) else { return nil }
+    return featureSetConflict(dataset, featureSet, latest: (latest, m))
+  }
+
   public func featureSetConflict(
     _ dataset: String, _ featureSet: Manifest.FeatureSetRef, latest: (version: String, manifest: Manifest)
   ) -> FeatureSetConflict? {

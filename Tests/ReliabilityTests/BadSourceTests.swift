@@ -255,6 +255,18 @@ let sourceCases: [SourceCase] = [
 
   /// A writer holding the database (an export still running) makes the reader wait SQLite's
   /// busy timeout, then stop with a message saying what to do, not "malformed" or a trap.
+  /// The hot-journal rollback before a build's hash opened the database read-write-create:
+  /// beside a stray journal, a missing --db became an empty file (session 13 review).
+  @Test func aStrayJournalBesideAMissingDatabaseCreatesNothing() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("moved.sqlite")
+    s.write("moved.sqlite-journal", bytes: [UInt8](repeating: 7, count: 512))
+    let r = try runCLI(["build", "--db", db, "--season", "2022-23", "--out", s.path("Datasets"), "--quiet"])
+    #expect(r.status == 3 && r.stderr.hasPrefix("error: \(db): no such file"), "\(r)")
+    #expect(!FileManager.default.fileExists(atPath: db))
+  }
+
   /// A REAL-affinity season_year stores 2022 as 2022.0: every read path takes it as the
   /// season, but the list of seasons held kept only INTEGERs and said "seasons in the
   /// database: none" (session 13 review).

@@ -446,6 +446,16 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
     assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
     assert "never an edit in place; nothing was published" in refused.stderr
     assert snapshot_entries(out / "fs") == [".lock", "v1"]
+    # Said before anything else that could stop the build: a failing gate does not hide it.
+    import sqlite3
+    gappy = tmp_path / "gappy.sqlite"
+    shutil.copy(sample_db, gappy)
+    with sqlite3.connect(gappy) as conn:
+        conn.execute("""DELETE FROM player_composite_factors WHERE game_date IN (
+            SELECT DISTINCT game_date FROM player_composite_factors ORDER BY game_date LIMIT 40)""")
+    masked = run("build", "--db", gappy, "--season", "2022-23", "--out", out, "--dataset", "fs", "--quiet",
+                 "--feature-set", edited, check=False)
+    assert masked.returncode == 3 and "never an edit in place" in masked.stderr, masked.stderr
     # A new version of the definition is a new version of the dataset...
     bumped = tmp_path / "bumped.json"
     bumped.write_text(original.replace('"n": 3', '"n": 4', 1).replace('"version": 1', '"version": 2'))
