@@ -131,6 +131,10 @@ struct BuildCommand: ParsableCommand {
       }
       return (digest, PhaseTimer.now() - t0)
     }
+    // A build that stops early (a refusal, an error) still lets the hash finish: it may be
+    // writing <out>/.cache/source-sha256.json, and a process exiting under it left
+    // Foundation's temporary files there (session 13, a sanitizer run's leak report).
+    defer { _ = fileDigest.wait() }
     let data: SourceData, readSummary: ReadSummary
     do {
       defer { readDone.signal() }

@@ -195,7 +195,9 @@ extension FeatureEngine {
       writer.finish()
       // Output row k is target order[k].
       let validity = p.order.withUnsafeBufferPointer { order in
-        let words = [UInt64](unsafeUninitializedCapacity: wordCount) { w, c in
+        // No rows, no words: `[]` rather than an uninitialized array of capacity 0 (which
+        // writes to the shared empty-array object; see ArrowFileReader.fixed).
+        let words: [UInt64] = wordCount == 0 ? [] : [UInt64](unsafeUninitializedCapacity: wordCount) { w, c in
           var k = 0
           while k < n {
             let m = Swift.min(64, n - k)

@@ -744,6 +744,11 @@ final class LeafDecoder {
     // Largest payload kept whole on a leaf, and the least kept locally when it spills.
     let maxLocal = usable - 35
     let minLocal = (usable - 12) * 32 / 255 - 23
+    // A leaf's rowids ascend strictly, as SQLite's integrity check requires: a damaged cell
+    // pointer aims into another cell, and the "row" read there (its selector taken from the
+    // wrong bytes) would be skipped as another season's without a word (session 13, found by
+    // flipping one byte of a cell-pointer array).
+    var previous = Int64.min
     for c in 0..<count {
       var i = be16(page + pointers + 2 * c)
       guard i >= pointers + 2 * count, i < usable else { return false }
@@ -751,6 +756,8 @@ final class LeafDecoder {
       guard size <= UInt64(Int32.max) else { return false }
       let payloadSize = Int(size)
       let rowid = Int64(bitPattern: key)
+      guard c == 0 || rowid > previous else { return false }
+      previous = rowid
       var local = payloadSize
       if payloadSize > maxLocal {
         let k = minLocal + (payloadSize - minLocal) % (usable - 4)

@@ -3,6 +3,9 @@
 public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
   case fileMissing(path: String)
   case notADatabase(path: String, detail: String)
+  /// A SQLite database whose pages SQLite itself calls corrupt (SQLITE_CORRUPT): truncated,
+  /// overwritten, a byte flipped.
+  case damaged(path: String, detail: String)
   case tableMissing(path: String, table: String, tablesPresent: [String])
   case columnsMissing(path: String, table: String, missing: [String])
   case withoutRowid(path: String, table: String)
@@ -18,6 +21,9 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
       return "\(path): no such file (expected a SQLite database holding player_game_summary and player_composite_factors)"
     case .notADatabase(let path, let detail):
       return "\(path): not a SQLite database (\(detail))"
+    case .damaged(let path, let detail):
+      return "\(path): a damaged SQLite database (\(detail)): restore it from a copy or export it again "
+        + "(`sqlite3 \(path) 'PRAGMA integrity_check'` lists the damage)"
     case .tableMissing(let path, let table, let present):
       let list = present.isEmpty ? "none" : present.joined(separator: ", ")
       return "\(path): table \(table) is missing (tables present: \(list))"

@@ -103,6 +103,7 @@ public struct SourceReader {
   }
 
   static func classify(_ error: SQLiteError, path: String) -> SourceError {
+    if error.code & 0xff == SQLITE_CORRUPT { return .damaged(path: path, detail: error.message) }
     if error.isNotADatabase { return .notADatabase(path: path, detail: error.message) }
     if error.isBusy { return .locked(path: path, detail: error.message) }
     // SQLITE_READONLY_DIRECTORY: a WAL-mode database needs its -shm file beside it, which a

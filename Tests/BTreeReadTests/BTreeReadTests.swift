@@ -381,6 +381,30 @@ private let shapes: [Shape] = [
     }
   }
 
+  /// A damaged cell pointer aims into another cell; the "row" read there took its season from
+  /// the wrong bytes (season 0, in range) and was skipped as another season's, so one season of
+  /// several built without a word and a row short (session 13 sanitizer review, one byte of a
+  /// pointer array flipped). A leaf whose rowids do not ascend is not read.
+  @Test func aLeafWhoseRowidsDoNotAscendIsNotRead() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("league.sqlite")
+    try makeLeague(db, Shape(seed: 31, pageSize: 512, indexed: false, rowsPerSeason: 120))
+    let clean = SourceReader(path: db)
+    #expect(try clean.readDirect(try clean.open(), seasons: [2020]) != nil)
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: db)))
+    // The first table leaf (type 0x0D) with two cells or more: its first two pointers swapped.
+    func cells(_ p: Int) -> Int { Int(bytes[p * 512 + 3]) << 8 | Int(bytes[p * 512 + 4]) }
+    let leaves = (1..<bytes.count / 512).filter { bytes[$0 * 512] == 0x0D && cells($0) >= 2 }
+    let page = try #require(leaves.first)
+    let at = page * 512 + 8
+    bytes.swapAt(at, at + 2)
+    bytes.swapAt(at + 1, at + 3)
+    try Data(bytes).write(to: URL(fileURLWithPath: db))
+    let reader = SourceReader(path: db)
+    #expect(try reader.readDirect(try reader.open(), seasons: [2020]) == nil)
+  }
+
   /// Damaged selector indexes, read for one season of three: never a trap, and whatever the
   /// direct read answers comes from the tables. It may miss rows whose index entries are lost
   /// (as SQLite's indexed query does), but every row it returns is the clean file's row.

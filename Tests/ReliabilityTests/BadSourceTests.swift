@@ -56,13 +56,18 @@ func pcfRow(date: String) -> String {
   """
 }
 
+/// A file SQLite calls corrupt is a damaged database, not "not a SQLite database" (session 13).
+let damagedText =
+  "a damaged SQLite database (database disk image is malformed): restore it from a copy or export it again "
+  + "(`sqlite3 {db} 'PRAGMA integrity_check'` lists the damage)"
+
 let sourceCases: [SourceCase] = [
   SourceCase(
     name: "empty file", damage: bytes { $0 = [] }, status: 3,
     stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes)\n"),
   SourceCase(
     name: "truncated to its first 3 pages", damage: bytes { $0 = Array($0.prefix(3 * 4096)) }, status: 3,
-    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+    stderr: "error: {db}: \(damagedText)\n"),
   SourceCase(
     name: "header overwritten", damage: bytes { for i in 0..<16 { $0[i] = 0x41 } }, status: 3,
     stderr: "error: {db}: not a SQLite database (file is not a database)\n"),
@@ -72,7 +77,7 @@ let sourceCases: [SourceCase] = [
       var rng = SplitMix(seed: 42)
       for i in 4096..<min(b.count, 5 * 4096) { b[i] = UInt8(truncatingIfNeeded: rng.next()) }
     }, status: 3,
-    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+    stderr: "error: {db}: \(damagedText)\n"),
   SourceCase(
     name: "PCF table without two columns",
     damage: sql(
@@ -221,7 +226,7 @@ let sourceCases: [SourceCase] = [
   SourceCase(
     name: "build on a truncated database writes nothing", damage: bytes { $0 = Array($0.prefix(3 * 4096)) },
     arguments: ["build", "--db", "{db}", "--season", "2022-23", "--out", "{dir}/Datasets"], status: 3,
-    stderr: "error: {db}: not a SQLite database (database disk image is malformed)\n"),
+    stderr: "error: {db}: \(damagedText)\n"),
 ]
 
 @Suite struct BadSourceTests {
