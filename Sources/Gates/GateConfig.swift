@@ -228,12 +228,14 @@ public struct GateConfig: Codable, Equatable, Sendable {
     return config
   }
 
-  /// The defaults file shipped in the project, found beside the executable's package
-  /// (`<repo>/.build/<config>/dataset` → `<repo>/Schemas`) or under the working directory.
+  /// The defaults file shipped in the project, found beside the executable (a copied binary
+  /// with its `Schemas/` folder), beside the executable's package (`<repo>/.build/<config>/dataset`
+  /// → `<repo>/Schemas`) or under the working directory.
   public static func locateDefaultsFile(executablePath: String? = CommandLine.arguments.first) -> String? {
     var candidates: [String] = []
     if let exe = executablePath {
       let dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+      candidates.append(dir.appendingPathComponent("Schemas/gates.default.json").standardized.path)
       candidates.append(dir.appendingPathComponent("../../Schemas/gates.default.json").standardized.path)
       candidates.append(dir.appendingPathComponent("../../../Schemas/gates.default.json").standardized.path)
     }

@@ -63,6 +63,41 @@ import Testing
   }
 }
 
+extension CopiedBinaryTests {
+  /// README: a `Schemas/` folder beside a copied binary is used first. The lookup went only to
+  /// `<exe>/../../Schemas` and `./Schemas`, so a scheduler host's own folder was ignored without
+  /// a word (session 13 docs review).
+  @Test func schemasBesideACopiedBinaryAreUsed() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    _ = try SmallSource.copy(to: s.path("league.sqlite"))
+    try FileManager.default.createDirectory(atPath: s.path("host/bin/Schemas/features"), withIntermediateDirectories: true)
+    let copied = try runTool("/bin/cp", [Repo.binary, s.path("host/bin/dataset")])
+    #expect(copied.status == 0, "\(copied)")
+    let shipped = try String(contentsOfFile: Repo.root + "/Schemas/features/example_minutes_v1.json", encoding: .utf8)
+    s.write("host/bin/Schemas/features/host_minutes_v1.json", shipped.replacingOccurrences(of: "\"example_minutes_v1\"", with: "\"host_minutes_v1\""))
+    let build = try runTool(
+      "/bin/sh",
+      [
+        "-c",
+        "cd \"$1\" && exec ./host/bin/dataset build --quiet --db league.sqlite --season 2022-23 --include-bootstrap --feature-set host_minutes_v1 --out out",
+        "sh", s.dir,
+      ])
+    #expect(build.status == 0, "\(build)")
+    let m = try manifest(s.path("out/host_minutes_v1/v1/manifest.json"))
+    #expect((m["feature_set"] as? [String: String])?["name"] == "host_minutes_v1")
+    // Gate defaults beside it too: a threshold changed there is the one applied.
+    let defaults = try String(contentsOfFile: Repo.root + "/Schemas/gates.default.json", encoding: .utf8)
+    let changed = defaults.replacingOccurrences(
+      of: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 95", with: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 93")
+    #expect(changed != defaults)
+    s.write("host/bin/Schemas/gates.default.json", changed)
+    let validate = try runTool(
+      "/bin/sh", ["-c", "cd \"$1\" && exec ./host/bin/dataset validate --db league.sqlite --season 2022-23", "sh", s.dir])
+    #expect(validate.stdout.contains("fail below 93 %"), "\(validate)")
+  }
+}
+
 /// Foundation's `NSString.deletingLastPathComponent` traps on a one-character relative path:
 /// `build --out Q` died with SIGILL creating the folder, and `verify Q` would have too.
 @Suite struct ShortPathTests {
