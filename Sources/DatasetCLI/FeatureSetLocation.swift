@@ -7,9 +7,9 @@ enum FeatureSetLocation {
   case file(String)
   case builtIn(String)
 
-  /// A name resolves to Schemas/features/<name>.json beside the executable, else beside the
-  /// gate defaults (found from the executable, then the working directory), else to the copy
-  /// built into the binary; anything ending in .json is a path.
+  /// A name resolves to features/<name>.json in the first `Schemas/` folder that has it
+  /// (`GateConfig.schemasFolders`: beside the executable, a checkout's, the working
+  /// directory's), else to the copy built into the binary; anything ending in .json is a path.
   static func locate(_ value: String) throws(CommandFailure) -> FeatureSetLocation {
     if value.hasSuffix(".json") {
       guard FileManager.default.isReadableFile(atPath: value) else {
@@ -17,18 +17,7 @@ enum FeatureSetLocation {
       }
       return .file(value)
     }
-    var candidates: [String] = []
-    // A copied binary's own Schemas/features first (with or without a gates.default.json there).
-    if let exe = CommandLine.arguments.first {
-      let dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
-      candidates.append(dir.appendingPathComponent("Schemas/features/\(value).json").standardized.path)
-    }
-    if let defaults = GateConfig.locateDefaultsFile() {
-      candidates.append(
-        URL(fileURLWithPath: defaults).deletingLastPathComponent().appendingPathComponent("features/\(value).json").path
-      )
-    }
-    candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/features/\(value).json")
+    let candidates = GateConfig.schemasFolders().map { "\($0)/features/\(value).json" }
     if let found = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) { return .file(found) }
     if let text = FeatureSetSpec.builtIn[value] { return .builtIn(text) }
     throw CommandFailure(

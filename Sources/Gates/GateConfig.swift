@@ -232,15 +232,23 @@ public struct GateConfig: Codable, Equatable, Sendable {
   /// with its `Schemas/` folder), beside the executable's package (`<repo>/.build/<config>/dataset`
   /// → `<repo>/Schemas`) or under the working directory.
   public static func locateDefaultsFile(executablePath: String? = CommandLine.arguments.first) -> String? {
-    var candidates: [String] = []
+    schemasFolders(executablePath: executablePath).map { $0 + "/gates.default.json" }
+      .first { FileManager.default.isReadableFile(atPath: $0) }
+  }
+
+  /// Where a `Schemas/` folder is looked for, in order: beside the executable, two and three
+  /// folders above it (a checkout's `.build/<config>/dataset`), the working directory. The
+  /// gate defaults and the feature sets are both found through this one list.
+  public static func schemasFolders(executablePath: String? = CommandLine.arguments.first) -> [String] {
+    var folders: [String] = []
     if let exe = executablePath {
       let dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
-      candidates.append(dir.appendingPathComponent("Schemas/gates.default.json").standardized.path)
-      candidates.append(dir.appendingPathComponent("../../Schemas/gates.default.json").standardized.path)
-      candidates.append(dir.appendingPathComponent("../../../Schemas/gates.default.json").standardized.path)
+      for up in ["Schemas", "../../Schemas", "../../../Schemas"] {
+        folders.append(dir.appendingPathComponent(up).standardized.path)
+      }
     }
-    candidates.append(FileManager.default.currentDirectoryPath + "/Schemas/gates.default.json")
-    return candidates.first { FileManager.default.isReadableFile(atPath: $0) }
+    folders.append(FileManager.default.currentDirectoryPath + "/Schemas")
+    return folders
   }
 }
 

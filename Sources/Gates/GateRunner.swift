@@ -551,28 +551,31 @@ struct Context {
     // Counted per season, as every gate is (GATES.md): a threshold on the pooled count would
     // make a season's verdict depend on the other seasons asked for.
     var countOf: [Int: (pgs: Int, pcf: Int, games: Int)] = [:]
-    for (_, rows) in pgsDups { countOf[seasons[Int(pgsSeason[rows[0]])], default: (0, 0, 0)].pgs += 1 }
     for (key, rows) in pgsDups {
+      let season = seasons[Int(pgsSeason[rows[0]])]
+      countOf[season, default: (0, 0, 0)].pgs += 1
       let ids = Set(rows.map { gameNames[Int(pgsGame[$0])] }).sorted().joined(separator: ", ")
       lines.append(
-        "\(tag(seasons[Int(pgsSeason[rows[0]])]))PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
+        "\(tag(season))PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
       )
     }
     let pcfDups = pcfKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
-    for (_, rows) in pcfDups { countOf[seasons[Int(pcfSeason[rows[0]])], default: (0, 0, 0)].pcf += 1 }
     for (key, rows) in pcfDups {
+      let season = seasons[Int(pcfSeason[rows[0]])]
+      countOf[season, default: (0, 0, 0)].pcf += 1
       lines.append(
-        "\(tag(seasons[Int(pcfSeason[rows[0]])]))PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
+        "\(tag(season))PCF \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pcf.rowid[$0]) }.joined(separator: ", ")))"
       )
     }
     let splitGames = gameIds.sorted {
       ($0.key.date, teamRank[Int($0.key.first)], teamRank[Int($0.key.second)])
         < ($1.key.date, teamRank[Int($1.key.first)], teamRank[Int($1.key.second)])
     }
-    for (key, _) in splitGames { countOf[keySeason[key] ?? seasons[0], default: (0, 0, 0)].games += 1 }
     for (key, ids) in splitGames {
+      let season = keySeason[key] ?? seasons[0]
+      countOf[season, default: (0, 0, 0)].games += 1
       lines.append(
-        "\(tag(keySeason[key] ?? seasons[0]))game \(day(Date32(daysSinceEpoch: key.date))) \(teamNames[Int(key.first)])–\(teamNames[Int(key.second)]) stored under \(ids.count) ids: \(ids.map { gameNames[Int($0)] }.sorted().joined(separator: ", "))"
+        "\(tag(season))game \(day(Date32(daysSinceEpoch: key.date))) \(teamNames[Int(key.first)])–\(teamNames[Int(key.second)]) stored under \(ids.count) ids: \(ids.map { gameNames[Int($0)] }.sorted().joined(separator: ", "))"
       )
     }
     let figures: [(Int, String)] = seasons.map { season in

@@ -893,7 +893,7 @@ final class LeafDecoder {
       let v = Self.integer(types[sf], bodyStart + offsets[sf])
       guard v >= Int64(lo), v < Int64(lo + wanted.count) else {
         // Not selected; but a value outside the calendar is one the checked path refuses.
-        return v >= Int64(Season.storedYears.lowerBound) && v <= Int64(Season.storedYears.upperBound)
+        return Season.storedYears.contains(Int(v))
       }
       seasonYear = Int(v)
     }

@@ -630,12 +630,8 @@ extension SourceReader {
     var selected = 0
     var allSelected = false
     do {
-      // The checked path's probe (`refuseUnselectableRows`): anything it refuses, it names.
-      let bad = try connection.prepare(
-        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)")
-      try bad.bind(1, Int64(Season.storedYears.lowerBound))
-      try bad.bind(2, Int64(Season.storedYears.upperBound))
-      guard try bad.step(), bad.int64(0) == 0 else { return nil }
+      // Anything the checked path refuses, it names.
+      guard try !Self.holdsUnselectableSeasonYear(connection) else { return nil }
       var perSeason: [Int: Int] = [:]
       var total = 0
       let counts = try connection.prepare("SELECT season_year, count(*) FROM player_game_summary GROUP BY season_year")

@@ -155,11 +155,15 @@ public struct SourceReader {
       }
       ends.append(end!)
     }
-    // A span reaching outside the calendar would widen a window to billions of seasons.
+    // A span reaching outside the calendar would widen a window to billions of seasons: such a
+    // row is refused by name; gone meanwhile, the seasons held are listed instead.
     if !Season.storedYears.contains(ends[0]) || !Season.storedYears.contains(ends[1]) {
       try refuseSeasonYearsOutsideTheCalendar(connection)
+      let all = try availableSeasons(connection)
+      guard let first = all.first, let last = all.last else { return nil }
+      return first...last
     }
-    return max(ends[0], Season.storedYears.lowerBound)...min(ends[1], Season.storedYears.upperBound)
+    return ends[0]...ends[1]
   }
 
   func availableSeasons(_ connection: Connection) throws(SourceError) -> [Int] {
@@ -387,12 +391,7 @@ public struct SourceReader {
     var badSeason = false
     var badDateRow: Int64?
     do {
-      let seasons = try connection.prepare(
-        "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)")
-      try seasons.bind(1, Int64(Season.storedYears.lowerBound))
-      try seasons.bind(2, Int64(Season.storedYears.upperBound))
-      _ = try seasons.step()
-      badSeason = seasons.int64(0) != 0
+      badSeason = try Self.holdsUnselectableSeasonYear(connection)
       let dates = try connection.prepare("SELECT rowid, game_date FROM player_composite_factors ORDER BY rowid")
       while badDateRow == nil, try dates.step() {
         if dates.storageClass(1) != .text || dates.withTextBytes(1, { CivilDate.parse(isoBytes: $0) }) == nil {
@@ -413,6 +412,18 @@ public struct SourceReader {
         connection, table: "player_composite_factors", columns: [ColumnSpec("game_date", .date)],
         whereClause: "rowid = ?1", bind: { st throws(SQLiteError) in try st.bind(1, badDateRow) })
     }
+  }
+
+  /// Whether some PGS `season_year` is one the checked path refuses (not an INTEGER, or outside
+  /// `Season.storedYears`): the probe of `refuseUnselectableRows`, which the fast path also
+  /// asks before it reads (declining, so that the checked path names the row).
+  static func holdsUnselectableSeasonYear(_ connection: Connection) throws(SQLiteError) -> Bool {
+    let st = try connection.prepare(
+      "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)")
+    try st.bind(1, Int64(Season.storedYears.lowerBound))
+    try st.bind(2, Int64(Season.storedYears.upperBound))
+    _ = try st.step()
+    return st.int64(0) != 0
   }
 
   /// The first PGS row whose `season_year` is a number outside `Season.storedYears`, named.

@@ -446,7 +446,7 @@ public final class SnapshotWriter: @unchecked Sendable {
       staging, lockTimeout: lockTimeout, onWait: onWait,
       admit: { version, latest in
         if let conflict = builder.store.featureSetConflict(dataset, featureSet, latest: (version, latest)) {
-          throw FeatureSetConflictError(dataset: dataset, conflict: conflict)
+          throw FeatureSetConflictError(conflict: conflict)
         }
       },
       isUnchanged: { latest in
@@ -471,6 +471,5 @@ public final class SnapshotWriter: @unchecked Sendable {
 /// A build refused at publish because the dataset's versions hold another feature set, or the
 /// same name and version with other bytes (`SnapshotStore.featureSetConflict`).
 public struct FeatureSetConflictError: Error, Equatable {
-  public var dataset: String
   public var conflict: SnapshotStore.FeatureSetConflict
 }
