@@ -21,7 +21,8 @@ of us and the Polars pipeline does not do, is timed beside it (`openssl dgst`, w
 CPU's SHA instructions as our build does). Ours is timed twice there: as the first build of
 that export (the digest computed), and again with the digest remembered from an earlier build
 of the unchanged file (`remembered`: a backfill season by season, another feature set, a re-run).
-Prints a table and writes it as JSON to bench/results/ (ignored by git). FeaturesBench output
+For each size, `dataset verify` of the snapshot built (what CI runs) is timed too, beside the
+`sha256sum` of its files. Prints a table and writes it as JSON to bench/results/ (ignored by git). FeaturesBench output
 (kernel rows/s, SIMD vs scalar) is included when that executable was built.
 """
 import argparse
@@ -308,6 +309,10 @@ def measure(args, work, db, label, rows, ours, polars, season=None):
         steps[name] = {"wall": w, "peak_rss": r}
     entry["tools"]["floor"] = {"wall": sum(s["wall"] for s in steps.values()),
                                "peak_rss": max(s["peak_rss"] or 0 for s in steps.values()), "steps": steps}
+    # What CI runs on every snapshot: sizes, SHA-256, every batch decoded, statistics recomputed.
+    # Beside the `sha256sum` step above, the least any check of the files must do.
+    wall, rss = best_of(args.repeat, lambda: [str(pathlib.Path(args.bin).resolve()), "verify", str(check_ours / "bench" / "v1")])
+    entry["verify"] = {"wall": wall, "peak_rss": rss}
     return entry
 
 
@@ -338,6 +343,11 @@ def print_table(entries):
                   f"{polars / t['wall']:>9.2f}× {floor / t['wall']:>8.2f}×")
         steps = e["tools"]["floor"]["steps"]
         print(f"{'':>10} {'  floor steps':<14} " + ", ".join(f"{k} {v['wall']:.3f} s" for k, v in steps.items()))
+        if "verify" in e:
+            v = e["verify"]
+            rss = f"{v['peak_rss'] / 2**20:,.0f} MiB" if v["peak_rss"] else "?"
+            print(f"{'':>10} {'  verify':<14} `dataset verify` of the snapshot {v['wall']:.3f} s, peak RSS {rss} "
+                  f"(`sha256sum` of its files alone: {steps['sha256sum']['wall']:.3f} s)")
         if "database_sha256" in e:
             d = e["database_sha256"]
             print(f"{'':>10} {'  not in floor':<14} SHA-256 of the {d['bytes'] / 2**20:,.0f} MiB database file "

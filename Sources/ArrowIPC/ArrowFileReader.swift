@@ -345,7 +345,7 @@ public struct ArrowFileReader: Sendable {
       for p in parts {
         let c = get(p)
         out.values.append(contentsOf: c.values)
-        for i in 0..<c.count { out.validity.append(c.validity[i]) }
+        out.validity.append(contentsOf: c.validity)
       }
       return out
     }
@@ -361,7 +361,7 @@ public struct ArrowFileReader: Sendable {
         let base = out.offsets[out.offsets.count - 1]
         out.bytes.append(contentsOf: c.bytes)
         out.offsets.append(contentsOf: c.offsets.dropFirst().map { $0 + base })
-        for i in 0..<c.count { out.validity.append(c.validity[i]) }
+        out.validity.append(contentsOf: c.validity)
       }
       return .utf8(out)
     }

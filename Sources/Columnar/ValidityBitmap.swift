@@ -66,6 +66,27 @@ public struct ValidityBitmap: Sendable, Equatable, Hashable {
     count += 1
   }
 
+  /// Appends every bit of `other` after this bitmap's, a word at a time: `dataset verify`
+  /// joins each file's record batches this way, and a bit at a time that was 9 % of its CPU.
+  public mutating func append(contentsOf other: ValidityBitmap) {
+    guard other.count > 0 else { return }
+    let shift = count & 63
+    let total = count + other.count
+    if shift == 0 {
+      words.append(contentsOf: other.words)
+    } else {
+      // Each word of `other` fills the free high bits of the last word and starts the next;
+      // the bits past `total` stay zero because `other`'s bits past its count are zero.
+      words.reserveCapacity((total + 63) / 64)
+      for w in other.words {
+        words[words.count - 1] |= w << UInt64(shift)
+        words.append(w >> UInt64(64 - shift))
+      }
+      words.removeLast(words.count - (total + 63) / 64)
+    }
+    count = total
+  }
+
   public mutating func reserveCapacity(_ n: Int) { words.reserveCapacity((n + 63) / 64) }
 
   public var nullCount: Int {

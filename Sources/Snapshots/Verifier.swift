@@ -1,6 +1,7 @@
 import Columnar
 import Foundation
 import Gates
+import Synchronization
 
 /// `dataset verify`: checks a snapshot against its manifest and the manifest against itself
 /// and its schema. Every problem is one line naming the file and what differs.
@@ -146,68 +147,24 @@ public struct Verifier: Sendable {
     // them (each file's table, merged in file order): no hash covers them, and an edited mean
     // would otherwise pass here and move every later drift report. Compared only when every
     // file is intact, so a damaged file is reported once, not again through its statistics.
+    // Files are independent: they are checked on every core, then reported and their
+    // statistics merged in manifest order, so the output is the same as one after another.
+    let checks = Mutex<[FileCheck?]>(Array(repeating: nil, count: manifest.files.count))
+    DispatchQueue.concurrentPerform(iterations: manifest.files.count) { i in
+      let check = checkFile(manifest.files[i], folder: folder, manifest: manifest)
+      checks.withLock { $0[i] = check }
+    }
     var recomputed: ColumnStats.TableAccumulator?
     var statsComparable = !manifest.files.isEmpty
-    for entry in manifest.files {
-      guard !entry.path.isEmpty, !entry.path.contains("/"), entry.path != "..", entry.path != "." else {
-        problem("manifest.json", "file path \"\(entry.path)\" is not a plain file name")
+    for check in checks.withLock({ $0 }) {
+      guard let check else { continue }
+      for (file, text) in check.problems { problem(file, text) }
+      guard statsComparable, let stats = check.stats else {
         statsComparable = false
         continue
       }
-      let filePath = "\(folder)/\(entry.path)"
-      // A version is a set of regular files: a symbolic link makes it depend on a file outside
-      // it that can change under the same name.
-      if let kind = Self.notARegularFile(filePath) {
-        problem(entry.path, "\(kind), not a regular file (the manifest lists \(entry.bytes) bytes)")
-        statsComparable = false
-        continue
-      }
-      guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
-        problem(entry.path, "\(Self.whyUnreadable(filePath) ?? "missing") (the manifest lists \(entry.bytes) bytes)")
-        statsComparable = false
-        continue
-      }
-      if bytes.count != entry.bytes {
-        problem(entry.path, "is \(bytes.count) bytes but the manifest says \(entry.bytes)")
-        statsComparable = false
-      } else {
-        let sha = Digest.hex(bytes)
-        if sha != entry.sha256 {
-          problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))")
-          statsComparable = false
-        }
-      }
-      let table: Table, batchRows: [Int]
-      do {
-        (table, batchRows) = try format.decode(bytes)
-      } catch {
-        problem(entry.path, "cannot be read as an Arrow IPC file: \(error)")
-        statsComparable = false
-        continue
-      }
-      if table.rowCount != entry.rows {
-        problem(entry.path, "has \(table.rowCount) rows but the manifest says \(entry.rows)")
-      }
-      // Fields no hash covers but the file implies: a job that sizes memory by batch_rows or
-      // picks files by season must not be misled by an edited manifest.
-      let size = manifest.config.batchRows
-      if size > 0, batchRows.dropLast().contains(where: { $0 != size }) || (batchRows.last ?? 0) > size {
-        problem(entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
-      }
-      if let i = table.fields.firstIndex(where: { $0.name == "season_year" }), case .int32(let years) = table.columns[i] {
-        let held = Set((0..<years.count).compactMap { years[$0] }).sorted()
-        if let year = Self.startYear(ofLabel: entry.season), held.contains(where: { $0 != year }) {
-          problem(entry.path, "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
-        }
-      }
-      let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
-      for line in differences { problem(entry.path, line) }
-      guard statsComparable, differences.isEmpty else {
-        statsComparable = false
-        continue
-      }
-      if recomputed == nil { recomputed = ColumnStats.TableAccumulator(fields: table.fields) }
-      recomputed?.merge(ColumnStats.TableAccumulator(table: table))
+      if recomputed == nil { recomputed = ColumnStats.TableAccumulator(fields: stats.fields) }
+      recomputed?.merge(stats)
     }
     let fileSeasons = manifest.files.map(\.season)
     if Set(fileSeasons).count != fileSeasons.count {
@@ -224,6 +181,71 @@ public struct Verifier: Sendable {
       guard let stated = manifest.stats[column.name], let actual = fromFiles[column.name], stated != actual else { continue }
       problem("manifest.json", "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
     }
+  }
+
+  /// What one data file showed: its problems, as (file, text), and the statistics of its
+  /// table when they can be compared with the manifest's (nil when the file is damaged or
+  /// its schema differs, so a damaged file is reported once, not again through its statistics).
+  struct FileCheck: Sendable {
+    var problems: [(String, String)] = []
+    var stats: ColumnStats.TableAccumulator?
+  }
+
+  func checkFile(_ entry: Manifest.FileEntry, folder: String, manifest: Manifest) -> FileCheck {
+    var check = FileCheck()
+    func problem(_ file: String, _ text: String) { check.problems.append((file, text)) }
+    guard !entry.path.isEmpty, !entry.path.contains("/"), entry.path != "..", entry.path != "." else {
+      problem("manifest.json", "file path \"\(entry.path)\" is not a plain file name")
+      return check
+    }
+    let filePath = "\(folder)/\(entry.path)"
+    // A version is a set of regular files: a symbolic link makes it depend on a file outside
+    // it that can change under the same name.
+    if let kind = Self.notARegularFile(filePath) {
+      problem(entry.path, "\(kind), not a regular file (the manifest lists \(entry.bytes) bytes)")
+      return check
+    }
+    guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
+      problem(entry.path, "\(Self.whyUnreadable(filePath) ?? "missing") (the manifest lists \(entry.bytes) bytes)")
+      return check
+    }
+    var intact = true
+    if bytes.count != entry.bytes {
+      problem(entry.path, "is \(bytes.count) bytes but the manifest says \(entry.bytes)")
+      intact = false
+    } else {
+      let sha = Digest.hex(bytes)
+      if sha != entry.sha256 {
+        problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))")
+        intact = false
+      }
+    }
+    let table: Table, batchRows: [Int]
+    do {
+      (table, batchRows) = try format.decode(bytes)
+    } catch {
+      problem(entry.path, "cannot be read as an Arrow IPC file: \(error)")
+      return check
+    }
+    if table.rowCount != entry.rows {
+      problem(entry.path, "has \(table.rowCount) rows but the manifest says \(entry.rows)")
+    }
+    // Fields no hash covers but the file implies: a job that sizes memory by batch_rows or
+    // picks files by season must not be misled by an edited manifest.
+    let size = manifest.config.batchRows
+    if size > 0, batchRows.dropLast().contains(where: { $0 != size }) || (batchRows.last ?? 0) > size {
+      problem(entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
+    }
+    if let i = table.fields.firstIndex(where: { $0.name == "season_year" }), case .int32(let years) = table.columns[i] {
+      let held = Set((0..<years.count).compactMap { years[$0] }).sorted()
+      if let year = Self.startYear(ofLabel: entry.season), held.contains(where: { $0 != year }) {
+        problem(entry.path, "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
+      }
+    }
+    let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
+    for line in differences { problem(entry.path, line) }
+    if intact && differences.isEmpty { check.stats = ColumnStats.TableAccumulator(table: table) }
+    return check
   }
 
   /// "cannot be read (permission denied)" for a file that exists but cannot be opened, nil

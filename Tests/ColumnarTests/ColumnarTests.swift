@@ -18,6 +18,25 @@ import TestSupport
     #expect(back == bitmap)
   }
 
+  /// Word-at-a-time joining against the bit-at-a-time reference, for every pair of lengths
+  /// around word boundaries, with random bits and with all-valid and all-NULL runs.
+  @Test func appendContentsOfMatchesBitByBit() {
+    let lengths = [0, 1, 2, 31, 63, 64, 65, 100, 127, 128, 129, 200]
+    var rng = SplitMix64(seed: 2024)
+    for a in lengths {
+      for b in lengths {
+        for pattern in 0..<3 {
+          func bits(_ n: Int) -> [Bool] { (0..<n).map { _ in pattern == 0 ? rng.next() & 1 == 1 : pattern == 1 } }
+          let first = bits(a), second = bits(b)
+          var joined = ValidityBitmap(first)
+          joined.append(contentsOf: ValidityBitmap(second))
+          joined.checkInvariants()
+          #expect(joined == ValidityBitmap(first + second), "lengths \(a) + \(b), pattern \(pattern)")
+        }
+      }
+    }
+  }
+
   @Test func allValidClearsBitsPastTheEnd() {
     for n in [1, 63, 64, 65] {
       let b = ValidityBitmap(count: n, allValid: true)
