@@ -88,6 +88,24 @@ import Testing
     ])
   }
 
+  /// Files are checked concurrently; their problems still come in manifest order, every time.
+  @Test func problemsOfSeveralFilesComeInManifestOrder() throws {
+    let v1 = try published()
+    let first = "\(v1)/2021-22.arrow", second = "\(v1)/2022-23.arrow"
+    let size = Fixture.bytes(first).count
+    try FileManager.default.removeItem(atPath: first)
+    let bytes = Fixture.bytes(second)
+    let cut = Array(bytes.prefix(bytes.count - 10))
+    Fixture.write(second, cut)
+    let reader = try #require(readerError(cut))
+    let expected = [
+      "\(first): missing (the manifest lists \(size) bytes)",
+      "\(second): is \(cut.count) bytes but the manifest says \(bytes.count)",
+      "\(second): cannot be read as an Arrow IPC file: \(reader)",
+    ]
+    for _ in 0..<20 { #expect(verifier.verify(path: v1).problems == expected) }
+  }
+
   @Test func missingFileAndExtraFile() throws {
     let v1 = try published()
     let size = Fixture.bytes("\(v1)/2021-22.arrow").count
