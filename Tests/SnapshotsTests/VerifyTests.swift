@@ -106,6 +106,59 @@ import Testing
     for _ in 0..<20 { #expect(verifier.verify(path: v1).problems == expected) }
   }
 
+  /// A multi-season snapshot of a tool from before 2026-11-27 summed every season in one pass;
+  /// its mean and std differ from today's per-season merge in the last digits, and verify
+  /// called such valid snapshots broken. An edit that matters is still caught.
+  @Test func meanAndStdAgreeWithinRoundingAndNoCloser() throws {
+    let v1 = try published()
+    let stated = try Manifest.read(path: "\(v1)/manifest.json").stats
+    for column in ["minutes_avg", "game_date", "points"] {
+      let s = try #require(stated[column])
+      let mean = try #require(s.mean), std = try #require(s.std)
+      try editManifest(v1) {
+        $0.stats[column]?.mean = mean.nextUp.nextUp.nextUp
+        $0.stats[column]?.std = std.nextDown.nextDown
+      }
+      #expect(verifier.verify(path: v1).problems == [], "\(column): a few units in the last place")
+      try editManifest(v1) {
+        $0.stats[column] = s
+        $0.stats[column]?.mean = mean * (1 + 1e-7)
+        $0.stats[column]?.std = std.nextUp
+      }
+      #expect(verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: stats of column \(column) differ from its files: mean \(mean * (1 + 1e-7)) (the files give \(mean))"
+      ])
+      try editManifest(v1) { $0.stats[column] = s }
+    }
+    // Counts, min, max and the histogram stay exact.
+    var lower = try #require(stated["minutes_avg"])
+    lower.min = lower.min!.nextDown
+    try editManifest(v1) { $0.stats["minutes_avg"] = lower }
+    #expect(verifier.verify(path: v1).problems.count == 1)
+  }
+
+  @Test func statsAgreeComparesEveryOtherFieldExactly() {
+    let base = ColumnStats(
+      nullCount: 1, nonFiniteCount: 0, min: -2, max: 10, mean: 3.25, std: 1.5, distinctCount: nil,
+      histogram: ColumnStats.Histogram(widthLog2: 0, firstBin: -2, counts: Array(repeating: 1, count: 13)))
+    var near = base
+    near.mean = 3.25 + 5e-9  // within 1e-9 of the largest magnitude, 10
+    near.std = 1.5 - 5e-9
+    #expect(Verifier.statsAgree(base, near))
+    var far = base
+    far.mean = 3.25 + 2e-8
+    #expect(!Verifier.statsAgree(base, far))
+    var noMean = base
+    noMean.mean = nil
+    #expect(!Verifier.statsAgree(base, noMean))
+    var counts = near
+    counts.nullCount = 2
+    #expect(!Verifier.statsAgree(base, counts))
+    var bins = near
+    bins.histogram = ColumnStats.Histogram(widthLog2: 0, firstBin: -2, counts: [2] + Array(repeating: 1, count: 12))
+    #expect(!Verifier.statsAgree(base, bins))
+  }
+
   @Test func missingFileAndExtraFile() throws {
     let v1 = try published()
     let size = Fixture.bytes("\(v1)/2021-22.arrow").count
