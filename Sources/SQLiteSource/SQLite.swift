@@ -27,7 +27,13 @@ public final class Connection {
   public let path: String
   let handle: OpaquePointer
 
-  public enum Mode: Sendable { case readOnly, readWriteCreate }
+  public enum Mode: Sendable {
+    case readOnly, readWriteCreate
+    /// Read-write on an existing file, only to let SQLite roll back a hot journal: never
+    /// creates the file, and never checkpoints a WAL file into it on close (a reader must not
+    /// change its source).
+    case rollBack
+  }
 
   public init(path: String, mode: Mode = .readOnly, busyTimeoutMilliseconds: Int32 = 5000) throws(SQLiteError) {
     self.path = path
@@ -36,6 +42,7 @@ public final class Connection {
       switch mode {
       case .readOnly: SQLITE_OPEN_READONLY
       case .readWriteCreate: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+      case .rollBack: SQLITE_OPEN_READWRITE
       }
     let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
     guard rc == SQLITE_OK, let db else {
@@ -44,6 +51,7 @@ public final class Connection {
       throw SQLiteError(path: path, code: rc, message: message)
     }
     handle = db
+    if mode == .rollBack { _ = dataset_sqlite3_no_checkpoint_on_close(db) }
     sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
     sqlite3_extended_result_codes(db, 1)
   }

@@ -67,7 +67,7 @@ public struct SourceReader {
       // may write; a read-only one refuses with "attempt to write a readonly database". So
       // let one read-write read do that recovery, then read as usual.
       do {
-        let recovery = try Connection(path: path, mode: .readWriteCreate)
+        let recovery = try Connection(path: path, mode: .rollBack)
         _ = try recovery.tableExists("player_game_summary")
       } catch {
         throw .sqlite(
@@ -85,14 +85,21 @@ public struct SourceReader {
   /// hashes it; `read` would do the same at its first query. Without waiting: a live writer
   /// (whose journal is not hot) is the read's to wait for, once. Errors are left to the read.
   public func rollBackInterruptedWrite() {
-    // Only an existing database: opening one "read-write-create" beside a stray journal
-    // would create an empty file where --db named none (a build only reads its source).
+    // SQLite decides whether the journal is hot: a read-only read refuses with
+    // SQLITE_READONLY_ROLLBACK only then. A leftover journal that is not hot (beside a
+    // WAL-mode database, say) must not lead to a read-write connection, which would
+    // checkpoint the WAL into the file on close: the build would change its own source.
     var file = stat(), journal = stat()
     guard stat(path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG, file.st_size > 0,
       stat(path + "-journal", &journal) == 0,
-      let connection = try? Connection(path: path, mode: .readWriteCreate, busyTimeoutMilliseconds: 0)
+      let reader = try? Connection(path: path, mode: .readOnly, busyTimeoutMilliseconds: 0)
     else { return }
-    _ = try? connection.tableExists("player_game_summary")
+    do {
+      _ = try reader.tableExists("player_game_summary")
+    } catch where error.code == sqliteReadOnlyRollback {
+      guard let recovery = try? Connection(path: path, mode: .rollBack, busyTimeoutMilliseconds: 0) else { return }
+      _ = try? recovery.tableExists("player_game_summary")
+    } catch {}
   }
 
   private func openReadOnly() throws(SQLiteError) -> Connection {

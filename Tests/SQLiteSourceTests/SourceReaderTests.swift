@@ -64,6 +64,30 @@ private func realGames(_ games: Int) throws -> String {
     try c.execute(sql)
   }
 
+  /// A WAL-mode database with commits still in its -wal file and a leftover -journal beside
+  /// it: the rollback before the hash opened it read-write whenever a journal existed, and
+  /// closing that connection checkpointed the WAL into the file. The build changed its source.
+  @Test func aLeftoverJournalBesideAWALDatabaseChangesNothing() throws {
+    let t = TempDir()
+    defer { t.remove() }
+    let db = t.path("wal.sqlite")
+    try makeDB(db, "CREATE TABLE player_game_summary (season_year INTEGER); INSERT INTO player_game_summary VALUES (2022);")
+    do {
+      // No checkpoint on close, so the commit stays in the -wal file, as after a killed writer.
+      let writer = try Connection(path: db, mode: .rollBack)
+      try writer.execute("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; INSERT INTO player_game_summary VALUES (2023);")
+    }
+    FileManager.default.createFile(atPath: db + "-journal", contents: Data())
+    let before = try Data(contentsOf: URL(fileURLWithPath: db))
+    let walBefore = try FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int
+    #expect((walBefore ?? 0) > 0)
+    SourceReader(path: db).rollBackInterruptedWrite()
+    #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    #expect(try FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int == walBefore)
+    // The committed row is still read (through the WAL).
+    #expect(try SourceReader(path: db).availableSeasons() == [2022, 2023])
+  }
+
   @Test func brokenDatabasesAreNamedPrecisely() throws {
     let t = TempDir()
     defer { t.remove() }
