@@ -112,8 +112,18 @@ public struct SnapshotStore: Sendable {
   /// before computing, so that a conflict is said at once, ahead of any gate report; publish
   /// judges again under the lock.
   public func featureSetConflict(_ dataset: String, _ featureSet: Manifest.FeatureSetRef) -> FeatureSetConflict? {
-    guard let latest = latestVersion(dataset), let m = try? manifest(dataset, latest) else { return nil }
-    return featureSetConflict(dataset, featureSet, latest: (latest, m))
+    guard let latest = newestReadableManifest(dataset, among: versions(dataset)) else { return nil }
+    return featureSetConflict(dataset, featureSet, latest: latest)
+  }
+
+  /// The newest of `versions` whose manifest reads. A damaged latest manifest is replaced by
+  /// the next build; until then the feature-set rules are judged against the newest version
+  /// that still says what it holds, or an edit in place would slip through behind it.
+  func newestReadableManifest(_ dataset: String, among versions: [String]) -> (version: String, manifest: Manifest)? {
+    for version in versions.reversed() {
+      if let m = try? manifest(dataset, version) { return (version, m) }
+    }
+    return nil
   }
 
   public func featureSetConflict(
@@ -261,7 +271,11 @@ public struct SnapshotStore: Sendable {
     let latest = existing.last
     let latestManifest = latest.flatMap { try? self.manifest(dataset, $0) }
     // Judged under the lock against what is published now (`admit` may refuse: staging goes).
-    if let latest, let latestManifest { try admit(latest, latestManifest) }
+    if let latest, let latestManifest {
+      try admit(latest, latestManifest)
+    } else if let readable = newestReadableManifest(dataset, among: existing) {
+      try admit(readable.version, readable.manifest)
+    }
     if let latest, let manifest = latestManifest, isUnchanged(manifest) {
       // "Nothing changed" points the user at the latest version: only true when its files are
       // still the ones its manifest lists. A damaged one is replaced by a new version of the

@@ -484,3 +484,23 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
                    cwd=tmp_path, check=False)
     assert misnamed.returncode == 3, misnamed.stderr
     assert 'which declares the name "props_v1": a feature set looked up by name must declare that name' in misnamed.stderr
+
+
+def test_an_edit_in_place_is_refused_behind_a_damaged_latest_manifest(sample_db, tmp_path):
+    """A review (session 14): with the latest manifest unreadable the check was skipped, and a
+    feature set edited in place published v3 beside v1's other bytes for the same version."""
+    out = tmp_path / "Datasets"
+    common = ["--db", sample_db, "--season", "2022-23", "--out", out, "--dataset", "fs", "--quiet"]
+    run("build", *common)
+    shutil.copytree(out / "fs" / "v1", out / "fs" / "v2")
+    (out / "fs" / "v2" / "manifest.json").write_text("{broken")
+    original = (ROOT / "Schemas" / "features" / "props_v1.json").read_text()
+    edited = tmp_path / "edited.json"
+    edited.write_text(original.replace('"n": 3', '"n": 4', 1))
+    refused = run("build", *common, "--feature-set", edited, check=False)
+    assert refused.returncode == 3, refused.stderr
+    assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
+    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2"]
+    # The shipped definition replaces the damaged version, as before.
+    run("build", *common)
+    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2", "v3"]
