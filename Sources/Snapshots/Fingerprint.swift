@@ -31,7 +31,11 @@ public enum Digest {
   /// file releases every POSIX lock the process holds on it, SQLite's included: hashing a
   /// database beside a read transaction on it, the descriptor must stay open until SQLite is
   /// done with the file, or a writer could commit in the middle of that read.
-  public static func file(atPath path: String, holdOpenUntil: (() -> Void)? = nil) throws(SnapshotError) -> String {
+  /// `stop`, once set, ends the hash at the next 1 MiB with `ECANCELED`: a build that stops
+  /// early must not wait for the rest of a large file.
+  public static func file(atPath path: String, holdOpenUntil: (() -> Void)? = nil, stop: StopFlag? = nil)
+    throws(SnapshotError) -> String
+  {
     let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
     defer {
@@ -47,6 +51,7 @@ public enum Digest {
         throw .io(path: path, operation: "read", errno: errno)
       }
       if n == 0 { break }
+      if let stop, stop.isSet { throw .io(path: path, operation: "hash (the build stopped)", errno: ECANCELED) }
       buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
     }
     return hexString(hasher.finalize())

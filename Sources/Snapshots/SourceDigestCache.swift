@@ -1,6 +1,7 @@
 import Clocks
 import Columnar
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -74,18 +75,18 @@ public struct SourceDigestCache: Sendable {
   /// The file's SHA-256, and whether it was remembered rather than computed. With
   /// `reuse: false` the file is always hashed (and the result remembered). `holdOpenUntil`:
   /// see `Digest.file`.
-  public func sha256(ofFileAt file: String, reuse: Bool = true, holdOpenUntil: (() -> Void)? = nil)
+  public func sha256(ofFileAt file: String, reuse: Bool = true, holdOpenUntil: (() -> Void)? = nil, stop: StopFlag? = nil)
     throws(SnapshotError) -> (sha256: String, reused: Bool)
   {
     guard let before = Identity(path: file) else {
       // Not a regular file we can stat: hashing it reports the problem in its own words.
-      return (try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil), false)
+      return (try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil, stop: stop), false)
     }
     if reuse, let known = load().entries.first(where: { $0.identity == before }), Self.isDigest(known.sha256) {
       return (known.sha256, true)
     }
     let startedMicros = Clocks.realtimeMicros()
-    let digest = try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil)
+    let digest = try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil, stop: stop)
     let settledBefore = (startedMicros - Int64(settle * 1_000_000)) * 1000
     if let after = Identity(path: file), after == before,
       max(before.modifiedNanos, before.changedNanos) < settledBefore
@@ -124,4 +125,12 @@ public struct SourceDigestCache: Sendable {
     guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
     if rename(temporary, path) != 0 { unlink(temporary) }
   }
+}
+
+/// Set once, from any thread: asks a long task (the source file's hash) to stop early.
+public final class StopFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  public init() {}
+  public func set() { flag.store(true, ordering: .relaxed) }
+  public var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -49,6 +49,21 @@ import Testing
     #expect(try s.cache().sha256(ofFileAt: s.file).sha256 == Self.forged)
   }
 
+  /// A build that stops early stops its hash at the next MiB instead of waiting for the whole
+  /// file (2.5 s for a 2.5 GB export before a refusal that takes 0.2 s), and remembers nothing.
+  @Test func aStoppedHashEndsAtOnceAndRemembersNothing() throws {
+    let s = Setup()
+    defer { s.remove() }
+    let stop = StopFlag()
+    stop.set()
+    #expect(throws: SnapshotError.io(path: s.file, operation: "hash (the build stopped)", errno: ECANCELED)) {
+      try s.cache().sha256(ofFileAt: s.file, stop: stop)
+    }
+    #expect(s.cache().load().entries.isEmpty)
+    // Not set, the same call hashes the whole file.
+    #expect(try s.cache().sha256(ofFileAt: s.file, stop: StopFlag()).sha256 == (try Digest.file(atPath: s.file)))
+  }
+
   @Test func rehashIgnoresTheMemoryAndRefreshesIt() throws {
     let s = Setup()
     defer { s.remove() }
