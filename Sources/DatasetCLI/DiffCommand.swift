@@ -68,7 +68,10 @@ struct DiffCommand: ParsableCommand {
         throw CommandFailure(.unusableInput, "error: \(error.description)")
       }
     }
-    let report = differ.diff(ma, mb, nameA: ra.label, nameB: rb.label)
+    // Two roots can hold the same dataset/version name: then the folders tell them apart.
+    func place(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path }
+    let sameName = ra.label == rb.label && place(ra.folder) != place(rb.folder)
+    let report = differ.diff(ma, mb, nameA: sameName ? ra.folder : ra.label, nameB: sameName ? rb.folder : rb.label)
     FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report, seasonsOnly: !seasons.isEmpty))
   }
 

@@ -226,6 +226,17 @@ def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
     assert report["added_columns"] == [] and report["removed_columns"] == [] and report["type_changes"] == []
     assert all(c["flags"] == [] for c in report["columns"])
     assert all(c["psi"] in (None, 0) and c["mean_shift_sd"] in (None, 0) for c in report["columns"])
+    # One folder spelt two ways keeps its name; two roots with the same dataset/version are told
+    # apart by their folders (a review read "diff props/v1 → props/v1" for two different ones).
+    assert run("diff", "props/v1", f"{snapshot['v1']}/", "--out", snapshot["out"]).stdout.startswith(
+        "diff props/v1 → props/v1\n")
+
+
+def test_diff_of_two_roots_names_their_folders(snapshot, tmp_path):
+    other = tmp_path / "Other" / "props" / "v1"
+    shutil.copytree(snapshot["v1"], other)
+    head = run("diff", snapshot["v1"], other).stdout.splitlines()[0]
+    assert head == f"diff {snapshot['v1']} → {other}"
 
 
 def test_list_and_show(snapshot):
