@@ -188,16 +188,25 @@ struct BuildCommand: ParsableCommand {
     var publishedOrUnchanged = false
     defer { if !publishedOrUnchanged { writer.discard() } }
     let gateInputs = resolved
+    // Set the moment the gates have failed, before the fingerprint: the season loop stops
+    // there rather than when the whole side work is done.
+    let gatesFailed = StopFlag()
     let sideWork = BackgroundWork { () -> (GateReport, Result<Manifest.SourceFingerprint, SnapshotError>, [Double]) in
       let t0 = PhaseTimer.now(), c0 = PhaseTimer.threadCPU()
       let report = GateRunner.run(
         source: data, config: gateInputs.thresholds, window: gateInputs.window, startDate: gateInputs.startDate,
         endDate: gateInputs.endDate, overrides: gateInputs.overrides)
       // Files go to disk from the moment the gates passed, while seasons are still computed.
-      if report.passed { writer.allowWrites() }
+      if report.passed { writer.allowWrites() } else { gatesFailed.set() }
       let t1 = PhaseTimer.now(), c1 = PhaseTimer.threadCPU()
       let fingerprint = Result { () throws(SnapshotError) in
-        try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().0.get().sha256 }
+        guard report.passed else {
+          // Nothing will be published: no fingerprint, but the hash is still waited for, so
+          // that the file watch below judges a finished read and hash.
+          _ = fileDigest.wait()
+          throw SnapshotError.io(path: databasePath, operation: "fingerprint (not computed: a gate failed)", errno: 0)
+        }
+        return try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().0.get().sha256 }
       }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }
@@ -233,7 +242,7 @@ struct BuildCommand: ParsableCommand {
     var computeSeconds = 0.0, computeCPU = 0.0, submitSeconds = 0.0
     for k in run.seasons.indices {
       // A failed gate makes the rest of the work pointless: stop as soon as it is known.
-      if let side = sideWork.poll(), !side.0.passed { break }
+      if gatesFailed.isSet { break }
       let t0 = PhaseTimer.now(), c0 = PhaseTimer.threadCPU()
       let season: SeasonFeatures
       do { season = try engine.compute(season: k, of: run) } catch {
