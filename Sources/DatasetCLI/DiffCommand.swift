@@ -94,6 +94,21 @@ struct DiffCommand: ParsableCommand {
       func seasons(_ s: [String]) -> String { s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ") }
       out += "seasons: \(seasons(r.seasonsA)) → \(seasons(r.seasonsB))\n"
     }
+    let common = Set(r.seasonsA).intersection(r.seasonsB).count
+    if common > 0 {
+      let n = r.changedSeasons.count
+      if n == 0 {
+        out += common == 1 ? "files: the season both hold is byte-identical\n" : "files: the \(common) seasons both hold are byte-identical\n"
+      } else {
+        let shown = n > 8 ? r.changedSeasons.prefix(8).joined(separator: ", ") + ", …" : r.changedSeasons.joined(separator: ", ")
+        if common == 1 {
+          out += "files: the season both hold differs (\(shown))\n"
+        } else {
+          out += "files: \(n) of the \(common) seasons both hold \(n == 1 ? "differs" : "differ") (\(shown))"
+          out += seasonsOnly ? "\n" : "; compare \(n == 1 ? "it" : "them") alone with --season\n"
+        }
+      }
+    }
     out += "schema: "
     if r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty {
       out += "unchanged\n"

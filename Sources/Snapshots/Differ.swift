@@ -98,6 +98,10 @@ public struct Differ: Sendable {
     /// sets is partly the calendar's.
     public var seasonsA: [String]
     public var seasonsB: [String]
+    /// Seasons both snapshots hold whose files differ (their SHA-256), in A's order: the
+    /// statistics of a whole snapshot can hide one changed season, and these are the seasons
+    /// to compare alone (`diff --season`).
+    public var changedSeasons: [String] = []
     public var addedColumns: [String]
     public var removedColumns: [String]
     public var typeChanges: [TypeChange]
@@ -110,6 +114,7 @@ public struct Differ: Sendable {
       case rowsB = "rows_b"
       case seasonsA = "seasons_a"
       case seasonsB = "seasons_b"
+      case changedSeasons = "changed_seasons"
       case addedColumns = "added_columns"
       case removedColumns = "removed_columns"
       case typeChanges = "type_changes"
@@ -138,8 +143,10 @@ public struct Differ: Sendable {
       guard let sa = a.stats[col.name], let sb = b.stats[col.name] else { continue }
       columns.append(drift(name: col.name, sa, rowsA: a.rowCount, sb, rowsB: b.rowCount))
     }
+    let shaB = Dictionary(b.files.map { ($0.season, $0.sha256) }, uniquingKeysWith: { x, _ in x })
+    let changed = a.files.filter { f in shaB[f.season].map { $0 != f.sha256 } ?? false }.map(\.season)
     return Report(a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, seasonsA: a.files.map(\.season),
-                  seasonsB: b.files.map(\.season), addedColumns: added,
+                  seasonsB: b.files.map(\.season), changedSeasons: changed, addedColumns: added,
                   removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
   }
 

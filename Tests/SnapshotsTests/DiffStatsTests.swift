@@ -101,6 +101,24 @@ import Testing
     }
   }
 
+  /// A changed season can hide in a whole snapshot's statistics (a review saw "no drift" for
+  /// three changed seasons of 75): the report names the seasons whose files differ.
+  @Test func seasonsWhoseFilesDifferAreNamed() throws {
+    func build(_ seasons: [(String, Table)]) throws -> Manifest {
+      try Fixture.builder(root: Fixture.scratch()).build(Fixture.inputs(seasons: seasons)).manifest
+    }
+    let a = try build([
+      ("2020-21", Fixture.table(rows: 300, seed: 1)), ("2021-22", Fixture.table(rows: 300, seed: 2)),
+      ("2022-23", Fixture.table(rows: 300, seed: 3)),
+    ])
+    let b = try build([
+      ("2021-22", Fixture.table(rows: 300, seed: 2, shift: 0.01)), ("2022-23", Fixture.table(rows: 300, seed: 3)),
+      ("2023-24", Fixture.table(rows: 300, seed: 4)),
+    ])
+    #expect(Differ().diff(a, b, nameA: "a", nameB: "b").changedSeasons == ["2021-22"])
+    #expect(Differ().diff(a, a, nameA: "a", nameB: "a").changedSeasons == [])
+  }
+
   @Test func shiftedAndNullierColumnIsFlagged() throws {
     let a = try manifest(Fixture.scratch(), Fixture.table(rows: 2000, seed: 4))
     // Same generator, minutes shifted by 3 (≈ one sd of a uniform over 10) and a NULL every

@@ -228,8 +228,10 @@ def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
     assert all(c["psi"] in (None, 0) and c["mean_shift_sd"] in (None, 0) for c in report["columns"])
     # One folder spelt two ways keeps its name; two roots with the same dataset/version are told
     # apart by their folders (a review read "diff props/v1 → props/v1" for two different ones).
-    assert run("diff", "props/v1", f"{snapshot['v1']}/", "--out", snapshot["out"]).stdout.startswith(
-        "diff props/v1 → props/v1\n")
+    same = run("diff", "props/v1", f"{snapshot['v1']}/", "--out", snapshot["out"]).stdout.splitlines()
+    assert same[0] == "diff props/v1 → props/v1"
+    assert same[2] == "files: the season both hold is byte-identical"
+    assert report["changed_seasons"] == []
 
 
 def test_diff_of_two_roots_names_their_folders(snapshot, tmp_path):
