@@ -19,11 +19,13 @@ struct ListCommand: ParsableCommand {
     var createdAt: String?
     var rows: Int?
     var files: Int?
+    /// The seasons of its files: a version holds exactly the seasons its build was given.
+    var seasons: [String] = []
     var gates: String?
     var overrides: [Manifest.OverrideRecord]
     var error: String?
     enum CodingKeys: String, CodingKey {
-      case dataset, version, rows, files, gates, overrides, error
+      case dataset, version, rows, files, seasons, gates, overrides, error
       case createdAt = "created_at"
     }
     func encode(to encoder: Encoder) throws {
@@ -33,6 +35,7 @@ struct ListCommand: ParsableCommand {
       try c.encode(createdAt, forKey: .createdAt)
       try c.encode(rows, forKey: .rows)
       try c.encode(files, forKey: .files)
+      try c.encode(seasons, forKey: .seasons)
       try c.encode(gates, forKey: .gates)
       try c.encode(overrides, forKey: .overrides)
       try c.encode(error, forKey: .error)
@@ -54,7 +57,7 @@ struct ListCommand: ParsableCommand {
           entries.append(
             Entry(
               dataset: d, version: v, createdAt: m.createdAt, rows: m.rowCount, files: m.files.count,
-              gates: BuildSummary.gateCounts(m.gates), overrides: m.config.overrides, error: nil))
+              seasons: m.files.map(\.season), gates: BuildSummary.gateCounts(m.gates), overrides: m.config.overrides, error: nil))
         } catch {
           entries.append(Entry(dataset: d, version: v, overrides: [], error: "\(error)"))
         }
@@ -68,12 +71,13 @@ struct ListCommand: ParsableCommand {
       FileHandleOutput.standardOutput.write("no snapshots under \(out)\n")
       return
     }
-    let header = ["dataset", "version", "created (UTC)", "rows", "files", "gates", "overrides"]
+    let header = ["dataset", "version", "created (UTC)", "rows", "files", "seasons", "gates", "overrides"]
+    func seasons(_ s: [String]) -> String { s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ") }
     let rows = entries.map { e -> [String] in
-      if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", ""] }
+      if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", "", ""] }
       return [
         e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
-        e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
+        seasons(e.seasons), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
       ]
     }
     FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))
