@@ -53,6 +53,46 @@ struct ValidateCommand: ParsableCommand {
 
 /// The table a person reads at a glance (gates.md): one row per gate, then the verdict.
 public enum GateTable {
+  /// Up to `foldAbove` seasons, every season's figure one to a line. Past that (a 75-season
+  /// backfill printed 755 lines, and a failed gate's first line showed a season that passed):
+  /// the seasons that failed, then those that warned, seasons with the same figure on one
+  /// line, at most `foldAbove` lines of each, and one line for the seasons that passed.
+  static let foldAbove = 8
+
+  static func figureLines(_ g: GateResult, seasons: [String]) -> [String] {
+    // A gate whose verdict no season carries (none today) is shown whole rather than as passing.
+    guard g.seasons.count > foldAbove, g.status == .pass || g.seasons.contains(where: { $0.status == g.status }) else {
+      return GateResult.figureLines(g.figure, seasons: seasons)
+    }
+    var lines: [String] = []
+    for status in [GateStatus.fail, .warn] {
+      var groups: [(figure: String, seasons: [String])] = []
+      for v in g.seasons where v.status == status {
+        if let k = groups.firstIndex(where: { $0.figure == v.figure }) {
+          groups[k].seasons.append(v.season)
+        } else {
+          groups.append((v.figure, [v.season]))
+        }
+      }
+      for group in groups.prefix(foldAbove) {
+        let named =
+          group.seasons.count <= 3
+          ? group.seasons.joined(separator: ", ")
+          : "\(group.seasons.count) seasons (\(group.seasons.prefix(3).joined(separator: ", ")), …)"
+        lines.append("\(named): \(group.figure)")
+      }
+      let rest = groups.dropFirst(foldAbove).reduce(0) { $0 + $1.seasons.count }
+      if rest > 0 { lines.append("… \(rest) more season\(rest == 1 ? "" : "s") \(status == .fail ? "failing" : "warning"): --json lists each") }
+    }
+    let passing = g.seasons.filter { $0.status == .pass }.count
+    if lines.isEmpty {
+      lines.append("all \(passing) seasons pass (each season's figure: --json)")
+    } else if passing > 0 {
+      lines.append(passing == 1 ? "1 other season passes" : "\(passing) other seasons pass")
+    }
+    return lines
+  }
+
   public static func render(_ report: GateReport, colour: Bool) -> String {
     var out = "database \(report.database)\n"
     for s in report.seasons {
@@ -78,7 +118,7 @@ public enum GateTable {
     // at eight seasons; status, threshold and evidence stay on the gate's first line.
     let rows: [[[String]]] = report.gates.map { g in
       let status = g.status.rawValue.uppercased() + (g.overridden ? " (overridden)" : "")
-      let figures = GateResult.figureLines(g.figure, seasons: seasons)
+      let figures = Self.figureLines(g, seasons: seasons)
       return [[status, g.name, figures[0], g.threshold, g.summary]] + figures.dropFirst().map { ["", "", $0, "", ""] }
     }
     var widths = header.map(\.count)

@@ -36,6 +36,28 @@ public struct GateResult: Codable, Equatable, Sendable {
   /// True when the gate failed and the run was told to go on anyway; status stays `fail`.
   public var overridden: Bool
   public var overrideReason: String?
+  /// Each season's figure and verdict when the gate judged several, for the text tables, which
+  /// fold the passing seasons of a long list. Not written to JSON: reports and manifests keep
+  /// the joined `figure`, whose form their readers know.
+  public var seasons: [SeasonVerdict] = []
+
+  public struct SeasonVerdict: Equatable, Sendable {
+    public var season: String
+    public var status: GateStatus
+    public var figure: String
+
+    public init(season: String, status: GateStatus, figure: String) {
+      self.season = season
+      self.status = status
+      self.figure = figure
+    }
+  }
+
+  func with(_ verdicts: [SeasonVerdict]) -> GateResult {
+    var copy = self
+    copy.seasons = verdicts
+    return copy
+  }
 
   enum CodingKeys: String, CodingKey {
     case name, status, figure, value, threshold, summary, evidence, overridden

@@ -239,6 +239,13 @@ struct Context {
     return parts.map { "\(label($0.0)): \($0.1)" }.joined(separator: "; ")
   }
 
+  /// Each season's figure with its own verdict (`marks`, pass when absent), for tables that
+  /// fold passing seasons; empty for one season.
+  func verdicts(_ parts: [(Int, String)], _ marks: [Int: GateStatus]) -> [GateResult.SeasonVerdict] {
+    guard multiSeason else { return [] }
+    return parts.map { GateResult.SeasonVerdict(season: label($0.0), status: marks[$0.0] ?? .pass, figure: $0.1) }
+  }
+
   // MARK: pcf_date_coverage
 
   func pcfDateCoverage() -> GateResult {
@@ -251,6 +258,7 @@ struct Context {
     var missingAll: [String] = []
     var worst: Double?
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     for season in seasons {
       let exp = expected[season] ?? []
       if exp.isEmpty {
@@ -261,14 +269,18 @@ struct Context {
       let covered = exp.count - missing.count
       let p = Show.ratio(covered, exp.count)
       worst = min(worst ?? p, p)
-      if p < threshold { status = .fail }
+      if p < threshold {
+        status = .fail
+        marks[season] = .fail
+      }
       figures.append((season, "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p, failsBelow: threshold)))"))
       missingAll += missing.map { tag(season) + day($0) }
     }
     return GateResult(
       name: GateName.pcfDateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "fail below \(Show.number(threshold)) %",
-      summary: missingAll.isEmpty ? "no expected date missing" : Show.list("missing", missingAll), evidence: missingAll)
+      summary: missingAll.isEmpty ? "no expected date missing" : Show.list("missing", missingAll), evidence: missingAll
+    ).with(verdicts(figures, marks))
   }
 
   // MARK: pcf_player_coverage
@@ -277,6 +289,7 @@ struct Context {
     let warnBelow = config.pcfPlayerCoverageWarnDateBelowPercent
     let failShare = config.pcfPlayerCoverageFailDatesBelowPercent
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     var figures: [(Int, String)] = []
     var rows: [(ratio: Double, line: String)] = []
     var worstShare: Double?
@@ -301,8 +314,10 @@ struct Context {
       worstShare = max(worstShare ?? share, share)
       if share > failShare {
         status = .fail
-      } else if !below.isEmpty && status == .pass {
-        status = .warn
+        marks[season] = .fail
+      } else if !below.isEmpty {
+        marks[season] = .warn
+        if status == .pass { status = .warn }
       }
       var f = "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share, failsAbove: failShare)))"
       if let low = below.min(by: { $0.0 < $1.0 }) { f += "; lowest \(Show.pct(low.0, failsBelow: warnBelow)) on \(day(low.1))" }
@@ -317,7 +332,8 @@ struct Context {
     return GateResult(
       name: GateName.pcfPlayerCoverage.rawValue, status: status, figure: perSeason(figures), value: worstShare,
       threshold: "warn: a date below \(Show.number(warnBelow)) %; fail: over \(Show.number(failShare)) % of dates below",
-      summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %", evidence: lines)
+      summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %", evidence: lines
+    ).with(verdicts(figures, marks))
   }
 
   // MARK: usage_rate_coverage
@@ -378,6 +394,7 @@ struct Context {
       }
     }
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     var figures: [(Int, String)] = []
     var seasonLines: [String] = []
     var monthLines: [(Double, String)] = []
@@ -393,6 +410,7 @@ struct Context {
       var f = "usage_rate on \(Show.pct(p, failsBelow: seasonFail)) of \(Show.count(t.active)) active rows"
       if p < seasonFail {
         status = .fail
+        marks[season] = .fail
         seasonLines.append(
           "\(label(season)): usage_rate on \(Show.count(t.filled)) of \(Show.count(t.active)) active rows (\(Show.pct(p, failsBelow: seasonFail))), below \(Show.number(seasonFail)) %"
         )
@@ -411,6 +429,7 @@ struct Context {
         let mp = Show.ratio(m.filled, m.active)
         if mp < monthWarn {
           if status == .pass { status = .warn }
+          marks[season] = max(marks[season] ?? .pass, .warn)
           monthLines.append(
             (mp, "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp, failsBelow: monthWarn)))"))
         }
@@ -435,7 +454,8 @@ struct Context {
     return GateResult(
       name: GateName.usageRateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "fail: season below \(Show.number(seasonFail)) %; warn: month below \(Show.number(monthWarn)) %",
-      summary: summary, evidence: evidence)
+      summary: summary, evidence: evidence
+    ).with(verdicts(figures, marks))
   }
 
   func monthName(_ key: Int) -> String {
@@ -453,6 +473,7 @@ struct Context {
       ("ft_attempts", pgs.ftAttempts.validity), ("turnovers", pgs.turnovers.validity),
     ]
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     var figures: [(Int, String)] = []
     var evidence: [(Double, String)] = []
     var worst: Double?
@@ -498,6 +519,7 @@ struct Context {
         let p = Show.ratio(m.1, m.2)
         if p < threshold {
           status = .fail
+          marks[season] = .fail
           evidence.append((p, "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p, failsBelow: threshold)) present)"))
         }
       }
@@ -507,7 +529,8 @@ struct Context {
     return GateResult(
       name: GateName.sourceFieldCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "fail below \(Show.number(threshold)) %",
-      summary: lines.first ?? "no field below \(Show.number(threshold)) %", evidence: lines)
+      summary: lines.first ?? "no field below \(Show.number(threshold)) %", evidence: lines
+    ).with(verdicts(figures, marks))
   }
 
   // MARK: duplicate_keys
@@ -589,7 +612,8 @@ struct Context {
     return GateResult(
       name: GateName.duplicateKeys.rawValue, status: worst > config.duplicateKeysFailAbove ? .fail : .pass,
       figure: perSeason(figures), value: Double(worst), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
-      summary: lines.first ?? "no duplicate key, no game under two ids", evidence: lines)
+      summary: lines.first ?? "no duplicate key, no game under two ids", evidence: lines
+    ).with(verdicts(figures, countOf.filter { $0.value.pgs + $0.value.pcf + $0.value.games > config.duplicateKeysFailAbove }.mapValues { _ in .fail }))
   }
 
   // MARK: game_integrity
@@ -674,7 +698,8 @@ struct Context {
       name: GateName.gameIntegrity.rawValue, status: worst > config.gameIntegrityFailAbove ? .fail : .pass,
       figure: perSeason(figures), value: Double(worst),
       threshold: config.gameIntegrityFailAbove == 0 ? "fail on any" : "fail above \(config.gameIntegrityFailAbove)",
-      summary: lines.first ?? "every game whole", evidence: lines)
+      summary: lines.first ?? "every game whole", evidence: lines
+    ).with(verdicts(figures, problemsOf.filter { $0.value > config.gameIntegrityFailAbove }.mapValues { _ in .fail }))
   }
 
   /// The schedule defines the expected games (source-tables.md): in each season that has
@@ -821,6 +846,7 @@ struct Context {
     let reportAbove = config.valueRangesUsageReportAbove
     let failPct = config.valueRangesFailAbovePercent
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     var worst = 0.0
     var summaries: [String] = []
     var offending: [[String]] = []
@@ -909,6 +935,7 @@ struct Context {
         if seasonWorst == nil || p > seasonWorst!.0 { seasonWorst = (p, r) }
         let fails = p > failPct
         if fails { status = .fail } else if status == .pass { status = .warn }
+        marks[season] = max(marks[season] ?? .pass, fails ? .fail : .warn)
         summaries.append(
           "\(tag(season))\(r.name): \(Show.count(r.count)) of \(Show.count(r.denominator)) \(r.table == "PGS" ? "active PGS" : "PCF") rows (\(Show.pct(p, decimals: 3, failsAbove: failPct)))\(fails ? ", above \(Show.number(failPct)) %" : "")"
         )
@@ -939,7 +966,8 @@ struct Context {
       name: GateName.valueRanges.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "warn on any; fail above \(Show.number(failPct)) % of rows",
       summary: summaries.first ?? notes.first ?? "every rule holds",
-      evidence: evidence, evidenceTotal: summaries.count + notes.count + offendingTotal)
+      evidence: evidence, evidenceTotal: summaries.count + notes.count + offendingTotal
+    ).with(verdicts(figures, marks))
   }
 
   // MARK: pcf_staleness
@@ -1034,7 +1062,11 @@ struct Context {
       name: GateName.pcfStaleness.rawValue, status: worst > config.pcfStalenessFailAbove ? .fail : .pass,
       figure: perSeason(figures), value: Double(worst),
       threshold: config.pcfStalenessFailAbove == 0 ? "fail on any" : "fail above \(config.pcfStalenessFailAbove)",
-      summary: lines.first ?? "every PCF row computed after the PGS rows it depends on", evidence: lines)
+      summary: lines.first ?? "every PCF row computed after the PGS rows it depends on", evidence: lines
+    ).with(
+      verdicts(
+        figures,
+        Dictionary(uniqueKeysWithValues: seasons.indices.filter { staleOf[$0] > config.pcfStalenessFailAbove }.map { (seasons[$0], GateStatus.fail) })))
   }
 
   // MARK: constant_features
@@ -1086,6 +1118,7 @@ struct Context {
     var table = ValueCounts()
     var values: [Double] = []
     var status = GateStatus.pass
+    var marks: [Int: GateStatus] = [:]
     var figures: [(Int, String)] = []
     var findings: [(Double, String)] = []
     var worst: Double?
@@ -1134,7 +1167,10 @@ struct Context {
             (p, "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p, failsAbove: share)))"))
         }
       }
-      if seasonFlagged > 0 { status = .warn }
+      if seasonFlagged > 0 {
+        status = .warn
+        marks[season] = .warn
+      }
       figures.append(
         (season,
           seasonFlagged == 0
@@ -1146,7 +1182,8 @@ struct Context {
     return GateResult(
       name: GateName.constantFeatures.rawValue, status: status, figure: perSeason(figures), value: worst,
       threshold: "warn above \(Show.number(share)) % one value",
-      summary: lines.first ?? "every factor varies", evidence: lines)
+      summary: lines.first ?? "every factor varies", evidence: lines
+    ).with(verdicts(figures, marks))
   }
 }
 

@@ -2,6 +2,7 @@ import Columnar
 import DatasetCLI
 import Foundation
 import Gates
+import SQLiteSource
 import Testing
 
 @Suite struct ConfigTests {
@@ -239,6 +240,36 @@ extension CommandFailure: Equatable {
     #expect(lines[at].hasPrefix("FAIL    pcf_date_coverage  2021-22: PCF covers 147 of 147 expected dates (100.0 %)  fail below 98 %  missing:"))
     #expect(lines[at + 1] == "                           2022-23: PCF covers 146 of 150 expected dates (97.3 %)")
     #expect(lines[at + 2].hasPrefix("WARN    constant_features  1 of 5 factors constant "))
+  }
+
+  /// Past eight seasons a table names the seasons that failed, then those that warned (equal
+  /// figures on one line), and counts the rest: a 75-season backfill printed 755 lines, and a
+  /// failed gate's first line showed a season that had passed (session 14 review).
+  @Test func manySeasonsFoldToTheOnesThatFailedOrWarned() {
+    var report = Self.report
+    let labels = (2010..<2020).map { Season.label($0) }
+    report.seasons = labels.map {
+      SeasonExpectation(season: $0, dateSource: "pgs", openingNight: nil, bootstrapEnds: nil, gameDates: 1, expectedDates: 1)
+    }
+    report.gates[0].seasons = labels.map { GateResult.SeasonVerdict(season: $0, status: .pass, figure: "PCF covers 150 of 150") }
+    report.gates[0].seasons[7] = .init(season: labels[7], status: .fail, figure: "PCF covers 140 of 150")
+    report.gates[0].seasons[3] = .init(season: labels[3], status: .fail, figure: "PCF covers 141 of 150")
+    report.gates[1].seasons = labels.map { GateResult.SeasonVerdict(season: $0, status: .warn, figure: "1 of 5 factors constant") }
+    let lines = GateTable.render(report, colour: false).split(separator: "\n").map(String.init)
+    let at = lines.firstIndex { $0.hasPrefix("FAIL") }!
+    #expect(lines[at].hasPrefix("FAIL    pcf_date_coverage  2013-14: PCF covers 141 of 150 "))
+    #expect(lines[at + 1].trimmingCharacters(in: .whitespaces) == "2017-18: PCF covers 140 of 150")
+    #expect(lines[at + 2].trimmingCharacters(in: .whitespaces) == "8 other seasons pass")
+    #expect(lines[at + 3].hasPrefix("WARN    constant_features  10 seasons (2010-11, 2011-12, 2012-13, …): 1 of 5 factors constant "))
+    #expect(lines[at + 4].isEmpty || lines[at + 4].hasPrefix("1 gate failed"))
+    // Up to eight seasons, every season's figure, as before.
+    report.gates[0].seasons = Array(report.gates[0].seasons.prefix(8))
+    report.gates[0].figure = labels.prefix(8).map { "\($0): x" }.joined(separator: "; ")
+    report.seasons = Array(report.seasons.prefix(8))
+    let eight = GateTable.render(report, colour: false).split(separator: "\n").map(String.init)
+    let first = eight.firstIndex { $0.hasPrefix("FAIL") }!
+    #expect(eight[first].hasPrefix("FAIL    pcf_date_coverage  2010-11: x "))
+    #expect(eight[first + 7].trimmingCharacters(in: .whitespaces) == "2017-18: x")
   }
 
   @Test func colourOnlyOnTheStatusWhenAsked() {
