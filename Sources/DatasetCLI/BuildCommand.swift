@@ -84,6 +84,8 @@ struct BuildCommand: ParsableCommand {
   }
 
   func run() throws {
+    let interrupts = InterruptWatch()
+    defer { withExtendedLifetime(interrupts) {} }
     var timer = PhaseTimer()
     var resolved = try source.resolve()
     let spec = try FeatureSetLocation.load(featureSet)

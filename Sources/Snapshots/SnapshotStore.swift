@@ -245,6 +245,7 @@ public struct SnapshotStore: Sendable {
       try? FileManager.default.removeItem(atPath: tmp)
       throw .io(path: tmp, operation: "lock", errno: code)
     }
+    Interruption.staged(tmp)
     return StagingFolder(dataset: dataset, path: tmp, fd: fd, store: self)
   }
 
@@ -295,10 +296,12 @@ public struct SnapshotStore: Sendable {
     if FileManager.default.fileExists(atPath: target) {
       throw SnapshotError.io(path: target, operation: "publish (already exists)", errno: EEXIST)
     }
-    guard rename(staging.path, target) == 0 else {
-      throw SnapshotError.io(path: target, operation: "rename", errno: errno)
+    try Interruption.publish(staging.path, as: target) {
+      guard rename(staging.path, target) == 0 else {
+        throw SnapshotError.io(path: target, operation: "rename", errno: errno)
+      }
+      staging.published()
     }
-    staging.published()
     try syncDirectory(datasetPath(dataset))
     return .published(version: next, path: target)
   }
@@ -459,7 +462,10 @@ public final class StagingFolder: @unchecked Sendable {
   public func discard() {
     guard open else { return }
     open = false
-    if !keep { try? FileManager.default.removeItem(atPath: path) }
+    if !keep {
+      try? FileManager.default.removeItem(atPath: path)
+      Interruption.released(path)
+    }
     Glibc.close(fd)
   }
 

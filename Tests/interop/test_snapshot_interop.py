@@ -292,6 +292,38 @@ def test_sigkill_at_random_points_never_leaves_a_partial_version(snapshot, tmp_p
     assert run("verify", out / "props").stdout == "ok: 1 version verified\n"
 
 
+def test_sigint_and_sigterm_remove_the_temporary_folder_and_say_so(snapshot, tmp_path):
+    """A review interrupted a 75-season build: exit 130/143 with nothing printed and a
+    327 MB temporary folder left until the next build. Now the folder goes and stderr says what
+    happened; a build interrupted after its publish names the version."""
+    out = tmp_path / "Datasets"
+    args = [dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out", str(out),
+            "--dataset", "props", "--quiet"]
+    duration = snapshot["seconds"]
+    rng = random.Random(7)
+    outcomes = set()
+    for number, name in [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")] * 3:
+        shutil.rmtree(out, ignore_errors=True)
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.03, duration * 0.9))
+        proc.send_signal(number)
+        _, err = proc.communicate()
+        entries = snapshot_entries(out / "props")
+        assert not any(e.startswith(".tmp-") for e in entries), (name, entries, err)
+        if proc.returncode == 128 + number:
+            outcomes.add("interrupted")
+            if "v1" in entries:
+                assert err == f"interrupted by {name}: after publishing {out}/props/v1\n", err
+            else:
+                assert err.startswith(f"interrupted by {name}: nothing was published"), err
+        else:
+            outcomes.add("finished")
+            assert proc.returncode == 0 and entries == [".lock", "v1"], (proc.returncode, entries, err)
+        if "v1" in entries:
+            assert run("verify", out / "props").returncode == 0
+    assert "interrupted" in outcomes
+
+
 def test_two_concurrent_builds_of_one_dataset_end_consistent(snapshot, tmp_path):
     out = tmp_path / "Datasets"
     procs = [subprocess.Popen([dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out",

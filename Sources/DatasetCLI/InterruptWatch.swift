@@ -1,0 +1,38 @@
+import Dispatch
+import Foundation
+import Snapshots
+
+/// SIGINT (Ctrl-C) and SIGTERM (a scheduler's timeout) during a build: say what happened, remove
+/// the build's temporary folder instead of leaving it (up to hundreds of MB) for the next build
+/// of the dataset to find, and exit with 128 + the signal as the shell would. A publish already
+/// renaming finishes first and the message names it (`Interruption`).
+final class InterruptWatch {
+  private var sources: [DispatchSourceSignal] = []
+
+  init() {
+    for number in [SIGINT, SIGTERM] {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler {
+        Interruption.stop { removed, published in
+          var text = isatty(2) != 0 ? "\n" : ""
+          text += "interrupted by \(number == SIGINT ? "SIGINT" : "SIGTERM"): "
+          text += published.isEmpty ? "nothing was published" : "after publishing \(published.joined(separator: ", "))"
+          if !removed.isEmpty { text += "; removed its temporary folder \(removed.joined(separator: ", "))" }
+          text += "\n"
+          _ = text.withCString { write(2, $0, strlen($0)) }
+          _exit(128 + number)
+        }
+      }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  /// The build is over (in-process callers, the tests): signals act as before again.
+  deinit {
+    for source in sources { source.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
+  }
+}
