@@ -54,7 +54,7 @@ let package = Package(
       // Read by path (#filePath) so that they are the bytes pyarrow and polars wrote, not a bundled copy.
       exclude: ["Fixtures"]),
     .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar", "TestSupport"]),
-    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
+    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "TestSupport"]),
     .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),

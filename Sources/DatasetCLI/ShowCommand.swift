@@ -18,6 +18,25 @@ struct ShowCommand: ParsableCommand {
   @Flag(name: .long, help: "Print the manifest exactly as stored.")
   var json = false
 
+  /// Every season's figure up to eight seasons (as `validate` prints them). Past that, a
+  /// manifest has no per-season verdicts, but a gate's evidence lines, worst first, start with
+  /// the season they are about: the first eight seasons named there, then one line for the rest
+  /// (837 lines for a 75-season snapshot before).
+  static func figureLines(_ g: Manifest.GateRecord, seasons: [String]) -> [String] {
+    let all = GateResult.figureLines(g.figure, seasons: seasons)
+    guard seasons.count > GateTable.foldAbove, all.count == seasons.count else { return all }
+    // In evidence order (worst first), each season once, at most eight.
+    var named: [String] = []
+    for line in g.evidence {
+      if let season = seasons.first(where: { line.hasPrefix($0 + " ") || line.hasPrefix($0 + ":") }), !named.contains(season) {
+        named.append(season)
+      }
+    }
+    let shown = named.prefix(GateTable.foldAbove).compactMap { season in all.first { $0.hasPrefix(season + ": ") } }
+    let rest = seasons.count - shown.count
+    return shown + [shown.isEmpty ? "\(rest) seasons: `show --json` has each figure" : "\(rest) other seasons: `show --json` has each figure"]
+  }
+
   func run() throws {
     let ref = try SnapshotReference.resolve(snapshot, out: out)
     let m = try ref.manifest()
@@ -58,11 +77,13 @@ struct ShowCommand: ParsableCommand {
     out += renderTable(
       header: ["status", "gate", "figure", "threshold"],
       rows: m.gates.flatMap { g in
-        let figures = GateResult.figureLines(g.figure, seasons: m.config.seasons)
-        return [[g.status.uppercased() + (g.override != nil ? " (overridden: \(g.override ?? ""))" : ""), g.name, figures[0], g.threshold]]
+        let figures = Self.figureLines(g, seasons: m.config.seasons)
+        return [[g.status.uppercased() + (g.override != nil ? " (overridden)" : ""), g.name, figures[0], g.threshold]]
           + figures.dropFirst().map { ["", "", $0, ""] }
       }
     ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    // Reasons after the table: in the status column one long reason widened all its rows.
+    for g in m.gates { if let reason = g.override { out += "  overridden: \(g.name): \(reason)\n" } }
     out += "\nfiles\n"
     out += renderTable(
       header: ["path", "season", "rows", "bytes", "sha256"],

@@ -1,8 +1,9 @@
 import Columnar
-import DatasetCLI
+@testable import DatasetCLI
 import Foundation
 import Gates
 import SQLiteSource
+import Snapshots
 import Testing
 
 @Suite struct ConfigTests {
@@ -270,6 +271,23 @@ extension CommandFailure: Equatable {
     let first = eight.firstIndex { $0.hasPrefix("FAIL") }!
     #expect(eight[first].hasPrefix("FAIL    pcf_date_coverage  2010-11: x "))
     #expect(eight[first + 7].trimmingCharacters(in: .whitespaces) == "2017-18: x")
+  }
+
+  /// `show` of a 75-season snapshot printed 837 lines; a manifest has no per-season verdicts,
+  /// so past eight seasons it shows the seasons its evidence names, worst first.
+  @Test func showFoldsToTheSeasonsTheEvidenceNames() {
+    let labels = (2010..<2020).map { Season.label($0) }
+    let figure = labels.map { "\($0): figure of \($0)" }.joined(separator: "; ")
+    var g = Manifest.GateRecord(
+      name: "usage_rate_coverage", status: "fail", figure: figure, value: 40, threshold: "t",
+      evidence: ["all rows lack inputs", "2017-18: usage_rate on 40 %", "2013-14 2014-01: month at 80 %", "2017-18 again"],
+      evidenceTotal: 4, override: nil)
+    #expect(ShowCommand.figureLines(g, seasons: labels) == [
+      "2017-18: figure of 2017-18", "2013-14: figure of 2013-14", "8 other seasons: `show --json` has each figure",
+    ])
+    g.evidence = []
+    #expect(ShowCommand.figureLines(g, seasons: labels) == ["10 seasons: `show --json` has each figure"])
+    #expect(ShowCommand.figureLines(g, seasons: Array(labels.prefix(8))).count == 8)
   }
 
   @Test func colourOnlyOnTheStatusWhenAsked() {
