@@ -5,13 +5,17 @@ import Snapshots
 /// SIGINT (Ctrl-C) and SIGTERM (a scheduler's timeout) during a build: say what happened, remove
 /// the build's temporary folder instead of leaving it (up to hundreds of MB) for the next build
 /// of the dataset to find, and exit with 128 + the signal as the shell would. A publish already
-/// renaming finishes first and the message names it (`Interruption`).
+/// renaming finishes first and the message names it (`Interruption`). A signal ignored when the
+/// build started (a shell's `build &`, some schedulers) stays ignored, as it did before.
 final class InterruptWatch {
   private var sources: [DispatchSourceSignal] = []
+  private var previous: [(Int32, __sighandler_t?)] = []
 
   init() {
     for number in [SIGINT, SIGTERM] {
-      signal(number, SIG_IGN)
+      let before = signal(number, SIG_IGN)
+      guard unsafeBitCast(before, to: Int.self) != unsafeBitCast(SIG_IGN, to: Int.self) else { continue }
+      previous.append((number, before))
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
         Interruption.stop { removed, published in
@@ -32,7 +36,6 @@ final class InterruptWatch {
   /// The build is over (in-process callers, the tests): signals act as before again.
   deinit {
     for source in sources { source.cancel() }
-    signal(SIGINT, SIG_DFL)
-    signal(SIGTERM, SIG_DFL)
+    for (number, handler) in previous { signal(number, handler) }
   }
 }

@@ -20,7 +20,7 @@ struct ListCommand: ParsableCommand {
     var rows: Int?
     var files: Int?
     /// The seasons of its files: a version holds exactly the seasons its build was given.
-    var seasons: [String] = []
+    var seasons: [String]?
     var gates: String?
     var overrides: [Manifest.OverrideRecord]
     var error: String?
@@ -77,7 +77,7 @@ struct ListCommand: ParsableCommand {
       if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", "", ""] }
       return [
         e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
-        seasons(e.seasons), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
+        seasons(e.seasons ?? []), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
       ]
     }
     FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))

@@ -324,6 +324,30 @@ def test_sigint_and_sigterm_remove_the_temporary_folder_and_say_so(snapshot, tmp
     assert "interrupted" in outcomes
 
 
+def test_a_signal_ignored_at_start_stays_ignored(snapshot, tmp_path):
+    """A shell's `build &` starts with SIGINT ignored; the convention (and the tool before
+    session 14) is to leave it so. A review found the new handler stopping such builds."""
+    out = tmp_path / "Datasets"
+    proc = subprocess.Popen([dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out",
+                             str(out), "--dataset", "props", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    time.sleep(snapshot["seconds"] * 0.3)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert snapshot_entries(out / "props") == [".lock", "v1"]
+
+
+def test_list_of_an_unreadable_manifest_says_null_not_no_seasons(snapshot, tmp_path):
+    out = tmp_path / "Datasets"
+    shutil.copytree(snapshot["v1"], out / "props" / "v1")
+    (out / "props" / "v1" / "manifest.json").write_text('{"trunc')
+    listed = json.loads(run("list", "--out", out, "--json").stdout)
+    assert listed[0]["seasons"] is None and listed[0]["rows"] is None and listed[0]["error"]
+
+
 def test_two_concurrent_builds_of_one_dataset_end_consistent(snapshot, tmp_path):
     out = tmp_path / "Datasets"
     procs = [subprocess.Popen([dataset_bin(), "build", "--db", str(snapshot["db"]), "--season", "2022-23", "--out",
