@@ -91,8 +91,7 @@ struct DiffCommand: ParsableCommand {
     let delta = r.rowsB - r.rowsA
     out += "rows: \(r.rowsA) → \(r.rowsB) (\(delta >= 0 ? "+" : "")\(delta))\n"
     if r.seasonsA != r.seasonsB {
-      func seasons(_ s: [String]) -> String { s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ") }
-      out += "seasons: \(seasons(r.seasonsA)) → \(seasons(r.seasonsB))\n"
+      out += "seasons: \(seasonList(r.seasonsA)) → \(seasonList(r.seasonsB))\n"
     }
     let common = Set(r.seasonsA).intersection(r.seasonsB).count
     if common > 0 {

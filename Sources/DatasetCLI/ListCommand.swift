@@ -72,16 +72,21 @@ struct ListCommand: ParsableCommand {
       return
     }
     let header = ["dataset", "version", "created (UTC)", "rows", "files", "seasons", "gates", "overrides"]
-    func seasons(_ s: [String]) -> String { s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ") }
     let rows = entries.map { e -> [String] in
       if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", "", ""] }
       return [
         e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
-        seasons(e.seasons ?? []), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
+        seasonList(e.seasons ?? []), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
       ]
     }
     FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))
   }
+}
+
+/// Seasons as a table cell or a line: "2021-22, 2022-23", or past three
+/// "2015-16 … 2089-90 (75)".
+func seasonList(_ s: [String]) -> String {
+  s.count > 3 ? "\(s[0]) … \(s[s.count - 1]) (\(s.count))" : s.joined(separator: ", ")
 }
 
 /// Columns padded to their widest cell, two spaces apart, no trailing spaces.

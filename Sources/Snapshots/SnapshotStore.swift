@@ -270,13 +270,10 @@ public struct SnapshotStore: Sendable {
 
     let existing = versions(dataset)
     let latest = existing.last
-    let latestManifest = latest.flatMap { try? self.manifest(dataset, $0) }
     // Judged under the lock against what is published now (`admit` may refuse: staging goes).
-    if let latest, let latestManifest {
-      try admit(latest, latestManifest)
-    } else if let readable = newestReadableManifest(dataset, among: existing) {
-      try admit(readable.version, readable.manifest)
-    }
+    let readable = newestReadableManifest(dataset, among: existing)
+    if let readable { try admit(readable.version, readable.manifest) }
+    let latestManifest = readable?.version == latest ? readable?.manifest : nil
     if let latest, let manifest = latestManifest, isUnchanged(manifest) {
       // "Nothing changed" points the user at the latest version: only true when its files are
       // still the ones its manifest lists. A damaged one is replaced by a new version of the

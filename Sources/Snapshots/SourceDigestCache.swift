@@ -127,7 +127,8 @@ public struct SourceDigestCache: Sendable {
   }
 }
 
-/// Set once, from any thread: asks a long task (the source file's hash) to stop early.
+/// A one-way flag, set from any thread and read from another: the build uses it to stop its
+/// source hash early and to tell the season loop that a gate failed.
 public final class StopFlag: Sendable {
   private let flag = Atomic<Bool>(false)
   public init() {}
