@@ -282,17 +282,19 @@ public struct ColumnStats: Codable, Sendable, Equatable {
         // x · 2^-k for the few k < 0 (down to −6) that a narrow integer range gives.
         if (-8...62).contains(g.k) {
           let k = Int64(g.k), first = Int64(g.first)
+          var table = 0
           Self.forEachValid(values, validity) { e in
             let x = convert(e)
             let v = Double(x)
             squares += (v - mean) * (v - mean)
-            g.add(Int(truncatingIfNeeded: (k >= 0 ? x &>> k : x &<< -k) &- first))
+            g.add(Int(truncatingIfNeeded: (k >= 0 ? x &>> k : x &<< -k) &- first), table: &table)
           }
         } else {
+          var table = 0
           Self.forEachValid(values, validity) { e in
             let v = Double(convert(e))
             squares += (v - mean) * (v - mean)
-            g.add(g.bin(v))
+            g.add(g.bin(v), table: &table)
           }
         }
         grid = g
@@ -305,19 +307,14 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       nulls = validity.nullCount
       var nonFinite = 0, count = 0
       var lo = Double.infinity, hi = -Double.infinity, sum = 0.0
-      var first = true
       // Same comparisons as `Swift.min(lo, v)` and `Swift.max(hi, v)` from the first value,
-      // so equal values that differ in sign (0.0 and -0.0) give the same min and max.
+      // so equal values that differ in sign (0.0 and -0.0) give the same min and max. From
+      // ±infinity the first finite value wins both comparisons, as it would start them.
       Self.forEachValid(values, validity) { e in
         let v = convert(e)
         guard v.isFinite else {
           nonFinite &+= 1
           return
-        }
-        if first {
-          lo = v
-          hi = v
-          first = false
         }
         lo = v < lo ? v : lo
         hi = v >= hi ? v : hi
@@ -336,26 +333,42 @@ public struct ColumnStats: Codable, Sendable, Equatable {
           }
           return squares
         }
+        var table = 0
         Self.forEachValid(values, validity) { e in
           let v = convert(e)
           guard skipsNone || v.isFinite else { return }
           squares += (v - mean) * (v - mean)
-          g.add(g.bin(v))
+          g.add(g.bin(v), table: &table)
         }
         grid = g
         return squares
       }
     }
 
-    /// Calls `body` with each non-NULL value in row order.
+    /// Calls `body` with each non-NULL value in row order: a word of 64 valid rows as a plain
+    /// loop, any other word one set bit at a time (NULLs come in runs, at a season's start,
+    /// so most words are all valid or all NULL).
     @inline(__always) private static func forEachValid<E>(_ values: [E], _ validity: ValidityBitmap, _ body: (E) -> Void) {
       let allValid = validity.nullCount == 0
       values.withUnsafeBufferPointer { v in
+        if allValid {
+          for i in 0..<v.count { body(v[i]) }
+          return
+        }
         validity.words.withUnsafeBufferPointer { bits in
-          if allValid {
-            for i in 0..<v.count { body(v[i]) }
-          } else {
-            for i in 0..<v.count where (bits[i &>> 6] &>> UInt64(i & 63)) & 1 != 0 { body(v[i]) }
+          // Bits past the count are zero (`ValidityBitmap`), so a full word is 64 rows.
+          precondition(bits.count == (v.count + 63) / 64, "validity of \(bits.count) words for \(v.count) values")
+          for w in 0..<bits.count {
+            var word = bits[w]
+            let base = w &<< 6
+            if word == ~0 {
+              for i in base..<base &+ 64 { body(v[i]) }
+              continue
+            }
+            while word != 0 {
+              body(v[base &+ word.trailingZeroBitCount])
+              word &= word &- 1
+            }
           }
         }
       }
@@ -364,27 +377,21 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     /// A chunk's histogram grid while its values are binned: `Histogram.widthLog2` and
     /// `Histogram.index`, with the division by 2^k done as a multiplication by 2^-k (the same
     /// correctly rounded quotient, as 2^-k is exact for |k| ≤ 1000) and the floor by
-    /// truncation and a correction, and the counts in a fixed 64-slot buffer.
+    /// truncation and a correction, and the counts in fixed inline tables.
     struct Grid {
       var k: Int
       let first: Int
       let bins: Int
       let scale: Double
-      var counts: (
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int,
-        Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int
-      ) = (
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-      )
+      /// Two tables of `Histogram.maxBins` counters (see `add`).
+      var counts = InlineArray<128, Int>(repeating: 0)
 
       init(lo: Double, hi: Double) {
         k = Histogram.widthLog2(lo: lo, hi: hi)
         first = Histogram.index(of: lo, widthLog2: k)
         bins = Histogram.index(of: hi, widthLog2: k) - first + 1
         precondition((1...Histogram.maxBins).contains(bins), "histogram of \(bins) bins over [\(lo), \(hi)]")
+        precondition(Histogram.maxBins == 64, "the two count tables hold 64 bins each")
         scale = (-1000...1000).contains(k) ? Double(sign: .plus, exponent: -k, significand: 1) : 0
       }
 
@@ -398,13 +405,18 @@ public struct ColumnStats: Codable, Sendable, Equatable {
         return i &- Int(truncatingIfNeeded: (Double(i) > t).int) &- first
       }
 
-      @inline(__always) mutating func add(_ bin: Int) {
-        precondition(bin >= 0 && bin < bins, "value outside the histogram's [min, max]")
-        withUnsafeMutableBytes(of: &counts) { $0.baseAddress!.assumingMemoryBound(to: Int.self)[bin] += 1 }
+      /// Counts a value into one of two tables, alternating (`table` is 0 or 64 and flips):
+      /// runs of values in one bin are common (a rolling mean that holds still), and one
+      /// counter taking every increment makes each wait for the last one's store.
+      @inline(__always) mutating func add(_ bin: Int, table: inout Int) {
+        precondition(UInt(bitPattern: bin) < UInt(bins), "value outside the histogram's [min, max]")
+        let slot = bin &+ table
+        table ^= 64
+        counts[unchecked: slot] &+= 1
       }
 
       mutating func takeCounts() -> [Int] {
-        withUnsafeBytes(of: &counts) { Array($0.bindMemory(to: Int.self).prefix(bins)) }
+        (0..<bins).map { counts[$0] + counts[64 + $0] }
       }
     }
 
