@@ -570,7 +570,13 @@ struct Context {
     let pgsKeys = dayPlayers.pgsRepeats
     let pcfKeys = dayPlayers.pcfRepeats
     var lines: [String] = []
-    let pgsDups = pgsKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    // In key order, as the spec orders keys: by date, then the player key's bytes (String `<`
+    // would call canonically equivalent keys equal, and leave their order to the sort).
+    func inKeyOrder(_ a: DatePlayer, _ b: DatePlayer) -> Bool {
+      if a.date != b.date { return a.date < b.date }
+      return playerNames[Int(a.player)].utf8.lexicographicallyPrecedes(playerNames[Int(b.player)].utf8)
+    }
+    let pgsDups = pgsKeys.sorted { inKeyOrder($0.key, $1.key) }
     // Counted per season, as every gate is (GATES.md): a threshold on the pooled count would
     // make a season's verdict depend on the other seasons asked for.
     var countOf: [Int: (pgs: Int, pcf: Int, games: Int)] = [:]
@@ -582,7 +588,7 @@ struct Context {
         "\(tag(season))PGS \(day(Date32(daysSinceEpoch: key.date))) \(playerNames[Int(key.player)]): \(rows.count) rows (rowid \(rows.map { String(pgs.rowid[$0]) }.joined(separator: ", ")); game_id \(ids))"
       )
     }
-    let pcfDups = pcfKeys.sorted { ($0.key.date, playerNames[Int($0.key.player)]) < ($1.key.date, playerNames[Int($1.key.player)]) }
+    let pcfDups = pcfKeys.sorted { inKeyOrder($0.key, $1.key) }
     for (key, rows) in pcfDups {
       let season = seasons[Int(pcfSeason[rows[0]])]
       countOf[season, default: (0, 0, 0)].pcf += 1

@@ -9,19 +9,17 @@ import Columnar
 /// Dense Int32 ids for the text cells of StringColumns, so the gates group and join rows on
 /// integers. Building a Swift String per row and hashing it was most of the gates' time.
 ///
-/// Two cells get the same id exactly when `StringColumn.string(at:)` gives equal Strings:
-/// cells are first told apart by their raw bytes (one cheap hash per row), then each distinct
-/// byte sequence is decoded once and merged by String equality, which also merges what Swift
-/// treats as one string (canonically equivalent forms, invalid bytes decoded to U+FFFD).
+/// Two cells get the same id exactly when their bytes are equal, as SQLite, the feature engine
+/// and the source fingerprint tell keys apart (the spec orders keys by their bytes). Swift
+/// String equality would merge canonically equivalent spellings ("e\u{301}" and "é"): the
+/// gates would then count as duplicates two keys the engine keeps as two players.
 struct KeyInterner {
-  /// The text of each id.
+  /// The text of each id, decoded once for messages.
   private(set) var names: [String] = []
-  private var byName: [String: Int32] = [:]
   /// Open-addressing table of byte keys: slot → (hash, id + 1); 0 marks an empty slot.
   private var slotHash: [UInt64] = []
   private var slotId: [Int32] = []
-  /// Byte key id → id, and where each byte key's bytes live.
-  private var byteKeyId: [Int32] = []
+  /// Where each id's bytes live.
   private var keyBytes: [UInt8] = []
   private var keyOffsets: [Int] = [0]
 
@@ -92,28 +90,19 @@ struct KeyInterner {
             key.isEmpty || memcmp(stored.baseAddress! + s, key.baseAddress!, key.count) == 0
           })
         {
-          return byteKeyId[k]
+          return Int32(k)
         }
       }
       slot = (slot + 1) & mask
     }
-    let k = byteKeyId.count
+    let k = names.count
     keyBytes.append(contentsOf: key)
     keyOffsets.append(keyBytes.count)
-    let name = String(decoding: key, as: UTF8.self)
-    let merged: Int32
-    if let existing = byName[name] {
-      merged = existing
-    } else {
-      merged = Int32(names.count)
-      byName[name] = merged
-      names.append(name)
-    }
-    byteKeyId.append(merged)
+    names.append(String(decoding: key, as: UTF8.self))
     slotHash[slot] = h
     slotId[slot] = Int32(k + 1)
-    if byteKeyId.count * 2 > slotHash.count { grow() }
-    return merged
+    if names.count * 2 > slotHash.count { grow() }
+    return Int32(k)
   }
 
   private mutating func grow() {
@@ -130,11 +119,16 @@ struct KeyInterner {
     }
   }
 
-  /// Rank of each id when the names are sorted with String `<`, so comparing ranks orders as
-  /// comparing the names.
+  /// Rank of each id when the keys are sorted by their bytes, so comparing ranks orders as
+  /// comparing the keys.
   var sortRanks: [Int32] {
     var ranks = [Int32](repeating: 0, count: names.count)
-    for (r, id) in names.indices.sorted(by: { names[$0] < names[$1] }).enumerated() { ranks[id] = Int32(r) }
+    let sorted = keyBytes.withUnsafeBufferPointer { bytes in
+      names.indices.sorted { a, b in
+        bytes[keyOffsets[a]..<keyOffsets[a + 1]].lexicographicallyPrecedes(bytes[keyOffsets[b]..<keyOffsets[b + 1]])
+      }
+    }
+    for (r, id) in sorted.enumerated() { ranks[id] = Int32(r) }
     return ranks
   }
 }

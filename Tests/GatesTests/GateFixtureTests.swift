@@ -203,6 +203,30 @@ let expectedDatesSQL = """
     #expect(gate.evidence == pgs + pcf)
   }
 
+  /// Keys are compared by their bytes, as SQLite, the feature engine and the fingerprint
+  /// compare them: two players whose keys Swift would call equal ("é" precomposed and "e"
+  /// with a combining accent) are two players, not duplicates of one key.
+  @Test func canonicallyEquivalentKeysAreTwoPlayers() throws {
+    let db = try RealFixture.copy(
+      "nfc-nfd",
+      damage: """
+        UPDATE player_game_summary SET player_lookup = 'jos' || char(233) WHERE player_lookup = 'jaysontatum';
+        UPDATE player_composite_factors SET player_lookup = 'jos' || char(233) WHERE player_lookup = 'jaysontatum';
+        UPDATE player_game_summary SET player_lookup = 'jose' || char(769) WHERE player_lookup = 'lukadoncic';
+        UPDATE player_composite_factors SET player_lookup = 'jose' || char(769) WHERE player_lookup = 'lukadoncic';
+        """)
+    let naive = try RealFixture.scalar(
+      db, "SELECT count(*) FROM (SELECT 1 FROM player_game_summary GROUP BY game_date, player_lookup HAVING count(*) > 1)")
+    #expect(naive == 0)
+    let players = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE player_lookup LIKE 'jos%'")
+    #expect(players > 100)
+    let report = try validate(db)
+    let gate = try #require(report.result(.duplicateKeys))
+    #expect(gate.status == .pass)
+    #expect(gate.figure == "0 duplicate keys in PGS, 0 in PCF, 0 games under two ids")
+    #expect(report.result(.pcfPlayerCoverage)?.status == .pass)
+  }
+
   @Test func oneGameUnderTwoIdFormats() throws {
     let base = try RealFixture.base.get()
     let game = try RealFixture.strings(
