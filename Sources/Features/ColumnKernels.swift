@@ -222,7 +222,7 @@ extension FeatureEngine {
         }
       }
       switch types[builder] {
-      case .int32: out[builder] = .int32(Column(values: gather { Int32($0) }, validity: validity))
+      case .int32: out[builder] = Int32Output.column(gather { $0 }, validity: validity)
       case .bool: out[builder] = .bool(Column(values: gather { $0 != 0 }, validity: validity))
       default: out[builder] = .float64(Column(values: gather { $0 }, validity: validity))
       }
@@ -276,7 +276,7 @@ extension FeatureEngine {
           let validity = Gather.bitmap(UnsafeBufferPointer(start: stagingBits + j * wordCount, count: wordCount), count: n)
           let b = g.use.builder
           switch types[b] {
-          case .int32: out[b] = .int32(Column(values: gathered[j].map { Int32($0) }, validity: validity))
+          case .int32: out[b] = Int32Output.column(gathered[j], validity: validity)
           case .bool: out[b] = .bool(Column(values: gathered[j].map { $0 != 0 }, validity: validity))
           default: out[b] = .float64(Column(values: gathered[j], validity: validity))
           }

@@ -107,14 +107,24 @@ public struct FeatureEngine: Sendable {
   public func compute(season index: Int, of run: FeatureRun) throws(FeatureComputeError) -> SeasonFeatures {
     let p = run.plans[index]
     let rows = p.order.map { p.batch.rows[Int(p.targets[Int($0)])] }
-    let table: Table
+    let (table, overflow): (Table, Int32Overflow?)
     switch kernel {
     case .columns:
       let computed = computeColumns(p, prepared: run.prepared)
-      table = assemble(order: rows, prepared: run.prepared) { builder, _ in computed[builder] }
+      (table, overflow) = assemble(order: rows, prepared: run.prepared) { builder, _ in computed[builder] }
     case .simd, .scalar:
       let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
-      table = assemble(order: rows, prepared: run.prepared) { columns.column($0, type: $1) }
+      (table, overflow) = assemble(order: rows, prepared: run.prepared) { columns.column($0, type: $1) }
+    }
+    if let overflow {
+      let pgs = run.prepared.source.pgs
+      let row = Int(rows[overflow.row])
+      throw FeatureComputeError(
+        message:
+          "feature \(spec.name), season \(Season.label(p.season)): column \(overflow.column) is \(String(format: "%.0f", overflow.value)) "
+          + "for player_lookup \(pgs.playerLookup.string(at: row)), game_date \(pgs.gameDate.values[row]) "
+          + "(player_game_summary rowid \(pgs.rowid[row])), past the int32 range of the column (-2147483648 to 2147483647): "
+          + "the player_game_summary values it adds up, in that row or the player's games before it, are far beyond any box score")
     }
     try checkDeclaredNulls(table, order: rows, source: run.prepared.source, season: p.season)
     return SeasonFeatures(season: p.season, table: table, sourceRows: rows.map(Int.init))
@@ -229,7 +239,10 @@ public struct FeatureEngine: Sendable {
 
   /// The output table of the PGS rows `order`: keys, labels and composite factors gathered,
   /// computed columns from `computed(builder index, declared type)` (row k is output row k).
-  func assemble(order: [Int32], prepared: Prepared, computed: (Int, ColumnType) -> AnyColumn) -> Table {
+  func assemble(order: [Int32], prepared: Prepared, computed: (Int, ColumnType) -> AnyColumn) -> (
+    table: Table, overflow: Int32Overflow?
+  ) {
+    var overflow: Int32Overflow?
     let pgs = prepared.source.pgs
     var table = Table(rowCount: order.count)
     var pcfRows: [Int32] = []
@@ -237,7 +250,7 @@ public struct FeatureEngine: Sendable {
       pcfRows = order.map { prepared.pcfRow(forPGSRow: Int($0)) }
     }
     for (ci, c) in spec.columns.enumerated() {
-      let column: AnyColumn
+      var column: AnyColumn
       switch c.kind {
       case .key(let k):
         switch k {
@@ -265,9 +278,16 @@ public struct FeatureEngine: Sendable {
       case .window, .schedule:
         column = computed(plan.builderIndex[ci] ?? 0, c.type)
       }
+      if c.type == .int32, case .float64(let wide) = column {
+        // Past the int32 range: the first such value is reported, and the column is left
+        // NULL (the table is never published; `compute` throws).
+        let row = (0..<wide.count).first { wide.validity[$0] && !(-2_147_483_648...2_147_483_647).contains(wide.values[$0]) } ?? 0
+        overflow = overflow ?? Int32Overflow(column: c.name, row: row, value: wide.values[row])
+        column = .int32(Column(values: [Int32](repeating: 0, count: wide.count), validity: ValidityBitmap(count: wide.count, allValid: false)))
+      }
       table.append(Field(name: c.name, type: c.type, nullable: c.nullable, meaning: c.meaning), column)
     }
-    return table
+    return (table, overflow)
   }
 
   /// Enforces the spec's non-nullable declarations on an output table.
@@ -402,13 +422,14 @@ struct OutputColumns {
   }
 
   /// Column `c` as the declared type. The spec loader only allows int32 for counts and integer
-  /// sources, whose Doubles are exact integers far below 2^31; bool columns hold 0 or 1.
+  /// sources, whose Doubles are exact integers (`Int32Output` for the range); bool columns
+  /// hold 0 or 1.
   func column(_ c: Int, type: ColumnType) -> AnyColumn {
     let validity = bits.withUnsafeBufferPointer {
       Gather.bitmap(UnsafeBufferPointer(rebasing: $0[c * wordsPerColumn..<(c + 1) * wordsPerColumn]), count: rows)
     }
     switch type {
-    case .int32: return .int32(Column(values: values[c].map { Int32($0) }, validity: validity))
+    case .int32: return Int32Output.column(values[c], validity: validity)
     case .bool: return .bool(Column(values: values[c].map { $0 != 0 }, validity: validity))
     default: return .float64(Column(values: values[c], validity: validity))
     }
@@ -417,6 +438,30 @@ struct OutputColumns {
 
 /// Row gathers written as plain loops over buffers: `Column.gather` appends value by value
 /// through generic code that is not specialised across the module boundary.
+/// An int32 output column from its computed Doubles (exact integers, 0 where NULL).
+///
+/// Integer sources are int32, but a sum over a window, or a label that adds two of them
+/// (rebounds), can pass 2^31 when a source holds an absurd value that no gate forbids (a range
+/// rule warns below 0.1 % of rows). Such a column comes back as float64, the values as
+/// computed, so `FeatureEngine.assemble` can name the row and the value instead of the
+/// conversion trapping.
+enum Int32Output {
+  static func column(_ values: [Double], validity: ValidityBitmap) -> AnyColumn {
+    var fits = true
+    for v in values where !(v >= -2_147_483_648 && v <= 2_147_483_647) { fits = false }
+    guard fits else { return .float64(Column(values: values, validity: validity)) }
+    return .int32(Column(values: values.map { Int32($0) }, validity: validity))
+  }
+}
+
+/// A value of an int32 feature past the int32 range (see `Int32Output`): the first one found.
+struct Int32Overflow {
+  var column: String
+  /// Output row.
+  var row: Int
+  var value: Double
+}
+
 enum Gather {
   static func bitmap(_ words: UnsafeBufferPointer<UInt64>, count: Int) -> ValidityBitmap {
     guard count > 0 else { return ValidityBitmap(count: 0, allValid: false) }
@@ -482,7 +527,7 @@ enum Gather {
         // NULL slots get the placeholder (0 / false), as Column's invariant requires.
         func value(_ k: Int) -> Double { (valid[k >> 6] >> UInt64(k & 63)) & 1 != 0 ? double(src[Int(rows[k])]) : 0 }
         switch type {
-        case .int32: return .int32(Column(values: rows.indices.map { Int32(value($0)) }, validity: validity))
+        case .int32: return Int32Output.column(rows.indices.map { value($0) }, validity: validity)
         case .bool: return .bool(Column(values: rows.indices.map { value($0) != 0 }, validity: validity))
         default: return .float64(Column(values: rows.indices.map { value($0) }, validity: validity))
         }

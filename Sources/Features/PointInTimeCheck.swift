@@ -196,7 +196,9 @@ public struct PointInTimeSession {
     let columns = engine.sweep(
       batch, targets: targets, order: targets.indices.map(Int32.init), prepared: prepared, runningSeasonSums: false,
       kernel: .scalar)
-    let recomputed = engine.assemble(order: checked.map(\.pgsRow), prepared: prepared) { columns.column($0, type: $1) }
+    // An int32 value past its range cannot be in `output` (`compute` refuses it), so one here
+    // differs from the output's cell, NULL against a value, and is reported as a mismatch.
+    let recomputed = engine.assemble(order: checked.map(\.pgsRow), prepared: prepared) { columns.column($0, type: $1) }.table
 
     // Compare column by column (one type switch per column), report row by row.
     var differs: [(sample: Int, column: Int)] = []

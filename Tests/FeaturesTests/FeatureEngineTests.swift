@@ -496,3 +496,62 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     #expect(result.passed, "\(result.mismatches.prefix(3))")
   }
 }
+
+/// Integer sources are int32, but what adds them up need not fit: a label of two columns
+/// (rebounds) or a window sum over absurd values that no gate fails. The build must say which
+/// value, not trap on the conversion (a review found exit 132 and nothing printed).
+@Suite struct Int32RangeTests {
+  /// Six games in the season's first week: bootstrap rows, output only when asked for.
+  static let everyRow = FeatureOptions(includeBootstrap: true)
+
+  static func games(oreb: Int32, dreb: Int32, points: Int32) -> [GameRow] {
+    (1...6).map { d in
+      var g = GameRow(player: "absurd", date: "2022-11-0\(d)", season: 2022)
+      if d == 5 {
+        g.oreb = oreb
+        g.dreb = dreb
+        g.points = points
+      }
+      return g
+    }
+  }
+
+  @Test(arguments: KernelChoice.allCases)
+  func labelPastInt32IsAnErrorNamingTheRow(kernel: KernelChoice) throws {
+    let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
+    let source = makeSource(Self.games(oreb: 1_500_000_000, dreb: 1_000_000_000, points: 10))
+    #expect {
+      _ = try FeatureEngine(spec: spec, kernel: kernel).compute(source: source, options: Self.everyRow)
+    } throws: { error in
+      let message = "\(error)"
+      return message.contains("column label_rebounds is 2500000000 for player_lookup absurd, game_date 2022-11-05 (player_game_summary rowid 5)")
+        && message.contains("past the int32 range")
+    }
+  }
+
+  @Test(arguments: KernelChoice.allCases)
+  func windowSumPastInt32IsAnErrorNamingTheFirstRow(kernel: KernelChoice) throws {
+    let spec = try FeatureSetSpec.load(path: specPath("example_minutes_v1"))
+    var rows = Self.games(oreb: 1, dreb: 1, points: 2_000_000_000)
+    rows[3].points = 2_000_000_000
+    let source = makeSource(rows)
+    #expect {
+      _ = try FeatureEngine(spec: spec, kernel: kernel).compute(source: source, options: Self.everyRow)
+    } throws: { error in
+      // Games 4 and 5 add up past 2^31 in the window of game 6, the first row that sums both.
+      "\(error)".contains("column points_sum_last_3 is 4000000010 for player_lookup absurd, game_date 2022-11-06")
+    }
+  }
+
+  /// The largest values that fit still make an int32 column, exactly.
+  @Test func valuesAtTheInt32EdgeStayInt32() throws {
+    let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
+    let source = makeSource(Self.games(oreb: 2_147_483_000, dreb: 647, points: 10))
+    let table = try #require(try FeatureEngine(spec: spec).compute(source: source, options: Self.everyRow).first?.table)
+    guard case .int32(let rebounds) = table.column(named: "label_rebounds") else {
+      Issue.record("label_rebounds is not int32")
+      return
+    }
+    #expect(rebounds.values.contains(Int32.max))
+  }
+}
