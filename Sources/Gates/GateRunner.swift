@@ -867,6 +867,11 @@ struct Context {
         Rule("points = 2·FGM + 3PM + FTM", "PGS"), Rule("fatigue_score 0–100", "PCF"),
         Rule("shot_zone_mismatch_score −10…+10", "PCF"), Rule("pace_score −3…+3", "PCF"),
         Rule("usage_spike_score −3…+3", "PCF"),
+        // source-tables.md: "a PERCENTAGE (typical 5–35 …), not a 0–1 ratio". An export that
+        // wrote the ratio passes 0–100 on every row; real seasons have no value in (0, 1) at
+        // 3 minutes or more (the 2022-23 sample: 0 of 25,070), so a ratio export breaks this
+        // rule on nearly every row and fails the gate.
+        Rule("usage_rate a percentage, not a 0–1 ratio (0 < usage_rate < 1 where minutes_played ≥ \(Show.number(minMinutes)))", "PGS"),
       ]
     }
     var usageHigh = [Int](repeating: 0, count: seasons.count)
@@ -885,6 +890,8 @@ struct Context {
           rules[s][0].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
         } else if u > reportAbove {
           usageHigh[s] += 1
+        } else if u > 0 && u < 1 {
+          rules[s][9].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
         }
       }
       if minutes > 70 { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }

@@ -425,6 +425,28 @@ let expectedDatesSQL = """
     #expect(gate.figure.contains("worst minutes_played 0–70: 60 of \(thousands(active)) rows (\(pct(60, active, decimals: 3)))"))
   }
 
+  /// source-tables.md: usage_rate is a percentage, "not a 0–1 ratio". An export that divided
+  /// it by 100 stays inside 0–100 everywhere; the ratio rule fails it instead.
+  @Test func usageRateExportedAsARatioFails() throws {
+    let db = try RealFixture.copy("usage-ratio", damage: "UPDATE player_game_summary SET usage_rate = usage_rate / 100")
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    let ratio = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1")
+    #expect(ratio > active / 2)
+    let gate = try #require(try validate(db).result(.valueRanges))
+    #expect(gate.status == .fail)
+    #expect(
+      gate.evidence.contains(
+        "usage_rate a percentage, not a 0–1 ratio (0 < usage_rate < 1 where minutes_played ≥ 3): \(thousands(ratio)) of \(thousands(active)) active PGS rows (\(pct(ratio, active, decimals: 3))), above 0.1 %"
+      ))
+    // The undamaged season has no such value (realSeasonPassesEveryGate holds it to pass).
+    let base = try RealFixture.base.get()
+    #expect(
+      try RealFixture.scalar(
+        base, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1")
+        == 0)
+  }
+
   @Test func fewOutOfRangeRowsOnlyWarn() throws {
     let db = try RealFixture.copy("ranges-warn", damage: "UPDATE player_composite_factors SET pace_score = 4.5 WHERE rowid IN (10, 20)")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
