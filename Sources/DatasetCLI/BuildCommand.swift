@@ -296,6 +296,14 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
     }
     if let featureError { throw CommandFailure(.unusableInput, "error: features: \(featureError)") }
+    // Only an override that let a failed gate through is written down: the manifest then
+    // says "built with overrides" when something was overridden, and a standing override in a
+    // scheduler's command line neither marks every snapshot nor makes a new version on the
+    // days its gate passes.
+    let usedOverrides = resolved.overrides.filter { o in report.gates.contains { $0.name == o.gate && $0.overridden } }
+    for o in resolved.overrides where !usedOverrides.contains(where: { $0.gate == o.gate }) {
+      FileHandleOutput.standardError.write("note: --override \(o.gate) was not needed (the gate did not fail); it is not recorded\n")
+    }
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
       // The report as a gate failure prints it (with --json, the JSON a scheduler reads), the
@@ -322,7 +330,7 @@ struct BuildCommand: ParsableCommand {
         resolvedAt: (resolved.startDate?.keyword ?? resolved.endDate?.keyword) != nil
           ? Timestamp.format(micros: resolved.resolvedAtMicros / 1_000_000 * 1_000_000) : nil),
       thresholds: Manifest.BuildConfig.thresholds(resolved.thresholds),
-      overrides: resolved.overrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
+      overrides: usedOverrides.map { Manifest.OverrideRecord(gate: $0.gate, reason: $0.reason) },
       includeBootstrap: includeBootstrap, batchRows: batchRows, pointInTimeSeed: pointInTimeSeed)
     report.gates.append(
       GateResult(

@@ -113,7 +113,14 @@ public struct SourceOptions: ParsableArguments {
     }
     var overrides: [GateOverride] = []
     for (gate, why) in zip(override, reason) {
-      _ = try GateName.parse(gate)
+      // A leak is never fit to train on: the build refuses a failed check whatever is given,
+      // so an override would only be written into the manifest without having done anything.
+      guard try GateName.parse(gate) != .pointInTime else {
+        throw UsageError("--override point_in_time: the point-in-time check cannot be overridden (a feature that sees its own game or a later one is never fit to train on)")
+      }
+      guard !overrides.contains(where: { $0.gate == gate }) else {
+        throw UsageError("--override \(gate) is given twice: give each gate one --override and one --reason")
+      }
       guard !why.trimmingCharacters(in: .whitespaces).isEmpty else {
         throw UsageError("--override \(gate) needs a non-empty --reason")
       }

@@ -83,6 +83,10 @@ def test_failed_gate_exits_2_with_evidence_in_json_and_table(real_db, tmp_path):
     (["--season", "2022-24"], "error: invalid season '2022-24': its second part must be the year after 2022 (the season starting in 2022 is 2022-23); expected a season like 2022-23, its start year 2022, or current"),
     (["--season", "2022", "--end-date", "last week"], "error: invalid --end-date 'last week': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"),
     (["--season", "2022", "--override", "value_ranges"], "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\""),
+    (["--season", "2022", "--override", "value_ranges", "--reason", "a", "--override", "value_ranges", "--reason", "b"],
+     "error: --override value_ranges is given twice: give each gate one --override and one --reason"),
+    (["--season", "2022", "--override", "point_in_time", "--reason", "float drift"],
+     "error: --override point_in_time: the point-in-time check cannot be overridden (a feature that sees its own game or a later one is never fit to train on)"),
 ])
 def test_usage_errors_exit_1(real_db, args, message):
     proc = run("validate", "--db", real_db, *args, check=False)

@@ -410,14 +410,22 @@ def test_failing_gate_refuses_with_report_and_writes_nothing_until_overridden(sn
     assert any(line.startswith("FAIL") and " pcf_date_coverage " in line for line in table)
     assert not out.exists()
     overrides = [a for g in failed for a in ("--override", g, "--reason", f"test: {g} gap is known")]
-    built = build(db, out, *overrides)
+    # An override of a gate that passes is not needed: said, and not written down.
+    built = build(db, out, *overrides, "--override", "duplicate_keys", "--reason", "standing override")
     assert built.stdout.startswith("built props/v1:")
+    assert "note: --override duplicate_keys was not needed (the gate did not fail); it is not recorded" in built.stderr
     manifest = manifest_of(out / "props" / "v1")
     assert manifest["built_with_overrides"] is True
     assert manifest["config"]["overrides"] == [{"gate": g, "reason": f"test: {g} gap is known"} for g in failed]
     assert [g["override"] for g in manifest["gates"] if g["name"] in failed] == [
         f"test: {g} gap is known" for g in failed]
     jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
+    # The same standing override on a clean export: nothing overridden, nothing marked.
+    clean = build(snapshot["db"], tmp_path / "Clean", "--override", "duplicate_keys", "--reason", "standing override")
+    assert "it is not recorded" in clean.stderr
+    clean_manifest = manifest_of(tmp_path / "Clean" / "props" / "v1")
+    assert clean_manifest["built_with_overrides"] is False
+    assert clean_manifest["config"]["overrides"] == []
 
 
 def test_readme_python_snippet_runs_as_written(sample_db, tmp_path):
