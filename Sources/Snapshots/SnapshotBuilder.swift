@@ -123,12 +123,6 @@ public struct SnapshotBuilder: Sendable {
 }
 
 extension SnapshotStore {
-  /// The version before `version` ("v3" → "v2"); nil for v1. Versions are never deleted, so
-  /// the previous number is the parent.
-  static func previous(_ version: String) -> String? {
-    guard let n = versionNumber(version), n > 1 else { return nil }
-    return "v\(n - 1)"
-  }
   /// The version published after `latest` ("v2" → "v3"; the first one, v1, when there is none).
   static func next(after latest: String?) -> String {
     "v\((latest.flatMap(versionNumber) ?? 0) + 1)"
@@ -426,9 +420,11 @@ public final class SnapshotWriter: @unchecked Sendable {
         builtWithOverrides: withOverrides)
     }
     let candidate = manifest(version: "", parent: nil)
-    let latest = builder.store.latestVersion(dataset)
-    let likelyNext = SnapshotStore.next(after: latest)
-    let likelyBytes = try? manifest(version: likelyNext, parent: latest).encoded()
+    let published = builder.store.versions(dataset)
+    let likelyNext = SnapshotStore.next(after: published.last)
+    let likelyParent = builder.store.parentOfNext(dataset, among: published)
+    let likelyBytes = try? manifest(version: likelyNext, parent: likelyParent).encoded()
+    var writtenParent: String?
 
     join(cancel: false)
     if let failure {
@@ -454,14 +450,15 @@ public final class SnapshotWriter: @unchecked Sendable {
         return SnapshotBuilder.sameContent(latest, candidate)
       },
       manifestBytes: { version, parent in
-        if version == likelyNext, parent == latest, let likelyBytes { return likelyBytes }
+        writtenParent = parent
+        if version == likelyNext, parent == likelyParent, let likelyBytes { return likelyBytes }
         return try manifest(version: version, parent: parent).encoded()
       },
       beforeRename: beforeRename, onDamagedLatest: onDamagedLatest)
     switch outcome {
     case .published(let version, _):
       return BuildResult(
-        outcome: outcome, manifest: manifest(version: version, parent: SnapshotStore.previous(version)))
+        outcome: outcome, manifest: manifest(version: version, parent: writtenParent))
     case .unchanged:
       return BuildResult(outcome: outcome, manifest: latestManifest ?? candidate)
     }

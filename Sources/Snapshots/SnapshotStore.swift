@@ -89,6 +89,13 @@ public struct SnapshotStore: Sendable {
 
   public func latestVersion(_ dataset: String) -> String? { versions(dataset).last }
 
+  /// The `parent_version` of the next version: the newest of `versions` that holds a
+  /// `manifest.json`. A version folder without one was never published by a build (publish
+  /// renames a complete folder): a `mkdir v7` by hand takes a number, not a place in the line.
+  func parentOfNext(_ dataset: String, among versions: [String]) -> String? {
+    versions.last { FileManager.default.fileExists(atPath: "\(versionPath(dataset, $0))/manifest.json") }
+  }
+
   /// Reads a published manifest (not verified: `Verifier` does that).
   public func manifest(_ dataset: String, _ version: String) throws(SnapshotError) -> Manifest {
     try Manifest.read(path: "\(versionPath(dataset, version))/manifest.json")
@@ -284,7 +291,7 @@ public struct SnapshotStore: Sendable {
       onDamagedLatest(latest, damage)
     }
     let next = SnapshotStore.next(after: latest)
-    try staging.write(name: "manifest.json", bytes: try manifestBytes(next, latest))
+    try staging.write(name: "manifest.json", bytes: try manifestBytes(next, parentOfNext(dataset, among: existing)))
     try syncDirectory(staging.path)
     beforeRename()
     let target = versionPath(dataset, next)

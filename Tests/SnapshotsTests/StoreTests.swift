@@ -72,6 +72,25 @@ import Testing
     #expect(try SnapshotStore(root: root).manifest("props", "v3").parentVersion == "v2")
   }
 
+  /// A version folder made by hand (no manifest.json: a build never publishes one) takes its
+  /// number, but the next version's parent is the newest published one, in the manifest
+  /// written and in the one the build returns.
+  @Test func aFolderWithoutManifestIsNoParent() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    try FileManager.default.createDirectory(atPath: "\(root)/props/v2", withIntermediateDirectories: true)
+    let v3 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    #expect(v3.outcome == .published(version: "v3", path: "\(root)/props/v3"))
+    #expect(v3.manifest.parentVersion == "v1")
+    #expect(try SnapshotStore(root: root).manifest("props", "v3").parentVersion == "v1")
+    // A published version whose manifest is damaged is still a version: it stays the parent.
+    try Data("{".utf8).write(to: URL(fileURLWithPath: "\(root)/props/v3/manifest.json"))
+    let v4 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 32, seed: 1))]))
+    #expect(v4.manifest.parentVersion == "v3")
+    #expect(try SnapshotStore(root: root).manifest("props", "v4").parentVersion == "v3")
+  }
+
   @Test func versionsSortNumericallyAndIgnoreOtherNames() throws {
     let root = Fixture.scratch()
     for name in ["v1", "v2", "v10", "v9", "v01", "vx", ".tmp-1-ab", "v3.bak"] {
