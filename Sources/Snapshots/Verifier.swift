@@ -44,7 +44,7 @@ public struct Verifier: Sendable {
     // A dataset folder (holds versions) or a root (holds datasets).
     let asDataset = SnapshotStore(root: Self.folder(holding: path)).versions(name)
     if !asDataset.isEmpty {
-      for v in asDataset { verifyVersion(folder: "\(path)/\(v)", into: &report) }
+      for v in asDataset { verifyVersion(folder: "\(path)/\(v)", dataset: name, into: &report) }
       return report
     }
     let store = SnapshotStore(root: path)
@@ -62,7 +62,7 @@ public struct Verifier: Sendable {
       return report
     }
     for d in datasets {
-      for v in store.versions(d) { verifyVersion(folder: store.versionPath(d, v), into: &report) }
+      for v in store.versions(d) { verifyVersion(folder: store.versionPath(d, v), dataset: d, into: &report) }
     }
     return report
   }
@@ -76,7 +76,11 @@ public struct Verifier: Sendable {
     }
   }()
 
-  func verifyVersion(folder: String, into report: inout Report) {
+  /// `dataset` is the dataset folder's name when the walk came through it (a Datasets root or a
+  /// dataset folder): the manifest must then name that dataset. A version folder given on its
+  /// own may be a copy anywhere (`cp -r Datasets/props_v1/v3 /data/train/`), so it is not held
+  /// to its parent folder's name.
+  func verifyVersion(folder: String, dataset: String? = nil, into report: inout Report) {
     report.checked.append(folder)
     let manifestPath = "\(folder)/manifest.json"
     func problem(_ file: String, _ text: String) { report.problems.append("\(folder)/\(file): \(text)") }
@@ -135,7 +139,7 @@ public struct Verifier: Sendable {
         problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)")
       }
     }
-    checkManifestValues(manifest, folder: folder, problem: problem)
+    checkManifestValues(manifest, folder: folder, dataset: dataset, problem: problem)
 
     // Files on disk against the manifest.
     let listed = Set(manifest.files.map(\.path))
@@ -246,6 +250,15 @@ public struct Verifier: Sendable {
     }
     let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
     for line in differences { problem(entry.path, line) }
+    // The build writes each column's meaning into both; a file without one (written by another
+    // tool, e.g. pyarrow's feather writer) is not held to it. Prose only: the statistics are
+    // still compared.
+    let meanings = Dictionary(manifest.schema.map { ($0.name, $0.meaning) }, uniquingKeysWith: { a, _ in a })
+    for f in table.fields where !f.meaning.isEmpty {
+      if let stated = meanings[f.name], stated != f.meaning {
+        problem(entry.path, "column \(f.name) means \"\(f.meaning)\" in the file but the manifest's schema says \"\(stated)\"")
+      }
+    }
     if intact && differences.isEmpty { check.stats = ColumnStats.TableAccumulator(table: table) }
     return check
   }
@@ -337,13 +350,16 @@ public struct Verifier: Sendable {
     return parts.isEmpty ? "a value the comparison cannot name" : parts.joined(separator: ", ")
   }
 
-  func checkManifestValues(_ m: Manifest, folder: String, problem: (String, String) -> Void) {
+  func checkManifestValues(_ m: Manifest, folder: String, dataset: String?, problem: (String, String) -> Void) {
     if m.format != Manifest.currentFormat {
       problem("manifest.json", "format is \(m.format) but this tool reads format \(Manifest.currentFormat)")
     }
     let folderName = (folder as NSString).lastPathComponent
     if SnapshotStore.versionNumber(folderName) != nil, m.version != folderName {
       problem("manifest.json", "version is \(m.version) but the folder is \(folderName)")
+    }
+    if let dataset, m.dataset != dataset {
+      problem("manifest.json", "dataset is \(m.dataset) but the version lies in the dataset folder \(dataset)")
     }
     let sum = m.files.reduce(0) { $0 + $1.rows }
     if sum != m.rowCount { problem("manifest.json", "row_count is \(m.rowCount) but its files' rows add up to \(sum)") }
@@ -387,6 +403,7 @@ public struct Verifier: Sendable {
       if f.nullable != c.nullable {
         out.append("column \(f.name) is \(f.nullable ? "nullable" : "not nullable") but the manifest's schema says \(c.nullable ? "nullable" : "not nullable")")
       }
+
     }
     if out.isEmpty, file.map(\.name) != manifest.map(\.name) {
       out.append("columns are in the order \(file.map(\.name).joined(separator: ", ")) but the manifest's schema says \(manifest.map(\.name).joined(separator: ", "))")

@@ -218,6 +218,35 @@ def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
     assert bad.stdout.startswith(f"{copy}/manifest.json: not valid JSON (")
 
 
+def test_verify_holds_dataset_name_and_meanings_to_the_files(snapshot, tmp_path):
+    """A review edited manifest fields verify did not look at: the dataset's name (checked when
+    the walk comes through the dataset folder; a version folder copied anywhere is not held to
+    its new parent's name) and a column's meaning (the Arrow fields carry it too)."""
+    root = tmp_path / "Datasets"
+    version = root / "props" / "v1"
+    shutil.copytree(snapshot["v1"], version)
+    loose = tmp_path / "train" / "v1"
+    shutil.copytree(snapshot["v1"], loose)
+    assert run("verify", loose).returncode == 0
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["dataset"] = "other"
+    column = manifest["schema"][10]
+    stated = column["meaning"]
+    column["meaning"] = "edited by hand"
+    (version / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    for target in (root, root / "props"):
+        bad = run("verify", target, check=False)
+        assert bad.returncode == 2
+        assert bad.stdout.splitlines() == [
+            f"{version}/manifest.json: dataset is other but the version lies in the dataset folder props",
+            f"{version}/2022-23.arrow: column {column['name']} means \"{stated}\" in the file "
+            f"but the manifest's schema says \"edited by hand\"",
+        ]
+    # On its own, the folder is not held to a dataset name; the meaning still is.
+    alone = run("verify", version, check=False)
+    assert alone.returncode == 2 and len(alone.stdout.splitlines()) == 1 and "means" in alone.stdout
+
+
 def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
     out = run("diff", "props/v1", "props/v1", "--out", snapshot["out"])
     assert out.stdout.splitlines()[-1] == (
