@@ -44,6 +44,11 @@ public struct SourceOptions: ParsableArguments {
   public func resolve(clock: WallClock = .system, defaultsFile: String? = GateConfig.locateDefaultsFile()) throws(CommandFailure)
     -> ResolvedSource
   {
+    // A file that cannot be read is input that cannot be used (exit 3, as for --db and
+    // --feature-set); what a readable config says is part of the command line (exit 1).
+    if let config, FileManager.default.contents(atPath: config) == nil {
+      throw CommandFailure(.unusableInput, "error: --config \(config): no such readable file")
+    }
     do {
       return try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
     } catch {

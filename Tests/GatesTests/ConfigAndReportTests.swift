@@ -159,7 +159,7 @@ import Testing
     #expect(throws: CommandFailure(.usage, "error: --start-date 2023-02-01 is after --end-date 2023-01-01")) {
       try resolve(["--db", "x", "--start-date", "2023-02-01", "--end-date", "2023-01-01"])
     }
-    #expect(throws: CommandFailure(.usage, "error: --config /nonexistent.json: no such readable file")) {
+    #expect(throws: CommandFailure(.unusableInput, "error: --config /nonexistent.json: no such readable file")) {
       try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
     }
   }
