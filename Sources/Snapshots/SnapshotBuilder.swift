@@ -114,6 +114,29 @@ public struct SnapshotBuilder: Sendable {
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 
+  /// What the latest version's manifest claims that the same content, built again, does not
+  /// give, or nil: its name, its row counts and its statistics (within verify's rounding
+  /// allowance, so a manifest of an older build, whose sums were added in another order, is
+  /// not taken for damaged). The content hash covers only the files' digests and the schema, so
+  /// a hand edit of `row_count` or of a mean left "nothing changed" pointing at a manifest that
+  /// `verify` fails; such a latest version is replaced by a new one, as one whose files are
+  /// damaged is.
+  static func manifestClaimsDiffer(_ latest: Manifest, named name: String, dataset: String, from built: Manifest) -> String? {
+    if latest.version != name { return "its manifest says version \(latest.version)" }
+    if latest.dataset != dataset { return "its manifest says dataset \(latest.dataset)" }
+    if latest.rowCount != built.rowCount { return "its manifest says row_count \(latest.rowCount), its files hold \(built.rowCount) rows" }
+    for (a, b) in zip(latest.files, built.files) where a.rows != b.rows || a.season != b.season || a.bytes != b.bytes {
+      return "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
+    }
+    if Set(latest.stats.keys) != Set(built.stats.keys) { return "its manifest's stats list other columns than its schema" }
+    for name in built.stats.keys.sorted() {
+      guard let stated = latest.stats[name], let actual = built.stats[name], Verifier.statsAgree(stated, actual) else {
+        return "its manifest's stats of column \(name) differ from its files"
+      }
+    }
+    return nil
+  }
+
   /// `YYYY-MM-DDTHH:MM:SSZ`, whole seconds (rounded down): `Timestamp.format` of the whole
   /// second, which writes no fraction for it. Not `ISO8601DateFormatter`: its first use loads
   /// ICU's calendar and locale data, a few milliseconds at the end of every build.
@@ -454,7 +477,9 @@ public final class SnapshotWriter: @unchecked Sendable {
         if version == likelyNext, parent == likelyParent, let likelyBytes { return likelyBytes }
         return try manifest(version: version, parent: parent).encoded()
       },
-      beforeRename: beforeRename, onDamagedLatest: onDamagedLatest)
+      beforeRename: beforeRename,
+      manifestDamage: { name, latest in SnapshotBuilder.manifestClaimsDiffer(latest, named: name, dataset: dataset, from: candidate) },
+      onDamagedLatest: onDamagedLatest)
     switch outcome {
     case .published(let version, _):
       return BuildResult(

@@ -267,6 +267,7 @@ public struct SnapshotStore: Sendable {
     isUnchanged: (Manifest) -> Bool,
     manifestBytes: (_ version: String, _ parent: String?) throws -> [UInt8],
     beforeRename: () -> Void = {},
+    manifestDamage: (_ latest: String, _ manifest: Manifest) -> String? = { _, _ in nil },
     onDamagedLatest: (_ latest: String, _ damage: String) -> Void = { _, _ in }
   ) throws -> PublishOutcome {
     let dataset = staging.dataset
@@ -285,7 +286,7 @@ public struct SnapshotStore: Sendable {
       // "Nothing changed" points the user at the latest version: only true when its files are
       // still the ones its manifest lists. A damaged one is replaced by a new version of the
       // same content (it is never repaired in place).
-      guard let damage = damage(of: manifest, in: versionPath(dataset, latest)) else {
+      guard let damage = manifestDamage(latest, manifest) ?? damage(of: manifest, in: versionPath(dataset, latest)) else {
         return .unchanged(latest: latest, path: versionPath(dataset, latest))
       }
       onDamagedLatest(latest, damage)

@@ -247,6 +247,31 @@ def test_verify_holds_dataset_name_and_meanings_to_the_files(snapshot, tmp_path)
     assert alone.returncode == 2 and len(alone.stdout.splitlines()) == 1 and "means" in alone.stdout
 
 
+def test_a_hand_edited_latest_manifest_is_published_again(snapshot, tmp_path):
+    """'Nothing changed' must not point at a latest version whose manifest verify fails: a
+    review set row_count to 1, then a mean, and the build said nothing changed both times."""
+    out = tmp_path / "Datasets"
+    shutil.copytree(snapshot["out"], out)
+    path = out / "props" / "v1" / "manifest.json"
+    m = json.loads(path.read_text())
+    rows = m["row_count"]
+    m["row_count"] = 1
+    path.write_text(json.dumps(m, indent=2))
+    again = build(snapshot["db"], out)
+    assert again.stderr == (
+        f"note: the content equals props/v1, but that version is damaged (its manifest says row_count 1, "
+        f"its files hold {rows} rows); publishing it again as a new version\n")
+    assert again.stdout.startswith("built props/v2:")
+    path = out / "props" / "v2" / "manifest.json"
+    m = json.loads(path.read_text())
+    m["stats"]["points_avg_last_10"]["mean"] += 1
+    path.write_text(json.dumps(m, indent=2))
+    assert "its manifest's stats of column points_avg_last_10 differ from its files" in build(snapshot["db"], out).stderr
+    unchanged = build(snapshot["db"], out)
+    assert unchanged.stdout.startswith("nothing changed: the content equals props/v3")
+    assert run("verify", out / "props" / "v3").returncode == 0
+
+
 def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
     out = run("diff", "props/v1", "props/v1", "--out", snapshot["out"])
     assert out.stdout.splitlines()[-1] == (
