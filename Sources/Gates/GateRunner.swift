@@ -872,7 +872,16 @@ struct Context {
         // 3 minutes or more (the 2022-23 sample: 0 of 25,070), so a ratio export breaks this
         // rule on nearly every row and fails the gate.
         Rule("usage_rate a percentage, not a 0–1 ratio (0 < usage_rate < 1 where minutes_played ≥ \(Show.number(minMinutes)))", "PGS"),
+        // source-tables.md: player_lookup keeps nothing but [a-z0-9]. Any other key (empty,
+        // upper case, accents) matches no PCF row of the normalised spelling and splits a
+        // player's history in two.
+        Rule("player_lookup normalised ([a-z0-9], not empty)", "PGS"),
+        Rule("opponent_team_abbr ≠ team_abbr", "PGS"),
+        Rule("player_lookup normalised ([a-z0-9], not empty)", "PCF"),
       ]
+    }
+    let normalised = playerNames.map { name in
+      !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
     }
     var usageHigh = [Int](repeating: 0, count: seasons.count)
     var usageMeasured = [Int](repeating: 0, count: seasons.count)
@@ -894,6 +903,8 @@ struct Context {
           rules[s][9].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
         }
       }
+      if !normalised[Int(pgsPlayer[i])] { rules[s][10].hit("\(at): player_lookup \"\(playerNames[Int(pgsPlayer[i])])\"") }
+      if pgsTeam[i] == pgsOpponent[i] { rules[s][11].hit("\(at): team_abbr and opponent_team_abbr are both \(teamNames[Int(pgsTeam[i])])") }
       if minutes > 70 { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }
       if let p = pgs.points[i], p < 0 || p > 100 { rules[s][2].hit("\(at): points \(p)") }
       func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
@@ -934,6 +945,7 @@ struct Context {
       if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[s][6].hit("\(at): shot_zone_mismatch_score \(v)") }
       if let v = pcf.paceScore[i], abs(v) > 3 { rules[s][7].hit("\(at): pace_score \(v)") }
       if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[s][8].hit("\(at): usage_spike_score \(v)") }
+      if !normalised[Int(pcfPlayer[i])] { rules[s][12].hit("\(at): player_lookup \"\(playerNames[Int(pcfPlayer[i])])\"") }
     }
     for (s, season) in seasons.enumerated() {
       let (usageHigh, usageMeasured, pgsRows, pcfRows) = (usageHigh[s], usageMeasured[s], pgsRows[s], pcfRows[s])

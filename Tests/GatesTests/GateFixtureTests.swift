@@ -447,6 +447,32 @@ let expectedDatesSQL = """
         == 0)
   }
 
+  /// Keys that break source-tables.md's normal form (player_lookup keeps only [a-z0-9]) and a
+  /// row playing against its own team: each a value_ranges rule, counted from naive SQL.
+  @Test func unnormalisedKeysAndATeamAgainstItself() throws {
+    let db = try RealFixture.copy(
+      "keys",
+      damage: """
+        UPDATE player_game_summary SET player_lookup = upper(player_lookup) WHERE player_lookup = 'jaysontatum';
+        UPDATE player_composite_factors SET player_lookup = '' WHERE rowid = 300;
+        UPDATE player_game_summary SET opponent_team_abbr = team_abbr WHERE rowid IN (SELECT rowid FROM player_game_summary WHERE \(activeRow) ORDER BY rowid LIMIT 2);
+        """)
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    let upper = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND player_lookup = 'JAYSONTATUM'")
+    #expect(upper > 40)
+    let gate = try #require(try validate(db).result(.valueRanges))
+    #expect(gate.status == .fail)  // Tatum's games are more than 0.1 % of the season's rows
+    #expect(
+      gate.evidence.contains(
+        "player_lookup normalised ([a-z0-9], not empty): \(thousands(upper)) of \(thousands(active)) active PGS rows (\(pct(upper, active, decimals: 3))), above 0.1 %"
+      ))
+    #expect(gate.evidence.contains("opponent_team_abbr ≠ team_abbr: 2 of \(thousands(active)) active PGS rows (\(pct(2, active, decimals: 3)))"))
+    #expect(gate.evidence.contains("player_lookup normalised ([a-z0-9], not empty): 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"))
+    let pcfLine = try RealFixture.strings(db, "SELECT 'PCF rowid 300 ' || game_date || ' : player_lookup \"\"' FROM player_composite_factors WHERE rowid = 300")[0]
+    #expect(gate.evidence.contains(pcfLine))
+  }
+
   @Test func fewOutOfRangeRowsOnlyWarn() throws {
     let db = try RealFixture.copy("ranges-warn", damage: "UPDATE player_composite_factors SET pace_score = 4.5 WHERE rowid IN (10, 20)")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
