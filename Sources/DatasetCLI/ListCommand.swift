@@ -46,7 +46,8 @@ struct ListCommand: ParsableCommand {
     // A mistyped --out must not read as "no snapshots": an existing empty folder does.
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
-      throw CommandFailure(.unusableInput, "error: --out \(out): no such folder (the root of the snapshots, Datasets by default)")
+      let what = FileManager.default.fileExists(atPath: out) ? "is a file, not a folder" : "no such folder"
+      throw CommandFailure(.unusableInput, "error: --out \(out): \(what) (the root of the snapshots, Datasets by default)")
     }
     let store = SnapshotStore(root: out)
     var entries: [Entry] = []

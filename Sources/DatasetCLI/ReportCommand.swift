@@ -111,6 +111,10 @@ func baseName(_ path: String) -> String {
 /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half
 /// a page.
 func writeFile(_ path: String, _ text: String) throws {
+  var st = stat()
+  if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
+    throw CommandFailure(.unusableInput, "error: --out \(path) is a folder: give the path of the page to write (e.g. \(path)/report.html)")
+  }
   let temporary = path + ".tmp-\(getpid())"
   guard let file = fopen(temporary, "wb") else {
     throw CommandFailure(

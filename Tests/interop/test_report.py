@@ -175,6 +175,11 @@ def test_unwritable_out_is_exit_3_naming_the_file(sample_db, tmp_path):
     assert proc.returncode == 3
     assert proc.stdout == ""
     assert proc.stderr.startswith(f"error: cannot write {out}: No such file or directory (creating {out}.tmp-")
+    # A folder given for the page: said so, and nothing written beside it.
+    proc = run("report", "--db", sample_db, "--season", "2022-23", "--out", tmp_path, check=False)
+    assert proc.returncode == 3
+    assert proc.stderr == f"error: --out {tmp_path} is a folder: give the path of the page to write (e.g. {tmp_path}/report.html)\n"
+    assert not list(tmp_path.parent.glob(f"{tmp_path.name}.tmp-*"))
 
 
 def test_missing_snapshot_is_exit_3_listing_versions(sample_db, tmp_path):

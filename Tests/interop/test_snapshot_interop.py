@@ -312,6 +312,10 @@ def test_list_and_show(snapshot):
     dates = pl.read_ipc(snapshot["v1"] / "2022-23.arrow")["game_date"]
     game_date = next(l.split() for l in readable.splitlines() if l.split()[:1] == ["game_date"])
     assert game_date[4:6] == [str(dates.min()), str(dates.max())]
+    a_file = run("list", "--out", snapshot["v1"] / "manifest.json", check=False)
+    assert a_file.returncode == 3
+    assert a_file.stderr == (f"error: --out {snapshot['v1'] / 'manifest.json'}: is a file, not a folder "
+                             "(the root of the snapshots, Datasets by default)\n")
     missing = run("show", "props/v9", "--out", snapshot["out"], check=False)
     assert missing.returncode == 3
     assert missing.stderr == f"error: {snapshot['out']}/props/v9: no such snapshot version (versions: v1)\n"
