@@ -111,6 +111,24 @@ public struct Importer {
       }
       try db.transaction {
         try db.execute(sourceSchemaDDL)
+        // An existing table of another layout: say which columns it lacks, as `validate`
+        // does, rather than SQLite's "no such column" from a statement further on.
+        let writes = [
+          ("player_game_summary", PGSRow.columns + ["processed_at"]),
+          ("player_composite_factors", [
+            "player_lookup", "game_date", "game_id", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
+            "usage_spike_score", "total_composite_adjustment", "calculation_version", "processed_at",
+          ]),
+        ]
+        for (table, columns) in writes {
+          let present = Set(try db.columnNames(of: table).map { $0.lowercased() })
+          let missing = columns.filter { !present.contains($0.lowercased()) }
+          if !missing.isEmpty {
+            throw ImportError(
+              "database \(databasePath): table \(table) is missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")), "
+                + "which import writes (Schemas/source.sql has the layout it expects); nothing was written")
+          }
+        }
         // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
         try db.execute("CREATE INDEX IF NOT EXISTS player_game_summary_season_year ON player_game_summary(season_year)")
         let changed = try writePGS(rows, db: db, summary: &summary)

@@ -557,6 +557,25 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     }
   }
 
+  /// An existing table of another layout: the import names the table and the columns it
+  /// lacks (SQLite said only "no such column: season_year" of a statement), and changes nothing.
+  @Test func existingTableOfAnotherLayoutIsNamed() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("other.sqlite")
+    try Connection(path: db, mode: .readWriteCreate).execute("CREATE TABLE player_composite_factors (player_lookup TEXT, game_date TEXT)")
+    let file = s.write("g.csv", handMadeGame())
+    #expect(
+      throws: ImportError(
+        "database \(db): table player_composite_factors is missing columns game_id, fatigue_score, shot_zone_mismatch_score, pace_score, "
+          + "usage_spike_score, total_composite_adjustment, calculation_version, processed_at, which import writes "
+          + "(Schemas/source.sql has the layout it expects); nothing was written")
+    ) {
+      try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [file])
+    }
+    #expect(try Connection(path: db, mode: .readOnly).columnNames(of: "player_game_summary").isEmpty)
+  }
+
   @Test func missingFileExitsThreeAndNoArgumentsExitsOne() {
     let s = Scratch()
     defer { s.remove() }
