@@ -978,7 +978,7 @@ struct Context {
             "\(broken) rule\(broken == 1 ? "" : "s") broken; worst \(w.1.name): \(Show.count(w.1.count)) of \(Show.count(w.1.denominator)) rows (\(Show.pct(w.0, decimals: 3, failsAbove: failPct)))"
           ))
       } else {
-        figures.append((season, "all 9 rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
+        figures.append((season, "all \(rules[s].count) rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
       }
     }
     // Rows taken in turn from each broken rule, so the capped list shows every rule's first rows.
