@@ -40,8 +40,10 @@ struct SnapshotReference {
       }
       return SnapshotReference(folder: folder, label: trimmed)
     default:
+      // Three parts or more can only be a relative path (Datasets/props_v1/v1): one without a
+      // manifest is input that cannot be used, as an absolute one is.
       throw CommandFailure(
-        .usage, "error: \(text): not a version folder, manifest.json, dataset/version or dataset name")
+        .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
     }
   }
 

@@ -316,6 +316,10 @@ def test_list_and_show(snapshot):
     assert a_file.returncode == 3
     assert a_file.stderr == (f"error: --out {snapshot['v1'] / 'manifest.json'}: is a file, not a folder "
                              "(the root of the snapshots, Datasets by default)\n")
+    relative = run("show", "no/such/v1", check=False)  # a relative path, like an absolute one
+    assert relative.returncode == 3
+    assert relative.stderr == ("error: no/such/v1: no manifest.json there; expected a version folder, "
+                               "its manifest.json, dataset/version or dataset name\n")
     missing = run("show", "props/v9", "--out", snapshot["out"], check=False)
     assert missing.returncode == 3
     assert missing.stderr == f"error: {snapshot['out']}/props/v9: no such snapshot version (versions: v1)\n"
