@@ -868,10 +868,11 @@ struct Context {
         Rule("shot_zone_mismatch_score −10…+10", "PCF"), Rule("pace_score −3…+3", "PCF"),
         Rule("usage_spike_score −3…+3", "PCF"),
         // source-tables.md: "a PERCENTAGE (typical 5–35 …), not a 0–1 ratio". An export that
-        // wrote the ratio passes 0–100 on every row; real seasons have no value in (0, 1) at
-        // 3 minutes or more (the 2022-23 sample: 0 of 25,070), so a ratio export breaks this
-        // rule on nearly every row and fails the gate.
-        Rule("usage_rate a percentage, not a 0–1 ratio (0 < usage_rate < 1 where minutes_played ≥ \(Show.number(minMinutes)))", "PGS"),
+        // wrote the ratio passes 0–100 on every row. A single value in (0, 1) is a real usage
+        // (one free-throw attempt in 31 minutes gives 0.7), so the rule counts such rows only
+        // when they are most of the season's measured rows: a percentage column whose median
+        // is below 1 is a ratio (see the check after the row pass).
+        Rule("usage_rate a percentage, not a 0–1 ratio (most rows with minutes_played ≥ \(Show.number(minMinutes)) in 0 < usage_rate < 1)", "PGS"),
         // source-tables.md: player_lookup keeps nothing but [a-z0-9]. Any other key (empty,
         // upper case, accents) matches no PCF row of the normalised spelling and splits a
         // player's history in two.
@@ -946,6 +947,9 @@ struct Context {
       if let v = pcf.paceScore[i], abs(v) > 3 { rules[s][7].hit("\(at): pace_score \(v)") }
       if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[s][8].hit("\(at): usage_spike_score \(v)") }
       if !normalised[Int(pcfPlayer[i])] { rules[s][12].hit("\(at): player_lookup \"\(playerNames[Int(pcfPlayer[i])])\"") }
+    }
+    for s in seasons.indices where rules[s][9].count * 2 <= usageMeasured[s] {
+      rules[s][9] = Rule(rules[s][9].name, rules[s][9].table)
     }
     for (s, season) in seasons.enumerated() {
       let (usageHigh, usageMeasured, pgsRows, pcfRows) = (usageHigh[s], usageMeasured[s], pgsRows[s], pcfRows[s])

@@ -115,7 +115,7 @@ public struct SnapshotBuilder: Sendable {
   }
 
   /// What the latest version's manifest claims that the same content, built again, does not
-  /// give, or nil: its name, its row counts and its statistics (within verify's rounding
+  /// give, or nil: its name, its row counts, its columns' meanings and its statistics (within verify's rounding
   /// allowance, so a manifest of an older build, whose sums were added in another order, is
   /// not taken for damaged). The content hash covers only the files' digests and the schema, so
   /// a hand edit of `row_count` or of a mean left "nothing changed" pointing at a manifest that
@@ -127,6 +127,11 @@ public struct SnapshotBuilder: Sendable {
     if latest.rowCount != built.rowCount { return "its manifest says row_count \(latest.rowCount), its files hold \(built.rowCount) rows" }
     for (a, b) in zip(latest.files, built.files) where a.rows != b.rows || a.season != b.season || a.bytes != b.bytes {
       return "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
+    }
+    // Same content means byte-identical files, whose Arrow fields carry the meanings this
+    // build wrote: a manifest that words a column otherwise disagrees with its own files.
+    for (a, b) in zip(latest.schema, built.schema) where a.meaning != b.meaning {
+      return "its manifest says column \(a.name) means \"\(a.meaning)\", its files say \"\(b.meaning)\""
     }
     if Set(latest.stats.keys) != Set(built.stats.keys) { return "its manifest's stats list other columns than its schema" }
     for name in built.stats.keys.sorted() {
@@ -478,7 +483,13 @@ public final class SnapshotWriter: @unchecked Sendable {
         return try manifest(version: version, parent: parent).encoded()
       },
       beforeRename: beforeRename,
-      manifestDamage: { name, latest in SnapshotBuilder.manifestClaimsDiffer(latest, named: name, dataset: dataset, from: candidate) },
+      manifestDamage: { name, latest in
+        // What verify says of the manifest alone, then what it claims of its files.
+        if let (file, text) = Verifier(format: builder.format).manifestProblems(folder: builder.store.versionPath(dataset, name)).problems.first {
+          return "\(file): \(text)"
+        }
+        return SnapshotBuilder.manifestClaimsDiffer(latest, named: name, dataset: dataset, from: candidate)
+      },
       onDamagedLatest: onDamagedLatest)
     switch outcome {
     case .published(let version, _):

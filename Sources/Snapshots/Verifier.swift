@@ -44,7 +44,7 @@ public struct Verifier: Sendable {
     // A dataset folder (holds versions) or a root (holds datasets).
     let asDataset = SnapshotStore(root: Self.folder(holding: path)).versions(name)
     if !asDataset.isEmpty {
-      for v in asDataset { verifyVersion(folder: "\(path)/\(v)", dataset: name, into: &report) }
+      for v in asDataset { verifyVersion(folder: "\(path)/\(v)", into: &report) }
       return report
     }
     let store = SnapshotStore(root: path)
@@ -62,7 +62,7 @@ public struct Verifier: Sendable {
       return report
     }
     for d in datasets {
-      for v in store.versions(d) { verifyVersion(folder: store.versionPath(d, v), dataset: d, into: &report) }
+      for v in store.versions(d) { verifyVersion(folder: store.versionPath(d, v), into: &report) }
     }
     return report
   }
@@ -76,70 +76,12 @@ public struct Verifier: Sendable {
     }
   }()
 
-  /// `dataset` is the dataset folder's name when the walk came through it (a Datasets root or a
-  /// dataset folder): the manifest must then name that dataset. A version folder given on its
-  /// own may be a copy anywhere (`cp -r Datasets/props_v1/v3 /data/train/`), so it is not held
-  /// to its parent folder's name.
-  func verifyVersion(folder: String, dataset: String? = nil, into report: inout Report) {
+  func verifyVersion(folder: String, into report: inout Report) {
     report.checked.append(folder)
-    let manifestPath = "\(folder)/manifest.json"
     func problem(_ file: String, _ text: String) { report.problems.append("\(folder)/\(file): \(text)") }
-
-    if let kind = Self.notARegularFile(manifestPath) {
-      problem("manifest.json", "\(kind), not a regular file")
-      return
-    }
-    guard let data = FileManager.default.contents(atPath: manifestPath) else {
-      problem("manifest.json", Self.whyUnreadable(manifestPath) ?? "missing")
-      return
-    }
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-      problem("manifest.json", "not valid JSON (\(jsonErrorSummary(error)))")
-      return
-    }
-    // Stricter than Foundation's reader, which takes the first of two equal keys where
-    // Python's json and jq take the last: the same file would mean two things.
-    let tree: JSONValue?
-    do {
-      tree = try JSONValue.parse([UInt8](data))
-    } catch {
-      problem("manifest.json", "not valid JSON (\(error))")
-      tree = nil
-    }
-    if data.starts(with: [0xEF, 0xBB, 0xBF]) {
-      problem("manifest.json", "starts with a UTF-8 byte order mark, which the manifests this tool writes never have and Python's json.load refuses")
-    }
-    let manifest: Manifest
-    do {
-      manifest = try JSONDecoder().decode(Manifest.self, from: data)
-    } catch {
-      // The schema names the field and the rule (a seed of -1: "below the minimum 0") where
-      // the decoder can only say the number did not fit.
-      let named = tree.map { Self.manifestSchema.violations(of: $0).filter { $0.kind == .other } } ?? []
-      if named.isEmpty {
-        problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
-      }
-      for v in named { problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)") }
-      return
-    }
-    // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
-    // paths catches both (the schema says additionalProperties: false, every key required).
-    if let reencoded = try? JSONSerialization.jsonObject(with: Data(try manifest.encoded())) {
-      let have = keyPaths(json), want = keyPaths(reencoded)
-      for k in have.subtracting(want).sorted() { problem("manifest.json", "unknown field \(k)") }
-      for k in want.subtracting(have).sorted() { problem("manifest.json", "missing field \(k)") }
-    }
-    // The schema's own constraints (patterns, minimums, one-of forms): missing and unknown
-    // fields are reported above, by key path.
-    if let tree {
-      for v in Self.manifestSchema.violations(of: tree) where v.kind == .other {
-        problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)")
-      }
-    }
-    checkManifestValues(manifest, folder: folder, dataset: dataset, problem: problem)
+    let (read, manifestProblems) = manifestProblems(folder: folder)
+    for (file, text) in manifestProblems { problem(file, text) }
+    guard let manifest = read else { return }
 
     // Files on disk against the manifest.
     let listed = Set(manifest.files.map(\.path))
@@ -187,6 +129,73 @@ public struct Verifier: Sendable {
       else { continue }
       problem("manifest.json", "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
     }
+  }
+
+  /// What `verify` reports of a version's manifest without opening a data file: JSON, the
+  /// manifest schema, unknown and missing fields, and its values (names, totals, content hash,
+  /// statistics' shape, gates and overrides). The manifest is nil when it cannot be decoded.
+  /// A build that finds the same content already published asks this too: "nothing changed"
+  /// must not point at a version whose manifest verify fails.
+  func manifestProblems(folder: String) -> (manifest: Manifest?, problems: [(String, String)]) {
+    var problems: [(String, String)] = []
+    func problem(_ file: String, _ text: String) { problems.append((file, text)) }
+    let manifestPath = "\(folder)/manifest.json"
+    if let kind = Self.notARegularFile(manifestPath) {
+      problem("manifest.json", "\(kind), not a regular file")
+      return (nil, problems)
+    }
+    guard let data = FileManager.default.contents(atPath: manifestPath) else {
+      problem("manifest.json", Self.whyUnreadable(manifestPath) ?? "missing")
+      return (nil, problems)
+    }
+    let json: Any
+    do {
+      json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      problem("manifest.json", "not valid JSON (\(jsonErrorSummary(error)))")
+      return (nil, problems)
+    }
+    // Stricter than Foundation's reader, which takes the first of two equal keys where
+    // Python's json and jq take the last: the same file would mean two things.
+    let tree: JSONValue?
+    do {
+      tree = try JSONValue.parse([UInt8](data))
+    } catch {
+      problem("manifest.json", "not valid JSON (\(error))")
+      tree = nil
+    }
+    if data.starts(with: [0xEF, 0xBB, 0xBF]) {
+      problem("manifest.json", "starts with a UTF-8 byte order mark, which the manifests this tool writes never have and Python's json.load refuses")
+    }
+    let manifest: Manifest
+    do {
+      manifest = try JSONDecoder().decode(Manifest.self, from: data)
+    } catch {
+      // The schema names the field and the rule (a seed of -1: "below the minimum 0") where
+      // the decoder can only say the number did not fit.
+      let named = tree.map { Self.manifestSchema.violations(of: $0).filter { $0.kind == .other } } ?? []
+      if named.isEmpty {
+        problem("manifest.json", "does not match the manifest schema: \(describeDecodingError(error, data: data))")
+      }
+      for v in named { problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)") }
+      return (nil, problems)
+    }
+    // Decoding ignores unknown keys and fills absent optionals; re-encoding and comparing key
+    // paths catches both (the schema says additionalProperties: false, every key required).
+    if let reencoded = try? JSONSerialization.jsonObject(with: Data(try manifest.encoded())) {
+      let have = keyPaths(json), want = keyPaths(reencoded)
+      for k in have.subtracting(want).sorted() { problem("manifest.json", "unknown field \(k)") }
+      for k in want.subtracting(have).sorted() { problem("manifest.json", "missing field \(k)") }
+    }
+    // The schema's own constraints (patterns, minimums, one-of forms): missing and unknown
+    // fields are reported above, by key path.
+    if let tree {
+      for v in Self.manifestSchema.violations(of: tree) where v.kind == .other {
+        problem("manifest.json", "does not match the manifest schema at \(v.path): \(v.message)")
+      }
+    }
+    checkManifestValues(manifest, folder: folder, problem: problem)
+    return (manifest, problems)
   }
 
   /// What one data file showed: its problems, as (file, text), and the statistics of its
@@ -350,16 +359,13 @@ public struct Verifier: Sendable {
     return parts.isEmpty ? "a value the comparison cannot name" : parts.joined(separator: ", ")
   }
 
-  func checkManifestValues(_ m: Manifest, folder: String, dataset: String?, problem: (String, String) -> Void) {
+  func checkManifestValues(_ m: Manifest, folder: String, problem: (String, String) -> Void) {
     if m.format != Manifest.currentFormat {
       problem("manifest.json", "format is \(m.format) but this tool reads format \(Manifest.currentFormat)")
     }
     let folderName = (folder as NSString).lastPathComponent
     if SnapshotStore.versionNumber(folderName) != nil, m.version != folderName {
       problem("manifest.json", "version is \(m.version) but the folder is \(folderName)")
-    }
-    if let dataset, m.dataset != dataset {
-      problem("manifest.json", "dataset is \(m.dataset) but the version lies in the dataset folder \(dataset)")
     }
     let sum = m.files.reduce(0) { $0 + $1.rows }
     if sum != m.rowCount { problem("manifest.json", "row_count is \(m.rowCount) but its files' rows add up to \(sum)") }

@@ -437,8 +437,18 @@ let expectedDatesSQL = """
     #expect(gate.status == .fail)
     #expect(
       gate.evidence.contains(
-        "usage_rate a percentage, not a 0–1 ratio (0 < usage_rate < 1 where minutes_played ≥ 3): \(thousands(ratio)) of \(thousands(active)) active PGS rows (\(pct(ratio, active, decimals: 3))), above 0.1 %"
+        "usage_rate a percentage, not a 0–1 ratio (most rows with minutes_played ≥ 3 in 0 < usage_rate < 1): \(thousands(ratio)) of \(thousands(active)) active PGS rows (\(pct(ratio, active, decimals: 3))), above 0.1 %"
       ))
+    // A genuine value below 1 (one free throw in a long game gives 0.7) is no ratio export:
+    // a season with a few, even in a one-day window, passes.
+    let genuine = try RealFixture.copy(
+      "usage-genuine",
+      damage: "UPDATE player_game_summary SET usage_rate = 0.7 WHERE rowid IN (SELECT rowid FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 20 ORDER BY rowid LIMIT 3)")
+    #expect(try validate(genuine).result(.valueRanges)?.status == .pass)
+    let day = try RealFixture.strings(
+      genuine, "SELECT game_date FROM player_game_summary WHERE usage_rate = 0.7 ORDER BY rowid LIMIT 1")[0]
+    let oneDay = GateWindow(start: CivilDate(iso: day)!.date32, end: CivilDate(iso: day)!.date32)
+    #expect(try validate(genuine, window: oneDay).result(.valueRanges)?.status == .pass)
     // The undamaged season has no such value (realSeasonPassesEveryGate holds it to pass).
     let base = try RealFixture.base.get()
     #expect(

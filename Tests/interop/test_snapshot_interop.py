@@ -218,33 +218,28 @@ def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
     assert bad.stdout.startswith(f"{copy}/manifest.json: not valid JSON (")
 
 
-def test_verify_holds_dataset_name_and_meanings_to_the_files(snapshot, tmp_path):
-    """A review edited manifest fields verify did not look at: the dataset's name (checked when
-    the walk comes through the dataset folder; a version folder copied anywhere is not held to
-    its new parent's name) and a column's meaning (the Arrow fields carry it too)."""
+def test_verify_holds_each_columns_meaning_to_the_files(snapshot, tmp_path):
+    """A review edited a column's meaning in the manifest, which verify never compared; the
+    Arrow fields carry it too. The dataset's name is not held to its folder's: a copied or
+    symlinked dataset folder, or `verify .`, is no damage."""
     root = tmp_path / "Datasets"
     version = root / "props" / "v1"
     shutil.copytree(snapshot["v1"], version)
-    loose = tmp_path / "train" / "v1"
-    shutil.copytree(snapshot["v1"], loose)
-    assert run("verify", loose).returncode == 0
+    (tmp_path / "train").symlink_to(root / "props")
+    for target in (tmp_path / "train", root / "props" / "."):
+        assert run("verify", target).returncode == 0
     manifest = json.loads((version / "manifest.json").read_text())
-    manifest["dataset"] = "other"
     column = manifest["schema"][10]
     stated = column["meaning"]
     column["meaning"] = "edited by hand"
     (version / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    for target in (root, root / "props"):
+    for target in (root, root / "props", version):
         bad = run("verify", target, check=False)
         assert bad.returncode == 2
         assert bad.stdout.splitlines() == [
-            f"{version}/manifest.json: dataset is other but the version lies in the dataset folder props",
             f"{version}/2022-23.arrow: column {column['name']} means \"{stated}\" in the file "
             f"but the manifest's schema says \"edited by hand\"",
         ]
-    # On its own, the folder is not held to a dataset name; the meaning still is.
-    alone = run("verify", version, check=False)
-    assert alone.returncode == 2 and len(alone.stdout.splitlines()) == 1 and "means" in alone.stdout
 
 
 def test_a_hand_edited_latest_manifest_is_published_again(snapshot, tmp_path):
@@ -259,17 +254,33 @@ def test_a_hand_edited_latest_manifest_is_published_again(snapshot, tmp_path):
     path.write_text(json.dumps(m, indent=2))
     again = build(snapshot["db"], out)
     assert again.stderr == (
-        f"note: the content equals props/v1, but that version is damaged (its manifest says row_count 1, "
-        f"its files hold {rows} rows); publishing it again as a new version\n")
+        f"note: the content equals props/v1, but that version is damaged (manifest.json: row_count is 1 "
+        f"but its files' rows add up to {rows}); publishing it again as a new version\n")
     assert again.stdout.startswith("built props/v2:")
     path = out / "props" / "v2" / "manifest.json"
     m = json.loads(path.read_text())
     m["stats"]["points_avg_last_10"]["mean"] += 1
     path.write_text(json.dumps(m, indent=2))
     assert "its manifest's stats of column points_avg_last_10 differ from its files" in build(snapshot["db"], out).stderr
+    # What verify says of the manifest alone counts too (a second review: a meaning, a gate's
+    # status, built_with_overrides), and a meaning the files do not carry.
+    edits = [
+        ("gates", lambda m: m["gates"][0].__setitem__("status", "fail"), "props/v3", "props/v4"),
+        ("built_with_overrides", lambda m: m.__setitem__("built_with_overrides", True), "props/v4", "props/v5"),
+        ("meaning", lambda m: m["schema"][5].__setitem__("meaning", "edited by hand"), "props/v5", "props/v6"),
+    ]
+    for name, edit, latest, republished in edits:
+        path = out / latest / "manifest.json"
+        m = json.loads(path.read_text())
+        edit(m)
+        path.write_text(json.dumps(m, indent=2))
+        assert run("verify", out / latest, check=False).returncode == 2, name
+        again = build(snapshot["db"], out)
+        assert again.stderr.startswith(f"note: the content equals {latest}, but that version is damaged ("), name
+        assert again.stdout.startswith(f"built {republished}:"), name
     unchanged = build(snapshot["db"], out)
-    assert unchanged.stdout.startswith("nothing changed: the content equals props/v3")
-    assert run("verify", out / "props" / "v3").returncode == 0
+    assert unchanged.stdout.startswith("nothing changed: the content equals props/v6")
+    assert run("verify", out / "props" / "v6").returncode == 0
 
 
 def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
