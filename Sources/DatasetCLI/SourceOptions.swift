@@ -44,17 +44,20 @@ public struct SourceOptions: ParsableArguments {
   public func resolve(clock: WallClock = .system, defaultsFile: String? = GateConfig.locateDefaultsFile()) throws(CommandFailure)
     -> ResolvedSource
   {
-    // A file that cannot be read is input that cannot be used (exit 3, as for --db and
-    // --feature-set); what a readable config says is part of the command line (exit 1).
-    if let config, FileManager.default.contents(atPath: config) == nil {
-      throw CommandFailure(.unusableInput, "error: --config \(config): no such readable file")
-    }
     do {
       return try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
     } catch {
+      // A file that cannot be read is input that cannot be used (exit 3, as for --db and
+      // --feature-set); what a readable config says is part of the command line (exit 1).
+      // Seasons and dates are parsed first, so a bad one is still the usage error reported.
+      if let config, error == Self.unreadableConfig(config) {
+        throw CommandFailure(.unusableInput, "error: \(error.message)")
+      }
       throw CommandFailure(.usage, "error: \(error.message)")
     }
   }
+
+  static func unreadableConfig(_ path: String) -> UsageError { UsageError("--config \(path): no such readable file") }
 
   func resolveOrThrow(clock wall: WallClock, defaultsFile: String?) throws(UsageError) -> ResolvedSource {
     // One reading of the clock for every keyword: `--start-date yesterday --end-date yesterday`
@@ -105,9 +108,7 @@ public struct SourceOptions: ParsableArguments {
       configSources.append(defaultsFile)
     }
     if let config {
-      guard let data = FileManager.default.contents(atPath: config) else {
-        throw UsageError("--config \(config): no such readable file")
-      }
+      guard let data = FileManager.default.contents(atPath: config) else { throw Self.unreadableConfig(config) }
       thresholds = try thresholds.overlaid(json: data, source: config)
       configSources.append(config)
     }

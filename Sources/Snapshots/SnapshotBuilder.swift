@@ -106,11 +106,18 @@ public struct SnapshotBuilder: Sendable {
   }
 
   /// The nothing-changed rule: same data files and schema (content_sha256), same feature-set
-  /// spec, same config apart from when date keywords were resolved.
+  /// spec, same config apart from when date keywords were resolved and from overrides that
+  /// overrode nothing (builds before session 15 recorded an override of a gate that passed;
+  /// today's leave it out, and a standing one must not make a version of unchanged content).
   public static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool {
     var ca = a.config, cb = b.config
     ca.dates.resolvedAt = nil
     cb.dates.resolvedAt = nil
+    func used(_ m: Manifest) -> [Manifest.OverrideRecord] {
+      m.config.overrides.filter { o in m.gates.contains { $0.name == o.gate && $0.override != nil } }
+    }
+    ca.overrides = used(a)
+    cb.overrides = used(b)
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 

@@ -162,6 +162,10 @@ import Testing
     #expect(throws: CommandFailure(.unusableInput, "error: --config /nonexistent.json: no such readable file")) {
       try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
     }
+    // A bad season is still the usage error reported, whatever else is wrong.
+    #expect(throws: CommandFailure(.usage, "error: invalid season 'bogus': expected a season like 2022-23, its start year 2022, or current")) {
+      try resolve(["--db", "x", "--season", "bogus", "--config", "/nonexistent.json"])
+    }
   }
 
   /// A window that leaves a season asked for no day would build it empty: a usage error

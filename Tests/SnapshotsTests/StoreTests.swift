@@ -91,6 +91,22 @@ import Testing
     #expect(try SnapshotStore(root: root).manifest("props", "v4").parentVersion == "v3")
   }
 
+  /// Builds before session 15 recorded an override of a gate that passed; today's leave it
+  /// out. Such an override must not make the unchanged content a new version, while an override
+  /// that let a failed gate through still counts.
+  @Test func anOverrideThatOverrodeNothingIsNoChange() throws {
+    let root = Fixture.scratch()
+    let built = try Fixture.builder(root: root).build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    let today = built.manifest
+    let gate = try #require(today.gates.first?.name)
+    var older = today
+    older.config.overrides = [Manifest.OverrideRecord(gate: gate, reason: "standing override")]
+    older.builtWithOverrides = true
+    #expect(SnapshotBuilder.sameContent(older, today))
+    older.gates[0].override = "standing override"
+    #expect(!SnapshotBuilder.sameContent(older, today))
+  }
+
   @Test func versionsSortNumericallyAndIgnoreOtherNames() throws {
     let root = Fixture.scratch()
     for name in ["v1", "v2", "v10", "v9", "v01", "vx", ".tmp-1-ab", "v3.bak"] {
