@@ -58,8 +58,9 @@ public enum Digest {
   }
 
   /// `content_sha256`: over each file's path and SHA-256 (in manifest order) and every schema
-  /// column's name, type and nullability. Meanings are prose and deliberately left out, so
-  /// rewording a column's description does not make a new version.
+  /// column's name, type and nullability. The schema's meanings are left out here, but each
+  /// data file carries them in its Arrow field metadata, so the files' digests (and with them
+  /// this hash) do change when a column is reworded.
   public static func content(files: [Manifest.FileEntry], schema: [Manifest.SchemaColumn]) -> String {
     var text = "files\n"
     for f in files { text += "\(f.path)\t\(f.sha256)\n" }
