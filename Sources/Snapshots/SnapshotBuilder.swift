@@ -122,15 +122,14 @@ public struct SnapshotBuilder: Sendable {
   }
 
   /// What the latest version's manifest claims that the same content, built again, does not
-  /// give, or nil: its name, its row counts, its columns' meanings and its statistics (within verify's rounding
+  /// give, or nil: its version name, its row counts, its columns' meanings and its statistics (within verify's rounding
   /// allowance, so a manifest of an older build, whose sums were added in another order, is
   /// not taken for damaged). The content hash covers only the files' digests and the schema, so
   /// a hand edit of `row_count` or of a mean left "nothing changed" pointing at a manifest that
   /// `verify` fails; such a latest version is replaced by a new one, as one whose files are
   /// damaged is.
-  static func manifestClaimsDiffer(_ latest: Manifest, named name: String, dataset: String, from built: Manifest) -> String? {
+  static func manifestClaimsDiffer(_ latest: Manifest, named name: String, from built: Manifest) -> String? {
     if latest.version != name { return "its manifest says version \(latest.version)" }
-    if latest.dataset != dataset { return "its manifest says dataset \(latest.dataset)" }
     if latest.rowCount != built.rowCount { return "its manifest says row_count \(latest.rowCount), its files hold \(built.rowCount) rows" }
     for (a, b) in zip(latest.files, built.files) where a.rows != b.rows || a.season != b.season || a.bytes != b.bytes {
       return "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
@@ -495,7 +494,7 @@ public final class SnapshotWriter: @unchecked Sendable {
         if let (file, text) = Verifier(format: builder.format).manifestProblems(folder: builder.store.versionPath(dataset, name)).problems.first {
           return "\(file): \(text)"
         }
-        return SnapshotBuilder.manifestClaimsDiffer(latest, named: name, dataset: dataset, from: candidate)
+        return SnapshotBuilder.manifestClaimsDiffer(latest, named: name, from: candidate)
       },
       onDamagedLatest: onDamagedLatest)
     switch outcome {

@@ -209,6 +209,12 @@ public struct SnapshotStore: Sendable {
   /// The first way a version's data files differ from its manifest (missing, another size,
   /// another SHA-256), nil when every one matches.
   func damage(of manifest: Manifest, in folder: String) -> String? {
+    // What verify reports as "is not listed in the manifest": a stray file or folder.
+    let listed = Set(manifest.files.map(\.path))
+    let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    if let stray = present.first(where: { $0 != "manifest.json" && !listed.contains($0) }) {
+      return "\(stray) is not listed in the manifest"
+    }
     for entry in manifest.files {
       let path = "\(folder)/\(entry.path)"
       guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),

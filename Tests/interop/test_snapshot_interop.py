@@ -278,9 +278,14 @@ def test_a_hand_edited_latest_manifest_is_published_again(snapshot, tmp_path):
         again = build(snapshot["db"], out)
         assert again.stderr.startswith(f"note: the content equals {latest}, but that version is damaged ("), name
         assert again.stdout.startswith(f"built {republished}:"), name
+    # A file the manifest does not list fails verify too (a third review).
+    (out / "props" / "v6" / "notes.txt").write_text("x")
+    stray = build(snapshot["db"], out)
+    assert "(notes.txt is not listed in the manifest)" in stray.stderr
+    assert stray.stdout.startswith("built props/v7:")
     unchanged = build(snapshot["db"], out)
-    assert unchanged.stdout.startswith("nothing changed: the content equals props/v6")
-    assert run("verify", out / "props" / "v6").returncode == 0
+    assert unchanged.stdout.startswith("nothing changed: the content equals props/v7")
+    assert run("verify", out / "props" / "v7").returncode == 0
 
 
 def test_diff_of_a_build_with_itself_reports_no_drift(snapshot):
