@@ -121,16 +121,14 @@ public struct SnapshotBuilder: Sendable {
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 
-  /// What the latest version's manifest claims that the same content, built again, does not
-  /// give, or nil: its version name, its row counts, its columns' meanings and its statistics (within verify's rounding
-  /// allowance, so a manifest of an older build, whose sums were added in another order, is
-  /// not taken for damaged). The content hash covers only the files' digests and the schema, so
-  /// a hand edit of `row_count` or of a mean left "nothing changed" pointing at a manifest that
-  /// `verify` fails; such a latest version is replaced by a new one, as one whose files are
-  /// damaged is.
-  static func manifestClaimsDiffer(_ latest: Manifest, named name: String, from built: Manifest) -> String? {
-    if latest.version != name { return "its manifest says version \(latest.version)" }
-    if latest.rowCount != built.rowCount { return "its manifest says row_count \(latest.rowCount), its files hold \(built.rowCount) rows" }
+  /// What the latest version's manifest claims about its files that the same content, built
+  /// again, does not give, or nil: each file's rows, season and bytes, each column's meaning
+  /// and the statistics (within verify's rounding allowance, so a manifest of an older build,
+  /// whose sums were added in another order, is not taken for damaged). The content hash covers
+  /// only the files' digests and the schema; `Verifier.manifestProblems`, asked first, covers
+  /// the manifest's own consistency (its version, totals, gates). Together they keep "nothing
+  /// changed" from pointing at a manifest that `verify` fails.
+  static func manifestClaimsDiffer(_ latest: Manifest, from built: Manifest) -> String? {
     for (a, b) in zip(latest.files, built.files) where a.rows != b.rows || a.season != b.season || a.bytes != b.bytes {
       return "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
     }
@@ -139,7 +137,6 @@ public struct SnapshotBuilder: Sendable {
     for (a, b) in zip(latest.schema, built.schema) where a.meaning != b.meaning {
       return "its manifest says column \(a.name) means \"\(a.meaning)\", its files say \"\(b.meaning)\""
     }
-    if Set(latest.stats.keys) != Set(built.stats.keys) { return "its manifest's stats list other columns than its schema" }
     for name in built.stats.keys.sorted() {
       guard let stated = latest.stats[name], let actual = built.stats[name], Verifier.statsAgree(stated, actual) else {
         return "its manifest's stats of column \(name) differ from its files"
@@ -494,7 +491,7 @@ public final class SnapshotWriter: @unchecked Sendable {
         if let (file, text) = Verifier(format: builder.format).manifestProblems(folder: builder.store.versionPath(dataset, name)).problems.first {
           return "\(file): \(text)"
         }
-        return SnapshotBuilder.manifestClaimsDiffer(latest, named: name, from: candidate)
+        return SnapshotBuilder.manifestClaimsDiffer(latest, from: candidate)
       },
       onDamagedLatest: onDamagedLatest)
     switch outcome {
