@@ -281,7 +281,7 @@ public struct FeatureEngine: Sendable {
       if c.type == .int32, case .float64(let wide) = column {
         // Past the int32 range: the first such value is reported, and the column is left
         // NULL (the table is never published; `compute` throws).
-        let row = (0..<wide.count).first { wide.validity[$0] && !(-2_147_483_648...2_147_483_647).contains(wide.values[$0]) } ?? 0
+        let row = (0..<wide.count).first { wide.validity[$0] && !Int32Output.fits(wide.values[$0]) } ?? 0
         overflow = overflow ?? Int32Overflow(column: c.name, row: row, value: wide.values[row])
         column = .int32(Column(values: [Int32](repeating: 0, count: wide.count), validity: ValidityBitmap(count: wide.count, allValid: false)))
       }
@@ -446,10 +446,12 @@ struct OutputColumns {
 /// computed, so `FeatureEngine.assemble` can name the row and the value instead of the
 /// conversion trapping.
 enum Int32Output {
+  @inline(__always) static func fits(_ v: Double) -> Bool { v >= -2_147_483_648 && v <= 2_147_483_647 }
+
   static func column(_ values: [Double], validity: ValidityBitmap) -> AnyColumn {
-    var fits = true
-    for v in values where !(v >= -2_147_483_648 && v <= 2_147_483_647) { fits = false }
-    guard fits else { return .float64(Column(values: values, validity: validity)) }
+    var allFit = true
+    for v in values where !fits(v) { allFit = false }
+    guard allFit else { return .float64(Column(values: values, validity: validity)) }
     return .int32(Column(values: values.map { Int32($0) }, validity: validity))
   }
 }
