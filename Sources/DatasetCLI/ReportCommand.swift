@@ -37,6 +37,7 @@ struct ReportCommand: ParsableCommand {
     // The same read and refusals as `validate`: a page must not say "OK to build" over a
     // window that validate and build refuse as empty.
     var resolved = try source.resolve()
+    try refuseFolder(out)
     let reader = SourceReader(path: resolved.database)
     let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
     resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
@@ -110,11 +111,16 @@ func baseName(_ path: String) -> String {
 
 /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half
 /// a page.
-func writeFile(_ path: String, _ text: String) throws {
+/// A folder given where the page goes, refused before the report is computed.
+func refuseFolder(_ path: String) throws {
   var st = stat()
   if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
     throw CommandFailure(.unusableInput, "error: --out \(path) is a folder: give the path of the page to write (e.g. \(path)/report.html)")
   }
+}
+
+func writeFile(_ path: String, _ text: String) throws {
+  try refuseFolder(path)
   let temporary = path + ".tmp-\(getpid())"
   guard let file = fopen(temporary, "wb") else {
     throw CommandFailure(
