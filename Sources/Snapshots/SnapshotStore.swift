@@ -206,15 +206,18 @@ public struct SnapshotStore: Sendable {
     return DatasetLock(fd: fd, path: path)
   }
 
+  /// Entries of a version folder that its manifest does not list (neither manifest.json nor a
+  /// data file), in name order: `verify` reports each, and a build takes one for damage.
+  static func unlisted(in folder: String, by manifest: Manifest) -> [String] {
+    let listed = Set(manifest.files.map(\.path))
+    let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+    return present.filter { $0 != "manifest.json" && !listed.contains($0) }
+  }
+
   /// The first way a version's data files differ from its manifest (missing, another size,
   /// another SHA-256), nil when every one matches.
   func damage(of manifest: Manifest, in folder: String) -> String? {
-    // What verify reports as "is not listed in the manifest": a stray file or folder.
-    let listed = Set(manifest.files.map(\.path))
-    let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-    if let stray = present.first(where: { $0 != "manifest.json" && !listed.contains($0) }) {
-      return "\(stray) is not listed in the manifest"
-    }
+    if let stray = Self.unlisted(in: folder, by: manifest).first { return "\(stray) is not listed in the manifest" }
     for entry in manifest.files {
       let path = "\(folder)/\(entry.path)"
       guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),

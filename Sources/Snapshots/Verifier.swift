@@ -84,11 +84,7 @@ public struct Verifier: Sendable {
     guard let manifest = read else { return }
 
     // Files on disk against the manifest.
-    let listed = Set(manifest.files.map(\.path))
-    let present = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-    for name in present where name != "manifest.json" && !listed.contains(name) {
-      problem(name, "is not listed in the manifest")
-    }
+    for name in SnapshotStore.unlisted(in: folder, by: manifest) { problem(name, "is not listed in the manifest") }
     // The statistics `diff` compares, recomputed from the files exactly as the build gathered
     // them (each file's table, merged in file order): no hash covers them, and an edited mean
     // would otherwise pass here and move every later drift report. Compared only when every
