@@ -48,9 +48,25 @@ public struct CoverageBreakdown: Sendable, Equatable {
     }
   }
 
-  /// The five box-score fields whose gaps `source_field_coverage` tells apart from a derived
-  /// (usage_rate) gap, in the spec's order.
-  public static let sourceFields = ["minutes_played", "points", "fg_attempts", "ft_attempts", "turnovers"]
+  /// The box-score fields `source_field_coverage` measures: the spec's five (minutes_played
+  /// first, then in the spec's order), which tell an extraction gap apart from a derived
+  /// (usage_rate) gap, then the other fields the prop labels and props_v1's windows are made
+  /// of (threes, rebounds, assists). The spec's five alone let an export with assists NULL on
+  /// 60 % of its rows build, its label_assists and label_rebounds NULL on those rows, every
+  /// gate passing (docs/GATES.md).
+  public static let sourceFields = [
+    "minutes_played", "points", "fg_attempts", "ft_attempts", "turnovers",
+    "three_pt_makes", "three_pt_attempts", "offensive_rebounds", "defensive_rebounds", "assists",
+  ]
+
+  /// The validity of each of `sourceFields` in `pgs`, same order.
+  public static func sourceFieldValidity(_ pgs: PlayerGameSummary) -> [ValidityBitmap] {
+    [
+      pgs.minutesPlayed.validity, pgs.points.validity, pgs.fgAttempts.validity, pgs.ftAttempts.validity,
+      pgs.turnovers.validity, pgs.threePtMakes.validity, pgs.threePtAttempts.validity,
+      pgs.offensiveRebounds.validity, pgs.defensiveRebounds.validity, pgs.assists.validity,
+    ]
+  }
 
   public struct Month: Sendable, Equatable {
     public var year: Int
@@ -162,10 +178,7 @@ public struct CoverageBreakdown: Sendable, Equatable {
     }
     var monthRows: [MonthKey: Int] = [:]
     var accs: [(active: Int, played: Int, usage: Int, fields: [Int])] = []
-    let fieldValidity: [ValidityBitmap] = [
-      pgs.minutesPlayed.validity, pgs.points.validity, pgs.fgAttempts.validity, pgs.ftAttempts.validity,
-      pgs.turnovers.validity,
-    ]
+    let fieldValidity = sourceFieldValidity(pgs)
     for slot in 0..<space.count {
       var month = -1
       var last: (season: Int32, acc: Int)?

@@ -468,10 +468,9 @@ struct Context {
   func sourceFieldCoverage() -> GateResult {
     let threshold = config.sourceFieldFailBelowPercent
     let pgs = source.pgs
-    let fields: [(String, ValidityBitmap)] = [
-      ("points", pgs.points.validity), ("fg_attempts", pgs.fgAttempts.validity),
-      ("ft_attempts", pgs.ftAttempts.validity), ("turnovers", pgs.turnovers.validity),
-    ]
+    // minutes_played (the first) is measured on played rows below, the others on active rows.
+    let fields = Array(
+      zip(CoverageBreakdown.sourceFields, CoverageBreakdown.sourceFieldValidity(pgs)).dropFirst())
     var status = GateStatus.pass
     var marks: [Int: GateStatus] = [:]
     var figures: [(Int, String)] = []
@@ -513,7 +512,7 @@ struct Context {
       figures.append(
         (season,
           lowPct >= 100
-            ? "all 5 fields present on \(Show.count(active)) active rows"
+            ? "all \(CoverageBreakdown.sourceFields.count) fields present on \(Show.count(active)) active rows"
             : "lowest: \(low.0) on \(Show.pct(lowPct, failsBelow: threshold)) of \(Show.count(low.2)) \(low.3)"))
       for m in measured {
         let p = Show.ratio(m.1, m.2)

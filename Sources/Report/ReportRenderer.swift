@@ -1,4 +1,5 @@
 import Columnar
+import Gates
 
 /// Renders a `ReportInput` as one self-contained page: inline CSS and SVG, no script, no
 /// external resource, so it opens offline, survives being mailed around and prints on A4.
@@ -314,7 +315,7 @@ public enum ReportRenderer {
         what: "usage_rate in \(Format.monthTitle(row.month))")
       // Naming one field when none lacks a value would point at a problem that is not there.
       let complete = row.weakestSourceFieldOf > 0 && row.weakestSourceFieldRows == row.weakestSourceFieldOf
-      let field = complete ? "all 5 fields" : (row.weakestSourceField ?? "source fields")
+      let field = complete ? "all \(CoverageBreakdown.sourceFields.count) fields" : (row.weakestSourceField ?? "source fields")
       bar(
         &m, kind: "source", rows: row.weakestSourceFieldRows, of: row.weakestSourceFieldOf,
         threshold: season.sourceFieldThreshold, what: "\(field) in \(Format.monthTitle(row.month))", fieldName: field)

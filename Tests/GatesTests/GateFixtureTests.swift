@@ -59,7 +59,7 @@ let expectedDatesSQL = """
     let games = try RealFixture.scalar(db, "SELECT count(DISTINCT game_id) FROM player_game_summary")
     #expect(report.result(.gameIntegrity)?.figure == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date")
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
-    #expect(report.result(.sourceFieldCoverage)?.figure == "all 5 fields present on \(thousands(active)) active rows")
+    #expect(report.result(.sourceFieldCoverage)?.figure == "all 10 fields present on \(thousands(active)) active rows")
     #expect(report.seasons == [
       SeasonExpectation(
         season: "2022-23", dateSource: "pgs", openingNight: "2022-10-18", bootstrapEnds: "2022-10-31",
@@ -142,6 +142,33 @@ let expectedDatesSQL = """
     #expect(gate.status == .fail)
     #expect(gate.figure == "lowest: turnovers on \(pct(active - nulls, active)) of \(thousands(active)) active rows")
     #expect(gate.evidence == ["turnovers: NULL on \(thousands(nulls)) of \(thousands(active)) active rows (\(pct(active - nulls, active)) present)"])
+  }
+
+  /// The labels' own box-score fields: the spec's five alone passed an export whose assists,
+  /// threes and offensive rebounds were NULL from January on (three of four prop labels NULL on
+  /// most rows).
+  @Test func labelSourceGapFails() throws {
+    let db = try RealFixture.copy(
+      "label-sources",
+      damage: """
+        UPDATE player_game_summary SET assists = NULL, three_pt_makes = NULL, offensive_rebounds = NULL
+        WHERE game_date >= '2023-01-01'
+        """)
+    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
+    func nulls(_ column: String) throws -> Double {
+      try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND \(column) IS NULL")
+    }
+    let gate = try #require(try validate(db).result(.sourceFieldCoverage))
+    #expect(gate.status == .fail)
+    let missing = try nulls("assists")
+    #expect(try nulls("three_pt_makes") == missing && nulls("offensive_rebounds") == missing)
+    // The three are equally short: the figure names the first in the gate's order, the
+    // evidence lists them by name.
+    #expect(gate.figure == "lowest: three_pt_makes on \(pct(active - missing, active)) of \(thousands(active)) active rows")
+    #expect(
+      gate.evidence == ["assists", "offensive_rebounds", "three_pt_makes"].map {
+        "\($0): NULL on \(thousands(missing)) of \(thousands(active)) active rows (\(pct(active - missing, active)) present)"
+      })
   }
 
   @Test func stalePcfAfterPhase3Reprocessing() throws {

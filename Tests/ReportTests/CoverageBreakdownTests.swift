@@ -69,23 +69,23 @@ func fixtureSeason() -> SourceData {
     // October 18…30 every other day: 7 dates; November 1…29: 15; December 1…19: 10.
     #expect(breakdown.months.map(\.activeRows) == [21, 45, 30])
     #expect(breakdown.months.map(\.usageRateRows) == [21, 30, 30])
-    #expect(breakdown.months[1].sourceFieldRows == [45, 45, 45, 45, 45])
+    #expect(breakdown.months[1].sourceFieldRows == [Int](repeating: 45, count: 10))
     #expect(breakdown.expectedDates == 32 - 7)
     #expect(breakdown.coveredDates == 24)
   }
 
   @Test func weakestSourceFieldNamesTheFieldWithFewestValues() {
     let month = CoverageBreakdown.Month(
-      year: 2023, month: 1, activeRows: 10, playedRows: 12, usageRateRows: 10, sourceFieldRows: [8, 9, 10, 7, 7])
+      year: 2023, month: 1, activeRows: 10, playedRows: 12, usageRateRows: 10, sourceFieldRows: [8, 9, 10, 7, 7, 10, 10, 10, 10, 10])
     // minutes_played 8 of 12 played rows (66.7 %) is weaker than ft_attempts 7 of 10 (70 %).
     #expect(month.weakestSourceField?.name == "minutes_played")
     #expect(month.weakestSourceField?.rows == 8 && month.weakestSourceField?.of == 12)
     let tie = CoverageBreakdown.Month(
-      year: 2023, month: 2, activeRows: 10, playedRows: 10, usageRateRows: 10, sourceFieldRows: [10, 9, 10, 7, 7])
+      year: 2023, month: 2, activeRows: 10, playedRows: 10, usageRateRows: 10, sourceFieldRows: [10, 9, 10, 7, 7, 10, 10, 10, 10, 7])
     // On a tie the first field in spec order is named.
     #expect(tie.weakestSourceField?.name == "ft_attempts")
     let empty = CoverageBreakdown.Month(
-      year: 2023, month: 3, activeRows: 0, playedRows: 0, usageRateRows: 0, sourceFieldRows: [0, 0, 0, 0, 0])
+      year: 2023, month: 3, activeRows: 0, playedRows: 0, usageRateRows: 0, sourceFieldRows: [Int](repeating: 0, count: 10))
     #expect(empty.weakestSourceField == nil)
     #expect(month.label == "2023-01")
   }
