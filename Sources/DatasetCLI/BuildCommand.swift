@@ -229,10 +229,9 @@ struct BuildCommand: ParsableCommand {
           .unusableInput, Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap))
       }
       run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
-      if !quiet {
-        FileHandleOutput.standardError.write(
-          "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n")
-      }
+      // Printed under --quiet too: it names a season the new version will not hold.
+      FileHandleOutput.standardError.write(
+        "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n")
     }
     let builtSeasons = Set(run.seasons)
     let pointInTime = BackgroundCheck(

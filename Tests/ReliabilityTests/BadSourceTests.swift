@@ -421,6 +421,9 @@ typealias SplitMix = SeededRandom
       "\(june)")
     let juneBuild = try runCLI(["build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("June")])
     #expect(juneBuild.status == 0 && juneBuild.stderr.contains("in season 2021-22, which the dates span; not built"), "\(juneBuild)")
+    // --quiet drops progress, not the news that the version lacks a season the dates span.
+    let quietJune = try runCLI(["build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("QuietJune"), "--quiet"])
+    #expect(quietJune.status == 0 && quietJune.stderr.contains("in season 2021-22, which the dates span; not built"), "\(quietJune)")
 
     // Past the last season held, the window has no rows: refused, not widened backwards.
     let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
