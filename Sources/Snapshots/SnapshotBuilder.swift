@@ -2,6 +2,10 @@ import Clocks
 import Columnar
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// How data files are written and read back; the Arrow IPC + LZ4 implementation is
 /// `ArrowDataFileFormat`. Kept as a protocol so publish/verify logic is testable alone.
 public protocol DataFileFormat: Sendable {
@@ -154,9 +158,49 @@ public struct SnapshotBuilder: Sendable {
 }
 
 extension SnapshotStore {
-  /// The version published after `latest` ("v2" → "v3"; the first one, v1, when there is none).
-  static func next(after latest: String?) -> String {
-    "v\((latest.flatMap(versionNumber) ?? 0) + 1)"
+  /// Under a dataset folder: the highest version number ever published into it, so that a
+  /// version deleted or renamed by hand (`mv v7 v7.bad`) does not give its name to other data.
+  static let lastVersionFile = ".last-version"
+
+  /// The highest version number taken in `dataset`: every entry named like a version (a
+  /// folder, or a file or link in the way of one) and the record of the last one published.
+  func highestVersionNumber(_ dataset: String) -> Int {
+    let folder = datasetPath(dataset)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    var highest = names.compactMap(SnapshotStore.versionNumber).max() ?? 0
+    if let record = FileManager.default.contents(atPath: "\(folder)/\(SnapshotStore.lastVersionFile)"), record.count <= 64,
+      let text = String(bytes: record, encoding: .utf8),
+      let recorded = SnapshotStore.versionNumber(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    {
+      highest = max(highest, recorded)
+    }
+    return highest
+  }
+
+  /// The name the next version of `dataset` is published under: one past every number taken.
+  func nextVersion(_ dataset: String) throws(SnapshotError) -> String {
+    let highest = highestVersionNumber(dataset)
+    guard highest < Int.max else {
+      throw .noNextVersion(
+        path: "\(datasetPath(dataset))/v\(highest)",
+        reason: "no version number follows this one (the largest there is); build into another --dataset, "
+          + "or remove that entry if it was made by hand and no version was ever published under a number that large")
+    }
+    return "v\(highest + 1)"
+  }
+
+  /// Records `version` as the last one published into `dataset` (under the dataset lock, after
+  /// the rename). Best effort: the version folders stay the record of what exists; this file
+  /// only keeps a removed version's number from being used again.
+  func recordPublished(_ dataset: String, _ version: String) {
+    let path = "\(datasetPath(dataset))/\(SnapshotStore.lastVersionFile)"
+    let tmp = "\(path).tmp-\(getpid())"
+    let bytes = Array("\(version)\n".utf8)
+    let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return }
+    let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    Glibc.close(fd)
+    if written != bytes.count || rename(tmp, path) != 0 { unlink(tmp) }
   }
 }
 
@@ -452,7 +496,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     }
     let candidate = manifest(version: "", parent: nil)
     let published = builder.store.versions(dataset)
-    let likelyNext = SnapshotStore.next(after: published.last)
+    let likelyNext = (try? builder.store.nextVersion(dataset)) ?? ""
     let likelyParent = builder.store.parentOfNext(dataset, among: published)
     let likelyBytes = try? manifest(version: likelyNext, parent: likelyParent).encoded()
     var writtenParent: String?

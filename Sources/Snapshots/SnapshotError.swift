@@ -14,6 +14,8 @@ public enum SnapshotError: Error, Equatable, CustomStringConvertible {
   case notFound(path: String, what: String)
   /// A manifest that cannot be read at all (for commands other than verify).
   case unreadableManifest(path: String, reason: String)
+  /// No next version can be published into the dataset at `path`, and why.
+  case noNextVersion(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -28,6 +30,8 @@ public enum SnapshotError: Error, Equatable, CustomStringConvertible {
       return "\(path): no such \(what)"
     case .unreadableManifest(let path, let reason):
       return "\(path): cannot read manifest: \(reason)"
+    case .noNextVersion(let path, let reason):
+      return "\(path): \(reason)"
     }
   }
 }

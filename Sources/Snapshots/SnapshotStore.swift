@@ -300,7 +300,7 @@ public struct SnapshotStore: Sendable {
       }
       onDamagedLatest(latest, damage)
     }
-    let next = SnapshotStore.next(after: latest)
+    let next = try nextVersion(dataset)
     try staging.write(name: "manifest.json", bytes: try manifestBytes(next, parentOfNext(dataset, among: existing)))
     try syncDirectory(staging.path)
     beforeRename()
@@ -317,6 +317,7 @@ public struct SnapshotStore: Sendable {
       staging.published()
     }
     try syncDirectory(datasetPath(dataset))
+    recordPublished(dataset, next)
     return .published(version: next, path: target)
   }
 

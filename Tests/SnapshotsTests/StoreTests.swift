@@ -91,6 +91,55 @@ import Testing
     #expect(try SnapshotStore(root: root).manifest("props", "v4").parentVersion == "v3")
   }
 
+  /// snapshot.md: a published version is never overwritten. A latest version deleted or moved
+  /// aside by hand (`mv v2 v2.bad`) used to give its name to the next build's different data.
+  @Test func aRemovedVersionsNameIsNeverUsedAgain() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    try FileManager.default.moveItem(atPath: "\(root)/props/v2", toPath: "\(root)/props/v2.bad")
+    let v3 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 32, seed: 1))]))
+    #expect(v3.outcome == .published(version: "v3", path: "\(root)/props/v3"))
+    #expect(v3.manifest.parentVersion == "v1")
+    try FileManager.default.removeItem(atPath: "\(root)/props/v3")
+    let v4 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 33, seed: 1))]))
+    #expect(v4.outcome == .published(version: "v4", path: "\(root)/props/v4"))
+    #expect(SnapshotStore(root: root).versions("props") == ["v1", "v4"])
+    // Without the record (a dataset from before it, or the file removed), the folders decide.
+    try FileManager.default.removeItem(atPath: "\(root)/props/\(SnapshotStore.lastVersionFile)")
+    let v5 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 34, seed: 1))]))
+    #expect(v5.outcome == .published(version: "v5", path: "\(root)/props/v5"))
+  }
+
+  /// A file (not a folder) named like the next version blocked every later build with "File
+  /// exists"; its number is now taken like a folder's.
+  @Test func aFileNamedLikeAVersionIsSkipped() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    #expect(FileManager.default.createFile(atPath: "\(root)/props/v2", contents: Data("x".utf8)))
+    let next = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    #expect(next.outcome == .published(version: "v3", path: "\(root)/props/v3"))
+    #expect(next.manifest.parentVersion == "v1")
+  }
+
+  /// A folder with the largest version number made `build` trap (SIGILL, nothing printed):
+  /// now an error naming it, and nothing is left behind.
+  @Test func noVersionNumberPastTheLargest() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    try FileManager.default.createDirectory(atPath: "\(root)/props/v\(Int.max)", withIntermediateDirectories: true)
+    #expect {
+      try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    } throws: { error in
+      guard case .noNextVersion(let path, let reason) = error as? SnapshotError else { return false }
+      return path == "\(root)/props/v\(Int.max)" && reason.hasPrefix("no version number follows this one")
+    }
+    #expect(SnapshotStore(root: root).temporaryFolders("props").isEmpty)
+  }
+
   /// Builds before session 15 recorded an override of a gate that passed; today's leave it
   /// out. Such an override must not make the unchanged content a new version, while an override
   /// that let a failed gate through still counts.
