@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import Snapshots
 
-/// SIGINT (Ctrl-C) and SIGTERM (a scheduler's timeout) during a build: say what happened, remove
+/// SIGINT (Ctrl-C), SIGTERM (a scheduler's timeout) and SIGHUP (the terminal or ssh session
+/// that started it went away) during a build: say what happened, remove
 /// the build's temporary folder instead of leaving it (up to hundreds of MB) for the next build
 /// of the dataset to find, and exit with 128 + the signal as the shell would. A publish already
 /// renaming finishes first and the message names it (`Interruption`). A signal ignored when the
@@ -12,7 +13,7 @@ final class InterruptWatch {
   private var previous: [(Int32, __sighandler_t?)] = []
 
   init() {
-    for number in [SIGINT, SIGTERM] {
+    for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
       let before = signal(number, SIG_IGN)
       guard unsafeBitCast(before, to: Int.self) != unsafeBitCast(SIG_IGN, to: Int.self) else { continue }
       previous.append((number, before))
@@ -20,7 +21,7 @@ final class InterruptWatch {
       source.setEventHandler {
         Interruption.stop { removed, published in
           var text = isatty(2) != 0 ? "\n" : ""
-          text += "interrupted by \(number == SIGINT ? "SIGINT" : "SIGTERM"): "
+          text += "interrupted by \(name): "
           text += published.isEmpty ? "nothing was published" : "after publishing \(published.joined(separator: ", "))"
           if !removed.isEmpty { text += "; removed its temporary folder \(removed.joined(separator: ", "))" }
           text += "\n"

@@ -191,16 +191,17 @@ extension SnapshotStore {
 
   /// Records `version` as the last one published into `dataset` (under the dataset lock, after
   /// the rename). Best effort: the version folders stay the record of what exists; this file
-  /// only keeps a removed version's number from being used again.
+  /// only keeps a removed version's number from being used again. Written in place with one
+  /// pwrite (no temporary file for a kill to leave behind): a record cut short reads as a
+  /// smaller number or none, and the folder just renamed holds the number anyway.
   func recordPublished(_ dataset: String, _ version: String) {
     let path = "\(datasetPath(dataset))/\(SnapshotStore.lastVersionFile)"
-    let tmp = "\(path).tmp-\(getpid())"
     let bytes = Array("\(version)\n".utf8)
-    let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }
-    let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-    Glibc.close(fd)
-    if written != bytes.count || rename(tmp, path) != 0 { unlink(tmp) }
+    defer { Glibc.close(fd) }
+    let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    if written == bytes.count { _ = ftruncate(fd, off_t(bytes.count)) }
   }
 }
 

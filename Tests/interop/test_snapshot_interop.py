@@ -112,7 +112,7 @@ def test_second_build_of_same_inputs_publishes_nothing(snapshot):
     assert again.stdout.splitlines()[0] == (
         f"nothing changed: the content equals props/v1 ({m['row_count']} rows); no new version written")
     assert again.stdout.splitlines()[-1] == f"snapshot: {snapshot['v1']}"
-    assert sorted(p.name for p in (snapshot["out"] / "props").iterdir()) == [".lock", "v1"]
+    assert sorted(p.name for p in (snapshot["out"] / "props").iterdir()) == [".last-version", ".lock", "v1"]
     assert {p.name: p.read_bytes() for p in snapshot["v1"].iterdir()} == before
 
 
@@ -360,17 +360,19 @@ def test_sigkill_at_random_points_never_leaves_a_partial_version(snapshot, tmp_p
         proc.wait()
         entries = snapshot_entries(out / "props")
         # Only whole versions, temporary folders and the lock file may exist.
-        assert all(re.fullmatch(r"v[1-9][0-9]*|\.tmp-\d+-[0-9a-f]+|\.lock", e) for e in entries), (delay, entries)
+        assert all(re.fullmatch(r"v[1-9][0-9]*|\.tmp-\d+-[0-9a-f]+|\.lock|\.last-version", e) for e in entries), (delay, entries)
         if any(e.startswith("v") for e in entries):
             assert run("verify", out / "props", check=False).returncode == 0, (delay, entries)
     final = run(*args[1:])
     assert final.stdout.startswith(("built props/v1:", "nothing changed: the content equals props/v1"))
-    # Every killed build had the same content, so there is exactly one version and no leftovers.
-    assert snapshot_entries(out / "props") == [".lock", "v1"]
+    # Every killed build had the same content, so there is exactly one version and no leftovers
+    # (the record of the last version published is written right after the rename, so a kill
+    # between the two leaves none until the next publish).
+    assert snapshot_entries(out / "props") in ([".lock", "v1"], [".last-version", ".lock", "v1"])
     assert run("verify", out / "props").stdout == "ok: 1 version verified\n"
 
 
-def test_sigint_and_sigterm_remove_the_temporary_folder_and_say_so(snapshot, tmp_path):
+def test_sigint_sigterm_and_sighup_remove_the_temporary_folder_and_say_so(snapshot, tmp_path):
     """A review interrupted a 75-season build: exit 130/143 with nothing printed and a
     327 MB temporary folder left until the next build. Now the folder goes and stderr says what
     happened; a build interrupted after its publish names the version."""
@@ -380,7 +382,7 @@ def test_sigint_and_sigterm_remove_the_temporary_folder_and_say_so(snapshot, tmp
     duration = snapshot["seconds"]
     rng = random.Random(7)
     outcomes = set()
-    for number, name in [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")] * 3:
+    for number, name in [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")] * 2:
         shutil.rmtree(out, ignore_errors=True)
         proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(rng.uniform(0.03, duration * 0.9))
@@ -396,7 +398,7 @@ def test_sigint_and_sigterm_remove_the_temporary_folder_and_say_so(snapshot, tmp
                 assert err.startswith(f"interrupted by {name}: nothing was published"), err
         else:
             outcomes.add("finished")
-            assert proc.returncode == 0 and entries == [".lock", "v1"], (proc.returncode, entries, err)
+            assert proc.returncode == 0 and entries == [".last-version", ".lock", "v1"], (proc.returncode, entries, err)
         if "v1" in entries:
             assert run("verify", out / "props").returncode == 0
     assert "interrupted" in outcomes
@@ -415,7 +417,7 @@ def test_a_signal_ignored_at_start_stays_ignored(snapshot, tmp_path):
         proc.send_signal(signal.SIGINT)
     _, err = proc.communicate()
     assert proc.returncode == 0, err
-    assert snapshot_entries(out / "props") == [".lock", "v1"]
+    assert snapshot_entries(out / "props") == [".last-version", ".lock", "v1"]
 
 
 def test_list_of_an_unreadable_manifest_says_null_not_no_seasons(snapshot, tmp_path):
@@ -440,7 +442,7 @@ def test_two_concurrent_builds_of_one_dataset_end_consistent(snapshot, tmp_path)
         # writes plain progress lines; only the wait notice may appear besides them.
         err = "".join(line for line in err.splitlines(keepends=True) if not line.startswith("build props: "))
         assert err == "" or re.fullmatch(r"another build of props is running \(pid \d+\); waiting up to 600 s…\n", err)
-    assert snapshot_entries(out / "props") == [".lock", "v1", "v2"]
+    assert snapshot_entries(out / "props") == [".last-version", ".lock", "v1", "v2"]
     assert manifest_of(out / "props" / "v2")["parent_version"] == "v1"
     assert run("verify", out).stdout == "ok: 2 versions verified\n"
 
@@ -601,7 +603,7 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
     assert refused.returncode == 3, refused.stderr
     assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
     assert "never an edit in place; nothing was published" in refused.stderr
-    assert snapshot_entries(out / "fs") == [".lock", "v1"]
+    assert snapshot_entries(out / "fs") == [".last-version", ".lock", "v1"]
     # Said before anything else that could stop the build: a failing gate does not hide it.
     import sqlite3
     gappy = tmp_path / "gappy.sqlite"
@@ -632,7 +634,7 @@ def test_a_feature_set_is_never_edited_in_place(sample_db, tmp_path):
     other = run("build", *common, "--feature-set", "example_minutes_v1", check=False)
     assert other.returncode == 1, other.stderr
     assert "dataset fs holds feature set props_v1 (latest fs/v3) and this build computes example_minutes_v1" in other.stderr
-    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2", "v3"]
+    assert snapshot_entries(out / "fs") == [".last-version", ".lock", "v1", "v2", "v3"]
     # Looked up by name, a file must declare that name.
     (tmp_path / "Schemas" / "features").mkdir(parents=True)
     (tmp_path / "Schemas" / "features" / "props_v9.json").write_text(original)
@@ -656,7 +658,7 @@ def test_an_edit_in_place_is_refused_behind_a_damaged_latest_manifest(sample_db,
     refused = run("build", *common, "--feature-set", edited, check=False)
     assert refused.returncode == 3, refused.stderr
     assert "feature set props_v1 version 1 is not the file fs/v1 was built with" in refused.stderr
-    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2"]
+    assert snapshot_entries(out / "fs") == [".last-version", ".lock", "v1", "v2"]
     # The shipped definition replaces the damaged version, as before.
     run("build", *common)
-    assert snapshot_entries(out / "fs") == [".lock", "v1", "v2", "v3"]
+    assert snapshot_entries(out / "fs") == [".last-version", ".lock", "v1", "v2", "v3"]
