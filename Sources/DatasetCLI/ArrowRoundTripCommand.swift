@@ -47,11 +47,11 @@ struct ArrowRoundTripCommand: ParsableCommand {
     }
     try ArrowDebugIO.write(out, to: output)
     let columns = zip(reader.fields, table.columns).map { "\($0.name): \($0.type) (\($1.nullCount) nulls)" }
-    print(
-      "read \(input): \(reader.rowCount) rows in \(reader.batchCount) record batch\(reader.batchCount == 1 ? "" : "es"), \(reader.fields.count) columns"
-    )
-    for c in columns { print("  \(c)") }
-    print("wrote \(output): \(out.count) bytes, \(compression)")
+    var text =
+      "read \(input): \(reader.rowCount) rows in \(reader.batchCount) record batch\(reader.batchCount == 1 ? "" : "es"), \(reader.fields.count) columns\n"
+    for c in columns { text += "  \(c)\n" }
+    text += "wrote \(output): \(out.count) bytes, \(compression)\n"
+    FileHandleOutput.standardOutput.write(text)
   }
 }
 
@@ -114,7 +114,7 @@ struct ArrowSampleCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: \(error)")
     }
     try ArrowDebugIO.write(bytes, to: output)
-    print("wrote \(output): \(bytes.count) bytes, 10 rows, 7 columns, \(compression)")
+    FileHandleOutput.standardOutput.write("wrote \(output): \(bytes.count) bytes, 10 rows, 7 columns, \(compression)\n")
   }
 }
 

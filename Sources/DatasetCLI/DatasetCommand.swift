@@ -1,5 +1,6 @@
 import ArgumentParser
 import SQLiteSource
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -55,12 +56,12 @@ public struct DatasetCommand: ParsableCommand {
       if wantsJSON && status != .gateFailed {
         FileHandleOutput.standardOutput.write(jsonText(JSONError(exitCode: status.rawValue, message: message)))
       }
-      return status.rawValue
+      return outputStatus(status)
     }
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
-      return ExitStatus.ok.rawValue
+      return outputStatus(.ok)
     } catch let failure as CommandFailure {
       return fail(failure.message, failure.status)
     } catch let error as SourceError {
@@ -69,8 +70,8 @@ public struct DatasetCommand: ParsableCommand {
       // argument-parser's own errors: a help request (`--help`, and `help` or a bare `dataset`,
       // which reach run()) is exit 0; a parse or validation error is a usage error.
       if exitCode(for: error) == .success {
-        print(fullMessage(for: error))
-        return ExitStatus.ok.rawValue
+        FileHandleOutput.standardOutput.write(fullMessage(for: error) + "\n")
+        return outputStatus(.ok)
       }
       if error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
         return fail(fullMessage(for: error), .usage)
@@ -80,6 +81,17 @@ public struct DatasetCommand: ParsableCommand {
       return fail("error: \(error)", .unusableInput)
     }
   }
+}
+
+/// `status`, unless standard output could not be written: a scheduler that saves `--json` or a
+/// listing to a full disk must not get exit 0 and a cut-off file (a review found `show --json`
+/// cut at 16 KiB and `validate --json` empty, both exit 0). Then 3, and stderr says what was lost.
+/// A command that already fails keeps its own status.
+func outputStatus(_ status: ExitStatus) -> Int32 {
+  guard let code = FileHandleOutput.standardOutputFailure, status == .ok else { return status.rawValue }
+  printError(
+    "error: writing to standard output failed: \(String(cString: strerror(code))) (errno \(code)); what it printed is incomplete")
+  return ExitStatus.unusableInput.rawValue
 }
 
 /// `{"error": {"exit_code": 3, "message": "…"}}`: the message as stderr has it, one line per line.
@@ -111,13 +123,27 @@ func printError(_ message: String) {
 public enum FileHandleOutput {
   case standardOutput, standardError
 
+  /// The errno of the first write to standard output that failed, 0 while none has.
+  private static let stdoutErrno = Atomic<Int32>(0)
+  public static var standardOutputFailure: Int32? {
+    let code = stdoutErrno.load(ordering: .relaxed)
+    return code == 0 ? nil : code
+  }
+
   public func write(_ text: String) {
     let fd: Int32 = self == .standardOutput ? 1 : 2
     var bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
       let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-      if n <= 0 { return }
+      if n < 0, errno == EINTR { continue }
+      if n <= 0 {
+        // A stderr that cannot be written has nobody to tell; stdout's loss decides the exit.
+        if self == .standardOutput {
+          _ = Self.stdoutErrno.compareExchange(expected: 0, desired: n < 0 ? errno : EIO, ordering: .relaxed)
+        }
+        return
+      }
       offset += n
     }
   }

@@ -65,7 +65,8 @@ struct FeaturesCSVCommand: ParsableCommand {
     guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
       throw CommandFailure(.unusableInput, "error: short write to \(out)")
     }
-    print("\(spec.name): \(table.rowCount) rows × \(table.fields.count) columns for \(Season.label(start)) → \(out)")
+    FileHandleOutput.standardOutput.write(
+      "\(spec.name): \(table.rowCount) rows × \(table.fields.count) columns for \(Season.label(start)) → \(out)\n")
   }
 }
 

@@ -341,6 +341,28 @@ def test_list_and_show(snapshot):
     assert missing.stderr == f"error: {snapshot['out']}/props/v9: no such snapshot version (versions: v1)\n"
 
 
+def test_output_that_cannot_be_written_is_not_exit_0(snapshot, sample_db, tmp_path):
+    """A scheduler saving `--json` to a full disk got exit 0 and a cut-off file. /dev/full
+    refuses every write with ENOSPC, as a full disk does."""
+    commands = [
+        ("show", "props/v1", "--out", snapshot["out"], "--json"),
+        ("list", "--out", snapshot["out"]),
+        ("verify", snapshot["out"]),
+        ("validate", "--db", sample_db, "--season", "2022-23", "--json"),
+        ("--help",),
+    ]
+    for args in commands:
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([dataset_bin(), *map(str, args)], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert proc.returncode == 3, (args, proc.returncode, proc.stderr)
+        assert proc.stderr.endswith("error: writing to standard output failed: No space left on device (errno 28); "
+                                    "what it printed is incomplete\n"), (args, proc.stderr)
+    # A command that fails on its own keeps its exit code (verify of a folder without versions: 2).
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([dataset_bin(), "verify", str(tmp_path)], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2, proc.stderr
+
+
 def snapshot_entries(folder):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
