@@ -50,6 +50,13 @@ struct ListCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: --out \(out): \(what) (the root of the snapshots, Datasets by default)")
     }
     let store = SnapshotStore(root: out)
+    let unreadable = store.unreadableFolders()
+    if let root = unreadable.first, root.path == out {
+      throw CommandFailure(.unusableInput, "error: --out \(out): cannot be read (\(root.reason))")
+    }
+    for folder in unreadable {
+      FileHandleOutput.standardError.write("note: \(folder.path): cannot be read (\(folder.reason)); versions in it are not listed\n")
+    }
     var entries: [Entry] = []
     for d in store.datasets() {
       for v in store.versions(d) {

@@ -78,6 +78,24 @@ public struct SnapshotStore: Sendable {
     return names.filter { !$0.hasPrefix(".") && !versions($0).isEmpty }.sorted()
   }
 
+  /// Folders `datasets()` could not look into, with the reason ("permission denied"): the root
+  /// itself, or a dataset folder this user may not list, whose versions would otherwise vanish
+  /// from `list` without a word.
+  public func unreadableFolders() -> [(path: String, reason: String)] {
+    func reason(_ path: String) -> String? {
+      guard let dir = opendir(path) else { return String(cString: strerror(errno)).lowercased() }
+      closedir(dir)
+      return nil
+    }
+    if let why = reason(root) { return [(root, why)] }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
+      let path = datasetPath(name)
+      guard isDirectory(path), let why = reason(path) else { return nil }
+      return (path, why)
+    }
+  }
+
   /// Published version names of `dataset`, in numeric order (v10 after v9).
   public func versions(_ dataset: String) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: datasetPath(dataset))) ?? []
@@ -524,7 +542,9 @@ extension Manifest {
     if let kind = Verifier.notARegularFile(path) { throw .unreadableManifest(path: path, reason: "it \(kind), not a regular file") }
     guard let data = FileManager.default.contents(atPath: path) else {
       // A manifest this user may not read is not a missing one: say which.
-      if Verifier.whyUnreadable(path) != nil { throw .unreadableManifest(path: path, reason: Verifier.unreadableReason(path)) }
+      if let why = Verifier.whyUnreadable(path) {
+        throw .unreadableManifest(path: path, reason: why.hasPrefix("cannot be read (") ? String(why.dropFirst(16).dropLast()) : why)
+      }
       throw .notFound(path: path, what: "manifest")
     }
     let manifest: Manifest

@@ -49,13 +49,10 @@ public struct Verifier: Sendable {
     }
     let store = SnapshotStore(root: path)
     let datasets = store.datasets()
-    // A folder this user cannot list would otherwise drop out of the root without a word, and
-    // CI would pass having checked less than it was asked to.
-    for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !name.hasPrefix(".") {
-      let folder = "\(path)/\(name)"
-      if store.isDirectory(folder), (try? FileManager.default.contentsOfDirectory(atPath: folder)) == nil {
-        report.problems.append("\(folder): cannot be read (\(Self.unreadableReason(folder))): its versions, if any, are not checked")
-      }
+    // A folder this user cannot list (the one given, or a dataset in it) would otherwise drop
+    // out without a word, and CI would pass having checked less than it was asked to.
+    for folder in store.unreadableFolders() {
+      report.problems.append("\(folder.path): cannot be read (\(folder.reason)): its versions, if any, are not checked")
     }
     guard !datasets.isEmpty else {
       if report.problems.isEmpty { report.problems.append("\(path): holds no manifest.json and no snapshot versions") }
@@ -272,7 +269,13 @@ public struct Verifier: Sendable {
   /// for one that does not exist.
   static func whyUnreadable(_ path: String) -> String? {
     var st = stat()
-    guard lstat(path, &st) == 0 else { return nil }
+    guard lstat(path, &st) == 0 else {
+      // Only "no such file" is missing: a folder this user may not search (chmod 700 by another
+      // user) hides a file that is there, and "missing" would send someone looking for a
+      // deleted file.
+      let code = errno
+      return code == ENOENT ? nil : "cannot be read (\(String(cString: strerror(code)).lowercased()))"
+    }
     return "cannot be read (\(unreadableReason(path)))"
   }
 

@@ -363,6 +363,58 @@ def test_output_that_cannot_be_written_is_not_exit_0(snapshot, sample_db, tmp_pa
     assert proc.returncode == 2, proc.stderr
 
 
+def test_a_folder_another_user_may_not_read_is_not_called_missing(snapshot):
+    """A review ran list, show and verify as a user who may not read a version or dataset
+    folder: they said "missing", "no such manifest" and "no snapshots", which sends the on-call
+    engineer looking for deleted files. Needs root (to act as nobody) or a non-root user."""
+    import tempfile
+    as_other = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot act as a user without permissions")
+        as_other = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    top = pathlib.Path(tempfile.mkdtemp(prefix="perm-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        out = top / "Datasets"
+        shutil.copytree(snapshot["out"], out)
+        for p in [out, *out.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+
+        def other(*args):
+            return subprocess.run([*as_other, dataset_bin(), *map(str, args)], capture_output=True, text=True)
+
+        if other("--help").returncode != 0:
+            pytest.skip("the dataset binary is not executable by user nobody here")
+        version = out / "props" / "v1"
+        version.chmod(0o700)
+        verify = other("verify", out / "props")
+        assert verify.returncode == 2
+        assert verify.stdout == f"{version}/manifest.json: cannot be read (permission denied)\n", verify
+        show = other("show", "props/v1", "--out", out)
+        assert show.returncode == 3
+        assert show.stderr == f"error: {version}/manifest.json: cannot read manifest: permission denied\n", show
+        version.chmod(0o755)
+        (out / "props").chmod(0o711)  # may enter, may not list
+        listed = other("list", "--out", out)
+        assert listed.returncode == 0
+        assert listed.stderr == f"note: {out}/props: cannot be read (permission denied); versions in it are not listed\n"
+        verify = other("verify", out / "props")
+        assert verify.returncode == 2
+        assert verify.stdout == f"{out}/props: cannot be read (permission denied): its versions, if any, are not checked\n"
+        out.chmod(0o700)
+        (out / "props").chmod(0o755)
+        root = other("list", "--out", out)
+        assert root.returncode == 3 and root.stderr == f"error: --out {out}: cannot be read (permission denied)\n", root
+    finally:
+        for p in [top, *top.rglob("*")]:
+            try:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+            except OSError:
+                pass
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def snapshot_entries(folder):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
