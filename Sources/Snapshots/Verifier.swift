@@ -366,6 +366,15 @@ public struct Verifier: Sendable {
     if SnapshotStore.versionNumber(folderName) != nil, m.version != folderName {
       problem("manifest.json", "version is \(m.version) but the folder is \(folderName)")
     }
+    // A parent is an earlier version: published before this one, so numbered lower. Whether it
+    // still exists is not asked (removing old versions is allowed). A malformed name is the
+    // schema check's to report.
+    if let parent = m.parentVersion, let own = SnapshotStore.versionNumber(m.version),
+      let number = SnapshotStore.versionNumber(parent), number >= own
+    {
+      let expected = own == 1 ? "null (v1 is the first number)" : "an earlier version than \(m.version) (v1 … v\(own - 1)) or null"
+      problem("manifest.json", "parent_version is \(parent), expected \(expected)")
+    }
     let sum = m.files.reduce(0) { $0 + $1.rows }
     if sum != m.rowCount { problem("manifest.json", "row_count is \(m.rowCount) but its files' rows add up to \(sum)") }
     let content = Digest.content(files: m.files, schema: m.schema)

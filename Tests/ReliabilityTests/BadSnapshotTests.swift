@@ -243,6 +243,10 @@ let snapshotCases: [SnapshotCase] = [
     name: "parent_version v0", damage: editManifestText { $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v0""#) },
     problems: [#"{v}/manifest.json: does not match the manifest schema at parent_version: "v0" does not match ^v[1-9][0-9]*$"#]),
   SnapshotCase(
+    name: "parent_version later than the version itself",
+    damage: editManifestText { $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v7""#) },
+    problems: ["{v}/manifest.json: parent_version is v7, expected null (v1 is the first number)"]),
+  SnapshotCase(
     name: "a negative point-in-time seed", damage: setNumber("point_in_time_seed", "-1"),
     problems: ["{v}/manifest.json: does not match the manifest schema at config.point_in_time_seed: -1 is below the minimum 0"]),
   SnapshotCase(

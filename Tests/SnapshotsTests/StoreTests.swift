@@ -106,6 +106,9 @@ import Testing
     let v4 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 33, seed: 1))]))
     #expect(v4.outcome == .published(version: "v4", path: "\(root)/props/v4"))
     #expect(SnapshotStore(root: root).versions("props") == ["v1", "v4"])
+    // v4's parent is v1 (v2 and v3 are gone): an earlier version, so verify has no complaint.
+    #expect(v4.manifest.parentVersion == "v1")
+    #expect(Verifier(format: ArrowDataFileFormat()).verify(path: root).problems == [])
     // Without the record (a dataset from before it, or the file removed), the folders decide.
     try FileManager.default.removeItem(atPath: "\(root)/props/\(SnapshotStore.lastVersionFile)")
     let v5 = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 34, seed: 1))]))
