@@ -65,12 +65,38 @@ public struct SourceDigestCache: Sendable {
     var identity: Identity
     var sha256: String
     var hashedAtMicros: Int64
+    /// SHA-256 of the fields above (`sealText`): an entry edited or damaged so that it still
+    /// parses would otherwise put a wrong digest into the manifest, where `verify` cannot see
+    /// it. Protects against accidents, not against someone who recomputes it.
+    var check: String
+
+    init(file: String, identity: Identity, sha256: String, hashedAtMicros: Int64) {
+      self.file = file
+      self.identity = identity
+      self.sha256 = sha256
+      self.hashedAtMicros = hashedAtMicros
+      check = ""
+      check = seal
+    }
+
+    var seal: String {
+      let i = identity
+      return Digest.hex(
+        Array(
+          "\(file)\n\(i.device) \(i.inode) \(i.size) \(i.modifiedNanos) \(i.changedNanos)\n\(sha256)\n\(hashedAtMicros)\n".utf8))
+    }
+    var isIntact: Bool { SourceDigestCache.isDigest(sha256) && check == seal }
   }
 
   struct Document: Codable {
-    var format = 1
+    /// 2 since session 16 (entries carry `check`); a format-1 file is ignored and rewritten.
+    var format = 2
     var entries: [Entry] = []
   }
+
+  /// The file holds at most `capacity` entries of a few hundred bytes: anything much larger is
+  /// not ours, and is not read (a sparse 3 GiB file made a build spend 20 s parsing it).
+  static let largestFile = 1 << 20
 
   /// The file's SHA-256, and whether it was remembered rather than computed. With
   /// `reuse: false` the file is always hashed (and the result remembered). `holdOpenUntil`:
@@ -82,7 +108,7 @@ public struct SourceDigestCache: Sendable {
       // Not a regular file we can stat: hashing it reports the problem in its own words.
       return (try Digest.file(atPath: file, holdOpenUntil: holdOpenUntil, stop: stop), false)
     }
-    if reuse, let known = load().entries.first(where: { $0.identity == before }), Self.isDigest(known.sha256) {
+    if reuse, let known = load().entries.first(where: { $0.identity == before }), known.isIntact {
       return (known.sha256, true)
     }
     let startedMicros = Clocks.realtimeMicros()
@@ -102,8 +128,10 @@ public struct SourceDigestCache: Sendable {
   }
 
   func load() -> Document {
-    guard let data = FileManager.default.contents(atPath: path),
-      let document = try? JSONDecoder().decode(Document.self, from: data), document.format == 1
+    var st = stat()
+    guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) <= Self.largestFile,
+      let data = FileManager.default.contents(atPath: path), data.count <= Self.largestFile,
+      let document = try? JSONDecoder().decode(Document.self, from: data), document.format == Document().format
     else { return Document() }
     return document
   }

@@ -24,12 +24,14 @@ import Testing
 
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 
-    /// Puts `digest` in place of the remembered one, so a reuse is told apart from a recompute.
-    func forge(_ digest: String) throws {
+    /// Puts `digest` in place of the remembered one, so a reuse is told apart from a recompute;
+    /// `reseal: false` leaves the entry's check as it was, as a careless edit or damage would.
+    func forge(_ digest: String, reseal: Bool = true) throws {
       let cache = cache()
       var document = cache.load()
       try #require(!document.entries.isEmpty, "nothing remembered to forge")
       document.entries[0].sha256 = digest
+      if reseal { document.entries[0].check = document.entries[0].seal }
       Fixture.write(cache.path, Array(try JSONEncoder().encode(document)))
     }
   }
@@ -139,6 +141,17 @@ import Testing
     }
     #expect(try cache.sha256(ofFileAt: s.file) == (truth, true))
     try s.forge("not a digest")
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, false))
+    // A review changed one hex digit of a remembered digest; the build put it in the manifest,
+    // where verify cannot see it. The entry's check no longer matches: hashed again.
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, true))
+    try s.forge(Self.forged, reseal: false)
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, false))
+    #expect(try cache.sha256(ofFileAt: s.file) == (truth, true))
+    // A memory far larger than its 32 entries can be is not ours: not read (a sparse 3 GiB
+    // file made a build spend 20 s parsing it), even when it would parse.
+    let good = Fixture.bytes(cache.path)
+    Fixture.write(cache.path, good + Array(repeating: UInt8(ascii: " "), count: SourceDigestCache.largestFile))
     #expect(try cache.sha256(ofFileAt: s.file) == (truth, false))
   }
 
