@@ -84,6 +84,11 @@ struct BuildCommand: ParsableCommand {
   }
 
   func run() throws {
+    // "mkdir failed: Not a directory" named the file but not the mistake.
+    var outIsFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: out, isDirectory: &outIsFolder), !outIsFolder.boolValue {
+      throw CommandFailure(.unusableInput, "error: --out \(out): is a file, not a folder (the root of the snapshots, Datasets by default)")
+    }
     let interrupts = InterruptWatch()
     defer { withExtendedLifetime(interrupts) {} }
     var timer = PhaseTimer()

@@ -11,6 +11,12 @@ enum FeatureSetLocation {
   /// (`GateConfig.schemasFolders`: beside the executable, a checkout's, the working
   /// directory's), else to the copy built into the binary; anything ending in .json is a path.
   static func locate(_ value: String) throws(CommandFailure) -> FeatureSetLocation {
+    // A path that is not a .json file (a folder, say) is not a name to look up under Schemas/.
+    if value.contains("/") && !value.hasSuffix(".json") {
+      throw CommandFailure(
+        .unusableInput,
+        "error: --feature-set \(value): expected a feature-set name (props_v1) or the path of its .json spec")
+    }
     if value.hasSuffix(".json") {
       guard FileManager.default.isReadableFile(atPath: value) else {
         throw CommandFailure(.unusableInput, "error: --feature-set \(value): no such readable file")

@@ -53,7 +53,15 @@ public struct SourceReader {
     var st = stat()
     guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
-    guard st.st_size > 0 else { throw .notADatabase(path: path, detail: "the file is empty, 0 bytes") }
+    guard st.st_size > 0 else {
+      // What a first import killed before its commit leaves: an empty file and its journal.
+      var journal = stat()
+      let interrupted =
+        stat(path + "-journal", &journal) == 0
+        ? "; \(path)-journal beside it says a write into it (a first `dataset import`?) was interrupted before it committed: run that import again"
+        : ""
+      throw .notADatabase(path: path, detail: "the file is empty, 0 bytes\(interrupted)")
+    }
     // SQLite says only "unable to open database file": name the cause a person can fix.
     guard access(path, R_OK) == 0 else {
       let reason = String(cString: strerror(errno))

@@ -168,6 +168,22 @@ import Testing
     }
   }
 
+  /// A folder given as --feature-set was looked up as a name ("no Schemas/features//tmp.json");
+  /// a file given as build's --out failed with "mkdir failed: Not a directory".
+  @Test func pathsOfTheWrongKindAreNamedAsSuch() throws {
+    #expect(
+      throws: CommandFailure(
+        .unusableInput, "error: --feature-set /tmp: expected a feature-set name (props_v1) or the path of its .json spec")
+    ) { try FeatureSetLocation.locate("/tmp") }
+    let file = NSTemporaryDirectory() + "/out-is-a-file-\(getpid())"
+    #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let build = try BuildCommand.parse(["--db", "x.sqlite", "--season", "2022-23", "--out", file])
+    #expect(
+      throws: CommandFailure(.unusableInput, "error: --out \(file): is a file, not a folder (the root of the snapshots, Datasets by default)")
+    ) { try build.run() }
+  }
+
   /// A window that leaves a season asked for no day would build it empty: a usage error
   /// naming the dates and the season's span, before the database is opened.
   @Test func windowOutsideASeasonIsAUsageError() throws {

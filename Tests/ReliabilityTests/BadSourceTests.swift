@@ -65,6 +65,15 @@ let sourceCases: [SourceCase] = [
   SourceCase(
     name: "empty file", damage: bytes { $0 = [] }, status: 3,
     stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes)\n"),
+  // What a first import killed before its commit leaves (a review: the message named no cause).
+  SourceCase(
+    name: "empty file beside a journal",
+    damage: { db in
+      try Data().write(to: URL(fileURLWithPath: db))
+      try Data(repeating: 0, count: 512).write(to: URL(fileURLWithPath: db + "-journal"))
+    }, status: 3,
+    stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes; {db}-journal beside it says a write into it "
+      + "(a first `dataset import`?) was interrupted before it committed: run that import again)\n"),
   SourceCase(
     name: "truncated to its first 3 pages", damage: bytes { $0 = Array($0.prefix(3 * 4096)) }, status: 3,
     stderr: "error: {db}: \(damagedText)\n"),
