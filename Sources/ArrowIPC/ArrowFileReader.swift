@@ -37,6 +37,8 @@ public struct ArrowFileReader: Sendable {
 
   private let bytes: [UInt8]
   public let fields: [Field]
+  /// The schema's own custom_metadata (the file's), in file order.
+  public let schemaMetadata: [Metadatum]
   let kinds: [StorageKind]
   let batches: [BatchInfo]
 
@@ -76,6 +78,7 @@ public struct ArrowFileReader: Sendable {
       throw fb.fail("schema", at: footerStart, "the footer has no schema")
     }
     (fields, kinds) = try Self.readSchema(schema)
+    schemaMetadata = try Self.keyValues(schema, ArrowFormat.SchemaSlot.customMetadata)
     if let (count, _) = try footer.vector(
       ArrowFormat.FooterSlot.dictionaries, elementSize: ArrowFormat.blockSize, "dictionaries"),
       count > 0
@@ -178,15 +181,24 @@ public struct ArrowFileReader: Sendable {
           hint: "supported: int32, int64, float64, bool, utf8, large_utf8, date32")
       }
       var meaning = ""
-      for kv in try f.tables(ArrowFormat.FieldSlot.customMetadata, "custom_metadata") {
-        if try kv.string(ArrowFormat.KeyValueSlot.key, "key") == ArrowFormat.meaningKey {
-          meaning = try kv.string(ArrowFormat.KeyValueSlot.value, "value") ?? ""
-        }
+      var metadata: [Metadatum] = []
+      for pair in try keyValues(f, ArrowFormat.FieldSlot.customMetadata) {
+        if pair.key == ArrowFormat.meaningKey { meaning = pair.value } else { metadata.append(pair) }
       }
-      fields.append(Field(name: name, type: kind.columnType, nullable: nullable, meaning: meaning))
+      fields.append(Field(name: name, type: kind.columnType, nullable: nullable, meaning: meaning, metadata: metadata))
       kinds.append(kind)
     }
     return (fields, kinds)
+  }
+
+  /// A custom_metadata vector's pairs; a pair without a key is skipped, a missing value is "".
+  static func keyValues(_ table: FlatBufferReader.TableView, _ slot: Int) throws(ArrowError) -> [Metadatum] {
+    var pairs: [Metadatum] = []
+    for kv in try table.tables(slot, "custom_metadata") {
+      guard let key = try kv.string(ArrowFormat.KeyValueSlot.key, "key") else { continue }
+      pairs.append(Metadatum(key, try kv.string(ArrowFormat.KeyValueSlot.value, "value") ?? ""))
+    }
+    return pairs
   }
 
   // MARK: - Record batch metadata

@@ -29,15 +29,21 @@ public struct ArrowFileWriter {
   /// the two ways).
   var parallelCompressionBytes = ArrowFileWriter.defaultParallelCompressionBytes
 
+  /// The schema's own custom_metadata, in this order (the file's, not a column's).
+  public let schemaMetadata: [Metadatum]
+
   /// `batchRows` bounds the rows per record batch (the last batch of each `write` may be
   /// shorter). A non-positive `batchRows` is a programmer error.
-  public init(fields: [Field], compression: ArrowCompression = .lz4Frame, batchRows: Int = 65_536) {
+  public init(
+    fields: [Field], schemaMetadata: [Metadatum] = [], compression: ArrowCompression = .lz4Frame, batchRows: Int = 65_536
+  ) {
     precondition(batchRows > 0, "batchRows must be positive, got \(batchRows)")
     self.fields = fields
+    self.schemaMetadata = schemaMetadata
     self.compression = compression
     self.batchRows = batchRows
     out = ArrowFormat.magic + [0, 0]
-    appendMessage(metadata: Self.schemaMessage(fields), body: [])
+    appendMessage(metadata: Self.schemaMessage(fields, schemaMetadata), body: [])
   }
 
   /// Appends `table` as record batches of at most `batchRows` rows. Batches never span two
@@ -233,7 +239,7 @@ public struct ArrowFileWriter {
     // End-of-stream: continuation marker and a zero metadata length.
     appendLE(ArrowFormat.continuation)
     appendLE(UInt32(0))
-    let footer = Self.footer(fields: fields, blocks: blocks)
+    let footer = Self.footer(fields: fields, schemaMetadata: schemaMetadata, blocks: blocks)
     out.append(contentsOf: footer)
     appendLE(UInt32(footer.count))
     out.append(contentsOf: ArrowFormat.magic)
@@ -274,26 +280,35 @@ public struct ArrowFileWriter {
     return b.finish(root: root)
   }
 
-  static func schemaMessage(_ fields: [Field]) -> [UInt8] {
-    message(header: .schema, bodyLength: 0) { b in schemaTable(&b, fields) }
+  static func schemaMessage(_ fields: [Field], _ schemaMetadata: [Metadatum] = []) -> [UInt8] {
+    message(header: .schema, bodyLength: 0) { b in schemaTable(&b, fields, schemaMetadata) }
   }
 
-  static func schemaTable(_ b: inout FlatBufferBuilder, _ fields: [Field]) -> FlatBufferBuilder.Offset {
+  /// A custom_metadata vector of `pairs`, nil when there are none (the slot is then left out,
+  /// as a file without metadata always had it).
+  static func keyValues(_ b: inout FlatBufferBuilder, _ pairs: [Metadatum]) -> FlatBufferBuilder.Offset? {
+    guard !pairs.isEmpty else { return nil }
+    var entries: [FlatBufferBuilder.Offset] = []
+    for pair in pairs {
+      let key = b.createString(pair.key)
+      let value = b.createString(pair.value)
+      b.startTable()
+      b.addField(ArrowFormat.KeyValueSlot.key, offset: key)
+      b.addField(ArrowFormat.KeyValueSlot.value, offset: value)
+      entries.append(b.endTable())
+    }
+    return b.createVector(offsets: entries)
+  }
+
+  static func schemaTable(_ b: inout FlatBufferBuilder, _ fields: [Field], _ schemaMetadata: [Metadatum] = [])
+    -> FlatBufferBuilder.Offset
+  {
     var fieldOffsets: [FlatBufferBuilder.Offset] = []
     for f in fields {
       let name = b.createString(f.name)
       let (typeID, typeTable) = typeTable(&b, f.type)
       let children = b.createVector(offsets: [])
-      var metadata: FlatBufferBuilder.Offset?
-      if !f.meaning.isEmpty {
-        let key = b.createString(ArrowFormat.meaningKey)
-        let value = b.createString(f.meaning)
-        b.startTable()
-        b.addField(ArrowFormat.KeyValueSlot.key, offset: key)
-        b.addField(ArrowFormat.KeyValueSlot.value, offset: value)
-        let kv = b.endTable()
-        metadata = b.createVector(offsets: [kv])
-      }
+      let metadata = keyValues(&b, (f.meaning.isEmpty ? [] : [Metadatum(ArrowFormat.meaningKey, f.meaning)]) + f.metadata)
       b.startTable()
       b.addField(ArrowFormat.FieldSlot.name, offset: name)
       b.addField(ArrowFormat.FieldSlot.type, offset: typeTable)
@@ -304,8 +319,10 @@ public struct ArrowFileWriter {
       fieldOffsets.append(b.endTable())
     }
     let vector = b.createVector(offsets: fieldOffsets)
+    let metadata = keyValues(&b, schemaMetadata)
     b.startTable()
     b.addField(ArrowFormat.SchemaSlot.fields, offset: vector)
+    if let metadata { b.addField(ArrowFormat.SchemaSlot.customMetadata, offset: metadata) }
     b.addField(ArrowFormat.SchemaSlot.endianness, Int16(0))  // Little
     return b.endTable()
   }
@@ -333,9 +350,11 @@ public struct ArrowFileWriter {
     }
   }
 
-  static func footer(fields: [Field], blocks: [(offset: Int, metaDataLength: Int, bodyLength: Int)]) -> [UInt8] {
+  static func footer(
+    fields: [Field], schemaMetadata: [Metadatum] = [], blocks: [(offset: Int, metaDataLength: Int, bodyLength: Int)]
+  ) -> [UInt8] {
     var b = FlatBufferBuilder()
-    let schema = schemaTable(&b, fields)
+    let schema = schemaTable(&b, fields, schemaMetadata)
     func blockVector(_ b: inout FlatBufferBuilder, _ list: [(offset: Int, metaDataLength: Int, bodyLength: Int)])
       -> FlatBufferBuilder.Offset
     {
@@ -607,9 +626,10 @@ public struct ArrowFileWriter {
 /// One-call encoding.
 public enum ArrowFile {
   public static func encode(
-    _ table: Table, compression: ArrowCompression = .lz4Frame, batchRows: Int = 65_536
+    _ table: Table, schemaMetadata: [Metadatum] = [], compression: ArrowCompression = .lz4Frame, batchRows: Int = 65_536
   ) throws(ArrowError) -> [UInt8] {
-    var writer = ArrowFileWriter(fields: table.fields, compression: compression, batchRows: batchRows)
+    var writer = ArrowFileWriter(
+      fields: table.fields, schemaMetadata: schemaMetadata, compression: compression, batchRows: batchRows)
     try writer.write(table)
     return try writer.finish()
   }

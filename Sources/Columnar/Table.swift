@@ -88,12 +88,29 @@ public struct Field: Sendable, Equatable, Codable {
   public var type: ColumnType
   public var nullable: Bool
   public var meaning: String
+  /// Further key/value pairs that travel with the column (Arrow field custom_metadata), in
+  /// this order, after `meaning`.
+  public var metadata: [Metadatum]
 
-  public init(name: String, type: ColumnType, nullable: Bool = true, meaning: String = "") {
+  public init(name: String, type: ColumnType, nullable: Bool = true, meaning: String = "", metadata: [Metadatum] = []) {
     self.name = name
     self.type = type
     self.nullable = nullable
     self.meaning = meaning
+    self.metadata = metadata
+  }
+
+  /// The value of metadata `key`, nil when it has none.
+  public func metadata(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+}
+
+/// One key/value pair of a field's or a file's metadata.
+public struct Metadatum: Sendable, Equatable, Codable {
+  public var key: String
+  public var value: String
+  public init(_ key: String, _ value: String) {
+    self.key = key
+    self.value = value
   }
 }
 

@@ -41,7 +41,8 @@ struct ArrowRoundTripCommand: ParsableCommand {
     let out: [UInt8]
     do {
       out = try ArrowFile.encode(
-        table, compression: ArrowCompression(rawValue: compression) ?? .lz4Frame, batchRows: batchRows)
+        table, schemaMetadata: reader.schemaMetadata, compression: ArrowCompression(rawValue: compression) ?? .lz4Frame,
+        batchRows: batchRows)
     } catch {
       throw CommandFailure(.unusableInput, "error: \(output): \(error)")
     }

@@ -186,7 +186,9 @@ struct BuildCommand: ParsableCommand {
     let builder = SnapshotBuilder(store: SnapshotStore(root: out), format: ArrowDataFileFormat())
     let timeout = lockTimeout
     let notice = WaitNotice(dataset: name, timeout: Self.seconds(timeout))
-    let writer = SnapshotWriter(builder: builder, dataset: name, batchRows: batchRows, lockTimeout: timeout) { notice.say($0) }
+    let writer = SnapshotWriter(
+      builder: builder, dataset: name, featureSet: featureSetRef, batchRows: batchRows, lockTimeout: timeout
+    ) { notice.say($0) }
     // Printed under --quiet too: it says why a build of unchanged inputs made a new version.
     writer.onDamagedLatest = { latest, damage in
       FileHandleOutput.standardError.write(
@@ -344,7 +346,7 @@ struct BuildCommand: ParsableCommand {
     let result: BuildResult
     do {
       result = try writer.finish(
-        featureSet: featureSetRef, config: config, source: try fingerprint.get(),
+        config: config, source: try fingerprint.get(),
         gates: gateReport.gates.map(Manifest.GateRecord.init) + [pitRecord], tool: Manifest.Tool.current)
       publishedOrUnchanged = true
     } catch let e as SnapshotError {

@@ -285,7 +285,7 @@ public struct FeatureEngine: Sendable {
         overflow = overflow ?? Int32Overflow(column: c.name, row: row, value: wide.values[row])
         column = .int32(Column(values: [Int32](repeating: 0, count: wide.count), validity: ValidityBitmap(count: wide.count, allValid: false)))
       }
-      table.append(Field(name: c.name, type: c.type, nullable: c.nullable, meaning: c.meaning), column)
+      table.append(c.field, column)
     }
     return (table, overflow)
   }

@@ -16,9 +16,8 @@ public struct FeatureSetSpec: Sendable, Equatable {
   public var rawBytes: [UInt8]
 
   /// The output fields, in file order.
-  public var fields: [Field] {
-    columns.map { Field(name: $0.name, type: $0.type, nullable: $0.nullable, meaning: $0.meaning) }
-  }
+  /// The output schema: each column's name, type, nullability, meaning and `kind` (metadata).
+  public var fields: [Field] { columns.map(\.field) }
 }
 
 /// A per-row value computed from PGS columns before any window sees it.
@@ -97,12 +96,29 @@ public struct FeatureColumn: Sendable, Equatable {
     case window(source: String?, window: FeatureWindow, aggregate: Aggregate, minPeriods: Int)
     case schedule(ScheduleMeasure)
     case composite(CompositeSource)
+
+    /// As the spec file spells it ("key", "label", "window", "schedule", "composite"); every
+    /// data file carries it in each column's metadata under `kind`.
+    public var name: String {
+      switch self {
+      case .key: "key"
+      case .label: "label"
+      case .window: "window"
+      case .schedule: "schedule"
+      case .composite: "composite"
+      }
+    }
   }
   public var name: String
   public var kind: Kind
   public var type: ColumnType
   public var nullable: Bool
   public var meaning: String
+
+  /// This column in a table's schema.
+  public var field: Field {
+    Field(name: name, type: type, nullable: nullable, meaning: meaning, metadata: [Metadatum("kind", kind.name)])
+  }
 }
 
 /// A spec file that cannot be used, naming the file, the field (JSON path) and the value.

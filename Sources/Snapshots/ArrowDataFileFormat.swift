@@ -6,8 +6,8 @@ import Columnar
 public struct ArrowDataFileFormat: DataFileFormat {
   public init() {}
 
-  public func encode(_ table: Table, batchRows: Int) throws -> [UInt8] {
-    try ArrowFile.encode(table, compression: .lz4Frame, batchRows: batchRows)
+  public func encode(_ table: Table, batchRows: Int, metadata: [Metadatum] = []) throws -> [UInt8] {
+    try ArrowFile.encode(table, schemaMetadata: metadata, compression: .lz4Frame, batchRows: batchRows)
   }
 
   public func decode(_ bytes: [UInt8]) throws -> (table: Table, batchRows: [Int]) {

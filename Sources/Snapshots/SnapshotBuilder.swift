@@ -9,8 +9,9 @@ import Foundation
 /// How data files are written and read back; the Arrow IPC + LZ4 implementation is
 /// `ArrowDataFileFormat`. Kept as a protocol so publish/verify logic is testable alone.
 public protocol DataFileFormat: Sendable {
-  /// The file's bytes: deterministic for equal tables and batch sizes.
-  func encode(_ table: Table, batchRows: Int) throws -> [UInt8]
+  /// The file's bytes: deterministic for equal tables, metadata and batch sizes. `metadata`
+  /// describes the file as a whole (feature set, season).
+  func encode(_ table: Table, batchRows: Int, metadata: [Metadatum]) throws -> [UInt8]
   /// The whole file as one table, every batch decoded (what `verify` checks and recomputes
   /// the statistics from), and the rows of each batch; throws with a readable message when
   /// the bytes are not a valid file.
@@ -91,22 +92,33 @@ public struct SnapshotBuilder: Sendable {
     try SnapshotStore.checkDatasetName(inputs.dataset)
     guard !inputs.seasons.isEmpty else { throw BuildInputError.noSeasons }
     let writer = SnapshotWriter(
-      builder: self, dataset: inputs.dataset, batchRows: inputs.config.batchRows, lockTimeout: lockTimeout,
-      onWait: onWait)
+      builder: self, dataset: inputs.dataset, featureSet: inputs.featureSet, batchRows: inputs.config.batchRows,
+      lockTimeout: lockTimeout, onWait: onWait)
     for (label, table) in inputs.seasons { writer.submit(label: label, table: table) }
     return try writer.finish(
-      featureSet: inputs.featureSet, config: inputs.config, source: inputs.source, gates: inputs.gates,
-      tool: inputs.tool,
-      beforeRename: beforeRename)
+      config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool, beforeRename: beforeRename)
   }
 
   /// One season's file: its bytes and manifest entry. `SnapshotWriter.submit` has already
   /// checked the label and the columns.
-  func encodeSeason(label: String, table: Table, batchRows: Int) throws -> (entry: Manifest.FileEntry, bytes: [UInt8]) {
-    let bytes = try format.encode(table, batchRows: batchRows)
+  func encodeSeason(label: String, table: Table, batchRows: Int, featureSet: Manifest.FeatureSetRef) throws -> (
+    entry: Manifest.FileEntry, bytes: [UInt8]
+  ) {
+    let bytes = try format.encode(table, batchRows: batchRows, metadata: Self.fileMetadata(featureSet: featureSet, season: label))
     let entry = Manifest.FileEntry(
       path: "\(label).arrow", bytes: bytes.count, sha256: Digest.hex(bytes), rows: table.rowCount, season: label)
     return (entry, bytes)
+  }
+
+  /// What a data file says of itself, so that a training job holding only the file (copied
+  /// out of its version folder) can tell which feature set and season it holds; each column
+  /// also carries its `kind` (key, window, schedule, composite, label). Deterministic: no
+  /// dataset name, version or time, which would make equal content differ between versions.
+  public static func fileMetadata(featureSet: Manifest.FeatureSetRef, season: String) -> [Metadatum] {
+    [
+      Metadatum("feature_set", featureSet.name), Metadatum("feature_set_version", featureSet.version),
+      Metadatum("feature_set_sha256", featureSet.sha256), Metadatum("season", season),
+    ]
   }
 
   /// The nothing-changed rule: same data files and schema (content_sha256), same feature-set
@@ -225,6 +237,8 @@ public final class SnapshotWriter: @unchecked Sendable {
   // `fields` belongs to the submitting thread; `stats` is guarded by `mutex` like `entries`.
   private let builder: SnapshotBuilder
   private let dataset: String
+  /// Named in every file's metadata and in the manifest.
+  private let featureSet: Manifest.FeatureSetRef
   private let batchRows: Int
   private let lockTimeout: Double
   private let onWait: @Sendable (Int32?) -> Void
@@ -261,12 +275,13 @@ public final class SnapshotWriter: @unchecked Sendable {
   private var cpu = (statistics: 0.0, files: 0.0)
 
   public init(
-    builder: SnapshotBuilder, dataset: String, batchRows: Int, lockTimeout: Double = 600,
+    builder: SnapshotBuilder, dataset: String, featureSet: Manifest.FeatureSetRef, batchRows: Int, lockTimeout: Double = 600,
     onWait: @escaping @Sendable (Int32?) -> Void = { _ in },
     writerThreads: Int = Swift.max(1, Swift.min(4, ProcessInfo.processInfo.activeProcessorCount))
   ) {
     self.builder = builder
     self.dataset = dataset
+    self.featureSet = featureSet
     self.batchRows = batchRows
     self.lockTimeout = lockTimeout
     self.onWait = onWait
@@ -377,7 +392,8 @@ public final class SnapshotWriter: @unchecked Sendable {
       }
       var problem: Error?
       do {
-        let (e, bytes) = try builder.encodeSeason(label: next.label, table: next.table, batchRows: batchRows)
+        let (e, bytes) = try builder.encodeSeason(
+          label: next.label, table: next.table, batchRows: batchRows, featureSet: featureSet)
         // Known before the file is on disk: `finish` builds the manifest from it meanwhile.
         mutex.lock()
         entries[next.seq] = e
@@ -460,7 +476,7 @@ public final class SnapshotWriter: @unchecked Sendable {
   /// writes and fsync 10–15 ms for one season): it is encoded again under the lock only if
   /// another build published in between.
   public func finish(
-    featureSet: Manifest.FeatureSetRef, config: Manifest.BuildConfig, source: Manifest.SourceFingerprint,
+    config: Manifest.BuildConfig, source: Manifest.SourceFingerprint,
     gates: [Manifest.GateRecord], tool: Manifest.Tool, beforeRename: () -> Void = {}
   ) throws -> BuildResult {
     mutex.lock()

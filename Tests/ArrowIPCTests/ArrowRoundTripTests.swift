@@ -57,6 +57,30 @@ func expectSameTable(_ a: Table, _ b: Table, sourceLocation: SourceLocation = #_
 }
 
 @Suite struct ArrowRoundTripTests {
+  /// Field metadata beyond `meaning`, and the schema's own, travel in order, in the stream's
+  /// schema message and in the footer alike; without them the bytes are what they were.
+  @Test func fieldAndSchemaMetadataRoundTrip() throws {
+    var table = Table(rowCount: 2)
+    table.append(
+      Field(name: "x", type: .int32, meaning: "an int", metadata: [Metadatum("kind", "label"), Metadatum("unit", "")]),
+      .int32(Column([1, 2])))
+    table.append(Field(name: "y", type: .utf8, metadata: [Metadatum("kind", "key")]), .utf8(StringColumn(nonNull: ["a", "b"])))
+    let schemaMetadata = [Metadatum("season", "2022-23"), Metadatum("feature_set", "props_v1")]
+    let bytes = try ArrowFile.encode(table, schemaMetadata: schemaMetadata, compression: .lz4Frame, batchRows: 8)
+    let reader = try ArrowFileReader(bytes: bytes)
+    #expect(reader.fields == table.fields)
+    #expect(reader.fields[0].metadata("kind") == "label" && reader.fields[1].metadata("unit") == nil)
+    #expect(reader.schemaMetadata == schemaMetadata)
+    expectSameTable(table, try reader.readAll())
+    // No metadata beyond meaning: byte for byte the file an older writer made (the slot is
+    // left out, not written empty), so unchanged content keeps its hash.
+    var plain = Table(rowCount: 2)
+    plain.append(Field(name: "x", type: .int32, meaning: "an int"), .int32(Column([1, 2])))
+    let withEmpty = try ArrowFile.encode(plain, schemaMetadata: [], compression: .none)
+    #expect(try ArrowFileReader(bytes: withEmpty).schemaMetadata.isEmpty)
+    #expect(withEmpty == (try ArrowFile.encode(plain, compression: .none)))
+  }
+
   @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65], ArrowCompression.allCases)
   func nullsAtBoundariesRoundTrip(rows: Int, compression: ArrowCompression) throws {
     // NULL at the first and last row and at every byte/word boundary the table reaches.

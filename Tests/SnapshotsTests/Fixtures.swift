@@ -28,10 +28,12 @@ enum Fixture {
     ])
   }
 
+  static let featureSet = Manifest.FeatureSetRef(name: "props_v1", version: "1", sha256: String(repeating: "a", count: 64))
+
   static func inputs(dataset: String = "props", seasons: [(String, Table)], seed: UInt64 = 7) -> SnapshotInputs {
     SnapshotInputs(
       dataset: dataset, seasons: seasons.map { (label: $0.0, table: $0.1) },
-      featureSet: .init(name: "props_v1", version: "1", sha256: String(repeating: "a", count: 64)),
+      featureSet: featureSet,
       config: .init(
         seasons: seasons.map(\.0), dates: .init(), thresholds: ["usage_rate_coverage": 0.95], overrides: [],
         includeBootstrap: false, batchRows: 64, pointInTimeSeed: seed),

@@ -53,7 +53,9 @@ import Testing
     #expect(second.outcome == .unchanged(latest: "v1", path: "\(root)/props/v1"))
     #expect(SnapshotStore(root: root).versions("props") == ["v1"])
     // Byte-identical data files: a fresh encode of the same table gives the published bytes.
-    let again = try ArrowDataFileFormat().encode(inputs.seasons[1].table, batchRows: 64)
+    let again = try ArrowDataFileFormat().encode(
+      inputs.seasons[1].table, batchRows: 64,
+      metadata: SnapshotBuilder.fileMetadata(featureSet: inputs.featureSet, season: "2022-23"))
     #expect(again == dataBefore)
     #expect(first.manifest.rowCount == 110)
     #expect(first.manifest.files.map(\.rows) == [40, 70])

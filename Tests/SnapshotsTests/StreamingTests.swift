@@ -126,7 +126,7 @@ import Testing
 
   @Test func writerHoldsFilesBackUntilWritesAreAllowed() throws {
     let root = Fixture.scratch()
-    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", batchRows: 64)
+    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     writer.submit(label: "2021-22", table: Fixture.table(rows: 40, seed: 1))
     writer.submit(label: "2022-23", table: Fixture.table(rows: 70, seed: 2))
     // A gate failed: nothing was ever on disk, not even the dataset folder.
@@ -134,11 +134,11 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: root + "/props"))
 
     let inputs = Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2))])
-    let streamed = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", batchRows: 64)
+    let streamed = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     for (label, table) in inputs.seasons { streamed.submit(label: label, table: table) }
     streamed.allowWrites()
     let result = try streamed.finish(
-      featureSet: inputs.featureSet, config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool)
+      config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool)
     #expect(result.outcome == .published(version: "v1", path: "\(root)/props/v1"))
     // The same manifest as building all seasons at once in another store.
     let other = Fixture.scratch()
@@ -150,14 +150,14 @@ import Testing
 
   @Test func writerReportsABadSeasonAndLeavesNothing() throws {
     let root = Fixture.scratch()
-    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", batchRows: 64)
+    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     writer.submit(label: "2022-23", table: Fixture.table(rows: 10, seed: 1))
     writer.submit(label: "../x", table: Fixture.table(rows: 10, seed: 2))
     writer.allowWrites()
     let inputs = Fixture.inputs(seasons: [])
     #expect(throws: BuildInputError.badSeasonLabel("../x")) {
       _ = try writer.finish(
-        featureSet: inputs.featureSet, config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool)
+        config: inputs.config, source: inputs.source, gates: inputs.gates, tool: inputs.tool)
     }
     #expect(SnapshotStore(root: root).versions("props") == [])
     #expect(SnapshotStore(root: root).temporaryFolders("props") == [])

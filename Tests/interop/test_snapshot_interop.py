@@ -85,6 +85,14 @@ def test_files_match_manifest_and_read_with_pyarrow_and_polars(snapshot):
         assert table.num_rows == entry["rows"]
         assert [(f.name, f.type, f.nullable) for f in table.schema] == [
             (c["name"], ARROW_TYPES[c["type"]], c["nullable"]) for c in m["schema"]]
+        # Self-describing without the repository: each column's kind, and which feature set
+        # and season the file holds (a file copied out of its version folder).
+        spec = json.loads((ROOT / "Schemas" / "features" / "props_v1.json").read_text())
+        assert {f.name: f.metadata[b"kind"].decode() for f in table.schema} == {
+            c["name"]: c["kind"] for c in spec["columns"]}
+        assert table.schema.metadata == {
+            b"feature_set": m["feature_set"]["name"].encode(), b"feature_set_version": m["feature_set"]["version"].encode(),
+            b"feature_set_sha256": m["feature_set"]["sha256"].encode(), b"season": entry["season"].encode()}
         frame = pl.read_ipc(path)
         assert frame.height == entry["rows"]
         # Statistics recomputed by polars from the file agree with the manifest.
