@@ -22,11 +22,14 @@ struct ListCommand: ParsableCommand {
     /// The seasons of its files: a version holds exactly the seasons its build was given.
     var seasons: [String]?
     var gates: String?
+    /// The same counts as numbers, for a script: {"pass": 9, "warn": 1, "fail": 0, "overridden": 0}.
+    var gateCounts: [String: Int]?
     var overrides: [Manifest.OverrideRecord]
     var error: String?
     enum CodingKeys: String, CodingKey {
       case dataset, version, rows, files, seasons, gates, overrides, error
       case createdAt = "created_at"
+      case gateCounts = "gate_counts"
     }
     func encode(to encoder: Encoder) throws {
       var c = encoder.container(keyedBy: CodingKeys.self)
@@ -37,6 +40,7 @@ struct ListCommand: ParsableCommand {
       try c.encode(files, forKey: .files)
       try c.encode(seasons, forKey: .seasons)
       try c.encode(gates, forKey: .gates)
+      try c.encode(gateCounts, forKey: .gateCounts)
       try c.encode(overrides, forKey: .overrides)
       try c.encode(error, forKey: .error)
     }
@@ -65,7 +69,10 @@ struct ListCommand: ParsableCommand {
           entries.append(
             Entry(
               dataset: d, version: v, createdAt: m.createdAt, rows: m.rowCount, files: m.files.count,
-              seasons: m.files.map(\.season), gates: BuildSummary.gateCounts(m.gates), overrides: m.config.overrides, error: nil))
+              seasons: m.files.map(\.season), gates: BuildSummary.gateCounts(m.gates),
+              gateCounts: Dictionary(uniqueKeysWithValues: ["pass", "warn", "fail"].map { s in (s, m.gates.count { $0.status == s }) })
+                .merging(["overridden": m.gates.count { $0.override != nil }]) { a, _ in a },
+              overrides: m.config.overrides, error: nil))
         } catch {
           entries.append(Entry(dataset: d, version: v, overrides: [], error: "\(error)"))
         }

@@ -323,8 +323,12 @@ def test_list_and_show(snapshot):
     m = manifest_of(snapshot["v1"])
     listed = json.loads(run("list", "--out", snapshot["out"], "--json").stdout)
     assert listed == [{"dataset": "props", "version": "v1", "created_at": m["created_at"], "rows": m["row_count"],
-                       "files": 1, "seasons": ["2022-23"], "gates": listed[0]["gates"], "overrides": [],
-                       "error": None}]
+                       "files": 1, "seasons": ["2022-23"], "gates": listed[0]["gates"],
+                       "gate_counts": {s: sum(g["status"] == s for g in m["gates"]) for s in ("pass", "warn", "fail")}
+                       | {"overridden": 0},
+                       "overrides": [], "error": None}]
+    assert listed[0]["gates"] == f'{listed[0]["gate_counts"]["pass"]} pass, {listed[0]["gate_counts"]["warn"]} warn'
+
     text = run("list", "--out", snapshot["out"]).stdout.splitlines()
     assert text[0].split() == ["dataset", "version", "created", "(UTC)", "rows", "files", "seasons", "gates", "overrides"]
     assert text[1].split()[:4] == ["props", "v1", m["created_at"], str(m["row_count"])]
