@@ -532,7 +532,10 @@ public final class DatasetLock: @unchecked Sendable {
     let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
     guard n > 0 else { return nil }
     let text = String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    return Int32(text)
+    // The pid of the last build that took the lock, which may be long gone while something
+    // else (an `flock` by hand, a backup tool) holds it: a dead pid is not named.
+    guard let pid = Int32(text), pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return nil }
+    return pid
   }
 }
 

@@ -210,6 +210,25 @@ import Testing
     next.release()
   }
 
+  /// The lock file keeps the pid of the last build that took it. Held by something else (an
+  /// `flock` by hand), the wait named that long-dead build; now no pid is named.
+  @Test func aDeadPidInTheLockFileIsNotNamed() throws {
+    let root = Fixture.scratch()
+    let store = SnapshotStore(root: root)
+    try store.lock("props", timeout: 0).release()
+    let path = "\(root)/props/.lock"
+    let dead = "2147483646\n"  // above any pid_max: no such process
+    try dead.write(toFile: path, atomically: false, encoding: .utf8)
+    let fd = open(path, O_RDWR)
+    defer { close(fd) }
+    #expect(flock(fd, LOCK_EX) == 0)
+    var waitedFor: [Int32?] = []
+    #expect(throws: SnapshotError.lockTimeout(dataset: "props", holderPID: nil, seconds: 0.3)) {
+      _ = try store.lock("props", timeout: 0.3, onWait: { waitedFor.append($0) })
+    }
+    #expect(waitedFor == [nil])
+  }
+
   @Test func concurrentBuildsOfOneDatasetBothEndConsistent() async throws {
     let root = Fixture.scratch()
     let a = Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 300, seed: 11))])
