@@ -137,6 +137,13 @@ public enum FileHandleOutput {
     while offset < bytes.count {
       let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
       if n < 0, errno == EINTR { continue }
+      if n < 0, errno == EAGAIN {
+        // A descriptor its parent made non-blocking (some process managers do): wait until it
+        // takes more, rather than calling a full pipe a failed write.
+        var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&ready, 1, -1)
+        continue
+      }
       if n <= 0 {
         // A stderr that cannot be written has nobody to tell; stdout's loss decides the exit.
         if self == .standardOutput {

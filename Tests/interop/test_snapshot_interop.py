@@ -375,6 +375,24 @@ def test_output_that_cannot_be_written_is_not_exit_0(snapshot, sample_db, tmp_pa
     assert proc.returncode == 2, proc.stderr
 
 
+def test_a_non_blocking_pipe_gets_the_whole_output(snapshot):
+    """Some process managers hand their children non-blocking pipes: a write into a full one
+    fails with EAGAIN. The manifest (80 KB, past the 64 KiB a pipe holds) was cut at 64 KiB."""
+    import fcntl
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    proc = subprocess.Popen([dataset_bin(), "show", "props/v1", "--out", str(snapshot["out"]), "--json"],
+                            stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    time.sleep(0.3)  # let the pipe fill before anyone reads
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    assert proc.wait() == 0, proc.stderr.read()
+    assert len(data) > 65536 and data == (snapshot["v1"] / "manifest.json").read_bytes()
+
+
 def test_a_folder_another_user_may_not_read_is_not_called_missing(snapshot):
     """A review ran list, show and verify as a user who may not read a version or dataset
     folder: they said "missing", "no such manifest" and "no snapshots", which sends the on-call
