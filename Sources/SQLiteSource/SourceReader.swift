@@ -53,15 +53,7 @@ public struct SourceReader {
     var st = stat()
     guard stat(path, &st) == 0 else { throw .fileMissing(path: path) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw .notADatabase(path: path, detail: "not a regular file") }
-    guard st.st_size > 0 else {
-      // What a first import killed before its commit leaves: an empty file and its journal.
-      var journal = stat()
-      let interrupted =
-        stat(path + "-journal", &journal) == 0
-        ? "; \(path)-journal beside it says a write into it (a first `dataset import`?) was interrupted before it committed: run that import again"
-        : ""
-      throw .notADatabase(path: path, detail: "the file is empty, 0 bytes\(interrupted)")
-    }
+    guard st.st_size > 0 else { throw Self.emptyFile(path) }
     // SQLite says only "unable to open database file": name the cause a person can fix.
     guard access(path, R_OK) == 0 else {
       let reason = String(cString: strerror(errno))
@@ -82,10 +74,23 @@ public struct SourceReader {
           path: path,
           detail: "an earlier write to this database was interrupted and its journal (\(path)-journal) could not be rolled back: \(error.message)")
       }
+      // A first import killed before its commit: rolled back, nothing is left.
+      var after = stat()
+      if stat(path, &after) == 0, after.st_size == 0 { throw Self.emptyFile(path) }
       do { return try openReadOnly() } catch { throw Self.classify(error, path: path) }
     } catch {
       throw Self.classify(error, path: path)
     }
+  }
+
+  /// An empty database file. Nothing was ever committed to it; what usually leaves one is a
+  /// first `dataset import` killed before its commit (with its journal beside it until a read
+  /// rolls that back), so the message says what to do.
+  static func emptyFile(_ path: String) -> SourceError {
+    .notADatabase(
+      path: path,
+      detail: "the file is empty, 0 bytes: nothing was ever committed to it; an import into a new database that was "
+        + "interrupted before it committed leaves this, and running that import again fills it")
   }
 
   /// Rolls back the journal a writer killed mid-transaction left (a hot journal), when there

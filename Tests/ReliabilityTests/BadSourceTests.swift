@@ -56,6 +56,10 @@ func pcfRow(date: String) -> String {
   """
 }
 
+let emptyText =
+  "the file is empty, 0 bytes: nothing was ever committed to it; an import into a new database that was "
+  + "interrupted before it committed leaves this, and running that import again fills it"
+
 /// A file SQLite calls corrupt is a damaged database, not "not a SQLite database" (session 13).
 let damagedText =
   "a damaged SQLite database (database disk image is malformed): restore it from a copy or export it again "
@@ -64,7 +68,7 @@ let damagedText =
 let sourceCases: [SourceCase] = [
   SourceCase(
     name: "empty file", damage: bytes { $0 = [] }, status: 3,
-    stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes)\n"),
+    stderr: "error: {db}: not a SQLite database (\(emptyText))\n"),
   // What a first import killed before its commit leaves (a review: the message named no cause).
   SourceCase(
     name: "empty file beside a journal",
@@ -72,8 +76,7 @@ let sourceCases: [SourceCase] = [
       try Data().write(to: URL(fileURLWithPath: db))
       try Data(repeating: 0, count: 512).write(to: URL(fileURLWithPath: db + "-journal"))
     }, status: 3,
-    stderr: "error: {db}: not a SQLite database (the file is empty, 0 bytes; {db}-journal beside it says a write into it "
-      + "(a first `dataset import`?) was interrupted before it committed: run that import again)\n"),
+    stderr: "error: {db}: not a SQLite database (\(emptyText))\n"),
   SourceCase(
     name: "truncated to its first 3 pages", damage: bytes { $0 = Array($0.prefix(3 * 4096)) }, status: 3,
     stderr: "error: {db}: \(damagedText)\n"),
@@ -239,6 +242,32 @@ let sourceCases: [SourceCase] = [
 ]
 
 @Suite struct BadSourceTests {
+  /// A first import killed mid-transaction: pages already in the file, the journal saying the
+  /// file was empty before. The read rolls that back to nothing (the one read that writes, as
+  /// SQLite requires), and says what to do; a review saw only "table player_game_summary is
+  /// missing (tables present: none)".
+  @Test func aFirstImportKilledBeforeItsCommitIsNamed() throws {
+    let s = Scratch("killed-first-import")
+    defer { s.remove() }
+    let db = s.path("league.sqlite"), live = s.path("live.sqlite")
+    let writer = try Connection(path: live, mode: .readWriteCreate)
+    try writer.execute("PRAGMA cache_size = 1")  // pages spill into the file before the commit
+    try writer.execute("BEGIN")
+    try writer.execute("CREATE TABLE player_game_summary (x TEXT)")
+    try writer.execute(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+        + "INSERT INTO player_game_summary SELECT printf('%.100c', 'x') FROM n")
+    for suffix in ["", "-journal"] { try FileManager.default.copyItem(atPath: live + suffix, toPath: db + suffix) }
+    try writer.execute("ROLLBACK")
+    #expect(fileBytes(db).count > 0 && FileManager.default.fileExists(atPath: db + "-journal"))
+    for args in [["validate"], ["build", "--out", s.path("Datasets")]] {
+      let command = args[0]
+      let r = try runCLI(args + ["--db", db, "--season", "2022-23"])
+      #expect(r.status == 3, "\(r)")
+      #expect(r.stderr == "error: \(db): not a SQLite database (\(emptyText))\n", "\(command): \(r)")
+    }
+  }
+
   @Test(arguments: sourceCases)
   func brokenSourceIsNamed(_ c: SourceCase) throws {
     let s = Scratch("source-\(c.name)")
@@ -262,8 +291,10 @@ let sourceCases: [SourceCase] = [
         .replacingOccurrences(of: "{active}", with: "\(active)"))
     if let line = c.stdoutContains { #expect(r.stdout.contains(line), "\(r)") }
     // Reading never writes: the broken file is byte for byte what it was, and no snapshot
-    // folder appeared.
-    #expect(fileBytes(db) == before)
+    // folder appeared. (Compared outside #expect: a failure would otherwise diff two
+    // megabyte arrays element by element, for minutes.)
+    let unchanged = fileBytes(db) == before
+    #expect(unchanged, "the database file changed")
     #expect(!FileManager.default.fileExists(atPath: s.path("Datasets")))
   }
 
