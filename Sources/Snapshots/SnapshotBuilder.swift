@@ -104,20 +104,23 @@ public struct SnapshotBuilder: Sendable {
   func encodeSeason(label: String, table: Table, batchRows: Int, featureSet: Manifest.FeatureSetRef) throws -> (
     entry: Manifest.FileEntry, bytes: [UInt8]
   ) {
-    let bytes = try format.encode(table, batchRows: batchRows, metadata: Self.fileMetadata(featureSet: featureSet, season: label))
+    let bytes = try format.encode(table, batchRows: batchRows, metadata: Self.fileMetadata(featureSet: featureSet))
     let entry = Manifest.FileEntry(
       path: "\(label).arrow", bytes: bytes.count, sha256: Digest.hex(bytes), rows: table.rowCount, season: label)
     return (entry, bytes)
   }
 
   /// What a data file says of itself, so that a training job holding only the file (copied
-  /// out of its version folder) can tell which feature set and season it holds; each column
-  /// also carries its `kind` (key, window, schedule, composite, label). Deterministic: no
-  /// dataset name, version or time, which would make equal content differ between versions.
-  public static func fileMetadata(featureSet: Manifest.FeatureSetRef, season: String) -> [Metadatum] {
+  /// out of its version folder) can tell which feature set made it; each column also carries
+  /// its `kind` (key, window, schedule, composite, label). The same for every file of a
+  /// version: readers that concatenate files (pyarrow.dataset, concat_tables) keep the first
+  /// file's metadata, so a per-file value (the season, which season_year holds anyway) would be
+  /// wrong for every other file's rows. Deterministic: no dataset name, version or time, which
+  /// would make equal content differ between versions.
+  public static func fileMetadata(featureSet: Manifest.FeatureSetRef) -> [Metadatum] {
     [
       Metadatum("feature_set", featureSet.name), Metadatum("feature_set_version", featureSet.version),
-      Metadatum("feature_set_sha256", featureSet.sha256), Metadatum("season", season),
+      Metadatum("feature_set_sha256", featureSet.sha256),
     ]
   }
 
@@ -174,42 +177,66 @@ extension SnapshotStore {
   /// version deleted or renamed by hand (`mv v7 v7.bad`) does not give its name to other data.
   static let lastVersionFile = ".last-version"
 
-  /// The highest version number taken in `dataset`: every entry named like a version (a
-  /// folder, or a file or link in the way of one) and the record of the last one published.
-  func highestVersionNumber(_ dataset: String) -> Int {
+  /// The highest version number taken in `dataset` (every entry named like a version: a
+  /// folder, or a file or link in the way of one; and the record of the last one published),
+  /// and the entry that holds it.
+  func highestVersionNumber(_ dataset: String) -> (number: Int, heldBy: String) {
     let folder = datasetPath(dataset)
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-    var highest = names.compactMap(SnapshotStore.versionNumber).max() ?? 0
-    if let record = FileManager.default.contents(atPath: "\(folder)/\(SnapshotStore.lastVersionFile)"), record.count <= 64,
-      let text = String(bytes: record, encoding: .utf8),
-      let recorded = SnapshotStore.versionNumber(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    {
-      highest = max(highest, recorded)
-    }
+    var highest = names.compactMap { n in SnapshotStore.versionNumber(n).map { ($0, n) } }.max { $0.0 < $1.0 } ?? (0, "")
+    if let recorded = recordedLastVersion(dataset), recorded > highest.0 { highest = (recorded, SnapshotStore.lastVersionFile) }
     return highest
+  }
+
+  /// The number in `.last-version`; nil unless it is a small regular file holding a version
+  /// name (a link, a FIFO or anything large is not a record this tool wrote).
+  func recordedLastVersion(_ dataset: String) -> Int? {
+    let path = "\(datasetPath(dataset))/\(SnapshotStore.lastVersionFile)"
+    var st = stat()
+    guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size <= 64 else { return nil }
+    let fd = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n > 0, let text = String(bytes: buffer[0..<n], encoding: .utf8) else { return nil }
+    return SnapshotStore.versionNumber(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// The name the next version of `dataset` is published under: one past every number taken.
   func nextVersion(_ dataset: String) throws(SnapshotError) -> String {
     let highest = highestVersionNumber(dataset)
-    guard highest < Int.max else {
+    guard highest.number < Int.max else {
+      let record = highest.heldBy == SnapshotStore.lastVersionFile
       throw .noNextVersion(
-        path: "\(datasetPath(dataset))/v\(highest)",
-        reason: "no version number follows this one (the largest there is); build into another --dataset, "
-          + "or remove that entry if it was made by hand and no version was ever published under a number that large")
+        path: "\(datasetPath(dataset))/\(highest.heldBy)",
+        reason: (record ? "records v\(highest.number) as the last version published: " : "")
+          + "no version number follows v\(highest.number) (the largest there is); build into another --dataset, "
+          + "or remove that \(record ? "file" : "entry") if it was made by hand and no version was ever published under a number that large")
     }
-    return "v\(highest + 1)"
+    return "v\(highest.number + 1)"
   }
 
   /// Records `version` as the last one published into `dataset` (under the dataset lock, after
   /// the rename). Best effort: the version folders stay the record of what exists; this file
   /// only keeps a removed version's number from being used again. Written in place with one
   /// pwrite (no temporary file for a kill to leave behind): a record cut short reads as a
-  /// smaller number or none, and the folder just renamed holds the number anyway.
+  /// smaller number or none, and the folder just renamed holds the number anyway. Never through
+  /// a link, into a FIFO or into a file shared by a hard link (a `cp -al` backup): such an
+  /// entry is replaced by a new file.
   func recordPublished(_ dataset: String, _ version: String) {
     let path = "\(datasetPath(dataset))/\(SnapshotStore.lastVersionFile)"
     let bytes = Array("\(version)\n".utf8)
-    let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+    var fd = Glibc.open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    var st = stat()
+    if fd >= 0, fstat(fd, &st) != 0 || st.st_mode & S_IFMT != S_IFREG || st.st_nlink != 1 {
+      Glibc.close(fd)
+      fd = -1
+    }
+    if fd < 0 {
+      if lstat(path, &st) == 0 { unlink(path) }
+      fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    }
     guard fd >= 0 else { return }
     defer { Glibc.close(fd) }
     let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }

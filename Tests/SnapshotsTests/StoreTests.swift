@@ -55,7 +55,7 @@ import Testing
     // Byte-identical data files: a fresh encode of the same table gives the published bytes.
     let again = try ArrowDataFileFormat().encode(
       inputs.seasons[1].table, batchRows: 64,
-      metadata: SnapshotBuilder.fileMetadata(featureSet: inputs.featureSet, season: "2022-23"))
+      metadata: SnapshotBuilder.fileMetadata(featureSet: inputs.featureSet))
     #expect(again == dataBefore)
     #expect(first.manifest.rowCount == 110)
     #expect(first.manifest.files.map(\.rows) == [40, 70])
@@ -140,9 +140,39 @@ import Testing
       try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
     } throws: { error in
       guard case .noNextVersion(let path, let reason) = error as? SnapshotError else { return false }
-      return path == "\(root)/props/v\(Int.max)" && reason.hasPrefix("no version number follows this one")
+      return path == "\(root)/props/v\(Int.max)" && reason.hasPrefix("no version number follows v\(Int.max)")
     }
     #expect(SnapshotStore(root: root).temporaryFolders("props").isEmpty)
+    // Held by the record alone, the error names the record, the file to fix.
+    try FileManager.default.removeItem(atPath: "\(root)/props/v\(Int.max)")
+    try "v\(Int.max)\n".write(toFile: "\(root)/props/\(SnapshotStore.lastVersionFile)", atomically: false, encoding: .utf8)
+    #expect {
+      try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    } throws: { error in
+      guard case .noNextVersion(let path, let reason) = error as? SnapshotError else { return false }
+      return path == "\(root)/props/\(SnapshotStore.lastVersionFile)" && reason.hasPrefix("records v\(Int.max) as the last version")
+    }
+  }
+
+  /// The record is never written through a link (a review's build overwrote the file a
+  /// `.last-version` link pointed at), nor into a file a hard link shares.
+  @Test func theVersionRecordReplacesLinksInsteadOfWritingThroughThem() throws {
+    let root = Fixture.scratch()
+    let builder = Fixture.builder(root: root)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    let record = "\(root)/props/\(SnapshotStore.lastVersionFile)"
+    let victim = "\(root)/precious.txt", backup = "\(root)/backup-of-record"
+    try "precious data\n".write(toFile: victim, atomically: false, encoding: .utf8)
+    try FileManager.default.removeItem(atPath: record)
+    try FileManager.default.createSymbolicLink(atPath: record, withDestinationPath: victim)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
+    #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious data\n")
+    #expect(try String(contentsOfFile: record, encoding: .utf8) == "v2\n")
+    #expect(try FileManager.default.attributesOfItem(atPath: record)[.type] as? FileAttributeType == .typeRegular)
+    try FileManager.default.linkItem(atPath: record, toPath: backup)
+    _ = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 32, seed: 1))]))
+    #expect(try String(contentsOfFile: backup, encoding: .utf8) == "v2\n")
+    #expect(try String(contentsOfFile: record, encoding: .utf8) == "v3\n")
   }
 
   /// Builds before session 15 recorded an override of a gate that passed; today's leave it
