@@ -349,6 +349,14 @@ struct BuildCommand: ParsableCommand {
         config: config, source: try fingerprint.get(),
         gates: gateReport.gates.map(Manifest.GateRecord.init) + [pitRecord], tool: Manifest.Tool.current)
       publishedOrUnchanged = true
+      // Should its report on stdout be lost (a full disk under `> build.json`), exit 3 must not
+      // hide what the build did.
+      switch result.outcome {
+      case .published(let version, let path):
+        FileHandleOutput.whatHappenedBeforeOutputLoss("the build itself succeeded and published \(name)/\(version) (\(path))")
+      case .unchanged(let latest, _):
+        FileHandleOutput.whatHappenedBeforeOutputLoss("the build itself succeeded: nothing changed since \(name)/\(latest)")
+      }
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
     } catch let e as FeatureSetConflictError {

@@ -89,8 +89,9 @@ public struct DatasetCommand: ParsableCommand {
 /// A command that already fails keeps its own status.
 func outputStatus(_ status: ExitStatus) -> Int32 {
   guard let code = FileHandleOutput.standardOutputFailure, status == .ok else { return status.rawValue }
+  let done = FileHandleOutput.outputLossContext.withLock { $0 }.map { "; \($0)" } ?? ""
   printError(
-    "error: writing to standard output failed: \(String(cString: strerror(code))) (errno \(code)); what it printed is incomplete")
+    "error: writing to standard output failed: \(String(cString: strerror(code))) (errno \(code)); what it printed is incomplete\(done)")
   return ExitStatus.unusableInput.rawValue
 }
 
@@ -122,6 +123,11 @@ func printError(_ message: String) {
 /// shared mutable state).
 public enum FileHandleOutput {
   case standardOutput, standardError
+
+  /// What the command did that a lost stdout must not hide (a build's publish), for the
+  /// message `outputStatus` prints.
+  static let outputLossContext = Mutex<String?>(nil)
+  static func whatHappenedBeforeOutputLoss(_ text: String) { outputLossContext.withLock { $0 = text } }
 
   /// The errno of the first write to standard output that failed, 0 while none has.
   private static let stdoutErrno = Atomic<Int32>(0)

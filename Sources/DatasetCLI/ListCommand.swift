@@ -50,6 +50,7 @@ struct ListCommand: ParsableCommand {
     // A mistyped --out must not read as "no snapshots": an existing empty folder does.
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
+      if let why = SnapshotStore.whyUnusable(out) { throw CommandFailure(.unusableInput, "error: --out \(out): \(why)") }
       let what = FileManager.default.fileExists(atPath: out) ? "is a file, not a folder" : "no such folder"
       throw CommandFailure(.unusableInput, "error: --out \(out): \(what) (the root of the snapshots, Datasets by default)")
     }
@@ -83,7 +84,8 @@ struct ListCommand: ParsableCommand {
       return
     }
     guard !entries.isEmpty else {
-      FileHandleOutput.standardOutput.write("no snapshots under \(out)\n")
+      let readable = unreadable.isEmpty ? "" : " that this user may read"
+      FileHandleOutput.standardOutput.write("no snapshots\(readable) under \(out)\n")
       return
     }
     let header = ["dataset", "version", "created (UTC)", "rows", "files", "seasons", "gates", "overrides"]

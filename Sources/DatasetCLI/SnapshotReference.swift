@@ -20,20 +20,33 @@ struct SnapshotReference {
     // A path (absolute, or ./ ../) names a folder, never dataset/version under --out:
     // "/nonexistent" was looked up as "<out>//nonexistent".
     if trimmed.hasPrefix("/") || trimmed.hasPrefix("./") || trimmed.hasPrefix("../") || trimmed == "." || trimmed == ".." {
+      if let why = SnapshotStore.whyUnusable(trimmed) { throw CommandFailure(.unusableInput, "error: \(trimmed): \(why)") }
+      if let why = SnapshotStore.whyUnusable("\(trimmed)/manifest.json") {
+        throw CommandFailure(.unusableInput, "error: \(trimmed)/manifest.json: \(why)")
+      }
       throw CommandFailure(
         .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
     }
     let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     let store = SnapshotStore(root: out)
+    // A folder this user may not enter or list is not a missing one (a review got "no
+    // published version" and "no such snapshot version" for folders that were there).
+    func refuseUnusable(_ paths: [String]) throws(CommandFailure) {
+      for path in paths {
+        if let why = SnapshotStore.whyUnusable(path) { throw CommandFailure(.unusableInput, "error: \(path): \(why)") }
+      }
+    }
     switch parts.count {
     case 1:
       guard let latest = store.latestVersion(parts[0]) else {
+        try refuseUnusable([out, store.datasetPath(parts[0])])
         throw CommandFailure(.unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
       }
       return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
     case 2:
       let folder = store.versionPath(parts[0], parts[1])
       guard FileManager.default.fileExists(atPath: folder) else {
+        try refuseUnusable([out, store.datasetPath(parts[0]), folder])
         let versions = store.versions(parts[0])
         let have = versions.isEmpty ? available(store) : " (versions: \(versions.joined(separator: ", ")))"
         throw CommandFailure(.unusableInput, "error: \(folder): no such snapshot version\(have)")
@@ -42,6 +55,7 @@ struct SnapshotReference {
     default:
       // Three parts or more can only be a relative path (Datasets/props_v1/v1): one without a
       // manifest is input that cannot be used, as an absolute one is.
+      try refuseUnusable([trimmed, "\(trimmed)/manifest.json"])
       throw CommandFailure(
         .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
     }

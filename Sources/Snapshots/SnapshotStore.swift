@@ -78,6 +78,21 @@ public struct SnapshotStore: Sendable {
     return names.filter { !$0.hasPrefix(".") && !versions($0).isEmpty }.sorted()
   }
 
+  /// Why `path` cannot be used although it may well exist, nil when it can be (or simply does
+  /// not exist): "cannot be reached (permission denied on a folder above it)" when a folder on
+  /// the way may not be searched, "cannot be read (permission denied)" for a folder that may
+  /// not be listed. A folder this user may not enter must not be reported as missing.
+  public static func whyUnusable(_ path: String) -> String? {
+    var st = stat()
+    guard lstat(path, &st) == 0 else {
+      return errno == EACCES ? "cannot be reached (permission denied on a folder above it)" : nil
+    }
+    guard st.st_mode & S_IFMT == S_IFDIR else { return nil }
+    guard let dir = opendir(path) else { return "cannot be read (\(String(cString: strerror(errno)).lowercased()))" }
+    closedir(dir)
+    return nil
+  }
+
   /// Folders `datasets()` could not look into, with the reason ("permission denied"): the root
   /// itself, or a dataset folder this user may not list, whose versions would otherwise vanish
   /// from `list` without a word.

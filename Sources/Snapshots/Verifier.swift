@@ -274,7 +274,7 @@ public struct Verifier: Sendable {
       // user) hides a file that is there, and "missing" would send someone looking for a
       // deleted file.
       let code = errno
-      return code == ENOENT ? nil : "cannot be read (\(String(cString: strerror(code)).lowercased()))"
+      return code == ENOENT || code == ENOTDIR ? nil : "cannot be read (\(String(cString: strerror(code)).lowercased()))"
     }
     return "cannot be read (\(unreadableReason(path)))"
   }

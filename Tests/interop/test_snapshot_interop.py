@@ -86,13 +86,13 @@ def test_files_match_manifest_and_read_with_pyarrow_and_polars(snapshot):
         assert [(f.name, f.type, f.nullable) for f in table.schema] == [
             (c["name"], ARROW_TYPES[c["type"]], c["nullable"]) for c in m["schema"]]
         # Self-describing without the repository: each column's kind, and which feature set
-        # and season the file holds (a file copied out of its version folder).
+        # made the file (a file copied out of its version folder).
         spec = json.loads((ROOT / "Schemas" / "features" / "props_v1.json").read_text())
         assert {f.name: f.metadata[b"kind"].decode() for f in table.schema} == {
             c["name"]: c["kind"] for c in spec["columns"]}
         assert table.schema.metadata == {
             b"feature_set": m["feature_set"]["name"].encode(), b"feature_set_version": m["feature_set"]["version"].encode(),
-            b"feature_set_sha256": m["feature_set"]["sha256"].encode(), b"season": entry["season"].encode()}
+            b"feature_set_sha256": m["feature_set"]["sha256"].encode()}
         frame = pl.read_ipc(path)
         assert frame.height == entry["rows"]
         # Statistics recomputed by polars from the file agree with the manifest.
@@ -369,9 +369,19 @@ def test_output_that_cannot_be_written_is_not_exit_0(snapshot, sample_db, tmp_pa
         assert proc.returncode == 3, (args, proc.returncode, proc.stderr)
         assert proc.stderr.endswith("error: writing to standard output failed: No space left on device (errno 28); "
                                     "what it printed is incomplete\n"), (args, proc.stderr)
+    # A build whose report is lost still says what it published: exit 3 alone would hide it.
+    out = tmp_path / "Datasets"
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([dataset_bin(), "build", "--db", str(sample_db), "--season", "2022-23", "--out", str(out),
+                               "--dataset", "props", "--json"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.endswith("what it printed is incomplete; the build itself succeeded and published "
+                                f"props/v1 ({out}/props/v1)\n"), proc.stderr
+    assert run("verify", out / "props").returncode == 0
     # A command that fails on its own keeps its exit code (verify of a folder without versions: 2).
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([dataset_bin(), "verify", str(tmp_path)], stdout=full, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run([dataset_bin(), "verify", str(tmp_path / "none")], stdout=full, stderr=subprocess.PIPE,
+                              text=True)
     assert proc.returncode == 2, proc.stderr
 
 
@@ -432,10 +442,17 @@ def test_a_folder_another_user_may_not_read_is_not_called_missing(snapshot):
         verify = other("verify", out / "props")
         assert verify.returncode == 2
         assert verify.stdout == f"{out}/props: cannot be read (permission denied): its versions, if any, are not checked\n"
+        show = other("show", "props", "--out", out)
+        assert show.returncode == 3 and show.stderr == f"error: {out}/props: cannot be read (permission denied)\n", show
         out.chmod(0o700)
         (out / "props").chmod(0o755)
         root = other("list", "--out", out)
         assert root.returncode == 3 and root.stderr == f"error: --out {out}: cannot be read (permission denied)\n", root
+        inner = other("list", "--out", out / "props")
+        assert inner.returncode == 3, inner
+        assert inner.stderr == f"error: --out {out}/props: cannot be reached (permission denied on a folder above it)\n"
+        show = other("show", "props/v1", "--out", out)
+        assert show.returncode == 3 and show.stderr == f"error: {out}: cannot be read (permission denied)\n", show
     finally:
         for p in [top, *top.rglob("*")]:
             try:
