@@ -451,16 +451,21 @@ enum BuildSummary {
     return out
   }
 
+  /// "9 pass, 1 warn" (a count left out when 0), from `gateTally`.
   static func gateCounts(_ gates: [Manifest.GateRecord]) -> String {
-    let order = ["pass", "warn", "fail"]
-    var parts: [String] = []
-    for s in order {
-      let n = gates.filter { $0.status == s }.count
-      if n > 0 { parts.append("\(n) \(s)") }
+    let tally = gateTally(gates)
+    return ["pass", "warn", "fail", "overridden"].compactMap { s in tally[s].flatMap { $0 > 0 ? "\($0) \(s)" : nil } }
+      .joined(separator: ", ")
+  }
+
+  /// Gates per status (pass, warn, fail; each present, 0 included) and how many were overridden.
+  static func gateTally(_ gates: [Manifest.GateRecord]) -> [String: Int] {
+    var tally = ["pass": 0, "warn": 0, "fail": 0, "overridden": 0]
+    for gate in gates {
+      if tally[gate.status] != nil { tally[gate.status, default: 0] += 1 }
+      if gate.override != nil { tally["overridden", default: 0] += 1 }
     }
-    let overridden = gates.filter { $0.override != nil }.count
-    if overridden > 0 { parts.append("\(overridden) overridden") }
-    return parts.joined(separator: ", ")
+    return tally
   }
 
   static func json(_ r: BuildResult) -> String {

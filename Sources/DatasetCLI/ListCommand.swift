@@ -57,10 +57,10 @@ struct ListCommand: ParsableCommand {
     let store = SnapshotStore(root: out)
     let unreadable = store.unreadableFolders()
     if let root = unreadable.first, root.path == out {
-      throw CommandFailure(.unusableInput, "error: --out \(out): cannot be read (\(root.reason))")
+      throw CommandFailure(.unusableInput, "error: --out \(out): \(root.why)")
     }
     for folder in unreadable {
-      FileHandleOutput.standardError.write("note: \(folder.path): cannot be read (\(folder.reason)); versions in it are not listed\n")
+      FileHandleOutput.standardError.write("note: \(folder.path): \(folder.why); versions in it are not listed\n")
     }
     var entries: [Entry] = []
     for d in store.datasets() {
@@ -71,8 +71,7 @@ struct ListCommand: ParsableCommand {
             Entry(
               dataset: d, version: v, createdAt: m.createdAt, rows: m.rowCount, files: m.files.count,
               seasons: m.files.map(\.season), gates: BuildSummary.gateCounts(m.gates),
-              gateCounts: Dictionary(uniqueKeysWithValues: ["pass", "warn", "fail"].map { s in (s, m.gates.count { $0.status == s }) })
-                .merging(["overridden": m.gates.count { $0.override != nil }]) { a, _ in a },
+              gateCounts: BuildSummary.gateTally(m.gates),
               overrides: m.config.overrides, error: nil))
         } catch {
           entries.append(Entry(dataset: d, version: v, overrides: [], error: "\(error)"))

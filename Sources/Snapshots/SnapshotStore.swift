@@ -93,20 +93,15 @@ public struct SnapshotStore: Sendable {
     return nil
   }
 
-  /// Folders `datasets()` could not look into, with the reason ("permission denied"): the root
-  /// itself, or a dataset folder this user may not list, whose versions would otherwise vanish
-  /// from `list` without a word.
-  public func unreadableFolders() -> [(path: String, reason: String)] {
-    func reason(_ path: String) -> String? {
-      guard let dir = opendir(path) else { return String(cString: strerror(errno)).lowercased() }
-      closedir(dir)
-      return nil
-    }
-    if let why = reason(root) { return [(root, why)] }
+  /// Folders `datasets()` could not look into, and why (`whyUnusable`): the root itself, or a
+  /// dataset folder this user may not list, whose versions would otherwise vanish from `list`
+  /// and `verify` without a word.
+  public func unreadableFolders() -> [(path: String, why: String)] {
+    if let why = Self.whyUnusable(root) { return [(root, why)] }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
     return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
       let path = datasetPath(name)
-      guard isDirectory(path), let why = reason(path) else { return nil }
+      guard isDirectory(path), let why = Self.whyUnusable(path) else { return nil }
       return (path, why)
     }
   }

@@ -23,9 +23,7 @@ public struct Verifier: Sendable {
     let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      var st = stat()
-      let searchDenied = lstat(path, &st) != 0 && errno == EACCES
-      report.problems.append("\(path): \(searchDenied ? "cannot be reached (permission denied on a folder above it)" : "does not exist")")
+      report.problems.append("\(path): \(SnapshotStore.whyUnusable(path) ?? "does not exist")")
       return report
     }
     if !isDir.boolValue {
@@ -52,7 +50,7 @@ public struct Verifier: Sendable {
     // A folder this user cannot list (the one given, or a dataset in it) would otherwise drop
     // out without a word, and CI would pass having checked less than it was asked to.
     for folder in store.unreadableFolders() {
-      report.problems.append("\(folder.path): cannot be read (\(folder.reason)): its versions, if any, are not checked")
+      report.problems.append("\(folder.path): \(folder.why): its versions, if any, are not checked")
     }
     guard !datasets.isEmpty else {
       if report.problems.isEmpty { report.problems.append("\(path): holds no manifest.json and no snapshot versions") }
