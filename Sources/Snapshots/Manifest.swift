@@ -85,8 +85,8 @@ public struct Manifest: Codable, Sendable, Equatable {
 
   public struct Tool: Codable, Sendable, Equatable {
     /// This builder. Bump `version` with every release that changes data files or manifests.
-    /// 0.2.0 (session 16): data files carry the feature set and season in their schema
-    /// metadata and each column's `kind` beside its `meaning`.
+    /// 0.2.0 (session 16): data files carry the feature set in their schema metadata and each
+    /// column's `kind` beside its `meaning`.
     public static let current = Tool(name: "dataset", version: "0.2.0")
     public var name: String
     public var version: String

@@ -10,7 +10,7 @@ import Foundation
 /// `ArrowDataFileFormat`. Kept as a protocol so publish/verify logic is testable alone.
 public protocol DataFileFormat: Sendable {
   /// The file's bytes: deterministic for equal tables, metadata and batch sizes. `metadata`
-  /// describes the file as a whole (feature set, season).
+  /// describes the file as a whole (`SnapshotBuilder.fileMetadata`).
   func encode(_ table: Table, batchRows: Int, metadata: [Metadatum]) throws -> [UInt8]
   /// The whole file as one table, every batch decoded (what `verify` checks and recomputes
   /// the statistics from), and the rows of each batch; throws with a readable message when
@@ -234,7 +234,7 @@ extension SnapshotStore {
       fd = -1
     }
     if fd < 0 {
-      if lstat(path, &st) == 0 { unlink(path) }
+      unlink(path)  // a link, a FIFO, a shared file, or nothing (ENOENT, harmless)
       fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
     }
     guard fd >= 0 else { return }

@@ -555,9 +555,7 @@ extension Manifest {
     if let kind = Verifier.notARegularFile(path) { throw .unreadableManifest(path: path, reason: "it \(kind), not a regular file") }
     guard let data = FileManager.default.contents(atPath: path) else {
       // A manifest this user may not read is not a missing one: say which.
-      if let why = Verifier.whyUnreadable(path) {
-        throw .unreadableManifest(path: path, reason: why.hasPrefix("cannot be read (") ? String(why.dropFirst(16).dropLast()) : why)
-      }
+      if let cause = Verifier.unreadableCause(path) { throw .unreadableManifest(path: path, reason: cause) }
       throw .notFound(path: path, what: "manifest")
     }
     let manifest: Manifest

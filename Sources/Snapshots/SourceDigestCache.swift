@@ -65,7 +65,7 @@ public struct SourceDigestCache: Sendable {
     var identity: Identity
     var sha256: String
     var hashedAtMicros: Int64
-    /// SHA-256 of the fields above (`sealText`): an entry edited or damaged so that it still
+    /// SHA-256 of the fields above (`seal`): an entry edited or damaged so that it still
     /// parses would otherwise put a wrong digest into the manifest, where `verify` cannot see
     /// it. Protects against accidents, not against someone who recomputes it.
     var check: String

@@ -266,15 +266,20 @@ public struct Verifier: Sendable {
   /// "cannot be read (permission denied)" for a file that exists but cannot be opened, nil
   /// for one that does not exist.
   static func whyUnreadable(_ path: String) -> String? {
+    unreadableCause(path).map { "cannot be read (\($0))" }
+  }
+
+  /// Why a file that may exist cannot be read ("permission denied"), nil for one that does not
+  /// exist. Only "no such file" is missing: a folder this user may not search (chmod 700 by
+  /// another user) hides a file that is there, and "missing" would send someone looking for a
+  /// deleted file.
+  static func unreadableCause(_ path: String) -> String? {
     var st = stat()
     guard lstat(path, &st) == 0 else {
-      // Only "no such file" is missing: a folder this user may not search (chmod 700 by another
-      // user) hides a file that is there, and "missing" would send someone looking for a
-      // deleted file.
       let code = errno
-      return code == ENOENT || code == ENOTDIR ? nil : "cannot be read (\(String(cString: strerror(code)).lowercased()))"
+      return code == ENOENT || code == ENOTDIR ? nil : String(cString: strerror(code)).lowercased()
     }
-    return "cannot be read (\(unreadableReason(path)))"
+    return unreadableReason(path)
   }
 
   static func unreadableReason(_ path: String) -> String {
