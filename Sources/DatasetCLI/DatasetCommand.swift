@@ -1,5 +1,6 @@
 import ArgumentParser
 import SQLiteSource
+import Snapshots
 import Synchronization
 
 #if canImport(Glibc)
@@ -34,6 +35,9 @@ public struct DatasetCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "dataset",
     abstract: "Turns an NBA analytics warehouse export into verified, versioned training data.",
+    // The version a manifest records as `tool.version`: the first thing to compare when two
+    // hosts build different bytes from the same export.
+    version: Manifest.Tool.current.version,
     subcommands: DatasetCommand.allSubcommands
   )
 

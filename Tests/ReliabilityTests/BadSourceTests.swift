@@ -546,6 +546,14 @@ typealias SplitMix = SeededRandom
     #expect(r.stderr.isEmpty, "\(arguments): \(r)")
   }
 
+  /// The version a manifest records, so an operator can tell which binary a scheduler runs.
+  @Test func versionIsTheOneManifestsRecord() throws {
+    let r = try runCLI(["--version"])
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stdout == Manifest.Tool.current.version + "\n", "\(r)")
+    #expect(r.stderr.isEmpty, "\(r)")
+  }
+
   @Test func unknownOptionIsAUsageError() throws {
     let r = try runCLI(["build", "--db", "x", "--season", "2022", "--bogus"])
     #expect(r.status == 1, "\(r)")
