@@ -9,7 +9,9 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "dataset", targets: ["dataset"]),
-    .library(name: "DatasetKit", targets: ["Snapshots", "Importer", "Gates", "Features", "ArrowIPC", "SQLiteSource", "Columnar"]),
+    .library(
+      name: "DatasetKit",
+      targets: ["Snapshots", "Importer", "Gates", "Features", "ArrowIPC", "SQLiteSource", "Columnar"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,12 +55,20 @@ let package = Package(
       name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar", "LZ4", "TestSupport"],
       // Read by path (#filePath) so that they are the bytes pyarrow and polars wrote, not a bundled copy.
       exclude: ["Fixtures"]),
-    .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar", "TestSupport"]),
-    .testTarget(name: "GatesTests", dependencies: ["Gates", "DatasetCLI", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
+    .testTarget(
+      name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar", "TestSupport"]),
+    .testTarget(
+      name: "GatesTests",
+      dependencies: ["Gates", "DatasetCLI", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
     .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "TestSupport"]),
-    .testTarget(name: "ReliabilityTests", dependencies: ["DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
+    .testTarget(
+      name: "ReliabilityTests",
+      dependencies: [
+        "DatasetCLI", "Snapshots", "ArrowIPC", "Importer", "SQLiteSource", "Columnar", "LZ4", "TestSupport",
+      ]),
+    .testTarget(
+      name: "ReportTests", dependencies: ["Report", "DatasetCLI", "Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     // Benchmark programs (`make bench`, docs/BENCH.md) and what they share.
     .target(name: "BenchSupport", dependencies: ["Clocks"]),
     .executableTarget(name: "FeaturesBench", dependencies: ["BenchSupport", "Features", "SQLiteSource", "Columnar"]),
@@ -67,10 +77,12 @@ let package = Package(
     .executableTarget(
       name: "SnapshotsBench",
       dependencies: [
-        "BenchSupport", "Snapshots", "Features", "SQLiteSource", "Columnar", .product(name: "Crypto", package: "swift-crypto"),
+        "BenchSupport", "Snapshots", "Features", "SQLiteSource", "Columnar",
+        .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
-    .testTarget(name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite", "TestSupport"]),
+    .testTarget(
+      name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

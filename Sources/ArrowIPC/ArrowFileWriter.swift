@@ -35,7 +35,8 @@ public struct ArrowFileWriter {
   /// `batchRows` bounds the rows per record batch (the last batch of each `write` may be
   /// shorter). A non-positive `batchRows` is a programmer error.
   public init(
-    fields: [Field], schemaMetadata: [Metadatum] = [], compression: ArrowCompression = .lz4Frame, batchRows: Int = 65_536
+    fields: [Field], schemaMetadata: [Metadatum] = [], compression: ArrowCompression = .lz4Frame,
+    batchRows: Int = 65_536
   ) {
     precondition(batchRows > 0, "batchRows must be positive, got \(batchRows)")
     self.fields = fields
@@ -128,7 +129,8 @@ public struct ArrowFileWriter {
 
   /// The LZ4 frames of `valueSlices(table)`, made concurrently; empty when the table is too
   /// small to be worth it (then `writeBatch` compresses inline).
-  static func compressValueBuffers(_ table: Table, batchRows: Int, minimumBytes: Int) throws(ArrowError) -> FrameRegion {
+  static func compressValueBuffers(_ table: Table, batchRows: Int, minimumBytes: Int) throws(ArrowError) -> FrameRegion
+  {
     let slices = valueSlices(table, batchRows: batchRows)
     guard !slices.isEmpty, slices.reduce(0, { $0 + $1.byteCount }) >= minimumBytes else { return .empty }
     let region = FrameRegion(bounds: slices.map { LZ4Frame.compressedBound($0.byteCount) })
@@ -308,7 +310,8 @@ public struct ArrowFileWriter {
       let name = b.createString(f.name)
       let (typeID, typeTable) = typeTable(&b, f.type)
       let children = b.createVector(offsets: [])
-      let metadata = keyValues(&b, (f.meaning.isEmpty ? [] : [Metadatum(ArrowFormat.meaningKey, f.meaning)]) + f.metadata)
+      let metadata = keyValues(
+        &b, (f.meaning.isEmpty ? [] : [Metadatum(ArrowFormat.meaningKey, f.meaning)]) + f.metadata)
       b.startTable()
       b.addField(ArrowFormat.FieldSlot.name, offset: name)
       b.addField(ArrowFormat.FieldSlot.type, offset: typeTable)
@@ -401,7 +404,9 @@ public struct ArrowFileWriter {
     /// Appends one buffer to `body`: as it is, or as Arrow's LZ4_FRAME body compression
     /// (8-byte little-endian uncompressed length, then one frame), then zero padding to 8
     /// bytes (`bodyStart` is 8-aligned, so padding the file's length pads the body's).
-    mutating func add(_ raw: UnsafeRawBufferPointer, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
+    mutating func add(_ raw: UnsafeRawBufferPointer, _ compression: ArrowCompression, into body: inout [UInt8])
+      throws(ArrowError)
+    {
       let start = body.count
       if raw.count > 0 {
         switch compression {
@@ -435,7 +440,9 @@ public struct ArrowFileWriter {
       body.append(contentsOf: repeatElement(0, count: ArrowFormat.padded8(body.count) - body.count))
     }
 
-    mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression, into body: inout [UInt8]) throws(ArrowError) {
+    mutating func add<T>(_ values: ArraySlice<T>, _ compression: ArrowCompression, into body: inout [UInt8])
+      throws(ArrowError)
+    {
       var failure: ArrowError?
       values.withUnsafeBytes { raw in
         do throws(ArrowError) { try add(raw, compression, into: &body) } catch { failure = error }
@@ -610,7 +617,8 @@ public struct ArrowFileWriter {
       length: count, nodes: scratch.nodes, buffers: scratch.buffers, bodyLength: bodyLength, compression: compression)
     precondition(
       metadata.count == sizing.count,
-      "record batch metadata is \(metadata.count) bytes, its gap \(sizing.count): the flatbuffer must not depend on values")
+      "record batch metadata is \(metadata.count) bytes, its gap \(sizing.count): the flatbuffer must not depend on values"
+    )
     out.withUnsafeMutableBytes { file in
       metadata.withUnsafeBytes { meta in
         // The gap out[messageStart + 8 ..< messageStart + 8 + paddedMeta] was appended above

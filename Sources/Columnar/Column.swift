@@ -150,7 +150,9 @@ public struct StringColumn: Sendable, Equatable {
   /// The string at `index`, "" for NULL.
   public func string(at index: Int) -> String {
     let start = Int(offsets[index]), end = Int(offsets[index + 1])
-    return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+    return bytes.withUnsafeBufferPointer {
+      String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+    }
   }
 
   /// The raw bytes at `index` (empty for NULL) without building a String.

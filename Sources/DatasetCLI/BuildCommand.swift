@@ -34,10 +34,14 @@ struct BuildCommand: ParsableCommand {
   @Flag(name: .customLong("include-bootstrap"), help: "Keep rows from each season's first 14 days.")
   var includeBootstrap = false
 
-  @Option(name: .customLong("batch-rows"), parsing: .unconditional, help: ArgumentHelp("Rows per Arrow record batch.", valueName: "n"))
+  @Option(
+    name: .customLong("batch-rows"), parsing: .unconditional,
+    help: ArgumentHelp("Rows per Arrow record batch.", valueName: "n"))
   var batchRows: Int = 8192
 
-  @Option(name: .customLong("point-in-time-seed"), parsing: .unconditional, help: ArgumentHelp("Seed of the point-in-time sample.", valueName: "n"))
+  @Option(
+    name: .customLong("point-in-time-seed"), parsing: .unconditional,
+    help: ArgumentHelp("Seed of the point-in-time sample.", valueName: "n"))
   var pointInTimeSeed: UInt64 = 20_231_024
 
   @Option(
@@ -59,7 +63,9 @@ struct BuildCommand: ParsableCommand {
   func validate() throws {
     // An unset $OUT in a scheduler's command line: "" would put the dataset at the file
     // system's root ("/props_v1").
-    guard !out.isEmpty else { throw ValidationError("--out is empty: expected the folder of the snapshots (default Datasets)") }
+    guard !out.isEmpty else {
+      throw ValidationError("--out is empty: expected the folder of the snapshots (default Datasets)")
+    }
     guard batchRows > 0, batchRows <= 1 << 24 else {
       throw ValidationError("--batch-rows \(batchRows) is out of range: expected 1…16777216")
     }
@@ -77,9 +83,12 @@ struct BuildCommand: ParsableCommand {
     // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
     // neither `list` nor `verify` looks.
     let parent = PathNames.parent(of: out)
-    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent).first {
+    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent)
+      .first
+    {
       throw ValidationError(
-        "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent")
+        "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent"
+      )
     }
   }
 
@@ -87,7 +96,8 @@ struct BuildCommand: ParsableCommand {
     // "mkdir failed: Not a directory" named the file but not the mistake.
     var outIsFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: out, isDirectory: &outIsFolder), !outIsFolder.boolValue {
-      throw CommandFailure(.unusableInput, "error: --out \(out): is a file, not a folder (the root of the snapshots, Datasets by default)")
+      throw CommandFailure(
+        .unusableInput, "error: --out \(out): is a file, not a folder (the root of the snapshots, Datasets by default)")
     }
     let interrupts = InterruptWatch()
     defer { withExtendedLifetime(interrupts) {} }
@@ -152,7 +162,9 @@ struct BuildCommand: ParsableCommand {
     do {
       defer { readDone.signal() }
       let reader = SourceReader(path: resolved.database)
-      (data, readSummary) = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.readSummarizing(seasons: seasons) }
+      (data, readSummary) = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in
+        try reader.readSummarizing(seasons: seasons)
+      }
     }
     if let conflict = earlyConflict.wait() {
       throw Self.failure(conflict, dataset: name, spec: spec, sha256: featureSetRef.sha256)
@@ -192,7 +204,8 @@ struct BuildCommand: ParsableCommand {
     // Printed under --quiet too: it says why a build of unchanged inputs made a new version.
     writer.onDamagedLatest = { latest, damage in
       FileHandleOutput.standardError.write(
-        "note: the content equals \(name)/\(latest), but that version is damaged (\(damage)); publishing it again as a new version\n")
+        "note: the content equals \(name)/\(latest), but that version is damaged (\(damage)); publishing it again as a new version\n"
+      )
     }
     var publishedOrUnchanged = false
     defer { if !publishedOrUnchanged { writer.discard() } }
@@ -215,14 +228,18 @@ struct BuildCommand: ParsableCommand {
           _ = fileDigest.wait()
           throw SnapshotError.io(path: databasePath, operation: "fingerprint (not computed: a gate failed)", errno: 0)
         }
-        return try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in try fileDigest.wait().0.get().sha256 }
+        return try SourceFingerprinter.fingerprint(data) { () throws(SnapshotError) in
+          try fileDigest.wait().0.get().sha256
+        }
       }
       return (report, fingerprint, [t1 - t0, PhaseTimer.now() - t1, c1 - c0, PhaseTimer.threadCPU() - c1])
     }
 
     var range: ClosedRange<Date32>?
     if resolved.startDate != nil || resolved.endDate != nil {
-      range = (resolved.window.start ?? Date32(daysSinceEpoch: Int32.min))...(resolved.window.end ?? Date32(daysSinceEpoch: Int32.max))
+      let first = resolved.window.start ?? Date32(daysSinceEpoch: Int32.min)
+      let last = resolved.window.end ?? Date32(daysSinceEpoch: Int32.max)
+      range = first...last
     }
     let engine = FeatureEngine(spec: spec)
     var run = engine.start(source: data, options: FeatureOptions(includeBootstrap: includeBootstrap, dateRange: range))
@@ -233,18 +250,20 @@ struct BuildCommand: ParsableCommand {
     if !empty.isEmpty {
       guard resolved.seasons.contains(where: \.isFromDates), empty.count < run.seasons.count else {
         throw CommandFailure(
-          .unusableInput, Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap))
+          .unusableInput,
+          Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap))
       }
       run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
       // Printed under --quiet too: it names a season the new version will not hold.
       FileHandleOutput.standardError.write(
-        "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n")
+        "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n"
+      )
     }
     let builtSeasons = Set(run.seasons)
     let pointInTime = BackgroundCheck(
-      PointInTimeSession(spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed))
+      PointInTimeSession(
+        spec: spec, run: run, sampleSize: resolved.thresholds.pointInTimeMinSampleRows, seed: pointInTimeSeed))
     timer.mark("index inputs, draw sample")
-
 
     var featureError: FeatureComputeError?
     var computeSeconds = 0.0, computeCPU = 0.0, submitSeconds = 0.0
@@ -308,7 +327,8 @@ struct BuildCommand: ParsableCommand {
     // days its gate passes.
     let usedOverrides = resolved.overrides.filter { o in report.gates.contains { $0.name == o.gate && $0.overridden } }
     for o in resolved.overrides where !usedOverrides.contains(where: { $0.gate == o.gate }) {
-      FileHandleOutput.standardError.write("note: --override \(o.gate) was not needed (the gate did not fail); it is not recorded\n")
+      FileHandleOutput.standardError.write(
+        "note: --override \(o.gate) was not needed (the gate did not fail); it is not recorded\n")
     }
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
@@ -317,7 +337,8 @@ struct BuildCommand: ParsableCommand {
       var refused = report
       refused.gates.append(
         GateResult(
-          name: pitRecord.name, status: .fail, figure: pitRecord.figure, value: pitRecord.value, threshold: pitRecord.threshold,
+          name: pitRecord.name, status: .fail, figure: pitRecord.figure, value: pitRecord.value,
+          threshold: pitRecord.threshold,
           summary: pitRecord.evidence.first ?? "", evidence: pitRecord.evidence))
       emitReport(refused)
       let lines = pit.mismatches.prefix(20).map { "  \($0)" }.joined(separator: "\n")
@@ -353,9 +374,11 @@ struct BuildCommand: ParsableCommand {
       // hide what the build did.
       switch result.outcome {
       case .published(let version, let path):
-        FileHandleOutput.whatHappenedBeforeOutputLoss("the build itself succeeded and published \(name)/\(version) (\(path))")
+        FileHandleOutput.whatHappenedBeforeOutputLoss(
+          "the build itself succeeded and published \(name)/\(version) (\(path))")
       case .unchanged(let latest, _):
-        FileHandleOutput.whatHappenedBeforeOutputLoss("the build itself succeeded: nothing changed since \(name)/\(latest)")
+        FileHandleOutput.whatHappenedBeforeOutputLoss(
+          "the build itself succeeded: nothing changed since \(name)/\(latest)")
       }
     } catch let e as SnapshotError {
       throw CommandFailure(.unusableInput, "error: \(e)")
@@ -375,7 +398,9 @@ struct BuildCommand: ParsableCommand {
   }
 
   /// What a feature-set conflict (`SnapshotStore.featureSetConflict`) tells the operator.
-  static func failure(_ conflict: SnapshotStore.FeatureSetConflict, dataset: String, spec: FeatureSetSpec, sha256: String)
+  static func failure(
+    _ conflict: SnapshotStore.FeatureSetConflict, dataset: String, spec: FeatureSetSpec, sha256: String
+  )
     -> CommandFailure
   {
     switch conflict {
@@ -397,7 +422,9 @@ struct BuildCommand: ParsableCommand {
   /// Why a season has no row to build: its rows in range are bootstrap days or inactive. Of
   /// several `seasons`, the one with the most active rows in range is named (the one whose
   /// rows the bootstrap rule dropped, rather than one without games).
-  static func noFeatureRows(seasons: [Int], data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool) -> String {
+  static func noFeatureRows(seasons: [Int], data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool)
+    -> String
+  {
     let window = resolved.window
     let pgs = data.pgs
     var rowsOf: [Int: Int] = [:], activeOf: [Int: Int] = [:]
@@ -409,13 +436,16 @@ struct BuildCommand: ParsableCommand {
     let season = seasons.max { (activeOf[$0] ?? 0, $0) < (activeOf[$1] ?? 0, $1) } ?? seasons[0]
     let rows = rowsOf[season] ?? 0, active = activeOf[season] ?? 0
     let range = resolved.windowText
-    var why = "none of its \(rows) player_game_summary row\(rows == 1 ? "" : "s")\(range.isEmpty ? "" : " there") is an active game"
+    var why =
+      "none of its \(rows) player_game_summary row\(rows == 1 ? "" : "s")\(range.isEmpty ? "" : " there") is an active game"
     if active > 0, !includeBootstrap, let opening = SeasonCalendar.calendars(for: data)[season]?.openingNight {
       let last = opening.adding(days: SeasonCalendar.bootstrapDays - 1)
-      why = "its \(active) active game row\(active == 1 ? "" : "s")\(range.isEmpty ? "" : " there") all fall on bootstrap days "
+      why =
+        "its \(active) active game row\(active == 1 ? "" : "s")\(range.isEmpty ? "" : " there") all fall on bootstrap days "
         + "(opening night \(opening) through \(last); --include-bootstrap keeps them)"
     }
-    return "error: \(data.path): no feature rows to build for season \(Season.label(season))\(range): \(why); nothing was written"
+    return
+      "error: \(data.path): no feature rows to build for season \(Season.label(season))\(range): \(why); nothing was written"
   }
 
   /// `600`, `0.5`: never `Int(_:)` on the option, which traps for `--lock-timeout 1e300`.
@@ -428,7 +458,8 @@ struct BuildCommand: ParsableCommand {
     if json {
       FileHandleOutput.standardOutput.write(report.json())
     } else {
-      FileHandleOutput.standardOutput.write(GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
+      FileHandleOutput.standardOutput.write(
+        GateTable.render(report, colour: FileHandleOutput.standardOutput.isTerminal))
     }
   }
 }
@@ -439,7 +470,8 @@ enum BuildSummary {
     var out = ""
     switch r.outcome {
     case .published(let version, let path):
-      out += "built \(m.dataset)/\(version): \(m.rowCount) rows in \(m.files.count) file\(m.files.count == 1 ? "" : "s")\n"
+      out +=
+        "built \(m.dataset)/\(version): \(m.rowCount) rows in \(m.files.count) file\(m.files.count == 1 ? "" : "s")\n"
       for f in m.files { out += "  \(f.path)  \(f.rows) rows  \(f.bytes) bytes  sha256 \(f.sha256.prefix(12))…\n" }
       out += "gates: \(gateCounts(m.gates))\(m.builtWithOverrides ? " (built with overrides)" : "")\n"
       out += "snapshot: \(path)\n"

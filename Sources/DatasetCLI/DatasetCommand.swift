@@ -95,7 +95,8 @@ func outputStatus(_ status: ExitStatus) -> Int32 {
   guard let code = FileHandleOutput.standardOutputFailure, status == .ok else { return status.rawValue }
   let done = FileHandleOutput.outputLossContext.withLock { $0 }.map { "; \($0)" } ?? ""
   printError(
-    "error: writing to standard output failed: \(String(cString: strerror(code))) (errno \(code)); what it printed is incomplete\(done)")
+    "error: writing to standard output failed: \(String(cString: strerror(code))) (errno \(code)); what it printed is incomplete\(done)"
+  )
   return ExitStatus.unusableInput.rawValue
 }
 

@@ -23,10 +23,15 @@ struct DiffCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Root folder of the snapshots.", valueName: "dir"))
   var out: String = "Datasets"
 
-  @Option(parsing: .unconditional, help: ArgumentHelp("PSI above which a column is flagged.", valueName: "x")) var psi: Double = 0.2
-  @Option(name: .customLong("mean-shift"), parsing: .unconditional, help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("PSI above which a column is flagged.", valueName: "x")) var psi:
+    Double = 0.2
+  @Option(
+    name: .customLong("mean-shift"), parsing: .unconditional,
+    help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
   var meanShift: Double = 0.5
-  @Option(name: .customLong("null-points"), parsing: .unconditional, help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
+  @Option(
+    name: .customLong("null-points"), parsing: .unconditional,
+    help: ArgumentHelp("Null share change (percentage points) above which a column is flagged.", valueName: "x"))
   var nullPoints: Double = 5
 
   @Option(
@@ -43,7 +48,8 @@ struct DiffCommand: ParsableCommand {
     for raw in seasons {
       do { _ = try SeasonSelector.parse(raw) } catch { throw ValidationError(error.message) }
     }
-    for (name, v) in [("--psi", psi), ("--mean-shift", meanShift), ("--null-points", nullPoints)] where !(v >= 0 && v.isFinite) {
+    for (name, v) in [("--psi", psi), ("--mean-shift", meanShift), ("--null-points", nullPoints)]
+    where !(v >= 0 && v.isFinite) {
       throw ValidationError("\(name) \(v) must be a finite number ≥ 0")
     }
   }
@@ -69,7 +75,9 @@ struct DiffCommand: ParsableCommand {
       }
     }
     // Two roots can hold the same dataset/version name: then the folders tell them apart.
-    func place(_ folder: String) -> String { URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path }
+    func place(_ folder: String) -> String {
+      URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+    }
     let sameName = ra.label == rb.label && place(ra.folder) != place(rb.folder)
     let report = differ.diff(ma, mb, nameA: sameName ? ra.folder : ra.label, nameB: sameName ? rb.folder : rb.label)
     FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report, seasonsOnly: !seasons.isEmpty))
@@ -97,9 +105,13 @@ struct DiffCommand: ParsableCommand {
     if common > 0 {
       let n = r.changedSeasons.count
       if n == 0 {
-        out += common == 1 ? "files: the season both hold is byte-identical\n" : "files: the \(common) seasons both hold are byte-identical\n"
+        out +=
+          common == 1
+          ? "files: the season both hold is byte-identical\n"
+          : "files: the \(common) seasons both hold are byte-identical\n"
       } else {
-        let shown = n > 8 ? r.changedSeasons.prefix(8).joined(separator: ", ") + ", …" : r.changedSeasons.joined(separator: ", ")
+        let shown =
+          n > 8 ? r.changedSeasons.prefix(8).joined(separator: ", ") + ", …" : r.changedSeasons.joined(separator: ", ")
         if common == 1 {
           out += "files: the season both hold differs (\(shown))\n"
         } else {
@@ -132,9 +144,11 @@ struct DiffCommand: ParsableCommand {
     let flagged = r.flaggedColumns.count
     out += "\n"
     if r.noDrift {
-      out += "no drift: no column past PSI \(t.psi), |mean shift| \(t.meanShiftSD) sd or null share \(t.nullSharePoints) points\n"
+      out +=
+        "no drift: no column past PSI \(t.psi), |mean shift| \(t.meanShiftSD) sd or null share \(t.nullSharePoints) points\n"
     } else {
-      out += "drift: \(flagged) of \(r.columns.count) columns flagged (PSI > \(t.psi), |mean shift| > \(t.meanShiftSD) sd, null share > \(t.nullSharePoints) points)"
+      out +=
+        "drift: \(flagged) of \(r.columns.count) columns flagged (PSI > \(t.psi), |mean shift| > \(t.meanShiftSD) sd, null share > \(t.nullSharePoints) points)"
       out += (r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty) ? "\n" : "; schema changed\n"
     }
     return out

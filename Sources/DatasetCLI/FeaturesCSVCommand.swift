@@ -27,7 +27,9 @@ struct FeaturesCSVCommand: ParsableCommand {
   @Option(help: "Output CSV file.")
   var out: String
 
-  @Option(name: .customLong("feature-set"), help: "Feature set: a name under Schemas/features/ (or built in) or a path to a .json spec.")
+  @Option(
+    name: .customLong("feature-set"),
+    help: "Feature set: a name under Schemas/features/ (or built in) or a path to a .json spec.")
   var featureSet: String = "props_v1"
 
   @Flag(name: .customLong("include-bootstrap"), help: "Keep rows dated on bootstrap days.")
@@ -35,31 +37,39 @@ struct FeaturesCSVCommand: ParsableCommand {
 
   func validate() throws {
     guard Self.parseSeason(season) != nil else {
-      throw ValidationError("--season: \"\(season)\" is not a season; expected YYYY-YY (2022-23) or a start year (2022)")
+      throw ValidationError(
+        "--season: \"\(season)\" is not a season; expected YYYY-YY (2022-23) or a start year (2022)")
     }
   }
 
   static func parseSeason(_ text: String) -> Int? {
     let u = Array(text.utf8)
     if u.count == 4, let y = Int(text), y >= 1900 { return y }
-    guard u.count == 7, u[4] == UInt8(ascii: "-"), let y = Int(text.prefix(4)), let n = Int(text.suffix(2)) else { return nil }
+    guard u.count == 7, u[4] == UInt8(ascii: "-"), let y = Int(text.prefix(4)), let n = Int(text.suffix(2)) else {
+      return nil
+    }
     return (y + 1) % 100 == n ? y : nil
   }
 
   func run() throws {
-    guard let start = Self.parseSeason(season) else { throw CommandFailure(.usage, "--season: bad value \"\(season)\"") }
+    guard let start = Self.parseSeason(season) else {
+      throw CommandFailure(.usage, "--season: bad value \"\(season)\"")
+    }
     let spec: FeatureSetSpec
     spec = try FeatureSetLocation.load(featureSet)
     let source = try SourceReader(path: db).read(seasons: [start])
     let result: [SeasonFeatures]
     do {
-      result = try FeatureEngine(spec: spec).compute(source: source, options: FeatureOptions(includeBootstrap: includeBootstrap))
+      result = try FeatureEngine(spec: spec).compute(
+        source: source, options: FeatureOptions(includeBootstrap: includeBootstrap))
     } catch {
       throw CommandFailure(.unusableInput, "error: \(error)")
     }
     guard let table = result.first?.table else { throw CommandFailure(.unusableInput, "error: no rows computed") }
     let text = FeatureCSV.render(table)
-    guard let file = fopen(out, "wb") else { throw CommandFailure(.unusableInput, "error: cannot open \(out) for writing") }
+    guard let file = fopen(out, "wb") else {
+      throw CommandFailure(.unusableInput, "error: cannot open \(out) for writing")
+    }
     defer { fclose(file) }
     let bytes = Array(text.utf8)
     guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {

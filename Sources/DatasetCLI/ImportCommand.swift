@@ -66,13 +66,21 @@ struct ImportCommand: ParsableCommand {
     // What the import decided about rows, which otherwise surfaces only as fewer feature rows
     // or NULL keys in a build.
     if s.zeroMinuteRows > 0 {
-      lines.append(("0-minute rows", "\(s.zeroMinuteRows) stored as is_dnp = 1: not active (no usage_rate, no feature row)"))
+      lines.append(
+        ("0-minute rows", "\(s.zeroMinuteRows) stored as is_dnp = 1: not active (no usage_rate, no feature row)"))
     }
     if s.gamesWithoutHomeTeam > 0 {
       let games = "\(s.gamesWithoutHomeTeam) game\(s.gamesWithoutHomeTeam == 1 ? "" : "s")"
-      lines.append(("home team", "unknown in \(games) (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows"))
+      lines.append(
+        (
+          "home team",
+          "unknown in \(games) (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows"
+        ))
     }
-    lines += [("seasons", seasons), ("game dates", "\(s.gameDates)"), ("processed_at", s.processedAt), ("seconds", "\(seconds)")]
+    lines += [
+      ("seasons", seasons), ("game dates", "\(s.gameDates)"), ("processed_at", s.processedAt),
+      ("seconds", "\(seconds)"),
+    ]
     return "imported into \(db)\n"
       + lines.map { "  \($0.0.padding(toLength: 17, withPad: " ", startingAt: 0))\($0.1)\n" }.joined()
   }

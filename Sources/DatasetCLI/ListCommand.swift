@@ -50,9 +50,12 @@ struct ListCommand: ParsableCommand {
     // A mistyped --out must not read as "no snapshots": an existing empty folder does.
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder), isFolder.boolValue else {
-      if let why = SnapshotStore.whyUnusable(out) { throw CommandFailure(.unusableInput, "error: --out \(out): \(why)") }
+      if let why = SnapshotStore.whyUnusable(out) {
+        throw CommandFailure(.unusableInput, "error: --out \(out): \(why)")
+      }
       let what = FileManager.default.fileExists(atPath: out) ? "is a file, not a folder" : "no such folder"
-      throw CommandFailure(.unusableInput, "error: --out \(out): \(what) (the root of the snapshots, Datasets by default)")
+      throw CommandFailure(
+        .unusableInput, "error: --out \(out): \(what) (the root of the snapshots, Datasets by default)")
     }
     let store = SnapshotStore(root: out)
     let unreadable = store.unreadableFolders()
@@ -92,7 +95,8 @@ struct ListCommand: ParsableCommand {
       if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", "", ""] }
       return [
         e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
-        seasonList(e.seasons ?? []), e.gates ?? "", e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
+        seasonList(e.seasons ?? []), e.gates ?? "",
+        e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
       ]
     }
     FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))

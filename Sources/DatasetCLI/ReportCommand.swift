@@ -39,7 +39,8 @@ struct ReportCommand: ParsableCommand {
     var resolved = try source.resolve()
     try refuseFolder(out)
     let reader = SourceReader(path: resolved.database)
-    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
+    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons)
+    }
     resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
     let gates = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
@@ -115,7 +116,8 @@ func baseName(_ path: String) -> String {
 func refuseFolder(_ path: String) throws {
   var st = stat()
   if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
-    throw CommandFailure(.unusableInput, "error: --out \(path) is a folder: give the path of the page to write (e.g. \(path)/report.html)")
+    throw CommandFailure(
+      .unusableInput, "error: --out \(path) is a folder: give the path of the page to write (e.g. \(path)/report.html)")
   }
 }
 

@@ -28,13 +28,18 @@ struct ShowCommand: ParsableCommand {
     // In evidence order (worst first), each season once, at most eight.
     var named: [String] = []
     for line in g.evidence {
-      if let season = seasons.first(where: { line.hasPrefix($0 + " ") || line.hasPrefix($0 + ":") }), !named.contains(season) {
+      if let season = seasons.first(where: { line.hasPrefix($0 + " ") || line.hasPrefix($0 + ":") }),
+        !named.contains(season)
+      {
         named.append(season)
       }
     }
     let shown = named.prefix(GateTable.foldAbove).compactMap { season in all.first { $0.hasPrefix(season + ": ") } }
     let rest = seasons.count - shown.count
-    return shown + [shown.isEmpty ? "\(rest) seasons: `show --json` has each figure" : "\(rest) other seasons: `show --json` has each figure"]
+    return shown + [
+      shown.isEmpty
+        ? "\(rest) seasons: `show --json` has each figure" : "\(rest) other seasons: `show --json` has each figure"
+    ]
   }
 
   func run() throws {
@@ -57,21 +62,27 @@ struct ShowCommand: ParsableCommand {
     var out = "\(m.dataset)/\(m.version)  (\(folder))\n"
     out += "created     \(m.createdAt) by \(m.tool.name) \(m.tool.version)\n"
     out += "parent      \(m.parentVersion ?? "none")\n"
-    out += "feature set \(m.featureSet.name) v\(m.featureSet.version) (spec sha256 \(m.featureSet.sha256.prefix(12))…)\n"
-    out += "rows        \(m.rowCount) in \(m.files.count) file\(m.files.count == 1 ? "" : "s"); content sha256 \(m.contentSHA256.prefix(12))…\n"
-    out += "overrides   \(m.builtWithOverrides ? m.config.overrides.map { "\($0.gate) (\($0.reason))" }.joined(separator: "; ") : "none")\n"
+    out +=
+      "feature set \(m.featureSet.name) v\(m.featureSet.version) (spec sha256 \(m.featureSet.sha256.prefix(12))…)\n"
+    out +=
+      "rows        \(m.rowCount) in \(m.files.count) file\(m.files.count == 1 ? "" : "s"); content sha256 \(m.contentSHA256.prefix(12))…\n"
+    out +=
+      "overrides   \(m.builtWithOverrides ? m.config.overrides.map { "\($0.gate) (\($0.reason))" }.joined(separator: "; ") : "none")\n"
     let d = m.config.dates
-    out += "config      seasons \(m.config.seasons.joined(separator: ", ")); bootstrap \(m.config.includeBootstrap ? "included" : "excluded"); batch \(m.config.batchRows) rows; point-in-time seed \(m.config.pointInTimeSeed)\n"
+    out +=
+      "config      seasons \(m.config.seasons.joined(separator: ", ")); bootstrap \(m.config.includeBootstrap ? "included" : "excluded"); batch \(m.config.batchRows) rows; point-in-time seed \(m.config.pointInTimeSeed)\n"
     if d.startGiven != nil || d.endGiven != nil {
       func show(_ given: String?, _ resolved: String?) -> String {
         guard let given else { return "open" }
         return given == resolved ? given : "\(given) = \(resolved ?? "?")"
       }
-      out += "dates       \(show(d.startGiven, d.startResolved)) to \(show(d.endGiven, d.endResolved)) (\(d.timeZone))\n"
+      out +=
+        "dates       \(show(d.startGiven, d.startResolved)) to \(show(d.endGiven, d.endResolved)) (\(d.timeZone))\n"
     }
     out += "source      \(m.source.file) (sha256 \(m.source.sha256.prefix(12))…)\n"
     for (name, t) in m.source.tables.sorted(by: { $0.key < $1.key }) {
-      out += "  \(name): \(t.rowCount) rows, content \(t.contentSHA256.prefix(12))…, newest processed_at \(t.newestProcessedAt ?? "none")\n"
+      out +=
+        "  \(name): \(t.rowCount) rows, content \(t.contentSHA256.prefix(12))…, newest processed_at \(t.newestProcessedAt ?? "none")\n"
     }
     out += "\ngates\n"
     out += renderTable(
@@ -81,15 +92,19 @@ struct ShowCommand: ParsableCommand {
         return [[g.status.uppercased() + (g.override != nil ? " (overridden)" : ""), g.name, figures[0], g.threshold]]
           + figures.dropFirst().map { ["", "", $0, ""] }
       }
-    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(
+      separator: "\n")
     // Reasons after the table: in the status column one long reason widened all its rows.
     for g in m.gates { if let reason = g.override { out += "  overridden: \(g.name): \(reason)\n" } }
     out += "\nfiles\n"
     out += renderTable(
       header: ["path", "season", "rows", "bytes", "sha256"],
-      rows: m.files.map { [$0.path, $0.season, String($0.rows), String($0.bytes), String($0.sha256.prefix(12)) + "…"] },
+      rows: m.files.map {
+        [$0.path, $0.season, String($0.rows), String($0.bytes), String($0.sha256.prefix(12)) + "…"]
+      },
       rightAligned: [2, 3]
-    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(
+      separator: "\n")
     out += "\ncolumns\n"
     out += renderTable(
       header: ["name", "type", "null", "nulls", "min", "max", "mean", "std", "meaning"],
@@ -104,7 +119,8 @@ struct ShowCommand: ParsableCommand {
           c.type == "date32" ? s?.std.map { "\(number($0)) days" } ?? "-" : number(s?.std), c.meaning,
         ]
       }, rightAligned: [3, 4, 5, 6, 7]
-    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(separator: "\n")
+    ).split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  \($0)" }.joined(
+      separator: "\n")
     return out
   }
 

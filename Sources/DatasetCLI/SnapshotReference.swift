@@ -19,13 +19,19 @@ struct SnapshotReference {
     }
     // A path (absolute, or ./ ../) names a folder, never dataset/version under --out:
     // "/nonexistent" was looked up as "<out>//nonexistent".
-    if trimmed.hasPrefix("/") || trimmed.hasPrefix("./") || trimmed.hasPrefix("../") || trimmed == "." || trimmed == ".." {
-      if let why = SnapshotStore.whyUnusable(trimmed) { throw CommandFailure(.unusableInput, "error: \(trimmed): \(why)") }
+    if trimmed.hasPrefix("/") || trimmed.hasPrefix("./") || trimmed.hasPrefix("../") || trimmed == "."
+      || trimmed == ".."
+    {
+      if let why = SnapshotStore.whyUnusable(trimmed) {
+        throw CommandFailure(.unusableInput, "error: \(trimmed): \(why)")
+      }
       if let why = SnapshotStore.whyUnusable("\(trimmed)/manifest.json") {
         throw CommandFailure(.unusableInput, "error: \(trimmed)/manifest.json: \(why)")
       }
       throw CommandFailure(
-        .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
+        .unusableInput,
+        "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name"
+      )
     }
     let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     let store = SnapshotStore(root: out)
@@ -40,7 +46,8 @@ struct SnapshotReference {
     case 1:
       guard let latest = store.latestVersion(parts[0]) else {
         try refuseUnusable([out, store.datasetPath(parts[0])])
-        throw CommandFailure(.unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
+        throw CommandFailure(
+          .unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
       }
       return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
     case 2:
@@ -57,7 +64,9 @@ struct SnapshotReference {
       // manifest is input that cannot be used, as an absolute one is.
       try refuseUnusable([trimmed, "\(trimmed)/manifest.json"])
       throw CommandFailure(
-        .unusableInput, "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name")
+        .unusableInput,
+        "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name"
+      )
     }
   }
 

@@ -8,7 +8,10 @@ import SQLiteSource
 /// which database, which seasons and dates, which thresholds, which overrides. Parsing stays
 /// here; `resolve(clock:)` turns them into one `ResolvedSource` the library and the manifest use.
 public struct SourceOptions: ParsableArguments {
-  @Option(name: .long, help: ArgumentHelp("The SQLite database holding player_game_summary and player_composite_factors.", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The SQLite database holding player_game_summary and player_composite_factors.", valueName: "file"))
   public var db: String
 
   @Option(
@@ -20,7 +23,9 @@ public struct SourceOptions: ParsableArguments {
 
   @Option(
     name: .customLong("start-date"),
-    help: ArgumentHelp("First game date considered: YYYY-MM-DD, today, yesterday, tomorrow or today-N (America/New_York).", valueName: "date"))
+    help: ArgumentHelp(
+      "First game date considered: YYYY-MM-DD, today, yesterday, tomorrow or today-N (America/New_York).",
+      valueName: "date"))
   public var startDate: String?
 
   @Option(
@@ -28,20 +33,28 @@ public struct SourceOptions: ParsableArguments {
     help: ArgumentHelp("Last game date considered, same forms as --start-date.", valueName: "date"))
   public var endDate: String?
 
-  @Option(name: .long, help: ArgumentHelp("JSON file of gate thresholds overriding Schemas/gates.default.json.", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("JSON file of gate thresholds overriding Schemas/gates.default.json.", valueName: "file"))
   public var config: String?
 
-  @Option(name: .long, help: ArgumentHelp("Let a failed gate through (needs a --reason; repeat both for several).", valueName: "gate"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Let a failed gate through (needs a --reason; repeat both for several).", valueName: "gate"))
   public var override: [String] = []
 
-  @Option(name: .long, help: ArgumentHelp("Why the matching --override is acceptable; recorded in the report and manifest.", valueName: "text"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Why the matching --override is acceptable; recorded in the report and manifest.", valueName: "text"))
   public var reason: [String] = []
 
   public init() {}
 
   /// Checks every option and resolves the date keywords against `clock`. Throws
   /// `CommandFailure(.usage, …)` naming the bad value and the accepted forms.
-  public func resolve(clock: WallClock = .system, defaultsFile: String? = GateConfig.locateDefaultsFile()) throws(CommandFailure)
+  public func resolve(clock: WallClock = .system, defaultsFile: String? = GateConfig.locateDefaultsFile())
+    throws(CommandFailure)
     -> ResolvedSource
   {
     do {
@@ -96,7 +109,8 @@ public struct SourceOptions: ParsableArguments {
     if start != nil || end != nil {
       for s in seasons {
         let span = Season.dateRange(s.startYear)
-        let disjoint = (start.map { $0.date32 > span.upperBound } ?? false) || (end.map { $0.date32 < span.lowerBound } ?? false)
+        let disjoint =
+          (start.map { $0.date32 > span.upperBound } ?? false) || (end.map { $0.date32 < span.lowerBound } ?? false)
         if disjoint { throw UsageError(Self.outsideSeason(s, start: start, end: end, span: span)) }
       }
     }
@@ -115,14 +129,17 @@ public struct SourceOptions: ParsableArguments {
 
     guard override.count == reason.count else {
       throw UsageError(
-        "\(override.count) --override but \(reason.count) --reason: each overridden gate needs its own --reason \"why\"")
+        "\(override.count) --override but \(reason.count) --reason: each overridden gate needs its own --reason \"why\""
+      )
     }
     var overrides: [GateOverride] = []
     for (gate, why) in zip(override, reason) {
       // A leak is never fit to train on: the build refuses a failed check whatever is given,
       // so an override would only be written into the manifest without having done anything.
       guard try GateName.parse(gate) != .pointInTime else {
-        throw UsageError("--override point_in_time: the point-in-time check cannot be overridden (a feature that sees its own game or a later one is never fit to train on)")
+        throw UsageError(
+          "--override point_in_time: the point-in-time check cannot be overridden (a feature that sees its own game or a later one is never fit to train on)"
+        )
       }
       guard !overrides.contains(where: { $0.gate == gate }) else {
         throw UsageError("--override \(gate) is given twice: give each gate one --override and one --reason")
@@ -133,13 +150,16 @@ public struct SourceOptions: ParsableArguments {
       overrides.append(GateOverride(gate: gate, reason: why))
     }
     return ResolvedSource(
-      database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds, configSources: configSources,
+      database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds,
+      configSources: configSources,
       overrides: overrides, resolvedAtMicros: now)
   }
 }
 
 extension SourceOptions {
-  static func outsideSeason(_ season: ResolvedSeason, start: ResolvedDate?, end: ResolvedDate?, span: ClosedRange<Date32>) -> String {
+  static func outsideSeason(
+    _ season: ResolvedSeason, start: ResolvedDate?, end: ResolvedDate?, span: ClosedRange<Date32>
+  ) -> String {
     func shown(_ d: ResolvedDate) -> String { d.keyword == nil ? d.date : "\(d.given) (\(d.date))" }
     let window = [start.map { "--start-date \(shown($0))" }, end.map { "--end-date \(shown($0))" }].compactMap { $0 }
     return "\(window.joined(separator: " and ")) leave\(window.count == 1 ? "s" : "") no day of season \(season.label) "
@@ -178,7 +198,8 @@ extension ResolvedSource {
     } else if let a = first[empty[0].startYear], let b = last[empty[0].startYear] {
       text += " (its games run \(a) to \(b))"
     }
-    throw CommandFailure(.unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build")
+    throw CommandFailure(
+      .unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build")
   }
 
   /// Leaves out the seasons the dates gave that the database does not hold (a rolling window
@@ -186,7 +207,9 @@ extension ResolvedSource {
   /// season remains; false when the error stands as it is.
   ///
   /// `read` gets the season years and runs again, once, with those left.
-  mutating func readSeasons<T>(from reader: SourceReader, _ read: ([Int]) throws(SourceError) -> T) throws(SourceError) -> T {
+  mutating func readSeasons<T>(from reader: SourceReader, _ read: ([Int]) throws(SourceError) -> T) throws(SourceError)
+    -> T
+  {
     try widenOpenWindow(reader)
     do {
       return try read(seasonYears)
@@ -204,7 +227,10 @@ extension ResolvedSource {
     guard (startDate == nil) != (endDate == nil), seasons.allSatisfy(\.isFromDates), let given = seasons.first,
       let held = try reader.seasonRange()
     else { return }
-    let years = startDate != nil ? given.startYear...max(given.startYear, held.upperBound) : min(held.lowerBound, given.startYear)...given.startYear
+    let years =
+      startDate != nil
+      ? given.startYear...max(given.startYear, held.upperBound)
+      : min(held.lowerBound, given.startYear)...given.startYear
     seasons = years.map { ResolvedSeason(given: ResolvedSeason.fromDates, startYear: $0, label: Season.label($0)) }
   }
 
@@ -214,7 +240,8 @@ extension ResolvedSource {
     else { return false }
     seasons.removeAll { missing.contains($0.startYear) }
     let labels = missing.map(Season.label).joined(separator: ", ")
-    FileHandleOutput.standardError.write("note: \(database) holds no season \(labels), which the dates span; left out\n")
+    FileHandleOutput.standardError.write(
+      "note: \(database) holds no season \(labels), which the dates span; left out\n")
     return true
   }
 
@@ -225,7 +252,8 @@ extension ResolvedSource {
     guard !empty.isEmpty else { return }
     let labels = empty.map(\.label).joined(separator: ", ")
     FileHandleOutput.standardError.write(
-      "note: no player_game_summary rows\(windowText) in season \(labels), which the dates span; `dataset build` leaves it out\n")
+      "note: no player_game_summary rows\(windowText) in season \(labels), which the dates span; `dataset build` leaves it out\n"
+    )
   }
 
   /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.

@@ -39,7 +39,8 @@ struct SynthCommand: ParsableCommand {
   func validate() throws {
     if seasons < 1 { throw ValidationError("--seasons must be at least 1, got \(seasons)") }
     if let processedAt, Timestamp.parseMicros(processedAt) == nil {
-      throw ValidationError("--processed-at \"\(processedAt)\" is not an ISO 8601 time (expected e.g. 2024-07-01T12:00:00Z)")
+      throw ValidationError(
+        "--processed-at \"\(processedAt)\" is not an ISO 8601 time (expected e.g. 2024-07-01T12:00:00Z)")
     }
     let last = firstSeason + seasons - 1
     if !SynthOptions.seasonRange.contains(firstSeason) || !SynthOptions.seasonRange.contains(last) {
@@ -52,7 +53,8 @@ struct SynthCommand: ParsableCommand {
   func run() throws {
     // Stored as UTC with Z, as source-tables.md has processed_at, whatever offset was typed.
     let utc = processedAt.flatMap { Timestamp.parseMicros($0) }.map { Timestamp.format(micros: $0) }
-    let options = SynthOptions(databasePath: db, seasons: seasons, firstSeason: firstSeason, seed: seed, processedAt: utc)
+    let options = SynthOptions(
+      databasePath: db, seasons: seasons, firstSeason: firstSeason, seed: seed, processedAt: utc)
     let summary: SynthSummary
     let progress = ProgressReporter.standard(label: "synth", unit: "seasons", total: seasons, quiet: quiet)
     do {

@@ -27,7 +27,8 @@ struct ValidateCommand: ParsableCommand {
     var resolved = try source.resolve()
     let t0 = Clocks.monotonicMicros()
     let reader = SourceReader(path: resolved.database)
-    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons) }
+    let data = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in try reader.read(seasons: seasons)
+    }
     resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
     let t1 = Clocks.monotonicMicros()
     let report = GateRunner.run(
@@ -82,7 +83,10 @@ public enum GateTable {
         lines.append("\(named): \(group.figure)")
       }
       let rest = groups.dropFirst(foldAbove).reduce(0) { $0 + $1.seasons.count }
-      if rest > 0 { lines.append("… \(rest) more season\(rest == 1 ? "" : "s") \(status == .fail ? "failing" : "warning"): --json lists each") }
+      if rest > 0 {
+        lines.append(
+          "… \(rest) more season\(rest == 1 ? "" : "s") \(status == .fail ? "failing" : "warning"): --json lists each")
+      }
     }
     let passing = g.seasons.filter { $0.status == .pass }.count
     if lines.isEmpty {

@@ -18,7 +18,9 @@ struct VerifyCommand: ParsableCommand {
   var json = false
 
   func validate() throws {
-    guard !paths.isEmpty else { throw ValidationError("verify needs at least one PATH (a version folder, manifest.json or Datasets root)") }
+    guard !paths.isEmpty else {
+      throw ValidationError("verify needs at least one PATH (a version folder, manifest.json or Datasets root)")
+    }
   }
 
   func run() throws {
@@ -45,7 +47,8 @@ struct VerifyCommand: ParsableCommand {
     if !problems.isEmpty {
       throw CommandFailure(
         .gateFailed,
-        "verify: \(problems.count) problem\(problems.count == 1 ? "" : "s") in \(checked.count) version\(checked.count == 1 ? "" : "s")")
+        "verify: \(problems.count) problem\(problems.count == 1 ? "" : "s") in \(checked.count) version\(checked.count == 1 ? "" : "s")"
+      )
     }
   }
 }

@@ -185,8 +185,11 @@ extension FeatureEngine {
     defer { staging.deallocate() }
     // Validity words in target order for `emit`; for a lane's columns, each column's words in
     // output order. Sized for the widest lane.
-    let widestLane = plan.windows.reduce(into: [Int: Int]()) { c, w in for u in w.uses { c[u.lane, default: 0] += 1 } }.values.max() ?? 1
-    let stagingBits = UnsafeMutablePointer<UInt64>.allocate(capacity: Swift.max(1, wordCount * Swift.max(1, widestLane)))
+    let widestLane =
+      plan.windows.reduce(into: [Int: Int]()) { c, w in for u in w.uses { c[u.lane, default: 0] += 1 } }.values.max()
+      ?? 1
+    let stagingBits = UnsafeMutablePointer<UInt64>.allocate(
+      capacity: Swift.max(1, wordCount * Swift.max(1, widestLane)))
     defer { stagingBits.deallocate() }
 
     func emit(_ builder: Int, _ pass: (UnsafeMutablePointer<Double>, inout BitWriter) -> Void) {
@@ -197,20 +200,23 @@ extension FeatureEngine {
       let validity = p.order.withUnsafeBufferPointer { order in
         // No rows, no words: `[]` rather than an uninitialized array of capacity 0 (which
         // writes to the shared empty-array object; see ArrowFileReader.fixed).
-        let words: [UInt64] = wordCount == 0 ? [] : [UInt64](unsafeUninitializedCapacity: wordCount) { w, c in
-          var k = 0
-          while k < n {
-            let m = Swift.min(64, n - k)
-            var word: UInt64 = 0
-            for j in 0..<m {
-              let t = Int(order[k + j])
-              word |= ((stagingBits[t >> 6] >> UInt64(t & 63)) & 1) << UInt64(j)
+        let words: [UInt64] =
+          wordCount == 0
+          ? []
+          : [UInt64](unsafeUninitializedCapacity: wordCount) { w, c in
+            var k = 0
+            while k < n {
+              let m = Swift.min(64, n - k)
+              var word: UInt64 = 0
+              for j in 0..<m {
+                let t = Int(order[k + j])
+                word |= ((stagingBits[t >> 6] >> UInt64(t & 63)) & 1) << UInt64(j)
+              }
+              w[k >> 6] = word
+              k += 64
             }
-            w[k >> 6] = word
-            k += 64
+            c = wordCount
           }
-          c = wordCount
-        }
         return words.withUnsafeBufferPointer { Gather.bitmap($0, count: n) }
       }
       func gather<T>(_ convert: (Double) -> T) -> [T] {
@@ -273,7 +279,8 @@ extension FeatureEngine {
           }
         }
         for (j, g) in group.enumerated() {
-          let validity = Gather.bitmap(UnsafeBufferPointer(start: stagingBits + j * wordCount, count: wordCount), count: n)
+          let validity = Gather.bitmap(
+            UnsafeBufferPointer(start: stagingBits + j * wordCount, count: wordCount), count: n)
           let b = g.use.builder
           switch types[b] {
           case .int32: out[b] = Int32Output.column(gathered[j], validity: validity)

@@ -71,7 +71,9 @@ public struct FeatureEngine: Sendable {
     self.plan = Plan(spec: spec)
   }
 
-  public func compute(source: SourceData, options: FeatureOptions = FeatureOptions()) throws(FeatureComputeError) -> [SeasonFeatures] {
+  public func compute(source: SourceData, options: FeatureOptions = FeatureOptions()) throws(FeatureComputeError)
+    -> [SeasonFeatures]
+  {
     let run = start(source: source, options: options)
     var out: [SeasonFeatures] = []
     for k in run.seasons.indices { out.append(try compute(season: k, of: run)) }
@@ -113,7 +115,8 @@ public struct FeatureEngine: Sendable {
       let computed = computeColumns(p, prepared: run.prepared)
       (table, overflow) = assemble(order: rows, prepared: run.prepared) { builder, _ in computed[builder] }
     case .simd, .scalar:
-      let columns = sweep(p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
+      let columns = sweep(
+        p.batch, targets: p.targets, order: p.order, prepared: run.prepared, runningSeasonSums: true, kernel: kernel)
       (table, overflow) = assemble(order: rows, prepared: run.prepared) { columns.column($0, type: $1) }
     }
     if let overflow {
@@ -124,7 +127,8 @@ public struct FeatureEngine: Sendable {
           "feature \(spec.name), season \(Season.label(p.season)): column \(overflow.column) is \(String(format: "%.0f", overflow.value)) "
           + "for player_lookup \(pgs.playerLookup.string(at: row)), game_date \(pgs.gameDate.values[row]) "
           + "(player_game_summary rowid \(pgs.rowid[row])), past the int32 range of the column (-2147483648 to 2147483647): "
-          + "the player_game_summary values it adds up, in that row or the player's games before it, are far beyond any box score")
+          + "the player_game_summary values it adds up, in that row or the player's games before it, are far beyond any box score"
+      )
     }
     try checkDeclaredNulls(table, order: rows, source: run.prepared.source, season: p.season)
     return SeasonFeatures(season: p.season, table: table, sourceRows: rows.map(Int.init))
@@ -137,7 +141,9 @@ public struct FeatureEngine: Sendable {
   /// results to one contiguous scratch row, and a final pass moves the rows into output order.
   /// `runningSeasonSums: false` reduces season windows game by game instead of reading the
   /// running sums (same bits; the point-in-time check uses it as an independent path).
-  func sweep(_ batch: Batch, targets: [Int32], order: [Int32], prepared: Prepared, runningSeasonSums: Bool, kernel: KernelChoice)
+  func sweep(
+    _ batch: Batch, targets: [Int32], order: [Int32], prepared: Prepared, runningSeasonSums: Bool, kernel: KernelChoice
+  )
     -> OutputColumns
   {
     switch kernel {
@@ -179,7 +185,9 @@ public struct FeatureEngine: Sendable {
                         K.sums(matrix, range, lanes: w.laneCount, into: stats)
                       }
                       if w.meanLanes > 0 { K.means(stats, lanes: w.meanLanes) }
-                      if w.momentLanes > 0, !range.isEmpty { K.moments(matrix, range, lanes: w.momentLanes, into: stats) }
+                      if w.momentLanes > 0, !range.isEmpty {
+                        K.moments(matrix, range, lanes: w.momentLanes, into: stats)
+                      }
                     }
                     Self.extract(w, extracts, stats, matrix, range, into: sink)
                   }
@@ -207,7 +215,8 @@ public struct FeatureEngine: Sendable {
   /// holds at least min_periods values, and the aggregate is defined.
   @inline(__always)
   static func extract(
-    _ w: Plan.FlatWindow, _ extracts: UnsafeBufferPointer<Plan.Extract>, _ s: LaneStats, _ m: LaneMatrix, _ range: Range<Int>,
+    _ w: Plan.FlatWindow, _ extracts: UnsafeBufferPointer<Plan.Extract>, _ s: LaneStats, _ m: LaneMatrix,
+    _ range: Range<Int>,
     into out: Sink
   ) {
     let games = Double(range.count)
@@ -283,7 +292,10 @@ public struct FeatureEngine: Sendable {
         // NULL (the table is never published; `compute` throws).
         let row = (0..<wide.count).first { wide.validity[$0] && !Int32Output.fits(wide.values[$0]) } ?? 0
         overflow = overflow ?? Int32Overflow(column: c.name, row: row, value: wide.values[row])
-        column = .int32(Column(values: [Int32](repeating: 0, count: wide.count), validity: ValidityBitmap(count: wide.count, allValid: false)))
+        column = .int32(
+          Column(
+            values: [Int32](repeating: 0, count: wide.count),
+            validity: ValidityBitmap(count: wide.count, allValid: false)))
       }
       table.append(c.field, column)
     }
@@ -400,7 +412,9 @@ struct OutputColumns {
   /// array is built in place inside its own `unsafeUninitializedCapacity` scope, the scopes
   /// nested so `body` sees every column at once: the float64 columns become output columns
   /// without a copy.
-  static func build(count: Int, rows: Int, _ body: (UnsafeBufferPointer<UnsafeMutablePointer<Double>>) -> Void) -> [[Double]] {
+  static func build(count: Int, rows: Int, _ body: (UnsafeBufferPointer<UnsafeMutablePointer<Double>>) -> Void)
+    -> [[Double]]
+  {
     guard rows > 0 else { return Array(repeating: [], count: count) }
     var pointers: [UnsafeMutablePointer<Double>] = []
     pointers.reserveCapacity(count)
@@ -512,7 +526,8 @@ enum Gather {
             let n = Int(offsets[k + 1] - offsets[k])
             guard n > 0 else { continue }
             let from = Int(off[Int(r)])
-            UnsafeMutableRawPointer(dst.baseAddress! + Int(offsets[k])).copyMemory(from: src.baseAddress! + from, byteCount: n)
+            UnsafeMutableRawPointer(dst.baseAddress! + Int(offsets[k])).copyMemory(
+              from: src.baseAddress! + from, byteCount: n)
           }
         }
       }
@@ -1109,4 +1124,3 @@ struct PairIndex: Sendable {
     return -1
   }
 }
-

@@ -169,7 +169,9 @@ extension FeatureSetSpec {
     // The name is also the default dataset name and a file name (Schemas/features/<name>.json).
     guard isFileSafeName(name) else {
       throw p.error(
-        "name", "\(p.show(.string(name))) is not usable: expected 1 to 100 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-'")
+        "name",
+        "\(p.show(.string(name))) is not usable: expected 1 to 100 ASCII letters, digits, '_', '-' or '.', not starting with '.' or '-'"
+      )
     }
     let version = try p.int(root, "version", at: "")
     guard version >= 1 else { throw p.error("version", "must be at least 1, got \(version)") }
@@ -195,19 +197,25 @@ extension FeatureSetSpec {
       }
       let opText = try p.string(o, "op", at: at)
       guard let op = DerivedSource.Operation(rawValue: opText) else {
-        throw p.error("\(at).op", "unknown operation \"\(opText)\"; expected one of \(p.list(DerivedSource.Operation.allCases))")
+        throw p.error(
+          "\(at).op", "unknown operation \"\(opText)\"; expected one of \(p.list(DerivedSource.Operation.allCases))")
       }
       let operandsAny = try p.array(o, "of", at: at)
       var operands: [String] = []
       for (k, v) in operandsAny.enumerated() {
         guard case .string(let s) = v else { throw p.error("\(at).of[\(k)]", "expected a string, got \(p.show(v))") }
         guard pgsStatColumns.contains(s) else {
-          throw p.error("\(at).of[\(k)]", "unknown column \"\(s)\"; expected a player_game_summary stat column: \(pgsStatColumns.joined(separator: ", "))")
+          throw p.error(
+            "\(at).of[\(k)]",
+            "unknown column \"\(s)\"; expected a player_game_summary stat column: \(pgsStatColumns.joined(separator: ", "))"
+          )
         }
         operands.append(s)
       }
       guard operands.count >= 2 else { throw p.error("\(at).of", "needs at least 2 columns, got \(operands.count)") }
-      derived.append(DerivedSource(name: dname, operation: op, operands: operands, meaning: try p.optionalString(o, "meaning", at: at) ?? ""))
+      derived.append(
+        DerivedSource(
+          name: dname, operation: op, operands: operands, meaning: try p.optionalString(o, "meaning", at: at) ?? ""))
     }
     let sourceNames = pgsStatColumns + derived.map(\.name)
 
@@ -233,11 +241,15 @@ extension FeatureSetSpec {
         try p.onlyKeys(o, anyKindKeys, at: at)
       }
       let cname = try p.string(o, "name", at: at)
-      guard isIdentifier(cname) else { throw p.error("\(at).name", "\(p.show(.string(cname))) is not usable: \(identifierRule)") }
+      guard isIdentifier(cname) else {
+        throw p.error("\(at).name", "\(p.show(.string(cname))) is not usable: \(identifierRule)")
+      }
       // Names differing in case alone are one column to SQL, pandas on some platforms, and
       // case-insensitive file systems.
       if let first = seen[cname.lowercased()] {
-        throw p.error("\(at).name", "duplicate column name \"\(cname)\" (first declared as columns[\(first)]; names compare ignoring case)")
+        throw p.error(
+          "\(at).name",
+          "duplicate column name \"\(cname)\" (first declared as columns[\(first)]; names compare ignoring case)")
       }
       seen[cname.lowercased()] = i
       let kindText = try p.string(o, "kind", at: at)
@@ -249,13 +261,16 @@ extension FeatureSetSpec {
       let meaning = try p.optionalString(o, "meaning", at: at) ?? ""
       func requireType(_ expected: [ColumnType], _ why: String) throws(FeatureSpecError) {
         guard expected.contains(type) else {
-          throw p.error("\(at).type", "\"\(typeText)\" does not fit \(why); expected \(expected.map(\.rawValue).joined(separator: " or "))")
+          throw p.error(
+            "\(at).type",
+            "\"\(typeText)\" does not fit \(why); expected \(expected.map(\.rawValue).joined(separator: " or "))")
         }
       }
       func statSource(_ field: String) throws(FeatureSpecError) -> String {
         let s = try p.string(o, field, at: at)
         guard sourceNames.contains(s) else {
-          throw p.error("\(at).\(field)", "unknown column \"\(s)\"; expected one of \(sourceNames.joined(separator: ", "))")
+          throw p.error(
+            "\(at).\(field)", "unknown column \"\(s)\"; expected one of \(sourceNames.joined(separator: ", "))")
         }
         return s
       }
@@ -279,7 +294,8 @@ extension FeatureSetSpec {
         try p.onlyKeys(o, common + ["source", "window", "aggregate", "min_periods"], at: at)
         let aggText = try p.string(o, "aggregate", at: at)
         guard let agg = Aggregate(rawValue: aggText) else {
-          throw p.error("\(at).aggregate", "unknown aggregate \"\(aggText)\"; expected one of \(p.list(Aggregate.allCases))")
+          throw p.error(
+            "\(at).aggregate", "unknown aggregate \"\(aggText)\"; expected one of \(p.list(Aggregate.allCases))")
         }
         var source: String? = nil
         if o["source"] != nil || agg != .count { source = try statSource("source") }
@@ -287,7 +303,8 @@ extension FeatureSetSpec {
         try p.onlyKeys(w, ["kind", "n"], at: "\(at).window")
         let wkText = try p.string(w, "kind", at: "\(at).window")
         guard let wk = WindowKind(rawValue: wkText) else {
-          throw p.error("\(at).window.kind", "unknown window kind \"\(wkText)\"; expected one of \(p.list(WindowKind.allCases))")
+          throw p.error(
+            "\(at).window.kind", "unknown window kind \"\(wkText)\"; expected one of \(p.list(WindowKind.allCases))")
         }
         var n = 0
         if wk == .season {
@@ -300,11 +317,13 @@ extension FeatureSetSpec {
         guard minPeriods >= 0 else { throw p.error("\(at).min_periods", "must be at least 0, got \(minPeriods)") }
         if wk == .lastDays, n > Self.maxWindowDays {
           throw p.error(
-            "\(at).window.n", "\(n) days is more than the calendar holds (at most \(Self.maxWindowDays), 0001-01-01 to 9999-12-31)")
+            "\(at).window.n",
+            "\(n) days is more than the calendar holds (at most \(Self.maxWindowDays), 0001-01-01 to 9999-12-31)")
         }
         // A game a day at most: n days hold at most n games, as n games do.
         if wk != .season, minPeriods > n {
-          throw p.error("\(at).min_periods", "\(minPeriods) exceeds the window's n = \(n), so the column would always be NULL")
+          throw p.error(
+            "\(at).min_periods", "\(minPeriods) exceeds the window's n = \(n), so the column would always be NULL")
         }
         switch agg {
         case .mean, .std, .slope: try requireType([.float64], "aggregate \(aggText)")
@@ -318,7 +337,8 @@ extension FeatureSetSpec {
         try p.onlyKeys(o, common + ["measure"], at: at)
         let s = try p.string(o, "measure", at: at)
         guard let m = ScheduleMeasure(rawValue: s) else {
-          throw p.error("\(at).measure", "unknown schedule measure \"\(s)\"; expected one of \(p.list(ScheduleMeasure.allCases))")
+          throw p.error(
+            "\(at).measure", "unknown schedule measure \"\(s)\"; expected one of \(p.list(ScheduleMeasure.allCases))")
         }
         try requireType([m == .daysRest ? .int32 : .bool], "measure \(s)")
         kind = .schedule(m)
@@ -326,12 +346,14 @@ extension FeatureSetSpec {
         try p.onlyKeys(o, common + ["source"], at: at)
         let s = try p.string(o, "source", at: at)
         guard let c = CompositeSource(rawValue: s) else {
-          throw p.error("\(at).source", "unknown composite column \"\(s)\"; expected one of \(p.list(CompositeSource.allCases))")
+          throw p.error(
+            "\(at).source", "unknown composite column \"\(s)\"; expected one of \(p.list(CompositeSource.allCases))")
         }
         try requireType([c.type], "composite \(s)")
         kind = .composite(c)
       default:
-        throw p.error("\(at).kind", "unknown kind \"\(kindText)\"; expected one of key, label, window, schedule, composite")
+        throw p.error(
+          "\(at).kind", "unknown kind \"\(kindText)\"; expected one of key, label, window, schedule, composite")
       }
       // Readers (verify, pyarrow.dataset partitioning, joins) take a column named like a key
       // for that key.
@@ -349,7 +371,8 @@ extension FeatureSetSpec {
   /// date there is (and its date arithmetic would leave Int32).
   public static let maxWindowDays = 3_652_058
 
-  static let identifierRule = "expected an identifier: an ASCII letter or '_', then letters, digits or '_' (at most 100)"
+  static let identifierRule =
+    "expected an identifier: an ASCII letter or '_', then letters, digits or '_' (at most 100)"
 
   static func integerTypes(sourceIsInteger: Bool) -> [ColumnType] {
     sourceIsInteger ? [.int32, .float64] : [.float64]
@@ -370,13 +393,16 @@ private func isIdentifier(_ name: String) -> Bool {
 private func escapingControls(_ s: String) -> String {
   guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
   return s.unicodeScalars.map { c in
-    c.value < 0x20 || c.value == 0x7F ? "\\x" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16, uppercase: true) : String(c)
+    c.value < 0x20 || c.value == 0x7F
+      ? "\\x" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16, uppercase: true) : String(c)
   }.joined()
 }
 
 private func isFileSafeName(_ name: String) -> Bool {
   let u = Array(name.utf8)
-  func ok(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 || c == 45 || c == 46 }
+  func ok(_ c: UInt8) -> Bool {
+    (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 95 || c == 45 || c == 46
+  }
   return !u.isEmpty && u.count <= 100 && u[0] != 46 && u[0] != 45 && u.allSatisfy(ok)
 }
 

@@ -103,7 +103,9 @@ public struct PointInTimeSession {
 
   /// `seasons` and `rowCounts` list the output tables to come, in the order they will be
   /// checked.
-  public init(spec: FeatureSetSpec, source: SourceData, seasons: [Int], rowCounts: [Int], sampleSize: Int = 500, seed: UInt64) {
+  public init(
+    spec: FeatureSetSpec, source: SourceData, seasons: [Int], rowCounts: [Int], sampleSize: Int = 500, seed: UInt64
+  ) {
     let engine = FeatureEngine(spec: spec, kernel: .scalar)
     self.init(
       engine: engine, prepared: Prepared(source: source, plan: engine.plan, groupRows: false), seasons: seasons,
@@ -198,7 +200,8 @@ public struct PointInTimeSession {
       kernel: .scalar)
     // An int32 value past its range cannot be in `output` (`compute` refuses it), so one here
     // differs from the output's cell, NULL against a value, and is reported as a mismatch.
-    let recomputed = engine.assemble(order: checked.map(\.pgsRow), prepared: prepared) { columns.column($0, type: $1) }.table
+    let recomputed = engine.assemble(order: checked.map(\.pgsRow), prepared: prepared) { columns.column($0, type: $1) }
+      .table
 
     // Compare column by column (one type switch per column), report row by row.
     var differs: [(sample: Int, column: Int)] = []

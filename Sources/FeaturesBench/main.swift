@@ -10,7 +10,8 @@ import Features
 import SQLiteSource
 
 let arguments = BenchArguments(
-  usage: "usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]", defaultRuns: 20, valueOptions: ["--spec"])
+  usage: "usage: FeaturesBench --db FILE --season YYYY [--spec FILE] [--runs N]", defaultRuns: 20,
+  valueOptions: ["--spec"])
 let db = arguments.db, season = arguments.seasons[0], runs = arguments.runs
 let specPath = arguments.values["--spec"] ?? "Schemas/features/props_v1.json"
 /// CPU time of this process, not wall time: the benchmark machine is shared.
@@ -42,21 +43,32 @@ do {
     }
     results[kernel] = (best, first, output)
   }
-  guard let columns = results[.columns], let simd = results[.simd], let scalar = results[.scalar] else { fail("no results") }
+  guard let columns = results[.columns], let simd = results[.simd], let scalar = results[.scalar] else {
+    fail("no results")
+  }
   guard simd.output == scalar.output, columns.output == scalar.output else {
     fail("the kernels disagree: the benchmark is void")
   }
   let rows = simd.output.reduce(0) { $0 + $1.table.rowCount }
   let pgsRows = source.pgs.count
   func ms(_ s: Double) -> String { Bench.ms(s) }
-  print("feature set \(spec.name), season \(Season.label(season)): \(rows) output rows from \(pgsRows) PGS rows, \(spec.columns.count) columns, best of \(runs), CPU time")
+  print(
+    "feature set \(spec.name), season \(Season.label(season)): \(rows) output rows from \(pgsRows) PGS rows, \(spec.columns.count) columns, best of \(runs), CPU time"
+  )
   // The first run also pays for first-touch page faults on fresh memory (a one-shot
   // `dataset build` does too); later runs may reuse memory the allocator kept.
-  print("  column kernels: \(ms(columns.best)) ms  \(Int(Double(rows) / columns.best)) rows/s  (first run \(ms(columns.first)) ms)")
+  print(
+    "  column kernels: \(ms(columns.best)) ms  \(Int(Double(rows) / columns.best)) rows/s  (first run \(ms(columns.first)) ms)"
+  )
   print("    of which start (index, once) \(ms(split.start)) ms, compute(season:of:) \(ms(split.compute)) ms")
-  print("  SIMD kernel:   \(ms(simd.best)) ms  \(Int(Double(rows) / simd.best)) rows/s  (first run \(ms(simd.first)) ms)")
-  print("  scalar kernel: \(ms(scalar.best)) ms  \(Int(Double(rows) / scalar.best)) rows/s  (first run \(ms(scalar.first)) ms)")
-  print("  speed-up (whole engine, scalar/SIMD): \(Double(Int(scalar.best / simd.best * 100)) / 100)x, SIMD/columns: \(Double(Int(simd.best / columns.best * 100)) / 100)x")
+  print(
+    "  SIMD kernel:   \(ms(simd.best)) ms  \(Int(Double(rows) / simd.best)) rows/s  (first run \(ms(simd.first)) ms)")
+  print(
+    "  scalar kernel: \(ms(scalar.best)) ms  \(Int(Double(rows) / scalar.best)) rows/s  (first run \(ms(scalar.first)) ms)"
+  )
+  print(
+    "  speed-up (whole engine, scalar/SIMD): \(Double(Int(scalar.best / simd.best * 100)) / 100)x, SIMD/columns: \(Double(Int(simd.best / columns.best * 100)) / 100)x"
+  )
   // The point_in_time gate on the same real data, so a bench run also shows it passing.
   let t0 = now()
   let pit = PointInTimeCheck.run(spec: spec, source: source, output: columns.output, sampleSize: 500, seed: 20_221_018)

@@ -174,7 +174,8 @@ public enum SeasonSelector: Equatable, Sendable {
     if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), let next = number(u[5..<7]), year >= 1946 {
       guard next == (year + 1) % 100 else {
         throw UsageError(
-          "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)")
+          "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)"
+        )
       }
       return .startYear(year)
     }

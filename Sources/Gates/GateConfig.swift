@@ -75,14 +75,19 @@ public struct GateConfig: Codable, Equatable, Sendable {
   }
 
   static func pct(_ gate: GateName, _ key: String, _ kp: WritableKeyPath<GateConfig, Double> & Sendable) -> Setting {
-    Setting(gate: gate, key: key, range: 0...100, integer: false, get: { $0[keyPath: kp] }, set: { $0[keyPath: kp] = $1 })
+    Setting(
+      gate: gate, key: key, range: 0...100, integer: false, get: { $0[keyPath: kp] }, set: { $0[keyPath: kp] = $1 })
   }
-  static func real(_ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Double> & Sendable)
+  static func real(
+    _ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Double> & Sendable
+  )
     -> Setting
   {
     Setting(gate: gate, key: key, range: range, integer: false, get: { $0[keyPath: kp] }, set: { $0[keyPath: kp] = $1 })
   }
-  static func count(_ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Int> & Sendable)
+  static func count(
+    _ gate: GateName, _ key: String, _ range: ClosedRange<Double>, _ kp: WritableKeyPath<GateConfig, Int> & Sendable
+  )
     -> Setting
   {
     Setting(
@@ -223,7 +228,8 @@ public struct GateConfig: Codable, Equatable, Sendable {
     let lo = config.gameIntegrityMinActivePlayersPerTeam, hi = config.gameIntegrityMaxActivePlayersPerTeam
     guard lo <= hi else {
       throw UsageError(
-        "\(source): game_integrity.min_active_players_per_team = \(lo) is above game_integrity.max_active_players_per_team = \(hi); no team could pass")
+        "\(source): game_integrity.min_active_players_per_team = \(lo) is above game_integrity.max_active_players_per_team = \(hi); no team could pass"
+      )
     }
     return config
   }

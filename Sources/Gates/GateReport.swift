@@ -93,7 +93,9 @@ public struct GateResult: Codable, Equatable, Sendable {
     try c.encode(evidence, forKey: .evidence)
     try c.encode(evidenceTotal, forKey: .evidenceTotal)
     try c.encode(overridden, forKey: .overridden)
-    if let overrideReason { try c.encode(overrideReason, forKey: .overrideReason) } else {
+    if let overrideReason {
+      try c.encode(overrideReason, forKey: .overrideReason)
+    } else {
       try c.encodeNil(forKey: .overrideReason)
     }
   }
@@ -123,7 +125,10 @@ public struct SeasonExpectation: Codable, Equatable, Sendable {
   /// Expected PCF dates (game dates minus bootstrap days), within the window when one is given.
   public var expectedDates: Int
 
-  public init(season: String, dateSource: String, openingNight: String?, bootstrapEnds: String?, gameDates: Int, expectedDates: Int) {
+  public init(
+    season: String, dateSource: String, openingNight: String?, bootstrapEnds: String?, gameDates: Int,
+    expectedDates: Int
+  ) {
     self.season = season
     self.dateSource = dateSource
     self.openingNight = openingNight
@@ -235,7 +240,8 @@ public struct GateReport: Codable, Equatable, Sendable {
     }
     if !overridden.isEmpty {
       let list = overridden.map { "\($0.name): \($0.overrideReason ?? "")" }.joined(separator: "; ")
-      return "\(plural(warns, "warning")), \(plural(overridden.count, "failure")) overridden (\(list)): OK to build with overrides"
+      return
+        "\(plural(warns, "warning")), \(plural(overridden.count, "failure")) overridden (\(list)): OK to build with overrides"
     }
     return "\(plural(warns, "warning")), 0 failures: OK to build"
   }

@@ -218,7 +218,9 @@ struct Context {
         SeasonExpectation(
           season: Season.label(season), dateSource: cal.dateSource.rawValue,
           openingNight: cal.openingNight.map { CivilDate($0).description },
-          bootstrapEnds: cal.openingNight.map { CivilDate($0.adding(days: SeasonCalendar.bootstrapDays - 1)).description },
+          bootstrapEnds: cal.openingNight.map {
+            CivilDate($0.adding(days: SeasonCalendar.bootstrapDays - 1)).description
+          },
           gameDates: cal.gameDates.count, expectedDates: dates.count))
     }
   }
@@ -273,7 +275,11 @@ struct Context {
         status = .fail
         marks[season] = .fail
       }
-      figures.append((season, "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p, failsBelow: threshold)))"))
+      figures.append(
+        (
+          season,
+          "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p, failsBelow: threshold)))"
+        ))
       missingAll += missing.map { tag(season) + day($0) }
     }
     return GateResult(
@@ -319,20 +325,28 @@ struct Context {
         marks[season] = .warn
         if status == .pass { status = .warn }
       }
-      var f = "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share, failsAbove: failShare)))"
-      if let low = below.min(by: { $0.0 < $1.0 }) { f += "; lowest \(Show.pct(low.0, failsBelow: warnBelow)) on \(day(low.1))" }
+      var f =
+        "\(Show.count(below.count)) of \(Show.count(measured)) dates below \(Show.number(warnBelow)) % of active players (\(Show.pct(share, failsAbove: failShare)))"
+      if let low = below.min(by: { $0.0 < $1.0 }) {
+        f += "; lowest \(Show.pct(low.0, failsBelow: warnBelow)) on \(day(low.1))"
+      }
       figures.append((season, f))
       for b in below {
         rows.append(
-          (b.0, "\(tag(season))\(day(b.1)): \(Show.count(b.2)) of \(Show.count(b.3)) active players have a PCF row (\(Show.pct(b.0, failsBelow: warnBelow)))"))
+          (
+            b.0,
+            "\(tag(season))\(day(b.1)): \(Show.count(b.2)) of \(Show.count(b.3)) active players have a PCF row (\(Show.pct(b.0, failsBelow: warnBelow)))"
+          ))
       }
     }
     rows.sort { $0.ratio != $1.ratio ? $0.ratio < $1.ratio : $0.line < $1.line }
     let lines = rows.map(\.line)
     return GateResult(
       name: GateName.pcfPlayerCoverage.rawValue, status: status, figure: perSeason(figures), value: worstShare,
-      threshold: "warn: a date below \(Show.number(warnBelow)) %; fail: over \(Show.number(failShare)) % of dates below",
-      summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %", evidence: lines
+      threshold:
+        "warn: a date below \(Show.number(warnBelow)) %; fail: over \(Show.number(failShare)) % of dates below",
+      summary: lines.first.map { "lowest: " + $0 } ?? "every measured date at or above \(Show.number(warnBelow)) %",
+      evidence: lines
     ).with(verdicts(figures, marks))
   }
 
@@ -422,7 +436,8 @@ struct Context {
         let (a, b) = (Show.ratio($0.value.filled, $0.value.active), Show.ratio($1.value.filled, $1.value.active))
         return a != b ? a < b : $0.key < $1.key
       }) {
-        f += "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active), failsBelow: monthWarn))"
+        f +=
+          "; lowest month \(monthName(low.key)) \(Show.pct(Show.ratio(low.value.filled, low.value.active), failsBelow: monthWarn))"
       }
       figures.append((season, f))
       for (month, m) in months {
@@ -431,7 +446,10 @@ struct Context {
           if status == .pass { status = .warn }
           marks[season] = max(marks[season] ?? .pass, .warn)
           monthLines.append(
-            (mp, "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp, failsBelow: monthWarn)))"))
+            (
+              mp,
+              "\(monthName(month)): usage_rate on \(Show.count(m.filled)) of \(Show.count(m.active)) active rows (\(Show.pct(mp, failsBelow: monthWarn)))"
+            ))
         }
       }
     }
@@ -510,16 +528,22 @@ struct Context {
       let lowPct = Show.ratio(low.1, low.2)
       worst = min(worst ?? lowPct, lowPct)
       figures.append(
-        (season,
+        (
+          season,
           lowPct >= 100
             ? "all \(CoverageBreakdown.sourceFields.count) fields present on \(Show.count(active)) active rows"
-            : "lowest: \(low.0) on \(Show.pct(lowPct, failsBelow: threshold)) of \(Show.count(low.2)) \(low.3)"))
+            : "lowest: \(low.0) on \(Show.pct(lowPct, failsBelow: threshold)) of \(Show.count(low.2)) \(low.3)"
+        ))
       for m in measured {
         let p = Show.ratio(m.1, m.2)
         if p < threshold {
           status = .fail
           marks[season] = .fail
-          evidence.append((p, "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p, failsBelow: threshold)) present)"))
+          evidence.append(
+            (
+              p,
+              "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p, failsBelow: threshold)) present)"
+            ))
         }
       }
     }
@@ -555,7 +579,9 @@ struct Context {
       // the reversed `YYYYMMDD_HOME_AWAY` and a 10-digit NBA.com id all land on the same key.
       let a = pgsTeam[i], b = pgsOpponent[i]
       let date = pgs.gameDate.values[i].daysSinceEpoch
-      let key = teamRank[Int(a)] < teamRank[Int(b)] ? GameKey(date: date, first: a, second: b) : GameKey(date: date, first: b, second: a)
+      let key =
+        teamRank[Int(a)] < teamRank[Int(b)]
+        ? GameKey(date: date, first: a, second: b) : GameKey(date: date, first: b, second: a)
       let id = pgsGame[i]
       if lastKey[Int(id)] == key { continue }
       lastKey[Int(id)] = key
@@ -616,9 +642,15 @@ struct Context {
     let worst = countOf.values.map { $0.pgs + $0.pcf + $0.games }.max() ?? 0
     return GateResult(
       name: GateName.duplicateKeys.rawValue, status: worst > config.duplicateKeysFailAbove ? .fail : .pass,
-      figure: perSeason(figures), value: Double(worst), threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
+      figure: perSeason(figures), value: Double(worst),
+      threshold: config.duplicateKeysFailAbove == 0 ? "fail on any" : "fail above \(config.duplicateKeysFailAbove)",
       summary: lines.first ?? "no duplicate key, no game under two ids", evidence: lines
-    ).with(verdicts(figures, countOf.filter { $0.value.pgs + $0.value.pcf + $0.value.games > config.duplicateKeysFailAbove }.mapValues { _ in .fail }))
+    ).with(
+      verdicts(
+        figures,
+        countOf.filter { $0.value.pgs + $0.value.pcf + $0.value.games > config.duplicateKeysFailAbove }.mapValues { _ in
+          .fail
+        }))
   }
 
   // MARK: game_integrity
@@ -670,13 +702,21 @@ struct Context {
       let teams = g.teams.map { (teamNames[Int($0.0)], $0.1) }.sorted { $0.0 < $1.0 }
       if g.teams.count != 2 {
         problems.append(
-          (g.season, first, "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(teams.map(\.0).joined(separator: ", "))), expected 2"))
+          (
+            g.season, first,
+            "\(name): \(g.teams.count) team\(g.teams.count == 1 ? "" : "s") (\(teams.map(\.0).joined(separator: ", "))), expected 2"
+          ))
       }
       for (team, n) in teams where n < lo || n > hi {
-        problems.append((g.season, first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
+        problems.append(
+          (g.season, first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
       }
       if g.dates.count > 1 {
-        problems.append((g.season, first, "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"))
+        problems.append(
+          (
+            g.season, first,
+            "\(name): on \(g.dates.count) dates (\(g.dates.sorted().map(day).joined(separator: ", "))), expected one"
+          ))
       }
     }
     let scheduled = scheduleProblems(pgsGames: games.map { ($0.season, $0.id, $0.dates) })
@@ -730,7 +770,8 @@ struct Context {
       var teams: String
     }
     func pairing(_ season: Int, _ date: Date32, _ a: String, _ b: String) -> Pairing {
-      let x = a.trimmingCharacters(in: .whitespaces).uppercased(), y = b.trimmingCharacters(in: .whitespaces).uppercased()
+      let x = a.trimmingCharacters(in: .whitespaces).uppercased(),
+        y = b.trimmingCharacters(in: .whitespaces).uppercased()
       return Pairing(season: season, date: date, teams: x < y ? "\(x)|\(y)" : "\(y)|\(x)")
     }
     func days(_ dates: Set<Date32>) -> String { dates.sorted().map(day).joined(separator: ", ") }
@@ -779,7 +820,9 @@ struct Context {
     var inWindow: [Scheduled] = []
     var seen = Set<Scheduled>()
     for r in 0..<schedule.count {
-      guard let year = schedule.seasonYear[r], bySchedule.contains(Int(year)), let date = schedule.gameDate[r] else { continue }
+      guard let year = schedule.seasonYear[r], bySchedule.contains(Int(year)), let date = schedule.gameDate[r] else {
+        continue
+      }
       let season = Int(year)
       let game = Scheduled(
         key: GameKey(season: season, id: schedule.gameId[r] ?? "(no id)"), date: date,
@@ -797,15 +840,27 @@ struct Context {
       if pgsPairings.contains(pairing(game.key.season, game.date, game.home, game.away)) { continue }
       let name = "\(tag(game.key.season))game \(id)"
       guard let dates = pgsDates[game.key] else {
-        problems.append((game.key.season, game.date, "\(name) (\(day(game.date)), \(game.away) at \(game.home)): scheduled, but no player_game_summary rows"))
+        problems.append(
+          (
+            game.key.season, game.date,
+            "\(name) (\(day(game.date)), \(game.away) at \(game.home)): scheduled, but no player_game_summary rows"
+          ))
         continue
       }
       reported.insert(game.key)
       let scheduled = scheduledDates[game.key] ?? [game.date]
       if dates.isDisjoint(with: scheduled) {
-        problems.append((game.key.season, game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary dates it \(days(dates))"))
+        problems.append(
+          (
+            game.key.season, game.date,
+            "\(name): scheduled on \(days(scheduled)), but player_game_summary dates it \(days(dates))"
+          ))
       } else {
-        problems.append((game.key.season, game.date, "\(name): scheduled on \(days(scheduled)), but player_game_summary has it only on \(days(dates))"))
+        problems.append(
+          (
+            game.key.season, game.date,
+            "\(name): scheduled on \(days(scheduled)), but player_game_summary has it only on \(days(dates))"
+          ))
       }
     }
     for g in pgsGames where bySchedule.contains(g.season) {
@@ -816,9 +871,14 @@ struct Context {
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let on = days(Set(g.dates))
       if let dates = scheduledDates[key] {
-        problems.append((g.season, first, "\(tag(g.season))game \(key.id): scheduled on \(days(dates)), but player_game_summary dates it \(on)"))
+        problems.append(
+          (
+            g.season, first,
+            "\(tag(g.season))game \(key.id): scheduled on \(days(dates)), but player_game_summary dates it \(on)"
+          ))
       } else {
-        problems.append((g.season, first, "\(tag(g.season))game \(key.id) (\(on)): in player_game_summary, but not in the schedule"))
+        problems.append(
+          (g.season, first, "\(tag(g.season))game \(key.id) (\(on)): in player_game_summary, but not in the schedule"))
       }
     }
     var checked: [Int: Int] = [:]
@@ -871,7 +931,9 @@ struct Context {
         // (one free-throw attempt in 31 minutes gives 0.7), so the rule counts such rows only
         // when they are most of the season's measured rows: a percentage column whose median
         // is below 1 is a ratio (see the check after the row pass).
-        Rule("usage_rate a percentage, not a 0–1 ratio (most rows with minutes_played ≥ \(Show.number(minMinutes)) in 0 < usage_rate < 1)", "PGS"),
+        Rule(
+          "usage_rate a percentage, not a 0–1 ratio (most rows with minutes_played ≥ \(Show.number(minMinutes)) in 0 < usage_rate < 1)",
+          "PGS"),
         // source-tables.md: player_lookup keeps nothing but [a-z0-9]. Any other key (empty,
         // upper case, accents) matches no PCF row of the normalised spelling and splits a
         // player's history in two.
@@ -903,8 +965,12 @@ struct Context {
           rules[s][9].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
         }
       }
-      if !normalised[Int(pgsPlayer[i])] { rules[s][10].hit("\(at): player_lookup \"\(playerNames[Int(pgsPlayer[i])])\"") }
-      if pgsTeam[i] == pgsOpponent[i] { rules[s][11].hit("\(at): team_abbr and opponent_team_abbr are both \(teamNames[Int(pgsTeam[i])])") }
+      if !normalised[Int(pgsPlayer[i])] {
+        rules[s][10].hit("\(at): player_lookup \"\(playerNames[Int(pgsPlayer[i])])\"")
+      }
+      if pgsTeam[i] == pgsOpponent[i] {
+        rules[s][11].hit("\(at): team_abbr and opponent_team_abbr are both \(teamNames[Int(pgsTeam[i])])")
+      }
       if minutes > 70 { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }
       if let p = pgs.points[i], p < 0 || p > 100 { rules[s][2].hit("\(at): points \(p)") }
       func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
@@ -945,7 +1011,9 @@ struct Context {
       if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[s][6].hit("\(at): shot_zone_mismatch_score \(v)") }
       if let v = pcf.paceScore[i], abs(v) > 3 { rules[s][7].hit("\(at): pace_score \(v)") }
       if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[s][8].hit("\(at): usage_spike_score \(v)") }
-      if !normalised[Int(pcfPlayer[i])] { rules[s][12].hit("\(at): player_lookup \"\(playerNames[Int(pcfPlayer[i])])\"") }
+      if !normalised[Int(pcfPlayer[i])] {
+        rules[s][12].hit("\(at): player_lookup \"\(playerNames[Int(pcfPlayer[i])])\"")
+      }
     }
     for s in seasons.indices where rules[s][9].count * 2 <= usageMeasured[s] {
       rules[s][9] = Rule(rules[s][9].name, rules[s][9].table)
@@ -977,11 +1045,16 @@ struct Context {
       }
       if let w = seasonWorst {
         figures.append(
-          (season,
+          (
+            season,
             "\(broken) rule\(broken == 1 ? "" : "s") broken; worst \(w.1.name): \(Show.count(w.1.count)) of \(Show.count(w.1.denominator)) rows (\(Show.pct(w.0, decimals: 3, failsAbove: failPct)))"
           ))
       } else {
-        figures.append((season, "all \(rules[s].count) rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"))
+        figures.append(
+          (
+            season,
+            "all \(rules[s].count) rules hold on \(Show.count(pgsRows)) active PGS and \(Show.count(pcfRows)) PCF rows"
+          ))
       }
     }
     // Rows taken in turn from each broken rule, so the capped list shows every rule's first rows.
@@ -1071,7 +1144,8 @@ struct Context {
         staleOf[season] += 1
         let name = playerNames[Int(pcfPlayer[i])]
         stale.append(
-          (pcf.gameDate.values[i], name,
+          (
+            pcf.gameDate.values[i], name,
             "\(tag(seasons[season]))PCF \(day(pcf.gameDate.values[i])) \(name) computed \(stamp(computed)), before PGS \(day(pgs.gameDate.values[j])) (rowid \(pgs.rowid[j])) was re-processed at \(stamp(pgs.processedAt.values[j]))"
           ))
       }
@@ -1081,7 +1155,8 @@ struct Context {
     // Per season, as every gate is (GATES.md).
     let figures: [(Int, String)] = seasons.indices.map { k in
       if checkedOf[k] == 0 && unknownOf[k] == 0 { return (seasons[k], "no PCF rows in range") }
-      var figure = "\(Show.count(staleOf[k])) of \(Show.count(checkedOf[k])) PCF rows older than a PGS row they depend on"
+      var figure =
+        "\(Show.count(staleOf[k])) of \(Show.count(checkedOf[k])) PCF rows older than a PGS row they depend on"
       if unknownOf[k] > 0 { figure += "; \(Show.count(unknownOf[k])) PCF rows without processed_at not checked" }
       return (seasons[k], figure)
     }
@@ -1094,7 +1169,10 @@ struct Context {
     ).with(
       verdicts(
         figures,
-        Dictionary(uniqueKeysWithValues: seasons.indices.filter { staleOf[$0] > config.pcfStalenessFailAbove }.map { (seasons[$0], GateStatus.fail) })))
+        Dictionary(
+          uniqueKeysWithValues: seasons.indices.filter { staleOf[$0] > config.pcfStalenessFailAbove }.map {
+            (seasons[$0], GateStatus.fail)
+          })))
   }
 
   // MARK: constant_features
@@ -1128,7 +1206,10 @@ struct Context {
       ("shot_zone_mismatch_score", pcf.shotZoneMismatchScore.validity, .doubles(pcf.shotZoneMismatchScore.values)),
       ("pace_score", pcf.paceScore.validity, .doubles(pcf.paceScore.values)),
       ("usage_spike_score", pcf.usageSpikeScore.validity, .doubles(pcf.usageSpikeScore.values)),
-      ("total_composite_adjustment", pcf.totalCompositeAdjustment.validity, .doubles(pcf.totalCompositeAdjustment.values)),
+      (
+        "total_composite_adjustment", pcf.totalCompositeAdjustment.validity,
+        .doubles(pcf.totalCompositeAdjustment.values)
+      ),
     ]
     // In-scope rows grouped by season (a counting sort), so each season reads only its rows.
     var seasonStart = [Int](repeating: 0, count: seasons.count + 1)
@@ -1188,11 +1269,15 @@ struct Context {
         worst = max(worst ?? p, p)
         if distinct == 1 {
           seasonFlagged += 1
-          findings.append((p, "\(tag(season))\(name): constant \(Show.number(top.key)) on all \(Show.count(nonNull)) non-NULL rows"))
+          findings.append(
+            (p, "\(tag(season))\(name): constant \(Show.number(top.key)) on all \(Show.count(nonNull)) non-NULL rows"))
         } else if p > share {
           seasonFlagged += 1
           findings.append(
-            (p, "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p, failsAbove: share)))"))
+            (
+              p,
+              "\(tag(season))\(name): \(Show.number(top.key)) on \(Show.count(top.value)) of \(Show.count(nonNull)) non-NULL rows (\(Show.pct(p, failsAbove: share)))"
+            ))
         }
       }
       if seasonFlagged > 0 {
@@ -1200,10 +1285,12 @@ struct Context {
         marks[season] = .warn
       }
       figures.append(
-        (season,
+        (
+          season,
           seasonFlagged == 0
             ? "no factor constant or above \(Show.number(share)) % one value in \(Show.count(rows.count)) rows"
-            : "\(seasonFlagged) of \(factors.count) factors constant or above \(Show.number(share)) % one value"))
+            : "\(seasonFlagged) of \(factors.count) factors constant or above \(Show.number(share)) % one value"
+        ))
     }
     findings.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
     let lines = findings.map(\.1)

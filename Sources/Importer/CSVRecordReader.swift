@@ -74,7 +74,8 @@ public struct CSVRecordReader {
           let b = bytes[i]
           if b == comma || b == lf || b == cr { break }
           if b == quote {
-            throw SyntaxError(line: nextLine, problem: "quote inside an unquoted field (quote the whole field and double the quote)")
+            throw SyntaxError(
+              line: nextLine, problem: "quote inside an unquoted field (quote the whole field and double the quote)")
           }
           fieldBytes.append(b)
           i += 1

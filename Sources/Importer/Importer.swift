@@ -97,7 +97,8 @@ public struct Importer {
 
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: databasePath, isDirectory: &isFolder), isFolder.boolValue {
-      throw ImportError("database \(databasePath) is a folder: expected a SQLite file (created when missing); nothing was written")
+      throw ImportError(
+        "database \(databasePath) is a folder: expected a SQLite file (created when missing); nothing was written")
     }
     let existedBefore = FileManager.default.fileExists(atPath: databasePath)
     // The connection lives in this function only, so a failed import has closed it before the
@@ -115,10 +116,13 @@ public struct Importer {
         // does, rather than SQLite's "no such column" from a statement further on.
         let writes = [
           ("player_game_summary", PGSRow.columns + ["processed_at"]),
-          ("player_composite_factors", [
-            "player_lookup", "game_date", "game_id", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
-            "usage_spike_score", "total_composite_adjustment", "calculation_version", "processed_at",
-          ]),
+          (
+            "player_composite_factors",
+            [
+              "player_lookup", "game_date", "game_id", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
+              "usage_spike_score", "total_composite_adjustment", "calculation_version", "processed_at",
+            ]
+          ),
         ]
         for (table, columns) in writes {
           let present = Set(try db.columnNames(of: table).map { $0.lowercased() })
@@ -146,7 +150,9 @@ public struct Importer {
       // next open): a database this import created is removed, an existing one is opened
       // once more so that the rollback happens now and "nothing was written" is true on disk.
       if !existedBefore {
-        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+          try? FileManager.default.removeItem(atPath: databasePath + suffix)
+        }
       } else if FileManager.default.fileExists(atPath: databasePath + "-journal"),
         let recovery = try? Connection(path: databasePath, mode: .readWriteCreate)
       {
@@ -165,10 +171,11 @@ public struct Importer {
       throw e
     } catch let e as SQLiteError {
       // The path once and the statement's first words, not a page of SQL.
-      let statement = e.sql.map { sql -> String in
-        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        return ", while running \(words.prefix(4).joined(separator: " "))\(words.count > 4 ? " …" : "")"
-      } ?? ""
+      let statement =
+        e.sql.map { sql -> String in
+          let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" })
+          return ", while running \(words.prefix(4).joined(separator: " "))\(words.count > 4 ? " …" : "")"
+        } ?? ""
       throw ImportError(
         "database \(databasePath): \(e.isNotADatabase ? "damaged or not an SQLite database: " : "")\(e.message) (SQLite error \(e.code)\(statement)); nothing was written"
       )
@@ -182,7 +189,9 @@ public struct Importer {
     let folder = (path as NSString).deletingLastPathComponent
     let dir = folder.isEmpty ? "." : folder
     var isDir: ObjCBool = false
-    if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) { return "\(message) (the folder \(dir) does not exist)" }
+    if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+      return "\(message) (the folder \(dir) does not exist)"
+    }
     if !isDir.boolValue { return "\(message) (\(dir) is not a folder)" }
     if !FileManager.default.fileExists(atPath: path), !FileManager.default.isWritableFile(atPath: dir) {
       return "\(message) (the folder \(dir) is not writable, so the file cannot be created)"
@@ -225,11 +234,14 @@ public struct Importer {
       guard let id = row.universalPlayerID else { continue }
       let k = row.gameID + "|" + id
       if let other = lookupOfPlayerInGame[k], other.lookup != row.playerLookup {
-        let stored = other.rowid.map { "is stored as \(other.lookup) (player_game_summary rowid \($0))" } ?? "is also \(other.lookup) in this import"
+        let stored =
+          other.rowid.map { "is stored as \(other.lookup) (player_game_summary rowid \($0))" }
+          ?? "is also \(other.lookup) in this import"
         throw ImportError(
           "PLAYER_ID \(id) in game \(row.gameID) on \(row.gameDate) is \(row.fullName ?? row.playerLookup) (\(row.playerLookup)) here, but \(stored): "
             + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
-            + "(DELETE FROM player_game_summary WHERE player_lookup = '\(other.lookup)'; PCF is derived again on import); nothing was written")
+            + "(DELETE FROM player_game_summary WHERE player_lookup = '\(other.lookup)'; PCF is derived again on import); nothing was written"
+        )
       }
       if lookupOfPlayerInGame[k] == nil { lookupOfPlayerInGame[k] = (row.playerLookup, nil) }
     }

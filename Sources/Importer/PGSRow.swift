@@ -100,7 +100,8 @@ func usageRate(fga: Int64?, fta: Int64?, tov: Int64?, minutes: Double, team: Tea
 extension InputRows {
   /// PGS rows for every input row: opponent and home side from the other team of the same game,
   /// usage from team totals (summed player rows, or `teamLogs` when given).
-  func pgsRows(teamLogs: [String: TeamTotals]?, teamLogsPath: String = "the team logs") throws(ImportError) -> [PGSRow] {
+  func pgsRows(teamLogs: [String: TeamTotals]?, teamLogsPath: String = "the team logs") throws(ImportError) -> [PGSRow]
+  {
     // Teams per game, in order of first appearance, and the first row of each game.
     var teamsOfGame: [String: [String]] = [:]
     var firstRowOfGame: [String: Int] = [:]
@@ -150,7 +151,8 @@ extension InputRows {
       // rows disagree: NULL is_home on every row of the import would pass every gate.
       guard let parsed else {
         throw ImportError(
-          "\(location(i)), column MATCHUP: \"\(matchup[i])\": expected \"TEAM vs. OPP\" (a home game) or \"TEAM @ OPP\" (an away game)")
+          "\(location(i)), column MATCHUP: \"\(matchup[i])\": expected \"TEAM vs. OPP\" (a home game) or \"TEAM @ OPP\" (an away game)"
+        )
       }
       let home = parsed.home(teams: teams)
       if let previous = homeOfGame[gameID[i]] {
@@ -163,11 +165,15 @@ extension InputRows {
     // part of the games. Team logs that cover none of them are the wrong file, or ids spelled
     // otherwise (an Excel-saved log drops the leading zeros): every usage_rate of the import
     // would be NULL, so that is refused.
-    if let teamLogs, let i = (0..<count).first, !(0..<count).contains(where: { teamLogs[gameID[$0] + "|" + team[$0]] != nil }) {
-      let example = teamLogs.keys.min().map { " (its first: game \($0.replacingOccurrences(of: "|", with: ", team ")))" } ?? ""
+    if let teamLogs, let i = (0..<count).first,
+      !(0..<count).contains(where: { teamLogs[gameID[$0] + "|" + team[$0]] != nil })
+    {
+      let example =
+        teamLogs.keys.min().map { " (its first: game \($0.replacingOccurrences(of: "|", with: ", team ")))" } ?? ""
       throw ImportError(
         "\(teamLogsPath): none of its team games is in the player logs\(example); the first player row, \(location(i)), "
-          + "is team \(team[i]) in game \(gameID[i]). GAME_ID and TEAM_ABBREVIATION must be spelled as in the player logs")
+          + "is team \(team[i]) in game \(gameID[i]). GAME_ID and TEAM_ABBREVIATION must be spelled as in the player logs"
+      )
     }
     var rows: [PGSRow] = []
     rows.reserveCapacity(count)
@@ -187,7 +193,8 @@ extension InputRows {
       let mins = minutes[i]
       rows.append(
         PGSRow(
-          playerLookup: playerLookup[i], fullName: fullName[i], universalPlayerID: playerID[i].isEmpty ? nil : playerID[i],
+          playerLookup: playerLookup[i], fullName: fullName[i],
+          universalPlayerID: playerID[i].isEmpty ? nil : playerID[i],
           gameID: g, gameDate: CivilDate(date[i]).description, seasonYear: Int64(Season.startYear(of: date[i])),
           team: team[i], opponent: opponent, isHome: home.map { $0 == team[i] ? 1 : 0 }, minutes: mins,
           stats: (0..<Stat.count).map { stats[$0][i] },

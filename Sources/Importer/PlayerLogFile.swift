@@ -5,9 +5,10 @@ import LZ4
 /// The columns of an NBA.com player game log (leaguegamefinder / playergamelogs) the importer
 /// reads. Others (FG_PCT, WL, SEASON_ID, …) are ignored.
 enum PlayerLogColumn {
-  static let required = [
-    "PLAYER_ID", "PLAYER_NAME", "TEAM_ABBREVIATION", "GAME_ID", "GAME_DATE", "MATCHUP", "MIN",
-  ] + statColumns
+  static let required =
+    [
+      "PLAYER_ID", "PLAYER_NAME", "TEAM_ABBREVIATION", "GAME_ID", "GAME_DATE", "MATCHUP", "MIN",
+    ] + statColumns
   /// In the order of the PGS box-score columns (`PGSColumns.stats`).
   static let statColumns = [
     "PTS", "FGM", "FGA", "FG3M", "FG3A", "FTM", "FTA", "OREB", "DREB", "AST", "STL", "BLK", "TOV", "PF",
@@ -74,7 +75,9 @@ func readInputFile(_ path: String) throws(ImportError) -> [UInt8] {
     throw ImportError("\(path): not a readable LZ4 frame (\(error))")
   }
   guard !text.isEmpty else {
-    throw ImportError("\(path): the LZ4 frame holds no bytes (\(raw.count) bytes compressed, 0 decompressed); expected a header line and rows")
+    throw ImportError(
+      "\(path): the LZ4 frame holds no bytes (\(raw.count) bytes compressed, 0 decompressed); expected a header line and rows"
+    )
   }
   return text
 }
@@ -119,7 +122,8 @@ struct CSVTable {
     for i in 0..<reader.fieldCount {
       let field = reader.field(i)
       guard let name = String(validating: field, as: UTF8.self) else {
-        throw ImportError("\(path): line \(reader.line), header field \(i + 1): not valid UTF-8: \"\(printable(field))\"")
+        throw ImportError(
+          "\(path): line \(reader.line), header field \(i + 1): not valid UTF-8: \"\(printable(field))\"")
       }
       let trimmed = trimmingWhitespace(name)
       names.append(trimmed)
@@ -138,7 +142,8 @@ struct CSVTable {
     let missing = required.filter { index[$0] == nil }
     guard missing.isEmpty else {
       throw ImportError(
-        "\(path): the header lacks the required column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))")
+        "\(path): the header lacks the required column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+      )
     }
     header = names
     columnIndex = index
@@ -279,7 +284,8 @@ struct TeamTotals: Equatable {
 
 func readTeamLogs(path: String) throws(ImportError) -> [String: TeamTotals] {
   let bytes = try readInputFile(path)
-  var table = try CSVTable(path: path, bytes: bytes, required: ["TEAM_ABBREVIATION", "GAME_ID", "MIN", "FGA", "FTA", "TOV"])
+  var table = try CSVTable(
+    path: path, bytes: bytes, required: ["TEAM_ABBREVIATION", "GAME_ID", "MIN", "FGA", "FTA", "TOV"])
   let c = table.columnIndex
   let iTeam = c["TEAM_ABBREVIATION"]!, iGame = c["GAME_ID"]!, iMin = c["MIN"]!
   let iFGA = c["FGA"]!, iFTA = c["FTA"]!, iTOV = c["TOV"]!
@@ -292,15 +298,19 @@ func readTeamLogs(path: String) throws(ImportError) -> [String: TeamTotals] {
     // Some team logs give game minutes (48, 53) instead of team player-minutes (240, 265).
     if mins < 100 { mins *= 5 }
     func required(_ i: Int) throws(ImportError) -> Double {
-      guard let v = try table.integer(i) else { throw table.fieldError(i, "empty, but a team total is required", table.reader.field(i)) }
+      guard let v = try table.integer(i) else {
+        throw table.fieldError(i, "empty, but a team total is required", table.reader.field(i))
+      }
       return Double(v)
     }
     let key = game + "|" + team
     if let first = firstLine[key] {
-      throw ImportError("\(path): line \(table.reader.line): second row for team \(team) in game \(game) (first on line \(first))")
+      throw ImportError(
+        "\(path): line \(table.reader.line): second row for team \(team) in game \(game) (first on line \(first))")
     }
     firstLine[key] = table.reader.line
-    totals[key] = TeamTotals(fga: try required(iFGA), fta: try required(iFTA), tov: try required(iTOV), minutes: roundedTeamMinutes(mins))
+    totals[key] = TeamTotals(
+      fga: try required(iFGA), fta: try required(iFTA), tov: try required(iTOV), minutes: roundedTeamMinutes(mins))
   }
   if totals.isEmpty { throw ImportError("\(path): the file has a header but no rows") }
   return totals

@@ -37,7 +37,9 @@ public enum LZ4Frame {
     var prefs = preferences(contentSize: input.count, level: level)
     let bound = LZ4F_compressFrameBound(input.count, &prefs)
     guard output.count >= bound else {
-      throw LZ4Error(operation: "compress", detail: "output holds \(output.count) bytes, a frame of \(input.count) input bytes needs up to \(bound)")
+      throw LZ4Error(
+        operation: "compress",
+        detail: "output holds \(output.count) bytes, a frame of \(input.count) input bytes needs up to \(bound)")
     }
     let written = LZ4F_compressFrame(output.baseAddress, output.count, input.baseAddress, input.count, &prefs)
     if LZ4F_isError(written) != 0 {
@@ -114,7 +116,8 @@ public enum LZ4Frame {
       if srcSize == 0 && dstSize == 0 { break }
     }
     if !finished {
-      throw LZ4Error(operation: "decompress", detail: "frame is truncated (\(input.count) bytes read, frame not complete)")
+      throw LZ4Error(
+        operation: "decompress", detail: "frame is truncated (\(input.count) bytes read, frame not complete)")
     }
     if consumed != input.count {
       throw LZ4Error(operation: "decompress", detail: "\(input.count - consumed) bytes after the end of the frame")
@@ -125,9 +128,13 @@ public enum LZ4Frame {
     return out
   }
 
-  public static func decompress(_ input: [UInt8], expectedSize: Int? = nil, concatenated: Bool = false) throws(LZ4Error) -> [UInt8] {
+  public static func decompress(_ input: [UInt8], expectedSize: Int? = nil, concatenated: Bool = false) throws(LZ4Error)
+    -> [UInt8]
+  {
     do {
-      return try input.withUnsafeBytes { buf in try decompress(buf, expectedSize: expectedSize, concatenated: concatenated) }
+      return try input.withUnsafeBytes { buf in
+        try decompress(buf, expectedSize: expectedSize, concatenated: concatenated)
+      }
     } catch let e as LZ4Error { throw e } catch { throw LZ4Error(operation: "decompress", detail: "\(error)") }
   }
 }

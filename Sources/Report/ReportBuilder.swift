@@ -16,7 +16,10 @@ public enum ReportBuilder {
     public var usageRateSeason: Double
     public var sourceField: Double
 
-    public init(dateCoverage: Double, playerCoverage: Double, usageRate: Double, usageRateSeason: Double? = nil, sourceField: Double) {
+    public init(
+      dateCoverage: Double, playerCoverage: Double, usageRate: Double, usageRateSeason: Double? = nil,
+      sourceField: Double
+    ) {
       self.dateCoverage = dateCoverage
       self.playerCoverage = playerCoverage
       self.usageRate = usageRate

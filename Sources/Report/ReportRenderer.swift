@@ -205,7 +205,8 @@ public enum ReportRenderer {
     m.close()
     m.close()
     // A subset of "PCF present"; the gate also counts missing days (at 0 %), drawn above.
-    m.content(" PCF present, for fewer than \(Format.threshold(season.playerCoverageThreshold)) of active players: \(low)")
+    m.content(
+      " PCF present, for fewer than \(Format.threshold(season.playerCoverageThreshold)) of active players: \(low)")
     m.close()
     m.close()
   }
@@ -315,7 +316,8 @@ public enum ReportRenderer {
         what: "usage_rate in \(Format.monthTitle(row.month))")
       // Naming one field when none lacks a value would point at a problem that is not there.
       let complete = row.weakestSourceFieldOf > 0 && row.weakestSourceFieldRows == row.weakestSourceFieldOf
-      let field = complete ? "all \(CoverageBreakdown.sourceFields.count) fields" : (row.weakestSourceField ?? "source fields")
+      let field =
+        complete ? "all \(CoverageBreakdown.sourceFields.count) fields" : (row.weakestSourceField ?? "source fields")
       bar(
         &m, kind: "source", rows: row.weakestSourceFieldRows, of: row.weakestSourceFieldOf,
         threshold: season.sourceFieldThreshold, what: "\(field) in \(Format.monthTitle(row.month))", fieldName: field)

@@ -176,7 +176,8 @@ extension SourceReader {
     throws(SQLiteError) -> RecordLayout?
   {
     // Table names are case-insensitive (ASCII) in SQLite, as NOCASE compares.
-    let root = try connection.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE")
+    let root = try connection.prepare(
+      "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE")
     try root.bind(1, table)
     guard try root.step(), root.storageClass(0) == .integer else { return nil }
     let rootPage = root.int64(0)

@@ -18,7 +18,8 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
   public var description: String {
     switch self {
     case .fileMissing(let path):
-      return "\(path): no such file (expected a SQLite database holding player_game_summary and player_composite_factors)"
+      return
+        "\(path): no such file (expected a SQLite database holding player_game_summary and player_composite_factors)"
     case .notADatabase(let path, let detail):
       return "\(path): not a SQLite database (\(detail))"
     case .damaged(let path, let detail):
@@ -28,7 +29,8 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
       let list = present.isEmpty ? "none" : present.joined(separator: ", ")
       return "\(path): table \(table) is missing (tables present: \(list))"
     case .columnsMissing(let path, let table, let missing):
-      return "\(path): table \(table) is missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
+      return
+        "\(path): table \(table) is missing column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))"
     case .withoutRowid(let path, let table):
       return "\(path): table \(table) is a WITHOUT ROWID table, which dataset cannot read (it reads and names rows by "
         + "rowid): copy it into an ordinary table (CREATE TABLE \(table)_copy AS SELECT * FROM \(table); DROP TABLE \(table); "

@@ -57,7 +57,11 @@ public struct SourceReader {
     // SQLite says only "unable to open database file": name the cause a person can fix.
     guard access(path, R_OK) == 0 else {
       let reason = String(cString: strerror(errno))
-      throw .sqlite(path: path, detail: "cannot open the database for reading: \(reason) (mode \(String(st.st_mode & 0o777, radix: 8)), owner uid \(st.st_uid); the build runs as uid \(geteuid()))")
+      throw .sqlite(
+        path: path,
+        detail:
+          "cannot open the database for reading: \(reason) (mode \(String(st.st_mode & 0o777, radix: 8)), owner uid \(st.st_uid); the build runs as uid \(geteuid()))"
+      )
     }
     do {
       return try openReadOnly()
@@ -72,7 +76,9 @@ public struct SourceReader {
       } catch {
         throw .sqlite(
           path: path,
-          detail: "an earlier write to this database was interrupted and its journal (\(path)-journal) could not be rolled back: \(error.message)")
+          detail:
+            "an earlier write to this database was interrupted and its journal (\(path)-journal) could not be rolled back: \(error.message)"
+        )
       }
       // A first import killed before its commit: rolled back, nothing is left.
       var after = stat()
@@ -109,7 +115,7 @@ public struct SourceReader {
     else { return }
     do {
       _ = try reader.tableExists("player_game_summary")
-    } catch where error.code == sqliteReadOnlyRollback {
+    } catch  where error.code == sqliteReadOnlyRollback {
       guard let recovery = try? Connection(path: path, mode: .rollBack, busyTimeoutMilliseconds: 0) else { return }
       _ = try? recovery.tableExists("player_game_summary")
     } catch {}
@@ -131,7 +137,8 @@ public struct SourceReader {
     if error.code == 1544 {
       return .sqlite(
         path: path,
-        detail: "the database is in WAL mode and its folder is read-only: SQLite must create \(path)-shm beside it even to read. "
+        detail:
+          "the database is in WAL mode and its folder is read-only: SQLite must create \(path)-shm beside it even to read. "
           + "Copy the file to a writable folder, or where it is written run `PRAGMA journal_mode=DELETE` once "
           + "(SQLite error 1544: \(error.message))")
     }
@@ -155,7 +162,8 @@ public struct SourceReader {
     let connection = try open()
     try requireTable(connection, "player_game_summary", columns: [ColumnSpec("season_year", .integer(required: true))])
     var ends: [Int] = []
-    for sql in ["SELECT min(season_year) FROM player_game_summary", "SELECT max(season_year) FROM player_game_summary"] {
+    for sql in ["SELECT min(season_year) FROM player_game_summary", "SELECT max(season_year) FROM player_game_summary"]
+    {
       let value: Int??
       do {
         let st = try connection.prepare(sql)
@@ -222,7 +230,8 @@ public struct SourceReader {
   }
 
   /// `read`, also saying how it found the rows (`ReadSummary`), for the operator.
-  public func readSummarizing(seasons requested: [Int]) throws(SourceError) -> (data: SourceData, summary: ReadSummary) {
+  public func readSummarizing(seasons requested: [Int]) throws(SourceError) -> (data: SourceData, summary: ReadSummary)
+  {
     let (data, tier, rowsInFile) = try readReportingAll(seasons: requested)
     var summary = ReadSummary(pgsRowsInFile: rowsInFile?.pgs, pcfRowsInFile: rowsInFile?.pcf)
     if case .direct(let pgs, let pcf) = tier { (summary.pgsIndexed, summary.pcfIndexed) = (pgs, pcf) }
@@ -439,7 +448,8 @@ public struct SourceReader {
   /// asks before it reads (declining, so that the checked path names the row).
   static func holdsUnselectableSeasonYear(_ connection: Connection) throws(SQLiteError) -> Bool {
     let st = try connection.prepare(
-      "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)")
+      "SELECT EXISTS (SELECT 1 FROM player_game_summary WHERE typeof(season_year) != 'integer' OR season_year NOT BETWEEN ?1 AND ?2)"
+    )
     try st.bind(1, Int64(Season.storedYears.lowerBound))
     try st.bind(2, Int64(Season.storedYears.upperBound))
     _ = try st.step()
@@ -457,14 +467,17 @@ public struct SourceReader {
         """)
       try st.bind(1, Int64(Season.storedYears.lowerBound))
       try st.bind(2, Int64(Season.storedYears.upperBound))
-      found = try st.step() ? (st.int64(0), st.storageClass(1) == .integer ? String(st.int64(1)) : String(st.double(1))) : nil
+      found =
+        try st.step() ? (st.int64(0), st.storageClass(1) == .integer ? String(st.int64(1)) : String(st.double(1))) : nil
     } catch {
       throw Self.classify(error, path: path)
     }
     guard let found else { return }
     throw .badValue(
       path: path, table: "player_game_summary", column: "season_year", rowid: found.rowid, value: found.value,
-      expected: "a season start year from \(Season.storedYears.lowerBound) to \(Season.storedYears.upperBound) (2022 for 2022-23)")
+      expected:
+        "a season start year from \(Season.storedYears.lowerBound) to \(Season.storedYears.upperBound) (2022 for 2022-23)"
+    )
   }
 
   func requireTable(_ connection: Connection, _ table: String, columns: [ColumnSpec]) throws(SourceError) {
@@ -516,7 +529,8 @@ public struct SourceReader {
     _ connection: Connection, table: String, columns: [ColumnSpec], whereClause: String,
     into result: inout ReadResult, bind: (Statement) throws(SQLiteError) -> Void
   ) throws(SourceError) {
-    let sql = "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM \(table) WHERE \(whereClause) ORDER BY rowid"
+    let sql =
+      "SELECT rowid, \(columns.map { "\"\($0.name)\"" }.joined(separator: ", ")) FROM \(table) WHERE \(whereClause) ORDER BY rowid"
     do {
       let st = try connection.prepare(sql)
       try bind(st)
@@ -633,8 +647,11 @@ struct ColumnBuilder {
         if !ok {
           // Show the bytes the way a user can find them again: ASCII as is, the rest as \xNN.
           let shown = st.withTextBytes(c) { raw -> String in
-            raw.prefix(60).map { $0 < 0x80 && $0 >= 0x20 ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true).leftPadded() }
-              .joined() + (raw.count > 60 ? "… (\(raw.count) bytes)" : "")
+            raw.prefix(60).map {
+              $0 < 0x80 && $0 >= 0x20
+                ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16, uppercase: true).leftPadded()
+            }
+            .joined() + (raw.count > 60 ? "… (\(raw.count) bytes)" : "")
           }
           return .bad(value: "'\(shown)', bytes that are not valid UTF-8", expected: "UTF-8 text")
         }
@@ -648,7 +665,9 @@ struct ColumnBuilder {
         int32s.append(nil)
       case .integer:
         let v = st.int64(c)
-        guard let small = Int32(exactly: v) else { return .bad(value: String(v), expected: "an INTEGER within ±2147483647") }
+        guard let small = Int32(exactly: v) else {
+          return .bad(value: String(v), expected: "an INTEGER within ±2147483647")
+        }
         int32s.append(small)
       case .real:
         // Some exports write counts as 12.0; a whole REAL is accepted, a fraction is not.

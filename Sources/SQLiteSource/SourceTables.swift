@@ -139,7 +139,8 @@ public struct ReadSummary: Sendable, Equatable {
   public var pgsIndexed = false
   public var pcfIndexed = false
 
-  public init(pgsRowsInFile: Int? = nil, pcfRowsInFile: Int? = nil, pgsIndexed: Bool = false, pcfIndexed: Bool = false) {
+  public init(pgsRowsInFile: Int? = nil, pcfRowsInFile: Int? = nil, pgsIndexed: Bool = false, pcfIndexed: Bool = false)
+  {
     self.pgsRowsInFile = pgsRowsInFile
     self.pcfRowsInFile = pcfRowsInFile
     self.pgsIndexed = pgsIndexed
@@ -149,7 +150,9 @@ public struct ReadSummary: Sendable, Equatable {
   /// Tables read whole for a small part of their rows, for want of an index on their selector:
   /// (table, selector, rows in the file, rows selected). A part is small below a quarter, and a
   /// table matters from 200,000 rows (reading that many costs tens of milliseconds).
-  public func unindexedScans(pgsSelected: Int, pcfSelected: Int) -> [(table: String, selector: String, rows: Int, selected: Int)] {
+  public func unindexedScans(pgsSelected: Int, pcfSelected: Int) -> [(
+    table: String, selector: String, rows: Int, selected: Int
+  )] {
     var out: [(String, String, Int, Int)] = []
     if !pgsIndexed, let rows = pgsRowsInFile, rows >= 200_000, pgsSelected * 4 < rows {
       out.append(("player_game_summary", "season_year", rows, pgsSelected))

@@ -145,9 +145,10 @@ public struct Differ: Sendable {
     }
     let shaB = Dictionary(b.files.map { ($0.season, $0.sha256) }, uniquingKeysWith: { x, _ in x })
     let changed = a.files.filter { f in shaB[f.season].map { $0 != f.sha256 } ?? false }.map(\.season)
-    return Report(a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, seasonsA: a.files.map(\.season),
-                  seasonsB: b.files.map(\.season), changedSeasons: changed, addedColumns: added,
-                  removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
+    return Report(
+      a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, seasonsA: a.files.map(\.season),
+      seasonsB: b.files.map(\.season), changedSeasons: changed, addedColumns: added,
+      removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
   }
 
   func drift(name: String, _ a: ColumnStats, rowsA: Int, _ b: ColumnStats, rowsB: Int) -> ColumnDrift {
@@ -171,8 +172,9 @@ public struct Differ: Sendable {
     if let p = psiValue, p > thresholds.psi { flags.append("psi") }
     if let s = shift, abs(s) > thresholds.meanShiftSD { flags.append("mean_shift") }
     if abs(points) > thresholds.nullSharePoints { flags.append("null_share") }
-    return ColumnDrift(name: name, nullShareA: nullA, nullShareB: nullB, nullShareChangePoints: points,
-                       meanA: a.mean, meanB: b.mean, meanShiftSD: shift, psi: psiValue, flags: flags)
+    return ColumnDrift(
+      name: name, nullShareA: nullA, nullShareB: nullB, nullShareChangePoints: points,
+      meanA: a.mean, meanB: b.mean, meanShiftSD: shift, psi: psiValue, flags: flags)
   }
 
   /// Both histograms as count vectors over one grid: the coarser of the two widths, doubled
@@ -181,7 +183,8 @@ public struct Differ: Sendable {
     var k = max(a.widthLog2, b.widthLog2)
     func span(_ k: Int) -> (Int, Int) {
       let lo = min(a.firstBin >> (k - a.widthLog2), b.firstBin >> (k - b.widthLog2))
-      let hi = max((a.firstBin + a.counts.count - 1) >> (k - a.widthLog2), (b.firstBin + b.counts.count - 1) >> (k - b.widthLog2))
+      let hi = max(
+        (a.firstBin + a.counts.count - 1) >> (k - a.widthLog2), (b.firstBin + b.counts.count - 1) >> (k - b.widthLog2))
       return (lo, hi)
     }
     while span(k).1 - span(k).0 + 1 > maxCommonBins { k += 1 }

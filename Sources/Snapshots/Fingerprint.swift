@@ -161,7 +161,9 @@ struct CanonicalBuffer {
     if n > 0 {
       let at = base + count + 9
       // The slice is bounds-checked against the column's bytes before the copy.
-      c.bytes.withUnsafeBytes { src in at.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[start..<end]).baseAddress!, byteCount: n) }
+      c.bytes.withUnsafeBytes { src in
+        at.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[start..<end]).baseAddress!, byteCount: n)
+      }
     }
     count += 9 + n
   }
@@ -253,7 +255,8 @@ public enum SourceFingerprinter {
     let n = rows.rowCount
     precondition(n <= Int(Int32.max), "a table of \(n) rows is past the fingerprint's row index range")
     let dates = rows.keyDate, text = rows.keyText
-    precondition(dates.count == n && text.count == n, "key columns of \(dates.count) and \(text.count) rows in a table of \(n)")
+    precondition(
+      dates.count == n && text.count == n, "key columns of \(dates.count) and \(text.count) rows in a table of \(n)")
     guard n > 0 else { return [] }
     if let presorted = inKeyOrder(dates, text, columns: rows.columns) { return presorted }
     let ranks = KeyTextRanks(text)
@@ -263,7 +266,9 @@ public enum SourceFingerprinter {
     dates.values.withUnsafeBufferPointer { values in
       dates.validity.words.withUnsafeBufferPointer { valid in
         for i in 0..<n {
-          let d = UInt32(bitPattern: CanonicalBlockEncoder.isValid(valid, i) ? values[i].daysSinceEpoch : Int32.min) ^ 0x8000_0000
+          let d =
+            UInt32(bitPattern: CanonicalBlockEncoder.isValid(valid, i) ? values[i].daysSinceEpoch : Int32.min)
+            ^ 0x8000_0000
           day[i] = d
           earliest = min(earliest, d)
           latest = max(latest, d)
@@ -292,7 +297,9 @@ public enum SourceFingerprinter {
     } else {
       // Keys too wide to share a word with the row index (billions of rows or distinct
       // texts): the same order by a comparison sort.
-      var keyed = (0..<n).map { i in (key: UInt64(day[i] - earliest) << UInt64(rankBits) | UInt64(ranks.rank[i]), row: Int32(i)) }
+      var keyed = (0..<n).map { i in
+        (key: UInt64(day[i] - earliest) << UInt64(rankBits) | UInt64(ranks.rank[i]), row: Int32(i))
+      }
       keyed.sort { $0.key != $1.key ? $0.key < $1.key : $0.row < $1.row }
       order = keyed.map(\.row)
     }
@@ -323,7 +330,8 @@ public enum SourceFingerprinter {
           text.bytes.withUnsafeBytes { raw -> Bool in
             let bytes = raw.baseAddress ?? CanonicalBlockEncoder.dummy
             func day(_ i: Int) -> UInt32 {
-              UInt32(bitPattern: CanonicalBlockEncoder.isValid(valid, i) ? values[i].daysSinceEpoch : Int32.min) ^ 0x8000_0000
+              UInt32(bitPattern: CanonicalBlockEncoder.isValid(valid, i) ? values[i].daysSinceEpoch : Int32.min)
+                ^ 0x8000_0000
             }
             var previousDay = day(0)
             var runStart = 0
@@ -600,7 +608,8 @@ struct CanonicalBlockEncoder {
     for c in columns {
       let hasNulls = c.nullCount > 0
       var r = Raw(
-        kind: .int32, values: Self.dummy, validity: Self.words(c.validityWords), offsets: Self.dummy.assumingMemoryBound(to: Int32.self),
+        kind: .int32, values: Self.dummy, validity: Self.words(c.validityWords),
+        offsets: Self.dummy.assumingMemoryBound(to: Int32.self),
         bytes: Self.dummy, byteCount: 0, hasNulls: hasNulls, presentWidth: c.presentWidth, minTail: 0)
       switch c {
       case .string(let s):
@@ -628,7 +637,8 @@ struct CanonicalBlockEncoder {
   }
 
   /// Stands in for the address of an empty array: never read, as no row refers to it.
-  nonisolated(unsafe) static let dummy = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16))
+  nonisolated(unsafe) static let dummy = UnsafeRawPointer(
+    UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16))
 
   static func address<T>(_ a: [T]) -> UnsafeRawPointer { a.withUnsafeBytes { $0.baseAddress ?? dummy } }
   static func words(_ a: [UInt64]) -> UnsafePointer<UInt64> { address(a).assumingMemoryBound(to: UInt64.self) }
@@ -644,7 +654,8 @@ struct CanonicalBlockEncoder {
         precondition(off[i] >= previous, "\(name): offset \(i) (\(off[i])) is before offset \(i - 1) (\(previous))")
         previous = off[i]
       }
-      precondition(Int(previous) <= s.bytes.count, "\(name): last offset \(previous) is past its \(s.bytes.count) bytes")
+      precondition(
+        Int(previous) <= s.bytes.count, "\(name): last offset \(previous) is past its \(s.bytes.count) bytes")
     }
   }
 
@@ -658,7 +669,9 @@ struct CanonicalBlockEncoder {
 
   /// Appends the rows `order[0..<m]` (indices into the columns, m ≤ `rowsPerBlock`) to `out`,
   /// in that order. `cursors` holds at least m entries.
-  func encode(_ order: UnsafePointer<Int32>, _ m: Int, cursors: UnsafeMutablePointer<Int>, into out: inout CanonicalBuffer) {
+  func encode(
+    _ order: UnsafePointer<Int32>, _ m: Int, cursors: UnsafeMutablePointer<Int>, into out: inout CanonicalBuffer
+  ) {
     for j in 0..<m { cursors[j] = fullWidth }
     for k in variable {
       let c = raw[k]
@@ -684,16 +697,23 @@ struct CanonicalBlockEncoder {
     for c in raw {
       switch c.kind {
       case .string: Self.strings(c, order, m, cursors, base)
-      case .int32: Self.fixed(c, order, m, cursors, base) { UInt64(bitPattern: Int64($0.load(fromByteOffset: $1 &* 4, as: Int32.self))) }
+      case .int32:
+        Self.fixed(c, order, m, cursors, base) {
+          UInt64(bitPattern: Int64($0.load(fromByteOffset: $1 &* 4, as: Int32.self)))
+        }
       case .int64: Self.fixed(c, order, m, cursors, base) { $0.load(fromByteOffset: $1 &* 8, as: UInt64.self) }
-      case .date: Self.fixed(c, order, m, cursors, base) { UInt64(bitPattern: Int64($0.load(fromByteOffset: $1 &* 4, as: Int32.self))) }
+      case .date:
+        Self.fixed(c, order, m, cursors, base) {
+          UInt64(bitPattern: Int64($0.load(fromByteOffset: $1 &* 4, as: Int32.self)))
+        }
       case .double: Self.fixed(c, order, m, cursors, base) { $0.load(fromByteOffset: $1 &* 8, as: UInt64.self) }
       case .bool:
         for j in 0..<m {
           let r = Int(order[j]), at = cursors[j]
           if !c.hasNulls || Self.isValid(c.validity, r) {
             base.storeBytes(of: 1, toByteOffset: at, as: UInt8.self)
-            base.storeBytes(of: c.values.load(fromByteOffset: r, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: at &+ 1, as: UInt8.self)
+            base.storeBytes(
+              of: c.values.load(fromByteOffset: r, as: UInt8.self) != 0 ? 1 : 0, toByteOffset: at &+ 1, as: UInt8.self)
             cursors[j] = at &+ 2
           } else {
             base.storeBytes(of: 0, toByteOffset: at, as: UInt8.self)
@@ -749,8 +769,11 @@ struct CanonicalBlockEncoder {
         base.storeBytes(of: 1, toByteOffset: at, as: UInt8.self)
         base.storeBytes(of: UInt64(n).littleEndian, toByteOffset: at &+ 1, as: UInt64.self)
         if n <= 16, start <= lastWideStart, n &+ c.minTail >= 16 {
-          base.storeBytes(of: c.bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self), toByteOffset: at &+ 9, as: UInt64.self)
-          base.storeBytes(of: c.bytes.loadUnaligned(fromByteOffset: start &+ 8, as: UInt64.self), toByteOffset: at &+ 17, as: UInt64.self)
+          base.storeBytes(
+            of: c.bytes.loadUnaligned(fromByteOffset: start, as: UInt64.self), toByteOffset: at &+ 9, as: UInt64.self)
+          base.storeBytes(
+            of: c.bytes.loadUnaligned(fromByteOffset: start &+ 8, as: UInt64.self), toByteOffset: at &+ 17,
+            as: UInt64.self)
         } else if n > 0 {
           (base + (at &+ 9)).copyMemory(from: c.bytes + start, byteCount: n)
         }
@@ -868,7 +891,9 @@ struct ByteStringSet: Sendable {
 
   /// Adds every string of `other`.
   mutating func formUnion(_ other: ByteStringSet) {
-    for k in 0..<other.count { other.withBytes(k) { _ = insert($0.baseAddress ?? CanonicalBlockEncoder.dummy, $0.count) } }
+    for k in 0..<other.count {
+      other.withBytes(k) { _ = insert($0.baseAddress ?? CanonicalBlockEncoder.dummy, $0.count) }
+    }
   }
 }
 

@@ -20,7 +20,9 @@ public enum Interruption {
   /// Runs `rename` (the publish of `staging` as `target`) unless an interruption came first.
   static func publish(_ staging: String, as target: String, _ rename: () throws -> Void) throws {
     try state.withLock { s in
-      guard !s.interrupted else { throw SnapshotError.io(path: target, operation: "publish (the build was interrupted)", errno: EINTR) }
+      guard !s.interrupted else {
+        throw SnapshotError.io(path: target, operation: "publish (the build was interrupted)", errno: EINTR)
+      }
       try rename()
       s.staging.remove(staging)
       s.published.append(target)
@@ -33,7 +35,10 @@ public enum Interruption {
     let aside = path + "-interrupted"
     let target = rename(path, aside) == 0 ? aside : path
     for _ in 0..<3 {
-      if (try? FileManager.default.removeItem(atPath: target)) != nil || !FileManager.default.fileExists(atPath: target) { return }
+      if (try? FileManager.default.removeItem(atPath: target)) != nil || !FileManager.default.fileExists(atPath: target)
+      {
+        return
+      }
     }
   }
 

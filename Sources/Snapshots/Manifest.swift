@@ -296,8 +296,10 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static let arrowFormat = "arrow-ipc-file"
     public static let lz4Compression = "lz4-frame"
 
-    public init(path: String, bytes: Int, sha256: String, rows: Int, season: String,
-                format: String = FileEntry.arrowFormat, compression: String = FileEntry.lz4Compression) {
+    public init(
+      path: String, bytes: Int, sha256: String, rows: Int, season: String,
+      format: String = FileEntry.arrowFormat, compression: String = FileEntry.lz4Compression
+    ) {
       self.path = path
       self.bytes = bytes
       self.sha256 = sha256

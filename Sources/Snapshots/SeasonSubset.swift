@@ -23,7 +23,8 @@ public enum SeasonSubset {
     let missing = seasons.filter { !held.contains($0) }
     guard missing.isEmpty else {
       throw Failure(
-        description: "\(folder) holds no season \(missing.joined(separator: ", ")) (its seasons: \(held.joined(separator: ", ")))")
+        description:
+          "\(folder) holds no season \(missing.joined(separator: ", ")) (its seasons: \(held.joined(separator: ", ")))")
     }
     let files = manifest.files.filter { seasons.contains($0.season) }
     var tables: [Table] = []

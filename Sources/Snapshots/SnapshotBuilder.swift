@@ -149,7 +149,8 @@ public struct SnapshotBuilder: Sendable {
   /// changed" from pointing at a manifest that `verify` fails.
   static func manifestClaimsDiffer(_ latest: Manifest, from built: Manifest) -> String? {
     for (a, b) in zip(latest.files, built.files) where a.rows != b.rows || a.season != b.season || a.bytes != b.bytes {
-      return "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
+      return
+        "its manifest says \(a.path) holds \(a.rows) rows of \(a.season) in \(a.bytes) bytes, the file holds \(b.rows) of \(b.season) in \(b.bytes)"
     }
     // Same content means byte-identical files, whose Arrow fields carry the meanings this
     // build wrote: a manifest that words a column otherwise disagrees with its own files.
@@ -183,8 +184,11 @@ extension SnapshotStore {
   func highestVersionNumber(_ dataset: String) -> (number: Int, heldBy: String) {
     let folder = datasetPath(dataset)
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-    var highest = names.compactMap { n in SnapshotStore.versionNumber(n).map { ($0, n) } }.max { $0.0 < $1.0 } ?? (0, "")
-    if let recorded = recordedLastVersion(dataset), recorded > highest.0 { highest = (recorded, SnapshotStore.lastVersionFile) }
+    var highest =
+      names.compactMap { n in SnapshotStore.versionNumber(n).map { ($0, n) } }.max { $0.0 < $1.0 } ?? (0, "")
+    if let recorded = recordedLastVersion(dataset), recorded > highest.0 {
+      highest = (recorded, SnapshotStore.lastVersionFile)
+    }
     return highest
   }
 
@@ -212,7 +216,8 @@ extension SnapshotStore {
         path: "\(datasetPath(dataset))/\(highest.heldBy)",
         reason: (record ? "records v\(highest.number) as the last version published: " : "")
           + "no version number follows v\(highest.number) (the largest there is); build into another --dataset, "
-          + "or remove that \(record ? "file" : "entry") if it was made by hand and no version was ever published under a number that large")
+          + "or remove that \(record ? "file" : "entry") if it was made by hand and no version was ever published under a number that large"
+      )
     }
     return "v\(highest.number + 1)"
   }
@@ -302,7 +307,8 @@ public final class SnapshotWriter: @unchecked Sendable {
   private var cpu = (statistics: 0.0, files: 0.0)
 
   public init(
-    builder: SnapshotBuilder, dataset: String, featureSet: Manifest.FeatureSetRef, batchRows: Int, lockTimeout: Double = 600,
+    builder: SnapshotBuilder, dataset: String, featureSet: Manifest.FeatureSetRef, batchRows: Int,
+    lockTimeout: Double = 600,
     onWait: @escaping @Sendable (Int32?) -> Void = { _ in },
     writerThreads: Int = Swift.max(1, Swift.min(4, ProcessInfo.processInfo.activeProcessorCount))
   ) {
@@ -361,7 +367,9 @@ public final class SnapshotWriter: @unchecked Sendable {
   static func isSeasonLabel(_ label: String) -> Bool {
     let bytes = Array(label.utf8)
     return bytes.count == 7 && bytes[4] == UInt8(ascii: "-")
-      && bytes.enumerated().allSatisfy { $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element) }
+      && bytes.enumerated().allSatisfy {
+        $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element)
+      }
   }
 
   /// The first error met so far, if any (later seasons are skipped after it).
@@ -576,7 +584,9 @@ public final class SnapshotWriter: @unchecked Sendable {
       beforeRename: beforeRename,
       manifestDamage: { name, latest in
         // What verify says of the manifest alone, then what it claims of its files.
-        if let (file, text) = Verifier(format: builder.format).manifestProblems(folder: builder.store.versionPath(dataset, name)).problems.first {
+        if let (file, text) = Verifier(format: builder.format).manifestProblems(
+          folder: builder.store.versionPath(dataset, name)
+        ).problems.first {
           return "\(file): \(text)"
         }
         return SnapshotBuilder.manifestClaimsDiffer(latest, from: candidate)

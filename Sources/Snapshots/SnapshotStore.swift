@@ -38,7 +38,9 @@ public struct SnapshotStore: Sendable {
     guard ok else {
       throw .badName(
         kind: "dataset", name: name,
-        expected: "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json")
+        expected:
+          "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json"
+      )
     }
   }
 
@@ -254,7 +256,9 @@ public struct SnapshotStore: Sendable {
       let size = (attributes[.size] as? NSNumber)?.intValue ?? -1
       if size != entry.bytes { return "\(entry.path) is \(size) bytes, the manifest says \(entry.bytes)" }
       guard let sha = try? Digest.file(atPath: path) else { return "\(entry.path) cannot be read" }
-      if sha != entry.sha256 { return "\(entry.path) has SHA-256 \(sha.prefix(12))…, the manifest says \(entry.sha256.prefix(12))…" }
+      if sha != entry.sha256 {
+        return "\(entry.path) has SHA-256 \(sha.prefix(12))…, the manifest says \(entry.sha256.prefix(12))…"
+      }
     }
     return nil
   }
@@ -323,7 +327,8 @@ public struct SnapshotStore: Sendable {
       // "Nothing changed" points the user at the latest version: only true when its files are
       // still the ones its manifest lists. A damaged one is replaced by a new version of the
       // same content (it is never repaired in place).
-      guard let damage = manifestDamage(latest, manifest) ?? damage(of: manifest, in: versionPath(dataset, latest)) else {
+      guard let damage = manifestDamage(latest, manifest) ?? damage(of: manifest, in: versionPath(dataset, latest))
+      else {
         return .unchanged(latest: latest, path: versionPath(dataset, latest))
       }
       onDamagedLatest(latest, damage)
@@ -552,7 +557,9 @@ public final class DatasetLock: @unchecked Sendable {
 extension Manifest {
   /// Reads and decodes a manifest (lenient about unknown keys; `Verifier` is strict).
   public static func read(path: String) throws(SnapshotError) -> Manifest {
-    if let kind = Verifier.notARegularFile(path) { throw .unreadableManifest(path: path, reason: "it \(kind), not a regular file") }
+    if let kind = Verifier.notARegularFile(path) {
+      throw .unreadableManifest(path: path, reason: "it \(kind), not a regular file")
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
       // A manifest this user may not read is not a missing one: say which.
       if let cause = Verifier.unreadableCause(path) { throw .unreadableManifest(path: path, reason: cause) }

@@ -83,7 +83,8 @@ public struct SourceDigestCache: Sendable {
       let i = identity
       return Digest.hex(
         Array(
-          "\(file)\n\(i.device) \(i.inode) \(i.size) \(i.modifiedNanos) \(i.changedNanos)\n\(sha256)\n\(hashedAtMicros)\n".utf8))
+          "\(file)\n\(i.device) \(i.inode) \(i.size) \(i.modifiedNanos) \(i.changedNanos)\n\(sha256)\n\(hashedAtMicros)\n"
+            .utf8))
     }
     var isIntact: Bool { SourceDigestCache.isDigest(sha256) && check == seal }
   }
@@ -101,7 +102,9 @@ public struct SourceDigestCache: Sendable {
   /// The file's SHA-256, and whether it was remembered rather than computed. With
   /// `reuse: false` the file is always hashed (and the result remembered). `holdOpenUntil`:
   /// see `Digest.file`.
-  public func sha256(ofFileAt file: String, reuse: Bool = true, holdOpenUntil: (() -> Void)? = nil, stop: StopFlag? = nil)
+  public func sha256(
+    ofFileAt file: String, reuse: Bool = true, holdOpenUntil: (() -> Void)? = nil, stop: StopFlag? = nil
+  )
     throws(SnapshotError) -> (sha256: String, reused: Bool)
   {
     guard let before = Identity(path: file) else {

@@ -34,8 +34,10 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     case histogram
   }
 
-  public init(nullCount: Int, nonFiniteCount: Int, min: Double?, max: Double?, mean: Double?, std: Double?,
-              distinctCount: Int?, histogram: Histogram?) {
+  public init(
+    nullCount: Int, nonFiniteCount: Int, min: Double?, max: Double?, mean: Double?, std: Double?,
+    distinctCount: Int?, histogram: Histogram?
+  ) {
     self.nullCount = nullCount
     self.nonFiniteCount = nonFiniteCount
     self.min = min
@@ -95,7 +97,8 @@ public struct ColumnStats: Codable, Sendable, Equatable {
       let range = hi - lo
       let scaled = range / Double(maxBins)
       let log =
-        !range.isFinite ? log2(hi / 2 - lo / 2) + 1 - log2(Double(maxBins))
+        !range.isFinite
+        ? log2(hi / 2 - lo / 2) + 1 - log2(Double(maxBins))
         : scaled > 0 || range == 0 ? log2(scaled) : log2(range) - log2(Double(maxBins))
       var k = hi > lo ? Int(log.rounded(.up)) : 0
       k = Swift.min(Swift.max(k, -1000), 1000)
@@ -119,8 +122,12 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     /// rows than any file can hold) so no sum over them can overflow.
     public var problem: String? {
       guard (-1100...1100).contains(widthLog2) else { return "width_log2 is \(widthLog2), expected -1100…1100" }
-      guard (1...Self.maxBins).contains(counts.count) else { return "counts has \(counts.count) bins, expected 1…\(Self.maxBins)" }
-      guard (-(1 << 53)...(1 << 53)).contains(firstBin) else { return "first_bin is \(firstBin), expected within ±2^53" }
+      guard (1...Self.maxBins).contains(counts.count) else {
+        return "counts has \(counts.count) bins, expected 1…\(Self.maxBins)"
+      }
+      guard (-(1 << 53)...(1 << 53)).contains(firstBin) else {
+        return "first_bin is \(firstBin), expected within ±2^53"
+      }
       var sum = 0
       for (i, n) in counts.enumerated() {
         guard n >= 0 else { return "counts[\(i)] is \(n), expected a count ≥ 0" }
@@ -148,7 +155,8 @@ public struct ColumnStats: Codable, Sendable, Equatable {
   /// (sums in a fixed order, so the figures are reproducible bit for bit).
   public static func compute(_ columns: [AnyColumn]) -> ColumnStats {
     guard let first = columns.first else {
-      return ColumnStats(nullCount: 0, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: nil, histogram: nil)
+      return ColumnStats(
+        nullCount: 0, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: nil, histogram: nil)
     }
     var accumulator = Accumulator(isText: first.type == .utf8)
     for column in columns { accumulator.add(column) }
@@ -348,7 +356,9 @@ public struct ColumnStats: Codable, Sendable, Equatable {
     /// Calls `body` with each non-NULL value in row order: a word of 64 valid rows as a plain
     /// loop, any other word one set bit at a time (NULLs come in runs, at a season's start,
     /// so most words are all valid or all NULL).
-    @inline(__always) private static func forEachValid<E>(_ values: [E], _ validity: ValidityBitmap, _ body: (E) -> Void) {
+    @inline(__always) private static func forEachValid<E>(
+      _ values: [E], _ validity: ValidityBitmap, _ body: (E) -> Void
+    ) {
       let allValid = validity.nullCount == 0
       values.withUnsafeBufferPointer { v in
         if allValid {
@@ -444,12 +454,14 @@ public struct ColumnStats: Codable, Sendable, Equatable {
 
     public func finish() -> ColumnStats {
       if isText {
-        return ColumnStats(nullCount: nulls, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil,
-                           distinctCount: distinct.count, histogram: nil)
+        return ColumnStats(
+          nullCount: nulls, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil,
+          distinctCount: distinct.count, histogram: nil)
       }
       guard count > 0 else {
-        return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil,
-                           distinctCount: nil, histogram: nil)
+        return ColumnStats(
+          nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil,
+          distinctCount: nil, histogram: nil)
       }
       let k = Histogram.widthLog2(lo: lo, hi: hi)
       let first = Histogram.index(of: lo, widthLog2: k)

@@ -105,12 +105,15 @@ public struct Verifier: Sendable {
     }
     let fileSeasons = manifest.files.map(\.season)
     if Set(fileSeasons).count != fileSeasons.count {
-      problem("manifest.json", "files list season \(fileSeasons.first { s in fileSeasons.filter { $0 == s }.count > 1 }!) more than once")
+      problem(
+        "manifest.json",
+        "files list season \(fileSeasons.first { s in fileSeasons.filter { $0 == s }.count > 1 }!) more than once")
     }
     if Set(fileSeasons) != Set(manifest.config.seasons) {
       problem(
         "manifest.json",
-        "config.seasons is \(manifest.config.seasons.joined(separator: ", ")) but the files are of season \(fileSeasons.joined(separator: ", "))")
+        "config.seasons is \(manifest.config.seasons.joined(separator: ", ")) but the files are of season \(fileSeasons.joined(separator: ", "))"
+      )
     }
     guard statsComparable, let recomputed else { return }
     let fromFiles = recomputed.finish()
@@ -118,7 +121,9 @@ public struct Verifier: Sendable {
       guard let stated = manifest.stats[column.name], let actual = fromFiles[column.name],
         !Self.statsAgree(stated, actual)
       else { continue }
-      problem("manifest.json", "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
+      problem(
+        "manifest.json",
+        "stats of column \(column.name) differ from its files: \(Self.statsDifferences(stated, actual))")
     }
   }
 
@@ -156,7 +161,10 @@ public struct Verifier: Sendable {
       tree = nil
     }
     if data.starts(with: [0xEF, 0xBB, 0xBF]) {
-      problem("manifest.json", "starts with a UTF-8 byte order mark, which the manifests this tool writes never have and Python's json.load refuses")
+      problem(
+        "manifest.json",
+        "starts with a UTF-8 byte order mark, which the manifests this tool writes never have and Python's json.load refuses"
+      )
     }
     let manifest: Manifest
     do {
@@ -240,12 +248,15 @@ public struct Verifier: Sendable {
     // picks files by season must not be misled by an edited manifest.
     let size = manifest.config.batchRows
     if size > 0, batchRows.dropLast().contains(where: { $0 != size }) || (batchRows.last ?? 0) > size {
-      problem(entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
+      problem(
+        entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
     }
     if let i = table.fields.firstIndex(where: { $0.name == "season_year" }), case .int32(let years) = table.columns[i] {
       let held = Set((0..<years.count).compactMap { years[$0] }).sorted()
       if let year = Self.startYear(ofLabel: entry.season), held.contains(where: { $0 != year }) {
-        problem(entry.path, "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
+        problem(
+          entry.path,
+          "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
       }
     }
     let differences = schemaDifferences(file: table.fields, manifest: manifest.schema)
@@ -256,7 +267,9 @@ public struct Verifier: Sendable {
     let meanings = Dictionary(manifest.schema.map { ($0.name, $0.meaning) }, uniquingKeysWith: { a, _ in a })
     for f in table.fields where !f.meaning.isEmpty {
       if let stated = meanings[f.name], stated != f.meaning {
-        problem(entry.path, "column \(f.name) means \"\(f.meaning)\" in the file but the manifest's schema says \"\(stated)\"")
+        problem(
+          entry.path, "column \(f.name) means \"\(f.meaning)\" in the file but the manifest's schema says \"\(stated)\""
+        )
       }
     }
     if intact && differences.isEmpty { check.stats = ColumnStats.TableAccumulator(table: table) }
@@ -308,7 +321,9 @@ public struct Verifier: Sendable {
 
   /// "8192, 8192, 7187"; long lists shortened.
   static func listed(_ values: [Int]) -> String {
-    values.count <= 6 ? values.map(String.init).joined(separator: ", ") : values.prefix(5).map(String.init).joined(separator: ", ") + ", … (\(values.count) in all)"
+    values.count <= 6
+      ? values.map(String.init).joined(separator: ", ")
+      : values.prefix(5).map(String.init).joined(separator: ", ") + ", … (\(values.count) in all)"
   }
 
   /// 2022 for "2022-23".
@@ -349,7 +364,9 @@ public struct Verifier: Sendable {
     func shown(_ v: Double?) -> String { v.map { "\($0)" } ?? "null" }
     func shown(_ v: Int?) -> String { v.map { "\($0)" } ?? "null" }
     var parts: [String] = []
-    func compare(_ name: String, _ a: String, _ b: String) { if a != b { parts.append("\(name) \(a) (the files give \(b))") } }
+    func compare(_ name: String, _ a: String, _ b: String) {
+      if a != b { parts.append("\(name) \(a) (the files give \(b))") }
+    }
     compare("null_count", shown(stated.nullCount), shown(actual.nullCount))
     compare("non_finite_count", shown(stated.nonFiniteCount), shown(actual.nonFiniteCount))
     compare("min", shown(stated.min), shown(actual.min))
@@ -375,26 +392,41 @@ public struct Verifier: Sendable {
     if let parent = m.parentVersion, let own = SnapshotStore.versionNumber(m.version),
       let number = SnapshotStore.versionNumber(parent), number >= own
     {
-      let expected = own == 1 ? "null (v1 is the first number)" : "an earlier version than \(m.version) (v1 … v\(own - 1)) or null"
+      let expected =
+        own == 1 ? "null (v1 is the first number)" : "an earlier version than \(m.version) (v1 … v\(own - 1)) or null"
       problem("manifest.json", "parent_version is \(parent), expected \(expected)")
     }
     let sum = m.files.reduce(0) { $0 + $1.rows }
     if sum != m.rowCount { problem("manifest.json", "row_count is \(m.rowCount) but its files' rows add up to \(sum)") }
     let content = Digest.content(files: m.files, schema: m.schema)
     if content != m.contentSHA256 {
-      problem("manifest.json", "content_sha256 is \(short(m.contentSHA256)) but its files and schema hash to \(short(content))")
+      problem(
+        "manifest.json",
+        "content_sha256 is \(short(m.contentSHA256)) but its files and schema hash to \(short(content))")
     }
     let schemaNames = Set(m.schema.map(\.name))
-    for name in Set(m.stats.keys).subtracting(schemaNames).sorted() { problem("manifest.json", "stats has column \(name) that the schema does not list") }
-    for name in schemaNames.subtracting(m.stats.keys).sorted() { problem("manifest.json", "stats lacks column \(name)") }
+    for name in Set(m.stats.keys).subtracting(schemaNames).sorted() {
+      problem("manifest.json", "stats has column \(name) that the schema does not list")
+    }
+    for name in schemaNames.subtracting(m.stats.keys).sorted() {
+      problem("manifest.json", "stats lacks column \(name)")
+    }
     for f in m.files {
-      if f.format != Manifest.FileEntry.arrowFormat { problem("manifest.json", "\(f.path) has format \(f.format), expected \(Manifest.FileEntry.arrowFormat)") }
-      if f.compression != Manifest.FileEntry.lz4Compression { problem("manifest.json", "\(f.path) has compression \(f.compression), expected \(Manifest.FileEntry.lz4Compression)") }
+      if f.format != Manifest.FileEntry.arrowFormat {
+        problem("manifest.json", "\(f.path) has format \(f.format), expected \(Manifest.FileEntry.arrowFormat)")
+      }
+      if f.compression != Manifest.FileEntry.lz4Compression {
+        problem(
+          "manifest.json", "\(f.path) has compression \(f.compression), expected \(Manifest.FileEntry.lz4Compression)")
+      }
     }
     for line in m.statsProblems() { problem("manifest.json", line) }
     for line in m.gateProblems() { problem("manifest.json", line) }
     for c in m.schema where ColumnType(rawValue: c.type) == nil {
-      problem("manifest.json", "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))")
+      problem(
+        "manifest.json",
+        "column \(c.name) has type \(c.type), expected one of \(ColumnType.allCases.map(\.rawValue).joined(separator: ", "))"
+      )
     }
   }
 
@@ -416,14 +448,20 @@ public struct Verifier: Sendable {
     }
     for f in file {
       guard let c = declared[f.name] else { continue }
-      if f.type.rawValue != c.type { out.append("column \(f.name) is \(f.type.rawValue) but the manifest's schema says \(c.type)") }
+      if f.type.rawValue != c.type {
+        out.append("column \(f.name) is \(f.type.rawValue) but the manifest's schema says \(c.type)")
+      }
       if f.nullable != c.nullable {
-        out.append("column \(f.name) is \(f.nullable ? "nullable" : "not nullable") but the manifest's schema says \(c.nullable ? "nullable" : "not nullable")")
+        out.append(
+          "column \(f.name) is \(f.nullable ? "nullable" : "not nullable") but the manifest's schema says \(c.nullable ? "nullable" : "not nullable")"
+        )
       }
 
     }
     if out.isEmpty, file.map(\.name) != manifest.map(\.name) {
-      out.append("columns are in the order \(file.map(\.name).joined(separator: ", ")) but the manifest's schema says \(manifest.map(\.name).joined(separator: ", "))")
+      out.append(
+        "columns are in the order \(file.map(\.name).joined(separator: ", ")) but the manifest's schema says \(manifest.map(\.name).joined(separator: ", "))"
+      )
     }
     return out
   }

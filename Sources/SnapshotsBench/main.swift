@@ -66,19 +66,27 @@ do {
   }
 
   print("  database file SHA-256:  \(ms(file.best)) ms  (\(file.result.prefix(16))…)")
-  print("  source fingerprint:     \(ms(fingerprint.best)) ms  (file hash included; rows alone ≈ \(ms(fingerprint.best - file.best)) ms)")
+  print(
+    "  source fingerprint:     \(ms(fingerprint.best)) ms  (file hash included; rows alone ≈ \(ms(fingerprint.best - file.best)) ms)"
+  )
   for (name, t) in fingerprint.result.tables.sorted(by: { $0.key < $1.key }) {
     print("    \(name): \(t.rowCount) rows \(t.contentSHA256)")
   }
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.sortedKeys]
   let statsJSON = try encoder.encode(stats.result)
-  print("  column statistics:      \(ms(stats.best)) ms  (\(stats.result.count) columns, JSON sha256 \(sha(Array(statsJSON)).prefix(16))…)")
-  print("  encode + LZ4 + SHA-256: \(ms(files.best)) ms  (files sha256 \(sha(Array(files.result.joined(separator: "\n").utf8)).prefix(16))…)")
+  print(
+    "  column statistics:      \(ms(stats.best)) ms  (\(stats.result.count) columns, JSON sha256 \(sha(Array(statsJSON)).prefix(16))…)"
+  )
+  print(
+    "  encode + LZ4 + SHA-256: \(ms(files.best)) ms  (files sha256 \(sha(Array(files.result.joined(separator: "\n").utf8)).prefix(16))…)"
+  )
   if let path = arguments.values["--manifest"] {
     let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     let encoded = try measure("manifest") { try manifest.encoded() }
-    print("  manifest JSON:          \(ms(encoded.best)) ms  (\(encoded.result.count) bytes, sha256 \(sha(encoded.result).prefix(16))…)")
+    print(
+      "  manifest JSON:          \(ms(encoded.best)) ms  (\(encoded.result.count) bytes, sha256 \(sha(encoded.result).prefix(16))…)"
+    )
   }
 } catch {
   Bench.fail("error: \(error)")

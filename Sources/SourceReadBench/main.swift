@@ -19,7 +19,9 @@ struct Digest {
     add(array.count)
     array.withUnsafeBytes { raw in for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
   }
-  mutating func add(_ n: Int) { withUnsafeBytes(of: n) { raw in for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } } }
+  mutating func add(_ n: Int) {
+    withUnsafeBytes(of: n) { raw in for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+  }
   mutating func add<E>(_ c: Column<E>) {
     add(c.values)
     add(c.validity.words)
@@ -35,7 +37,9 @@ func digest(_ d: SourceData) -> UInt64 {
   var g = Digest()
   let p = d.pgs
   g.add(p.rowid)
-  for s in [p.playerLookup, p.playerFullName, p.universalPlayerId, p.gameId, p.teamAbbr, p.opponentTeamAbbr] { g.add(s) }
+  for s in [p.playerLookup, p.playerFullName, p.universalPlayerId, p.gameId, p.teamAbbr, p.opponentTeamAbbr] {
+    g.add(s)
+  }
   g.add(p.gameDate)
   g.add(p.seasonYear)
   g.add(p.isHome)
@@ -79,8 +83,12 @@ do {
   }
   guard let data else { fail("no runs") }
   func ms(_ s: Double) -> String { Bench.ms(s, decimals: 1) }
-  print("\(data.pgs.count) PGS + \(data.pcf.count) PCF + \(data.schedule?.count ?? 0) schedule rows, seasons \(data.seasons)")
-  print("best of \(runs): wall \(ms(bestWall)) ms, CPU \(ms(bestCPU)) ms  (first run wall \(ms(first.wall)) ms, CPU \(ms(first.cpu)) ms)")
+  print(
+    "\(data.pgs.count) PGS + \(data.pcf.count) PCF + \(data.schedule?.count ?? 0) schedule rows, seasons \(data.seasons)"
+  )
+  print(
+    "best of \(runs): wall \(ms(bestWall)) ms, CPU \(ms(bestCPU)) ms  (first run wall \(ms(first.wall)) ms, CPU \(ms(first.cpu)) ms)"
+  )
   print("digest \(String(digest(data), radix: 16))")
 } catch {
   fail("error: \(error)")

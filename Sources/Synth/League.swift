@@ -156,8 +156,10 @@ public struct SynthLeague {
     "Scottie", "Seth", "Shai", "Terry", "Tobias", "Trey", "Tyrese", "Victor", "Wendell", "Zach", "Ziaire",
   ]
   static let surnameParts = [
-    ["Ad", "Bal", "Bog", "Car", "Dan", "Ed", "Fer", "Gil", "Har", "Ing", "Jok", "Kel", "Lav", "Mar", "Nur", "Ol",
-     "Por", "Ran", "Sab", "Tat", "Val", "Wig", "Yur", "Zel"],
+    [
+      "Ad", "Bal", "Bog", "Car", "Dan", "Ed", "Fer", "Gil", "Har", "Ing", "Jok", "Kel", "Lav", "Mar", "Nur", "Ol",
+      "Por", "Ran", "Sab", "Tat", "Val", "Wig", "Yur", "Zel",
+    ],
     ["a", "e", "i", "o", "u", "ou", "ie"],
     ["ba", "dov", "gen", "kic", "lan", "mer", "nett", "ric", "son", "ter", "vic", "well", "ton", "ley", "sen"],
   ]
@@ -170,7 +172,9 @@ public struct SynthLeague {
       let first = Self.firstNames[rng.below(Self.firstNames.count)]
       let last = Self.surnameParts.map { $0[rng.below($0.count)] }.joined()
       let name = first + " " + last + suffixes[rng.below(suffixes.count)]
-      let key = String(name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }.map(Character.init))
+      let key = String(
+        name.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }.map(
+          Character.init))
       if usedLookups.insert(key).inserted { return name }
     }
   }
@@ -240,10 +244,12 @@ public struct SynthLeague {
     }
     let teamMinutes = 240 + 25 * overtime
     let start = records.count
-    var home = teamBox(team: game.home, opponent: game.away, isHome: true, game: game, gameId: gameId, season: season,
+    var home = teamBox(
+      team: game.home, opponent: game.away, isHome: true, game: game, gameId: gameId, season: season,
       teamMinutes: teamMinutes, into: &records, dnpRows: &dnpRows, injured: &injured)
     let homeEnd = records.count
-    let away = teamBox(team: game.away, opponent: game.home, isHome: false, game: game, gameId: gameId, season: season,
+    let away = teamBox(
+      team: game.away, opponent: game.home, isHome: false, game: game, gameId: gameId, season: season,
       teamMinutes: teamMinutes, into: &records, dnpRows: &dnpRows, injured: &injured)
     if home.points == away.points, let scorer = home.topScorerIndex {
       // No ties in basketball: one more free throw for the home side.

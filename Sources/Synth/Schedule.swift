@@ -89,7 +89,9 @@ public enum ScheduleGenerator {
   /// Friday and light on Thursday.
   static let weekdayWeight: [Double] = [0.85, 0.95, 1.0, 1.35, 0.6, 1.3, 1.05]
 
-  static func assignDates(_ pairs: [(home: Int, away: Int)], calendar: [Date32], rng: inout SynthRandom) -> [ScheduledGame] {
+  static func assignDates(_ pairs: [(home: Int, away: Int)], calendar: [Date32], rng: inout SynthRandom)
+    -> [ScheduledGame]
+  {
     var remaining = pairs
     remaining.shuffle(using: &rng)
     var left = [Int](repeating: 0, count: teamCount)
@@ -123,7 +125,8 @@ public enum ScheduleGenerator {
       func fatigue(_ t: Int) -> Double? {
         let r = recent[t]
         let playedYesterday = r.last == dayNumber - 1
-        if playedYesterday && (r.count >= 2 && r[r.count - 2] == dayNumber - 2) { return nil }  // never three nights running
+        // Never three nights running.
+        if playedYesterday && (r.count >= 2 && r[r.count - 2] == dayNumber - 2) { return nil }
         let inLastFour = r.filter { $0 >= dayNumber - 4 }.count
         if inLastFour >= 4 { return nil }
         var penalty = 0.0

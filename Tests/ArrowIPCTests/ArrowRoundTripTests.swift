@@ -64,7 +64,8 @@ func expectSameTable(_ a: Table, _ b: Table, sourceLocation: SourceLocation = #_
     table.append(
       Field(name: "x", type: .int32, meaning: "an int", metadata: [Metadatum("kind", "label"), Metadatum("unit", "")]),
       .int32(Column([1, 2])))
-    table.append(Field(name: "y", type: .utf8, metadata: [Metadatum("kind", "key")]), .utf8(StringColumn(nonNull: ["a", "b"])))
+    table.append(
+      Field(name: "y", type: .utf8, metadata: [Metadatum("kind", "key")]), .utf8(StringColumn(nonNull: ["a", "b"])))
     let schemaMetadata = [Metadatum("season", "2022-23"), Metadatum("feature_set", "props_v1")]
     let bytes = try ArrowFile.encode(table, schemaMetadata: schemaMetadata, compression: .lz4Frame, batchRows: 8)
     let reader = try ArrowFileReader(bytes: bytes)

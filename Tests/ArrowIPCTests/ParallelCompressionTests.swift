@@ -45,7 +45,10 @@ import Testing
 
   @Test func defaultThresholdKeepsSmallTablesInline() throws {
     let small = sampleTable(rows: 100, seed: 1)
-    #expect(try ArrowFileWriter.compressValueBuffers(small, batchRows: 64, minimumBytes: ArrowFileWriter.defaultParallelCompressionBytes).isEmpty)
+    #expect(
+      try ArrowFileWriter.compressValueBuffers(
+        small, batchRows: 64, minimumBytes: ArrowFileWriter.defaultParallelCompressionBytes
+      ).isEmpty)
     let slices = ArrowFileWriter.valueSlices(small, batchRows: 64)
     // i32, i64, f64, text (unless every string in the batch is empty), day, dense per batch.
     #expect(slices.count <= 2 * 6 && slices.count >= 2 * 5)
@@ -56,7 +59,8 @@ import Testing
     // Each frame is the one the inline path makes of the same bytes.
     for (i, slice) in slices.enumerated() {
       let inline = try valueBytes(small.columns[slice.column]) {
-        try LZ4Frame.compress(UnsafeRawBufferPointer(rebasing: $0[slice.byteStart..<(slice.byteStart + slice.byteCount)]))
+        try LZ4Frame.compress(
+          UnsafeRawBufferPointer(rebasing: $0[slice.byteStart..<(slice.byteStart + slice.byteCount)]))
       }
       #expect(Array(frames.frame(i)) == inline, "frame \(i) (column \(slice.column))")
     }

@@ -311,7 +311,8 @@ private let shapes: [Shape] = [
     // entry spill to an overflow page, which the index walk declines: PCF is then read whole.
     let others = try rowsOutside(db, shape.requested)
     #expect(
-      tier == .direct(pgsIndexed: shape.indexed && others.pgs, pcfIndexed: shape.indexed && others.pcf && !shape.longText))
+      tier
+        == .direct(pgsIndexed: shape.indexed && others.pgs, pcfIndexed: shape.indexed && others.pcf && !shape.longText))
     #expect(read == checked)
     guard case .data(let pgs, let pcf, _) = checked else {
       Issue.record("the checked read failed: \(checked)")
@@ -486,9 +487,10 @@ private let shapes: [Shape] = [
   /// than a quarter was needed, and never for a table an index chose the pages of.
   @Test func unindexedScansAreNamedOnlyWhenTheyCost() {
     let big = ReadSummary(pgsRowsInFile: 2_000_000, pcfRowsInFile: 1_700_000)
-    #expect(big.unindexedScans(pgsSelected: 27_000, pcfSelected: 23_000).map(\.table) == [
-      "player_game_summary", "player_composite_factors",
-    ])
+    #expect(
+      big.unindexedScans(pgsSelected: 27_000, pcfSelected: 23_000).map(\.table) == [
+        "player_game_summary", "player_composite_factors",
+      ])
     #expect(big.unindexedScans(pgsSelected: 600_000, pcfSelected: 23_000).map(\.table) == ["player_composite_factors"])
     let indexed = ReadSummary(pgsRowsInFile: 2_000_000, pcfRowsInFile: 1_700_000, pgsIndexed: true, pcfIndexed: true)
     #expect(indexed.unindexedScans(pgsSelected: 27_000, pcfSelected: 23_000).isEmpty)
@@ -508,8 +510,10 @@ private let shapes: [Shape] = [
     func descriptorsOnTheFile() -> Int {
       let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
       let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: db)) ?? db
-      return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == target }
-        .count
+      return fds.filter {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == target
+      }
+      .count
     }
     let connection = try Connection(path: db, mode: .readOnly)
     try connection.execute("SELECT count(*) FROM sqlite_schema")

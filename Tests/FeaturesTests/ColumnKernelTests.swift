@@ -13,7 +13,10 @@ let longWindowSpec: FeatureSetSpec = {
     #"{"name": "game_date", "kind": "key", "source": "game_date", "type": "date32", "nullable": false}"#,
     #"{"name": "player_lookup", "kind": "key", "source": "player_lookup", "type": "utf8", "nullable": false}"#,
   ]
-  let windows = [#"{"kind": "last_games", "n": 2}"#, #"{"kind": "last_games", "n": 60}"#, #"{"kind": "last_days", "n": 1}"#, #"{"kind": "last_days", "n": 200}"#]
+  let windows = [
+    #"{"kind": "last_games", "n": 2}"#, #"{"kind": "last_games", "n": 60}"#, #"{"kind": "last_days", "n": 1}"#,
+    #"{"kind": "last_days", "n": 200}"#,
+  ]
   for (wi, w) in windows.enumerated() {
     for source in ["assists", "minutes_played", "rebounds"] {
       for agg in ["mean", "std", "sum", "count", "slope", "last"] {
@@ -23,11 +26,14 @@ let longWindowSpec: FeatureSetSpec = {
         )
       }
     }
-    columns.append(#"{"name": "games_w\#(wi)", "kind": "window", "window": \#(w), "aggregate": "count", "min_periods": 0, "type": "int32"}"#)
+    columns.append(
+      #"{"name": "games_w\#(wi)", "kind": "window", "window": \#(w), "aggregate": "count", "min_periods": 0, "type": "int32"}"#
+    )
   }
   columns.append(#"{"name": "days_rest", "kind": "schedule", "measure": "days_rest", "type": "int32"}"#)
   columns.append(#"{"name": "back_to_back", "kind": "schedule", "measure": "back_to_back", "type": "bool"}"#)
-  let text = #"{"name": "long_windows", "version": 1, "derived_sources": [{"name": "rebounds", "op": "sum", "of": ["offensive_rebounds", "defensive_rebounds"]}], "columns": [\#(columns.joined(separator: ",\n"))]}"#
+  let text =
+    #"{"name": "long_windows", "version": 1, "derived_sources": [{"name": "rebounds", "op": "sum", "of": ["offensive_rebounds", "defensive_rebounds"]}], "columns": [\#(columns.joined(separator: ",\n"))]}"#
   return try! FeatureSetSpec.parse(bytes: Array(text.utf8))
 }()
 
@@ -102,7 +108,8 @@ func cellsBySeason(_ out: [SeasonFeatures]) -> [[[String]]] { out.map { cells($0
     // rounds back to 1e17, so S[hi] − S[lo] would give 0.
     let usage: [Double] = [1e17, 1, 1, 1, 1]
     for (k, u) in usage.enumerated() {
-      var g = GameRow(player: "big", date: CivilDate(Date32(iso: "2022-11-01")!.adding(days: 2 * k)).description, season: 2022)
+      var g = GameRow(
+        player: "big", date: CivilDate(Date32(iso: "2022-11-01")!.adding(days: 2 * k)).description, season: 2022)
       g.usage = u
       g.minutes = 30.25
       games.append(g)

@@ -27,14 +27,21 @@ let everyAggregateSpec: FeatureSetSpec = {
         }
       }
     }
-    columns.append(#"{"name": "games_w\#(wi)", "kind": "window", "window": \#(w), "aggregate": "count", "min_periods": 1, "type": "int32"}"#)
-    columns.append(#"{"name": "points_sum_int_w\#(wi)", "kind": "window", "source": "points", "window": \#(w), "aggregate": "sum", "min_periods": 1, "type": "int32"}"#)
+    columns.append(
+      #"{"name": "games_w\#(wi)", "kind": "window", "window": \#(w), "aggregate": "count", "min_periods": 1, "type": "int32"}"#
+    )
+    columns.append(
+      #"{"name": "points_sum_int_w\#(wi)", "kind": "window", "source": "points", "window": \#(w), "aggregate": "sum", "min_periods": 1, "type": "int32"}"#
+    )
   }
-  let text = #"{"name": "every_aggregate", "version": 1, "derived_sources": [{"name": "rebounds", "op": "sum", "of": ["offensive_rebounds", "defensive_rebounds"]}], "columns": [\#(columns.joined(separator: ",\n"))]}"#
+  let text =
+    #"{"name": "every_aggregate", "version": 1, "derived_sources": [{"name": "rebounds", "op": "sum", "of": ["offensive_rebounds", "defensive_rebounds"]}], "columns": [\#(columns.joined(separator: ",\n"))]}"#
   return try! FeatureSetSpec.parse(bytes: Array(text.utf8))
 }()
 
-func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel: KernelChoice, options: FeatureOptions = FeatureOptions())
+func expectMatchesReference(
+  _ spec: FeatureSetSpec, _ source: SourceData, kernel: KernelChoice, options: FeatureOptions = FeatureOptions()
+)
   throws
 {
   let got = try FeatureEngine(spec: spec, kernel: kernel).compute(source: source, options: options)
@@ -50,7 +57,9 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     for (r, (gr, wr)) in zip(g, w).enumerated() where gr != wr {
       for (ci, (a, b)) in zip(gr, wr).enumerated() where a != b && reported < 5 {
         reported += 1
-        Issue.record("season \(s.season) row \(r) (\(gr[0]) \(gr[1])) column \(spec.columns[ci].name): engine \(a), reference \(b)")
+        Issue.record(
+          "season \(s.season) row \(r) (\(gr[0]) \(gr[1])) column \(spec.columns[ci].name): engine \(a), reference \(b)"
+        )
       }
     }
   }
@@ -69,9 +78,12 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
   @Test(arguments: Array(UInt64(100)...UInt64(104)))
   func everyAggregateAndWindowKindMatchesNaiveReference(seed: UInt64) throws {
     let source = randomSource(seed: seed, seasons: [2020], players: 8)
-    try expectMatchesReference(everyAggregateSpec, source, kernel: .columns, options: FeatureOptions(includeBootstrap: true))
-    try expectMatchesReference(everyAggregateSpec, source, kernel: .simd, options: FeatureOptions(includeBootstrap: true))
-    try expectMatchesReference(everyAggregateSpec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: seed % 2 == 0))
+    try expectMatchesReference(
+      everyAggregateSpec, source, kernel: .columns, options: FeatureOptions(includeBootstrap: true))
+    try expectMatchesReference(
+      everyAggregateSpec, source, kernel: .simd, options: FeatureOptions(includeBootstrap: true))
+    try expectMatchesReference(
+      everyAggregateSpec, source, kernel: .scalar, options: FeatureOptions(includeBootstrap: seed % 2 == 0))
   }
 
   @Test func dateRangeKeepsHistoryBeforeTheRange() throws {
@@ -108,7 +120,8 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
       ("2022-11-09", "MIA", 12, 28, false),
     ]
     for (d, team, pts, mins, dnp) in plan {
-      games.append(GameRow(player: "tradedguy", date: d, season: 2022, team: team, minutes: mins, isDnp: dnp, points: pts))
+      games.append(
+        GameRow(player: "tradedguy", date: d, season: 2022, team: team, minutes: mins, isDnp: dnp, points: pts))
     }
     let source = makeSource(games, factors: [FactorRow(player: "tradedguy", date: "2022-11-09", fatigue: 77)])
     let t = try FeatureEngine(spec: spec).compute(source: source)[0].table
@@ -132,7 +145,8 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     #expect(col("label_points") == ["10", "20", "NULL", "40", "12"])
     #expect(col("label_rebounds") == ["5", "5", "5", "5", "5"])
     // With --include-bootstrap the opening-night row appears, with an empty history.
-    let all = try FeatureEngine(spec: spec).compute(source: source, options: FeatureOptions(includeBootstrap: true))[0].table
+    let all = try FeatureEngine(spec: spec).compute(source: source, options: FeatureOptions(includeBootstrap: true))[0]
+      .table
     #expect(all.rowCount == 6)
     #expect(PointInTimeCheck.cellText(all.column(named: "player_lookup")!, 0) == "\"opener\"")
   }
@@ -142,7 +156,10 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     var games: [GameRow] = [GameRow(player: "x", date: "2022-10-18", season: 2022)]
     let points: [Int32] = [10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 99]
     for (k, p) in points.enumerated() {
-      games.append(GameRow(player: "p", date: CivilDate(Date32(iso: "2022-11-01")!.adding(days: 2 * k)).description, season: 2022, points: p))
+      games.append(
+        GameRow(
+          player: "p", date: CivilDate(Date32(iso: "2022-11-01")!.adding(days: 2 * k)).description, season: 2022,
+          points: p))
     }
     let t = try FeatureEngine(spec: spec).compute(source: makeSource(games))[0].table
     let last = t.rowCount - 1
@@ -195,7 +212,8 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
       for (ci, f) in spec.columns.enumerated() {
         if case .label = f.kind { continue }
         #expect(
-          PointInTimeCheck.cellText(after.table.columns[ci], r) == PointInTimeCheck.cellText(before.table.columns[ci], r),
+          PointInTimeCheck.cellText(after.table.columns[ci], r)
+            == PointInTimeCheck.cellText(before.table.columns[ci], r),
           "column \(f.name) of row \(r) changed when games on or after \(cut) changed")
       }
     }
@@ -232,12 +250,13 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     fields = []
     let result = PointInTimeCheck.run(spec: spec, source: source, output: output, sampleSize: 500, seed: 9)
     #expect(result.checkedRows == 4)
-    #expect(result.mismatches.map(\.description) == [
-      "2022-23 p 2022-11-01 points_avg_season: output 10.0 (bits 0x4024000000000000), recomputed from inputs cut at the row's date NULL",
-      "2022-23 p 2022-11-02 points_avg_season: output 15.0 (bits 0x402e000000000000), recomputed from inputs cut at the row's date 10.0 (bits 0x4024000000000000)",
-      "2022-23 p 2022-11-03 points_avg_season: output 20.0 (bits 0x4034000000000000), recomputed from inputs cut at the row's date 15.0 (bits 0x402e000000000000)",
-      "2022-23 p 2022-11-04 points_avg_season: output 25.0 (bits 0x4039000000000000), recomputed from inputs cut at the row's date 20.0 (bits 0x4034000000000000)",
-    ])
+    #expect(
+      result.mismatches.map(\.description) == [
+        "2022-23 p 2022-11-01 points_avg_season: output 10.0 (bits 0x4024000000000000), recomputed from inputs cut at the row's date NULL",
+        "2022-23 p 2022-11-02 points_avg_season: output 15.0 (bits 0x402e000000000000), recomputed from inputs cut at the row's date 10.0 (bits 0x4024000000000000)",
+        "2022-23 p 2022-11-03 points_avg_season: output 20.0 (bits 0x4034000000000000), recomputed from inputs cut at the row's date 15.0 (bits 0x402e000000000000)",
+        "2022-23 p 2022-11-04 points_avg_season: output 25.0 (bits 0x4039000000000000), recomputed from inputs cut at the row's date 20.0 (bits 0x4034000000000000)",
+      ])
   }
 }
 
@@ -307,18 +326,24 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
 @Suite struct FeatureSpecTests {
   @Test func props_v1DeclaresTheSpecPageColumnsInOrder() throws {
     let spec = try FeatureSetSpec.load(path: specPath("props_v1"))
-    var expected = ["game_date", "season_year", "player_lookup", "game_id", "team_abbr", "opponent_team_abbr", "is_home"]
+    var expected = [
+      "game_date", "season_year", "player_lookup", "game_id", "team_abbr", "opponent_team_abbr", "is_home",
+    ]
     let stats = ["points", "minutes", "usage_rate", "fga", "fg3a", "fta", "rebounds", "assists", "turnovers", "threes"]
     for s in stats { expected += ["\(s)_avg_last_3", "\(s)_avg_last_5", "\(s)_avg_last_10", "\(s)_avg_season"] }
     expected += ["points_std_last_10", "minutes_std_last_10", "usage_rate_std_last_10", "points_slope_last_10"]
     expected += ["days_rest", "back_to_back", "games_last_7_days", "minutes_last_7_days", "games_played_season"]
-    expected += ["fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score", "total_composite_adjustment", "has_composite_factors"]
+    expected += [
+      "fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score", "total_composite_adjustment",
+      "has_composite_factors",
+    ]
     expected += ["label_points", "label_rebounds", "label_assists", "label_threes", "label_minutes"]
     #expect(spec.columns.map(\.name) == expected)
     let types = Dictionary(uniqueKeysWithValues: spec.fields.map { ($0.name, $0.type) })
     #expect(types["game_date"] == .date32)
     #expect(types["fatigue_score"] == .int32)
-    #expect(types["days_rest"] == .int32 && types["games_last_7_days"] == .int32 && types["games_played_season"] == .int32)
+    #expect(
+      types["days_rest"] == .int32 && types["games_last_7_days"] == .int32 && types["games_played_season"] == .int32)
     #expect(types["back_to_back"] == .bool && types["is_home"] == .bool && types["has_composite_factors"] == .bool)
     #expect(types["label_minutes"] == .float64 && types["label_threes"] == .int32)
     #expect(spec.fields.first { $0.name == "is_home" }?.nullable == true)
@@ -457,7 +482,9 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
       _ = try FeatureSetSpec.load(path: "/nonexistent/spec.json")
       Issue.record("loaded a missing file")
     } catch {
-      #expect(error.description == "feature spec /nonexistent/spec.json: (file): cannot read the file (missing or unreadable)")
+      #expect(
+        error.description == "feature spec /nonexistent/spec.json: (file): cannot read the file (missing or unreadable)"
+      )
     }
     do {
       _ = try FeatureSetSpec.parse(bytes: Array("{\"name\": ".utf8), path: "bad.json")
@@ -492,7 +519,8 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
     try expectMatchesReference(spec, source, kernel: .columns)
     try expectMatchesReference(spec, source, kernel: .simd)
     try expectMatchesReference(spec, source, kernel: .scalar)
-    let result = PointInTimeCheck.run(spec: spec, source: source, output: try FeatureEngine(spec: spec).compute(source: source), seed: 4)
+    let result = PointInTimeCheck.run(
+      spec: spec, source: source, output: try FeatureEngine(spec: spec).compute(source: source), seed: 4)
     #expect(result.passed, "\(result.mismatches.prefix(3))")
   }
 }
@@ -524,7 +552,9 @@ func expectMatchesReference(_ spec: FeatureSetSpec, _ source: SourceData, kernel
       _ = try FeatureEngine(spec: spec, kernel: kernel).compute(source: source, options: Self.everyRow)
     } throws: { error in
       let message = "\(error)"
-      return message.contains("column label_rebounds is 2500000000 for player_lookup absurd, game_date 2022-11-05 (player_game_summary rowid 5)")
+      return message.contains(
+        "column label_rebounds is 2500000000 for player_lookup absurd, game_date 2022-11-05 (player_game_summary rowid 5)"
+      )
         && message.contains("past the int32 range")
     }
   }

@@ -8,7 +8,9 @@ import SQLiteSource
 /// definition. Float reductions run oldest → newest, as the spec fixes.
 /// Output: per season, the rows as cell texts (floats with their bit patterns) in spec order.
 enum NaiveReference {
-  static func compute(spec: FeatureSetSpec, source: SourceData, options: FeatureOptions = FeatureOptions()) -> [Int: [[String]]] {
+  static func compute(spec: FeatureSetSpec, source: SourceData, options: FeatureOptions = FeatureOptions()) -> [Int:
+    [[String]]]
+  {
     let pgs = source.pgs
     let calendars = SeasonCalendar.calendars(for: source)
     func stat(_ name: String, _ i: Int) -> Double? {
@@ -99,7 +101,8 @@ enum NaiveReference {
             case .shotZoneMismatchScore: cells.append(text(pcfRow.flatMap { f.shotZoneMismatchScore[$0] }, .float64))
             case .paceScore: cells.append(text(pcfRow.flatMap { f.paceScore[$0] }, .float64))
             case .usageSpikeScore: cells.append(text(pcfRow.flatMap { f.usageSpikeScore[$0] }, .float64))
-            case .totalCompositeAdjustment: cells.append(text(pcfRow.flatMap { f.totalCompositeAdjustment[$0] }, .float64))
+            case .totalCompositeAdjustment:
+              cells.append(text(pcfRow.flatMap { f.totalCompositeAdjustment[$0] }, .float64))
             }
           case .window(let source, let w, let agg, let minPeriods):
             var games: [Int]
@@ -108,7 +111,9 @@ enum NaiveReference {
             case .lastGames: games = Array(history.suffix(w.n))
             case .lastDays: games = history.filter { date($0) >= d - w.n }
             }
-            cells.append(text(aggregate(games.map { g in source.flatMap { stat($0, g) } }, source == nil, agg, minPeriods), c.type))
+            cells.append(
+              text(aggregate(games.map { g in source.flatMap { stat($0, g) } }, source == nil, agg, minPeriods), c.type)
+            )
           }
         }
         table.append(cells)

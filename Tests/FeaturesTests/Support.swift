@@ -116,7 +116,8 @@ func randomSource(seed: UInt64, seasons: [Int] = [2021, 2022], players: Int = 14
         day += chance(0.3) ? 1 : int(1...6)
         if g == tradeAt { team = teams[(p + 1) % teams.count] }
         let date = CivilDate(opening.adding(days: day)).description
-        var r = GameRow(player: name, date: date, season: Int32(season), team: team, opponent: "OPP", gameId: "\(date)_\(team)")
+        var r = GameRow(
+          player: name, date: date, season: Int32(season), team: team, opponent: "OPP", gameId: "\(date)_\(team)")
         r.isHome = chance(0.1) ? nil : chance(0.5)
         r.minutes = chance(0.05) ? nil : (chance(0.08) ? 0 : Double(int(1...480)) / 10)
         r.isDnp = chance(0.05) ? true : (chance(0.1) ? nil : false)

@@ -33,7 +33,8 @@ import Testing
   }
 
   @Test func partialFileChangesOnlyWhatItNames() throws {
-    let c = try GateConfig.defaults.overlaid(json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json")
+    let c = try GateConfig.defaults.overlaid(
+      json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json")
     var expected = GateConfig.defaults
     expected.pcfDateCoverageFailBelowPercent = 90
     #expect(c == expected)
@@ -44,23 +45,39 @@ import Testing
       throws: UsageError(
         "t.json: unknown gate 'pcf_coverage': the gates are pcf_date_coverage, pcf_player_coverage, usage_rate_coverage, source_field_coverage, duplicate_keys, game_integrity, value_ranges, pcf_staleness, constant_features, point_in_time"
       )
-    ) { try GateConfig.defaults.overlaid(json: Data(#"{"pcf_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json") }
+    ) {
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"pcf_coverage": {"fail_below_percent": 90}}"#.utf8), source: "t.json")
+    }
   }
 
   @Test func malformedValuesAreUsageErrorsNamingThem() {
     #expect(throws: UsageError("t.json: value_ranges.fail_above_percent = \"0.1\" is not a number")) {
-      try GateConfig.defaults.overlaid(json: Data(#"{"value_ranges": {"fail_above_percent": "0.1"}}"#.utf8), source: "t.json")
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"value_ranges": {"fail_above_percent": "0.1"}}"#.utf8), source: "t.json")
     }
     #expect(throws: UsageError("t.json: duplicate_keys.fail_above_count = true is not a number")) {
-      try GateConfig.defaults.overlaid(json: Data(#"{"duplicate_keys": {"fail_above_count": true}}"#.utf8), source: "t.json")
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"duplicate_keys": {"fail_above_count": true}}"#.utf8), source: "t.json")
     }
-    #expect(throws: UsageError("t.json: pcf_date_coverage.fail_below_percent = 120 is not allowed: expected a number from 0 to 100")) {
-      try GateConfig.defaults.overlaid(json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 120}}"#.utf8), source: "t.json")
+    #expect(
+      throws: UsageError(
+        "t.json: pcf_date_coverage.fail_below_percent = 120 is not allowed: expected a number from 0 to 100")
+    ) {
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"pcf_date_coverage": {"fail_below_percent": 120}}"#.utf8), source: "t.json")
     }
-    #expect(throws: UsageError("t.json: game_integrity.min_active_players_per_team = 4.5 is not allowed: expected a whole number from 0 to 100")) {
-      try GateConfig.defaults.overlaid(json: Data(#"{"game_integrity": {"min_active_players_per_team": 4.5}}"#.utf8), source: "t.json")
+    #expect(
+      throws: UsageError(
+        "t.json: game_integrity.min_active_players_per_team = 4.5 is not allowed: expected a whole number from 0 to 100"
+      )
+    ) {
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"game_integrity": {"min_active_players_per_team": 4.5}}"#.utf8), source: "t.json")
     }
-    #expect(throws: UsageError("t.json: gate pcf_staleness has no setting 'fail_below' (its settings: fail_above_count)")) {
+    #expect(
+      throws: UsageError("t.json: gate pcf_staleness has no setting 'fail_below' (its settings: fail_above_count)")
+    ) {
       try GateConfig.defaults.overlaid(json: Data(#"{"pcf_staleness": {"fail_below": 1}}"#.utf8), source: "t.json")
     }
   }
@@ -70,13 +87,16 @@ import Testing
   @Test func contradictoryBoundsAreAUsageError() {
     #expect(
       throws: UsageError(
-        "t.json: game_integrity.min_active_players_per_team = 30 is above game_integrity.max_active_players_per_team = 20; no team could pass")
+        "t.json: game_integrity.min_active_players_per_team = 30 is above game_integrity.max_active_players_per_team = 20; no team could pass"
+      )
     ) {
-      try GateConfig.defaults.overlaid(json: Data(#"{"game_integrity": {"min_active_players_per_team": 30}}"#.utf8), source: "t.json")
+      try GateConfig.defaults.overlaid(
+        json: Data(#"{"game_integrity": {"min_active_players_per_team": 30}}"#.utf8), source: "t.json")
     }
     #expect(throws: Never.self) {
       try GateConfig.defaults.overlaid(
-        json: Data(#"{"game_integrity": {"min_active_players_per_team": 8, "max_active_players_per_team": 8}}"#.utf8), source: "t.json")
+        json: Data(#"{"game_integrity": {"min_active_players_per_team": 8, "max_active_players_per_team": 8}}"#.utf8),
+        source: "t.json")
     }
   }
 
@@ -115,7 +135,9 @@ import Testing
   }
 
   @Test func keywordsResolveInEasternAndAreRecorded() throws {
-    let r = try resolve(["--db", "x.sqlite", "--season", "2022-23", "--start-date", "today-7", "--end-date", "YESTERDAY"])
+    let r = try resolve([
+      "--db", "x.sqlite", "--season", "2022-23", "--start-date", "today-7", "--end-date", "YESTERDAY",
+    ])
     #expect(r.seasonYears == [2022])
     #expect(r.startDate?.date == "2023-01-08")
     #expect(r.startDate?.keyword == "today-7")
@@ -147,13 +169,19 @@ import Testing
   }
 
   @Test func usageErrors() {
-    #expect(throws: CommandFailure(.usage, "error: invalid season 'last': expected a season like 2022-23, its start year 2022, or current")) {
+    #expect(
+      throws: CommandFailure(
+        .usage, "error: invalid season 'last': expected a season like 2022-23, its start year 2022, or current")
+    ) {
       try resolve(["--db", "x", "--season", "last"])
     }
     #expect(throws: CommandFailure(.usage, "error: unknown gate 'usage': the gates are \(GateName.list)")) {
       try resolve(["--db", "x", "--season", "2022", "--override", "usage", "--reason", "r"])
     }
-    #expect(throws: CommandFailure(.usage, "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\"")) {
+    #expect(
+      throws: CommandFailure(
+        .usage, "error: 1 --override but 0 --reason: each overridden gate needs its own --reason \"why\"")
+    ) {
       try resolve(["--db", "x", "--season", "2022", "--override", "usage_rate_coverage"])
     }
     #expect(throws: CommandFailure(.usage, "error: --start-date 2023-02-01 is after --end-date 2023-01-01")) {
@@ -163,7 +191,10 @@ import Testing
       try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
     }
     // A bad season is still the usage error reported, whatever else is wrong.
-    #expect(throws: CommandFailure(.usage, "error: invalid season 'bogus': expected a season like 2022-23, its start year 2022, or current")) {
+    #expect(
+      throws: CommandFailure(
+        .usage, "error: invalid season 'bogus': expected a season like 2022-23, its start year 2022, or current")
+    ) {
       try resolve(["--db", "x", "--season", "bogus", "--config", "/nonexistent.json"])
     }
   }
@@ -173,14 +204,17 @@ import Testing
   @Test func pathsOfTheWrongKindAreNamedAsSuch() throws {
     #expect(
       throws: CommandFailure(
-        .unusableInput, "error: --feature-set /tmp: expected a feature-set name (props_v1) or the path of its .json spec")
+        .unusableInput,
+        "error: --feature-set /tmp: expected a feature-set name (props_v1) or the path of its .json spec")
     ) { try FeatureSetLocation.locate("/tmp") }
     let file = NSTemporaryDirectory() + "/out-is-a-file-\(getpid())"
     #expect(FileManager.default.createFile(atPath: file, contents: Data()))
     defer { try? FileManager.default.removeItem(atPath: file) }
     let build = try BuildCommand.parse(["--db", "x.sqlite", "--season", "2022-23", "--out", file])
     #expect(
-      throws: CommandFailure(.unusableInput, "error: --out \(file): is a file, not a folder (the root of the snapshots, Datasets by default)")
+      throws: CommandFailure(
+        .unusableInput, "error: --out \(file): is a file, not a folder (the root of the snapshots, Datasets by default)"
+      )
     ) { try build.run() }
   }
 
@@ -205,7 +239,9 @@ import Testing
 }
 
 extension CommandFailure: Equatable {
-  public static func == (a: CommandFailure, b: CommandFailure) -> Bool { a.status == b.status && a.message == b.message }
+  public static func == (a: CommandFailure, b: CommandFailure) -> Bool {
+    a.status == b.status && a.message == b.message
+  }
 }
 
 @Suite struct ReportTests {
@@ -247,18 +283,27 @@ extension CommandFailure: Equatable {
   @Test func severalSeasonsFiguresGoOneToALine() {
     let seasons = ["2021-22", "2022-23"]
     #expect(
-      GateResult.figureLines("2021-22: a; b; 2022-23: c (1; 2)", seasons: seasons) == ["2021-22: a; b", "2022-23: c (1; 2)"])
-    #expect(GateResult.figureLines("0 duplicate keys in PGS; 0 in PCF", seasons: seasons) == ["0 duplicate keys in PGS; 0 in PCF"])
+      GateResult.figureLines("2021-22: a; b; 2022-23: c (1; 2)", seasons: seasons) == [
+        "2021-22: a; b", "2022-23: c (1; 2)",
+      ])
+    #expect(
+      GateResult.figureLines("0 duplicate keys in PGS; 0 in PCF", seasons: seasons) == [
+        "0 duplicate keys in PGS; 0 in PCF"
+      ])
     #expect(GateResult.figureLines("2021-22: a; 2022-23: b", seasons: ["2021-22"]) == ["2021-22: a; 2022-23: b"])
     var report = Self.report
     report.seasons.insert(
       SeasonExpectation(
         season: "2021-22", dateSource: "pgs", openingNight: "2021-10-19", bootstrapEnds: "2021-11-01", gameDates: 165,
         expectedDates: 147), at: 0)
-    report.gates[0].figure = "2021-22: PCF covers 147 of 147 expected dates (100.0 %); 2022-23: PCF covers 146 of 150 expected dates (97.3 %)"
+    report.gates[0].figure =
+      "2021-22: PCF covers 147 of 147 expected dates (100.0 %); 2022-23: PCF covers 146 of 150 expected dates (97.3 %)"
     let lines = GateTable.render(report, colour: false).split(separator: "\n", omittingEmptySubsequences: false)
     let at = lines.firstIndex { $0.hasPrefix("FAIL") }!
-    #expect(lines[at].hasPrefix("FAIL    pcf_date_coverage  2021-22: PCF covers 147 of 147 expected dates (100.0 %)  fail below 98 %  missing:"))
+    #expect(
+      lines[at].hasPrefix(
+        "FAIL    pcf_date_coverage  2021-22: PCF covers 147 of 147 expected dates (100.0 %)  fail below 98 %  missing:")
+    )
     #expect(lines[at + 1] == "                           2022-23: PCF covers 146 of 150 expected dates (97.3 %)")
     #expect(lines[at + 2].hasPrefix("WARN    constant_features  1 of 5 factors constant "))
   }
@@ -270,18 +315,25 @@ extension CommandFailure: Equatable {
     var report = Self.report
     let labels = (2010..<2020).map { Season.label($0) }
     report.seasons = labels.map {
-      SeasonExpectation(season: $0, dateSource: "pgs", openingNight: nil, bootstrapEnds: nil, gameDates: 1, expectedDates: 1)
+      SeasonExpectation(
+        season: $0, dateSource: "pgs", openingNight: nil, bootstrapEnds: nil, gameDates: 1, expectedDates: 1)
     }
-    report.gates[0].seasons = labels.map { GateResult.SeasonVerdict(season: $0, status: .pass, figure: "PCF covers 150 of 150") }
+    report.gates[0].seasons = labels.map {
+      GateResult.SeasonVerdict(season: $0, status: .pass, figure: "PCF covers 150 of 150")
+    }
     report.gates[0].seasons[7] = .init(season: labels[7], status: .fail, figure: "PCF covers 140 of 150")
     report.gates[0].seasons[3] = .init(season: labels[3], status: .fail, figure: "PCF covers 141 of 150")
-    report.gates[1].seasons = labels.map { GateResult.SeasonVerdict(season: $0, status: .warn, figure: "1 of 5 factors constant") }
+    report.gates[1].seasons = labels.map {
+      GateResult.SeasonVerdict(season: $0, status: .warn, figure: "1 of 5 factors constant")
+    }
     let lines = GateTable.render(report, colour: false).split(separator: "\n").map(String.init)
     let at = lines.firstIndex { $0.hasPrefix("FAIL") }!
     #expect(lines[at].hasPrefix("FAIL    pcf_date_coverage  2013-14: PCF covers 141 of 150 "))
     #expect(lines[at + 1].trimmingCharacters(in: .whitespaces) == "2017-18: PCF covers 140 of 150")
     #expect(lines[at + 2].trimmingCharacters(in: .whitespaces) == "8 other seasons pass")
-    #expect(lines[at + 3].hasPrefix("WARN    constant_features  10 seasons (2010-11, 2011-12, 2012-13, …): 1 of 5 factors constant "))
+    #expect(
+      lines[at + 3].hasPrefix(
+        "WARN    constant_features  10 seasons (2010-11, 2011-12, 2012-13, …): 1 of 5 factors constant "))
     #expect(lines[at + 4].isEmpty || lines[at + 4].hasPrefix("1 gate failed"))
     // Up to eight seasons, every season's figure, as before.
     report.gates[0].seasons = Array(report.gates[0].seasons.prefix(8))
@@ -300,11 +352,14 @@ extension CommandFailure: Equatable {
     let figure = labels.map { "\($0): figure of \($0)" }.joined(separator: "; ")
     var g = Manifest.GateRecord(
       name: "usage_rate_coverage", status: "fail", figure: figure, value: 40, threshold: "t",
-      evidence: ["all rows lack inputs", "2017-18: usage_rate on 40 %", "2013-14 2014-01: month at 80 %", "2017-18 again"],
+      evidence: [
+        "all rows lack inputs", "2017-18: usage_rate on 40 %", "2013-14 2014-01: month at 80 %", "2017-18 again",
+      ],
       evidenceTotal: 4, override: nil)
-    #expect(ShowCommand.figureLines(g, seasons: labels) == [
-      "2017-18: figure of 2017-18", "2013-14: figure of 2013-14", "8 other seasons: `show --json` has each figure",
-    ])
+    #expect(
+      ShowCommand.figureLines(g, seasons: labels) == [
+        "2017-18: figure of 2017-18", "2013-14: figure of 2013-14", "8 other seasons: `show --json` has each figure",
+      ])
     g.evidence = []
     #expect(ShowCommand.figureLines(g, seasons: labels) == ["10 seasons: `show --json` has each figure"])
     #expect(ShowCommand.figureLines(g, seasons: Array(labels.prefix(8))).count == 8)
@@ -321,10 +376,14 @@ extension CommandFailure: Equatable {
     let decoded = try JSONDecoder().decode(GateReport.self, from: Data(text.utf8))
     #expect(decoded == Self.report)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-    #expect(Set(object.keys) == ["database", "seasons", "start_date", "end_date", "thresholds", "gates", "passed", "counts"])
+    #expect(
+      Set(object.keys) == ["database", "seasons", "start_date", "end_date", "thresholds", "gates", "passed", "counts"])
     let gate = try #require((object["gates"] as? [[String: Any]])?.first)
     #expect(
-      Set(gate.keys) == ["name", "status", "figure", "value", "threshold", "summary", "evidence", "evidence_total", "overridden", "override_reason"])
+      Set(gate.keys) == [
+        "name", "status", "figure", "value", "threshold", "summary", "evidence", "evidence_total", "overridden",
+        "override_reason",
+      ])
     #expect(object["passed"] as? Bool == false)
   }
 
@@ -332,7 +391,9 @@ extension CommandFailure: Equatable {
     var r = Self.report
     r.gates.removeFirst()
     r.append(
-      GateResult(name: "point_in_time", status: .fail, figure: "3 of 500 sampled rows differ", value: 3, threshold: "fail on any", summary: "row 1", evidence: ["row 1", "row 2", "row 3"]),
+      GateResult(
+        name: "point_in_time", status: .fail, figure: "3 of 500 sampled rows differ", value: 3,
+        threshold: "fail on any", summary: "row 1", evidence: ["row 1", "row 2", "row 3"]),
       overrides: [GateOverride(gate: "point_in_time", reason: "known float drift")])
     #expect(r.result(.pointInTime)?.overridden == true)
     #expect(r.passed)

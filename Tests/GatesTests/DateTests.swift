@@ -32,7 +32,9 @@ import Testing
 
   // DST starts 2023-03-12 02:00 EST (07:00 UTC); ends 2023-11-05 02:00 EDT (06:00 UTC).
   @Test func offsetsAcrossBothDaylightSavingChanges() {
-    func offset(_ iso: String) -> Int64 { EasternTime.offsetSeconds(atUTCSeconds: Timestamp.parseMicros(iso)! / 1_000_000) }
+    func offset(_ iso: String) -> Int64 {
+      EasternTime.offsetSeconds(atUTCSeconds: Timestamp.parseMicros(iso)! / 1_000_000)
+    }
     #expect(offset("2023-03-12T06:59:59Z") == -18000)
     #expect(offset("2023-03-12T07:00:00Z") == -14400)
     #expect(offset("2023-11-05T05:59:59Z") == -14400)
@@ -84,16 +86,20 @@ import Testing
 
   @Test(arguments: ["2023-02-30", "2023-1-4", "today+1", "today-", "today-x", "now", "", "01/04/2023"])
   func malformedDatesAreUsageErrorsNamingTheValue(_ text: String) {
-    #expect(throws: UsageError(
-      "invalid --end-date '\(text)': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"
-    )) {
+    #expect(
+      throws: UsageError(
+        "invalid --end-date '\(text)': expected YYYY-MM-DD, today, yesterday, tomorrow or today-N (N days before today; any letter case; resolved in America/New_York)"
+      )
+    ) {
       try DateExpression.parse(text, option: "--end-date")
     }
   }
 
   @Test func resolvedDateRecordsKeywordDateAndZone() throws {
-    let r = ResolvedDate(given: "YESTERDAY", expression: try DateExpression.parse("YESTERDAY"), clock: .fixed("2023-01-16T04:30:00Z"))
-    #expect(r == ResolvedDate(given: "YESTERDAY", keyword: "yesterday", date: "2023-01-14", timeZone: "America/New_York"))
+    let r = ResolvedDate(
+      given: "YESTERDAY", expression: try DateExpression.parse("YESTERDAY"), clock: .fixed("2023-01-16T04:30:00Z"))
+    #expect(
+      r == ResolvedDate(given: "YESTERDAY", keyword: "yesterday", date: "2023-01-14", timeZone: "America/New_York"))
   }
 
   @Test func seasons() throws {
@@ -106,10 +112,16 @@ import Testing
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-09-30T12:00:00Z")) == 2022)
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-10-01T03:30:00Z")) == 2022)  // 09-30 23:30 EDT
     #expect(SeasonSelector.current.resolve(clock: .fixed("2023-10-01T04:30:00Z")) == 2023)  // 10-01 00:30 EDT
-    #expect(throws: UsageError("invalid season '2022-24': its second part must be the year after 2022 (the season starting in 2022 is 2022-23); expected a season like 2022-23, its start year 2022, or current")) {
+    #expect(
+      throws: UsageError(
+        "invalid season '2022-24': its second part must be the year after 2022 (the season starting in 2022 is 2022-23); expected a season like 2022-23, its start year 2022, or current"
+      )
+    ) {
       try SeasonSelector.parse("2022-24")
     }
-    #expect(throws: UsageError("invalid season '22-23': expected a season like 2022-23, its start year 2022, or current")) {
+    #expect(
+      throws: UsageError("invalid season '22-23': expected a season like 2022-23, its start year 2022, or current")
+    ) {
       try SeasonSelector.parse("22-23")
     }
   }

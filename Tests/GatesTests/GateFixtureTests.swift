@@ -47,25 +47,33 @@ let expectedDatesSQL = """
     #expect(dateGate.status == .pass)
     #expect(dateGate.figure == "PCF covers \(expected) of \(expected) expected dates (100.0 %)")
     #expect(dateGate.evidence.isEmpty && dateGate.evidenceTotal == 0)
-    for gate in [GateName.pcfPlayerCoverage, .usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .valueRanges, .pcfStaleness] {
+    for gate in [
+      GateName.pcfPlayerCoverage, .usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity,
+      .valueRanges, .pcfStaleness,
+    ] {
       #expect(report.result(gate)?.status == .pass, "\(gate.rawValue): \(report.result(gate)?.figure ?? "")")
     }
     // The importer's boxscore_v1 factors leave shot_zone_mismatch_score NULL (no shot-location
     // data in box scores): a warning, which does not stop a build.
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
     #expect(report.result(.constantFeatures)?.status == .warn)
-    #expect(report.result(.constantFeatures)?.evidence == ["shot_zone_mismatch_score: NULL on all \(thousands(pcfRows)) rows"])
+    #expect(
+      report.result(.constantFeatures)?.evidence == ["shot_zone_mismatch_score: NULL on all \(thousands(pcfRows)) rows"]
+    )
     #expect(report.verdict == "1 warning, 0 failures: OK to build")
     let games = try RealFixture.scalar(db, "SELECT count(DISTINCT game_id) FROM player_game_summary")
-    #expect(report.result(.gameIntegrity)?.figure == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date")
+    #expect(
+      report.result(.gameIntegrity)?.figure
+        == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date")
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
     #expect(report.result(.sourceFieldCoverage)?.figure == "all 10 fields present on \(thousands(active)) active rows")
-    #expect(report.seasons == [
-      SeasonExpectation(
-        season: "2022-23", dateSource: "pgs", openingNight: "2022-10-18", bootstrapEnds: "2022-10-31",
-        gameDates: Int(try RealFixture.scalar(db, "SELECT count(DISTINCT game_date) FROM player_game_summary")),
-        expectedDates: expected)
-    ])
+    #expect(
+      report.seasons == [
+        SeasonExpectation(
+          season: "2022-23", dateSource: "pgs", openingNight: "2022-10-18", bootstrapEnds: "2022-10-31",
+          gameDates: Int(try RealFixture.scalar(db, "SELECT count(DISTINCT game_date) FROM player_game_summary")),
+          expectedDates: expected)
+      ])
   }
 
   @Test func pcfDatesDeletedFailDateCoverage() throws {
@@ -82,7 +90,10 @@ let expectedDatesSQL = """
     let gate = try #require(try validate(db).result(.pcfDateCoverage))
     #expect(gate.status == .fail)
     let covered = expected.count - missing.count
-    #expect(gate.figure == "PCF covers \(covered) of \(expected.count) expected dates (\(pct(Double(covered), Double(expected.count))))")
+    #expect(
+      gate.figure
+        == "PCF covers \(covered) of \(expected.count) expected dates (\(pct(Double(covered), Double(expected.count))))"
+    )
     #expect(gate.value == 100 * Double(covered) / Double(expected.count))
     #expect(gate.threshold == "fail below 95 %")
     #expect(gate.evidence == missing)
@@ -90,20 +101,27 @@ let expectedDatesSQL = """
   }
 
   @Test func usageRateHalfFilledRefusesToBuild() throws {
-    let db = try RealFixture.copy("usage-half", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
+    let db = try RealFixture.copy(
+      "usage-half", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
-    let filled = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND usage_rate IS NOT NULL")
+    let filled = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND usage_rate IS NOT NULL")
     let report = try validate(db)
     #expect(!report.passed)
     let gate = try #require(report.result(.usageRateCoverage))
     #expect(gate.status == .fail)
     #expect(gate.value == 100 * filled / active)
-    #expect(gate.figure.hasPrefix("usage_rate on \(pct(filled, active)) of \(thousands(active)) active rows; lowest month 20"))
+    #expect(
+      gate.figure.hasPrefix("usage_rate on \(pct(filled, active)) of \(thousands(active)) active rows; lowest month 20")
+    )
     #expect(
       gate.evidence[0]
         == "all \(thousands(active - filled)) active rows without usage_rate have fg_attempts, ft_attempts and turnovers: a derived-metric gap, not an extraction gap"
     )
-    #expect(gate.evidence[1] == "2022-23: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active))), below 95 %")
+    #expect(
+      gate.evidence[1]
+        == "2022-23: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active))), below 95 %"
+    )
     // Every month is half empty too: one line per month after the season line.
     let months = try RealFixture.scalar(db, "SELECT count(DISTINCT substr(game_date, 1, 7)) FROM player_game_summary")
     #expect(gate.evidenceTotal == 2 + Int(months))
@@ -113,7 +131,8 @@ let expectedDatesSQL = """
   @Test func usageRateMissingForJanuaryFailsSeasonAndNamesTheMonth() throws {
     let db = try RealFixture.copy(
       "usage-january", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE game_date LIKE '2023-01-%'")
-    let jan = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-01-%'")
+    let jan = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-01-%'")
     let gate = try #require(try validate(db).result(.usageRateCoverage))
     #expect(gate.status == .fail)
     #expect(gate.figure.hasSuffix("; lowest month 2023-01 0.0 %"))
@@ -124,24 +143,34 @@ let expectedDatesSQL = """
     let db = try RealFixture.copy(
       "usage-thin-month",
       damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE game_date LIKE '2023-02-%' AND rowid % 10 = 0")
-    let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%'")
+    let active = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%'")
     let filled = try RealFixture.scalar(
-      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%' AND usage_rate IS NOT NULL")
+      db,
+      "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND game_date LIKE '2023-02-%' AND usage_rate IS NOT NULL"
+    )
     let report = try validate(db)
     let gate = try #require(report.result(.usageRateCoverage))
     #expect(gate.status == .warn)
     #expect(report.passed)
-    #expect(gate.summary == "2023-02: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active)))")
+    #expect(
+      gate.summary
+        == "2023-02: usage_rate on \(thousands(filled)) of \(thousands(active)) active rows (\(pct(filled, active)))")
   }
 
   @Test func sourceFieldGapFails() throws {
-    let db = try RealFixture.copy("turnovers", damage: "UPDATE player_game_summary SET turnovers = NULL WHERE rowid % 40 = 0")
+    let db = try RealFixture.copy(
+      "turnovers", damage: "UPDATE player_game_summary SET turnovers = NULL WHERE rowid % 40 = 0")
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
-    let nulls = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND turnovers IS NULL")
+    let nulls = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND turnovers IS NULL")
     let gate = try #require(try validate(db).result(.sourceFieldCoverage))
     #expect(gate.status == .fail)
     #expect(gate.figure == "lowest: turnovers on \(pct(active - nulls, active)) of \(thousands(active)) active rows")
-    #expect(gate.evidence == ["turnovers: NULL on \(thousands(nulls)) of \(thousands(active)) active rows (\(pct(active - nulls, active)) present)"])
+    #expect(
+      gate.evidence == [
+        "turnovers: NULL on \(thousands(nulls)) of \(thousands(active)) active rows (\(pct(active - nulls, active)) present)"
+      ])
   }
 
   /// The labels' own box-score fields: the spec's five alone passed an export whose assists,
@@ -164,11 +193,13 @@ let expectedDatesSQL = """
     #expect(try nulls("three_pt_makes") == missing && nulls("offensive_rebounds") == missing)
     // The three are equally short: the figure names the first in the gate's order, the
     // evidence lists them by name.
-    #expect(gate.figure == "lowest: three_pt_makes on \(pct(active - missing, active)) of \(thousands(active)) active rows")
     #expect(
-      gate.evidence == ["assists", "offensive_rebounds", "three_pt_makes"].map {
-        "\($0): NULL on \(thousands(missing)) of \(thousands(active)) active rows (\(pct(active - missing, active)) present)"
-      })
+      gate.figure == "lowest: three_pt_makes on \(pct(active - missing, active)) of \(thousands(active)) active rows")
+    #expect(
+      gate.evidence
+        == ["assists", "offensive_rebounds", "three_pt_makes"].map {
+          "\($0): NULL on \(thousands(missing)) of \(thousands(active)) active rows (\(pct(active - missing, active)) present)"
+        })
   }
 
   @Test func stalePcfAfterPhase3Reprocessing() throws {
@@ -190,7 +221,9 @@ let expectedDatesSQL = """
         AND p.processed_at > f.processed_at) ORDER BY f.game_date
       """)
     let reprocessed = try RealFixture.strings(
-      db, "SELECT game_date || ' (rowid ' || rowid || ')' FROM player_game_summary WHERE processed_at = '2023-05-01T08:00:00Z'")
+      db,
+      "SELECT game_date || ' (rowid ' || rowid || ')' FROM player_game_summary WHERE processed_at = '2023-05-01T08:00:00Z'"
+    )
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
     #expect(naive.count > 10)
     let gate = try #require(try validate(db).result(.pcfStaleness))
@@ -243,7 +276,8 @@ let expectedDatesSQL = """
         UPDATE player_composite_factors SET player_lookup = 'jose' || char(769) WHERE player_lookup = 'lukadoncic';
         """)
     let naive = try RealFixture.scalar(
-      db, "SELECT count(*) FROM (SELECT 1 FROM player_game_summary GROUP BY game_date, player_lookup HAVING count(*) > 1)")
+      db,
+      "SELECT count(*) FROM (SELECT 1 FROM player_game_summary GROUP BY game_date, player_lookup HAVING count(*) > 1)")
     #expect(naive == 0)
     let players = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE player_lookup LIKE 'jos%'")
     #expect(players > 100)
@@ -268,7 +302,8 @@ let expectedDatesSQL = """
     let columns = try RealFixture.strings(base, "SELECT name FROM pragma_table_info('player_game_summary')")
     let select = columns.map { $0 == "game_id" ? "'\(day)_\(away)_\(home)'" : $0 }.joined(separator: ", ")
     let db = try RealFixture.copy(
-      "two-ids", damage: "INSERT INTO player_game_summary SELECT \(select) FROM player_game_summary WHERE game_id = '\(id)'")
+      "two-ids",
+      damage: "INSERT INTO player_game_summary SELECT \(select) FROM player_game_summary WHERE game_id = '\(id)'")
     let rows = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE game_id = '\(id)'")
     let report = try validate(db)
     let gate = try #require(report.result(.duplicateKeys))
@@ -294,19 +329,25 @@ let expectedDatesSQL = """
     // The home team's rows were re-exported under YYYYMMDD_HOME_AWAY: no duplicate key, but two
     // ids for one game, and each id now holds one team.
     let db = try RealFixture.copy(
-      "home-away", damage: "UPDATE player_game_summary SET game_id = '\(day)_\(home)_\(away)' WHERE game_id = '\(id)' AND team_abbr = '\(home)'")
+      "home-away",
+      damage:
+        "UPDATE player_game_summary SET game_id = '\(day)_\(home)_\(away)' WHERE game_id = '\(id)' AND team_abbr = '\(home)'"
+    )
     let report = try validate(db)
     let gate = try #require(report.result(.duplicateKeys))
     #expect(gate.status == .fail)
     #expect(gate.figure == "0 duplicate keys in PGS, 0 in PCF, 1 game under two ids")
     let ids = [id, "\(day)_\(home)_\(away)"].sorted().joined(separator: ", ")
-    #expect(gate.evidence == ["game \(date) \([away, home].sorted().joined(separator: "–")) stored under 2 ids: \(ids)"])
+    #expect(
+      gate.evidence == ["game \(date) \([away, home].sorted().joined(separator: "–")) stored under 2 ids: \(ids)"])
     let integrity = try #require(report.result(.gameIntegrity))
     #expect(integrity.status == .fail)
-    #expect(integrity.evidence.sorted() == [
-      "game \(day)_\(home)_\(away) (\(date)): 1 team (\(home)), expected 2",
-      "game \(id) (\(date)): 1 team (\(away)), expected 2",
-    ].sorted())
+    #expect(
+      integrity.evidence.sorted()
+        == [
+          "game \(day)_\(home)_\(away) (\(date)): 1 team (\(home)), expected 2",
+          "game \(id) (\(date)): 1 team (\(away)), expected 2",
+        ].sorted())
   }
 
   @Test func gameWithOneTeamFailsIntegrity() throws {
@@ -338,7 +379,9 @@ let expectedDatesSQL = """
     let games = try RealFixture.scalar(db, "SELECT count(*) FROM schedule")
     #expect(report.seasons.first?.dateSource == "schedule")
     #expect(report.result(.gameIntegrity)?.status == .pass)
-    #expect(report.result(.gameIntegrity)?.figure == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date, as scheduled")
+    #expect(
+      report.result(.gameIntegrity)?.figure
+        == "\(thousands(games)) games, each two teams of 5 to 20 active players on one date, as scheduled")
   }
 
   // source-tables.md: the schedule "defines the expected game dates and games". A game dropped
@@ -378,7 +421,10 @@ let expectedDatesSQL = """
 
   @Test func scheduleUnderOtherIdsMatchesByDateAndTeams() throws {
     let db = try RealFixture.copy(
-      "schedule-other-ids", damage: Self.scheduleFromPGS + "UPDATE schedule SET game_id = replace(game_date, '-', '') || '_' || away_team_abbr || '_' || home_team_abbr;")
+      "schedule-other-ids",
+      damage: Self.scheduleFromPGS
+        + "UPDATE schedule SET game_id = replace(game_date, '-', '') || '_' || away_team_abbr || '_' || home_team_abbr;"
+    )
     let gate = try #require(try validate(db).result(.gameIntegrity))
     #expect(gate.status == .pass, "\(gate.evidence)")
   }
@@ -403,26 +449,38 @@ let expectedDatesSQL = """
     )
     let id = try RealFixture.strings(db, "SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10'")[0]
     let gate = try #require(try validate(db).result(.gameIntegrity))
-    #expect(gate.evidence == ["game \(id): scheduled on 2023-01-10, 2023-03-30, but player_game_summary has it only on 2023-01-10"])
+    #expect(
+      gate.evidence == [
+        "game \(id): scheduled on 2023-01-10, 2023-03-30, but player_game_summary has it only on 2023-01-10"
+      ])
   }
 
   /// A window that cuts a moved game's PGS date still names it moved, not missing.
   @Test func windowCuttingAMovedGameStillSaysMoved() throws {
     let db = try RealFixture.copy(
       "schedule-moved-window",
-      damage: Self.scheduleFromPGS + "UPDATE schedule SET game_date = '2023-03-01' WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');")
-    let id = try RealFixture.strings(db, "SELECT game_id FROM schedule WHERE game_date = '2023-03-01' AND game_id NOT IN (SELECT game_id FROM player_game_summary WHERE game_date = '2023-03-01')")[0]
+      damage: Self.scheduleFromPGS
+        + "UPDATE schedule SET game_date = '2023-03-01' WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');"
+    )
+    let id = try RealFixture.strings(
+      db,
+      "SELECT game_id FROM schedule WHERE game_date = '2023-03-01' AND game_id NOT IN (SELECT game_id FROM player_game_summary WHERE game_date = '2023-03-01')"
+    )[0]
     let gate = try #require(
-      try validate(db, window: GateWindow(start: Date32(iso: "2023-03-01"), end: Date32(iso: "2023-03-31"))).result(.gameIntegrity))
+      try validate(db, window: GateWindow(start: Date32(iso: "2023-03-01"), end: Date32(iso: "2023-03-31"))).result(
+        .gameIntegrity))
     #expect(gate.evidence == ["game \(id): scheduled on 2023-03-01, but player_game_summary dates it 2023-01-10"])
   }
 
   @Test func gameMissingFromTheScheduleFailsIntegrity() throws {
     let db = try RealFixture.copy(
       "schedule-without-game",
-      damage: Self.scheduleFromPGS + "DELETE FROM schedule WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');")
+      damage: Self.scheduleFromPGS
+        + "DELETE FROM schedule WHERE game_id = (SELECT min(game_id) FROM schedule WHERE game_date = '2023-01-10');")
     let game = try RealFixture.strings(
-      db, "SELECT 'game ' || game_id || ' (2023-01-10): in player_game_summary, but not in the schedule' FROM player_game_summary WHERE game_id NOT IN (SELECT game_id FROM schedule) GROUP BY game_id")
+      db,
+      "SELECT 'game ' || game_id || ' (2023-01-10): in player_game_summary, but not in the schedule' FROM player_game_summary WHERE game_id NOT IN (SELECT game_id FROM schedule) GROUP BY game_id"
+    )
     let gate = try #require(try validate(db).result(.gameIntegrity))
     #expect(gate.status == .fail)
     #expect(gate.evidence == game)
@@ -439,17 +497,28 @@ let expectedDatesSQL = """
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
     let first = try RealFixture.strings(
-      db, "SELECT 'rowid ' || rowid || ' ' || game_date || ' ' || player_lookup || ': minutes_played 75' FROM player_game_summary WHERE minutes_played = 75 ORDER BY rowid LIMIT 1")[0]
+      db,
+      "SELECT 'rowid ' || rowid || ' ' || game_date || ' ' || player_lookup || ': minutes_played 75' FROM player_game_summary WHERE minutes_played = 75 ORDER BY rowid LIMIT 1"
+    )[0]
     let fatigue = try RealFixture.strings(
-      db, "SELECT 'PCF rowid 500 ' || game_date || ' ' || player_lookup || ': fatigue_score 120' FROM player_composite_factors WHERE rowid = 500")[0]
+      db,
+      "SELECT 'PCF rowid 500 ' || game_date || ' ' || player_lookup || ': fatigue_score 120' FROM player_composite_factors WHERE rowid = 500"
+    )[0]
     let gate = try #require(try validate(db).result(.valueRanges))
     #expect(gate.status == .fail)
-    #expect(gate.evidence.contains("minutes_played 0–70: 60 of \(thousands(active)) active PGS rows (\(pct(60, active, decimals: 3))), above 0.1 %"))
-    #expect(gate.evidence.contains("fatigue_score 0–100: 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"))
+    #expect(
+      gate.evidence.contains(
+        "minutes_played 0–70: 60 of \(thousands(active)) active PGS rows (\(pct(60, active, decimals: 3))), above 0.1 %"
+      ))
+    #expect(
+      gate.evidence.contains(
+        "fatigue_score 0–100: 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"))
     #expect(gate.evidence.contains(first))
     #expect(gate.evidence.contains(fatigue))
     #expect(gate.value == 100 * 60 / active)
-    #expect(gate.figure.contains("worst minutes_played 0–70: 60 of \(thousands(active)) rows (\(pct(60, active, decimals: 3)))"))
+    #expect(
+      gate.figure.contains(
+        "worst minutes_played 0–70: 60 of \(thousands(active)) rows (\(pct(60, active, decimals: 3)))"))
   }
 
   /// source-tables.md: usage_rate is a percentage, "not a 0–1 ratio". An export that divided
@@ -458,7 +527,9 @@ let expectedDatesSQL = """
     let db = try RealFixture.copy("usage-ratio", damage: "UPDATE player_game_summary SET usage_rate = usage_rate / 100")
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
     let ratio = try RealFixture.scalar(
-      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1")
+      db,
+      "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1"
+    )
     #expect(ratio > active / 2)
     let gate = try #require(try validate(db).result(.valueRanges))
     #expect(gate.status == .fail)
@@ -470,7 +541,9 @@ let expectedDatesSQL = """
     // a season with a few, even in a one-day window, passes.
     let genuine = try RealFixture.copy(
       "usage-genuine",
-      damage: "UPDATE player_game_summary SET usage_rate = 0.7 WHERE rowid IN (SELECT rowid FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 20 ORDER BY rowid LIMIT 3)")
+      damage:
+        "UPDATE player_game_summary SET usage_rate = 0.7 WHERE rowid IN (SELECT rowid FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 20 ORDER BY rowid LIMIT 3)"
+    )
     #expect(try validate(genuine).result(.valueRanges)?.status == .pass)
     let day = try RealFixture.strings(
       genuine, "SELECT game_date FROM player_game_summary WHERE usage_rate = 0.7 ORDER BY rowid LIMIT 1")[0]
@@ -480,7 +553,9 @@ let expectedDatesSQL = """
     let base = try RealFixture.base.get()
     #expect(
       try RealFixture.scalar(
-        base, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1")
+        base,
+        "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND minutes_played >= 3 AND usage_rate > 0 AND usage_rate < 1"
+      )
         == 0)
   }
 
@@ -496,7 +571,8 @@ let expectedDatesSQL = """
         """)
     let active = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow)")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
-    let upper = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND player_lookup = 'JAYSONTATUM'")
+    let upper = try RealFixture.scalar(
+      db, "SELECT count(*) FROM player_game_summary WHERE \(activeRow) AND player_lookup = 'JAYSONTATUM'")
     #expect(upper > 40)
     let gate = try #require(try validate(db).result(.valueRanges))
     #expect(gate.status == .fail)  // Tatum's games are more than 0.1 % of the season's rows
@@ -504,24 +580,35 @@ let expectedDatesSQL = """
       gate.evidence.contains(
         "player_lookup normalised ([a-z0-9], not empty): \(thousands(upper)) of \(thousands(active)) active PGS rows (\(pct(upper, active, decimals: 3))), above 0.1 %"
       ))
-    #expect(gate.evidence.contains("opponent_team_abbr ≠ team_abbr: 2 of \(thousands(active)) active PGS rows (\(pct(2, active, decimals: 3)))"))
-    #expect(gate.evidence.contains("player_lookup normalised ([a-z0-9], not empty): 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"))
-    let pcfLine = try RealFixture.strings(db, "SELECT 'PCF rowid 300 ' || game_date || ' : player_lookup \"\"' FROM player_composite_factors WHERE rowid = 300")[0]
+    #expect(
+      gate.evidence.contains(
+        "opponent_team_abbr ≠ team_abbr: 2 of \(thousands(active)) active PGS rows (\(pct(2, active, decimals: 3)))"))
+    #expect(
+      gate.evidence.contains(
+        "player_lookup normalised ([a-z0-9], not empty): 1 of \(thousands(pcfRows)) PCF rows (\(pct(1, pcfRows, decimals: 3)))"
+      ))
+    let pcfLine = try RealFixture.strings(
+      db,
+      "SELECT 'PCF rowid 300 ' || game_date || ' : player_lookup \"\"' FROM player_composite_factors WHERE rowid = 300")[
+        0]
     #expect(gate.evidence.contains(pcfLine))
   }
 
   @Test func fewOutOfRangeRowsOnlyWarn() throws {
-    let db = try RealFixture.copy("ranges-warn", damage: "UPDATE player_composite_factors SET pace_score = 4.5 WHERE rowid IN (10, 20)")
+    let db = try RealFixture.copy(
+      "ranges-warn", damage: "UPDATE player_composite_factors SET pace_score = 4.5 WHERE rowid IN (10, 20)")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
     let report = try validate(db)
     let gate = try #require(report.result(.valueRanges))
     #expect(gate.status == .warn)
     #expect(report.passed)
-    #expect(gate.evidence.contains("pace_score −3…+3: 2 of \(thousands(pcfRows)) PCF rows (\(pct(2, pcfRows, decimals: 3)))"))
+    #expect(
+      gate.evidence.contains("pace_score −3…+3: 2 of \(thousands(pcfRows)) PCF rows (\(pct(2, pcfRows, decimals: 3)))"))
   }
 
   @Test func constantFactorWarns() throws {
-    let db = try RealFixture.copy("constant", damage: "UPDATE player_composite_factors SET pace_score = 0 WHERE pace_score IS NOT NULL")
+    let db = try RealFixture.copy(
+      "constant", damage: "UPDATE player_composite_factors SET pace_score = 0 WHERE pace_score IS NOT NULL")
     let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
     let paceRows = try RealFixture.scalar(db, "SELECT count(pace_score) FROM player_composite_factors")
     let report = try validate(db)
@@ -529,10 +616,11 @@ let expectedDatesSQL = """
     #expect(gate.status == .warn)
     #expect(report.passed)
     #expect(gate.figure == "2 of 5 factors constant or above 90 % one value")
-    #expect(gate.evidence == [
-      "pace_score: constant 0 on all \(thousands(paceRows)) non-NULL rows",
-      "shot_zone_mismatch_score: NULL on all \(thousands(pcfRows)) rows",
-    ])
+    #expect(
+      gate.evidence == [
+        "pace_score: constant 0 on all \(thousands(paceRows)) non-NULL rows",
+        "shot_zone_mismatch_score: NULL on all \(thousands(pcfRows)) rows",
+      ])
   }
 
   @Test func pcfPlayersMissingOnSomeDates() throws {
@@ -554,7 +642,8 @@ let expectedDatesSQL = """
     let measured = try RealFixture.strings(db, expectedDatesSQL).count
     let gate = try #require(try validate(db).result(.pcfPlayerCoverage))
     #expect(gate.status == .fail)
-    #expect(gate.figure.hasPrefix("10 of \(measured) dates below 90 % of active players (\(pct(10, Double(measured))))"))
+    #expect(
+      gate.figure.hasPrefix("10 of \(measured) dates below 90 % of active players (\(pct(10, Double(measured))))"))
     #expect(gate.evidence.map { String($0.prefix(while: { $0 != "(" })).trimmingCharacters(in: .whitespaces) } == naive)
   }
 
@@ -632,24 +721,32 @@ let expectedDatesSQL = """
   }
 
   @Test func windowLimitsExpectedDates() throws {
-    let db = try RealFixture.copy("window", damage: "DELETE FROM player_composite_factors WHERE game_date LIKE '2023-01-%'")
+    let db = try RealFixture.copy(
+      "window", damage: "DELETE FROM player_composite_factors WHERE game_date LIKE '2023-01-%'")
     let inWindow = try RealFixture.strings(
       db, "SELECT DISTINCT game_date FROM player_game_summary WHERE game_date BETWEEN '2023-02-01' AND '2023-02-28'")
     let report = try validate(db, window: GateWindow(start: Date32(iso: "2023-02-01"), end: Date32(iso: "2023-02-28")))
-    #expect(report.result(.pcfDateCoverage)?.figure == "PCF covers \(inWindow.count) of \(inWindow.count) expected dates (100.0 %)")
+    #expect(
+      report.result(.pcfDateCoverage)?.figure
+        == "PCF covers \(inWindow.count) of \(inWindow.count) expected dates (100.0 %)")
     #expect(report.passed)
     let whole = try validate(db)
     #expect(whole.result(.pcfDateCoverage)?.status == .fail)
   }
 
   @Test func overrideLetsAFailedGateThroughButKeepsItFailed() throws {
-    let db = try RealFixture.copy("override", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
-    let report = try validate(db, overrides: [GateOverride(gate: "usage_rate_coverage", reason: "backfill running, ticket 42")])
+    let db = try RealFixture.copy(
+      "override", damage: "UPDATE player_game_summary SET usage_rate = NULL WHERE rowid % 2 = 0")
+    let report = try validate(
+      db, overrides: [GateOverride(gate: "usage_rate_coverage", reason: "backfill running, ticket 42")])
     let gate = try #require(report.result(.usageRateCoverage))
     #expect(gate.status == .fail)
     #expect(gate.overridden)
     #expect(gate.overrideReason == "backfill running, ticket 42")
     #expect(report.passed)
-    #expect(report.verdict == "1 warning, 1 failure overridden (usage_rate_coverage: backfill running, ticket 42): OK to build with overrides")
+    #expect(
+      report.verdict
+        == "1 warning, 1 failure overridden (usage_rate_coverage: backfill running, ticket 42): OK to build with overrides"
+    )
   }
 }

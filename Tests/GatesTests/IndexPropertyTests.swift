@@ -181,7 +181,8 @@ struct RandomKeys {
       pgs.gameDate.append(nullDate ? nil : date)
       if !nullSeason && !nullDate { naive[filed, default: []].insert(date) }
     }
-    let source = SourceData(path: "random", seasons: [2020, 2021, 2022, 2023], pgs: pgs, pcf: PlayerCompositeFactors(), schedule: nil)
+    let source = SourceData(
+      path: "random", seasons: [2020, 2021, 2022, 2023], pgs: pgs, pcf: PlayerCompositeFactors(), schedule: nil)
     let calendars = SeasonCalendar.calendars(for: source)
     for season in source.seasons {
       #expect(calendars[season]?.gameDates == (naive[season] ?? []).sorted(), "season \(season)")

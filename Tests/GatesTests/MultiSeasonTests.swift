@@ -68,7 +68,8 @@ func handBuiltSource(dates: [String], pcfDates: Set<String>) -> SourceData {
     let gate = try #require(report.result(.pcfDateCoverage))
     #expect(gate.status == .fail)
     #expect(
-      gate.figure == "2021-22: PCF covers 1 of 1 expected dates (100.0 %); 2022-23: PCF covers 1 of 2 expected dates (50.0 %)")
+      gate.figure
+        == "2021-22: PCF covers 1 of 1 expected dates (100.0 %); 2022-23: PCF covers 1 of 2 expected dates (50.0 %)")
     #expect(gate.value == 50)
     #expect(gate.evidence == ["2022-23 2022-11-04"])
     #expect(report.seasons.map(\.expectedDates) == [1, 2])
@@ -76,15 +77,19 @@ func handBuiltSource(dates: [String], pcfDates: Set<String>) -> SourceData {
     // The date without PCF is also 0 % of its players: 1 of 2 dates below 90 % fails.
     let players = try #require(report.result(.pcfPlayerCoverage))
     #expect(players.status == .fail)
-    #expect(players.evidence.count == 1 && players.evidence[0].hasPrefix("2022-23 2022-11-04: 0 of "), "\(players.evidence)")
-    for other in [GateName.usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .valueRanges, .pcfStaleness] {
+    #expect(
+      players.evidence.count == 1 && players.evidence[0].hasPrefix("2022-23 2022-11-04: 0 of "), "\(players.evidence)")
+    for other in [
+      GateName.usageRateCoverage, .sourceFieldCoverage, .duplicateKeys, .gameIntegrity, .valueRanges, .pcfStaleness,
+    ] {
       #expect(report.result(other)?.status == .pass, "\(other.rawValue): \(report.result(other)?.figure ?? "")")
     }
   }
 
   @Test func windowInsideBootstrapHasNothingToMeasure() throws {
     let source = handBuiltSource(dates: ["2022-10-18", "2022-11-04"], pcfDates: ["2022-11-04"])
-    let report = GateRunner.run(source: source, window: GateWindow(start: Date32(iso: "2022-10-18"), end: Date32(iso: "2022-10-25")))
+    let report = GateRunner.run(
+      source: source, window: GateWindow(start: Date32(iso: "2022-10-18"), end: Date32(iso: "2022-10-25")))
     let gate = try #require(report.result(.pcfDateCoverage))
     #expect(gate.status == .pass)
     #expect(gate.value == nil)

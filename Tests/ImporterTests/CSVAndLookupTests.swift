@@ -30,8 +30,14 @@ import Testing
 
   @Test(arguments: [
     ("a,b\n\"open,c\n", CSVRecordReader.SyntaxError(line: 2, problem: "quoted field opened on line 2 is never closed")),
-    ("a,b\nx\"y,c\n", CSVRecordReader.SyntaxError(line: 2, problem: "quote inside an unquoted field (quote the whole field and double the quote)")),
-    ("a,b\n\"x\"y,c\n", CSVRecordReader.SyntaxError(line: 2, problem: "text after the closing quote of a quoted field")),
+    (
+      "a,b\nx\"y,c\n",
+      CSVRecordReader.SyntaxError(
+        line: 2, problem: "quote inside an unquoted field (quote the whole field and double the quote)")
+    ),
+    (
+      "a,b\n\"x\"y,c\n", CSVRecordReader.SyntaxError(line: 2, problem: "text after the closing quote of a quoted field")
+    ),
   ])
   func malformedQuotesAreRefusedWithTheLine(text: String, expected: CSVRecordReader.SyntaxError) {
     #expect(throws: expected) { try records(Array(text.utf8)) }

@@ -10,8 +10,11 @@ import Testing
 func scheduleGame(day: Int, extra: [String] = []) -> [String] {
   let date = CivilDate(Date32(iso: "2022-10-18")!.adding(days: day)).description
   let game = String(format: "%010d", 100 + day)
-  func line(_ id: Int, _ name: String, _ team: String, _ min: String, fga: Int, fta: Int, tov: Int, oreb: Int) -> String {
-    logLine(id: id, name: name, team: team, game: game, date: date, matchup: team == "AAA" ? "AAA vs. BBB" : "BBB @ AAA", min: min, fga: fga, fta: fta, oreb: oreb, tov: tov)
+  func line(_ id: Int, _ name: String, _ team: String, _ min: String, fga: Int, fta: Int, tov: Int, oreb: Int) -> String
+  {
+    logLine(
+      id: id, name: name, team: team, game: game, date: date, matchup: team == "AAA" ? "AAA vs. BBB" : "BBB @ AAA",
+      min: min, fga: fga, fta: fta, oreb: oreb, tov: tov)
   }
   let newGuy = extra.contains("new")
   return [
@@ -34,10 +37,13 @@ func scheduleGame(day: Int, extra: [String] = []) -> [String] {
     lines += scheduleGame(day: 15, extra: ["dnp"])
     lines += scheduleGame(day: 21, extra: ["new"])
     let db = s.path("l.sqlite")
-    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("sched.csv", lines.joined(separator: "\n") + "\n")])
+    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("sched.csv", lines.joined(separator: "\n") + "\n")
+    ])
     let pat = try query(
       db,
-      "SELECT game_date, game_id, fatigue_score, shot_zone_mismatch_score, calculation_version, processed_at FROM player_composite_factors WHERE player_lookup = 'patfocus' ORDER BY game_date")
+      "SELECT game_date, game_id, fatigue_score, shot_zone_mismatch_score, calculation_version, processed_at FROM player_composite_factors WHERE player_lookup = 'patfocus' ORDER BY game_date"
+    )
     #expect(
       pat == [
         // back-to-back −15; the day-0 game is 14 days back and no second night
@@ -51,7 +57,10 @@ func scheduleGame(day: Int, extra: [String] = []) -> [String] {
         // four days of rest +5, still 4 games in D−7…D−1 −10 and 4 back-to-backs −12
         "2022-11-08|0000000121|83|NULL|boxscore_v1|2024-01-01T00:00:00Z",
       ])
-    let paces = try query(db, "SELECT player_lookup, pace_score, usage_spike_score, total_composite_adjustment, fatigue_score FROM player_composite_factors ORDER BY game_date, player_lookup")
+    let paces = try query(
+      db,
+      "SELECT player_lookup, pace_score, usage_spike_score, total_composite_adjustment, fatigue_score FROM player_composite_factors ORDER BY game_date, player_lookup"
+    )
     for row in paces {
       let c = row.split(separator: "|").map(String.init)
       let expectedPace = c[0] == "oppone" || c[0] == "opptwo" ? 2.9 : -2.9
@@ -69,7 +78,10 @@ func scheduleGame(day: Int, extra: [String] = []) -> [String] {
     // 4 players on each of 5 dates, New Guy once; the DNP row and the bootstrap days give none.
     #expect(paces.count == 21)
     #expect(summary.pcfInserted == 21)
-    #expect(try query(db, "SELECT COUNT(*) FROM player_composite_factors WHERE player_lookup = 'zedzero' OR game_date < '2022-11-01'") == ["0"])
+    #expect(
+      try query(
+        db, "SELECT COUNT(*) FROM player_composite_factors WHERE player_lookup = 'zedzero' OR game_date < '2022-11-01'")
+        == ["0"])
   }
 
   func history(usages: [Double?], every days: Int) -> HistoryRows {

@@ -12,10 +12,18 @@ import Testing
 func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB @ AAA") -> String {
   [
     logHeader,
-    logLine(id: 1, name: "Ann Alpha", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "30", fga: 10, fta: 4, tov: 2),
-    logLine(id: 2, name: "Bo Beta", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "210", fga: 70, fta: 16, tov: 8),
-    logLine(id: 3, name: "Cy Gamma", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120", fga: 40, fta: 10, tov: 5),
-    logLine(id: 4, name: "Di Delta", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120", fga: 40, fta: 10, tov: 5),
+    logLine(
+      id: 1, name: "Ann Alpha", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "30",
+      fga: 10, fta: 4, tov: 2),
+    logLine(
+      id: 2, name: "Bo Beta", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: matchupAAA, min: "210",
+      fga: 70, fta: 16, tov: 8),
+    logLine(
+      id: 3, name: "Cy Gamma", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120",
+      fga: 40, fta: 10, tov: 5),
+    logLine(
+      id: 4, name: "Di Delta", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: matchupBBB, min: "120",
+      fga: 40, fta: 10, tov: 5),
   ].joined(separator: "\n") + "\n"
 }
 
@@ -53,7 +61,9 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     let db = s.path("l.sqlite")
-    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("g.csv", handMadeGame())
+    ])
     #expect(
       try dump(db, "player_game_summary")[0]
         == "'annalpha'|'Ann Alpha'|'1'|'0000000001'|'2022-10-18'|2022|'AAA'|'BBB'|1|30.0|10|4|10|1|3|1|4|1|3|2|1|0|2|2|0|22.2834008097166|0|'2024-01-01T00:00:00Z'"
@@ -69,7 +79,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let text = handMadeGame(matchupAAA: "BBB @ AAA", matchupBBB: "BBB @ AAA")
     _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("n.csv", text)])
     #expect(
-      try query(db, "SELECT player_lookup, team_abbr, opponent_team_abbr, is_home FROM player_game_summary ORDER BY rowid")
+      try query(
+        db, "SELECT player_lookup, team_abbr, opponent_team_abbr, is_home FROM player_game_summary ORDER BY rowid")
         == ["annalpha|AAA|BBB|1", "bobeta|AAA|BBB|1", "cygamma|BBB|AAA|0", "didelta|BBB|AAA|0"])
   }
 
@@ -91,9 +102,14 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       id: 5, name: "Ed Zero", team: "AAA", game: "0000000001", date: "2022-10-18", matchup: "AAA vs. BBB", min: "0",
       pts: 0, fgm: 0, fga: 1, fg3m: 0, fg3a: 0, ftm: 0, fta: 0, oreb: 0, dreb: 0, tov: 1)
     let db = s.path("l.sqlite")
-    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("z.csv", handMadeGame() + extra + "\n")])
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("z.csv", handMadeGame() + extra + "\n")
+    ])
     #expect(
-      try query(db, "SELECT minutes_played, is_dnp, usage_rate, fg_attempts, turnovers FROM player_game_summary WHERE player_lookup = 'edzero'")
+      try query(
+        db,
+        "SELECT minutes_played, is_dnp, usage_rate, fg_attempts, turnovers FROM player_game_summary WHERE player_lookup = 'edzero'"
+      )
         == ["0.0|1|NULL|1|1"])
   }
 
@@ -104,7 +120,9 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       "teams.csv",
       "TEAM_ABBREVIATION,GAME_ID,MIN,FGA,FTA,TOV,OREB\nAAA,0000000001,240,80,20,12,9\nBBB,0000000001,48,80,20,10,9\n")
     let db = s.path("l.sqlite")
-    _ = try Importer(databasePath: db, teamLogsPath: teamLogs, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    _ = try Importer(databasePath: db, teamLogsPath: teamLogs, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("g.csv", handMadeGame())
+    ])
     let usage = try query(db, "SELECT usage_rate FROM player_game_summary ORDER BY rowid").map { Double($0)! }
     // Team turnovers: AAA 12, not the 10 its players sum to → team_poss 100.8.
     #expect(abs(usage[0] - 100 * 13.76 * 48 / (30 * 100.8)) < 1e-12)
@@ -112,7 +130,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(abs(usage[2] - 20) < 1e-12)
 
     // Ids without their leading zeros match no game: refused, nothing written.
-    let excel = s.write("excel.csv", "TEAM_ABBREVIATION,GAME_ID,MIN,FGA,FTA,TOV\nAAA,1,240,80,20,12\nBBB,1,240,80,20,10\n")
+    let excel = s.write(
+      "excel.csv", "TEAM_ABBREVIATION,GAME_ID,MIN,FGA,FTA,TOV\nAAA,1,240,80,20,12\nBBB,1,240,80,20,10\n")
     let fresh = s.path("fresh.sqlite")
     let logs = s.write("g2.csv", handMadeGame())
     #expect(
@@ -131,12 +150,17 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     defer { s.remove() }
     let text = try realSubset(games: 40)
     let db = s.path("l.sqlite")
-    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("sub.csv", text)])
-    let lines = text.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let summary = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("sub.csv", text)
+    ])
+    let lines = text.split(separator: "\n").dropFirst().map {
+      $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
     #expect(summary.rowsRead == lines.count)
     #expect(summary.pgsInserted == lines.count)
     // Naive reference: team sums by (game, team), straight from the CSV columns.
-    var fga: [String: Double] = [:], fta: [String: Double] = [:], tov: [String: Double] = [:], mins: [String: Double] = [:]
+    var fga: [String: Double] = [:], fta: [String: Double] = [:], tov: [String: Double] = [:],
+      mins: [String: Double] = [:]
     for l in lines {
       let k = l[6] + l[4]
       fga[k, default: 0] += Double(l[13])!
@@ -144,7 +168,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       tov[k, default: 0] += Double(l[27])!
       mins[k, default: 0] += Double(l[10])!
     }
-    let stored = try query(db, "SELECT game_id, team_abbr, universal_player_id, usage_rate, game_id = printf('%010d', CAST(game_id AS INTEGER)) FROM player_game_summary")
+    let stored = try query(
+      db,
+      "SELECT game_id, team_abbr, universal_player_id, usage_rate, game_id = printf('%010d', CAST(game_id AS INTEGER)) FROM player_game_summary"
+    )
     var byKey: [String: String] = [:]
     for row in stored {
       let c = row.split(separator: "|").map(String.init)
@@ -157,7 +184,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       let teamMinutes = 240 + 25 * max(0, ((mins[k]! - 240) / 25).rounded())
       let m = Double(l[10])!
       let expected: Double? =
-        m == 0 ? nil : 100 * (Double(l[13])! + 0.44 * Double(l[19])! + Double(l[27])!) * (teamMinutes / 5) / (m * (fga[k]! + 0.44 * fta[k]! + tov[k]!))
+        m == 0
+        ? nil
+        : 100 * (Double(l[13])! + 0.44 * Double(l[19])! + Double(l[27])!) * (teamMinutes / 5)
+          / (m * (fga[k]! + 0.44 * fta[k]! + tov[k]!))
       let got = byKey[l[6] + l[4] + l[1]]!
       if let expected {
         #expect(abs(Double(got)! - expected) < 1e-9, "\(l[2]) in \(l[6])")
@@ -174,7 +204,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
   @Test func rowOrderDoesNotChangeCompositeFactors() throws {
     let s = Scratch()
     defer { s.remove() }
-    let text = String(decoding: try LZ4Frame.decompress(Array(try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/Datasets/sample/player_logs_2022-23.csv.lz4")))), as: UTF8.self)
+    let text = String(
+      decoding: try LZ4Frame.decompress(
+        Array(try Data(contentsOf: URL(fileURLWithPath: repoRoot + "/Datasets/sample/player_logs_2022-23.csv.lz4")))),
+      as: UTF8.self)
     var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     let header = lines.removeFirst()
     var rng = SystemRandomNumberGenerator()
@@ -203,7 +236,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(summary.gameDates == 164)
     #expect(summary.seasons == [2022])
     #expect(
-      try query(db, "SELECT COUNT(DISTINCT game_id), MIN(game_date), MAX(game_date), SUM(is_dnp), COUNT(DISTINCT season_year) FROM player_game_summary")
+      try query(
+        db,
+        "SELECT COUNT(DISTINCT game_id), MIN(game_date), MAX(game_date), SUM(is_dnp), COUNT(DISTINCT season_year) FROM player_game_summary"
+      )
         == ["1230|2022-10-18|2023-04-09|77|1"])
     // PCF: one row per active player row on dates from 2022-11-01 (opening night + 14) on.
     #expect(
@@ -212,7 +248,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
         "SELECT (SELECT COUNT(*) FROM player_composite_factors), COUNT(*) FROM player_game_summary WHERE is_dnp = 0 AND minutes_played > 0 AND game_date >= '2022-11-01'"
       ) == ["\(summary.pcfInserted)|\(summary.pcfInserted)"])
     #expect(
-      try query(db, "SELECT MIN(game_date), MIN(fatigue_score) >= 0, MAX(fatigue_score) <= 100, MAX(ABS(pace_score)) <= 3, MAX(ABS(usage_spike_score)) <= 3, COUNT(shot_zone_mismatch_score), MIN(calculation_version), MAX(calculation_version) FROM player_composite_factors")
+      try query(
+        db,
+        "SELECT MIN(game_date), MIN(fatigue_score) >= 0, MAX(fatigue_score) <= 100, MAX(ABS(pace_score)) <= 3, MAX(ABS(usage_spike_score)) <= 3, COUNT(shot_zone_mismatch_score), MIN(calculation_version), MAX(calculation_version) FROM player_composite_factors"
+      )
         == ["2022-11-01|1|1|1|1|0|boxscore_v1|boxscore_v1"])
   }
 }
@@ -230,7 +269,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(try dump(db, "player_game_summary") == pgs)
     #expect(try dump(db, "player_composite_factors") == pcf)
     #expect(([second.pgsInserted, second.pgsUpdated, second.pgsUnchanged] as [Int]) == [0, 0, first.pgsInserted])
-    #expect(([second.pcfInserted, second.pcfUpdated, second.pcfUnchanged, second.pcfDeleted] as [Int]) == [0, 0, first.pcfInserted, 0])
+    #expect(
+      ([second.pcfInserted, second.pcfUpdated, second.pcfUnchanged, second.pcfDeleted] as [Int]) == [
+        0, 0, first.pcfInserted, 0,
+      ])
   }
 
   /// source-tables.md: a PCF row is STALE when a PGS row it depends on was processed after it.
@@ -254,11 +296,13 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let r = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00.000000Z").run(
       files: [s.write("b.csv", lines.joined(separator: "\n") + "\n")])
     #expect(r.pgsUpdated == 1 && r.pcfUpdated == 0 && r.pcfInserted == 0)
-    let changed = try query(db, "SELECT player_lookup || '|' || game_date FROM player_game_summary WHERE processed_at LIKE '2024-02-02%'")
+    let changed = try query(
+      db, "SELECT player_lookup || '|' || game_date FROM player_game_summary WHERE processed_at LIKE '2024-02-02%'")
     #expect(changed.count == 1)
     let parts = changed[0].split(separator: "|").map(String.init)
     let later = try query(
-      db, "SELECT count(*) FROM player_composite_factors WHERE player_lookup = '\(parts[0])' AND game_date > '\(parts[1])'")
+      db,
+      "SELECT count(*) FROM player_composite_factors WHERE player_lookup = '\(parts[0])' AND game_date > '\(parts[1])'")
     #expect(later != ["0"])
     #expect(["\(r.pcfRestamped)"] == later)
     let stale = try query(
@@ -269,17 +313,24 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
       """)
     #expect(stale == ["0"])
     // Only processed_at moved: the factors are the first import's.
-    #expect(try query(db, "SELECT count(*) FROM player_composite_factors WHERE processed_at LIKE '2024-02-02%'") == later)
+    #expect(
+      try query(db, "SELECT count(*) FROM player_composite_factors WHERE processed_at LIKE '2024-02-02%'") == later)
   }
 
   @Test func correctedFileUpdatesOnlyTheChangedRows() throws {
     let s = Scratch()
     defer { s.remove() }
     let db = s.path("l.sqlite")
-    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("g.csv", handMadeGame())
+    ])
     // Points do not enter usage: one row changes.
-    let fixedPoints = handMadeGame().replacingOccurrences(of: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,10,", with: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,12,")
-    let r1 = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00Z").run(files: [s.write("g2.csv", fixedPoints)])
+    let fixedPoints = handMadeGame().replacingOccurrences(
+      of: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,10,",
+      with: "Di Delta,1,BBB,BBB Team,0000000001,2022-10-18,BBB @ AAA,W,120,12,")
+    let r1 = try Importer(databasePath: db, processedAt: "2024-02-02T00:00:00Z").run(files: [
+      s.write("g2.csv", fixedPoints)
+    ])
     #expect(([r1.pgsInserted, r1.pgsUpdated, r1.pgsUnchanged] as [Int]) == [0, 1, 3])
     #expect(
       try query(db, "SELECT player_lookup, points, processed_at FROM player_game_summary ORDER BY rowid")
@@ -288,8 +339,12 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
           "didelta|12|2024-02-02T00:00:00Z",
         ])
     // Ann's field-goal attempts change her team's totals, so her teammate's usage changes too.
-    let fixedFGA = fixedPoints.replacingOccurrences(of: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,10,", with: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,11,")
-    let r2 = try Importer(databasePath: db, processedAt: "2024-03-03T00:00:00Z").run(files: [s.write("g3.csv", fixedFGA)])
+    let fixedFGA = fixedPoints.replacingOccurrences(
+      of: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,10,",
+      with: "Ann Alpha,1,AAA,AAA Team,0000000001,2022-10-18,AAA vs. BBB,W,30,10,4,11,")
+    let r2 = try Importer(databasePath: db, processedAt: "2024-03-03T00:00:00Z").run(files: [
+      s.write("g3.csv", fixedFGA)
+    ])
     #expect(([r2.pgsInserted, r2.pgsUpdated, r2.pgsUnchanged] as [Int]) == [0, 2, 2])
     #expect(
       try query(db, "SELECT player_lookup, fg_attempts, processed_at FROM player_game_summary ORDER BY rowid")
@@ -307,13 +362,17 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [good])
     let before = try dump(db, "player_game_summary"), pcfBefore = try dump(db, "player_composite_factors")
     // A good file with new rows, then a file whose line 3 has a bad MIN: neither is written.
-    let newGame = handMadeGame().replacingOccurrences(of: "0000000001", with: "0000000002").replacingOccurrences(of: "2022-10-18", with: "2022-10-20")
+    let newGame = handMadeGame().replacingOccurrences(of: "0000000001", with: "0000000002").replacingOccurrences(
+      of: "2022-10-18", with: "2022-10-20")
     let bad = s.write("bad.csv", handMadeGame().replacingOccurrences(of: "W,210,", with: "W,2x0,"))
     let status = DatasetCommand.run(["import", "--db", db, "--quiet", s.write("new.csv", newGame), bad])
     #expect(status == 3)
     #expect(try dump(db, "player_game_summary") == before)
     #expect(try dump(db, "player_composite_factors") == pcfBefore)
-    #expect(throws: ImportError("\(bad): line 3, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"2x0\"")) {
+    #expect(
+      throws: ImportError(
+        "\(bad): line 3, column MIN: not a number of minutes (expected e.g. 34, 34.5 or 34:30): \"2x0\"")
+    ) {
       try Importer(databasePath: db).run(files: [bad])
     }
   }
@@ -345,7 +404,9 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(throws: ImportError("cannot read \(missing): no such file")) {
       try Importer(databasePath: s.path("l.sqlite")).run(files: [missing])
     }
-    #expect(!FileManager.default.fileExists(atPath: s.path("l.sqlite")), "no database is created for input that cannot be read")
+    #expect(
+      !FileManager.default.fileExists(atPath: s.path("l.sqlite")),
+      "no database is created for input that cannot be read")
   }
 
   // A MATCHUP in neither form used to leave is_home NULL on every row of the import, which
@@ -355,22 +416,39 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     defer { s.remove() }
     let (p1, e1) = importError(s, "vs.csv", handMadeGame(matchupAAA: "AAA vs BBB"))
     #expect(
-      e1 == ImportError(#"\#(p1): line 2, column MATCHUP: "AAA vs BBB": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
-    let (p0, e0) = importError(s, "nul.csv", handMadeGame().replacingOccurrences(of: "Ann Alpha", with: "Ann\u{0}Alpha"))
-    #expect(e0 == ImportError("\(p0): line 2, column PLAYER_NAME: holds a NUL byte, which no name or number has: \"Ann\\x00Alpha\""))
+      e1
+        == ImportError(
+          #"\#(p1): line 2, column MATCHUP: "AAA vs BBB": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#
+        ))
+    let (p0, e0) = importError(
+      s, "nul.csv", handMadeGame().replacingOccurrences(of: "Ann Alpha", with: "Ann\u{0}Alpha"))
+    #expect(
+      e0
+        == ImportError(
+          "\(p0): line 2, column PLAYER_NAME: holds a NUL byte, which no name or number has: \"Ann\\x00Alpha\""))
     let negative = handMadeGame().split(separator: "\n").map(String.init)
     let astColumn = logHeader.split(separator: ",").firstIndex(of: "AST")!
     var fields = negative[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     fields[astColumn] = "-3"
-    let (pn, en) = importError(s, "negative.csv", ([negative[0], fields.joined(separator: ",")] + negative.dropFirst(2)).joined(separator: "\n") + "\n")
+    let (pn, en) = importError(
+      s, "negative.csv",
+      ([negative[0], fields.joined(separator: ",")] + negative.dropFirst(2)).joined(separator: "\n") + "\n")
     #expect(en == ImportError("\(pn): line 2, column AST: a negative count; expected 0 or more: \"-3\""))
     let (p2, e2) = importError(s, "blank.csv", handMadeGame(matchupBBB: ""))
-    #expect(e2 == ImportError(#"\#(p2): line 4, column MATCHUP: "": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
-    let doubled = handMadeGame().split(separator: "\n").enumerated().map { $0.offset == 0 ? $0.element + ",PTS" : $0.element + ",999" }
+    #expect(
+      e2
+        == ImportError(
+          #"\#(p2): line 4, column MATCHUP: "": expected "TEAM vs. OPP" (a home game) or "TEAM @ OPP" (an away game)"#))
+    let doubled = handMadeGame().split(separator: "\n").enumerated().map {
+      $0.offset == 0 ? $0.element + ",PTS" : $0.element + ",999"
+    }
     let (p3, e3) = importError(s, "twice.csv", doubled.joined(separator: "\n") + "\n")
     let first = logHeader.split(separator: ",").firstIndex(of: "PTS")! + 1
     #expect(
-      e3 == ImportError("\(p3): line 1: the header names column PTS twice (fields \(first) and \(doubled[0].split(separator: ",").count)); expected each column once"))
+      e3
+        == ImportError(
+          "\(p3): line 1: the header names column PTS twice (fields \(first) and \(doubled[0].split(separator: ",").count)); expected each column once"
+        ))
   }
 
   // A corrected name used to insert a second row for the same PLAYER_ID in the game.
@@ -378,13 +456,16 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     let db = s.path("l.sqlite")
-    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("g.csv", handMadeGame())])
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("g.csv", handMadeGame())
+    ])
     let renamed = s.write("renamed.csv", handMadeGame().replacingOccurrences(of: "Ann Alpha", with: "Anne Alpha"))
     #expect(
       throws: ImportError(
         "PLAYER_ID 1 in game 0000000001 on 2022-10-18 is Anne Alpha (annealpha) here, but is stored as annalpha (player_game_summary rowid 1): "
           + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
-          + "(DELETE FROM player_game_summary WHERE player_lookup = 'annalpha'; PCF is derived again on import); nothing was written")
+          + "(DELETE FROM player_game_summary WHERE player_lookup = 'annalpha'; PCF is derived again on import); nothing was written"
+      )
     ) {
       try Importer(databasePath: db, processedAt: "2024-01-02T00:00:00Z").run(files: [renamed])
     }
@@ -402,15 +483,24 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let cut = text.firstIndex(of: UInt8(ascii: "\n"))! + 1
     let frames = try LZ4Frame.compress(Array(text[..<cut])) + LZ4Frame.compress(Array(text[cut...]))
     let concatenated = s.write("two-frames.CSV.LZ4", bytes: frames)
-    _ = try Importer(databasePath: s.path("frames.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [concatenated])
+    _ = try Importer(databasePath: s.path("frames.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [
+      concatenated
+    ])
     #expect(try query(s.path("frames.sqlite"), "SELECT count(*) FROM player_game_summary") == ["4"])
 
     let disguised = s.write("disguised.csv", bytes: frames)
-    #expect(throws: ImportError("\(disguised): the file is LZ4 data, not CSV text; only LZ4 frames are read, from a name ending in .lz4")) {
+    #expect(
+      throws: ImportError(
+        "\(disguised): the file is LZ4 data, not CSV text; only LZ4 frames are read, from a name ending in .lz4")
+    ) {
       try Importer(databasePath: s.path("x.sqlite")).run(files: [disguised])
     }
     let nothing = s.write("nothing.csv.lz4", bytes: try LZ4Frame.compress([UInt8]()))
-    #expect(throws: ImportError("\(nothing): the LZ4 frame holds no bytes (\(try LZ4Frame.compress([UInt8]()).count) bytes compressed, 0 decompressed); expected a header line and rows")) {
+    #expect(
+      throws: ImportError(
+        "\(nothing): the LZ4 frame holds no bytes (\(try LZ4Frame.compress([UInt8]()).count) bytes compressed, 0 decompressed); expected a header line and rows"
+      )
+    ) {
       try Importer(databasePath: s.path("x.sqlite")).run(files: [nothing])
     }
   }
@@ -418,7 +508,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
   @Test func missingColumnsAreAllNamed() {
     let s = Scratch()
     defer { s.remove() }
-    let text = handMadeGame().replacingOccurrences(of: ",MIN,", with: ",MINUTES,").replacingOccurrences(of: ",TOV,", with: ",TO,")
+    let text = handMadeGame().replacingOccurrences(of: ",MIN,", with: ",MINUTES,").replacingOccurrences(
+      of: ",TOV,", with: ",TO,")
     let (p, e) = importError(s, "m.csv", text)
     #expect(e == ImportError("\(p): the header lacks the required columns MIN, TOV"))
   }
@@ -428,11 +519,15 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     defer { s.remove() }
     var lines = handMadeGame().split(separator: "\n").map { $0 + ",extra" }
     lines[0] = "\u{FEFF}" + logHeader + ",VIDEO_AVAILABLE"
-    let text = lines.joined(separator: "\r\n").replacingOccurrences(of: "Ann Alpha", with: "\"Alpha, Ann \"\"The A\"\"\"") + "\r\n"
+    let text =
+      lines.joined(separator: "\r\n").replacingOccurrences(of: "Ann Alpha", with: "\"Alpha, Ann \"\"The A\"\"\"")
+      + "\r\n"
     let (_, e) = importError(s, "crlf.csv", text)
     #expect(e == nil)
     #expect(
-      try query(s.path("l.sqlite"), "SELECT player_lookup, player_full_name, team_abbr FROM player_game_summary ORDER BY rowid LIMIT 2")
+      try query(
+        s.path("l.sqlite"),
+        "SELECT player_lookup, player_full_name, team_abbr FROM player_game_summary ORDER BY rowid LIMIT 2")
         == ["alphaannthea|Alpha, Ann \"The A\"|AAA", "bobeta|Bo Beta|AAA"])
   }
 
@@ -466,7 +561,9 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     var bytes = Array(handMadeGame().utf8)
-    bytes.replaceSubrange(Array(handMadeGame().utf8).ranges(of: Array("Bo Beta".utf8)).first!, with: Array("Bo B".utf8) + [0xE9] + Array("ta".utf8))
+    bytes.replaceSubrange(
+      Array(handMadeGame().utf8).ranges(of: Array("Bo Beta".utf8)).first!,
+      with: Array("Bo B".utf8) + [0xE9] + Array("ta".utf8))
     let p = s.write("latin1.csv", bytes: bytes)
     #expect(throws: ImportError("\(p): line 3, column PLAYER_NAME: not valid UTF-8: \"Bo B\\xE9ta\"")) {
       try Importer(databasePath: s.path("l.sqlite")).run(files: [p])
@@ -482,12 +579,17 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let oneTeam = handMadeGame().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n"
     let (p2, e2) = importError(s, "one.csv", oneTeam)
     #expect(
-      e2 == ImportError(
-        "\(p2): line 2, column GAME_ID: game 0000000001 has rows for one team only (AAA), so the opponent cannot be derived; import both teams' rows of a game together"
-      ))
+      e2
+        == ImportError(
+          "\(p2): line 2, column GAME_ID: game 0000000001 has rows for one team only (AAA), so the opponent cannot be derived; import both teams' rows of a game together"
+        ))
     let twice = handMadeGame() + handMadeGame().split(separator: "\n")[1] + "\n"
     let (p3, e3) = importError(s, "dup.csv", twice)
-    #expect(e3 == ImportError("\(p3): line 6: second row for player Ann Alpha (annalpha) in game 0000000001 on 2022-10-18, first at \(p3): line 2"))
+    #expect(
+      e3
+        == ImportError(
+          "\(p3): line 6: second row for player Ann Alpha (annalpha) in game 0000000001 on 2022-10-18, first at \(p3): line 2"
+        ))
   }
 
   @Test func schemaDDLIsSchemasSourceSQLVerbatim() throws {
@@ -532,16 +634,21 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let neutral = handMadeGame(matchupAAA: "AAA vs. BBB", matchupBBB: "BBB vs. AAA")
     var lines = neutral.split(separator: "\n").map(String.init)
     lines.append(
-      logLine(id: 5, name: "Ed Eps", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: "BBB vs. AAA", min: "0",
+      logLine(
+        id: 5, name: "Ed Eps", team: "BBB", game: "0000000001", date: "2022-10-18", matchup: "BBB vs. AAA", min: "0",
         pts: 0, fgm: 0, fga: 0, fg3m: 0, fg3a: 0, ftm: 0, fta: 0, tov: 0))
     let file = s.write("g.csv", lines.joined(separator: "\n") + "\n")
     let summary = try Importer(databasePath: s.path("l.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [file])
     #expect(summary.zeroMinuteRows == 1)
     #expect(summary.gamesWithoutHomeTeam == 1)
     let text = ImportCommand.render(summary, db: "l.sqlite")
-    #expect(text.contains("\n  0-minute rows    1 stored as is_dnp = 1: not active (no usage_rate, no feature row)\n"), "\(text)")
     #expect(
-      text.contains("\n  home team        unknown in 1 game (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows\n"), "\(text)")
+      text.contains("\n  0-minute rows    1 stored as is_dnp = 1: not active (no usage_rate, no feature row)\n"),
+      "\(text)")
+    #expect(
+      text.contains(
+        "\n  home team        unknown in 1 game (their MATCHUPs disagree, or name a team not in the game): is_home NULL on their rows\n"
+      ), "\(text)")
     let plain = try Importer(databasePath: s.path("m.sqlite"), processedAt: "2024-01-01T00:00:00Z")
       .run(files: [s.write("h.csv", handMadeGame())])
     #expect(plain.zeroMinuteRows == 0 && plain.gamesWithoutHomeTeam == 0)
@@ -552,7 +659,10 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     let file = s.write("g.csv", handMadeGame())
-    #expect(throws: ImportError("database \(s.dir) is a folder: expected a SQLite file (created when missing); nothing was written")) {
+    #expect(
+      throws: ImportError(
+        "database \(s.dir) is a folder: expected a SQLite file (created when missing); nothing was written")
+    ) {
       try Importer(databasePath: s.dir, processedAt: "2024-01-01T00:00:00Z").run(files: [file])
     }
   }
@@ -563,7 +673,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     let s = Scratch()
     defer { s.remove() }
     let db = s.path("other.sqlite")
-    try Connection(path: db, mode: .readWriteCreate).execute("CREATE TABLE player_composite_factors (player_lookup TEXT, game_date TEXT)")
+    try Connection(path: db, mode: .readWriteCreate).execute(
+      "CREATE TABLE player_composite_factors (player_lookup TEXT, game_date TEXT)")
     let file = s.write("g.csv", handMadeGame())
     #expect(
       throws: ImportError(

@@ -210,7 +210,8 @@ let refusedCSVs: [CSVCase] = [
     #expect(r.status == 3, "\(r)")
     #expect(
       r.stderr.hasPrefix(
-        "error: database \(db): damaged or not an SQLite database: database disk image is malformed (SQLite error 11, while running "),
+        "error: database \(db): damaged or not an SQLite database: database disk image is malformed (SQLite error 11, while running "
+      ),
       "\(r)")
     #expect(r.stderr.hasSuffix("; nothing was written\n"), "\(r)")
     #expect(fileBytes(db) == before)

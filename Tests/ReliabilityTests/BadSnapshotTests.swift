@@ -222,33 +222,56 @@ let snapshotCases: [SnapshotCase] = [
   // Statistics are outside content_sha256 too; verify recomputes them from the files.
   SnapshotCase(
     name: "a column's mean edited by hand", damage: setNumber("mean", "12345.5"),
-    problems: ["{v}/manifest.json: stats of column {meanColumn} differ from its files: mean 12345.5 (the files give {mean})"]),
+    problems: [
+      "{v}/manifest.json: stats of column {meanColumn} differ from its files: mean 12345.5 (the files give {mean})"
+    ]),
   // Gates and overrides are outside content_sha256 (snapshot.md); what a build could not have
   // published is still caught.
   SnapshotCase(
     name: "a gate's status edited to fail",
-    damage: editManifestText { $0.replacingOccurrences(of: #""status" : "pass""#, with: #""status" : "fail""#, options: [], range: $0.range(of: #""status" : "pass""#)) },
-    problems: ["{v}/manifest.json: gate pcf_date_coverage failed and carries no override: a build publishes a failed gate only with one"]),
+    damage: editManifestText {
+      $0.replacingOccurrences(
+        of: #""status" : "pass""#, with: #""status" : "fail""#, options: [], range: $0.range(of: #""status" : "pass""#))
+    },
+    problems: [
+      "{v}/manifest.json: gate pcf_date_coverage failed and carries no override: a build publishes a failed gate only with one"
+    ]),
   SnapshotCase(
     name: "built_with_overrides edited to true",
-    damage: editManifestText { $0.replacingOccurrences(of: #""built_with_overrides" : false"#, with: #""built_with_overrides" : true"#) },
+    damage: editManifestText {
+      $0.replacingOccurrences(of: #""built_with_overrides" : false"#, with: #""built_with_overrides" : true"#)
+    },
     problems: ["{v}/manifest.json: built_with_overrides is true but its gates and config.overrides say false"]),
   // Session 12: the schema's own rules, duplicate keys and fields the files imply. Python's
   // jsonschema rejected these manifests while verify passed them.
   SnapshotCase(
     name: "created_at edited to a word",
-    damage: editManifestText { $0.replacingOccurrences(of: #""created_at" : "[^"]*""#, with: #""created_at" : "yesterday""#, options: .regularExpression) },
-    problems: [#"{v}/manifest.json: does not match the manifest schema at created_at: "yesterday" does not match ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$"#]),
+    damage: editManifestText {
+      $0.replacingOccurrences(
+        of: #""created_at" : "[^"]*""#, with: #""created_at" : "yesterday""#, options: .regularExpression)
+    },
+    problems: [
+      #"{v}/manifest.json: does not match the manifest schema at created_at: "yesterday" does not match ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$"#
+    ]),
   SnapshotCase(
-    name: "parent_version v0", damage: editManifestText { $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v0""#) },
-    problems: [#"{v}/manifest.json: does not match the manifest schema at parent_version: "v0" does not match ^v[1-9][0-9]*$"#]),
+    name: "parent_version v0",
+    damage: editManifestText {
+      $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v0""#)
+    },
+    problems: [
+      #"{v}/manifest.json: does not match the manifest schema at parent_version: "v0" does not match ^v[1-9][0-9]*$"#
+    ]),
   SnapshotCase(
     name: "parent_version later than the version itself",
-    damage: editManifestText { $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v7""#) },
+    damage: editManifestText {
+      $0.replacingOccurrences(of: #""parent_version" : null"#, with: #""parent_version" : "v7""#)
+    },
     problems: ["{v}/manifest.json: parent_version is v7, expected null (v1 is the first number)"]),
   SnapshotCase(
     name: "a negative point-in-time seed", damage: setNumber("point_in_time_seed", "-1"),
-    problems: ["{v}/manifest.json: does not match the manifest schema at config.point_in_time_seed: -1 is below the minimum 0"]),
+    problems: [
+      "{v}/manifest.json: does not match the manifest schema at config.point_in_time_seed: -1 is below the minimum 0"
+    ]),
   SnapshotCase(
     name: "row_count given twice",
     damage: editManifestText { text in
@@ -261,7 +284,10 @@ let snapshotCases: [SnapshotCase] = [
     problems: ["{v}/2022-23.arrow: has batches of 256, 256, 256, 98 rows but the manifest's config.batch_rows is 1000"]),
   SnapshotCase(
     name: "a file's season and config.seasons edited together",
-    damage: editManifestText { $0.replacingOccurrences(of: #""2022-23""#, with: #""2019-20""#).replacingOccurrences(of: #""2019-20.arrow""#, with: #""2022-23.arrow""#) },
+    damage: editManifestText {
+      $0.replacingOccurrences(of: #""2022-23""#, with: #""2019-20""#).replacingOccurrences(
+        of: #""2019-20.arrow""#, with: #""2022-23.arrow""#)
+    },
     problems: ["{v}/2022-23.arrow: holds season_year 2022 but the manifest says its season is 2019-20"]),
 ]
 
@@ -381,11 +407,16 @@ extension BadSnapshotTests {
     #expect(try runCLI(buildArguments(db: db, out: out, batchRows: 256)).status == 0)
     let inVersion = try runCLI(buildArguments(db: db, out: out + "/rel/v1", batchRows: 256))
     #expect(inVersion.status == 1, "\(inVersion)")
-    #expect(inVersion.stderr.contains("--out \(out)/rel/v1 is inside the published version \(out)/rel/v1, which is never modified"), "\(inVersion)")
+    #expect(
+      inVersion.stderr.contains(
+        "--out \(out)/rel/v1 is inside the published version \(out)/rel/v1, which is never modified"), "\(inVersion)")
     let inDataset = try runCLI(buildArguments(db: db, out: out + "/rel", batchRows: 256))
     #expect(inDataset.status == 1, "\(inDataset)")
     #expect(inDataset.stderr.contains("--out \(out)/rel is a dataset folder (it holds v1)"), "\(inDataset)")
-    #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/rel/v1").sorted() == ["2022-23.arrow", "manifest.json"])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: out + "/rel/v1").sorted() == [
+        "2022-23.arrow", "manifest.json",
+      ])
     let named = try runCLI(buildArguments(db: db, out: out, batchRows: 256).map { $0 == "rel" ? "v2" : $0 })
     #expect(named.status == 1, "\(named)")
   }
@@ -402,7 +433,9 @@ extension BadSnapshotTests {
     try Data(bytes).write(to: URL(fileURLWithPath: file))
     let again = try runCLI(buildArguments(db: db, out: out, batchRows: 256))
     #expect(again.status == 0, "\(again)")
-    #expect(again.stderr.contains("note: the content equals rel/v1, but that version is damaged (2022-23.arrow has SHA-256 "), "\(again)")
+    #expect(
+      again.stderr.contains("note: the content equals rel/v1, but that version is damaged (2022-23.arrow has SHA-256 "),
+      "\(again)")
     #expect(FileManager.default.fileExists(atPath: out + "/rel/v2/manifest.json"))
     #expect(try runCLI(["verify", out + "/rel/v2"]).status == 0)
     // The intact v2 is now the latest: an identical build changes nothing.

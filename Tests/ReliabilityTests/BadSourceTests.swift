@@ -168,20 +168,24 @@ let sourceCases: [SourceCase] = [
   SourceCase(
     name: "season_year Int64.max, no index, build",
     damage: sql(
-      "DROP INDEX player_game_summary_season_year; UPDATE player_game_summary SET season_year = 9223372036854775807 WHERE rowid = 1"),
-    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--include-bootstrap", "--out", "{dir}/Datasets"], status: 3,
+      "DROP INDEX player_game_summary_season_year; UPDATE player_game_summary SET season_year = 9223372036854775807 WHERE rowid = 1"
+    ),
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--include-bootstrap", "--out", "{dir}/Datasets"],
+    status: 3,
     stderr:
       "error: {db}: player_game_summary.season_year at rowid 1 holds 9223372036854775807, expected a season start year from 0 to 9998 (2022 for 2022-23)\n"
   ),
   SourceCase(
     name: "season_year 99999 under a window open at its end",
-    damage: pgs("season_year = 99999"), arguments: ["validate", "--db", "{db}", "--start-date", "2022-10-20"], status: 3,
+    damage: pgs("season_year = 99999"), arguments: ["validate", "--db", "{db}", "--start-date", "2022-10-20"],
+    status: 3,
     stderr:
       "error: {db}: player_game_summary.season_year at rowid 1 holds 99999, expected a season start year from 0 to 9998 (2022 for 2022-23)\n"
   ),
   // Session 13 review: valid SQLite schemas that were refused as "missing column".
   SourceCase(
-    name: "a column named in upper case is the same column", damage: sql("ALTER TABLE player_game_summary RENAME COLUMN points TO POINTS"),
+    name: "a column named in upper case is the same column",
+    damage: sql("ALTER TABLE player_game_summary RENAME COLUMN points TO POINTS"),
     status: 0, stderr: ""),
   SourceCase(
     name: "a generated column is read like any other",
@@ -213,7 +217,9 @@ let sourceCases: [SourceCase] = [
   // empty snapshot; so would a build whose rows all fall on bootstrap days.
   SourceCase(
     name: "a window holding no game of the season", damage: { _ in },
-    arguments: ["validate", "--db", "{db}", "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31"],
+    arguments: [
+      "validate", "--db", "{db}", "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31",
+    ],
     status: 3,
     stderr:
       "error: {db}: no player_game_summary rows of season 2022-23 from 2023-07-01 to 2023-07-31 (its games run 2022-10-18 to 2022-10-23); nothing to check or build\n"
@@ -227,13 +233,15 @@ let sourceCases: [SourceCase] = [
   // argument-parser read "-1" as the next flag and said only "Missing value".
   SourceCase(
     name: "a negative --batch-rows names the value", damage: { _ in },
-    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--batch-rows", "-1", "--out", "{dir}/Datasets"], status: 1,
+    arguments: ["build", "--db", "{db}", "--season", "2022-23", "--batch-rows", "-1", "--out", "{dir}/Datasets"],
+    status: 1,
     stderr:
       "Error: --batch-rows -1 is out of range: expected 1…16777216\nUsage: dataset build [<options>] --db <file>\n  See 'dataset build --help' for more information.\n"
   ),
   // A mistyped --out must not read as "no snapshots" (exit 0) to a CI job.
   SourceCase(
-    name: "list of a folder that does not exist", damage: { _ in }, arguments: ["list", "--out", "{dir}/Datasets"], status: 3,
+    name: "list of a folder that does not exist", damage: { _ in }, arguments: ["list", "--out", "{dir}/Datasets"],
+    status: 3,
     stderr: "error: --out {dir}/Datasets: no such folder (the root of the snapshots, Datasets by default)\n"),
   SourceCase(
     name: "build on a truncated database writes nothing", damage: bytes { $0 = Array($0.prefix(3 * 4096)) },
@@ -287,7 +295,9 @@ let sourceCases: [SourceCase] = [
         "SELECT count(*) FROM player_game_summary WHERE is_dnp IS NOT 1 AND minutes_played > 0")
       if try st.step() { active = Int(st.int64(0)) }
     }
-    #expect(r.stderr == c.stderr.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir)
+    #expect(
+      r.stderr
+        == c.stderr.replacingOccurrences(of: "{db}", with: db).replacingOccurrences(of: "{dir}", with: s.dir)
         .replacingOccurrences(of: "{active}", with: "\(active)"))
     if let line = c.stdoutContains { #expect(r.stdout.contains(line), "\(r)") }
     // Reading never writes: the broken file is byte for byte what it was, and no snapshot
@@ -409,7 +419,8 @@ typealias SplitMix = SeededRandom
     let validate = try runCLI(["validate", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23"])
     #expect(validate.status == 0, "\(validate)")
     let build = try runCLI([
-      "build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--include-bootstrap", "--out", s.path("Datasets"),
+      "build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--include-bootstrap", "--out",
+      s.path("Datasets"),
     ])
     #expect(build.status == 0, "\(build)")
     #expect(build.stdout.contains("2022-23.arrow") && !build.stdout.contains("2021-22.arrow"), "\(build)")
@@ -417,9 +428,12 @@ typealias SplitMix = SeededRandom
     let manifest = try Manifest.read(path: s.path("Datasets/props_v1/v1/manifest.json"))
     #expect(manifest.config.seasons == ["2022-23"])
     // Without --include-bootstrap every derived season is empty: refused, naming the one with rows.
-    let empty = try runCLI(["build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--out", s.path("Other")])
+    let empty = try runCLI([
+      "build", "--db", db, "--start-date", "2022-07-01", "--end-date", "2022-10-23", "--out", s.path("Other"),
+    ])
     #expect(empty.status == 3, "\(empty)")
-    #expect(empty.stderr.contains("no feature rows to build for season 2022-23 from 2022-07-01 to 2022-10-23"), "\(empty)")
+    #expect(
+      empty.stderr.contains("no feature rows to build for season 2022-23 from 2022-07-01 to 2022-10-23"), "\(empty)")
   }
 }
 
@@ -447,7 +461,10 @@ typealias SplitMix = SeededRandom
 
     // report refuses what validate refuses: it printed "OK to build" over an empty window.
     let page = s.path("empty.html")
-    let report = try runCLI(["report", "--db", db, "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31", "--out", page])
+    let report = try runCLI([
+      "report", "--db", db, "--season", "2022-23", "--start-date", "2023-07-01", "--end-date", "2023-07-31", "--out",
+      page,
+    ])
     #expect(report.status == 3, "\(report)")
     #expect(!FileManager.default.fileExists(atPath: page))
 
@@ -457,13 +474,20 @@ typealias SplitMix = SeededRandom
     #expect(june.status == 0, "\(june)")
     #expect(
       june.stderr.contains(
-        "note: no player_game_summary rows from 2022-06-01 in season 2021-22, which the dates span; `dataset build` leaves it out"),
+        "note: no player_game_summary rows from 2022-06-01 in season 2021-22, which the dates span; `dataset build` leaves it out"
+      ),
       "\(june)")
     let juneBuild = try runCLI(["build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("June")])
-    #expect(juneBuild.status == 0 && juneBuild.stderr.contains("in season 2021-22, which the dates span; not built"), "\(juneBuild)")
+    #expect(
+      juneBuild.status == 0 && juneBuild.stderr.contains("in season 2021-22, which the dates span; not built"),
+      "\(juneBuild)")
     // --quiet drops progress, not the news that the version lacks a season the dates span.
-    let quietJune = try runCLI(["build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("QuietJune"), "--quiet"])
-    #expect(quietJune.status == 0 && quietJune.stderr.contains("in season 2021-22, which the dates span; not built"), "\(quietJune)")
+    let quietJune = try runCLI([
+      "build", "--db", db, "--start-date", "2022-06-01", "--out", s.path("QuietJune"), "--quiet",
+    ])
+    #expect(
+      quietJune.status == 0 && quietJune.stderr.contains("in season 2021-22, which the dates span; not built"),
+      "\(quietJune)")
 
     // Past the last season held, the window has no rows: refused, not widened backwards.
     let late = try runCLI(["validate", "--db", db, "--start-date", "2023-08-01"])
@@ -483,7 +507,8 @@ typealias SplitMix = SeededRandom
     let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
     try #require(synth.status == 0, "\(synth)")
     let c = try Connection(path: db, mode: .readWriteCreate)
-    let st = try c.prepare("SELECT game_id FROM player_game_summary WHERE season_year = 2021 ORDER BY game_date DESC, game_id LIMIT 1")
+    let st = try c.prepare(
+      "SELECT game_id FROM player_game_summary WHERE season_year = 2021 ORDER BY game_date DESC, game_id LIMIT 1")
     try #require(try st.step())
     let game = try #require(st.text(0))
     try c.execute("UPDATE player_game_summary SET game_date = '2022-10-05' WHERE game_id = '\(game)'")
@@ -494,7 +519,9 @@ typealias SplitMix = SeededRandom
     try #require(pcfRows > 0)
 
     let one = try runCLI(["build", "--db", db, "--season", "2021", "--out", s.path("One"), "--quiet"])
-    let two = try runCLI(["build", "--db", db, "--season", "2021", "--season", "2022", "--out", s.path("Two"), "--quiet"])
+    let two = try runCLI([
+      "build", "--db", db, "--season", "2021", "--season", "2022", "--out", s.path("Two"), "--quiet",
+    ])
     #expect(one.status == 0 && two.status == 0, "\(one) \(two)")
     let a = fileBytes(s.path("One/props_v1/v1/2021-22.arrow")), b = fileBytes(s.path("Two/props_v1/v1/2021-22.arrow"))
     #expect(!a.isEmpty && a == b)
@@ -512,11 +539,15 @@ typealias SplitMix = SeededRandom
   @Test func processedAtIsCheckedAsAnOptionAndStoredInUTC() throws {
     let s = Scratch()
     defer { s.remove() }
-    let bad = try runCLI(["synth", "--db", s.path("a.sqlite"), "--seasons", "1", "--seed", "3", "--processed-at", "yesterday"])
+    let bad = try runCLI([
+      "synth", "--db", s.path("a.sqlite"), "--seasons", "1", "--seed", "3", "--processed-at", "yesterday",
+    ])
     #expect(bad.status == 1, "\(bad)")
     #expect(bad.stderr.contains(#"--processed-at "yesterday" is not an ISO 8601 time"#), "\(bad)")
     let db = s.path("b.sqlite")
-    let ok = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "3", "--processed-at", "2024-07-01T12:00:00+02:00", "--quiet"])
+    let ok = try runCLI([
+      "synth", "--db", db, "--seasons", "1", "--seed", "3", "--processed-at", "2024-07-01T12:00:00+02:00", "--quiet",
+    ])
     #expect(ok.status == 0, "\(ok)")
     let c = try Connection(path: db)
     let st = try c.prepare("SELECT DISTINCT processed_at FROM player_game_summary")
@@ -538,7 +569,9 @@ typealias SplitMix = SeededRandom
 /// Help must always work: a commit of session 11 turned every `--help` into exit 3 (the help
 /// request reached a catch-all for errors of the input), and every usage error points to it.
 @Suite struct HelpTests {
-  @Test(arguments: [[], ["--help"], ["-h"], ["help"], ["help", "build"], ["build", "--help"], ["verify", "--help"], ["import", "-h"]])
+  @Test(arguments: [
+    [], ["--help"], ["-h"], ["help"], ["help", "build"], ["build", "--help"], ["verify", "--help"], ["import", "-h"],
+  ])
   func helpExitsZeroAndPrintsTheOverview(_ arguments: [String]) throws {
     let r = try runCLI(arguments)
     #expect(r.status == 0, "\(arguments): \(r)")
@@ -570,8 +603,12 @@ typealias SplitMix = SeededRandom
     defer { s.remove() }
     let db = try SmallSource.copy(to: s.path("league.sqlite"))
     let writer = try Connection(path: db, mode: .readWriteCreate)
-    try writer.execute("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; UPDATE player_game_summary SET processed_at = '2024-06-01T00:00:00Z';")
-    let r = try runCLI(["build", "--quiet", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out", s.path("Datasets")])
+    try writer.execute(
+      "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; UPDATE player_game_summary SET processed_at = '2024-06-01T00:00:00Z';"
+    )
+    let r = try runCLI([
+      "build", "--quiet", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out", s.path("Datasets"),
+    ])
     #expect(r.status == 0, "\(r)")
     #expect(r.stderr.contains("note: \(db) is in WAL mode and \(db)-wal holds "), "\(r)")
     #expect(r.stderr.contains("PRAGMA wal_checkpoint(TRUNCATE)"), "\(r)")
@@ -590,7 +627,8 @@ typealias SplitMix = SeededRandom
     try #require(synth.status == 0, "\(synth)")
     let out = s.path("Datasets")
     for (name, seasons) in [("both", ["2021-22", "2022-23"]), ("one", ["2021-22"])] {
-      let r = try runCLI(["build", "--db", db, "--out", out, "--dataset", name, "--quiet"] + seasons.flatMap { ["--season", $0] })
+      let r = try runCLI(
+        ["build", "--db", db, "--out", out, "--dataset", name, "--quiet"] + seasons.flatMap { ["--season", $0] })
       try #require(r.status == 0, "\(r)")
     }
     // Narrowed to its only season, a snapshot's statistics are its manifest's, bit for bit;
@@ -603,14 +641,18 @@ typealias SplitMix = SeededRandom
 
     let diff = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2021"])
     #expect(diff.status == 0, "\(diff)")
-    #expect(diff.stdout.hasPrefix("diff one/v1 → both/v1, season 2021-22 only\nrows: \(one.rowCount) → \(one.rowCount) (+0)\n"), "\(diff)")
+    #expect(
+      diff.stdout.hasPrefix(
+        "diff one/v1 → both/v1, season 2021-22 only\nrows: \(one.rowCount) → \(one.rowCount) (+0)\n"), "\(diff)")
     #expect(diff.stdout.contains("\nno drift:"), "\(diff)")
     // Pooled, the same two differ in their calendar columns.
     let pooled = try runCLI(["diff", "--out", out, "one/v1", "both/v1"])
     #expect(pooled.stdout.contains("psi,mean_shift"), "\(pooled)")
 
     let absent = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2022-23"])
-    #expect(absent.status == 3 && absent.stderr == "error: \(out)/one/v1 holds no season 2022-23 (its seasons: 2021-22)\n", "\(absent)")
+    #expect(
+      absent.status == 3 && absent.stderr == "error: \(out)/one/v1 holds no season 2022-23 (its seasons: 2021-22)\n",
+      "\(absent)")
     let bad = try runCLI(["diff", "--out", out, "one/v1", "both/v1", "--season", "2021-23"])
     #expect(bad.status == 1 && bad.stderr.contains("invalid season '2021-23'"), "\(bad)")
     // A damaged file is verify's to explain, not something to diff.

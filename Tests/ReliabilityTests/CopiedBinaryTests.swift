@@ -45,7 +45,11 @@ import Testing
     // features-csv resolves --feature-set the same way (its default was a repo-relative path).
     let csv = try runTool(
       "/bin/sh",
-      ["-c", "cd \"$1\" && exec ./bin/dataset features-csv --db league.sqlite --season 2022-23 --include-bootstrap --out x.csv", "sh", s.dir])
+      [
+        "-c",
+        "cd \"$1\" && exec ./bin/dataset features-csv --db league.sqlite --season 2022-23 --include-bootstrap --out x.csv",
+        "sh", s.dir,
+      ])
     #expect(csv.status == 0, "\(csv)")
     #expect(csv.stdout.hasPrefix("props_v1: "), "\(csv)")
 
@@ -71,11 +75,14 @@ extension CopiedBinaryTests {
     let s = Scratch()
     defer { s.remove() }
     _ = try SmallSource.copy(to: s.path("league.sqlite"))
-    try FileManager.default.createDirectory(atPath: s.path("host/bin/Schemas/features"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: s.path("host/bin/Schemas/features"), withIntermediateDirectories: true)
     let copied = try runTool("/bin/cp", [Repo.binary, s.path("host/bin/dataset")])
     #expect(copied.status == 0, "\(copied)")
     let shipped = try String(contentsOfFile: Repo.root + "/Schemas/features/example_minutes_v1.json", encoding: .utf8)
-    s.write("host/bin/Schemas/features/host_minutes_v1.json", shipped.replacingOccurrences(of: "\"example_minutes_v1\"", with: "\"host_minutes_v1\""))
+    s.write(
+      "host/bin/Schemas/features/host_minutes_v1.json",
+      shipped.replacingOccurrences(of: "\"example_minutes_v1\"", with: "\"host_minutes_v1\""))
     let build = try runTool(
       "/bin/sh",
       [
@@ -89,11 +96,13 @@ extension CopiedBinaryTests {
     // Gate defaults beside it too: a threshold changed there is the one applied.
     let defaults = try String(contentsOfFile: Repo.root + "/Schemas/gates.default.json", encoding: .utf8)
     let changed = defaults.replacingOccurrences(
-      of: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 95", with: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 93")
+      of: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 95",
+      with: "\"pcf_date_coverage\": {\n    \"fail_below_percent\": 93")
     #expect(changed != defaults)
     s.write("host/bin/Schemas/gates.default.json", changed)
     let validate = try runTool(
-      "/bin/sh", ["-c", "cd \"$1\" && exec ./host/bin/dataset validate --db league.sqlite --season 2022-23", "sh", s.dir])
+      "/bin/sh",
+      ["-c", "cd \"$1\" && exec ./host/bin/dataset validate --db league.sqlite --season 2022-23", "sh", s.dir])
     #expect(validate.stdout.contains("fail below 93 %"), "\(validate)")
   }
 }

@@ -17,7 +17,8 @@ func buildArguments(db: String, out: String, batchRows: Int, extra: [String] = [
   // The small source holds only the season's first days, which the feature set drops as
   // bootstrap unless told to keep them.
   [
-    "build", "--quiet", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "rel", "--batch-rows", String(batchRows),
+    "build", "--quiet", "--db", db, "--season", "2022-23", "--out", out, "--dataset", "rel", "--batch-rows",
+    String(batchRows),
     "--include-bootstrap",
   ] + extra
 }
@@ -84,7 +85,8 @@ enum Mounts {
   /// files' O_DIRECT writes, which tmpfs refuses.
   static func ext4(_ dir: String, megabytes: Int) throws -> String {
     let image = dir + ".ext4"
-    guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes << 20)) == 0 else {
+    guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes << 20)) == 0
+    else {
       throw MountError(text: "cannot make \(image)")
     }
     let made = try runTool("/usr/sbin/mkfs.ext4", ["-q", "-F", image])

@@ -76,16 +76,19 @@ func fixtureSeason() -> SourceData {
 
   @Test func weakestSourceFieldNamesTheFieldWithFewestValues() {
     let month = CoverageBreakdown.Month(
-      year: 2023, month: 1, activeRows: 10, playedRows: 12, usageRateRows: 10, sourceFieldRows: [8, 9, 10, 7, 7, 10, 10, 10, 10, 10])
+      year: 2023, month: 1, activeRows: 10, playedRows: 12, usageRateRows: 10,
+      sourceFieldRows: [8, 9, 10, 7, 7, 10, 10, 10, 10, 10])
     // minutes_played 8 of 12 played rows (66.7 %) is weaker than ft_attempts 7 of 10 (70 %).
     #expect(month.weakestSourceField?.name == "minutes_played")
     #expect(month.weakestSourceField?.rows == 8 && month.weakestSourceField?.of == 12)
     let tie = CoverageBreakdown.Month(
-      year: 2023, month: 2, activeRows: 10, playedRows: 10, usageRateRows: 10, sourceFieldRows: [10, 9, 10, 7, 7, 10, 10, 10, 10, 7])
+      year: 2023, month: 2, activeRows: 10, playedRows: 10, usageRateRows: 10,
+      sourceFieldRows: [10, 9, 10, 7, 7, 10, 10, 10, 10, 7])
     // On a tie the first field in spec order is named.
     #expect(tie.weakestSourceField?.name == "ft_attempts")
     let empty = CoverageBreakdown.Month(
-      year: 2023, month: 3, activeRows: 0, playedRows: 0, usageRateRows: 0, sourceFieldRows: [Int](repeating: 0, count: 10))
+      year: 2023, month: 3, activeRows: 0, playedRows: 0, usageRateRows: 0,
+      sourceFieldRows: [Int](repeating: 0, count: 10))
     #expect(empty.weakestSourceField == nil)
     #expect(month.label == "2023-01")
   }
@@ -116,7 +119,8 @@ func fixtureSeason() -> SourceData {
     let players = try #require(report.result(.pcfPlayerCoverage))
     // A date without any PCF row counts at 0 % (gates.md: warn on any date below 90 %).
     let low = breakdown.days.filter {
-      ($0.kind == .covered || $0.kind == .missing) && $0.activePlayers > 0 && $0.activeWithPCF * 10 < 9 * $0.activePlayers
+      ($0.kind == .covered || $0.kind == .missing) && $0.activePlayers > 0
+        && $0.activeWithPCF * 10 < 9 * $0.activePlayers
     }.sorted { ($0.activeWithPCF * $1.activePlayers, $0.date) < ($1.activeWithPCF * $0.activePlayers, $1.date) }
     #expect(low.contains { $0.kind == .missing })
     #expect(

@@ -67,10 +67,12 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
   // validate.
   @Test func monthsUseTheMonthRuleAndTheSeasonItsOwn() {
     func render(month: Double, season: Double) -> String {
-      let lines = ReportBuilder.Lines(dateCoverage: 0.95, playerCoverage: 0.90, usageRate: month, usageRateSeason: season, sourceField: 0.99)
+      let lines = ReportBuilder.Lines(
+        dateCoverage: 0.95, playerCoverage: 0.90, usageRate: month, usageRateSeason: season, sourceField: 0.99)
       return ReportRenderer.render(
         ReportInput(
-          title: "f", facts: [], seasons: ReportBuilder.seasons(CoverageBreakdown.compute(source: fixtureSeason()), lines: lines),
+          title: "f", facts: [],
+          seasons: ReportBuilder.seasons(CoverageBreakdown.compute(source: fixtureSeason()), lines: lines),
           gates: [], snapshot: nil))
     }
     let relaxed = render(month: 0.60, season: 0.90)
@@ -159,10 +161,10 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     #expect(!html.contains("was 10.0 %"))
   }
 
-
   @Test func aWindowWithoutExpectedDatesSaysSoAndMarksTheRestOutside() {
     // 2022-10-18…2022-10-30 are the bootstrap days of the fixture season.
-    let breakdowns = CoverageBreakdown.compute(source: fixtureSeason(), start: day("2022-10-18"), end: day("2022-10-30"))
+    let breakdowns = CoverageBreakdown.compute(
+      source: fixtureSeason(), start: day("2022-10-18"), end: day("2022-10-30"))
     let html = ReportRenderer.render(
       ReportInput(
         title: "t", facts: [], seasons: ReportBuilder.seasons(breakdowns, lines: defaultLines), gates: [],

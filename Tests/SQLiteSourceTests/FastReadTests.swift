@@ -28,7 +28,8 @@ private let pgsSchema: [(String, Kind)] = {
   ]
   let counts: [String] = [
     "points", "fg_makes", "fg_attempts", "three_pt_makes", "three_pt_attempts", "ft_makes", "ft_attempts",
-    "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls", "plus_minus",
+    "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls",
+    "plus_minus",
   ]
   for name in counts { s.append((name, .intOptional)) }
   s += [("usage_rate", .real), ("is_dnp", .flag), ("processed_at", .timestamp)]
@@ -96,7 +97,9 @@ private func createTable(_ c: Connection, _ table: String, _ schema: [(String, K
   try c.execute("CREATE TABLE \(table) (\(schema.map(\.0).joined(separator: ", ")))")
 }
 
-private func insert(_ c: Connection, _ table: String, _ schema: [(String, Kind)], rows: [[Value]], rowids: [Int64]) throws {
+private func insert(_ c: Connection, _ table: String, _ schema: [(String, Kind)], rows: [[Value]], rowids: [Int64])
+  throws
+{
   let st = try c.prepare(
     "INSERT INTO \(table) (rowid, \(schema.map(\.0).joined(separator: ", "))) VALUES (\((0...schema.count).map { "?\($0 + 1)" }.joined(separator: ", ")))"
   )
@@ -164,7 +167,8 @@ private struct NaiveTable {
 }
 
 /// `SELECT rowid, * … ORDER BY rowid`, each value converted by the contract's rule for its kind.
-private func naiveRead(_ c: Connection, _ table: String, _ schema: [(String, Kind)], keep: (Int64, [Any?]) -> Bool) throws
+private func naiveRead(_ c: Connection, _ table: String, _ schema: [(String, Kind)], keep: (Int64, [Any?]) -> Bool)
+  throws
   -> NaiveTable
 {
   var out = NaiveTable(columns: Array(repeating: [], count: schema.count))
@@ -219,7 +223,9 @@ private func pgsColumns(_ p: PlayerGameSummary) -> [[Any?]] {
   var out: [[Any?]] = [
     values(p.playerLookup), values(p.playerFullName), values(p.universalPlayerId), values(p.gameId), values(p.gameDate),
   ]
-  out += [values(p.seasonYear), values(p.teamAbbr), values(p.opponentTeamAbbr), values(p.isHome), values(p.minutesPlayed)]
+  out += [
+    values(p.seasonYear), values(p.teamAbbr), values(p.opponentTeamAbbr), values(p.isHome), values(p.minutesPlayed),
+  ]
   for c in p.integerStatColumns { out.append(values(c.column)) }
   out += [values(p.usageRate), values(p.isDnp), values(p.processedAt)]
   return out
@@ -256,7 +262,8 @@ private let leagueCases: [LeagueCase] = (0..<8).map { (i: Int) -> LeagueCase in
     defer { t.remove() }
     let db = t.path("league.sqlite")
     let seasons = [2015, 2016, 2017, 2019, 2020]
-    try makeLeague(db, seed: c.seed, seasons: seasons, interleave: c.interleave, seasonIndex: c.seasonIndex, schedule: c.schedule)
+    try makeLeague(
+      db, seed: c.seed, seasons: seasons, interleave: c.interleave, seasonIndex: c.seasonIndex, schedule: c.schedule)
     let reader = SourceReader(path: db)
     let naive = try Connection(path: db)
     for requested in [seasons, [2017], [2020, 2015], [2016, 2017, 2020], [2019, 2016, 2015, 2020]] {
@@ -264,7 +271,9 @@ private let leagueCases: [LeagueCase] = (0..<8).map { (i: Int) -> LeagueCase in
       let wanted = Set(requested)
       #expect(data.seasons == requested.sorted())
 
-      let pgs = try naiveRead(naive, "player_game_summary", pgsSchema) { _, row in wanted.contains(Int(row[5] as! Int32)) }
+      let pgs = try naiveRead(naive, "player_game_summary", pgsSchema) { _, row in
+        wanted.contains(Int(row[5] as! Int32))
+      }
       #expect(data.pgs.rowid == pgs.rowid, "\(c) \(requested)")
       for (k, column) in pgsColumns(data.pgs).enumerated() {
         #expect(same(column, pgs.columns[k]), "\(c) \(requested): player_game_summary.\(pgsSchema[k].0)")
@@ -288,8 +297,13 @@ private let leagueCases: [LeagueCase] = (0..<8).map { (i: Int) -> LeagueCase in
       if c.schedule {
         let s = try naiveRead(naive, "schedule", scheduleSchema) { _, row in wanted.contains(Int(row[2] as! Int32)) }
         let sc = try #require(data.schedule)
-        let got = [values(sc.gameId), values(sc.gameDate), values(sc.seasonYear), values(sc.homeTeamAbbr), values(sc.awayTeamAbbr)]
-        for k in got.indices { #expect(same(got[k], s.columns[k]), "\(c) \(requested): schedule.\(scheduleSchema[k].0)") }
+        let got = [
+          values(sc.gameId), values(sc.gameDate), values(sc.seasonYear), values(sc.homeTeamAbbr),
+          values(sc.awayTeamAbbr),
+        ]
+        for k in got.indices {
+          #expect(same(got[k], s.columns[k]), "\(c) \(requested): schedule.\(scheduleSchema[k].0)")
+        }
       } else {
         #expect(data.schedule == nil)
       }
@@ -326,10 +340,12 @@ private let leagueCases: [LeagueCase] = (0..<8).map { (i: Int) -> LeagueCase in
     for season in [2022, 2021] {
       let d = Season.dateRange(season).lowerBound.adding(days: 20)
       try insert(
-        c, "player_game_summary", pgsSchema, rows: (0..<50).map { _ in pgsSchema.map { value($0.1, &g, date: d, season: season) } },
+        c, "player_game_summary", pgsSchema,
+        rows: (0..<50).map { _ in pgsSchema.map { value($0.1, &g, date: d, season: season) } },
         rowids: (0..<50).map { Int64(season == 2022 ? $0 + 1 : 1000 + $0) })
       try insert(
-        c, "player_composite_factors", pcfSchema, rows: (0..<50).map { _ in pcfSchema.map { value($0.1, &g, date: d, season: season) } },
+        c, "player_composite_factors", pcfSchema,
+        rows: (0..<50).map { _ in pcfSchema.map { value($0.1, &g, date: d, season: season) } },
         rowids: (0..<50).map { Int64(season == 2022 ? $0 + 1 : 1000 + $0) })
     }
   }
@@ -348,31 +364,89 @@ private struct BadValueCase: CustomTestStringConvertible, Sendable {
 private let badRowid: Int64 = 3 * 37
 
 private let badValueCases: [BadValueCase] = [
-  .init(table: "player_game_summary", column: "player_lookup", literal: "NULL", message: "player_game_summary.player_lookup at rowid 111 is NULL, but the column is NOT NULL"),
-  .init(table: "player_game_summary", column: "player_full_name", literal: "x'00ff'", message: "player_game_summary.player_full_name at rowid 111 holds a BLOB, expected TEXT"),
-  .init(table: "player_game_summary", column: "team_abbr", literal: "12", message: "player_game_summary.team_abbr at rowid 111 holds 12, expected TEXT"),
-  .init(table: "player_game_summary", column: "player_full_name", literal: "CAST(x'4C75C3A86B61FF' AS TEXT)", message: "player_game_summary.player_full_name at rowid 111 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text"),
-  .init(table: "player_game_summary", column: "points", literal: "'twelve'", message: "player_game_summary.points at rowid 111 holds 'twelve', expected an INTEGER"),
-  .init(table: "player_game_summary", column: "points", literal: "12.5", message: "player_game_summary.points at rowid 111 holds 12.5, expected an INTEGER"),
-  .init(table: "player_game_summary", column: "points", literal: "2147483648", message: "player_game_summary.points at rowid 111 holds 2147483648, expected an INTEGER within ±2147483647"),
-  .init(table: "player_game_summary", column: "points", literal: "9e999", message: "player_game_summary.points at rowid 111 holds inf, expected an INTEGER"),
-  .init(table: "player_game_summary", column: "minutes_played", literal: "'31:20'", message: "player_game_summary.minutes_played at rowid 111 holds '31:20', expected a REAL"),
-  .init(table: "player_game_summary", column: "usage_rate", literal: "-9e999", message: "player_game_summary.usage_rate at rowid 111 holds -inf, expected a finite REAL"),
-  .init(table: "player_game_summary", column: "is_home", literal: "2", message: "player_game_summary.is_home at rowid 111 holds 2, expected 0, 1 or NULL"),
-  .init(table: "player_game_summary", column: "is_dnp", literal: "1.0", message: "player_game_summary.is_dnp at rowid 111 holds 1.0, expected 0, 1 or NULL"),
-  .init(table: "player_game_summary", column: "game_date", literal: "'2016-02-30'", message: "player_game_summary.game_date at rowid 111 holds '2016-02-30', expected a real calendar date YYYY-MM-DD"),
-  .init(table: "player_game_summary", column: "game_date", literal: "20160201", message: "player_game_summary.game_date at rowid 111 holds 20160201, expected a date as TEXT YYYY-MM-DD"),
-  .init(table: "player_game_summary", column: "game_date", literal: "NULL", message: "player_game_summary.game_date at rowid 111 is NULL, but the column is NOT NULL"),
-  .init(table: "player_game_summary", column: "processed_at", literal: "'yesterday'", message: "player_game_summary.processed_at at rowid 111 holds 'yesterday', expected an ISO 8601 UTC time like 2023-01-05T12:34:56Z"),
-  .init(table: "player_game_summary", column: "processed_at", literal: "1700000000", message: "player_game_summary.processed_at at rowid 111 holds 1700000000, expected an ISO 8601 UTC time as TEXT"),
-  .init(table: "player_game_summary", column: "season_year", literal: "'2015'", message: "player_game_summary.season_year at rowid 111 holds '2015', expected an INTEGER"),
-  .init(table: "player_composite_factors", column: "game_id", literal: "NULL", message: "player_composite_factors.game_id at rowid 111 is NULL, but the column is NOT NULL"),
-  .init(table: "player_composite_factors", column: "fatigue_score", literal: "50.5", message: "player_composite_factors.fatigue_score at rowid 111 holds 50.5, expected an INTEGER"),
-  .init(table: "player_composite_factors", column: "pace_score", literal: "'fast'", message: "player_composite_factors.pace_score at rowid 111 holds 'fast', expected a REAL"),
-  .init(table: "player_composite_factors", column: "calculation_version", literal: "x'01'", message: "player_composite_factors.calculation_version at rowid 111 holds a BLOB, expected TEXT"),
-  .init(table: "player_composite_factors", column: "processed_at", literal: "'2024-01-01T25:00:00Z'", message: "player_composite_factors.processed_at at rowid 111 holds '2024-01-01T25:00:00Z', expected an ISO 8601 UTC time like 2023-01-05T12:34:56Z"),
-  .init(table: "player_composite_factors", column: "game_date", literal: "'2016-13-01'", message: "player_composite_factors.game_date at rowid 111 holds '2016-13-01', expected a real calendar date YYYY-MM-DD"),
-  .init(table: "player_composite_factors", column: "game_date", literal: "'2016-01-01 '", message: "player_composite_factors.game_date at rowid 111 holds '2016-01-01 ', expected a real calendar date YYYY-MM-DD"),
+  .init(
+    table: "player_game_summary", column: "player_lookup", literal: "NULL",
+    message: "player_game_summary.player_lookup at rowid 111 is NULL, but the column is NOT NULL"),
+  .init(
+    table: "player_game_summary", column: "player_full_name", literal: "x'00ff'",
+    message: "player_game_summary.player_full_name at rowid 111 holds a BLOB, expected TEXT"),
+  .init(
+    table: "player_game_summary", column: "team_abbr", literal: "12",
+    message: "player_game_summary.team_abbr at rowid 111 holds 12, expected TEXT"),
+  .init(
+    table: "player_game_summary", column: "player_full_name", literal: "CAST(x'4C75C3A86B61FF' AS TEXT)",
+    message:
+      "player_game_summary.player_full_name at rowid 111 holds 'Lu\\xC3\\xA8ka\\xFF', bytes that are not valid UTF-8, expected UTF-8 text"
+  ),
+  .init(
+    table: "player_game_summary", column: "points", literal: "'twelve'",
+    message: "player_game_summary.points at rowid 111 holds 'twelve', expected an INTEGER"),
+  .init(
+    table: "player_game_summary", column: "points", literal: "12.5",
+    message: "player_game_summary.points at rowid 111 holds 12.5, expected an INTEGER"),
+  .init(
+    table: "player_game_summary", column: "points", literal: "2147483648",
+    message: "player_game_summary.points at rowid 111 holds 2147483648, expected an INTEGER within ±2147483647"),
+  .init(
+    table: "player_game_summary", column: "points", literal: "9e999",
+    message: "player_game_summary.points at rowid 111 holds inf, expected an INTEGER"),
+  .init(
+    table: "player_game_summary", column: "minutes_played", literal: "'31:20'",
+    message: "player_game_summary.minutes_played at rowid 111 holds '31:20', expected a REAL"),
+  .init(
+    table: "player_game_summary", column: "usage_rate", literal: "-9e999",
+    message: "player_game_summary.usage_rate at rowid 111 holds -inf, expected a finite REAL"),
+  .init(
+    table: "player_game_summary", column: "is_home", literal: "2",
+    message: "player_game_summary.is_home at rowid 111 holds 2, expected 0, 1 or NULL"),
+  .init(
+    table: "player_game_summary", column: "is_dnp", literal: "1.0",
+    message: "player_game_summary.is_dnp at rowid 111 holds 1.0, expected 0, 1 or NULL"),
+  .init(
+    table: "player_game_summary", column: "game_date", literal: "'2016-02-30'",
+    message: "player_game_summary.game_date at rowid 111 holds '2016-02-30', expected a real calendar date YYYY-MM-DD"),
+  .init(
+    table: "player_game_summary", column: "game_date", literal: "20160201",
+    message: "player_game_summary.game_date at rowid 111 holds 20160201, expected a date as TEXT YYYY-MM-DD"),
+  .init(
+    table: "player_game_summary", column: "game_date", literal: "NULL",
+    message: "player_game_summary.game_date at rowid 111 is NULL, but the column is NOT NULL"),
+  .init(
+    table: "player_game_summary", column: "processed_at", literal: "'yesterday'",
+    message:
+      "player_game_summary.processed_at at rowid 111 holds 'yesterday', expected an ISO 8601 UTC time like 2023-01-05T12:34:56Z"
+  ),
+  .init(
+    table: "player_game_summary", column: "processed_at", literal: "1700000000",
+    message: "player_game_summary.processed_at at rowid 111 holds 1700000000, expected an ISO 8601 UTC time as TEXT"),
+  .init(
+    table: "player_game_summary", column: "season_year", literal: "'2015'",
+    message: "player_game_summary.season_year at rowid 111 holds '2015', expected an INTEGER"),
+  .init(
+    table: "player_composite_factors", column: "game_id", literal: "NULL",
+    message: "player_composite_factors.game_id at rowid 111 is NULL, but the column is NOT NULL"),
+  .init(
+    table: "player_composite_factors", column: "fatigue_score", literal: "50.5",
+    message: "player_composite_factors.fatigue_score at rowid 111 holds 50.5, expected an INTEGER"),
+  .init(
+    table: "player_composite_factors", column: "pace_score", literal: "'fast'",
+    message: "player_composite_factors.pace_score at rowid 111 holds 'fast', expected a REAL"),
+  .init(
+    table: "player_composite_factors", column: "calculation_version", literal: "x'01'",
+    message: "player_composite_factors.calculation_version at rowid 111 holds a BLOB, expected TEXT"),
+  .init(
+    table: "player_composite_factors", column: "processed_at", literal: "'2024-01-01T25:00:00Z'",
+    message:
+      "player_composite_factors.processed_at at rowid 111 holds '2024-01-01T25:00:00Z', expected an ISO 8601 UTC time like 2023-01-05T12:34:56Z"
+  ),
+  .init(
+    table: "player_composite_factors", column: "game_date", literal: "'2016-13-01'",
+    message:
+      "player_composite_factors.game_date at rowid 111 holds '2016-13-01', expected a real calendar date YYYY-MM-DD"),
+  .init(
+    table: "player_composite_factors", column: "game_date", literal: "'2016-01-01 '",
+    message:
+      "player_composite_factors.game_date at rowid 111 holds '2016-01-01 ', expected a real calendar date YYYY-MM-DD"),
 ]
 
 @Suite struct FastReadErrorTests {
@@ -382,7 +456,8 @@ private let badValueCases: [BadValueCase] = [
     defer { t.remove() }
     let db = t.path("league.sqlite")
     try makeLeague(db, seed: 99, seasons: [2015, 2016], interleave: false, seasonIndex: true, schedule: false)
-    try Connection(path: db, mode: .readWriteCreate).execute("UPDATE \(c.table) SET \(c.column) = \(c.literal) WHERE rowid = \(badRowid)")
+    try Connection(path: db, mode: .readWriteCreate).execute(
+      "UPDATE \(c.table) SET \(c.column) = \(c.literal) WHERE rowid = \(badRowid)")
     #expect(throws: SourceError.self) { try SourceReader(path: db).read(seasons: [2015, 2016]) }
     do {
       _ = try SourceReader(path: db).read(seasons: [2015, 2016])
@@ -426,7 +501,9 @@ private let badValueCases: [BadValueCase] = [
       _ = try SourceReader(path: db).read(seasons: [2015, 2016])
       Issue.record("read a PCF pace_score 'x'")
     } catch {
-      #expect(error.description == "\(db): player_composite_factors.pace_score at rowid \(pcf2015) holds 'x', expected a REAL")
+      #expect(
+        error.description == "\(db): player_composite_factors.pace_score at rowid \(pcf2015) holds 'x', expected a REAL"
+      )
     }
   }
 
@@ -437,7 +514,8 @@ private let badValueCases: [BadValueCase] = [
     let db = t.path("league.sqlite")
     try makeLeague(db, seed: 6, seasons: [2015, 2016], interleave: false, seasonIndex: true, schedule: false)
     try Connection(path: db, mode: .readWriteCreate).execute(
-      "UPDATE player_composite_factors SET game_date = '18/10/2016' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)")
+      "UPDATE player_composite_factors SET game_date = '18/10/2016' WHERE rowid = (SELECT max(rowid) FROM player_composite_factors)"
+    )
     let last = try { () throws -> Int64 in
       let st = try Connection(path: db).prepare("SELECT max(rowid) FROM player_composite_factors")
       _ = try st.step()
@@ -449,7 +527,8 @@ private let badValueCases: [BadValueCase] = [
     } catch {
       #expect(
         error.description
-          == "\(db): player_composite_factors.game_date at rowid \(last) holds '18/10/2016', expected a real calendar date YYYY-MM-DD")
+          == "\(db): player_composite_factors.game_date at rowid \(last) holds '18/10/2016', expected a real calendar date YYYY-MM-DD"
+      )
     }
   }
 }

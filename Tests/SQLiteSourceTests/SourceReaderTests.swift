@@ -22,7 +22,10 @@ private func realGames(_ games: Int) throws -> String {
   let text = try String(contentsOfFile: logsDir + "/player_logs_2022-23.csv", encoding: .utf8)
   var lines = text.split(separator: "\n")
   let header = lines.removeFirst()
-  let ids = Dictionary(lines.map { l in let c = l.split(separator: ","); return (String(c[6]), String(c[7])) }, uniquingKeysWith: { a, _ in a })
+  let ids = Dictionary(
+    lines.map { l in
+      let c = l.split(separator: ","); return (String(c[6]), String(c[7]))
+    }, uniquingKeysWith: { a, _ in a })
   let keep = Set(ids.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(games).map(\.key))
   return ([header] + lines.filter { keep.contains(String($0.split(separator: ",")[6])) }).joined(separator: "\n") + "\n"
 }
@@ -43,7 +46,8 @@ private func realGames(_ games: Int) throws -> String {
     // Spot values the reader must return exactly as imported: game ids with leading zeros,
     // dates, processed_at, and NULL usage exactly on the 0-minute rows.
     #expect((0..<data.pgs.count).allSatisfy { data.pgs.gameId[$0]!.hasPrefix("00222") })
-    #expect(Set((0..<data.pgs.count).map { data.pgs.processedAt[$0]! }) == [Timestamp.parseMicros("2024-01-01T00:00:00Z")!])
+    #expect(
+      Set((0..<data.pgs.count).map { data.pgs.processedAt[$0]! }) == [Timestamp.parseMicros("2024-01-01T00:00:00Z")!])
     let nullUsage = (0..<data.pgs.count).filter { data.pgs.usageRate[$0] == nil }
     #expect(nullUsage == (0..<data.pgs.count).filter { data.pgs.minutesPlayed[$0] == 0 })
     #expect((0..<data.pgs.count).map { data.pgs.gameDate[$0]! }.min() == Date32(iso: "2022-10-18"))
@@ -71,11 +75,13 @@ private func realGames(_ games: Int) throws -> String {
     let t = TempDir()
     defer { t.remove() }
     let db = t.path("wal.sqlite")
-    try makeDB(db, "CREATE TABLE player_game_summary (season_year INTEGER); INSERT INTO player_game_summary VALUES (2022);")
+    try makeDB(
+      db, "CREATE TABLE player_game_summary (season_year INTEGER); INSERT INTO player_game_summary VALUES (2022);")
     do {
       // No checkpoint on close, so the commit stays in the -wal file, as after a killed writer.
       let writer = try Connection(path: db, mode: .rollBack)
-      try writer.execute("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; INSERT INTO player_game_summary VALUES (2023);")
+      try writer.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; INSERT INTO player_game_summary VALUES (2023);")
     }
     FileManager.default.createFile(atPath: db + "-journal", contents: Data())
     let before = try Data(contentsOf: URL(fileURLWithPath: db))
@@ -92,7 +98,10 @@ private func realGames(_ games: Int) throws -> String {
     let t = TempDir()
     defer { t.remove() }
     let missing = t.path("missing.sqlite")
-    #expect(error(missing)?.description == "\(missing): no such file (expected a SQLite database holding player_game_summary and player_composite_factors)")
+    #expect(
+      error(missing)?.description
+        == "\(missing): no such file (expected a SQLite database holding player_game_summary and player_composite_factors)"
+    )
 
     let text = t.path("notes.sqlite")
     try String(repeating: "this is not a database\n", count: 100).write(toFile: text, atomically: true, encoding: .utf8)
@@ -100,14 +109,18 @@ private func realGames(_ games: Int) throws -> String {
 
     let noPCF = t.path("nopcf.sqlite")
     try makeDB(noPCF, sourceSchemaDDL + "DROP TABLE player_composite_factors; CREATE TABLE notes(x);")
-    #expect(error(noPCF)?.description == "\(noPCF): table player_composite_factors is missing (tables present: notes, player_game_summary)")
+    #expect(
+      error(noPCF)?.description
+        == "\(noPCF): table player_composite_factors is missing (tables present: notes, player_game_summary)")
 
     let fewColumns = t.path("cols.sqlite")
     try makeDB(
       fewColumns,
       sourceSchemaDDL.replacingOccurrences(of: "  usage_rate          REAL,\n", with: "")
         .replacingOccurrences(of: "  is_home             INTEGER,\n", with: ""))
-    #expect(error(fewColumns)?.description == "\(fewColumns): table player_game_summary is missing columns is_home, usage_rate")
+    #expect(
+      error(fewColumns)?.description
+        == "\(fewColumns): table player_game_summary is missing columns is_home, usage_rate")
 
     let textInInteger = t.path("text.sqlite")
     try makeDB(
@@ -117,8 +130,12 @@ private func realGames(_ games: Int) throws -> String {
         VALUES ('a', '0022200001', '2022-10-18', 2022, 'AAA', 'BBB', 12, '2024-01-01T00:00:00Z'),
                ('b', '0022200001', '2022-10-18', 2022, 'AAA', 'BBB', 'twelve', '2024-01-01T00:00:00Z');
         """)
-    #expect(error(textInInteger)?.description == "\(textInInteger): player_game_summary.points at rowid 2 holds 'twelve', expected an INTEGER")
+    #expect(
+      error(textInInteger)?.description
+        == "\(textInInteger): player_game_summary.points at rowid 2 holds 'twelve', expected an INTEGER")
 
-    #expect(error(textInInteger, seasons: [2019, 2022])?.description == "\(textInInteger): no player_game_summary rows for season 2019-20 (seasons in the database: 2022-23)")
+    #expect(
+      error(textInInteger, seasons: [2019, 2022])?.description
+        == "\(textInInteger): no player_game_summary rows for season 2019-20 (seasons in the database: 2022-23)")
   }
 }

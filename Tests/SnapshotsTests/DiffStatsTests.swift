@@ -23,7 +23,10 @@ import Testing
     #expect(s.histogram == .init(widthLog2: -4, firstBin: 16, counts: counts))
 
     let text = ColumnStats.compute([.utf8(StringColumn(["a", nil, "b", "a"]))])
-    #expect(text == ColumnStats(nullCount: 1, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: 2, histogram: nil))
+    #expect(
+      text
+        == ColumnStats(
+          nullCount: 1, nonFiniteCount: 0, min: nil, max: nil, mean: nil, std: nil, distinctCount: 2, histogram: nil))
     let constant = ColumnStats.compute([.int32(Column([5, 5, 5]))])
     #expect(constant.histogram == .init(widthLog2: 0, firstBin: 5, counts: [3]))
     let negative = ColumnStats.compute([.float64(Column([-1.5, 0.25]))])

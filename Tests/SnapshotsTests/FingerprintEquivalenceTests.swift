@@ -24,8 +24,12 @@ import Testing
     init(seed: UInt64) { rng = SplitMix(seed: seed) }
     mutating func int(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
     mutating func chance(_ oneIn: Int) -> Bool { int(oneIn) == 0 }
-    mutating func key() -> String? { chance(15) ? nil : FingerprintEquivalenceTests.keys[int(FingerprintEquivalenceTests.keys.count)] }
-    mutating func text() -> String? { chance(6) ? nil : FingerprintEquivalenceTests.texts[int(FingerprintEquivalenceTests.texts.count)] }
+    mutating func key() -> String? {
+      chance(15) ? nil : FingerprintEquivalenceTests.keys[int(FingerprintEquivalenceTests.keys.count)]
+    }
+    mutating func text() -> String? {
+      chance(6) ? nil : FingerprintEquivalenceTests.texts[int(FingerprintEquivalenceTests.texts.count)]
+    }
     /// Few distinct dates (and the extremes) so keys collide often.
     mutating func date() -> Date32? {
       if chance(12) { return nil }

@@ -52,7 +52,8 @@ import Testing
       let pgs = SourceFingerprinter.PGSRows(FingerprintEquivalenceTests.pgs(rows: rows, seed: seed &+ UInt64(rows)))
       #expect(SourceFingerprinter.canonicalOrder(pgs, packedBits: 0) == SourceFingerprinter.canonicalOrder(pgs))
       let schedule = SourceFingerprinter.ScheduleRows(t: FingerprintEquivalenceTests.schedule(rows: rows, seed: seed))
-      #expect(SourceFingerprinter.canonicalOrder(schedule, packedBits: 0) == SourceFingerprinter.canonicalOrder(schedule))
+      #expect(
+        SourceFingerprinter.canonicalOrder(schedule, packedBits: 0) == SourceFingerprinter.canonicalOrder(schedule))
     }
   }
 
@@ -64,7 +65,9 @@ import Testing
       // Few distinct digits in some arrays, so whole passes are skipped.
       let spread = UInt64(1) << UInt64([1, 8, 30, 63][g.int(4)])
       var values = (0..<n).map { _ in g.rng.next() % spread &+ UInt64(g.int(3)) << UInt64(lowBit) }
-      let mask = (lowBit + bits == 64 ? UInt64.max : (UInt64(1) << UInt64(lowBit + bits)) - 1) & ~((UInt64(1) << UInt64(lowBit)) - 1)
+      let mask =
+        (lowBit + bits == 64 ? UInt64.max : (UInt64(1) << UInt64(lowBit + bits)) - 1)
+        & ~((UInt64(1) << UInt64(lowBit)) - 1)
       // Stable: equal keys keep their order, which the index in the low bits records.
       let want = values.enumerated().sorted { a, b in
         (a.element & mask, a.offset) < (b.element & mask, b.offset)

@@ -60,7 +60,10 @@ import Testing
   }
 
   @Test func contentHashIsOverFilesAndSchemaText() {
-    let files = [Manifest.FileEntry(path: "2022-23.arrow", bytes: 10, sha256: String(repeating: "0", count: 64), rows: 2, season: "2022-23")]
+    let files = [
+      Manifest.FileEntry(
+        path: "2022-23.arrow", bytes: 10, sha256: String(repeating: "0", count: 64), rows: 2, season: "2022-23")
+    ]
     let schema = [Manifest.SchemaColumn(name: "points", type: "int32", nullable: false, meaning: "ignored")]
     // The documented text, hashed by hand.
     let text = "files\n2022-23.arrow\t\(String(repeating: "0", count: 64))\nschema\npoints\tint32\trequired\n"

@@ -22,13 +22,16 @@ enum Fixture {
       points.append(Int32(rng.next() % 40))
       minutes.append(i % nullEvery == 0 ? nil : 20 + Double(rng.next() % 1000) / 100 + shift)
     }
-    return Table(fields: fields, columns: [
-      .utf8(StringColumn(nonNull: lookups)), .date32(Column(dates)), .int32(Column(points)),
-      .float64(Column(optionals: minutes)),
-    ])
+    return Table(
+      fields: fields,
+      columns: [
+        .utf8(StringColumn(nonNull: lookups)), .date32(Column(dates)), .int32(Column(points)),
+        .float64(Column(optionals: minutes)),
+      ])
   }
 
-  static let featureSet = Manifest.FeatureSetRef(name: "props_v1", version: "1", sha256: String(repeating: "a", count: 64))
+  static let featureSet = Manifest.FeatureSetRef(
+    name: "props_v1", version: "1", sha256: String(repeating: "a", count: 64))
 
   static func inputs(dataset: String = "props", seasons: [(String, Table)], seed: UInt64 = 7) -> SnapshotInputs {
     SnapshotInputs(
@@ -37,19 +40,24 @@ enum Fixture {
       config: .init(
         seasons: seasons.map(\.0), dates: .init(), thresholds: ["usage_rate_coverage": 0.95], overrides: [],
         includeBootstrap: false, batchRows: 64, pointInTimeSeed: seed),
-      source: .init(file: "league.sqlite", sha256: String(repeating: "b", count: 64), tables: [
-        "player_game_summary": .init(rowCount: 10, contentSHA256: String(repeating: "c", count: 64), newestProcessedAt: nil),
-      ]),
+      source: .init(
+        file: "league.sqlite", sha256: String(repeating: "b", count: 64),
+        tables: [
+          "player_game_summary": .init(
+            rowCount: 10, contentSHA256: String(repeating: "c", count: 64), newestProcessedAt: nil)
+        ]),
       gates: [
-        .init(name: "usage_rate_coverage", status: "pass", figure: "97.1% of active rows", value: 0.971,
-              threshold: "≥ 95 %", evidence: [], evidenceTotal: 0, override: nil),
+        .init(
+          name: "usage_rate_coverage", status: "pass", figure: "97.1% of active rows", value: 0.971,
+          threshold: "≥ 95 %", evidence: [], evidenceTotal: 0, override: nil)
       ],
       tool: .init(name: "dataset", version: "test"))
   }
 
   static func builder(root: String) -> SnapshotBuilder {
-    SnapshotBuilder(store: SnapshotStore(root: root), format: ArrowDataFileFormat(),
-                    now: { Date(timeIntervalSince1970: 1_790_000_000) })
+    SnapshotBuilder(
+      store: SnapshotStore(root: root), format: ArrowDataFileFormat(),
+      now: { Date(timeIntervalSince1970: 1_790_000_000) })
   }
 
   static func scratch(_ name: String = #function) -> String {

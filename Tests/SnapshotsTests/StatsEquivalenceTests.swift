@@ -31,51 +31,61 @@ import Testing
     switch type {
     case .int32:
       let pool: [Int32] = [Int32.min, Int32.max, -1, 0, 1, 7]
-      return .int32(Column(optionals: (0..<rows).map { _ -> Int32? in
-        if null() { return nil }
-        switch shape {
-        case 0: return pool[g.int(pool.count)]
-        case 1: return 42
-        case 2: return Int32(g.int(9)) - 4
-        default: return Int32(truncatingIfNeeded: Int64(g.int(2_000_001)) - 1_000_000)
-        }
-      }))
+      return .int32(
+        Column(
+          optionals: (0..<rows).map { _ -> Int32? in
+            if null() { return nil }
+            switch shape {
+            case 0: return pool[g.int(pool.count)]
+            case 1: return 42
+            case 2: return Int32(g.int(9)) - 4
+            default: return Int32(truncatingIfNeeded: Int64(g.int(2_000_001)) - 1_000_000)
+            }
+          }))
     case .int64:
       let pool: [Int64] = [Int64.min, Int64.max, -(1 << 53) - 1, (1 << 62) + 1, 0, -3]
-      return .int64(Column(optionals: (0..<rows).map { _ -> Int64? in
-        if null() { return nil }
-        return shape < 2 ? pool[g.int(pool.count)] : Int64(g.int(1_000_000)) - 500_000
-      }))
+      return .int64(
+        Column(
+          optionals: (0..<rows).map { _ -> Int64? in
+            if null() { return nil }
+            return shape < 2 ? pool[g.int(pool.count)] : Int64(g.int(1_000_000)) - 500_000
+          }))
     case .float64:
       let special: [Double] = [
         0.0, -0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .leastNormalMagnitude, 0x1p-1030,
         .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan, .infinity, -.infinity, 0.1, -2.5,
       ]
-      return .float64(Column(optionals: (0..<rows).map { _ -> Double? in
-        if null() { return nil }
-        switch shape {
-        case 0: return special[g.int(special.count)]
-        case 1: return g.chance(2) ? 0.0 : -0.0
-        case 2: return Double(g.int(50)) * .leastNonzeroMagnitude
-        case 3: return 3.25
-        case 4: return Double(g.int(64)) - 20
-        default: return (Double(g.int(2_000_000)) / 997 - 1000) * [1.0, 1e-6, 1e9][g.int(3)]
-        }
-      }))
+      return .float64(
+        Column(
+          optionals: (0..<rows).map { _ -> Double? in
+            if null() { return nil }
+            switch shape {
+            case 0: return special[g.int(special.count)]
+            case 1: return g.chance(2) ? 0.0 : -0.0
+            case 2: return Double(g.int(50)) * .leastNonzeroMagnitude
+            case 3: return 3.25
+            case 4: return Double(g.int(64)) - 20
+            default: return (Double(g.int(2_000_000)) / 997 - 1000) * [1.0, 1e-6, 1e9][g.int(3)]
+            }
+          }))
     case .bool:
       return .bool(Column(optionals: (0..<rows).map { _ -> Bool? in null() ? nil : shape == 0 ? true : g.chance(2) }))
     case .date32:
       let pool: [Int32] = [Int32.min, Int32.max, 0, -1, 19_300]
-      return .date32(Column(optionals: (0..<rows).map { _ -> Date32? in
-        if null() { return nil }
-        return Date32(daysSinceEpoch: shape == 0 ? pool[g.int(pool.count)] : 19_000 + Int32(g.int(400)))
-      }))
+      return .date32(
+        Column(
+          optionals: (0..<rows).map { _ -> Date32? in
+            if null() { return nil }
+            return Date32(daysSinceEpoch: shape == 0 ? pool[g.int(pool.count)] : 19_000 + Int32(g.int(400)))
+          }))
     case .utf8:
       let pool = ["", "a", "ab", "lebronjames", "lukadončić", "日本語の選手名前", "x\u{0}y", String(repeating: "z", count: 40)]
-      return .utf8(StringColumn((0..<rows).map { _ -> String? in
-        if null() { return nil }
-        return g.chance(3) ? "p\(g.int(5000))" : pool[g.int(pool.count)]
-      }))
+      return .utf8(
+        StringColumn(
+          (0..<rows).map { _ -> String? in
+            if null() { return nil }
+            return g.chance(3) ? "p\(g.int(5000))" : pool[g.int(pool.count)]
+          }))
     }
   }
 
@@ -145,7 +155,9 @@ import Testing
       let fields = types.enumerated().map { Field(name: "c\($0.offset)", type: $0.element) }
       let table = ColumnStats.TableAccumulator(table: Table(fields: fields, columns: columns))
       for (k, column) in columns.enumerated() {
-        #expect(Self.same(table.columns[k], ReferenceStats.chunk(column)), "seed \(seed) column \(k) of \(types), \(rows) rows")
+        #expect(
+          Self.same(table.columns[k], ReferenceStats.chunk(column)),
+          "seed \(seed) column \(k) of \(types), \(rows) rows")
       }
     }
   }

@@ -31,7 +31,9 @@ import Testing
     let root = Fixture.scratch()
     let builder = Fixture.builder(root: root)
     let first = try builder.build(
-      Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 3)), ("2022-23", Fixture.table(rows: 70, seed: 4))]))
+      Fixture.inputs(seasons: [
+        ("2021-22", Fixture.table(rows: 40, seed: 3)), ("2022-23", Fixture.table(rows: 70, seed: 4)),
+      ]))
     let second = try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 90, seed: 5))]))
     for manifest in [first.manifest, second.manifest] {
       var reference = Array(try Manifest.encoder().encode(manifest))
@@ -145,12 +147,14 @@ import Testing
     #expect(SnapshotStore(root: root).temporaryFolders("props").isEmpty)
     // Held by the record alone, the error names the record, the file to fix.
     try FileManager.default.removeItem(atPath: "\(root)/props/v\(Int.max)")
-    try "v\(Int.max)\n".write(toFile: "\(root)/props/\(SnapshotStore.lastVersionFile)", atomically: false, encoding: .utf8)
+    try "v\(Int.max)\n".write(
+      toFile: "\(root)/props/\(SnapshotStore.lastVersionFile)", atomically: false, encoding: .utf8)
     #expect {
       try builder.build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 31, seed: 1))]))
     } throws: { error in
       guard case .noNextVersion(let path, let reason) = error as? SnapshotError else { return false }
-      return path == "\(root)/props/\(SnapshotStore.lastVersionFile)" && reason.hasPrefix("records v\(Int.max) as the last version")
+      return path == "\(root)/props/\(SnapshotStore.lastVersionFile)"
+        && reason.hasPrefix("records v\(Int.max) as the last version")
     }
   }
 
@@ -180,7 +184,8 @@ import Testing
   /// that let a failed gate through still counts.
   @Test func anOverrideThatOverrodeNothingIsNoChange() throws {
     let root = Fixture.scratch()
-    let built = try Fixture.builder(root: root).build(Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    let built = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
     let today = built.manifest
     let gate = try #require(today.gates.first?.name)
     var older = today
@@ -319,7 +324,9 @@ import Testing
     #expect(
       throws: SnapshotError.badName(
         kind: "dataset", name: "../x",
-        expected: "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json")
+        expected:
+          "letters, digits, '_', '-' or '.', not starting with '.', and neither a version name like v1 nor manifest.json"
+      )
     ) {
       try SnapshotStore.checkDatasetName("../x")
     }
@@ -327,6 +334,8 @@ import Testing
     for name in ["v1", "v12", "manifest.json"] {
       #expect(throws: SnapshotError.self, "\(name)") { try SnapshotStore.checkDatasetName(name) }
     }
-    for name in ["v0", "v01", "v1a", "manifest"] { #expect(throws: Never.self, "\(name)") { try SnapshotStore.checkDatasetName(name) } }
+    for name in ["v0", "v01", "v1a", "manifest"] {
+      #expect(throws: Never.self, "\(name)") { try SnapshotStore.checkDatasetName(name) }
+    }
   }
 }

@@ -20,7 +20,9 @@ import Testing
       }
     }
     guard !values.isEmpty else {
-      return ColumnStats(nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil, distinctCount: nil, histogram: nil)
+      return ColumnStats(
+        nullCount: nulls, nonFiniteCount: nonFinite, min: nil, max: nil, mean: nil, std: nil, distinctCount: nil,
+        histogram: nil)
     }
     var sum = 0.0
     for v in values { sum += v }
@@ -78,7 +80,8 @@ import Testing
     }
     #expect(got.histogram == want.histogram, "chunk grids nest in the whole range's grid: exact")
     if let g = got.std, let w = want.std {
-      #expect(abs(g - w) <= 1e-9 * Swift.max(w, 1e-300) + 1e-12 * (abs(want.mean ?? 0) + abs(want.max ?? 0)), "\(g) vs \(w)")
+      #expect(
+        abs(g - w) <= 1e-9 * Swift.max(w, 1e-300) + 1e-12 * (abs(want.mean ?? 0) + abs(want.max ?? 0)), "\(g) vs \(w)")
     } else {
       #expect(got.std == want.std)
     }
@@ -126,15 +129,19 @@ import Testing
 
   @Test func writerHoldsFilesBackUntilWritesAreAllowed() throws {
     let root = Fixture.scratch()
-    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
+    let writer = SnapshotWriter(
+      builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     writer.submit(label: "2021-22", table: Fixture.table(rows: 40, seed: 1))
     writer.submit(label: "2022-23", table: Fixture.table(rows: 70, seed: 2))
     // A gate failed: nothing was ever on disk, not even the dataset folder.
     writer.discard()
     #expect(!FileManager.default.fileExists(atPath: root + "/props"))
 
-    let inputs = Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2))])
-    let streamed = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
+    let inputs = Fixture.inputs(seasons: [
+      ("2021-22", Fixture.table(rows: 40, seed: 1)), ("2022-23", Fixture.table(rows: 70, seed: 2)),
+    ])
+    let streamed = SnapshotWriter(
+      builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     for (label, table) in inputs.seasons { streamed.submit(label: label, table: table) }
     streamed.allowWrites()
     let result = try streamed.finish(
@@ -150,7 +157,8 @@ import Testing
 
   @Test func writerReportsABadSeasonAndLeavesNothing() throws {
     let root = Fixture.scratch()
-    let writer = SnapshotWriter(builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
+    let writer = SnapshotWriter(
+      builder: Fixture.builder(root: root), dataset: "props", featureSet: Fixture.featureSet, batchRows: 64)
     writer.submit(label: "2022-23", table: Fixture.table(rows: 10, seed: 1))
     writer.submit(label: "../x", table: Fixture.table(rows: 10, seed: 2))
     writer.allowWrites()

@@ -13,7 +13,9 @@ import Testing
   func published(_ name: String = #function) throws -> String {
     let root = Fixture.scratch(name)
     _ = try Fixture.builder(root: root).build(
-      Fixture.inputs(seasons: [("2021-22", Fixture.table(rows: 90, seed: 1)), ("2022-23", Fixture.table(rows: 150, seed: 2))]))
+      Fixture.inputs(seasons: [
+        ("2021-22", Fixture.table(rows: 90, seed: 1)), ("2022-23", Fixture.table(rows: 150, seed: 2)),
+      ]))
     return "\(root)/props/v1"
   }
 
@@ -41,7 +43,8 @@ import Testing
   }
 
   @Test func embeddedSchemaIsTheSchemaFileByteForByte() throws {
-    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .appendingPathComponent("Schemas/manifest.schema.json").path
     let file = try #require(FileManager.default.contents(atPath: path))
     #expect(Array(file) == Array(Manifest.schemaText.utf8), "run scripts/embed-manifest-schema.sh")
@@ -59,8 +62,12 @@ import Testing
     try FileManager.default.removeItem(atPath: "\(v1)/2022-23.arrow")
     #expect(mkfifo("\(v1)/2022-23.arrow", 0o644) == 0)
     let problems = verifier.verify(path: v1).problems
-    #expect(problems.contains { $0.hasPrefix("\(v1)/2021-22.arrow: is a symbolic link, not a regular file (the manifest lists ") })
-    #expect(problems.contains { $0.hasPrefix("\(v1)/2022-23.arrow: is a FIFO, not a regular file (the manifest lists ") })
+    #expect(
+      problems.contains {
+        $0.hasPrefix("\(v1)/2021-22.arrow: is a symbolic link, not a regular file (the manifest lists ")
+      })
+    #expect(
+      problems.contains { $0.hasPrefix("\(v1)/2022-23.arrow: is a FIFO, not a regular file (the manifest lists ") })
   }
 
   @Test func flippedByte() throws {
@@ -82,10 +89,11 @@ import Testing
     let cut = Array(bytes.prefix(bytes.count - 10))
     Fixture.write(path, cut)
     let reader = try #require(readerError(cut), "a truncated file must not open")
-    #expect(verifier.verify(path: v1).problems == [
-      "\(path): is \(cut.count) bytes but the manifest says \(bytes.count)",
-      "\(path): cannot be read as an Arrow IPC file: \(reader)",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(path): is \(cut.count) bytes but the manifest says \(bytes.count)",
+        "\(path): cannot be read as an Arrow IPC file: \(reader)",
+      ])
   }
 
   /// Files are checked concurrently; their problems still come in manifest order, every time.
@@ -125,9 +133,10 @@ import Testing
         $0.stats[column]?.mean = mean * (1 + 1e-7)
         $0.stats[column]?.std = std.nextUp
       }
-      #expect(verifier.verify(path: v1).problems == [
-        "\(v1)/manifest.json: stats of column \(column) differ from its files: mean \(mean * (1 + 1e-7)) (the files give \(mean))"
-      ])
+      #expect(
+        verifier.verify(path: v1).problems == [
+          "\(v1)/manifest.json: stats of column \(column) differ from its files: mean \(mean * (1 + 1e-7)) (the files give \(mean))"
+        ])
       try editManifest(v1) { $0.stats[column] = s }
     }
     // Counts, min, max and the histogram stay exact.
@@ -164,10 +173,11 @@ import Testing
     let size = Fixture.bytes("\(v1)/2021-22.arrow").count
     try FileManager.default.removeItem(atPath: "\(v1)/2021-22.arrow")
     Fixture.write("\(v1)/notes.txt", Array("hello".utf8))
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/notes.txt: is not listed in the manifest",
-      "\(v1)/2021-22.arrow: missing (the manifest lists \(size) bytes)",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/notes.txt: is not listed in the manifest",
+        "\(v1)/2021-22.arrow: missing (the manifest lists \(size) bytes)",
+      ])
   }
 
   @Test func extraColumnEvenWithMatchingHashes() throws {
@@ -185,19 +195,21 @@ import Testing
       oldContent = m.contentSHA256
       newContent = Digest.content(files: m.files, schema: m.schema)
     }
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/manifest.json: content_sha256 is \(oldContent.prefix(12))… but its files and schema hash to \(newContent.prefix(12))…",
-      "\(v1)/2022-23.arrow: has column extra (int32) that the manifest's schema does not list",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: content_sha256 is \(oldContent.prefix(12))… but its files and schema hash to \(newContent.prefix(12))…",
+        "\(v1)/2022-23.arrow: has column extra (int32) that the manifest's schema does not list",
+      ])
   }
 
   @Test func rowCountThatDisagrees() throws {
     let v1 = try published()
     try editManifest(v1) { $0.files[0].rows = 91 }
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/manifest.json: row_count is 240 but its files' rows add up to 241",
-      "\(v1)/2021-22.arrow: has 90 rows but the manifest says 91",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: row_count is 240 but its files' rows add up to 241",
+        "\(v1)/2021-22.arrow: has 90 rows but the manifest says 91",
+      ])
   }
 
   @Test func editedManifestSchema() throws {
@@ -209,11 +221,12 @@ import Testing
       m.schema[2].type = "int64"
       new = Digest.content(files: m.files, schema: m.schema)
     }
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/manifest.json: content_sha256 is \(old.prefix(12))… but its files and schema hash to \(new.prefix(12))…",
-      "\(v1)/2021-22.arrow: column points is int32 but the manifest's schema says int64",
-      "\(v1)/2022-23.arrow: column points is int32 but the manifest's schema says int64",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: content_sha256 is \(old.prefix(12))… but its files and schema hash to \(new.prefix(12))…",
+        "\(v1)/2021-22.arrow: column points is int32 but the manifest's schema says int64",
+        "\(v1)/2022-23.arrow: column points is int32 but the manifest's schema says int64",
+      ])
   }
 
   @Test func editedManifestUnknownAndMissingFields() throws {
@@ -222,15 +235,17 @@ import Testing
     text = text.replacingOccurrences(of: "\"format\" : 1,", with: "\"format\" : 1,\n  \"note\" : \"hand edit\",")
     text = text.replacingOccurrences(of: "\"resolved_at\" : null,", with: "")
     Fixture.write("\(v1)/manifest.json", Array(text.utf8))
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/manifest.json: unknown field note",
-      "\(v1)/manifest.json: missing field config.dates.resolved_at",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: unknown field note",
+        "\(v1)/manifest.json: missing field config.dates.resolved_at",
+      ])
     text = text.replacingOccurrences(of: "\"created_at\"", with: "\"createdAt\"")
     Fixture.write("\(v1)/manifest.json", Array(text.utf8))
-    #expect(verifier.verify(path: v1).problems == [
-      "\(v1)/manifest.json: does not match the manifest schema: missing field created_at",
-    ])
+    #expect(
+      verifier.verify(path: v1).problems == [
+        "\(v1)/manifest.json: does not match the manifest schema: missing field created_at"
+      ])
   }
 
   @Test func manifestThatIsNotJSON() throws {

@@ -96,7 +96,8 @@ import Testing
       #expect(output.openingRosterSizes.allSatisfy { (13...17).contains($0) })
       let zeroMinuteRows = output.records.filter { $0.minutes == 0 }.count
       #expect(output.dnpRows <= zeroMinuteRows)
-      #expect((0.01...0.06).contains(Double(output.dnpRows) / Double(output.records.count)), "\(output.dnpRows) DNP rows")
+      #expect(
+        (0.01...0.06).contains(Double(output.dnpRows) / Double(output.records.count)), "\(output.dnpRows) DNP rows")
       #expect(output.injuredPlayerGames > 0)
       #expect(!output.tradedPlayerIds.isEmpty)
       // A traded player's rows show two teams in one season.
