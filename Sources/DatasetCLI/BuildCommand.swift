@@ -256,7 +256,7 @@ struct BuildCommand: ParsableCommand {
       run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
       // Printed under --quiet too: it names a season the new version will not hold.
       FileHandleOutput.standardError.write(
-        "note: no feature rows\(resolved.windowText) in season \(empty.map(Season.label).joined(separator: ", ")), which the dates span; not built\n"
+        "note: no feature rows\(resolved.windowText) in season \(Season.labels(empty)), which the dates span; not built\n"
       )
     }
     let builtSeasons = Set(run.seasons)

@@ -194,7 +194,7 @@ extension ResolvedSource {
     guard !empty.isEmpty, !(seasons.contains(where: \.isFromDates) && empty.count < seasons.count) else { return empty }
     var text = "season \(empty[0].label)\(windowText)"
     if empty.count > 1 {
-      text = "seasons \(empty.map(\.label).joined(separator: ", "))\(windowText)"
+      text = "seasons \(Season.labels(empty.map(\.startYear)))\(windowText)"
     } else if let a = first[empty[0].startYear], let b = last[empty[0].startYear] {
       text += " (its games run \(a) to \(b))"
     }
@@ -239,7 +239,7 @@ extension ResolvedSource {
       seasons.contains(where: { !missing.contains($0.startYear) })
     else { return false }
     seasons.removeAll { missing.contains($0.startYear) }
-    let labels = missing.map(Season.label).joined(separator: ", ")
+    let labels = Season.labels(missing)
     FileHandleOutput.standardError.write(
       "note: \(database) holds no season \(labels), which the dates span; left out\n")
     return true
@@ -250,7 +250,7 @@ extension ResolvedSource {
   /// them, that no file comes of them.
   func noteSeasonsWithoutRows(_ empty: [ResolvedSeason]) {
     guard !empty.isEmpty else { return }
-    let labels = empty.map(\.label).joined(separator: ", ")
+    let labels = Season.labels(empty.map(\.startYear))
     FileHandleOutput.standardError.write(
       "note: no player_game_summary rows\(windowText) in season \(labels), which the dates span; `dataset build` leaves it out\n"
     )

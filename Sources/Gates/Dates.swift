@@ -168,10 +168,14 @@ public enum SeasonSelector: Equatable, Sendable {
       guard !s.isEmpty, s.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
       return s.reduce(0) { $0 * 10 + Int($1 - 48) }
     }
-    if u.count == 4, let year = number(u[...]), year >= 1946 {
+    // 1946: the first season (BAA 1946-47). 9998: the last a source can store (Season.storedYears).
+    let years = 1946...Season.storedYears.upperBound
+    if u.count == 4, let year = number(u[...]), years.contains(year) {
       return .startYear(year)
     }
-    if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), let next = number(u[5..<7]), year >= 1946 {
+    if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), let next = number(u[5..<7]),
+      years.contains(year)
+    {
       guard next == (year + 1) % 100 else {
         throw UsageError(
           "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)"

@@ -40,8 +40,8 @@ public enum SourceError: Error, Equatable, CustomStringConvertible, Sendable {
     case .nullInRequiredColumn(let path, let table, let column, let rowid):
       return "\(path): \(table).\(column) at rowid \(rowid) is NULL, but the column is NOT NULL"
     case .seasonsWithoutRows(let path, let requested, let existing):
-      let req = requested.map { Season.label($0) }.joined(separator: ", ")
-      let ex = existing.isEmpty ? "none" : existing.map { Season.label($0) }.joined(separator: ", ")
+      let req = Season.labels(requested)
+      let ex = existing.isEmpty ? "none" : Season.labels(existing)
       return "\(path): no player_game_summary rows for season \(req) (seasons in the database: \(ex))"
     case .locked(let path, let detail):
       return "\(path): database is locked by another process (\(detail)); try again when it finishes"

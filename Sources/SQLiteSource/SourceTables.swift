@@ -192,6 +192,26 @@ public enum Season {
     return "\(startYear)-\(next < 10 ? "0" : "")\(next)"
   }
 
+  /// Labels of seasons for a message, runs of three or more consecutive seasons written as
+  /// their ends: "2015-16 to 2088-89 (74 seasons), 2090-91". A date window opened in year 1 by a
+  /// typo spans two thousand seasons, and a note naming each one ran to 17 KB.
+  public static func labels(_ startYears: [Int]) -> String {
+    var parts: [String] = []
+    var i = 0
+    let years = startYears.sorted()
+    while i < years.count {
+      var j = i
+      while j + 1 < years.count && years[j + 1] == years[j] + 1 { j += 1 }
+      if j - i >= 2 {
+        parts.append("\(label(years[i])) to \(label(years[j])) (\(j - i + 1) seasons)")
+      } else {
+        parts.append(contentsOf: years[i...j].map(label))
+      }
+      i = j + 1
+    }
+    return parts.joined(separator: ", ")
+  }
+
   /// The first and last calendar day a season's games can fall on (by the date rule).
   public static func dateRange(_ startYear: Int) -> ClosedRange<Date32> {
     CivilDate(year: startYear, month: 10, day: 1)!.date32...CivilDate(year: startYear + 1, month: 9, day: 30)!.date32

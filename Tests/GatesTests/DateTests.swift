@@ -2,6 +2,7 @@
 // usage error naming the value and the accepted forms.
 import Columnar
 import Gates
+import SQLiteSource
 import Testing
 
 @Suite struct DateTests {
@@ -124,6 +125,19 @@ import Testing
     ) {
       try SeasonSelector.parse("22-23")
     }
+    // 9999-00 parsed once, then no source could hold it and messages named "season_year 9999".
+    #expect(throws: UsageError.self) { try SeasonSelector.parse("9999-00") }
+    #expect(throws: UsageError.self) { try SeasonSelector.parse("9999") }
+    #expect(throws: UsageError.self) { try SeasonSelector.parse("1945") }
+    #expect(try SeasonSelector.parse("9998") == .startYear(9998))
+  }
+
+  @Test func seasonListsWriteRunsAsTheirEnds() {
+    #expect(Season.labels([]) == "")
+    #expect(Season.labels([2022]) == "2022-23")
+    #expect(Season.labels([2021, 2022]) == "2021-22, 2022-23")
+    #expect(Season.labels([2022, 2019, 2020, 2021, 2024]) == "2019-20 to 2022-23 (4 seasons), 2024-25")
+    #expect(Season.labels(Array(0...2021)) == "0-01 to 2021-22 (2022 seasons)")
   }
 }
 

@@ -425,6 +425,13 @@ typealias SplitMix = SeededRandom
     #expect(build.status == 0, "\(build)")
     #expect(build.stdout.contains("2022-23.arrow") && !build.stdout.contains("2021-22.arrow"), "\(build)")
     #expect(build.stderr.contains("note: \(db) holds no season 2021-22, which the dates span; left out"), "\(build)")
+    // A window opened in year 1 by a typo: one line, not two thousand season labels.
+    let typo = try runCLI(["validate", "--db", db, "--start-date", "0001-01-01"])
+    #expect(typo.status == 0, "\(typo)")
+    #expect(
+      typo.stderr.contains(
+        "note: \(db) holds no season 0-01 to 2021-22 (2022 seasons), which the dates span; left out"),
+      "\(typo)")
     let manifest = try Manifest.read(path: s.path("Datasets/props_v1/v1/manifest.json"))
     #expect(manifest.config.seasons == ["2022-23"])
     // Without --include-bootstrap every derived season is empty: refused, naming the one with rows.
