@@ -53,6 +53,15 @@ enum FeatureSetLocation {
         "error: --feature-set \(value) found \(spec.path), which declares the name \"\(spec.name)\": "
           + "a feature set looked up by name must declare that name (or pass the file's path)")
     }
+    // As for the gate thresholds: a Schemas/ copy edited, or left in the working directory,
+    // changes every feature without an option on the command line saying so.
+    if case .file(let path) = location, !value.hasSuffix(".json"), let builtIn = FeatureSetSpec.builtIn[value],
+      Array(builtIn.utf8) != spec.rawBytes
+    {
+      FileHandleOutput.standardError.write(
+        "note: feature set \(value) is read from \(path), which differs from the \(value) built into this binary "
+          + "(the manifest records the file's SHA-256)\n")
+    }
     return spec
   }
 }

@@ -58,7 +58,9 @@ public struct SourceOptions: ParsableArguments {
     -> ResolvedSource
   {
     do {
-      return try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
+      let resolved = try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
+      Self.noteDefaultsFile(defaultsFile, in: resolved)
+      return resolved
     } catch {
       // A file that cannot be read is input that cannot be used (exit 3, as for --db and
       // --feature-set); what a readable config says is part of the command line (exit 1).
@@ -68,6 +70,25 @@ public struct SourceOptions: ParsableArguments {
       }
       throw CommandFailure(.usage, "error: \(error.message)")
     }
+  }
+
+  /// A `Schemas/gates.default.json` found on the search path is the repository's copy, equal
+  /// to the built-in defaults (a test keeps them so) — unless someone edited it or left another
+  /// one in the working directory. Then the verdict moves without any option on the command
+  /// line, so it is said, even with --quiet: the manifest's thresholds alone were found too late.
+  static func noteDefaultsFile(_ file: String?, in resolved: ResolvedSource) {
+    guard let file, resolved.configSources.first == file else { return }
+    var fromFile = GateConfig.defaults
+    if let data = FileManager.default.contents(atPath: file),
+      let read = try? fromFile.overlaid(json: data, source: file)
+    {
+      fromFile = read
+    }
+    let changed = fromFile.differences(from: .defaults)
+    guard !changed.isEmpty else { return }
+    FileHandleOutput.standardError.write(
+      "note: gate thresholds from \(file) differ from the built-in defaults: \(changed.joined(separator: "; "))"
+        + (resolved.configSources.count > 1 ? " (then \(resolved.configSources[1]) applies)" : "") + "\n")
   }
 
   static func unreadableConfig(_ path: String) -> UsageError { UsageError("--config \(path): no such readable file") }

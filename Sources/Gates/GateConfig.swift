@@ -234,10 +234,31 @@ public struct GateConfig: Codable, Equatable, Sendable {
     return config
   }
 
+  /// The file of the running executable, from the kernel: `argv[0]` is only the bare name
+  /// `dataset` when the shell found it on PATH, which made "beside the executable" the working
+  /// directory and its parents (a review: a stray `Schemas/` two folders up changed the gates'
+  /// verdict without a word).
+  public static let runningExecutable: String? = {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard n > 0 else { return CommandLine.arguments.first }
+    return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }()
+
+  /// The settings `self` holds at other values than `reference`, as `gate.setting = value
+  /// (built in: value)`, in the order of the defaults file.
+  public func differences(from reference: GateConfig) -> [String] {
+    Self.settings.compactMap { s in
+      let mine = s.get(self), theirs = s.get(reference)
+      guard mine != theirs else { return nil }
+      return "\(s.gate.rawValue).\(s.key) = \(Self.show(mine)) (built in: \(Self.show(theirs)))"
+    }
+  }
+
   /// The defaults file shipped in the project, found beside the executable (a copied binary
   /// with its `Schemas/` folder), beside the executable's package (`<repo>/.build/<config>/dataset`
   /// → `<repo>/Schemas`) or under the working directory.
-  public static func locateDefaultsFile(executablePath: String? = CommandLine.arguments.first) -> String? {
+  public static func locateDefaultsFile(executablePath: String? = runningExecutable) -> String? {
     schemasFolders(executablePath: executablePath).map { $0 + "/gates.default.json" }
       .first { FileManager.default.isReadableFile(atPath: $0) }
   }
@@ -245,7 +266,7 @@ public struct GateConfig: Codable, Equatable, Sendable {
   /// Where a `Schemas/` folder is looked for, in order: beside the executable, two and three
   /// folders above it (a checkout's `.build/<config>/dataset`), the working directory. The
   /// gate defaults and the feature sets are both found through this one list.
-  public static func schemasFolders(executablePath: String? = CommandLine.arguments.first) -> [String] {
+  public static func schemasFolders(executablePath: String? = runningExecutable) -> [String] {
     var folders: [String] = []
     if let exe = executablePath {
       let dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()

@@ -783,3 +783,41 @@ def test_an_edit_in_place_is_refused_behind_a_damaged_latest_manifest(sample_db,
     # The shipped definition replaces the damaged version, as before.
     run("build", *common)
     assert snapshot_entries(out / "fs") == [".last-version", ".lock", "v1", "v2", "v3"]
+
+
+def test_schemas_are_found_from_the_executable_not_argv0(sample_db, tmp_path):
+    """A review (session 17): run from PATH, argv[0] is the bare name `dataset`, so "beside the
+    executable" became the working directory and its parents, and a stray Schemas/ two folders
+    up relaxed usage_rate_coverage from 95 % to 10 % without a word. The executable is now the
+    kernel's /proc/self/exe, and a thresholds file or feature set that differs from the
+    built-in copy is named on stderr."""
+    binary = pathlib.Path(dataset_bin()).resolve()
+    stray = tmp_path / "Schemas"
+    (stray / "features").mkdir(parents=True)
+    (stray / "gates.default.json").write_text('{"usage_rate_coverage": {"season_fail_below_percent": 10}}')
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    env = dict(os.environ, PATH=f"{binary.parent}:{os.environ.get('PATH', '')}")
+    args = ["dataset", "validate", "--db", str(sample_db), "--season", "2022-23", "--json"]
+    # From PATH, in a folder whose ../../Schemas is the stray one: the binary's own Schemas/ wins.
+    from_path = subprocess.run(args, capture_output=True, text=True, cwd=nested, env=env)
+    assert from_path.returncode == 0, from_path.stderr
+    thresholds = json.loads(from_path.stdout)["thresholds"]
+    assert "note: gate thresholds" not in from_path.stderr, from_path.stderr
+    # In the folder that holds the stray Schemas/ (the documented ./Schemas lookup, after the
+    # executable's own): said, naming the file and each setting that differs.
+    (stray / "features" / "props_v1.json").write_text(
+        (ROOT / "Schemas" / "features" / "props_v1.json").read_text().replace('"n": 3', '"n": 4', 1))
+    copied = tmp_path / "bin" / "dataset"
+    copied.parent.mkdir()
+    shutil.copy(binary, copied)
+    beside = subprocess.run([str(copied), *args[1:]], capture_output=True, text=True, cwd=tmp_path)
+    assert beside.returncode == 0, beside.stderr
+    assert (f"note: gate thresholds from {tmp_path}/Schemas/gates.default.json differ from the built-in defaults: "
+            "usage_rate_coverage.season_fail_below_percent = 10 (built in: 95)\n") in beside.stderr, beside.stderr
+    assert json.loads(beside.stdout)["thresholds"] != thresholds
+    built = subprocess.run([str(copied), "build", "--db", str(sample_db), "--season", "2022-23", "--quiet",
+                            "--out", str(tmp_path / "Datasets")], capture_output=True, text=True, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert (f"note: feature set props_v1 is read from {tmp_path}/Schemas/features/props_v1.json, which differs "
+            "from the props_v1 built into this binary") in built.stderr, built.stderr
