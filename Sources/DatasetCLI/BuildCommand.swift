@@ -477,6 +477,15 @@ enum BuildSummary {
       out += "snapshot: \(path)\n"
     case .unchanged(let latest, let path):
       out += "nothing changed: the content equals \(m.dataset)/\(latest) (\(m.rowCount) rows); no new version written\n"
+      // Its manifest keeps the window it was built with, which may end elsewhere than this one.
+      func window(_ start: String?, _ end: String?) -> String {
+        start == nil && end == nil ? "no date window" : "from \(start ?? "the start") to \(end ?? "the end")"
+      }
+      let theirs = window(m.config.dates.startResolved, m.config.dates.endResolved)
+      let ours = window(report.startDate?.date, report.endDate?.date)
+      if theirs != ours {
+        out += "  (\(m.dataset)/\(latest) was built \(theirs); this build's window, \(ours), selects the same rows)\n"
+      }
       out += "gates: \(gateCounts(report.gates.map(Manifest.GateRecord.init)))\n"
       out += "snapshot: \(path)\n"
     }

@@ -128,10 +128,18 @@ public struct SnapshotBuilder: Sendable {
   /// spec, same config apart from when date keywords were resolved and from overrides that
   /// overrode nothing (builds before session 15 recorded an override of a gate that passed;
   /// today's leave it out, and a standing one must not make a version of unchanged content).
+  ///
+  /// The date window counts only through what it selects: its spelling (`today`, `TODAY`,
+  /// `2026-11-28`) never, and its ends not when the files and every gate record are the same
+  /// (a review: a daily `--end-date yesterday` job over a finished season published a
+  /// byte-identical version every day, a false "new data" signal downstream).
   public static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool {
     var ca = a.config, cb = b.config
-    ca.dates.resolvedAt = nil
-    cb.dates.resolvedAt = nil
+    for c in [\Manifest.BuildConfig.dates.resolvedAt, \.dates.startGiven, \.dates.endGiven] {
+      ca[keyPath: c] = nil
+      cb[keyPath: c] = nil
+    }
+    if a.contentSHA256 == b.contentSHA256 && a.gates == b.gates { ca.dates = cb.dates }
     func used(_ m: Manifest) -> [Manifest.OverrideRecord] {
       m.config.overrides.filter { o in m.gates.contains { $0.name == o.gate && $0.override != nil } }
     }

@@ -412,6 +412,28 @@ typealias SplitMix = SeededRandom
 /// season without games: the dates give two seasons, one of them empty. That must not fail
 /// (a regression of the empty-window refusal); only all seasons empty does.
 @Suite struct RollingWindowTests {
+  /// A scheduler's daily `--end-date yesterday` over a finished season: one version, and the
+  /// "nothing changed" line says which window the version was built with.
+  @Test func aWindowEndMovedPastTheLastGameIsNoNewVersion() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let common = ["build", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out", s.path("Datasets")]
+    let first = try runCLI(common + ["--end-date", "2025-06-30"])
+    #expect(first.status == 0 && first.stdout.contains("built props_v1/v1"), "\(first)")
+    for end in ["2025-07-01", "today", "TODAY"] {
+      let again = try runCLI(common + ["--end-date", end])
+      #expect(again.status == 0, "\(again)")
+      #expect(again.stdout.hasPrefix("nothing changed: the content equals props_v1/v1 "), "\(again)")
+      #expect(
+        again.stdout.contains(
+          "(props_v1/v1 was built from the start to 2025-06-30; this build's window, from the start to "),
+        "\(again)")
+    }
+    let plain = try runCLI(common + ["--end-date", "2025-06-30"])
+    #expect(plain.stdout.hasPrefix("nothing changed: ") && !plain.stdout.contains("was built from"), "\(plain)")
+  }
+
   @Test func windowSpanningASeasonWithoutGamesBuildsTheOther() throws {
     let s = Scratch()
     defer { s.remove() }

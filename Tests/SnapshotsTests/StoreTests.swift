@@ -196,6 +196,35 @@ import Testing
     #expect(!SnapshotBuilder.sameContent(older, today))
   }
 
+  /// A date's spelling is never a change; a window whose ends moved is one only when the files
+  /// or a gate record differ (a daily `--end-date yesterday` over a finished season).
+  @Test func theDateWindowCountsOnlyThroughWhatItSelects() throws {
+    let root = Fixture.scratch()
+    let built = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))]))
+    var yesterday = built.manifest
+    yesterday.config.dates = .init(endGiven: "yesterday", endResolved: "2026-11-27")
+    var today = yesterday
+    today.config.dates = .init(endGiven: "2026-11-28", endResolved: "2026-11-28")
+    var spelled = today
+    spelled.config.dates.endGiven = "TODAY"
+    #expect(SnapshotBuilder.sameContent(today, spelled))
+    #expect(SnapshotBuilder.sameContent(yesterday, today))
+    // The same window ends with another gate record (the window cut a date out of a gate's
+    // measure): a change.
+    var measuredOtherwise = today
+    measuredOtherwise.gates[0].figure += " (other)"
+    #expect(!SnapshotBuilder.sameContent(yesterday, measuredOtherwise))
+    // Other files: a change, whatever the dates.
+    var otherFiles = today
+    otherFiles.contentSHA256 = String(repeating: "0", count: 64)
+    #expect(!SnapshotBuilder.sameContent(today, otherFiles))
+    // The rest of the config still counts.
+    var otherSeed = today
+    otherSeed.config.pointInTimeSeed += 1
+    #expect(!SnapshotBuilder.sameContent(today, otherSeed))
+  }
+
   @Test func versionsSortNumericallyAndIgnoreOtherNames() throws {
     let root = Fixture.scratch()
     for name in ["v1", "v2", "v10", "v9", "v01", "vx", ".tmp-1-ab", "v3.bak"] {
