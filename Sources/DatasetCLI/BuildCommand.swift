@@ -425,6 +425,16 @@ struct BuildCommand: ParsableCommand {
   static func noFeatureRows(seasons: [Int], data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool)
     -> String
   {
+    let (season, why) = whyNoFeatureRows(
+      seasons: seasons, data: data, resolved: resolved, includeBootstrap: includeBootstrap)
+    return
+      "error: \(data.path): no feature rows to build for season \(Season.label(season))\(resolved.windowText): \(why); nothing was written"
+  }
+
+  /// The season `noFeatureRows` names, and why it has no row to build.
+  static func whyNoFeatureRows(seasons: [Int], data: SourceData, resolved: ResolvedSource, includeBootstrap: Bool)
+    -> (season: Int, why: String)
+  {
     let window = resolved.window
     let pgs = data.pgs
     var rowsOf: [Int: Int] = [:], activeOf: [Int: Int] = [:]
@@ -444,8 +454,30 @@ struct BuildCommand: ParsableCommand {
         "its \(active) active game row\(active == 1 ? "" : "s")\(range.isEmpty ? "" : " there") all fall on bootstrap days "
         + "(opening night \(opening) through \(last); --include-bootstrap keeps them)"
     }
-    return
-      "error: \(data.path): no feature rows to build for season \(Season.label(season))\(range): \(why); nothing was written"
+    return (season, why)
+  }
+
+  /// Seasons with rows in the window but none a build would compute features for (every
+  /// active row on a bootstrap day, or none active), for `validate`: its gates pass over such a
+  /// window, and the build that follows it in a scheduler's chain then exits 3.
+  static func seasonsWithoutFeatureRows(data: SourceData, resolved: ResolvedSource) -> (
+    seasons: [Int], anyBuilt: Bool
+  ) {
+    let window = resolved.window
+    let pgs = data.pgs
+    let calendars = SeasonCalendar.calendars(for: data)
+    var inWindow = Set<Int>(), withFeatureRows = Set<Int>()
+    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && window.contains(pgs.gameDate.values[i]) {
+      let season = Int(pgs.seasonYear.values[i])
+      inWindow.insert(season)
+      if pgs.isActive(i), calendars[season]?.isBootstrap(pgs.gameDate.values[i]) != true {
+        withFeatureRows.insert(season)
+      }
+    }
+    return (
+      resolved.seasonYears.filter { inWindow.contains($0) && !withFeatureRows.contains($0) },
+      resolved.seasonYears.contains { withFeatureRows.contains($0) }
+    )
   }
 
   /// `600`, `0.5`: never `Int(_:)` on the option, which traps for `--lock-timeout 1e300`.

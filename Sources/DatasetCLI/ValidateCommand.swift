@@ -35,6 +35,7 @@ struct ValidateCommand: ParsableCommand {
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)
     let t2 = Clocks.monotonicMicros()
+    noteSeasonsBuildWouldNotBuild(data: data, resolved: resolved)
     if json {
       FileHandleOutput.standardOutput.write(report.json())
     } else {
@@ -48,6 +49,25 @@ struct ValidateCommand: ParsableCommand {
     }
     if !report.passed {
       throw CommandFailure(.gateFailed, "validate: \(report.verdict)")
+    }
+  }
+
+  /// The gates pass over a window whose rows are all bootstrap days (a review: "OK to build",
+  /// then `build` exited 3 on the first 14 days of every season). Said as `build` would say it;
+  /// the gates' verdict and the exit code stay the gates'.
+  func noteSeasonsBuildWouldNotBuild(data: SourceData, resolved: ResolvedSource) {
+    let (seasons, anyBuilt) = BuildCommand.seasonsWithoutFeatureRows(data: data, resolved: resolved)
+    guard !seasons.isEmpty else { return }
+    // As `build` decides: a season given with --season must have rows; of the seasons the
+    // dates span, those without are left out unless none has any.
+    let leftOut = resolved.seasons.contains(where: \.isFromDates) && anyBuilt
+    for season in seasons {
+      let (_, why) = BuildCommand.whyNoFeatureRows(
+        seasons: [season], data: data, resolved: resolved, includeBootstrap: false)
+      let outcome = leftOut ? "`dataset build` leaves it out" : "`dataset build` refuses it (exit 3)"
+      FileHandleOutput.standardError.write(
+        "note: season \(Season.label(season))\(resolved.windowText) has no row to compute features for: \(why); \(outcome)\n"
+      )
     }
   }
 }

@@ -28,6 +28,12 @@ struct SourceCase: Sendable, CustomTestStringConvertible {
   var testDescription: String { name }
 }
 
+/// What `validate` of the whole small season says on stderr when it reads: its 40 games are
+/// all on bootstrap days. `{active}`: the active rows of the (damaged) copy.
+let bootstrapOnly =
+  "note: season 2022-23 has no row to compute features for: its {active} active game rows all fall on bootstrap days "
+  + "(opening night 2022-10-18 through 2022-10-31; --include-bootstrap keeps them); `dataset build` refuses it (exit 3)\n"
+
 /// `sql` run on the good copy.
 func sql(_ text: String) -> @Sendable (String) throws -> Void {
   { path in try Connection(path: path, mode: .readWriteCreate).execute(text) }
@@ -143,7 +149,7 @@ let sourceCases: [SourceCase] = [
   // active rows only, so -12.5 minutes passed every gate as a DNP row.
   SourceCase(
     name: "negative minutes", damage: pgs("minutes_played = -12.5"), status: 2,
-    stderr: "validate: 1 gate failed (value_ranges): refusing\n",
+    stderr: bootstrapOnly + "validate: 1 gate failed (value_ranges): refusing\n",
     stdoutContains: "minutes_played 0–70: 1 of 866 active PGS rows (0.115 %), above 0.1 %"),
   SourceCase(
     name: "non-UTF-8 bytes in a name", damage: pgs("player_full_name = CAST(x'4C75C3A86B61FF' AS TEXT)"), status: 3,
@@ -186,14 +192,14 @@ let sourceCases: [SourceCase] = [
   SourceCase(
     name: "a column named in upper case is the same column",
     damage: sql("ALTER TABLE player_game_summary RENAME COLUMN points TO POINTS"),
-    status: 0, stderr: ""),
+    status: 0, stderr: bootstrapOnly),
   SourceCase(
     name: "a generated column is read like any other",
     damage: sql(
       """
       ALTER TABLE player_game_summary RENAME COLUMN usage_rate TO usage_raw;
       ALTER TABLE player_game_summary ADD COLUMN usage_rate REAL GENERATED ALWAYS AS (usage_raw) VIRTUAL
-      """), status: 0, stderr: ""),
+      """), status: 0, stderr: bootstrapOnly),
   SourceCase(
     name: "a WITHOUT ROWID table is named as such",
     damage: sql(
@@ -432,6 +438,26 @@ typealias SplitMix = SeededRandom
     }
     let plain = try runCLI(common + ["--end-date", "2025-06-30"])
     #expect(plain.stdout.hasPrefix("nothing changed: ") && !plain.stdout.contains("was built from"), "\(plain)")
+  }
+
+  /// The gates pass over bootstrap days alone; `validate` says what the build will then do
+  /// (a review: "OK to build", then build exited 3 on the first 14 days of every season).
+  @Test func validateSaysWhenBuildWouldFindNoFeatureRows() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = try SmallSource.copy(to: s.path("league.sqlite"))
+    let given = try runCLI(["validate", "--db", db, "--season", "2022-23"])
+    #expect(given.status == 0, "\(given)")
+    #expect(
+      given.stderr.contains(
+        "note: season 2022-23 has no row to compute features for: its 866 active game rows all fall"),
+      "\(given)")
+    #expect(
+      given.stderr.contains(
+        "all fall on bootstrap days (opening night 2022-10-18 through 2022-10-31; "
+          + "--include-bootstrap keeps them); `dataset build` refuses it (exit 3)\n"), "\(given)")
+    let build = try runCLI(["build", "--db", db, "--season", "2022-23", "--out", s.path("Datasets")])
+    #expect(build.status == 3, "\(build)")
   }
 
   @Test func windowSpanningASeasonWithoutGamesBuildsTheOther() throws {
