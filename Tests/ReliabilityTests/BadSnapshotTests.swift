@@ -459,3 +459,38 @@ extension BadSnapshotTests {
     #expect(line.contains(" days "), "\(line)")
   }
 }
+
+/// `verify` over a root as CI runs it, after someone moved versions aside (a review, session 17).
+@Suite struct VerifyRootTests {
+  @Test func aRootWithOneDamagedVersionSaysHowManyPassedAndNamesEmptiedDatasets() throws {
+    let s = Scratch("verify-root")
+    defer { s.remove() }
+    let root = s.path("Datasets")
+    for name in ["a", "b", "c", "d"] {
+      try FileManager.default.createDirectory(atPath: "\(root)/\(name)", withIntermediateDirectories: true)
+      try FileManager.default.copyItem(atPath: try RealSnapshot.root.get() + "/rel/v1", toPath: "\(root)/\(name)/v1")
+    }
+    // c's only version quarantined; its record of the last version stays.
+    try "v1\n".write(toFile: "\(root)/c/.last-version", atomically: false, encoding: .utf8)
+    try FileManager.default.moveItem(atPath: "\(root)/c/v1", toPath: "\(root)/c/v1.bad")
+    let clean = try runCLI(["verify", root, root, "\(root)/d/v1"])
+    #expect(clean.status == 0 && clean.stdout == "ok: 3 versions verified\n", "\(clean)")
+    #expect(
+      clean.stderr
+        == "note: \(root)/c: holds no version, though v1 was published (.last-version); nothing to check there\n",
+      "\(clean)")
+    // A version name that carries a newline stays one line of the report.
+    let manifest = "\(root)/b/v1/manifest.json"
+    let text = try String(contentsOfFile: manifest, encoding: .utf8)
+    try text.replacingOccurrences(of: "\"version\" : \"v1\"", with: "\"version\" : \"v1\\nall good\"")
+      .write(toFile: manifest, atomically: false, encoding: .utf8)
+    let damaged = try runCLI(["verify", root])
+    #expect(damaged.status == 2, "\(damaged)")
+    #expect(!damaged.stdout.split(separator: "\n").contains { $0.hasPrefix("all good") }, "\(damaged)")
+    #expect(damaged.stdout.contains("v1\\u{a}all good"), "\(damaged)")
+    let problems = damaged.stdout.split(separator: "\n").count
+    #expect(
+      damaged.stderr.hasSuffix(
+        "verify: \(problems) problem\(problems == 1 ? "" : "s") in 1 of 3 versions; 2 verified ok\n"), "\(damaged)")
+  }
+}

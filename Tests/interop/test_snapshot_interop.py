@@ -219,7 +219,7 @@ def test_verify_ok_then_each_corruption_named(snapshot, tmp_path):
     assert lines[0] == f"{copy}/2022-23.arrow: sha256 is {new[:12]}… but the manifest says {old[:12]}…"
     assert bad.stderr == f"verify: {len(lines)} problem{'s' if len(lines) > 1 else ''} in 1 version\n"
     as_json = json.loads(run("verify", copy, "--json", check=False).stdout)
-    assert as_json == {"ok": False, "checked": [str(copy)], "problems": lines}
+    assert as_json == {"ok": False, "checked": [str(copy)], "failed": [str(copy)], "problems": lines, "notes": []}
     (copy / "manifest.json").write_text("{ not json")
     bad = run("verify", copy / "manifest.json", check=False)
     assert bad.returncode == 2
