@@ -78,7 +78,11 @@ public struct DatasetCommand: ParsableCommand {
         return outputStatus(.ok)
       }
       if error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-        return fail(fullMessage(for: error), .usage)
+        // argument-parser starts its messages "Error: "; every other error of the tool, and the
+        // log patterns written for them, say "error: ".
+        var message = fullMessage(for: error)
+        if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
+        return fail(message, .usage)
       }
       // Otherwise what stops a command is the input, never the command line (gates.md keeps 1
       // for that): an error no command turned into a message.

@@ -65,7 +65,9 @@ public struct SourceOptions: ParsableArguments {
       // A file that cannot be read is input that cannot be used (exit 3, as for --db and
       // --feature-set); what a readable config says is part of the command line (exit 1).
       // Seasons and dates are parsed first, so a bad one is still the usage error reported.
-      if let config, error == Self.unreadableConfig(config) {
+      if let config,
+        [Self.unreadableConfig(config), Self.unreadableConfig(config, why: Self.configIsFolder)].contains(error)
+      {
         throw CommandFailure(.unusableInput, "error: \(error.message)")
       }
       throw CommandFailure(.usage, "error: \(error.message)")
@@ -91,7 +93,11 @@ public struct SourceOptions: ParsableArguments {
         + (resolved.configSources.count > 1 ? " (then \(resolved.configSources[1]) applies)" : "") + "\n")
   }
 
-  static func unreadableConfig(_ path: String) -> UsageError { UsageError("--config \(path): no such readable file") }
+  static let configIsFolder = "is a folder, expected a JSON file of thresholds"
+
+  static func unreadableConfig(_ path: String, why: String = "no such readable file") -> UsageError {
+    UsageError("--config \(path): \(why)")
+  }
 
   func resolveOrThrow(clock wall: WallClock, defaultsFile: String?) throws(UsageError) -> ResolvedSource {
     // One reading of the clock for every keyword: `--start-date yesterday --end-date yesterday`
@@ -143,6 +149,10 @@ public struct SourceOptions: ParsableArguments {
       configSources.append(defaultsFile)
     }
     if let config {
+      var isFolder: ObjCBool = false
+      if FileManager.default.fileExists(atPath: config, isDirectory: &isFolder), isFolder.boolValue {
+        throw Self.unreadableConfig(config, why: Self.configIsFolder)
+      }
       guard let data = FileManager.default.contents(atPath: config) else { throw Self.unreadableConfig(config) }
       thresholds = try thresholds.overlaid(json: data, source: config)
       configSources.append(config)

@@ -106,8 +106,25 @@ public enum DateExpression: Equatable, Sendable {
         return .relative(keyword: "today-\(n)", days: -n)
       }
     }
+    // The right shape but no such day (2023-02-29, 2023-04-31): say that, not the forms again.
+    let u = Array(text.utf8)
+    if u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+      u.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || (48...57).contains($0.element) }),
+      let year = Int(text.prefix(4)), let month = Int(text.dropFirst(5).prefix(2)), let day = Int(text.suffix(2))
+    {
+      let why =
+        (1...12).contains(month)
+        ? "\(Self.monthNames[month - 1]) \(year) has \(CivilDate.daysInMonth(year: year, month: month)) days"
+        : "there is no month \(month)"
+      throw UsageError("invalid \(option) '\(raw)': no such day (\(why); day \(day) asked for)")
+    }
     throw UsageError("invalid \(option) '\(raw)': expected \(acceptedForms)")
   }
+
+  static let monthNames = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "December",
+  ]
 
   public func resolve(clock: WallClock) -> Date32 {
     switch self {

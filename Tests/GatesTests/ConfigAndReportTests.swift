@@ -190,6 +190,11 @@ import Testing
     #expect(throws: CommandFailure(.unusableInput, "error: --config /nonexistent.json: no such readable file")) {
       try resolve(["--db", "x", "--season", "2022", "--config", "/nonexistent.json"])
     }
+    #expect(
+      throws: CommandFailure(.unusableInput, "error: --config /etc: is a folder, expected a JSON file of thresholds")
+    ) {
+      try resolve(["--db", "x", "--season", "2022", "--config", "/etc"])
+    }
     // A bad season is still the usage error reported, whatever else is wrong.
     #expect(
       throws: CommandFailure(

@@ -85,7 +85,7 @@ import Testing
     }
   }
 
-  @Test(arguments: ["2023-02-30", "2023-1-4", "today+1", "today-", "today-x", "now", "", "01/04/2023"])
+  @Test(arguments: ["2023-1-4", "today+1", "today-", "today-x", "now", "", "01/04/2023"])
   func malformedDatesAreUsageErrorsNamingTheValue(_ text: String) {
     #expect(
       throws: UsageError(
@@ -130,6 +130,19 @@ import Testing
     #expect(throws: UsageError.self) { try SeasonSelector.parse("9999") }
     #expect(throws: UsageError.self) { try SeasonSelector.parse("1945") }
     #expect(try SeasonSelector.parse("9998") == .startYear(9998))
+  }
+
+  /// The right shape but no such day: the message says why, not the accepted forms again.
+  @Test func aDayThatDoesNotExistIsNamedAsSuch() throws {
+    #expect(
+      throws: UsageError(
+        "invalid --end-date '2023-02-29': no such day (February 2023 has 28 days; day 29 asked for)")
+    ) { try DateExpression.parse("2023-02-29", option: "--end-date") }
+    #expect(throws: UsageError("invalid date '2023-13-01': no such day (there is no month 13; day 1 asked for)")) {
+      try DateExpression.parse("2023-13-01")
+    }
+    let leapDay = try #require(CivilDate(year: 2024, month: 2, day: 29))
+    #expect(try DateExpression.parse("2024-02-29") == .absolute(leapDay))
   }
 
   @Test func seasonListsWriteRunsAsTheirEnds() {

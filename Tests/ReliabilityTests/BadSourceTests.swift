@@ -242,7 +242,7 @@ let sourceCases: [SourceCase] = [
     arguments: ["build", "--db", "{db}", "--season", "2022-23", "--batch-rows", "-1", "--out", "{dir}/Datasets"],
     status: 1,
     stderr:
-      "Error: --batch-rows -1 is out of range: expected 1…16777216\nUsage: dataset build [<options>] --db <file>\n  See 'dataset build --help' for more information.\n"
+      "error: --batch-rows -1 is out of range: expected 1…16777216\nUsage: dataset build [<options>] --db <file>\n  See 'dataset build --help' for more information.\n"
   ),
   // A mistyped --out must not read as "no snapshots" (exit 0) to a CI job.
   SourceCase(
