@@ -251,7 +251,8 @@ struct BuildCommand: ParsableCommand {
       guard resolved.seasons.contains(where: \.isFromDates), empty.count < run.seasons.count else {
         throw CommandFailure(
           .unusableInput,
-          Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap))
+          Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap),
+          reason: .noFeatureRows)
       }
       run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
       // Printed under --quiet too: it names a season the new version will not hold.
@@ -381,7 +382,9 @@ struct BuildCommand: ParsableCommand {
           "the build itself succeeded: nothing changed since \(name)/\(latest)")
       }
     } catch let e as SnapshotError {
-      throw CommandFailure(.unusableInput, "error: \(e)")
+      var reason: FailureReason?
+      if case .lockTimeout = e { reason = .lockTimeout }
+      throw CommandFailure(.unusableInput, "error: \(e)", reason: reason)
     } catch let e as FeatureSetConflictError {
       // A build of another feature set published while this one computed.
       throw Self.failure(e.conflict, dataset: name, spec: spec, sha256: featureSetRef.sha256)

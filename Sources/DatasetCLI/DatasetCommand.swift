@@ -24,11 +24,29 @@ public enum ExitStatus: Int32, Sendable {
 public struct CommandFailure: Error, CustomStringConvertible {
   public var status: ExitStatus
   public var message: String
-  public init(_ status: ExitStatus, _ message: String) {
+  /// For `--json` callers: why, as a word a scheduler can branch on without reading the message
+  /// (`FailureReason`); nil for the rest.
+  public var reason: FailureReason?
+  public init(_ status: ExitStatus, _ message: String, reason: FailureReason? = nil) {
     self.status = status
     self.message = message
+    self.reason = reason
   }
   public var description: String { message }
+}
+
+/// Exit-3 outcomes a scheduler treats otherwise than broken input (a review: on about 200 days a
+/// year a daily window holds no game, and the envelope gave a DAG nothing but text to match).
+public enum FailureReason: String, Encodable, Sendable {
+  /// The window or season holds no player_game_summary row (the All-Star break, the off-season,
+  /// `--season current` before opening night).
+  case noRowsInWindow = "no_rows_in_window"
+  /// The rows there are all bootstrap days or inactive: nothing to compute features for.
+  case noFeatureRows = "no_feature_rows"
+  /// The database holds no row of a season asked for.
+  case seasonNotInDatabase = "season_not_in_database"
+  /// Another build of the dataset still held its lock after `--lock-timeout`: retry later.
+  case lockTimeout = "lock_timeout"
 }
 
 public struct DatasetCommand: ParsableCommand {
@@ -55,10 +73,11 @@ public struct DatasetCommand: ParsableCommand {
     // its report (exit 1 or 3) is said there too, not only on stderr. Exit 2 prints the gate or
     // verify report itself.
     let wantsJSON = (arguments ?? Array(CommandLine.arguments.dropFirst())).contains("--json")
-    func fail(_ message: String, _ status: ExitStatus) -> Int32 {
+    func fail(_ message: String, _ status: ExitStatus, reason: FailureReason? = nil) -> Int32 {
       printError(message)
       if wantsJSON && status != .gateFailed {
-        FileHandleOutput.standardOutput.write(jsonText(JSONError(exitCode: status.rawValue, message: message)))
+        FileHandleOutput.standardOutput.write(
+          jsonText(JSONError(exitCode: status.rawValue, message: message, reason: reason)))
       }
       return outputStatus(status)
     }
@@ -67,9 +86,9 @@ public struct DatasetCommand: ParsableCommand {
       try command.run()
       return outputStatus(.ok)
     } catch let failure as CommandFailure {
-      return fail(failure.message, failure.status)
+      return fail(failure.message, failure.status, reason: failure.reason)
     } catch let error as SourceError {
-      return fail("error: \(error)", .unusableInput)
+      return fail("error: \(error)", .unusableInput, reason: FailureReason(error))
     } catch {
       // argument-parser's own errors: a help request (`--help`, and `help` or a bare `dataset`,
       // which reach run()) is exit 0; a parse or validation error is a usage error.
@@ -109,16 +128,31 @@ struct JSONError: Encodable {
   struct Body: Encodable {
     var exitCode: Int32
     var message: String
+    var reason: FailureReason?
     enum CodingKeys: String, CodingKey {
       case exitCode = "exit_code"
-      case message
+      case message, reason
+    }
+    /// `reason` is always present, null when the failure has none, so every envelope has one shape.
+    func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(exitCode, forKey: .exitCode)
+      try c.encode(message, forKey: .message)
+      if let reason { try c.encode(reason, forKey: .reason) } else { try c.encodeNil(forKey: .reason) }
     }
   }
   var error: Body
-  init(exitCode: Int32, message: String) {
+  init(exitCode: Int32, message: String, reason: FailureReason? = nil) {
     var text = message
     while text.hasSuffix("\n") { text.removeLast() }
-    error = Body(exitCode: exitCode, message: text)
+    error = Body(exitCode: exitCode, message: text, reason: reason)
+  }
+}
+
+extension FailureReason {
+  init?(_ error: SourceError) {
+    guard case .seasonsWithoutRows = error else { return nil }
+    self = .seasonNotInDatabase
   }
 }
 

@@ -230,7 +230,8 @@ extension ResolvedSource {
       text += " (its games run \(a) to \(b))"
     }
     throw CommandFailure(
-      .unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build")
+      .unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build",
+      reason: .noRowsInWindow)
   }
 
   /// Leaves out the seasons the dates gave that the database does not hold (a rolling window

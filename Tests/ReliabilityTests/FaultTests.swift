@@ -346,6 +346,11 @@ enum Mounts {
         error: another build of rel is still running (pid \(getpid())) after waiting 0.5 s; try again when it finishes
 
         """)
+    // A scheduler parsing --json tells a retry from broken input by the reason.
+    let impatientJSON = try runCLI(
+      buildArguments(db: db, out: out, batchRows: 4096, extra: ["--lock-timeout", "0", "--json"]))
+    #expect(impatientJSON.status == 3, "\(impatientJSON)")
+    #expect(impatientJSON.stdout.contains(#""reason" : "lock_timeout""#), "\(impatientJSON)")
     // Let a and b reach the lock, then release it.
     let deadline = monotonic() + 60
     while monotonic() < deadline {

@@ -115,7 +115,7 @@ def test_json_callers_get_errors_on_stdout_too(real_db, tmp_path, command):
     out = ["--out", tmp_path / "Datasets"] if command == "build" else []
     missing = run(command, "--db", tmp_path / "none.sqlite", "--season", "2022", "--json", *out, check=False)
     assert missing.returncode == 3
-    assert json.loads(missing.stdout) == {"error": {"exit_code": 3, "message": missing.stderr.rstrip("\n")}}
+    assert json.loads(missing.stdout) == {"error": {"exit_code": 3, "message": missing.stderr.rstrip("\n"), "reason": None}}
     bad = run(command, "--db", real_db, "--season", "2022-24", "--json", *out, check=False)
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["error"]["exit_code"] == 1
@@ -164,3 +164,19 @@ def test_count_gates_are_judged_per_season(tmp_path):
     config.write_text(json.dumps({"pcf_staleness": {"fail_above_count": 25}}))
     assert [staleness("2021-22")["status"], staleness("2022-23")["status"], staleness("2021-22", "2022-23")["status"]] == [
         "pass", "fail", "fail"]
+
+
+def test_json_errors_carry_a_reason_a_scheduler_can_branch_on(real_db, tmp_path):
+    """A review (session 17): a daily window over the All-Star break, the off-season or a season
+    not yet started exits 3 like broken input, and the envelope gave a DAG only text to match."""
+    def reason(*args):
+        proc = run(*args, "--json", check=False)
+        assert proc.returncode == 3, proc.stderr
+        return json.loads(proc.stdout)["error"]["reason"]
+    # The 2022-23 All-Star break: no game from 2023-02-17 to 2023-02-22.
+    assert reason("validate", "--db", real_db, "--season", "2022-23", "--start-date", "2023-02-18",
+                  "--end-date", "2023-02-21") == "no_rows_in_window"
+    assert reason("validate", "--db", real_db, "--season", "2019-20") == "season_not_in_database"
+    assert reason("build", "--db", real_db, "--season", "2022-23", "--end-date", "2022-10-25",
+                  "--out", tmp_path / "Datasets") == "no_feature_rows"
+    assert reason("validate", "--db", tmp_path / "none.sqlite", "--season", "2022-23") is None
