@@ -821,3 +821,48 @@ def test_schemas_are_found_from_the_executable_not_argv0(sample_db, tmp_path):
     assert built.returncode == 0, built.stderr
     assert (f"note: feature set props_v1 is read from {tmp_path}/Schemas/features/props_v1.json, which differs "
             "from the props_v1 built into this binary") in built.stderr, built.stderr
+
+
+def test_every_json_output_validates_against_the_documented_schema(snapshot, tmp_path):
+    """Schemas/cli-output.schema.json (session 17: a review found build, verify, list, diff and
+    the error envelope documented nowhere, and two shapes for one gate record)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    cli = json.loads((ROOT / "Schemas" / "cli-output.schema.json").read_text())
+    registry = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in (cli, SCHEMA)])
+    Draft202012Validator.check_schema(cli)
+
+    def check(kind, text):
+        value = json.loads(text)
+        Draft202012Validator({"$ref": f"{cli['$id']}#/$defs/{kind}"}, registry=registry).validate(value)
+        return value
+
+    out = tmp_path / "Datasets"
+    shutil.copytree(snapshot["v1"], out / "props" / "v1")
+    assert check("build", build(snapshot["db"], out, "--json").stdout)["outcome"] == "unchanged"
+    changed = tmp_path / "changed.sqlite"
+    shutil.copy(snapshot["db"], changed)
+    import sqlite3
+    with sqlite3.connect(changed) as conn:
+        conn.execute("UPDATE player_game_summary SET minutes_played = minutes_played + 1 "
+                     "WHERE rowid % 40 = 0 AND minutes_played BETWEEN 5 AND 40")
+    assert check("build", build(changed, out, "--json").stdout)["outcome"] == "published"
+    assert check("verify", run("verify", out, "--json").stdout)["ok"]
+    drift = check("diff", run("diff", "props/v1", "props/v2", "--out", out, "--json").stdout)
+    assert drift["columns"] and drift["changed_seasons"] == ["2022-23"]
+    (out / "broken" / "v1").mkdir(parents=True)
+    (out / "broken" / "v1" / "manifest.json").write_text('{"trunc')
+    assert len(check("list", run("list", "--out", out, "--json").stdout)) == 3
+    # The schema is no formality: a file entry the manifest schema does not allow is refused.
+    wrong = json.loads(build(changed, out, "--json").stdout)
+    wrong["files"][0]["extra"] = 1
+    with pytest.raises(Exception):
+        check("build", json.dumps(wrong))
+    assert not check("verify", run("verify", out, "--json", check=False).stdout)["ok"]
+    for args in (["validate", "--db", tmp_path / "none.sqlite", "--season", "2022-23"],
+                 ["validate", "--db", snapshot["db"], "--season", "2022-24"],
+                 ["validate", "--db", snapshot["db"], "--season", "2019-20"],
+                 ["show", "props/v9", "--out", out]):
+        proc = run(*args, "--json", check=False)
+        assert proc.returncode in (1, 3), proc.stderr
+        assert check("error", proc.stdout)["error"]["exit_code"] == proc.returncode
