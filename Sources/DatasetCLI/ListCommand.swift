@@ -92,14 +92,17 @@ struct ListCommand: ParsableCommand {
     }
     let header = ["dataset", "version", "created (UTC)", "rows", "files", "seasons", "gates", "overrides"]
     let rows = entries.map { e -> [String] in
-      if let error = e.error { return [e.dataset, e.version, "unreadable manifest: \(error)", "", "", "", "", ""] }
+      // The reason goes under the table: in a cell it widened the column of every other row.
+      if e.error != nil { return [e.dataset, e.version, "unreadable manifest", "", "", "", "", ""] }
       return [
         e.dataset, e.version, e.createdAt ?? "", e.rows.map(String.init) ?? "", e.files.map(String.init) ?? "",
         seasonList(e.seasons ?? []), e.gates ?? "",
         e.overrides.isEmpty ? "none" : e.overrides.map { "\($0.gate): \($0.reason)" }.joined(separator: "; "),
       ]
     }
-    FileHandleOutput.standardOutput.write(renderTable(header: header, rows: rows, rightAligned: [3, 4]))
+    let reasons = entries.compactMap { e in e.error.map { "\(e.dataset)/\(e.version): \($0)\n" } }
+    FileHandleOutput.standardOutput.write(
+      renderTable(header: header, rows: rows, rightAligned: [3, 4]) + (reasons.isEmpty ? "" : "\n" + reasons.joined()))
   }
 }
 

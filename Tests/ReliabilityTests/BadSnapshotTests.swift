@@ -494,3 +494,25 @@ extension BadSnapshotTests {
         "verify: \(problems) problem\(problems == 1 ? "" : "s") in 1 of 3 versions; 2 verified ok\n"), "\(damaged)")
   }
 }
+
+@Suite struct ListUnreadableTests {
+  /// The reason an unreadable manifest is listed so goes under the table: in the created column
+  /// it widened that column for every other row (a review).
+  @Test func anUnreadableManifestKeepsTheTableNarrow() throws {
+    let s = Scratch("list-unreadable")
+    defer { s.remove() }
+    let root = s.path("Datasets")
+    try FileManager.default.createDirectory(atPath: "\(root)/p", withIntermediateDirectories: true)
+    for v in ["v1", "v2"] {
+      try FileManager.default.copyItem(atPath: try RealSnapshot.root.get() + "/rel/v1", toPath: "\(root)/p/\(v)")
+    }
+    try "{\"trunc".write(toFile: "\(root)/p/v2/manifest.json", atomically: false, encoding: .utf8)
+    let r = try runCLI(["list", "--out", root])
+    #expect(r.status == 0, "\(r)")
+    let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    #expect(lines.count == 6, "\(r)")
+    #expect(lines[0].hasPrefix("dataset  version  created (UTC)         rows"), "\(r)")
+    #expect(lines[2].hasPrefix("p        v2       unreadable manifest"), "\(r)")
+    #expect(lines[4].hasPrefix("p/v2: \(root)/p/v2/manifest.json: "), "\(r)")
+  }
+}
