@@ -683,7 +683,8 @@ final class WaitNotice: @unchecked Sendable {
   func say(_ pid: Int32?) {
     mutex.lock()
     defer { mutex.unlock() }
-    guard !said else { return }
+    // --lock-timeout 0 does not wait: the error that follows says it all.
+    guard !said, timeout != "0" else { return }
     said = true
     let who = pid.map { " (pid \($0))" } ?? ""
     FileHandleOutput.standardError.write("another build of \(dataset) is running\(who); waiting up to \(timeout) s…\n")

@@ -23,8 +23,11 @@ public enum SnapshotError: Error, Equatable, CustomStringConvertible {
       return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
     case .lockTimeout(let dataset, let pid, let seconds):
       let who = pid.map { "pid \($0)" } ?? "unknown pid"
-      return
-        "another build of \(dataset) is still running (\(who)) after waiting \(formatSeconds(seconds)); try again when it finishes"
+      let waited =
+        seconds > 0
+        ? "still running (\(who)) after waiting \(formatSeconds(seconds))"
+        : "running (\(who)), and --lock-timeout 0 does not wait"
+      return "another build of \(dataset) is \(waited); try again when it finishes"
     case .badName(let kind, let name, let expected):
       return "\(kind) name \"\(name)\" is not allowed: expected \(expected)"
     case .notFound(let path, let what):

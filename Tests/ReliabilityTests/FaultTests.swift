@@ -351,6 +351,10 @@ enum Mounts {
       buildArguments(db: db, out: out, batchRows: 4096, extra: ["--lock-timeout", "0", "--json"]))
     #expect(impatientJSON.status == 3, "\(impatientJSON)")
     #expect(impatientJSON.stdout.contains(#""reason" : "lock_timeout""#), "\(impatientJSON)")
+    #expect(
+      impatientJSON.stderr
+        == "error: another build of rel is running (pid \(getpid())), and --lock-timeout 0 does not wait; try again when it finishes\n",
+      "\(impatientJSON)")
     // Let a and b reach the lock, then release it.
     let deadline = monotonic() + 60
     while monotonic() < deadline {
