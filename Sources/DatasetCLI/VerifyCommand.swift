@@ -47,17 +47,24 @@ struct VerifyCommand: ParsableCommand {
     }
     if !problems.isEmpty {
       let failed = report.failed.count, passed = checked.count - report.failed.count
+      let outside = problems.count - report.problemsInVersions
       func versions(_ n: Int) -> String { "\(n) version\(n == 1 ? "" : "s")" }
       // Problems outside any version (a path that does not exist, a folder that cannot be
-      // read) can leave every checked version passing.
+      // read) are counted apart: "3 problems in 1 version" for two in it and one beside it
+      // misled a review.
+      let inVersions =
+        "in " + (failed == checked.count ? versions(failed) : "\(failed) of \(versions(checked.count))")
+      let placed =
+        outside == 0
+        ? " \(inVersions)"
+        : report.problemsInVersions == 0
+          ? " outside any version"
+          : ": \(report.problemsInVersions) \(inVersions), \(outside) outside any version"
       let tally =
-        checked.isEmpty
-        ? "; no version checked"
-        : failed == checked.count
-          ? " in \(versions(failed))"
-          : failed == 0
-            ? "; \(versions(checked.count)) verified ok"
-            : " in \(failed) of \(versions(checked.count)); \(passed) verified ok"
+        placed
+        + (checked.isEmpty
+          ? "; no version checked"
+          : passed == 0 ? "" : failed > 0 ? "; \(passed) verified ok" : "; \(versions(passed)) verified ok")
       throw CommandFailure(.gateFailed, "verify: \(problems.count) problem\(problems.count == 1 ? "" : "s")\(tally)")
     }
   }
@@ -67,10 +74,13 @@ struct VerifyCommand: ParsableCommand {
   /// verdict of its own (a review forged `…/v2: all good`). Control characters are written as
   /// `\u{…}` escapes.
   static func oneLine(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return text }
+    // C0 and DEL, C1 (U+0085 NEL is a line break to Python's splitlines), and the Unicode line
+    // and paragraph separators.
+    func breaks(_ v: UInt32) -> Bool { v < 0x20 || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029 }
+    guard text.unicodeScalars.contains(where: { breaks($0.value) }) else { return text }
     var out = ""
     for scalar in text.unicodeScalars {
-      if scalar.value < 0x20 || scalar.value == 0x7F {
+      if breaks(scalar.value) {
         out += "\\u{\(String(scalar.value, radix: 16))}"
       } else {
         out.unicodeScalars.append(scalar)

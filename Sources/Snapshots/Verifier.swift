@@ -16,6 +16,9 @@ public struct Verifier: Sendable {
     public var problems: [String] = []
     /// The checked version folders with at least one problem, in order.
     public var failed: [String] = []
+    /// How many of `problems` are problems of a checked version (the rest: a path that does
+    /// not exist, a folder that cannot be read).
+    public var problemsInVersions = 0
     /// What the check passed over that a person should know of, but that is no problem of any
     /// version (a dataset folder left without versions).
     public var notes: [String] = []
@@ -41,16 +44,19 @@ public struct Verifier: Sendable {
 
   private func verify(path given: String, into report: inout Report, seen: inout Set<String>) {
     func checkOnce(folder: String, into report: inout Report) {
-      let key = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
-      guard seen.insert(key).inserted else { return }
+      guard seen.insert(Self.canonical(folder)).inserted else { return }
       let before = report.problems.count
       self.verifyVersion(folder: folder, into: &report)
-      if report.problems.count > before { report.failed.append(folder) }
+      if report.problems.count > before {
+        report.failed.append(folder)
+        report.problemsInVersions += report.problems.count - before
+      }
     }
     let path = given.count > 1 && given.hasSuffix("/") ? String(given.dropLast()) : given
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      report.problems.append("\(path): \(SnapshotStore.whyUnusable(path) ?? "does not exist")")
+      let problem = "\(path): \(SnapshotStore.whyUnusable(path) ?? "does not exist")"
+      if !report.problems.contains(problem) { report.problems.append(problem) }
       return
     }
     if !isDir.boolValue {
@@ -79,13 +85,6 @@ public struct Verifier: Sendable {
     for folder in store.unreadableFolders() {
       report.problems.append("\(folder.path): \(folder.why): its versions, if any, are not checked")
     }
-    guard !datasets.isEmpty else {
-      if report.problems.isEmpty { report.problems.append("\(path): holds no manifest.json and no snapshot versions") }
-      return
-    }
-    for d in datasets {
-      for v in store.versions(d) { checkOnce(folder: store.versionPath(d, v), into: &report) }
-    }
     // A dataset whose versions were all renamed aside or removed drops out of `datasets()`:
     // CI would pass over it without a word (a review). Its record of the last version published
     // shows it held some; a note, not a problem, since quarantining a version is allowed and
@@ -93,16 +92,35 @@ public struct Verifier: Sendable {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     for name in names.sorted() where !name.hasPrefix(".") && !datasets.contains(name) {
       if let last = store.recordedLastVersion(name) {
-        appendOnce(
-          &report.notes,
-          "\(store.datasetPath(name)): holds no version, though v\(last) was published (.last-version); nothing to check there"
-        )
+        let folder = store.datasetPath(name)
+        guard seen.insert("dataset:" + Self.canonical(folder)).inserted else { continue }
+        report.notes.append(Self.emptiedDatasetNote(folder, last: last))
       }
+    }
+    guard !datasets.isEmpty else {
+      guard report.problems.isEmpty else { return }
+      // Given a dataset folder whose versions were all moved aside: it was asked for by name.
+      let parent = SnapshotStore(root: Self.folder(holding: path))
+      if let last = parent.recordedLastVersion(name) {
+        report.problems.append(
+          "\(path): holds no version, though v\(last) was published (.last-version): every version was moved aside or removed"
+        )
+      } else {
+        report.problems.append("\(path): holds no manifest.json and no snapshot versions")
+      }
+      return
+    }
+    for d in datasets {
+      for v in store.versions(d) { checkOnce(folder: store.versionPath(d, v), into: &report) }
     }
   }
 
-  private func appendOnce(_ list: inout [String], _ line: String) {
-    if !list.contains(line) { list.append(line) }
+  static func canonical(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+
+  static func emptiedDatasetNote(_ folder: String, last: Int) -> String {
+    "\(folder): holds no version, though v\(last) was published (.last-version); nothing to check there"
   }
 
   /// Schemas/manifest.schema.json (embedded), checked by the tests to load.

@@ -5,6 +5,7 @@
 // Reader-level cases already pinned in Tests/ArrowIPCTests (every truncation, seeded bit flips,
 // absurd footer size, buffer length, block offset, lying LZ4 length) and Tests/SnapshotsTests
 // (edited schema, unknown/missing fields, not JSON) are not repeated.
+@testable import DatasetCLI
 import Foundation
 import Snapshots
 import Testing
@@ -492,6 +493,20 @@ extension BadSnapshotTests {
     #expect(
       damaged.stderr.hasSuffix(
         "verify: \(problems) problem\(problems == 1 ? "" : "s") in 1 of 3 versions; 2 verified ok\n"), "\(damaged)")
+    // A path that does not exist, given twice, is one problem, counted apart from the versions'.
+    let beside = try runCLI(["verify", root, s.path("nothere"), s.path("nothere")])
+    #expect(
+      beside.stderr.hasSuffix(
+        "verify: \(problems + 1) problems: \(problems) in 1 of 3 versions, 1 outside any version; 2 verified ok\n"),
+      "\(beside)")
+    // The quarantined dataset asked for by name: a problem that says why it is empty.
+    let emptied = try runCLI(["verify", "\(root)/c"])
+    #expect(emptied.status == 2, "\(emptied)")
+    #expect(
+      emptied.stdout
+        == "\(root)/c: holds no version, though v1 was published (.last-version): every version was moved aside or removed\n",
+      "\(emptied)")
+    #expect(VerifyCommand.oneLine("a\u{85}b\u{2028}c Dončić ≥") == "a\\u{85}b\\u{2028}c Dončić ≥")
   }
 }
 
