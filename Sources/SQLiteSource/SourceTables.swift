@@ -187,7 +187,11 @@ public enum Season {
 
   /// "2022-23" for 2022.
   public static func label(_ startYear: Int) -> String {
-    guard storedYears.contains(startYear) else { return "season_year \(startYear)" }
+    // 9999 is no storable season (its dates run into year 10000), but a date window can still
+    // reach it, and a message must name it as a season.
+    guard (storedYears.lowerBound...storedYears.upperBound + 1).contains(startYear) else {
+      return "season_year \(startYear)"
+    }
     let next = (startYear + 1) % 100
     return "\(startYear)-\(next < 10 ? "0" : "")\(next)"
   }

@@ -87,7 +87,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// This builder. Bump `version` with every release that changes data files or manifests.
     /// 0.2.0 (session 16): data files carry the feature set in their schema metadata and each
     /// column's `kind` beside its `meaning`.
-    public static let current = Tool(name: "dataset", version: "0.2.0")
+    /// 0.3.0 (session 17): JSON reasons and notes, verify's summary, the nothing-changed rule
+    /// for date windows; data files unchanged.
+    public static let current = Tool(name: "dataset", version: "0.3.0")
     public var name: String
     public var version: String
     public init(name: String, version: String) {
