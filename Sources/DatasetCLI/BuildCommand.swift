@@ -249,6 +249,15 @@ struct BuildCommand: ParsableCommand {
     let empty = zip(run.seasons, run.rowCounts).filter { $0.1 == 0 }.map(\.0)
     if !empty.isEmpty {
       guard resolved.seasons.contains(where: \.isFromDates), empty.count < run.seasons.count else {
+        // A failed gate comes first, as on every other path: "no feature rows" is an outcome a
+        // scheduler may wait out (its reason says so), a failed gate over the same days is not
+        // (a review: a usage_rate hole in a season's first week was reported as nothing to do).
+        var (gateReport, _, _) = sideWork.wait()
+        guard gateReport.passed else {
+          gateReport.notes = resolved.notes
+          emitReport(gateReport)
+          throw CommandFailure(.gateFailed, "build: \(gateReport.verdict); nothing was written")
+        }
         throw CommandFailure(
           .unusableInput,
           Self.noFeatureRows(seasons: empty, data: data, resolved: resolved, includeBootstrap: includeBootstrap),
@@ -256,9 +265,8 @@ struct BuildCommand: ParsableCommand {
       }
       run = run.keeping(seasons: Set(run.seasons).subtracting(empty))
       // Printed under --quiet too: it names a season the new version will not hold.
-      FileHandleOutput.standardError.write(
-        "note: no feature rows\(resolved.windowText) in season \(Season.labels(empty)), which the dates span; not built\n"
-      )
+      resolved.note(
+        "no feature rows\(resolved.windowText) in season \(Season.labels(empty)), which the dates span; not built")
     }
     let builtSeasons = Set(run.seasons)
     let pointInTime = BackgroundCheck(
@@ -317,6 +325,7 @@ struct BuildCommand: ParsableCommand {
           : "database SHA-256 computed in \(String(format: "%.1f", seconds * 1000)) ms, beside the read")
     }
     var report = gateReport
+    report.notes = resolved.notes
     guard report.passed else {
       emitReport(report)
       throw CommandFailure(.gateFailed, "build: \(report.verdict); nothing was written")
@@ -397,7 +406,9 @@ struct BuildCommand: ParsableCommand {
     progress.update(done: run.seasons.count + 2)
     progress.finish()
     finished = true
-    FileHandleOutput.standardOutput.write(json ? BuildSummary.json(result) : BuildSummary.text(result, report: report))
+    FileHandleOutput.standardOutput.write(
+      json
+        ? BuildSummary.json(result, report: report, notes: resolved.notes) : BuildSummary.text(result, report: report))
   }
 
   /// What a feature-set conflict (`SnapshotStore.featureSetConflict`) tells the operator.
@@ -512,15 +523,7 @@ enum BuildSummary {
       out += "snapshot: \(path)\n"
     case .unchanged(let latest, let path):
       out += "nothing changed: the content equals \(m.dataset)/\(latest) (\(m.rowCount) rows); no new version written\n"
-      // Its manifest keeps the window it was built with, which may end elsewhere than this one.
-      func window(_ start: String?, _ end: String?) -> String {
-        start == nil && end == nil ? "no date window" : "from \(start ?? "the start") to \(end ?? "the end")"
-      }
-      let theirs = window(m.config.dates.startResolved, m.config.dates.endResolved)
-      let ours = window(report.startDate?.date, report.endDate?.date)
-      if theirs != ours {
-        out += "  (\(m.dataset)/\(latest) was built \(theirs); this build's window, \(ours), selects the same rows)\n"
-      }
+      if let note = windowNote(r, report: report) { out += "  (\(note))\n" }
       out += "gates: \(gateCounts(report.gates.map(Manifest.GateRecord.init)))\n"
       out += "snapshot: \(path)\n"
     }
@@ -544,7 +547,22 @@ enum BuildSummary {
     return tally
   }
 
-  static func json(_ r: BuildResult) -> String {
+  /// When the latest version's content equals this build's but its manifest records another
+  /// date window: "props_v1/v1 was built from the start to 2026-11-27; this build, from the start
+  /// to 2026-11-28, selects the same rows".
+  static func windowNote(_ r: BuildResult, report: GateReport) -> String? {
+    guard case .unchanged(let latest, _) = r.outcome else { return nil }
+    let m = r.manifest
+    func window(_ start: String?, _ end: String?) -> String {
+      start == nil && end == nil ? "with no date window" : "from \(start ?? "the start") to \(end ?? "the end")"
+    }
+    let theirs = window(m.config.dates.startResolved, m.config.dates.endResolved)
+    let ours = window(report.startDate?.date, report.endDate?.date)
+    guard theirs != ours else { return nil }
+    return "\(m.dataset)/\(latest) was built \(theirs); this build, \(ours), selects the same rows"
+  }
+
+  static func json(_ r: BuildResult, report: GateReport, notes: [String]) -> String {
     struct Out: Encodable {
       var outcome: String
       var dataset: String
@@ -553,8 +571,11 @@ enum BuildSummary {
       var rowCount: Int
       var files: [Manifest.FileEntry]
       var gates: [Manifest.GateRecord]
+      /// The `note:` lines of the run, and for an unchanged build the window its version was
+      /// built with when it differs from this one's.
+      var notes: [String]
       enum CodingKeys: String, CodingKey {
-        case outcome, dataset, version, path, files, gates
+        case outcome, dataset, version, path, files, gates, notes
         case rowCount = "row_count"
       }
     }
@@ -565,7 +586,8 @@ enum BuildSummary {
       }
     let value = Out(
       outcome: outcome, dataset: r.manifest.dataset, version: version, path: path, rowCount: r.manifest.rowCount,
-      files: r.manifest.files, gates: r.manifest.gates)
+      files: r.manifest.files, gates: r.manifest.gates, notes: notes + [windowNote(r, report: report)].compactMap { $0 }
+    )
     return jsonText(value)
   }
 }

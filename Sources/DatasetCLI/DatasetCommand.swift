@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gates
 import SQLiteSource
 import Snapshots
 import Synchronization
@@ -39,11 +40,11 @@ public struct CommandFailure: Error, CustomStringConvertible {
 /// year a daily window holds no game, and the envelope gave a DAG nothing but text to match).
 public enum FailureReason: String, Encodable, Sendable {
   /// The window or season holds no player_game_summary row (the All-Star break, the off-season,
-  /// `--season current` before opening night).
+  /// the current season or a later one before its rows arrived).
   case noRowsInWindow = "no_rows_in_window"
   /// The rows there are all bootstrap days or inactive: nothing to compute features for.
   case noFeatureRows = "no_feature_rows"
-  /// The database holds no row of a season asked for.
+  /// The database holds no row of a season asked for that began before the current one.
   case seasonNotInDatabase = "season_not_in_database"
   /// Another build of the dataset still held its lock after `--lock-timeout`: retry later.
   case lockTimeout = "lock_timeout"
@@ -150,9 +151,13 @@ struct JSONError: Encodable {
 }
 
 extension FailureReason {
-  init?(_ error: SourceError) {
-    guard case .seasonsWithoutRows = error else { return nil }
-    self = .seasonNotInDatabase
+  /// A season the database lacks that has not ended by the clock (the current one before its
+  /// first rows arrived, or a later one) has no rows yet: the same outcome as an empty window.
+  /// An earlier season missing is the export's gap.
+  init?(_ error: SourceError, clock: WallClock = .system) {
+    guard case .seasonsWithoutRows(_, let requested, _) = error else { return nil }
+    let current = SeasonSelector.current.resolve(clock: clock)
+    self = requested.allSatisfy { $0 >= current } ? .noRowsInWindow : .seasonNotInDatabase
   }
 }
 

@@ -58,8 +58,8 @@ public struct SourceOptions: ParsableArguments {
     -> ResolvedSource
   {
     do {
-      let resolved = try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
-      Self.noteDefaultsFile(defaultsFile, in: resolved)
+      var resolved = try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
+      Self.noteDefaultsFile(defaultsFile, in: &resolved)
       return resolved
     } catch {
       // A file that cannot be read is input that cannot be used (exit 3, as for --db and
@@ -78,7 +78,7 @@ public struct SourceOptions: ParsableArguments {
   /// to the built-in defaults (a test keeps them so) — unless someone edited it or left another
   /// one in the working directory. Then the verdict moves without any option on the command
   /// line, so it is said, even with --quiet: the manifest's thresholds alone were found too late.
-  static func noteDefaultsFile(_ file: String?, in resolved: ResolvedSource) {
+  static func noteDefaultsFile(_ file: String?, in resolved: inout ResolvedSource) {
     guard let file, resolved.configSources.first == file else { return }
     var fromFile = GateConfig.defaults
     if let data = FileManager.default.contents(atPath: file),
@@ -88,9 +88,9 @@ public struct SourceOptions: ParsableArguments {
     }
     let changed = fromFile.differences(from: .defaults)
     guard !changed.isEmpty else { return }
-    FileHandleOutput.standardError.write(
-      "note: gate thresholds from \(file) differ from the built-in defaults: \(changed.joined(separator: "; "))"
-        + (resolved.configSources.count > 1 ? " (then \(resolved.configSources[1]) applies)" : "") + "\n")
+    resolved.note(
+      "gate thresholds from \(file) differ from the built-in defaults: \(changed.joined(separator: "; "))"
+        + (resolved.configSources.count > 1 ? " (then \(resolved.configSources[1]) applies)" : ""))
   }
 
   static let configIsFolder = "is a folder, expected a JSON file of thresholds"
@@ -271,21 +271,25 @@ extension ResolvedSource {
       seasons.contains(where: { !missing.contains($0.startYear) })
     else { return false }
     seasons.removeAll { missing.contains($0.startYear) }
-    let labels = Season.labels(missing)
-    FileHandleOutput.standardError.write(
-      "note: \(database) holds no season \(labels), which the dates span; left out\n")
+    note("\(database) holds no season \(Season.labels(missing)), which the dates span; left out")
     return true
   }
 
   /// For `validate` and `report`: the seasons the dates gave without a row in the window are
   /// still checked (their gates pass over nothing), and the operator is told, as `build` tells
   /// them, that no file comes of them.
-  func noteSeasonsWithoutRows(_ empty: [ResolvedSeason]) {
+  mutating func noteSeasonsWithoutRows(_ empty: [ResolvedSeason]) {
     guard !empty.isEmpty else { return }
-    let labels = Season.labels(empty.map(\.startYear))
-    FileHandleOutput.standardError.write(
-      "note: no player_game_summary rows\(windowText) in season \(labels), which the dates span; `dataset build` leaves it out\n"
-    )
+    note(
+      "no player_game_summary rows\(windowText) in season \(Season.labels(empty.map(\.startYear))), which the dates "
+        + "span; `dataset build` leaves it out")
+  }
+
+  /// Writes `note: text` on stderr (also under --quiet: notes say what the run checked or
+  /// will hold) and keeps it for the JSON report.
+  mutating func note(_ text: String) {
+    notes.append(text)
+    FileHandleOutput.standardError.write("note: \(text)\n")
   }
 
   /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.
@@ -316,6 +320,8 @@ public struct ResolvedSource: Equatable, Sendable {
   public var overrides: [GateOverride]
   /// The one clock reading every keyword was resolved against (microseconds since the epoch).
   public var resolvedAtMicros: Int64 = 0
+  /// The `note:` lines written so far, for a JSON report.
+  public var notes: [String] = []
 
   public var seasonYears: [Int] { seasons.map(\.startYear) }
   public var window: GateWindow { GateWindow(start: startDate?.date32, end: endDate?.date32) }

@@ -31,11 +31,12 @@ struct ValidateCommand: ParsableCommand {
     }
     resolved.noteSeasonsWithoutRows(try resolved.requireRowsInWindow(data))
     let t1 = Clocks.monotonicMicros()
-    let report = GateRunner.run(
+    var report = GateRunner.run(
       source: data, config: resolved.thresholds, window: resolved.window, startDate: resolved.startDate,
       endDate: resolved.endDate, overrides: resolved.overrides)
     let t2 = Clocks.monotonicMicros()
-    noteSeasonsBuildWouldNotBuild(data: data, resolved: resolved)
+    noteSeasonsBuildWouldNotBuild(data: data, resolved: &resolved)
+    report.notes = resolved.notes
     if json {
       FileHandleOutput.standardOutput.write(report.json())
     } else {
@@ -55,7 +56,7 @@ struct ValidateCommand: ParsableCommand {
   /// The gates pass over a window whose rows are all bootstrap days (a review: "OK to build",
   /// then `build` exited 3 on the first 14 days of every season). Said as `build` would say it;
   /// the gates' verdict and the exit code stay the gates'.
-  func noteSeasonsBuildWouldNotBuild(data: SourceData, resolved: ResolvedSource) {
+  func noteSeasonsBuildWouldNotBuild(data: SourceData, resolved: inout ResolvedSource) {
     let (seasons, anyBuilt) = BuildCommand.seasonsWithoutFeatureRows(data: data, resolved: resolved)
     guard !seasons.isEmpty else { return }
     // As `build` decides: a season given with --season must have rows; of the seasons the
@@ -65,9 +66,8 @@ struct ValidateCommand: ParsableCommand {
       let (_, why) = BuildCommand.whyNoFeatureRows(
         seasons: [season], data: data, resolved: resolved, includeBootstrap: false)
       let outcome = leftOut ? "`dataset build` leaves it out" : "`dataset build` refuses it (exit 3)"
-      FileHandleOutput.standardError.write(
-        "note: season \(Season.label(season))\(resolved.windowText) has no row to compute features for: \(why); \(outcome)\n"
-      )
+      resolved.note(
+        "season \(Season.label(season))\(resolved.windowText) has no row to compute features for: \(why); \(outcome)")
     }
   }
 }

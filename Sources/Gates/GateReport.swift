@@ -154,9 +154,13 @@ public struct GateReport: Codable, Equatable, Sendable {
   public var endDate: ResolvedDate?
   public var thresholds: GateConfig
   public var gates: [GateResult]
+  /// What the run printed as `note:` lines on stderr about what it checked (a season the dates
+  /// span left out or checked over nothing, a season `build` will refuse or leave out), so a
+  /// scheduler reading only the JSON sees them too.
+  public var notes: [String] = []
 
   enum CodingKeys: String, CodingKey {
-    case database, seasons, thresholds, gates, passed, counts
+    case database, seasons, thresholds, gates, passed, counts, notes
     case startDate = "start_date"
     case endDate = "end_date"
   }
@@ -181,6 +185,7 @@ public struct GateReport: Codable, Equatable, Sendable {
     endDate = try c.decodeIfPresent(ResolvedDate.self, forKey: .endDate)
     thresholds = try c.decode(GateConfig.self, forKey: .thresholds)
     gates = try c.decode([GateResult].self, forKey: .gates)
+    notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -193,6 +198,7 @@ public struct GateReport: Codable, Equatable, Sendable {
     try c.encode(gates, forKey: .gates)
     try c.encode(passed, forKey: .passed)
     try c.encode(counts, forKey: .counts)
+    try c.encode(notes, forKey: .notes)
   }
 
   /// No gate failed, or every failed gate was overridden.

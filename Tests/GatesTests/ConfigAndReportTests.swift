@@ -382,7 +382,9 @@ extension CommandFailure: Equatable {
     #expect(decoded == Self.report)
     let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     #expect(
-      Set(object.keys) == ["database", "seasons", "start_date", "end_date", "thresholds", "gates", "passed", "counts"])
+      Set(object.keys) == [
+        "database", "seasons", "start_date", "end_date", "thresholds", "gates", "passed", "counts", "notes",
+      ])
     let gate = try #require((object["gates"] as? [[String: Any]])?.first)
     #expect(
       Set(gate.keys) == [

@@ -433,9 +433,18 @@ typealias SplitMix = SeededRandom
       #expect(again.stdout.hasPrefix("nothing changed: the content equals props_v1/v1 "), "\(again)")
       #expect(
         again.stdout.contains(
-          "(props_v1/v1 was built from the start to 2025-06-30; this build's window, from the start to "),
+          "(props_v1/v1 was built from the start to 2025-06-30; this build, from the start to "),
         "\(again)")
     }
+    // A scheduler reading --json gets the same line among the notes.
+    let asJSON = try runCLI(common + ["--end-date", "today", "--json"])
+    #expect(
+      asJSON.stdout.contains(#""props_v1/v1 was built from the start to 2025-06-30; this build, from"#), "\(asJSON)")
+    let noWindow = try runCLI(common)
+    #expect(
+      noWindow.stdout.contains(
+        "(props_v1/v1 was built from the start to 2025-06-30; this build, with no date window, "),
+      "\(noWindow)")
     let plain = try runCLI(common + ["--end-date", "2025-06-30"])
     #expect(plain.stdout.hasPrefix("nothing changed: ") && !plain.stdout.contains("was built from"), "\(plain)")
   }

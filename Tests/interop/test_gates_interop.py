@@ -177,6 +177,28 @@ def test_json_errors_carry_a_reason_a_scheduler_can_branch_on(real_db, tmp_path)
     assert reason("validate", "--db", real_db, "--season", "2022-23", "--start-date", "2023-02-18",
                   "--end-date", "2023-02-21") == "no_rows_in_window"
     assert reason("validate", "--db", real_db, "--season", "2019-20") == "season_not_in_database"
+    # The current season before its rows arrived: nothing yet, not the export's gap.
+    assert reason("build", "--db", real_db, "--season", "current", "--out", tmp_path / "Datasets") == "no_rows_in_window"
     assert reason("build", "--db", real_db, "--season", "2022-23", "--end-date", "2022-10-25",
                   "--out", tmp_path / "Datasets") == "no_feature_rows"
     assert reason("validate", "--db", tmp_path / "none.sqlite", "--season", "2022-23") is None
+
+
+def test_a_failed_gate_over_bootstrap_days_is_a_failed_gate(real_db, tmp_path):
+    """The regression review (session 17): a usage_rate hole in a season's first week gave
+    exit 3 with reason no_feature_rows ("nothing to do") instead of the failed gate."""
+    holed = tmp_path / "holed.sqlite"
+    shutil.copy(real_db, holed)
+    with sqlite3.connect(holed) as conn:
+        conn.execute("UPDATE player_game_summary SET usage_rate = NULL WHERE game_date <= '2022-10-25'")
+    window = ["--season", "2022-23", "--end-date", "2022-10-25", "--json"]
+    refused = run("build", "--db", holed, *window, "--out", tmp_path / "Datasets", check=False)
+    assert refused.returncode == 2, refused.stderr
+    report = json.loads(refused.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert not report["passed"]
+    # validate's JSON carries what build will then do, beside the gates.
+    checked = run("validate", "--db", real_db, *window)
+    notes = json.loads(checked.stdout)["notes"]
+    assert len(notes) == 1 and notes[0].startswith("season 2022-23 to 2022-10-25 has no row to compute features for"), notes
+    assert notes[0].endswith("`dataset build` refuses it (exit 3)")
