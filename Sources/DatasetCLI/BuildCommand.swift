@@ -312,7 +312,7 @@ struct BuildCommand: ParsableCommand {
       throw CommandFailure(
         .unusableInput,
         "error: \(databasePath) changed while the build read and hashed it (\(change)); nothing was written. "
-          + "Run the build again once the writer is done.")
+          + "Run the build again once the writer is done.", reason: .sourceChanged)
     }
     watch?.close()
     timer.mark("wait for gates, fingerprint")

@@ -48,6 +48,10 @@ public enum FailureReason: String, Encodable, Sendable {
   case seasonNotInDatabase = "season_not_in_database"
   /// Another build of the dataset still held its lock after `--lock-timeout`: retry later.
   case lockTimeout = "lock_timeout"
+  /// A writer holds the source database locked: retry when it is done.
+  case databaseLocked = "database_locked"
+  /// The source database changed while the build read and hashed it: run the build again.
+  case sourceChanged = "source_changed"
 }
 
 public struct DatasetCommand: ParsableCommand {
@@ -155,6 +159,10 @@ extension FailureReason {
   /// first rows arrived, or a later one) has no rows yet: the same outcome as an empty window.
   /// An earlier season missing is the export's gap.
   init?(_ error: SourceError, clock: WallClock = .system) {
+    if case .locked = error {
+      self = .databaseLocked
+      return
+    }
     guard case .seasonsWithoutRows(_, let requested, _) = error else { return nil }
     let current = SeasonSelector.current.resolve(clock: clock)
     self = requested.allSatisfy { $0 >= current } ? .noRowsInWindow : .seasonNotInDatabase

@@ -362,6 +362,8 @@ let sourceCases: [SourceCase] = [
     #expect(
       r.stderr
         == "error: \(db): database is locked by another process (database is locked); try again when it finishes\n")
+    let asJSON = try runCLI(["validate", "--db", db, "--season", "2022-23", "--json"])
+    #expect(asJSON.status == 3 && asJSON.stdout.contains(#""reason" : "database_locked""#), "\(asJSON)")
   }
 
   /// A 10,000-character name is legal text: it is read, gated and reported without trapping
