@@ -43,11 +43,11 @@ let package = Package(
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "Columnar", "Synth", "Clocks",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "ArrowIPC", "Columnar", "Synth",
+        "Clocks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
-    // One seeded generator for every test target (Tests/TestSupport).
+    // Test helpers shared by the test targets: scratch folders, a seeded generator (Tests/TestSupport).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar", "TestSupport"]),
     .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),

@@ -10,7 +10,8 @@ import SQLiteSource
 #endif
 
 /// Hidden: writes one season's computed feature table as CSV, for the Python interop test
-/// (Tests/interop/test_features_interop.py) until the Arrow snapshot is the exchange format.
+/// (Tests/interop/test_features_interop.py): a second, text path to the same values, so a
+/// defect of the Arrow writer cannot hide one of the features.
 /// Floats use Swift's shortest round-trip form, so the file carries every bit; NULL is empty.
 struct FeaturesCSVCommand: ParsableCommand {
   static let configuration = CommandConfiguration(

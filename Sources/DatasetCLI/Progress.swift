@@ -7,14 +7,6 @@ import Clocks
   import Darwin
 #endif
 
-/// `--quiet` for every command that does long work; add with `@OptionGroup var progress: ProgressOptions`.
-public struct ProgressOptions: ParsableArguments {
-  @Flag(name: .long, help: "Print no progress on stderr.")
-  public var quiet = false
-
-  public init() {}
-}
-
 /// Progress of long work (import, build over several seasons, synth), always on stderr and
 /// never on stdout, so `--json` output stays clean.
 ///
@@ -98,8 +90,6 @@ public final class ProgressReporter {
       break
     }
   }
-
-  public func advance(by n: Int = 1) { update(done: done + n) }
 
   /// Ends the display: the bar's line is finished with a newline, the plain style writes a
   /// closing line with the elapsed time. `completed: false` (the work failed) says where it

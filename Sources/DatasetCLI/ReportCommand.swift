@@ -110,8 +110,6 @@ func baseName(_ path: String) -> String {
   path.split(separator: "/").last.map(String.init) ?? path
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a reader never sees half
-/// a page.
 /// A folder given where the page goes, refused before the report is computed.
 func refuseFolder(_ path: String) throws {
   var st = stat()

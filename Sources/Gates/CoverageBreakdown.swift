@@ -41,11 +41,6 @@ public struct CoverageBreakdown: Sendable, Equatable {
       self.activeWithPCF = activeWithPCF
       self.seasonDay = seasonDay
     }
-
-    /// `activeWithPCF / activePlayers`, nil when nobody played.
-    public var playerShare: Double? {
-      activePlayers > 0 ? Double(activeWithPCF) / Double(activePlayers) : nil
-    }
   }
 
   /// The box-score fields `source_field_coverage` measures: the spec's five (minutes_played
@@ -99,7 +94,6 @@ public struct CoverageBreakdown: Sendable, Equatable {
     public var label: String {
       "\(year)-\(month < 10 ? "0" : "")\(month)"
     }
-    public var usageRateShare: Double? { activeRows > 0 ? Double(usageRateRows) / Double(activeRows) : nil }
     /// The source field with the lowest non-NULL share: (name, non-NULL rows, of rows).
     /// Fields with no rows to measure are skipped; nil when none has any.
     public var weakestSourceField: (name: String, rows: Int, of: Int)? {

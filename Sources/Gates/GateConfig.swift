@@ -4,8 +4,8 @@
 import Columnar
 import Foundation
 
-/// The gates of gates.md, in report order. `point_in_time` runs after features (Features module)
-/// and is appended to the report there.
+/// The gates of gates.md, in report order. `point_in_time` runs after features (Features
+/// module's `PointInTimeSession`); `build` records it last.
 public enum GateName: String, CaseIterable, Codable, Sendable {
   case pcfDateCoverage = "pcf_date_coverage"
   case pcfPlayerCoverage = "pcf_player_coverage"

@@ -100,7 +100,7 @@ public struct GateResult: Codable, Equatable, Sendable {
     }
   }
 
-  /// Passed for the run: not failed, or failed and overridden.
+  /// Stops the run: failed and not overridden.
   public var blocks: Bool { status == .fail && !overridden }
 }
 
@@ -214,13 +214,6 @@ public struct GateReport: Codable, Equatable, Sendable {
   }
 
   public func result(_ gate: GateName) -> GateResult? { gates.first { $0.name == gate.rawValue } }
-
-  /// Adds a gate that runs later (`point_in_time`, after features), applying any override for it.
-  public mutating func append(_ result: GateResult, overrides: [GateOverride] = []) {
-    var r = result
-    Self.applyOverride(&r, overrides)
-    gates.append(r)
-  }
 
   static func applyOverride(_ r: inout GateResult, _ overrides: [GateOverride]) {
     guard let o = overrides.first(where: { $0.gate == r.name }) else { return }

@@ -23,8 +23,9 @@ public struct GateWindow: Sendable, Equatable {
 }
 
 public enum GateRunner {
-  /// Runs every gate but `point_in_time` (which needs computed features; the Features module
-  /// appends it with `GateReport.append`). Overrides are applied by gate name.
+  /// Runs every gate but `point_in_time`, which needs computed features: `build` runs
+  /// `PointInTimeSession` (Features) and records it beside these (`Manifest.GateRecord`).
+  /// Overrides are applied by gate name.
   public static func run(
     source: SourceData, config: GateConfig = .defaults, window: GateWindow = .all,
     startDate: ResolvedDate? = nil, endDate: ResolvedDate? = nil, overrides: [GateOverride] = []

@@ -2,7 +2,7 @@ import ArrowIPC
 import Columnar
 
 /// Data files as Arrow IPC files with LZ4_FRAME body compression (spec/snapshot.md "Data
-/// files"). `inspect` decodes every batch so a corrupt buffer is found, not only a bad footer.
+/// files"). `decode` decodes every batch so a corrupt buffer is found, not only a bad footer.
 public struct ArrowDataFileFormat: DataFileFormat {
   public init() {}
 

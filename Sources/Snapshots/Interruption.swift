@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// What a build does when SIGINT or SIGTERM arrives: the temporary folders of this process's
+/// What a build does when SIGINT, SIGTERM or SIGHUP arrives: the temporary folders of this process's
 /// unpublished builds are removed at once (they could hold hundreds of MB until the next build
 /// of the dataset), and no publish starts after that. A rename in progress finishes first: the
 /// two take the same lock, so the version is either whole or absent and the message says which.

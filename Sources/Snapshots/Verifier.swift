@@ -1,6 +1,5 @@
 import Columnar
 import Foundation
-import Gates
 import Synchronization
 
 /// `dataset verify`: checks a snapshot against its manifest and the manifest against itself

@@ -394,18 +394,6 @@ extension CommandFailure: Equatable {
     #expect(object["passed"] as? Bool == false)
   }
 
-  @Test func pointInTimeCanBeAppendedLaterWithItsOverride() {
-    var r = Self.report
-    r.gates.removeFirst()
-    r.append(
-      GateResult(
-        name: "point_in_time", status: .fail, figure: "3 of 500 sampled rows differ", value: 3,
-        threshold: "fail on any", summary: "row 1", evidence: ["row 1", "row 2", "row 3"]),
-      overrides: [GateOverride(gate: "point_in_time", reason: "known float drift")])
-    #expect(r.result(.pointInTime)?.overridden == true)
-    #expect(r.passed)
-  }
-
   @Test func evidenceIsCappedWithItsTotal() {
     let r = GateResult(
       name: "x", status: .fail, figure: "", value: nil, threshold: "", summary: "", evidence: (0..<45).map(String.init))

@@ -176,3 +176,22 @@ func dayCells(_ html: String) -> [(cls: String, date: String)] {
     #expect(html.contains(" outside --start-date/--end-date (not checked): 25</li>"))
   }
 }
+
+@Suite struct GateRowOverrideTests {
+  /// validate records the reason of an override that was not needed beside `overridden: false`;
+  /// the page printed "overridden: …" under a gate that passed (architecture review, session 17).
+  @Test func onlyAGateTheOverrideLetThroughSaysOverridden() {
+    func gate(_ status: GateStatus) -> GateResult {
+      GateResult(
+        name: "usage_rate_coverage", status: status, figure: "", value: nil, threshold: "", summary: "", evidence: [])
+    }
+    var report = GateReport(
+      database: "x.sqlite", seasons: [], startDate: nil, endDate: nil, thresholds: .defaults,
+      gates: [gate(.pass), gate(.fail)])
+    for k in report.gates.indices { report.gates[k].overrideReason = "backfill pending" }
+    report.gates[1].overridden = true
+    let rows = ReportBuilder.gateRows(report)
+    #expect(rows[0].override == nil)
+    #expect(rows[1].override == "backfill pending")
+  }
+}
