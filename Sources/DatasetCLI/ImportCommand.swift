@@ -27,6 +27,8 @@ struct ImportCommand: ParsableCommand {
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one player game log file (.csv or .csv.lz4)") }
+    // A mistake in the command, not in the file: exit 1 (README, "Exit codes").
+    if let repeated = Importer.repeatedFile(in: files) { throw ValidationError(repeated) }
   }
 
   func run() throws {

@@ -61,9 +61,35 @@ public struct Importer {
 
   public func run(files: [String]) throws(ImportError) -> ImportSummary {
     guard !files.isEmpty else { throw ImportError("no input file given") }
+    if let repeated = Self.repeatedFile(in: files) { throw ImportError(repeated) }
     var inputs: [(name: String, csv: [UInt8])] = []
     for path in files { inputs.append((path, try readInputFile(path))) }
     return try run(inputs: inputs)
+  }
+
+  /// A file named twice in one call, as the same path or through another path or a link: its
+  /// rows would be read twice and refused as duplicates of themselves ("line 2 … first at
+  /// <the same path>: line 2"), which does not say what is wrong. Nil when every file is once.
+  public static func repeatedFile(in files: [String]) -> String? {
+    var seen: [String: String] = [:]
+    for path in files {
+      // The file's identity where it can be read; else its absolute path, symlinks resolved.
+      let identity: String
+      if let a = try? FileManager.default.attributesOfItem(atPath: path),
+        let device = a[.deviceIdentifier] as? NSNumber, let inode = a[.systemFileNumber] as? NSNumber
+      {
+        identity = "\(device)/\(inode)"
+      } else {
+        identity = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+      }
+      if let first = seen[identity] {
+        return first == path
+          ? "\(path) is given twice: give each file once"
+          : "\(first) is given twice (the second time as \(path)): give each file once"
+      }
+      seen[identity] = path
+    }
+    return nil
   }
 
   /// The same import from CSV texts already in memory (`name` stands for the file in messages):
