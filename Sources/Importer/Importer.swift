@@ -107,6 +107,8 @@ public struct Importer {
     }
     let files = inputs.map(\.name)
     let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
+    let players = try input.playerSeasons()
+    try input.checkOnePlayerPerGame(players)
     let rows = try input.pgsRows(teamLogs: teamLogs, teamLogsPath: teamLogsPath ?? "the team logs")
 
     var summary = ImportSummary()
