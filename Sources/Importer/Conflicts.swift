@@ -2,10 +2,10 @@ import Columnar
 import Foundation
 import SQLiteSource
 
-// What an import refuses because its rows cannot all be right at once: one game under two
-// ids or on two dates, one player_lookup for two PLAYER_IDs (docs/IMPORT.md, "What import
-// refuses"). Each of them was accepted once, and PCF was then derived from a history that
-// held a game twice or two players as one.
+// What an import refuses because the rows cannot all be right at once: one game under two
+// ids or on two dates, a stored game with players the file's version lacks, one player_lookup
+// for two PLAYER_IDs (docs/IMPORT.md, "What import refuses"). Each of them was accepted once,
+// and PCF was then derived from a history that held a game twice or a player who was not there.
 
 /// One PLAYER_ID under one player_lookup in one season of the import, and where its rows are.
 struct PlayerSeason {
@@ -106,5 +106,258 @@ extension InputRows {
       }
       rowOfPlayerInGame[k] = i
     }
+  }
+}
+
+/// Stored rows of one kind, counted for a message: how many, the first one's name and rowid,
+/// and their dates.
+struct StoredSpan {
+  var rows = 0
+  var name = ""
+  var from = ""
+  var through = ""
+  var rowid: Int64 = 0
+
+  mutating func add(date: String, name: String?, rowid: Int64) {
+    add(from: date, through: date, rows: 1, name: name, rowid: rowid)
+  }
+
+  mutating func add(from: String, through: String, rows n: Int, name: String?, rowid: Int64) {
+    if rows == 0 || from < self.from { self.from = from }
+    if rows == 0 || through > self.through { self.through = through }
+    if rows == 0 || rowid < self.rowid {
+      self.name = name ?? ""
+      self.rowid = rowid
+    }
+    rows += n
+  }
+}
+
+/// The database's rows an import's rows are matched against, once its conflicts are ruled out.
+struct StoredMatches {
+  /// Per import row: the stored row with its key (the lowest rowid when there are several).
+  var rowid: [Int64?]
+  var row: [PGSRow?]
+}
+
+extension Importer {
+  /// Reads the stored PGS rows the import can meet (its seasons, its date span, its game ids),
+  /// matches them to the import's rows by key, and refuses what cannot be right at once.
+  /// Nothing is written here: a refusal rolls back an untouched transaction.
+  func matchStored(
+    _ rows: [PGSRow], input: InputRows, players: [PlayerSeason], seasons: [Int], db: Connection
+  ) throws -> StoredMatches {
+    var rowOfKey: [String: Int] = [:]
+    rowOfKey.reserveCapacity(rows.count)
+    // A game's first row stands for the game: its date and teams are the game's (pgsRows
+    // refused a game on two dates or with other than two teams).
+    var firstRowOfGame: [String: Int] = [:]
+    var gameOfMatch: [String: Int] = [:]
+    for (i, row) in rows.enumerated() {
+      rowOfKey[row.key] = i
+      if firstRowOfGame[row.gameID] == nil {
+        firstRowOfGame[row.gameID] = i
+        gameOfMatch[gameMatchKey(date: row.gameDate, row.team, row.opponent)] = i
+      }
+    }
+    let fileDates = Set(rows.map(\.gameDate))
+    // The import's PLAYER_ID per lookup and season.
+    var idOfLookup: [String: [(season: Int, span: Int)]] = [:]
+    for (k, p) in players.enumerated() where !p.id.isEmpty {
+      idOfLookup[p.lookup, default: []].append((p.season, k))
+    }
+
+    var match = StoredMatches(
+      rowid: Array(repeating: nil, count: rows.count), row: Array(repeating: nil, count: rows.count))
+    // Stored rows the import's rows contradict, keyed by what the message names.
+    var otherID: [String: (row: Int, id: String, match: String, stored: StoredSpan)] = [:]  // game under another id
+    var otherDate: [String: (row: Int, date: String, stored: StoredSpan)] = [:]  // game on another date
+    var missing: [Int: [String: (uid: String?, stored: StoredSpan)]] = [:]  // players a game lacks
+    var otherPlayer: [String: (span: Int, id: String, stored: StoredSpan)] = [:]  // lookup of another PLAYER_ID
+
+    func json(_ texts: some Sequence<String>) throws -> String {
+      String(decoding: try JSONEncoder().encode(Array(texts)), as: UTF8.self)
+    }
+    /// Stored rows of one player_lookup and PLAYER_ID in a season that the import leaves in
+    /// place, against the import's players. `name` is asked only of rows a message may name.
+    func player(
+      lookup: String, uid: String?, season: Int, from: String, through: String, rows n: Int, rowid: Int64,
+      name: () throws -> String?
+    ) rethrows {
+      guard let uid else { return }
+      if let spans = idOfLookup[lookup], let k = spans.first(where: { $0.season == season })?.span,
+        players[k].id != uid
+      {
+        otherPlayer[lookup + "|\(season)|" + uid, default: (k, uid, StoredSpan())].stored.add(
+          from: from, through: through, rows: n, name: try name(), rowid: rowid)
+      }
+    }
+    // Column numbers of the select: rowid, then PGSRow.columns.
+    let cLookup: Int32 = 1, cName: Int32 = 2, cUID: Int32 = 3, cGame: Int32 = 4, cDate: Int32 = 5
+    let cSeason: Int32 = 6, cTeam: Int32 = 7, cOpponent: Int32 = 8
+    func scan(_ select: Statement) throws {
+      func text(_ c: Int32) -> String? { select.storageClass(c) == .null ? nil : select.text(c) }
+      while try select.step() {
+        let rowid = select.int64(0)
+        let lookup = text(cLookup) ?? "", game = text(cGame) ?? "", date = text(cDate) ?? ""
+        if let i = rowOfKey[date + "|" + lookup + "|" + game] {
+          // The stored row this import's row replaces: no conflict with itself.
+          if match.rowid[i].map({ rowid < $0 }) ?? true {
+            match.rowid[i] = rowid
+            match.row[i] = PGSRow(select, first: 1)
+          }
+          continue
+        }
+        let uid = text(cUID)
+        if let first = firstRowOfGame[game] {
+          if date != rows[first].gameDate {
+            otherDate[game + "|" + date, default: (first, date, StoredSpan())].stored.add(
+              date: date, name: nil, rowid: rowid)
+          } else {
+            missing[first, default: [:]][lookup, default: (uid, StoredSpan())].stored.add(
+              date: date, name: text(cName), rowid: rowid)
+          }
+        } else if fileDates.contains(date) {
+          let key = gameMatchKey(date: date, text(cTeam) ?? "", text(cOpponent) ?? "")
+          if let first = gameOfMatch[key] {
+            otherID[key + "|" + game, default: (first, game, key, StoredSpan())].stored.add(
+              date: date, name: nil, rowid: rowid)
+          }
+        }
+        player(
+          lookup: lookup, uid: uid, season: Int(select.int64(cSeason)), from: date, through: date, rows: 1,
+          rowid: rowid, name: { text(cName) })
+      }
+    }
+
+    let columnList = PGSRow.columns.joined(separator: ", ")
+    let seasonList = seasons.map(String.init).joined(separator: ", ")
+    // Whole rows of the import's dates (the rows whose keys match, since the key holds the
+    // date, and the other games of those dates) and of its game ids (a game stored on another
+    // date). The touched seasons are read through the season_year index; the rest of the
+    // table needs the full scan the date span always cost (PGS has no game_date index), for a
+    // row whose season_year another tool got wrong, or a game stored a season away (a year
+    // mistyped).
+    let games = "(game_date BETWEEN ?1 AND ?2 OR game_id IN (SELECT value FROM json_each(?3)))"
+    let inSeasons = try db.prepare(
+      "SELECT rowid, \(columnList) FROM player_game_summary WHERE season_year IN (\(seasonList)) AND \(games)")
+    let elsewhere = try db.prepare(
+      """
+      SELECT rowid, \(columnList) FROM player_game_summary
+      WHERE \(games) AND (season_year NOT IN (\(seasonList)) OR season_year IS NULL)
+      """)
+    // The rest of the seasons' rows of the import's players, the histories the
+    // player checks compare with, as one line per lookup and PLAYER_ID: a daily import would
+    // otherwise decode its players' whole season. None of them is a row the import replaces
+    // (those are in its games). The player test first: most rows fail it (a third faster).
+    let histories = try db.prepare(
+      """
+      SELECT player_lookup, universal_player_id, season_year, count(*), min(game_date), max(game_date), min(rowid)
+      FROM player_game_summary
+      WHERE season_year IN (\(seasonList))
+        AND player_lookup IN (SELECT value FROM json_each(?4))
+        AND NOT \(games)
+      GROUP BY player_lookup, universal_player_id, season_year
+      """)
+    let nameOfRow = try db.prepare("SELECT player_full_name FROM player_game_summary WHERE rowid = ?1")
+    let dates = rows.map(\.gameDate)
+    let (gameList, lookupList) = (try json(firstRowOfGame.keys), try json(idOfLookup.keys))
+    for select in [inSeasons, elsewhere, histories] {
+      try select.bind(1, dates.min() ?? "")
+      try select.bind(2, dates.max() ?? "")
+      try select.bind(3, gameList)
+    }
+    try histories.bind(4, lookupList)
+    try scan(inSeasons)
+    try scan(elsewhere)
+    while try histories.step() {
+      let rowid = histories.int64(6)
+      try player(
+        lookup: histories.text(0) ?? "", uid: histories.storageClass(1) == .null ? nil : histories.text(1),
+        season: Int(histories.int64(2)), from: histories.text(4) ?? "", through: histories.text(5) ?? "",
+        rows: Int(histories.int64(3)), rowid: rowid
+      ) {
+        nameOfRow.reset()
+        try nameOfRow.bind(1, rowid)
+        return try nameOfRow.step() ? nameOfRow.text(0) : nil
+      }
+    }
+
+    let db = databasePath
+    let again = "then import the file again, which derives the season's PCF again"
+    // Of several conflicts the first in the files is named; fixing it names the next.
+    func more(_ n: Int) -> String { n > 1 ? " This import holds \(n - 1) more like it." : "" }
+    func rowCount(_ n: Int) -> String { "\(n) row\(n == 1 ? "" : "s")" }
+
+    if let (_, c) = otherID.min(by: { ($0.value.row, $0.key) < ($1.value.row, $1.key) }) {
+      let r = rows[c.row]
+      throw ImportError(
+        "game \(r.gameID) (\(matchName(c.match))) at \(input.location(c.row)) is stored as game \(c.id) (in \(db): \(rowCount(c.stored.rows))): "
+          + "a game has one id\(strippedZerosHint(r.gameID, c.id)), and under two it would count twice in every player's history. "
+          + "If the database's id is wrong, delete its rows: DELETE FROM player_game_summary WHERE game_id = \(sqlLiteral(c.id)) AND game_date = \(sqlLiteral(r.gameDate)); "
+          + "\(again); if the file's is wrong, fix the export.\(more(otherID.count)) Nothing was written")
+    }
+    if let (_, c) = otherDate.min(by: { ($0.value.row, $0.key) < ($1.value.row, $1.key) }) {
+      let r = rows[c.row]
+      let otherSeason = Date32(iso: c.date).map { Season.startYear(of: $0) }
+      let seasonNote =
+        otherSeason.map {
+          Int64($0) == r.seasonYear
+            ? ""
+            : " (\(c.date) is in \(Season.label($0)): import a file of that season too, so that its PCF is derived again)"
+        }
+        ?? ""
+      throw ImportError(
+        "game \(r.gameID) is on \(r.gameDate) at \(input.location(c.row)), but in \(db) its \(rowCount(c.stored.rows)) are on \(c.date): "
+          + "a game has one date, and on two it would count twice in every player's history. "
+          + "If the file is right, delete the stored rows: DELETE FROM player_game_summary WHERE game_id = \(sqlLiteral(r.gameID)) AND game_date = \(sqlLiteral(c.date)); "
+          + "\(again)\(seasonNote); if the database is right, fix the export.\(more(otherDate.count)) Nothing was written"
+      )
+    }
+    if let first = missing.keys.min(), let lacking = missing[first] {
+      // A stored row whose PLAYER_ID the file has in the game under another lookup: a name
+      // corrected in the export ("Cameron Payne" → "Cam Payne").
+      let r = rows[first]
+      let gameRows = (first..<rows.count).filter { rows[$0].gameID == r.gameID }
+      var renamed: [Int: (lookup: String, rowid: Int64)] = [:]
+      for (lookup, s) in lacking {
+        guard let uid = s.uid else { continue }
+        for i in gameRows where rows[i].universalPlayerID == uid {
+          if renamed[i].map({ s.stored.rowid < $0.rowid }) ?? true { renamed[i] = (lookup, s.stored.rowid) }
+        }
+      }
+      if let (i, old) = renamed.min(by: { $0.key < $1.key }) {
+        let row = rows[i]
+        throw ImportError(
+          "PLAYER_ID \(row.universalPlayerID ?? "") in game \(row.gameID) on \(row.gameDate) is \(row.fullName ?? row.playerLookup) (\(row.playerLookup)) here, "
+            + "but is stored as \(old.lookup) (player_game_summary rowid \(old.rowid)): "
+            + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
+            + "(DELETE FROM player_game_summary WHERE player_lookup = \(sqlLiteral(old.lookup)); PCF is derived again on import); nothing was written"
+        )
+      }
+      let lookups = lacking.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+      let named = lookups.map { "\($0) (\(lacking[$0]?.stored.name ?? ""))" }.joined(separator: ", ")
+      let n = lookups.count
+      throw ImportError(
+        "game \(r.gameID) (\(r.team)–\(r.opponent) on \(r.gameDate)), first at \(input.location(first)), has rows in \(db) for \(n) player\(n == 1 ? "" : "s") "
+          + "this import's version of the game lacks: \(named). "
+          + "A file holds whole games, so the two versions disagree, and the stored rows would stay beside teammates whose usage_rate is derived without them. "
+          + "If the file is right, delete them: DELETE FROM player_game_summary WHERE game_id = \(sqlLiteral(r.gameID)) AND game_date = \(sqlLiteral(r.gameDate)) "
+          + "AND player_lookup IN (\(lookups.map(sqlLiteral).joined(separator: ", "))); \(again); if the database is right, fix the export.\(more(missing.count)) Nothing was written"
+      )
+    }
+    if let (_, c) = otherPlayer.min(by: {
+      (players[$0.value.span].firstRow, $0.key) < (players[$1.value.span].firstRow, $1.key)
+    }) {
+      let p = players[c.span]
+      throw ImportError(
+        "player_lookup \(p.lookup) in \(Season.label(p.season)) is PLAYER_ID \(p.id) (\(p.name)) at \(input.location(p.firstRow)) "
+          + "but PLAYER_ID \(c.id) (\(c.stored.name)) in \(db): \(rowCount(c.stored.rows)), \(dateRange(c.stored.from, c.stored.through)): "
+          + "players are keyed by player_lookup (source-tables.md), so two PLAYER_IDs under one would share one history. "
+          + "If they are two players, the export must tell their names apart; if the stored PLAYER_ID is wrong, delete its rows: "
+          + "DELETE FROM player_game_summary WHERE season_year = \(p.season) AND player_lookup = \(sqlLiteral(p.lookup)) AND universal_player_id = \(sqlLiteral(c.id)); "
+          + "\(again).\(more(otherPlayer.count)) Nothing was written")
+    }
+    return match
   }
 }

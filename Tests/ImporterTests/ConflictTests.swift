@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteSource
 import Testing
 
 @testable import DatasetCLI
@@ -50,6 +51,20 @@ func handMadeSeason(
     return (db, failure, unchanged)
   }
 
+  /// PCF as a build reads it: every column but processed_at.
+  func factors(_ db: String) throws -> [String] {
+    try query(
+      db,
+      """
+      SELECT player_lookup, game_date, game_id, fatigue_score, pace_score, usage_spike_score, total_composite_adjustment
+      FROM player_composite_factors ORDER BY game_date, player_lookup
+      """)
+  }
+
+  func execute(_ db: String, _ sql: String) throws {
+    try Connection(path: db, mode: .readWriteCreate).execute(sql)
+  }
+
   // A spreadsheet strips GAME_ID's leading zeros: the game counted twice in PCF history, and
   // after the extra rows were deleted by hand the stale PCF passed every gate.
   @Test func oneGameUnderTwoIdsInTheFilesIsRefused() throws {
@@ -67,6 +82,35 @@ func handMadeSeason(
     #expect(r.unchanged)
   }
 
+  @Test func oneGameUnderTwoIdsAgainstTheDatabaseIsRefusedUntilTheWrongRowsAreDeleted() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let file = s.write("b.csv", handMadeSeason([("2", "2022-11-05")]))
+    let r = try refusal(s, base: handMadeSeason(), [file])
+    let sql = "DELETE FROM player_game_summary WHERE game_id = '0000000002' AND game_date = '2022-11-05'"
+    #expect(
+      r.error
+        == ImportError(
+          "game 2 (AAA–BBB on 2022-11-05) at \(file): line 2 is stored as game 0000000002 (in \(r.db): 4 rows): "
+            + "a game has one id (2 is 0000000002 without its leading zeros: saved through a spreadsheet?), "
+            + "and under two it would count twice in every player's history. If the database's id is wrong, delete its rows: "
+            + "\(sql); then import the file again, which derives the season's PCF again; if the file's is wrong, fix the export. "
+            + "Nothing was written"))
+    #expect(r.unchanged)
+    #expect(DatasetCommand.run(["import", "--db", r.db, "--quiet", file]) == 3)
+    // The repair the message gives leaves the PCF a clean import of the same games derives.
+    try execute(r.db, sql)
+    _ = try Importer(databasePath: r.db, processedAt: "2024-03-03T00:00:00.000000Z").run(files: [file])
+    let clean = s.path("clean.sqlite")
+    _ = try Importer(databasePath: clean, processedAt: "2024-03-03T00:00:00.000000Z").run(files: [
+      s.write(
+        "clean.csv", handMadeSeason([("0000000001", "2022-10-18"), ("2", "2022-11-05"), ("0000000003", "2022-11-07")]))
+    ])
+    let repaired = try factors(r.db), expected = try factors(clean)
+    #expect(repaired.count == 8)
+    #expect(repaired == expected)
+  }
+
   @Test func oneGameOnTwoDatesInTheFilesIsRefused() throws {
     let s = Scratch()
     defer { s.remove() }
@@ -81,6 +125,57 @@ func handMadeSeason(
           "\(late): line 7, column GAME_DATE: game 0000000002 is on 2022-11-06 here but on 2022-11-05 at \(late): line 6; "
             + "a game has one date: fix the export"))
     #expect(r1.unchanged)
+  }
+
+  @Test func oneGameOnAnotherDateThanTheStoredOneIsRefused() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    // Game 2 exported again, on the next day.
+    let moved = s.write("moved.csv", handMadeSeason([("0000000002", "2022-11-06")]))
+    let r2 = try refusal(s, base: handMadeSeason(), [moved])
+    let sql = "DELETE FROM player_game_summary WHERE game_id = '0000000002' AND game_date = '2022-11-05'"
+    #expect(
+      r2.error
+        == ImportError(
+          "game 0000000002 is on 2022-11-06 at \(moved): line 2, but in \(r2.db) its 4 rows are on 2022-11-05: "
+            + "a game has one date, and on two it would count twice in every player's history. "
+            + "If the file is right, delete the stored rows: \(sql); then import the file again, which derives the season's PCF again; "
+            + "if the database is right, fix the export. Nothing was written"))
+    #expect(r2.unchanged)
+    try execute(r2.db, sql)
+    _ = try Importer(databasePath: r2.db, processedAt: "2024-03-03T00:00:00.000000Z").run(files: [moved])
+    #expect(
+      try query(r2.db, "SELECT DISTINCT game_date FROM player_composite_factors ORDER BY 1") == [
+        "2022-11-06", "2022-11-07",
+      ])
+  }
+
+  // A corrected file without one player's row left his stored row in place while his
+  // teammates' usage_rate was derived from team totals without him (Σ 118 % instead of 100).
+  @Test func storedPlayerTheFilesGameLacksIsRefused() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let game2 = handMadeGameRows(id: "0000000002", date: "2022-11-05").filter { !$0.contains("Di Delta") }
+    let file = s.write("fixed.csv", ([logHeader] + game2).joined(separator: "\n") + "\n")
+    let r = try refusal(s, base: handMadeSeason(), [file])
+    let sql =
+      "DELETE FROM player_game_summary WHERE game_id = '0000000002' AND game_date = '2022-11-05' AND player_lookup IN ('didelta')"
+    #expect(
+      r.error
+        == ImportError(
+          "game 0000000002 (AAA–BBB on 2022-11-05), first at \(file): line 2, has rows in \(r.db) for 1 player this import's version of the game lacks: "
+            + "didelta (Di Delta). A file holds whole games, so the two versions disagree, and the stored rows would stay beside teammates "
+            + "whose usage_rate is derived without them. If the file is right, delete them: \(sql); then import the file again, "
+            + "which derives the season's PCF again; if the database is right, fix the export. Nothing was written"))
+    #expect(r.unchanged)
+    try execute(r.db, sql)
+    _ = try Importer(databasePath: r.db, processedAt: "2024-03-03T00:00:00.000000Z").run(files: [file])
+    // Every team's usage shares add up to the team's 100 % again.
+    #expect(
+      try query(
+        r.db,
+        "SELECT team_abbr, round(sum(usage_rate * minutes_played) / 48, 9) FROM player_game_summary WHERE game_id = '0000000002' GROUP BY 1 ORDER BY 1"
+      ) == ["AAA|100.0", "BBB|100.0"])
   }
 
   // Two PLAYER_IDs whose names normalise alike were merged into one history, silently.
@@ -116,6 +211,27 @@ func handMadeSeason(
         == ImportError(
           "\(sameGame): line 6, column PLAYER_ID: player_lookup didelta in 2022-23 is PLAYER_ID 44 (Di  Delta) here but PLAYER_ID 4 (Di Delta) at \(sameGame): line 5; "
             + "\(reason): fix the export (a wrong PLAYER_ID, or two players whose names must differ)"))
+  }
+
+  @Test func onePlayerLookupForTwoPlayerIDsAgainstTheDatabaseIsRefused() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let reason = Self.twoIDsReason
+    // A newcomer of the same name in game 3.
+    let newcomer = s.write(
+      "g3.csv",
+      ([logHeader] + handMadeGameRows(id: "0000000003", date: "2022-11-07")).joined(separator: "\n")
+        .replacingOccurrences(of: "22022,4,Di Delta,", with: "22022,44,Di Delta,") + "\n")
+    let r3 = try refusal(
+      s, base: handMadeSeason([("0000000001", "2022-10-18"), ("0000000002", "2022-11-05")]), [newcomer])
+    #expect(
+      r3.error
+        == ImportError(
+          "player_lookup didelta in 2022-23 is PLAYER_ID 44 (Di Delta) at \(newcomer): line 5 but PLAYER_ID 4 (Di Delta) in \(r3.db): 2 rows, 2022-10-18…2022-11-05: "
+            + "\(reason). If they are two players, the export must tell their names apart; if the stored PLAYER_ID is wrong, delete its rows: "
+            + "DELETE FROM player_game_summary WHERE season_year = 2022 AND player_lookup = 'didelta' AND universal_player_id = '4'; "
+            + "then import the file again, which derives the season's PCF again. Nothing was written"))
+    #expect(r3.unchanged)
   }
 
   // Within one game, two names of one PLAYER_ID are one player twice.
