@@ -49,6 +49,8 @@ struct ImportCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: \(error.message)")
     }
     progress.finish()
+    // Printed under --quiet too: a scheduler runs quiet, and these change the training data.
+    for warning in summary.warnings { FileHandleOutput.standardError.write("warning: \(warning)\n") }
     if !quiet { FileHandleOutput.standardOutput.write(Self.render(summary, db: db)) }
   }
 

@@ -138,6 +138,8 @@ struct StoredMatches {
   /// Per import row: the stored row with its key (the lowest rowid when there are several).
   var rowid: [Int64?]
   var row: [PGSRow?]
+  /// One PLAYER_ID under two player_lookups in a season: kept as two players, and said so.
+  var warnings: [String]
 }
 
 extension Importer {
@@ -161,19 +163,22 @@ extension Importer {
       }
     }
     let fileDates = Set(rows.map(\.gameDate))
-    // The import's PLAYER_ID per lookup and season.
+    // The import's PLAYER_ID per lookup and season, and its lookups per PLAYER_ID and season.
     var idOfLookup: [String: [(season: Int, span: Int)]] = [:]
+    var lookupsOfID: [String: [(season: Int, lookup: String)]] = [:]
     for (k, p) in players.enumerated() where !p.id.isEmpty {
       idOfLookup[p.lookup, default: []].append((p.season, k))
+      lookupsOfID[p.id, default: []].append((p.season, p.lookup))
     }
 
     var match = StoredMatches(
-      rowid: Array(repeating: nil, count: rows.count), row: Array(repeating: nil, count: rows.count))
+      rowid: Array(repeating: nil, count: rows.count), row: Array(repeating: nil, count: rows.count), warnings: [])
     // Stored rows the import's rows contradict, keyed by what the message names.
     var otherID: [String: (row: Int, id: String, match: String, stored: StoredSpan)] = [:]  // game under another id
     var otherDate: [String: (row: Int, date: String, stored: StoredSpan)] = [:]  // game on another date
     var missing: [Int: [String: (uid: String?, stored: StoredSpan)]] = [:]  // players a game lacks
     var otherPlayer: [String: (span: Int, id: String, stored: StoredSpan)] = [:]  // lookup of another PLAYER_ID
+    var otherName: [String: StoredSpan] = [:]  // PLAYER_ID|season|lookup of the import's PLAYER_IDs
 
     func json(_ texts: some Sequence<String>) throws -> String {
       String(decoding: try JSONEncoder().encode(Array(texts)), as: UTF8.self)
@@ -189,6 +194,10 @@ extension Importer {
         players[k].id != uid
       {
         otherPlayer[lookup + "|\(season)|" + uid, default: (k, uid, StoredSpan())].stored.add(
+          from: from, through: through, rows: n, name: try name(), rowid: rowid)
+      }
+      if let seen = lookupsOfID[uid], seen.contains(where: { $0.season == season }) {
+        otherName[uid + "|\(season)|" + lookup, default: StoredSpan()].add(
           from: from, through: through, rows: n, name: try name(), rowid: rowid)
       }
     }
@@ -246,7 +255,7 @@ extension Importer {
       SELECT rowid, \(columnList) FROM player_game_summary
       WHERE \(games) AND (season_year NOT IN (\(seasonList)) OR season_year IS NULL)
       """)
-    // The rest of the seasons' rows of the import's players, the histories the
+    // The rest of the seasons' rows of the import's players and PLAYER_IDs, the histories the
     // player checks compare with, as one line per lookup and PLAYER_ID: a daily import would
     // otherwise decode its players' whole season. None of them is a row the import replaces
     // (those are in its games). The player test first: most rows fail it (a third faster).
@@ -255,19 +264,22 @@ extension Importer {
       SELECT player_lookup, universal_player_id, season_year, count(*), min(game_date), max(game_date), min(rowid)
       FROM player_game_summary
       WHERE season_year IN (\(seasonList))
-        AND player_lookup IN (SELECT value FROM json_each(?4))
+        AND (player_lookup IN (SELECT value FROM json_each(?4)) OR universal_player_id IN (SELECT value FROM json_each(?5)))
         AND NOT \(games)
       GROUP BY player_lookup, universal_player_id, season_year
       """)
     let nameOfRow = try db.prepare("SELECT player_full_name FROM player_game_summary WHERE rowid = ?1")
     let dates = rows.map(\.gameDate)
-    let (gameList, lookupList) = (try json(firstRowOfGame.keys), try json(idOfLookup.keys))
+    let (gameList, lookupList, idList) = (
+      try json(firstRowOfGame.keys), try json(idOfLookup.keys), try json(lookupsOfID.keys)
+    )
     for select in [inSeasons, elsewhere, histories] {
       try select.bind(1, dates.min() ?? "")
       try select.bind(2, dates.max() ?? "")
       try select.bind(3, gameList)
     }
     try histories.bind(4, lookupList)
+    try histories.bind(5, idList)
     try scan(inSeasons)
     try scan(elsewhere)
     while try histories.step() {
@@ -358,6 +370,57 @@ extension Importer {
           + "DELETE FROM player_game_summary WHERE season_year = \(p.season) AND player_lookup = \(sqlLiteral(p.lookup)) AND universal_player_id = \(sqlLiteral(c.id)); "
           + "\(again).\(more(otherPlayer.count)) Nothing was written")
     }
+    match.warnings = renamedPlayerWarnings(players, stored: otherName)
     return match
+  }
+
+  /// One PLAYER_ID under two or more player_lookups in a season (a name changed mid-season:
+  /// Enes Kanter became Enes Freedom in 2021-22). Not refused, since both names can be true,
+  /// but said: the spec keys history by player_lookup, so the player's history starts again
+  /// at the new name. `stored` holds the database's rows of the import's PLAYER_IDs and
+  /// seasons that the import does not replace, keyed `PLAYER_ID|season|lookup`.
+  func renamedPlayerWarnings(_ players: [PlayerSeason], stored: [String: StoredSpan]) -> [String] {
+    struct Name {
+      var lookup: String
+      var name: String
+      var rows: Int
+      var from: String
+      var through: String
+    }
+    var names: [String: [Name]] = [:]
+    var order: [(season: Int, row: Int, key: String)] = []
+    for p in players where !p.id.isEmpty {
+      let key = "\(p.id)|\(p.season)"
+      if names[key] == nil { order.append((p.season, p.firstRow, key)) }
+      names[key, default: []].append(
+        Name(lookup: p.lookup, name: p.name, rows: p.rows, from: p.from.description, through: p.through.description))
+    }
+    for (key, s) in stored {
+      let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+      guard parts.count == 3 else { continue }
+      let group = "\(parts[0])|\(parts[1])", lookup = String(parts[2])
+      guard var list = names[group] else { continue }
+      if let k = list.firstIndex(where: { $0.lookup == lookup }) {
+        list[k].rows += s.rows
+        list[k].from = min(list[k].from, s.from)
+        list[k].through = max(list[k].through, s.through)
+      } else {
+        list.append(Name(lookup: lookup, name: s.name, rows: s.rows, from: s.from, through: s.through))
+      }
+      names[group] = list
+    }
+    var warnings: [String] = []
+    for (season, _, key) in order.sorted(by: { ($0.season, $0.row) < ($1.season, $1.row) }) {
+      guard let list = names[key], list.count > 1 else { continue }
+      let id = key.split(separator: "|").first.map(String.init) ?? key
+      let spans = list.sorted { ($0.from, $0.lookup) < ($1.from, $1.lookup) }.map {
+        "\($0.name) (\($0.lookup)): \($0.rows) row\($0.rows == 1 ? "" : "s"), \(dateRange($0.from, $0.through))"
+      }
+      warnings.append(
+        "PLAYER_ID \(id) has \(list.count) names in \(Season.label(season)): \(spans.joined(separator: "; ")). "
+          + "Players are keyed by player_lookup (source-tables.md), so they are kept as \(list.count) players, "
+          + "each with a history of his own (under a new name his rest, pace and usage trend start again)")
+    }
+    return warnings
   }
 }

@@ -31,6 +31,9 @@ public struct ImportSummary: Equatable, Sendable {
   /// Games whose MATCHUPs disagree on the home team (both `vs.` or both `@`, a neutral-site
   /// quirk) or name a team not in the game: is_home is NULL on their rows.
   public var gamesWithoutHomeTeam = 0
+  /// What the import accepted but an operator must hear of, because it shapes the training
+  /// data: one PLAYER_ID under two names in a season, kept as two players.
+  public var warnings: [String] = []
 
   public init() {}
 }
@@ -240,6 +243,7 @@ public struct Importer {
       changedFrom[key] = row.gameDate
     }
     let match = try matchStored(rows, input: input, players: players, seasons: summary.seasons, db: db)
+    summary.warnings = match.warnings
     let columnList = PGSRow.columns.joined(separator: ", ")
     let placeholders = (1...PGSRow.columns.count).map { "?\($0)" }.joined(separator: ", ")
     let n = Int32(PGSRow.columns.count + 1)

@@ -253,6 +253,38 @@ func handMadeSeason(
     }
   }
 
+  // A name changed mid-season (Enes Kanter → Enes Freedom, 2021-22) is true of both rows, so
+  // it is imported, but its history starts again under the new name: said, even with --quiet.
+  @Test func onePlayerIDUnderTwoNamesIsKeptAsTwoPlayersWithAWarning() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let warning =
+      "PLAYER_ID 4 has 2 names in 2022-23: Di Delta (didelta): 2 rows, 2022-10-18…2022-11-05; Di Delta-Smith (dideltasmith): 1 row, 2022-11-07. "
+      + "Players are keyed by player_lookup (source-tables.md), so they are kept as 2 players, each with a history of his own "
+      + "(under a new name his rest, pace and usage trend start again)"
+    let renamed = handMadeSeason().split(separator: "\n").enumerated().map {
+      $0.offset == 12 ? $0.element.replacingOccurrences(of: "Di Delta", with: "Di Delta-Smith") : String($0.element)
+    }
+    let summary = try Importer(databasePath: s.path("one.sqlite"), processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("one.csv", renamed.joined(separator: "\n") + "\n")
+    ])
+    #expect(summary.warnings == [warning])
+    #expect(
+      try query(
+        s.path("one.sqlite"), "SELECT DISTINCT player_lookup FROM player_game_summary WHERE universal_player_id = '4'")
+        == ["didelta", "dideltasmith"])
+    // The new name in a later file, against the stored rows, through the CLI.
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [
+      s.write("base.csv", handMadeSeason([("0000000001", "2022-10-18"), ("0000000002", "2022-11-05")]))
+    ])
+    let later = s.write("g3.csv", ([logHeader] + renamed[9...12]).joined(separator: "\n") + "\n")
+    let run = try runDataset(["import", "--db", db, "--quiet", later])
+    #expect(run.status == 0)
+    #expect(run.stdout == "")
+    #expect(run.stderr == "warning: \(warning)\n")
+  }
+
   // The same file given twice was refused as "line 2 … first at <the same path>: line 2".
   @Test func fileGivenTwiceIsAUsageError() throws {
     let s = Scratch()
