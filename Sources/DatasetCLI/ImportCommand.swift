@@ -9,7 +9,9 @@ struct ImportCommand: ParsableCommand {
     abstract: "Load NBA.com player game logs (.csv or .csv.lz4) into PGS and derive PCF.",
     discussion: """
       Rows are matched by (game_date, player_lookup, game_id): importing the same file twice \
-      changes nothing; a corrected file updates only the rows whose content changed. One \
+      changes nothing; a corrected file updates only the rows whose content changed. A file \
+      that contradicts the stored rows (a game under another id or date, a player its game \
+      lacks, one player_lookup for two PLAYER_IDs) is refused with the SQL that repairs it. One \
       transaction per import: any bad line exits 3 and writes nothing. See docs/IMPORT.md.
       """)
 
