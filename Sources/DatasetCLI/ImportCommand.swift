@@ -9,7 +9,9 @@ struct ImportCommand: ParsableCommand {
     abstract: "Load NBA.com player game logs (.csv or .csv.lz4) into PGS and derive PCF.",
     discussion: """
       Rows are matched by (game_date, player_lookup, game_id): importing the same file twice \
-      changes nothing; a corrected file updates only the rows whose content changed. One \
+      changes nothing; a corrected file updates only the rows whose content changed. A file \
+      that contradicts the stored rows (a game under another id or date, a player its game \
+      lacks, one player_lookup for two PLAYER_IDs) is refused with the SQL that repairs it. One \
       transaction per import: any bad line exits 3 and writes nothing. See docs/IMPORT.md.
       """)
 
@@ -27,6 +29,8 @@ struct ImportCommand: ParsableCommand {
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one player game log file (.csv or .csv.lz4)") }
+    // A mistake in the command, not in the file: exit 1 (README, "Exit codes").
+    if let repeated = Importer.repeatedFile(in: files) { throw ValidationError(repeated) }
   }
 
   func run() throws {
@@ -47,6 +51,8 @@ struct ImportCommand: ParsableCommand {
       throw CommandFailure(.unusableInput, "error: \(error.message)")
     }
     progress.finish()
+    // Printed under --quiet too: a scheduler runs quiet, and these change the training data.
+    for warning in summary.warnings { FileHandleOutput.standardError.write("warning: \(warning)\n") }
     if !quiet { FileHandleOutput.standardOutput.write(Self.render(summary, db: db)) }
   }
 

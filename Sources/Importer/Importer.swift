@@ -31,6 +31,9 @@ public struct ImportSummary: Equatable, Sendable {
   /// Games whose MATCHUPs disagree on the home team (both `vs.` or both `@`, a neutral-site
   /// quirk) or name a team not in the game: is_home is NULL on their rows.
   public var gamesWithoutHomeTeam = 0
+  /// What the import accepted but an operator must hear of, because it shapes the training
+  /// data: one PLAYER_ID under two names in a season, kept as two players.
+  public var warnings: [String] = []
 
   public init() {}
 }
@@ -61,9 +64,35 @@ public struct Importer {
 
   public func run(files: [String]) throws(ImportError) -> ImportSummary {
     guard !files.isEmpty else { throw ImportError("no input file given") }
+    if let repeated = Self.repeatedFile(in: files) { throw ImportError(repeated) }
     var inputs: [(name: String, csv: [UInt8])] = []
     for path in files { inputs.append((path, try readInputFile(path))) }
     return try run(inputs: inputs)
+  }
+
+  /// A file named twice in one call, as the same path or through another path or a link: its
+  /// rows would be read twice and refused as duplicates of themselves ("line 2 … first at
+  /// <the same path>: line 2"), which does not say what is wrong. Nil when every file is once.
+  public static func repeatedFile(in files: [String]) -> String? {
+    var seen: [String: String] = [:]
+    for path in files {
+      // The file's identity where it can be read; else its absolute path, symlinks resolved.
+      let identity: String
+      if let a = try? FileManager.default.attributesOfItem(atPath: path),
+        let device = a[.deviceIdentifier] as? NSNumber, let inode = a[.systemFileNumber] as? NSNumber
+      {
+        identity = "\(device)/\(inode)"
+      } else {
+        identity = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+      }
+      if let first = seen[identity] {
+        return first == path
+          ? "\(path) is given twice: give each file once"
+          : "\(first) is given twice (the second time as \(path)): give each file once"
+      }
+      seen[identity] = path
+    }
+    return nil
   }
 
   /// The same import from CSV texts already in memory (`name` stands for the file in messages):
@@ -81,6 +110,8 @@ public struct Importer {
     }
     let files = inputs.map(\.name)
     let teamLogs = try teamLogsPath.map { (p: String) throws(ImportError) in try readTeamLogs(path: p) }
+    let players = try input.playerSeasons()
+    try input.checkOnePlayerPerGame(players)
     let rows = try input.pgsRows(teamLogs: teamLogs, teamLogsPath: teamLogsPath ?? "the team logs")
 
     var summary = ImportSummary()
@@ -135,7 +166,7 @@ public struct Importer {
         }
         // Non-unique, so duplicates stay visible; readers and PCF derivation select by season.
         try db.execute("CREATE INDEX IF NOT EXISTS player_game_summary_season_year ON player_game_summary(season_year)")
-        let changed = try writePGS(rows, db: db, summary: &summary)
+        let changed = try writePGS(rows, input: input, players: players, db: db, summary: &summary)
         try writePCF(seasons: summary.seasons, changedFrom: changed, db: db, summary: &summary)
         // Built after the rows, in one sort. A build reads one season's PCF rows through it
         // instead of every row's date (docs/IMPORT.md).
@@ -200,51 +231,20 @@ public struct Importer {
   }
 
   /// Inserts new rows, updates changed ones (matched by date, player and game), leaves equal
-  /// rows and their processed_at alone. Returns, per "player|season", the earliest game date
-  /// of a row it inserted or updated.
-  func writePGS(_ rows: [PGSRow], db: Connection, summary: inout ImportSummary) throws -> [String: String] {
+  /// rows and their processed_at alone, once `matchStored` found no stored row contradicting
+  /// them. Returns, per "player|season", the earliest game date of a row it inserted or updated.
+  func writePGS(
+    _ rows: [PGSRow], input: InputRows, players: [PlayerSeason], db: Connection, summary: inout ImportSummary
+  ) throws -> [String: String] {
     var changedFrom: [String: String] = [:]
     func changed(_ row: PGSRow) {
       let key = "\(row.playerLookup)|\(row.seasonYear)"
       if let d = changedFrom[key], d <= row.gameDate { return }
       changedFrom[key] = row.gameDate
     }
+    let match = try matchStored(rows, input: input, players: players, seasons: summary.seasons, db: db)
+    summary.warnings = match.warnings
     let columnList = PGSRow.columns.joined(separator: ", ")
-    var existing: [String: (rowid: Int64, row: PGSRow)] = [:]
-    // Only rows dated inside the import's date span can match its keys (the key holds the
-    // date); filtering in SQL keeps a large table's other seasons out of memory.
-    let select = try db.prepare(
-      "SELECT rowid, \(columnList) FROM player_game_summary WHERE game_date BETWEEN ?1 AND ?2")
-    let dates = rows.map(\.gameDate)
-    try select.bind(1, dates.min() ?? "")
-    try select.bind(2, dates.max() ?? "")
-    // A player is one PLAYER_ID per game: the same id under a second player_lookup (a name
-    // corrected in the export: "Cameron Payne" → "Cam Payne") would be a second row in the
-    // game, counted twice in team pace, and no gate sees it.
-    var lookupOfPlayerInGame: [String: (lookup: String, rowid: Int64?)] = [:]
-    while try select.step() {
-      let row = PGSRow(select, first: 1)
-      // With duplicates already in the table, the first (lowest rowid) is the one kept current.
-      if existing[row.key] == nil { existing[row.key] = (select.int64(0), row) }
-      if let id = row.universalPlayerID, lookupOfPlayerInGame[row.gameID + "|" + id] == nil {
-        lookupOfPlayerInGame[row.gameID + "|" + id] = (row.playerLookup, select.int64(0))
-      }
-    }
-    for row in rows {
-      guard let id = row.universalPlayerID else { continue }
-      let k = row.gameID + "|" + id
-      if let other = lookupOfPlayerInGame[k], other.lookup != row.playerLookup {
-        let stored =
-          other.rowid.map { "is stored as \(other.lookup) (player_game_summary rowid \($0))" }
-          ?? "is also \(other.lookup) in this import"
-        throw ImportError(
-          "PLAYER_ID \(id) in game \(row.gameID) on \(row.gameDate) is \(row.fullName ?? row.playerLookup) (\(row.playerLookup)) here, but \(stored): "
-            + "one player would be two rows of the game. A renamed player needs the old rows deleted first "
-            + "(DELETE FROM player_game_summary WHERE player_lookup = '\(other.lookup)'; PCF is derived again on import); nothing was written"
-        )
-      }
-      if lookupOfPlayerInGame[k] == nil { lookupOfPlayerInGame[k] = (row.playerLookup, nil) }
-    }
     let placeholders = (1...PGSRow.columns.count).map { "?\($0)" }.joined(separator: ", ")
     let n = Int32(PGSRow.columns.count + 1)
     let insert = try db.prepare(
@@ -254,14 +254,14 @@ public struct Importer {
       "UPDATE player_game_summary SET \(assignments), processed_at = ?\(n) WHERE rowid = ?\(n + 1)")
     for (k, row) in rows.enumerated() {
       if k % 1024 == 0 { progress?("writing PGS", k, rows.count) }
-      if let old = existing[row.key] {
-        if old.row == row {
+      if let rowid = match.rowid[k], let old = match.row[k] {
+        if old == row {
           summary.pgsUnchanged += 1
           continue
         }
         try row.bind(update)
         try update.bind(n, processedAt)
-        try update.bind(n + 1, old.rowid)
+        try update.bind(n + 1, rowid)
         try update.run()
         summary.pgsUpdated += 1
         changed(row)

@@ -102,15 +102,28 @@ extension InputRows {
   /// usage from team totals (summed player rows, or `teamLogs` when given).
   func pgsRows(teamLogs: [String: TeamTotals]?, teamLogsPath: String = "the team logs") throws(ImportError) -> [PGSRow]
   {
-    // Teams per game, in order of first appearance, and the first row of each game.
-    var teamsOfGame: [String: [String]] = [:]
-    var firstRowOfGame: [String: Int] = [:]
+    // Teams per game, each with its first row, in order of first appearance; the games in
+    // order of their first row, so that of several bad games the first in the files is named.
+    var teamsOfGame: [String: [(team: String, row: Int)]] = [:]
+    var games: [String] = []
     var summed: [String: TeamTotals] = [:]
     var seen: [String: Int] = [:]
     for i in 0..<count {
       let g = gameID[i]
-      if firstRowOfGame[g] == nil { firstRowOfGame[g] = i }
-      if !(teamsOfGame[g]?.contains(team[i]) ?? false) { teamsOfGame[g, default: []].append(team[i]) }
+      if let teams = teamsOfGame[g] {
+        // One id on two dates is two games to every reader keyed by date (PGS, PCF history),
+        // and which date is right cannot be told from the rows.
+        let first = teams[0].row
+        if date[i] != date[first] {
+          throw ImportError(
+            "\(location(i)), column GAME_DATE: game \(g) is on \(date[i]) here but on \(date[first]) at \(location(first)); "
+              + "a game has one date: fix the export")
+        }
+        if !teams.contains(where: { $0.team == team[i] }) { teamsOfGame[g]?.append((team[i], i)) }
+      } else {
+        teamsOfGame[g] = [(team[i], i)]
+        games.append(g)
+      }
       let key = date[i].description + "|" + playerLookup[i] + "|" + g
       if let first = seen[key] {
         throw ImportError(
@@ -126,20 +139,48 @@ extension InputRows {
       t.minutes += minutes[i]
       summed[k] = t
     }
-    for (g, teams) in teamsOfGame where teams.count != 2 {
-      let i = firstRowOfGame[g]!
-      let what =
-        teams.count == 1
-        ? "has rows for one team only (\(teams[0])), so the opponent cannot be derived; import both teams' rows of a game together"
-        : "has rows for \(teams.count) teams (\(teams.joined(separator: ", "))); a game has two"
-      throw ImportError("\(location(i)), column GAME_ID: game \(g) \(what)")
+    for g in games {
+      guard let teams = teamsOfGame[g], teams.count != 2 else { continue }
+      if teams.count == 1 {
+        throw ImportError(
+          "\(location(teams[0].row)), column GAME_ID: game \(g) has rows for one team only (\(teams[0].team)), so the opponent cannot be derived; import both teams' rows of a game together"
+        )
+      }
+      // The row that brought the third team is the one to look at (a lowercase `nop` on line
+      // 11 was reported at the game's first line); each team's first line says where the others are.
+      let third = teams[2].row
+      let listed = teams.map { "\($0.team) from \(place($0.row, besides: third))" }.joined(separator: ", ")
+      let sameLetters = Dictionary(grouping: teams.map(\.team), by: { $0.uppercased() }).values.first { $0.count > 1 }
+      let letterCase =
+        sameLetters.map {
+          " (\($0.joined(separator: " and ")) differ only in letter case; abbreviations are compared exactly)"
+        }
+        ?? ""
+      throw ImportError(
+        "\(location(third)), column TEAM_ABBREVIATION: \"\(team[third])\": game \(g) has rows for \(teams.count) teams (\(listed)); a game has two\(letterCase)"
+      )
     }
+    // One game is one date and one pair of teams, whatever its id says (the duplicate_keys
+    // gate's reading): the same game under two ids would be two games in every player's history.
+    var gameOfMatch: [String: String] = [:]
+    for g in games {
+      guard let teams = teamsOfGame[g] else { continue }
+      let match = gameMatchKey(date: date[teams[0].row].description, teams[0].team, teams[1].team)
+      if let other = gameOfMatch[match], let first = teamsOfGame[other]?[0].row {
+        throw ImportError(
+          "\(location(teams[0].row)), column GAME_ID: game \(g) (\(matchName(match))) is also in this import as game \(other), first at \(location(first)); "
+            + "a game has one id\(strippedZerosHint(g, other)), and under two it would count twice in every player's history: fix the export"
+        )
+      }
+      gameOfMatch[match] = g
+    }
+    let teamsOf = teamsOfGame.mapValues { $0.map(\.team) }
     // The home team per game: every row's MATCHUP read against the game's two teams. Rows that
     // disagree, or name other teams, leave is_home NULL for the whole game.
     var homeOfGame: [String: String?] = [:]
     var parsedMatchups: [String: ParsedMatchup?] = [:]
     for i in 0..<count {
-      let teams = teamsOfGame[gameID[i]]!
+      let teams = teamsOf[gameID[i]]!
       let parsed: ParsedMatchup?
       if let cached = parsedMatchups[matchup[i]] {
         parsed = cached
@@ -179,7 +220,7 @@ extension InputRows {
     rows.reserveCapacity(count)
     for i in 0..<count {
       let g = gameID[i]
-      let teams = teamsOfGame[g]!
+      let teams = teamsOf[g]!
       let opponent = teams[0] == team[i] ? teams[1] : teams[0]
       let home = homeOfGame[g]!
       let totals: TeamTotals?

@@ -235,6 +235,8 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(summary.pgsInserted == 25895)
     #expect(summary.gameDates == 164)
     #expect(summary.seasons == [2022])
+    // The real season meets none of the conflict rules: no refusal, and no name change to warn of.
+    #expect(summary.warnings.isEmpty)
     #expect(
       try query(
         db,

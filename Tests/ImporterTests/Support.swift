@@ -98,3 +98,34 @@ func realSubset(games: Int) throws -> String {
   return ([header] + lines.filter { chosen.contains(String($0.split(separator: ",")[6])) }).joined(separator: "\n")
     + "\n"
 }
+
+/// The `dataset` built with this test bundle (DATASET_BIN overrides), found as the reliability
+/// suites find it: for what only a separate process shows, such as stderr under --quiet.
+let datasetBinary: String = {
+  let fm = FileManager.default
+  if let env = ProcessInfo.processInfo.environment["DATASET_BIN"], fm.isExecutableFile(atPath: env) { return env }
+  let runner = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  var dir = URL(fileURLWithPath: runner).deletingLastPathComponent()
+  for _ in 0..<3 {
+    let candidate = dir.appendingPathComponent("dataset").path
+    if fm.isExecutableFile(atPath: candidate) { return candidate }
+    dir.deleteLastPathComponent()
+  }
+  return repoRoot + "/.build/debug/dataset"
+}()
+
+/// Runs `dataset` with `arguments`: its exit status, stdout and stderr (small outputs only:
+/// stdout is read to its end before stderr).
+func runDataset(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: datasetBinary)
+  p.arguments = arguments
+  let out = Pipe(), err = Pipe()
+  p.standardOutput = out
+  p.standardError = err
+  try p.run()
+  let stdout = out.fileHandleForReading.readDataToEndOfFile()
+  let stderr = err.fileHandleForReading.readDataToEndOfFile()
+  p.waitUntilExit()
+  return (p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
