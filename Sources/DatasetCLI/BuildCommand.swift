@@ -5,6 +5,7 @@ import Foundation
 import Gates
 import SQLiteSource
 import Snapshots
+import Synchronization
 
 /// `dataset build`: gates → features → point-in-time check → Arrow files → manifest → publish.
 struct BuildCommand: ParsableCommand {
@@ -103,7 +104,7 @@ struct BuildCommand: ParsableCommand {
     defer { withExtendedLifetime(interrupts) {} }
     var timer = PhaseTimer()
     var resolved = try source.resolve()
-    let spec = try FeatureSetLocation.load(featureSet)
+    let spec = try FeatureSetLocation.load(featureSet) { resolved.note($0) }
     let name = dataset ?? spec.name
     do { try SnapshotStore.checkDatasetName(name) } catch {
       let origin = dataset == nil ? " (the feature set's name, from \(spec.path); pass --dataset)" : ""
@@ -174,19 +175,19 @@ struct BuildCommand: ParsableCommand {
     // file, which the rows include and the digest does not. Say so, with the one-line fix.
     // Printed under --quiet too: it is about what the manifest certifies, not progress.
     if let pending = watch?.pendingWALBytes {
-      FileHandleOutput.standardError.write(
-        "note: \(databasePath) is in WAL mode and \(databasePath)-wal holds \(pending) bytes not yet copied into the "
+      resolved.note(
+        "\(databasePath) is in WAL mode and \(databasePath)-wal holds \(pending) bytes not yet copied into the "
           + "main file: the rows read include the commits among them, the manifest's source.sha256 (the main file's) does not. "
-          + "`sqlite3 \(databasePath) 'PRAGMA wal_checkpoint(TRUNCATE)'` before the build makes the two agree.\n")
+          + "`sqlite3 \(databasePath) 'PRAGMA wal_checkpoint(TRUNCATE)'` before the build makes the two agree.")
     }
     // A large export without the selector indexes is read whole for every one-season build:
     // say so once per build, with the one-line fix (docs/IMPORT.md).
     for scan in readSummary.unindexedScans(pgsSelected: data.pgs.count, pcfSelected: data.pcf.count) where !quiet {
-      FileHandleOutput.standardError.write(
-        "note: \(scan.table) holds \(scan.rows) rows and this build needed \(scan.selected); it read them all, "
+      resolved.note(
+        "\(scan.table) holds \(scan.rows) rows and this build needed \(scan.selected); it read them all, "
           + "as no usable index on \(scan.selector) chose its pages. If the database has none, "
           + "`CREATE INDEX \(scan.table)_\(scan.selector) ON \(scan.table)(\(scan.selector))` once makes "
-          + "such builds read only the seasons asked for (docs/IMPORT.md).\n")
+          + "such builds read only the seasons asked for (docs/IMPORT.md).")
     }
     timer.mark("read source")
     timer.say(Self.describe(readSummary, pgs: data.pgs.count, pcf: data.pcf.count))
@@ -202,10 +203,12 @@ struct BuildCommand: ParsableCommand {
       builder: builder, dataset: name, featureSet: featureSetRef, batchRows: batchRows, lockTimeout: timeout
     ) { notice.say($0) }
     // Printed under --quiet too: it says why a build of unchanged inputs made a new version.
+    let publishNotes = Mutex<[String]>([])
     writer.onDamagedLatest = { latest, damage in
-      FileHandleOutput.standardError.write(
-        "note: the content equals \(name)/\(latest), but that version is damaged (\(damage)); publishing it again as a new version\n"
-      )
+      let text =
+        "the content equals \(name)/\(latest), but that version is damaged (\(damage)); publishing it again as a new version"
+      publishNotes.withLock { $0.append(text) }
+      FileHandleOutput.standardError.write("note: \(text)\n")
     }
     var publishedOrUnchanged = false
     defer { if !publishedOrUnchanged { writer.discard() } }
@@ -337,8 +340,7 @@ struct BuildCommand: ParsableCommand {
     // days its gate passes.
     let usedOverrides = resolved.overrides.filter { o in report.gates.contains { $0.name == o.gate && $0.overridden } }
     for o in resolved.overrides where !usedOverrides.contains(where: { $0.gate == o.gate }) {
-      FileHandleOutput.standardError.write(
-        "note: --override \(o.gate) was not needed (the gate did not fail); it is not recorded\n")
+      resolved.note("--override \(o.gate) was not needed (the gate did not fail); it is not recorded")
     }
     let pitRecord = Manifest.GateRecord(pointInTime: pit)
     guard pit.passed else {
@@ -408,7 +410,8 @@ struct BuildCommand: ParsableCommand {
     finished = true
     FileHandleOutput.standardOutput.write(
       json
-        ? BuildSummary.json(result, report: report, notes: resolved.notes) : BuildSummary.text(result, report: report))
+        ? BuildSummary.json(result, report: report, notes: resolved.notes + publishNotes.withLock { $0 })
+        : BuildSummary.text(result, report: report))
   }
 
   /// What a feature-set conflict (`SnapshotStore.featureSetConflict`) tells the operator.

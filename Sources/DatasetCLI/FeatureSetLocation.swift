@@ -34,7 +34,11 @@ enum FeatureSetLocation {
   }
 
   /// The spec `value` names, parsed; a spec that does not parse is unusable input (exit 3).
-  static func load(_ value: String) throws(CommandFailure) -> FeatureSetSpec {
+  /// `note` gets what the operator must hear about the file found (it differs from the
+  /// built-in copy); by default it is written on stderr.
+  static func load(
+    _ value: String, note: (String) -> Void = { FileHandleOutput.standardError.write("note: \($0)\n") }
+  ) throws(CommandFailure) -> FeatureSetSpec {
     let location = try locate(value)
     let spec: FeatureSetSpec
     do {
@@ -58,9 +62,9 @@ enum FeatureSetLocation {
     if case .file(let path) = location, !value.hasSuffix(".json"), let builtIn = FeatureSetSpec.builtIn[value],
       Array(builtIn.utf8) != spec.rawBytes
     {
-      FileHandleOutput.standardError.write(
-        "note: feature set \(value) is read from \(path), which differs from the \(value) built into this binary "
-          + "(the manifest records the file's SHA-256)\n")
+      note(
+        "feature set \(value) is read from \(path), which differs from the \(value) built into this binary "
+          + "(the manifest records the file's SHA-256)")
     }
     return spec
   }

@@ -678,6 +678,13 @@ typealias SplitMix = SeededRandom
     #expect(r.status == 0, "\(r)")
     #expect(r.stderr.contains("note: \(db) is in WAL mode and \(db)-wal holds "), "\(r)")
     #expect(r.stderr.contains("PRAGMA wal_checkpoint(TRUNCATE)"), "\(r)")
+    // The same note in build --json's notes, for a scheduler that reads only stdout.
+    let asJSON = try runCLI([
+      "build", "--quiet", "--json", "--db", db, "--season", "2022-23", "--include-bootstrap", "--out",
+      s.path("Datasets"),
+    ])
+    #expect(asJSON.status == 0, "\(asJSON)")
+    #expect(asJSON.stdout.contains(#""\#(db) is in WAL mode and"#), "\(asJSON)")
     withExtendedLifetime(writer) {}
   }
 }
