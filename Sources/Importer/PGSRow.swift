@@ -146,18 +146,12 @@ extension InputRows {
           "\(location(teams[0].row)), column GAME_ID: game \(g) has rows for one team only (\(teams[0].team)), so the opponent cannot be derived; import both teams' rows of a game together"
         )
       }
-      // The row that brought the third team is the one to look at (a lowercase `nop` on line
-      // 11 was reported at the game's first line); each team's first line says where the others are.
+      // The row that brought the third team is the one to look at (a team misspelt on line 11
+      // was reported at the game's first line); each team's first line says where the others are.
       let third = teams[2].row
       let listed = teams.map { "\($0.team) from \(place($0.row, besides: third))" }.joined(separator: ", ")
-      let sameLetters = Dictionary(grouping: teams.map(\.team), by: { $0.uppercased() }).values.first { $0.count > 1 }
-      let letterCase =
-        sameLetters.map {
-          " (\($0.joined(separator: " and ")) differ only in letter case; abbreviations are compared exactly)"
-        }
-        ?? ""
       throw ImportError(
-        "\(location(third)), column TEAM_ABBREVIATION: \"\(team[third])\": game \(g) has rows for \(teams.count) teams (\(listed)); a game has two\(letterCase)"
+        "\(location(third)), column TEAM_ABBREVIATION: \"\(team[third])\": game \(g) has rows for \(teams.count) teams (\(listed)); a game has two"
       )
     }
     // One game is one date and one pair of teams, whatever its id says (the duplicate_keys

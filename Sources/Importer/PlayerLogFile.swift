@@ -219,6 +219,21 @@ struct CSVTable {
     guard !s.isEmpty else { throw fieldError(column, "empty, but a value is required", field) }
     return s
   }
+
+  /// A team abbreviation: 2 to 4 capital letters, as NBA.com writes every one (PHX, NOP).
+  /// Abbreviations are compared exactly, so `nop` would be a team of its own: its games would
+  /// leave NOP's history and the pace of both teams would be wrong (an importer audit found a
+  /// game spelled so in full imported without a word).
+  func team(_ column: Int) throws(ImportError) -> String {
+    let s = try nonEmpty(column)
+    guard (2...4).contains(s.utf8.count), s.utf8.allSatisfy({ (65...90).contains($0) }) else {
+      let hint =
+        s.uppercased() != s && s.uppercased().utf8.allSatisfy({ (65...90).contains($0) })
+        ? ", like \(s.uppercased())" : ""
+      throw fieldError(column, "expected a team abbreviation of 2 to 4 capital letters\(hint)", reader.field(column))
+    }
+    return s
+  }
 }
 
 extension InputRows {
@@ -246,7 +261,7 @@ extension InputRows {
       }
       let gameDate = try table.date(iDate)
       let game = try table.nonEmpty(iGame)
-      let teamAbbr = try table.nonEmpty(iTeam)
+      let teamAbbr = try table.team(iTeam)
       let mins = try table.minutes(iMin)
       for k in 0..<Stat.count {
         let v = try table.integer(iStats[k])
@@ -292,7 +307,7 @@ func readTeamLogs(path: String) throws(ImportError) -> [String: TeamTotals] {
   var totals: [String: TeamTotals] = [:]
   var firstLine: [String: Int] = [:]
   while try table.next() {
-    let team = try table.nonEmpty(iTeam)
+    let team = try table.team(iTeam)
     let game = try table.nonEmpty(iGame)
     var mins = try table.minutes(iMin)
     // Some team logs give game minutes (48, 53) instead of team player-minutes (240, 265).

@@ -302,19 +302,34 @@ func handMadeSeason(
     #expect(!FileManager.default.fileExists(atPath: db))
   }
 
-  // A lowercase team on line 5 was reported at the game's first line.
+  // A team misspelt on line 5 was reported at the game's first line.
   @Test func aThirdTeamIsNamedAtItsOwnLine() throws {
     let s = Scratch()
     defer { s.remove() }
     let text = handMadeGame().replacingOccurrences(
-      of: "22022,4,Di Delta,1,BBB,BBB Team,", with: "22022,4,Di Delta,1,bbb,bbb Team,")
+      of: "22022,4,Di Delta,1,BBB,BBB Team,", with: "22022,4,Di Delta,1,BBC,BBC Team,")
+    let r = try refusal(s, base: nil, [s.write("third.csv", text)])
+    #expect(
+      r.error
+        == ImportError(
+          "\(s.path("third.csv")): line 5, column TEAM_ABBREVIATION: \"BBC\": game 0000000001 has rows for 3 teams "
+            + "(AAA from line 2, BBB from line 4, BBC from line 5); a game has two"
+        ))
+    #expect(r.unchanged)
+  }
+
+  // A whole game's team in lower case was a team of its own (importer audit): refused at its
+  // first line, with the spelling NBA.com uses.
+  @Test func aTeamAbbreviationIsCapitalLetters() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let text = handMadeGame().replacingOccurrences(of: ",BBB,BBB Team,", with: ",bbb,bbb Team,")
     let r = try refusal(s, base: nil, [s.write("case.csv", text)])
     #expect(
       r.error
         == ImportError(
-          "\(s.path("case.csv")): line 5, column TEAM_ABBREVIATION: \"bbb\": game 0000000001 has rows for 3 teams "
-            + "(AAA from line 2, BBB from line 4, bbb from line 5); a game has two (BBB and bbb differ only in letter case; abbreviations are compared exactly)"
-        ))
+          "\(s.path("case.csv")): line 4, column TEAM_ABBREVIATION: expected a team abbreviation of 2 to 4 capital "
+            + "letters, like BBB: \"bbb\""))
     #expect(r.unchanged)
   }
 }
