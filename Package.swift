@@ -50,7 +50,7 @@ let package = Package(
     // Test helpers shared by the test targets: scratch folders, a seeded generator (Tests/TestSupport).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ColumnarTests", dependencies: ["Columnar", "TestSupport"]),
-    .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar"]),
+    .testTarget(name: "SynthTests", dependencies: ["Synth", "SQLiteSource", "Columnar", "TestSupport"]),
     .testTarget(
       name: "ArrowIPCTests", dependencies: ["ArrowIPC", "Columnar", "LZ4", "TestSupport"],
       // Read by path (#filePath) so that they are the bytes pyarrow and polars wrote, not a bundled copy.

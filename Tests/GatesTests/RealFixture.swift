@@ -5,6 +5,7 @@ import Columnar
 import Foundation
 import Importer
 import SQLiteSource
+import TestSupport
 import Testing
 
 enum FixtureError: Error, CustomStringConvertible {
@@ -22,11 +23,7 @@ enum RealFixture {
   static let csvPath = repoRoot.deletingLastPathComponent().appendingPathComponent(
     "shared/realdata/raw/antbap23_player_logs/player_logs_2022-23.csv"
   ).path
-  static let scratch: String = {
-    let dir = NSTemporaryDirectory() + "gates-tests-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-  }()
+  static let scratch = TestScratch.folder("gates")
 
   /// The undamaged database, built once per test process.
   static let base: Result<String, Error> = Result { try build(to: scratch + "/base.sqlite") }

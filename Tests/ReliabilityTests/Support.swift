@@ -4,6 +4,7 @@
 import Foundation
 import Importer
 import SQLiteSource
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -128,8 +129,7 @@ struct Scratch {
   let dir: String
   init(_ name: String = #function) {
     let clean = name.filter { $0.isLetter || $0.isNumber }
-    dir = NSTemporaryDirectory() + "reliability-\(clean)-" + UUID().uuidString.prefix(8)
-    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    dir = TestScratch.folder("reliability-\(clean)-" + UUID().uuidString.prefix(8))
   }
   func path(_ name: String) -> String { dir + "/" + name }
   @discardableResult
@@ -172,11 +172,7 @@ func realGames(_ games: Int) throws -> String {
 /// A source database of the first 40 real games of 2022-23, imported once per process; tests
 /// copy it before breaking it.
 enum SmallSource {
-  static let dir: String = {
-    let d = NSTemporaryDirectory() + "reliability-source-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-  }()
+  static let dir = TestScratch.folder("reliability-source")
   static let csv: Result<String, Error> = Result {
     let p = dir + "/games.csv"
     try realGames(40).write(toFile: p, atomically: true, encoding: .utf8)

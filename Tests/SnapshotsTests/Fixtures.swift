@@ -62,9 +62,7 @@ enum Fixture {
 
   static func scratch(_ name: String = #function) -> String {
     let clean = name.filter { $0.isLetter || $0.isNumber }
-    let path = "\(NSTemporaryDirectory())snapshots-\(clean)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+    return TestScratch.folder("snapshots-\(clean)-\(UInt32.random(in: 0...UInt32.max))")
   }
 
   static func bytes(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map(Array.init) ?? [] }

@@ -1,6 +1,7 @@
 import Columnar
 import Foundation
 import SQLiteSource
+import TestSupport
 import Testing
 
 @testable import Synth
@@ -8,9 +9,7 @@ import Testing
 /// The database `dataset synth` writes: what the importer makes of the generated logs.
 @Suite struct SynthDatabaseTests {
   static func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-tests-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent(name).path
+    TestScratch.folder("synth-\(UUID().uuidString)") + "/" + name
   }
 
   /// Every row of both tables as text, in rowid order: what "the same database" means.
