@@ -60,7 +60,8 @@ let package = Package(
     .testTarget(
       name: "GatesTests",
       dependencies: ["Gates", "DatasetCLI", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
-    .testTarget(name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4"]),
+    .testTarget(
+      name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "TestSupport"]),
     .testTarget(
       name: "ReliabilityTests",

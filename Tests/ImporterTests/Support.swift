@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteSource
+import TestSupport
 
 /// `<repo>/../shared/realdata/raw/antbap23_player_logs`, found from this file so CI clones work.
 let realLogsDir: String = {
@@ -99,20 +100,9 @@ func realSubset(games: Int) throws -> String {
     + "\n"
 }
 
-/// The `dataset` built with this test bundle (DATASET_BIN overrides), found as the reliability
-/// suites find it: for what only a separate process shows, such as stderr under --quiet.
-let datasetBinary: String = {
-  let fm = FileManager.default
-  if let env = ProcessInfo.processInfo.environment["DATASET_BIN"], fm.isExecutableFile(atPath: env) { return env }
-  let runner = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-  var dir = URL(fileURLWithPath: runner).deletingLastPathComponent()
-  for _ in 0..<3 {
-    let candidate = dir.appendingPathComponent("dataset").path
-    if fm.isExecutableFile(atPath: candidate) { return candidate }
-    dir.deleteLastPathComponent()
-  }
-  return repoRoot + "/.build/debug/dataset"
-}()
+/// The `dataset` built with this test bundle: for what only a separate process shows, such as
+/// stderr under --quiet.
+let datasetBinary = BuiltBinary.dataset(orElse: repoRoot + "/.build/debug/dataset")
 
 /// Runs `dataset` with `arguments`: its exit status, stdout and stderr (small outputs only:
 /// stdout is read to its end before stderr).

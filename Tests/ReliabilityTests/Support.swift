@@ -19,21 +19,7 @@ enum Repo {
     return url.path
   }()
 
-  /// The `dataset` built with this test bundle: `swift test` builds every product into the
-  /// folder the test runner runs from (.build/debug, or .build-test/release under make test).
-  /// DATASET_BIN overrides.
-  static let binary: String = {
-    let fm = FileManager.default
-    if let env = ProcessInfo.processInfo.environment["DATASET_BIN"], fm.isExecutableFile(atPath: env) { return env }
-    let runner = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = URL(fileURLWithPath: runner).deletingLastPathComponent()
-    for _ in 0..<3 {
-      let candidate = dir.appendingPathComponent("dataset").path
-      if fm.isExecutableFile(atPath: candidate) { return candidate }
-      dir.deleteLastPathComponent()
-    }
-    return root + "/.build/debug/dataset"
-  }()
+  static let binary = BuiltBinary.dataset(orElse: root + "/.build/debug/dataset")
 
   /// `<repo>/../shared/realdata/raw/antbap23_player_logs` (CI clones shared/ beside the repo).
   static let realLogs: String = URL(fileURLWithPath: root).deletingLastPathComponent()
