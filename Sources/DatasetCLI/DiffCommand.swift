@@ -75,10 +75,7 @@ struct DiffCommand: ParsableCommand {
       }
     }
     // Two roots can hold the same dataset/version name: then the folders tell them apart.
-    func place(_ folder: String) -> String {
-      URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-    let sameName = ra.label == rb.label && place(ra.folder) != place(rb.folder)
+    let sameName = ra.label == rb.label && PathNames.canonical(ra.folder) != PathNames.canonical(rb.folder)
     let report = differ.diff(ma, mb, nameA: sameName ? ra.folder : ra.label, nameB: sameName ? rb.folder : rb.label)
     FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report, seasonsOnly: !seasons.isEmpty))
   }

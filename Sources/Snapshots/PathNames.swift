@@ -1,3 +1,5 @@
+import Foundation
+
 /// Path arithmetic without Foundation's `NSString.deletingLastPathComponent`, which traps
 /// (illegal instruction) on a one-character relative path such as `Q` or `Q/` in the
 /// toolchain this project builds with: `build --out Q` crashed when it created the folder.
@@ -11,5 +13,11 @@ public enum PathNames {
     var end = slash
     while end > 0, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
     return end == 0 ? "/" : String(decoding: bytes[..<end], as: UTF8.self)
+  }
+
+  /// One spelling per folder, for telling whether two paths name the same one: absolute,
+  /// `.`/`..` and repeated slashes resolved, symbolic links followed.
+  public static func canonical(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
   }
 }

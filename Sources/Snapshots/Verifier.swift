@@ -34,16 +34,11 @@ public struct Verifier: Sendable {
   }
 
   /// `path` is a version folder, its manifest.json, a dataset folder or a Datasets root.
-  public func verify(path: String) -> Report {
-    var report = Report()
-    var seen = Set<String>()
-    verify(path: path, into: &report, seen: &seen)
-    return report
-  }
+  public func verify(path: String) -> Report { verify(paths: [path]) }
 
   private func verify(path given: String, into report: inout Report, seen: inout Set<String>) {
     func checkOnce(folder: String, into report: inout Report) {
-      guard seen.insert(Self.canonical(folder)).inserted else { return }
+      guard seen.insert(PathNames.canonical(folder)).inserted else { return }
       let before = report.problems.count
       self.verifyVersion(folder: folder, into: &report)
       if report.problems.count > before {
@@ -92,7 +87,7 @@ public struct Verifier: Sendable {
     for name in names.sorted() where !name.hasPrefix(".") && !datasets.contains(name) {
       if let last = store.recordedLastVersion(name) {
         let folder = store.datasetPath(name)
-        guard seen.insert("dataset:" + Self.canonical(folder)).inserted else { continue }
+        guard seen.insert("dataset:" + PathNames.canonical(folder)).inserted else { continue }
         report.notes.append(Self.emptiedDatasetNote(folder, last: last))
       }
     }
@@ -112,10 +107,6 @@ public struct Verifier: Sendable {
     for d in datasets {
       for v in store.versions(d) { checkOnce(folder: store.versionPath(d, v), into: &report) }
     }
-  }
-
-  static func canonical(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
   }
 
   static func emptiedDatasetNote(_ folder: String, last: Int) -> String {
