@@ -58,9 +58,7 @@ public struct SourceOptions: ParsableArguments {
     -> ResolvedSource
   {
     do {
-      var resolved = try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
-      Self.noteDefaultsFile(defaultsFile, in: &resolved)
-      return resolved
+      return try resolveOrThrow(clock: clock, defaultsFile: defaultsFile)
     } catch {
       // A file that cannot be read is input that cannot be used (exit 3, as for --db and
       // --feature-set); what a readable config says is part of the command line (exit 1).
@@ -72,25 +70,6 @@ public struct SourceOptions: ParsableArguments {
       }
       throw CommandFailure(.usage, "error: \(error.message)")
     }
-  }
-
-  /// A `Schemas/gates.default.json` found on the search path is the repository's copy, equal
-  /// to the built-in defaults (a test keeps them so) — unless someone edited it or left another
-  /// one in the working directory. Then the verdict moves without any option on the command
-  /// line, so it is said, even with --quiet: the manifest's thresholds alone were found too late.
-  static func noteDefaultsFile(_ file: String?, in resolved: inout ResolvedSource) {
-    guard let file, resolved.configSources.first == file else { return }
-    var fromFile = GateConfig.defaults
-    if let data = FileManager.default.contents(atPath: file),
-      let read = try? fromFile.overlaid(json: data, source: file)
-    {
-      fromFile = read
-    }
-    let changed = fromFile.differences(from: .defaults)
-    guard !changed.isEmpty else { return }
-    resolved.note(
-      "gate thresholds from \(file) differ from the built-in defaults: \(changed.joined(separator: "; "))"
-        + (resolved.configSources.count > 1 ? " (then \(resolved.configSources[1]) applies)" : ""))
   }
 
   static let configIsFolder = "is a folder, expected a JSON file of thresholds"
@@ -144,9 +123,15 @@ public struct SourceOptions: ParsableArguments {
 
     var thresholds = GateConfig.defaults
     var configSources: [String] = []
+    // A `Schemas/gates.default.json` found on the search path is the repository's copy, equal
+    // to the built-in defaults (a test keeps them so) — unless someone edited it or left another
+    // one in the working directory. Then the verdict moves without any option on the command
+    // line, so it is said, even with --quiet: the manifest's thresholds alone were found too late.
+    var defaultsFileChanges: [String] = []
     if let defaultsFile, let data = FileManager.default.contents(atPath: defaultsFile) {
       thresholds = try thresholds.overlaid(json: data, source: defaultsFile)
       configSources.append(defaultsFile)
+      defaultsFileChanges = thresholds.differences(from: .defaults)
     }
     if let config {
       var isFolder: ObjCBool = false
@@ -180,10 +165,16 @@ public struct SourceOptions: ParsableArguments {
       }
       overrides.append(GateOverride(gate: gate, reason: why))
     }
-    return ResolvedSource(
+    var resolved = ResolvedSource(
       database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds,
       configSources: configSources,
       overrides: overrides, resolvedAtMicros: now)
+    if let defaultsFile, !defaultsFileChanges.isEmpty {
+      resolved.note(
+        "gate thresholds from \(defaultsFile) differ from the built-in defaults: \(defaultsFileChanges.joined(separator: "; "))"
+          + (config.map { " (then \($0) applies)" } ?? ""))
+    }
+    return resolved
   }
 }
 
