@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependencies point one way (see docs/ARCHITECTURE.md):
 // CSQLite, CLZ4 → Columnar, Clocks, LZ4 → SQLiteSource, ArrowIPC → Importer, Gates, Features
-// → Snapshots → DatasetCLI → dataset.
+// → Snapshots → Pipeline → DatasetCLI → dataset.
 let package = Package(
   name: "dataset",
   platforms: [.macOS(.v14)],
@@ -11,7 +11,7 @@ let package = Package(
     .executable(name: "dataset", targets: ["dataset"]),
     .library(
       name: "DatasetKit",
-      targets: ["Snapshots", "Importer", "Gates", "Features", "ArrowIPC", "SQLiteSource", "Columnar"]),
+      targets: ["Pipeline", "Snapshots", "Importer", "Gates", "Features", "ArrowIPC", "SQLiteSource", "Columnar"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,11 +39,14 @@ let package = Package(
         "ArrowIPC", "Gates", "Features", "SQLiteSource", "Columnar", "Clocks",
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
+    .target(
+      name: "Pipeline", dependencies: ["Snapshots", "Gates", "Features", "SQLiteSource", "Columnar", "Clocks"]),
     .target(name: "Report", dependencies: ["Snapshots", "Gates", "SQLiteSource", "Columnar"]),
     .target(
       name: "DatasetCLI",
       dependencies: [
-        "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "ArrowIPC", "Columnar", "Synth",
+        "Pipeline", "Report", "Snapshots", "Importer", "Gates", "Features", "SQLiteSource", "ArrowIPC", "Columnar",
+        "Synth",
         "Clocks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "dataset", dependencies: ["DatasetCLI"]),
@@ -59,7 +62,9 @@ let package = Package(
       name: "SnapshotsTests", dependencies: ["Snapshots", "ArrowIPC", "SQLiteSource", "Columnar", "TestSupport"]),
     .testTarget(
       name: "GatesTests",
-      dependencies: ["Gates", "DatasetCLI", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport"]),
+      dependencies: [
+        "Gates", "DatasetCLI", "Pipeline", "Snapshots", "Importer", "SQLiteSource", "Columnar", "TestSupport",
+      ]),
     .testTarget(
       name: "ImporterTests", dependencies: ["Importer", "DatasetCLI", "SQLiteSource", "Columnar", "LZ4", "TestSupport"]),
     .testTarget(name: "SQLiteSourceTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "TestSupport"]),
@@ -82,6 +87,8 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "SQLiteSource", "Columnar"]),
+    .testTarget(
+      name: "PipelineTests", dependencies: ["Pipeline", "Synth", "Features", "Gates", "Snapshots", "TestSupport"]),
     .testTarget(
       name: "BTreeReadTests", dependencies: ["SQLiteSource", "Importer", "Columnar", "CSQLite", "TestSupport"]),
   ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArrowIPC
 import Columnar
+import Pipeline
 
 #if canImport(Glibc)
   import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gates
+import Pipeline
 import SQLiteSource
 import Snapshots
 

@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import Gates
+import Pipeline
 
 /// Where `--feature-set` names a spec: `build` and `features-csv` resolve it the same way.
 enum FeatureSetLocation {

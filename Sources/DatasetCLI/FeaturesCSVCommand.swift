@@ -1,6 +1,7 @@
 import ArgumentParser
 import Columnar
 import Features
+import Pipeline
 import SQLiteSource
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Importer
+import Pipeline
 import SQLiteSource
 
 /// `dataset import`: NBA.com player game logs → PGS, then PCF derived from them.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Snapshots
 
 /// `dataset list`: every dataset and version with its date, rows, gate status and overrides.

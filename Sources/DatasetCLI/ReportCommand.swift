@@ -1,5 +1,6 @@
 import ArgumentParser
 import Gates
+import Pipeline
 import Report
 import SQLiteSource
 

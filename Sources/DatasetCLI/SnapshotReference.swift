@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import Snapshots
 
 /// What `show` and `diff` accept: a version folder (or its manifest.json), `dataset/version`

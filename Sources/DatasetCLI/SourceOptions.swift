@@ -2,6 +2,7 @@ import ArgumentParser
 import Columnar
 import Foundation
 import Gates
+import Pipeline
 import SQLiteSource
 
 /// The options every command that reads the source database shares (`validate`, `build`):
@@ -71,6 +72,10 @@ public struct SourceOptions: ParsableArguments {
       throw CommandFailure(.usage, "error: \(error.message)")
     }
   }
+
+  /// `note: …` on stderr, at once and also under --quiet: a note says what the run checked or
+  /// what the snapshot will hold.
+  static let printNote: @Sendable (String) -> Void = { FileHandleOutput.standardError.write("note: \($0)\n") }
 
   static let configIsFolder = "is a folder, expected a JSON file of thresholds"
 
@@ -168,7 +173,7 @@ public struct SourceOptions: ParsableArguments {
     var resolved = ResolvedSource(
       database: db, seasons: seasons, startDate: start, endDate: end, thresholds: thresholds,
       configSources: configSources,
-      overrides: overrides, resolvedAtMicros: now)
+      overrides: overrides, resolvedAtMicros: now, onNote: Self.printNote)
     if let defaultsFile, !defaultsFileChanges.isEmpty {
       resolved.note(
         "gate thresholds from \(defaultsFile) differ from the built-in defaults: \(defaultsFileChanges.joined(separator: "; "))"
@@ -187,133 +192,4 @@ extension SourceOptions {
     return "\(window.joined(separator: " and ")) leave\(window.count == 1 ? "s" : "") no day of season \(season.label) "
       + "(--season \(season.given): by the date rule it runs from \(span.lowerBound) to \(span.upperBound))"
   }
-}
-
-extension ResolvedSource {
-  /// The window's rows: a season asked for with `--season` whose PGS rows all lie outside
-  /// `--start-date`/`--end-date` (the off-season, a break without games) would pass every gate
-  /// and build an empty snapshot: exit 3, like a season without rows, naming what the season
-  /// does hold. Seasons the dates gave (no `--season`) may be empty, as a rolling window from
-  /// July to November spans one without games; only all of them empty is an error.
-  ///
-  /// Returns the seasons the dates gave that hold no rows in the window (left out by `build`), so
-  /// that `validate` and `report`, which check them anyway, can say so as `build` does.
-  @discardableResult
-  func requireRowsInWindow(_ data: SourceData) throws(CommandFailure) -> [ResolvedSeason] {
-    guard startDate != nil || endDate != nil else { return [] }
-    let window = self.window
-    var first: [Int: Date32] = [:], last: [Int: Date32] = [:], inWindow = Set<Int>()
-    let pgs = data.pgs
-    for i in 0..<pgs.count where pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
-      let season = Int(pgs.seasonYear.values[i]), date = pgs.gameDate.values[i]
-      if window.contains(date) { inWindow.insert(season) }
-      first[season] = min(first[season] ?? date, date)
-      last[season] = max(last[season] ?? date, date)
-    }
-    // Seasons are all given or all from the dates (`resolveOrThrow` derives them only when no
-    // --season is given): given ones must each have rows, derived ones at least one of them.
-    let empty = seasons.filter { !inWindow.contains($0.startYear) }
-    guard !empty.isEmpty, !(seasons.contains(where: \.isFromDates) && empty.count < seasons.count) else { return empty }
-    var text = "season \(empty[0].label)\(windowText)"
-    if empty.count > 1 {
-      text = "seasons \(Season.labels(empty.map(\.startYear)))\(windowText)"
-    } else if let a = first[empty[0].startYear], let b = last[empty[0].startYear] {
-      text += " (its games run \(a) to \(b))"
-    }
-    throw CommandFailure(
-      .unusableInput, "error: \(database): no player_game_summary rows of \(text); nothing to check or build",
-      reason: .noRowsInWindow)
-  }
-
-  /// Leaves out the seasons the dates gave that the database does not hold (a rolling window
-  /// reaching back into a season the export no longer carries), when `error` says so and one
-  /// season remains; false when the error stands as it is.
-  ///
-  /// `read` gets the season years and runs again, once, with those left.
-  mutating func readSeasons<T>(from reader: SourceReader, _ read: ([Int]) throws(SourceError) -> T) throws(SourceError)
-    -> T
-  {
-    try widenOpenWindow(reader)
-    do {
-      return try read(seasonYears)
-    } catch {
-      guard leaveOutSeasons(missingIn: error) else { throw error }
-      return try read(seasonYears)
-    }
-  }
-
-  /// A window open at one end spans every season the database holds on that side (GATES.md:
-  /// "without --season, the seasons are those the window spans"): `--start-date 2022-03-01`
-  /// alone means 2021-22 and every later season, not 2021-22 only. Seasons in that range
-  /// that the database lacks are left out by `readSeasons`, with a note.
-  mutating func widenOpenWindow(_ reader: SourceReader) throws(SourceError) {
-    guard (startDate == nil) != (endDate == nil), seasons.allSatisfy(\.isFromDates), let given = seasons.first,
-      let held = try reader.seasonRange()
-    else { return }
-    let years =
-      startDate != nil
-      ? given.startYear...max(given.startYear, held.upperBound)
-      : min(held.lowerBound, given.startYear)...given.startYear
-    seasons = years.map { ResolvedSeason(given: ResolvedSeason.fromDates, startYear: $0, label: Season.label($0)) }
-  }
-
-  private mutating func leaveOutSeasons(missingIn error: SourceError) -> Bool {
-    guard case .seasonsWithoutRows(_, let missing, _) = error, seasons.allSatisfy(\.isFromDates),
-      seasons.contains(where: { !missing.contains($0.startYear) })
-    else { return false }
-    seasons.removeAll { missing.contains($0.startYear) }
-    note("\(database) holds no season \(Season.labels(missing)), which the dates span; left out")
-    return true
-  }
-
-  /// For `validate` and `report`: the seasons the dates gave without a row in the window are
-  /// still checked (their gates pass over nothing), and the operator is told, as `build` tells
-  /// them, that no file comes of them.
-  mutating func noteSeasonsWithoutRows(_ empty: [ResolvedSeason]) {
-    guard !empty.isEmpty else { return }
-    note(
-      "no player_game_summary rows\(windowText) in season \(Season.labels(empty.map(\.startYear))), which the dates "
-        + "span; `dataset build` leaves it out")
-  }
-
-  /// Writes `note: text` on stderr (also under --quiet: notes say what the run checked or
-  /// will hold) and keeps it for the JSON report.
-  mutating func note(_ text: String) {
-    notes.append(text)
-    FileHandleOutput.standardError.write("note: \(text)\n")
-  }
-
-  /// " from 2023-01-01 to 2023-01-31", " from …" or " to …" as given; "" without a window.
-  var windowText: String {
-    [startDate.map { " from \($0.date)" }, endDate.map { " to \($0.date)" }].compactMap { $0 }.joined()
-  }
-}
-
-public struct ResolvedSeason: Codable, Equatable, Sendable {
-  public var given: String
-  public var startYear: Int
-  public var label: String
-
-  /// Worked out from --start-date/--end-date, not given with --season.
-  public var isFromDates: Bool { given == Self.fromDates }
-  static let fromDates = "from dates"
-}
-
-/// Everything a run decided before reading a row: recorded as is in reports and manifests.
-public struct ResolvedSource: Equatable, Sendable {
-  public var database: String
-  public var seasons: [ResolvedSeason]
-  public var startDate: ResolvedDate?
-  public var endDate: ResolvedDate?
-  public var thresholds: GateConfig
-  /// Files the thresholds came from, in the order applied (defaults file, then --config).
-  public var configSources: [String]
-  public var overrides: [GateOverride]
-  /// The one clock reading every keyword was resolved against (microseconds since the epoch).
-  public var resolvedAtMicros: Int64 = 0
-  /// The `note:` lines written so far, for a JSON report.
-  public var notes: [String] = []
-
-  public var seasonYears: [Int] { seasons.map(\.startYear) }
-  public var window: GateWindow { GateWindow(start: startDate?.date32, end: endDate?.date32) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Columnar
+import Pipeline
 import Synth
 
 /// `dataset synth`: a deterministic synthetic league for scale tests and benchmarks.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Clocks
 import Columnar
 import Gates
+import Pipeline
 import SQLiteSource
 
 /// `dataset validate`: runs the gates of gates.md alone and reports them.
@@ -57,13 +58,13 @@ struct ValidateCommand: ParsableCommand {
   /// then `build` exited 3 on the first 14 days of every season). Said as `build` would say it;
   /// the gates' verdict and the exit code stay the gates'.
   func noteSeasonsBuildWouldNotBuild(data: SourceData, resolved: inout ResolvedSource) {
-    let (seasons, anyBuilt) = BuildCommand.seasonsWithoutFeatureRows(data: data, resolved: resolved)
+    let (seasons, anyBuilt) = BuildPipeline.seasonsWithoutFeatureRows(data: data, resolved: resolved)
     guard !seasons.isEmpty else { return }
     // As `build` decides: a season given with --season must have rows; of the seasons the
     // dates span, those without are left out unless none has any.
     let leftOut = resolved.seasons.contains(where: \.isFromDates) && anyBuilt
     for season in seasons {
-      let (_, why) = BuildCommand.whyNoFeatureRows(
+      let (_, why) = BuildPipeline.whyNoFeatureRows(
         seasons: [season], data: data, resolved: resolved, includeBootstrap: false)
       let outcome = leftOut ? "`dataset build` leaves it out" : "`dataset build` refuses it (exit 3)"
       resolved.note(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipeline
 import Snapshots
 
 /// `dataset verify`: what CI runs over every snapshot.

@@ -2,6 +2,7 @@ import Columnar
 @testable import DatasetCLI
 import Foundation
 import Gates
+import Pipeline
 import SQLiteSource
 import Snapshots
 import Testing
