@@ -12,8 +12,10 @@ struct DiffCommand: ParsableCommand {
     abstract: "Compare two snapshots: schema, rows, and per column null share, mean shift and PSI.",
     discussion: """
       Flags a column when PSI > --psi (0.2), |mean shift| > --mean-shift standard deviations of A \
-      (0.5) or the null share moves by more than --null-points percentage points (5). Exit 0 \
-      whether or not there is drift: this is a report, not a gate.
+      (0.5) or the null share moves by more than --null-points percentage points (5). Drift is a \
+      flagged column, a changed schema, feature set or column definition, or a season both hold \
+      that lost rows. Exit 0 whether or not there is drift (a report), unless --fail-on-drift: \
+      then exit 2 when there is.
       """)
 
   @Argument(help: ArgumentHelp("The baseline: dataset/version, dataset, or a version folder.", valueName: "a"))
@@ -42,6 +44,16 @@ struct DiffCommand: ParsableCommand {
       valueName: "season"))
   var seasons: [String] = []
 
+  @Option(
+    name: .customLong("ignore"),
+    help: ArgumentHelp(
+      "Report this column but never flag it (repeat for several), such as game_date and season_year, which move with the calendar.",
+      valueName: "column"))
+  var ignore: [String] = []
+
+  @Flag(name: .customLong("fail-on-drift"), help: "Exit 2 when there is drift, after printing the report (for CI).")
+  var failOnDrift = false
+
   @Flag(name: .long, help: "Print the report as JSON.")
   var json = false
 
@@ -58,8 +70,14 @@ struct DiffCommand: ParsableCommand {
   func run() throws {
     let ra = try SnapshotReference.resolve(a, out: out)
     let rb = try SnapshotReference.resolve(b, out: out)
-    let differ = Differ(thresholds: .init(psi: psi, meanShiftSD: meanShift, nullSharePoints: nullPoints))
+    let differ = Differ(
+      thresholds: .init(psi: psi, meanShiftSD: meanShift, nullSharePoints: nullPoints), ignored: Set(ignore))
     var (ma, mb) = (try ra.manifest(), try rb.manifest())
+    // A misspelt --ignore would leave the column flagged and CI red with no hint why.
+    let known = Set(ma.schema.map(\.name)).union(mb.schema.map(\.name))
+    for name in ignore where !known.contains(name) {
+      throw CommandFailure(.usage, "error: --ignore \(name): no such column in \(ra.label) or \(rb.label)")
+    }
     if !seasons.isEmpty {
       // Labels in the order given, each once (every one was parsed in validate()).
       var labels: [String] = []
@@ -79,6 +97,9 @@ struct DiffCommand: ParsableCommand {
     let sameName = ra.label == rb.label && PathNames.canonical(ra.folder) != PathNames.canonical(rb.folder)
     let report = differ.diff(ma, mb, nameA: sameName ? ra.folder : ra.label, nameB: sameName ? rb.folder : rb.label)
     FileHandleOutput.standardOutput.write(json ? jsonText(report) : Self.render(report, seasonsOnly: !seasons.isEmpty))
+    if failOnDrift, !report.noDrift {
+      throw CommandFailure(.gateFailed, "diff: drift between \(report.a) and \(report.b) (--fail-on-drift)")
+    }
   }
 
   static func fixed(_ v: Double?, _ digits: Int) -> String {
@@ -96,6 +117,26 @@ struct DiffCommand: ParsableCommand {
     out += "\n"
     let delta = r.rowsB - r.rowsA
     out += "rows: \(r.rowsA) → \(r.rowsB) (\(delta >= 0 ? "+" : "")\(delta))\n"
+    for f in r.seasonRowsFell {
+      let change = Double(f.rowsB - f.rowsA) / Double(max(f.rowsA, 1)) * 100
+      out +=
+        "rows fell in season \(f.season): \(f.rowsA) → \(f.rowsB) (\(f.rowsB - f.rowsA), \(String(format: "%.1f", change)) %): "
+        + "rows a season held are missing\n"
+    }
+    if r.featureSetChanged {
+      func name(_ f: Manifest.FeatureSetRef) -> String {
+        "\(f.name) version \(f.version) (sha256 \(f.sha256.prefix(12))…)"
+      }
+      out +=
+        "feature set: \(name(r.featureSetA)) → \(name(r.featureSetB)): definitions differ, so a shift below may be "
+        + "the definition's, not the data's\n"
+    }
+    if !r.definitionChanges.isEmpty {
+      out += "definitions: \(r.definitionChanges.joined(separator: "; "))\n"
+    }
+    if !r.configChanges.isEmpty {
+      out += "settings (no value changes with them): \(r.configChanges.joined(separator: "; "))\n"
+    }
     if r.seasonsA != r.seasonsB {
       out += "seasons: \(seasonList(r.seasonsA)) → \(seasonList(r.seasonsB))\n"
     }
@@ -141,13 +182,27 @@ struct DiffCommand: ParsableCommand {
     let t = r.thresholds
     let flagged = r.flaggedColumns.count
     out += "\n"
+    if !r.ignoredColumns.isEmpty {
+      out += "not flagged (--ignore): \(r.ignoredColumns.joined(separator: ", "))\n"
+    }
     if r.noDrift {
       out +=
         "no drift: no column past PSI \(t.psi), |mean shift| \(t.meanShiftSD) sd or null share \(t.nullSharePoints) points\n"
     } else {
       out +=
         "drift: \(flagged) of \(r.columns.count) columns flagged (PSI > \(t.psi), |mean shift| > \(t.meanShiftSD) sd, null share > \(t.nullSharePoints) points)"
-      out += (r.addedColumns.isEmpty && r.removedColumns.isEmpty && r.typeChanges.isEmpty) ? "\n" : "; schema changed\n"
+      var also: [String] = []
+      if r.schemaChanged { also.append("schema changed") }
+      if !r.seasonRowsFell.isEmpty {
+        also.append(
+          "rows fell in \(r.seasonRowsFell.count == 1 ? "a season" : "\(r.seasonRowsFell.count) seasons") both hold")
+      }
+      if r.featureSetChanged { also.append("feature set changed") }
+      if !r.definitionChanges.isEmpty {
+        also.append(
+          "\(r.definitionChanges.count) column definition\(r.definitionChanges.count == 1 ? "" : "s") changed")
+      }
+      out += also.map { "; \($0)" }.joined() + "\n"
     }
     return out
   }

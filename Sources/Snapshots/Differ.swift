@@ -4,12 +4,19 @@ import Foundation
 ///
 /// Per column present in both with the same type:
 /// - null share change, in percentage points of rows;
-/// - mean shift, (mean_b − mean_a) / std_a (std_a = 0: 0 when the means are equal, otherwise
-///   reported as infinite and flagged);
+/// - mean shift, (mean_b − mean_a) / std_a; when A is constant (std_a = 0) the spread of B
+///   stands in (a review: one changed row of 23,571 in an always-1 column was "−inf sd", past
+///   every threshold), and only when both are constant is a moved mean infinite;
 /// - PSI = Σ (b_i − a_i) · ln(b_i / a_i) over the shares of non-null finite values, on the
 ///   finest common power-of-two grid (see `ColumnStats`) that has at most `maxCommonBins` bins
 ///   over both snapshots' values; a share below `psiFloor` (an empty bin) counts as `psiFloor`, so the logarithm is defined
 ///   (the usual convention; it bounds one empty bin's contribution).
+///
+/// Beside the columns, what makes two snapshots' numbers incomparable or incomplete is drift
+/// too: a season both hold that lost rows (games do not un-happen; a week deleted from the
+/// source moved no column's statistics past a threshold), another feature set or a column's
+/// changed definition. Settings that change no value (thresholds, batch size) are listed
+/// apart and are not drift.
 public struct Differ: Sendable {
   public struct Thresholds: Sendable, Equatable, Codable {
     public var psi: Double
@@ -33,7 +40,13 @@ public struct Differ: Sendable {
   public static let psiFloor = 1e-4
 
   public var thresholds: Thresholds
-  public init(thresholds: Thresholds = Thresholds()) { self.thresholds = thresholds }
+  /// Columns reported but never flagged (`diff --ignore`): a key such as `game_date` moves
+  /// with the calendar, not with the data.
+  public var ignored: Set<String>
+  public init(thresholds: Thresholds = Thresholds(), ignored: Set<String> = []) {
+    self.thresholds = thresholds
+    self.ignored = ignored
+  }
 
   public struct ColumnDrift: Sendable, Equatable, Codable {
     public var name: String
@@ -89,11 +102,34 @@ public struct Differ: Sendable {
     }
   }
 
-  public struct Report: Sendable, Equatable, Codable {
+  /// A season both snapshots hold with fewer rows in B.
+  public struct SeasonRows: Sendable, Equatable, Codable {
+    public var season: String
+    public var rowsA: Int
+    public var rowsB: Int
+    enum CodingKeys: String, CodingKey {
+      case season
+      case rowsA = "rows_a"
+      case rowsB = "rows_b"
+    }
+  }
+
+  public struct Report: Sendable, Equatable, Encodable {
     public var a: String
     public var b: String
     public var rowsA: Int
     public var rowsB: Int
+    /// Seasons both hold whose row count fell from A to B.
+    public var seasonRowsFell: [SeasonRows] = []
+    public var featureSetA: Manifest.FeatureSetRef
+    public var featureSetB: Manifest.FeatureSetRef
+    /// Columns in both with the same type whose meaning or nullability differs:
+    /// "points_avg_last_10: meaning changed".
+    public var definitionChanges: [String] = []
+    /// Build settings that differ and change no value: "batch_rows 8192 → 1000".
+    public var configChanges: [String] = []
+    /// Columns `--ignore` left unflagged.
+    public var ignoredColumns: [String] = []
     /// The seasons each snapshot holds (its files' seasons): a drift between different season
     /// sets is partly the calendar's.
     public var seasonsA: [String]
@@ -109,9 +145,15 @@ public struct Differ: Sendable {
     public var thresholds: Thresholds
 
     enum CodingKeys: String, CodingKey {
-      case a, b, columns, thresholds
+      case a, b, columns, thresholds, drift
       case rowsA = "rows_a"
       case rowsB = "rows_b"
+      case seasonRowsFell = "season_rows_fell"
+      case featureSetA = "feature_set_a"
+      case featureSetB = "feature_set_b"
+      case definitionChanges = "definition_changes"
+      case configChanges = "config_changes"
+      case ignoredColumns = "ignored_columns"
       case seasonsA = "seasons_a"
       case seasonsB = "seasons_b"
       case changedSeasons = "changed_seasons"
@@ -120,10 +162,38 @@ public struct Differ: Sendable {
       case typeChanges = "type_changes"
     }
 
+    public func encode(to encoder: Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(a, forKey: .a)
+      try c.encode(b, forKey: .b)
+      try c.encode(!noDrift, forKey: .drift)
+      try c.encode(rowsA, forKey: .rowsA)
+      try c.encode(rowsB, forKey: .rowsB)
+      try c.encode(seasonRowsFell, forKey: .seasonRowsFell)
+      try c.encode(featureSetA, forKey: .featureSetA)
+      try c.encode(featureSetB, forKey: .featureSetB)
+      try c.encode(definitionChanges, forKey: .definitionChanges)
+      try c.encode(configChanges, forKey: .configChanges)
+      try c.encode(ignoredColumns, forKey: .ignoredColumns)
+      try c.encode(seasonsA, forKey: .seasonsA)
+      try c.encode(seasonsB, forKey: .seasonsB)
+      try c.encode(changedSeasons, forKey: .changedSeasons)
+      try c.encode(addedColumns, forKey: .addedColumns)
+      try c.encode(removedColumns, forKey: .removedColumns)
+      try c.encode(typeChanges, forKey: .typeChanges)
+      try c.encode(columns, forKey: .columns)
+      try c.encode(thresholds, forKey: .thresholds)
+    }
+
     public var flaggedColumns: [ColumnDrift] { columns.filter { !$0.flags.isEmpty } }
-    /// True when nothing crossed a threshold and the schema is the same.
+    public var schemaChanged: Bool { !addedColumns.isEmpty || !removedColumns.isEmpty || !typeChanges.isEmpty }
+    public var featureSetChanged: Bool { featureSetA != featureSetB }
+    /// True when nothing crossed a threshold, no season both hold lost rows, and the schema,
+    /// the feature set and every column's definition are the same (`drift` in JSON is its
+    /// negation).
     public var noDrift: Bool {
-      addedColumns.isEmpty && removedColumns.isEmpty && typeChanges.isEmpty && flaggedColumns.isEmpty
+      !schemaChanged && flaggedColumns.isEmpty && seasonRowsFell.isEmpty && !featureSetChanged
+        && definitionChanges.isEmpty
     }
   }
 
@@ -132,23 +202,65 @@ public struct Differ: Sendable {
     let typesB = Dictionary(b.schema.map { ($0.name, $0.type) }, uniquingKeysWith: { x, _ in x })
     let added = b.schema.map(\.name).filter { typesA[$0] == nil }
     let removed = a.schema.map(\.name).filter { typesB[$0] == nil }
+    let fieldsB = Dictionary(b.schema.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
     var typeChanges: [TypeChange] = []
     var columns: [ColumnDrift] = []
+    var definitionChanges: [String] = []
     for col in a.schema {
       guard let typeB = typesB[col.name] else { continue }
       guard typeB == col.type else {
         typeChanges.append(TypeChange(name: col.name, typeA: col.type, typeB: typeB))
         continue
       }
+      if let other = fieldsB[col.name] {
+        if other.meaning != col.meaning { definitionChanges.append("\(col.name): meaning changed") }
+        if other.nullable != col.nullable {
+          definitionChanges.append("\(col.name): nullable \(col.nullable) → \(other.nullable)")
+        }
+      }
       guard let sa = a.stats[col.name], let sb = b.stats[col.name] else { continue }
       columns.append(drift(name: col.name, sa, rowsA: a.rowCount, sb, rowsB: b.rowCount))
     }
     let shaB = Dictionary(b.files.map { ($0.season, $0.sha256) }, uniquingKeysWith: { x, _ in x })
     let changed = a.files.filter { f in shaB[f.season].map { $0 != f.sha256 } ?? false }.map(\.season)
-    return Report(
-      a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, seasonsA: a.files.map(\.season),
-      seasonsB: b.files.map(\.season), changedSeasons: changed, addedColumns: added,
-      removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
+    let rowsB = Dictionary(b.files.map { ($0.season, $0.rows) }, uniquingKeysWith: +)
+    let fell = a.files.compactMap { f -> SeasonRows? in
+      guard let n = rowsB[f.season], n < f.rows else { return nil }
+      return SeasonRows(season: f.season, rowsA: f.rows, rowsB: n)
+    }
+    var report = Report(
+      a: nameA, b: nameB, rowsA: a.rowCount, rowsB: b.rowCount, featureSetA: a.featureSet, featureSetB: b.featureSet,
+      seasonsA: a.files.map(\.season), seasonsB: b.files.map(\.season), changedSeasons: changed,
+      addedColumns: added, removedColumns: removed, typeChanges: typeChanges, columns: columns, thresholds: thresholds)
+    report.seasonRowsFell = fell
+    report.definitionChanges = definitionChanges
+    report.configChanges = Self.configChanges(a.config, b.config)
+    report.ignoredColumns = columns.map(\.name).filter { ignored.contains($0) }
+    return report
+  }
+
+  /// Settings that differ between two builds and change no value in the files: the gate
+  /// thresholds, the overrides, the batch size and the point-in-time seed. The seasons, the
+  /// dates and `include_bootstrap` choose rows, which the row counts and statistics show.
+  static func configChanges(_ a: Manifest.BuildConfig, _ b: Manifest.BuildConfig) -> [String] {
+    var out: [String] = []
+    func number(_ x: Double?) -> String {
+      guard let x else { return "unset" }
+      return x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
+    }
+    for key in Set(a.thresholds.keys).union(b.thresholds.keys).sorted() where a.thresholds[key] != b.thresholds[key] {
+      out.append("threshold \(key) \(number(a.thresholds[key])) → \(number(b.thresholds[key]))")
+    }
+    let overridesA = a.overrides.map(\.gate).sorted(), overridesB = b.overrides.map(\.gate).sorted()
+    if overridesA != overridesB {
+      func list(_ gates: [String]) -> String { gates.isEmpty ? "none" : gates.joined(separator: ", ") }
+      out.append("overrides \(list(overridesA)) → \(list(overridesB))")
+    }
+    if a.batchRows != b.batchRows { out.append("batch_rows \(a.batchRows) → \(b.batchRows)") }
+    if a.pointInTimeSeed != b.pointInTimeSeed {
+      out.append("point_in_time_seed \(a.pointInTimeSeed) → \(b.pointInTimeSeed)")
+    }
+    return out
   }
 
   func drift(name: String, _ a: ColumnStats, rowsA: Int, _ b: ColumnStats, rowsB: Int) -> ColumnDrift {
@@ -156,7 +268,8 @@ public struct Differ: Sendable {
     let nullB = rowsB > 0 ? Double(b.nullCount) / Double(rowsB) : 0
     let points = (nullB - nullA) * 100
     var shift: Double?
-    if let ma = a.mean, let mb = b.mean, let sd = a.std {
+    if let ma = a.mean, let mb = b.mean, let sdA = a.std {
+      let sd = sdA > 0 ? sdA : (b.std ?? 0)
       if sd > 0 {
         shift = (mb - ma) / sd
       } else {
@@ -169,6 +282,11 @@ public struct Differ: Sendable {
       psiValue = Differ.psi(ca, cb)
     }
     var flags: [String] = []
+    guard !ignored.contains(name) else {
+      return ColumnDrift(
+        name: name, nullShareA: nullA, nullShareB: nullB, nullShareChangePoints: points,
+        meanA: a.mean, meanB: b.mean, meanShiftSD: shift, psi: psiValue, flags: flags)
+    }
     if let p = psiValue, p > thresholds.psi { flags.append("psi") }
     if let s = shift, abs(s) > thresholds.meanShiftSD { flags.append("mean_shift") }
     if abs(points) > thresholds.nullSharePoints { flags.append("null_share") }

@@ -122,6 +122,70 @@ import Testing
     #expect(Differ().diff(a, a, nameA: "a", nameB: "a").changedSeasons == [])
   }
 
+  /// A review: `has_composite_factors` is 1 on every real row; one missing PCF row of 23,571
+  /// made its shift −inf sd, past every threshold `--mean-shift` accepts. A constant baseline
+  /// is measured in the other side's spread; both constant and apart is still infinite.
+  @Test func aConstantBaselineIsMeasuredInTheOtherSidesSpread() throws {
+    let ones = ColumnStats.compute([.int32(Column([Int32](repeating: 1, count: 1000)))])
+    let oneZero = ColumnStats.compute([.int32(Column([Int32](repeating: 1, count: 999) + [0]))])
+    let twos = ColumnStats.compute([.int32(Column([Int32](repeating: 2, count: 1000)))])
+    let differ = Differ()
+    let small = differ.drift(name: "has_composite_factors", ones, rowsA: 1000, oneZero, rowsB: 1000)
+    let meanB = try #require(oneZero.mean), sdB = try #require(oneZero.std)
+    #expect(small.meanShiftSD == (meanB - 1) / sdB)
+    #expect(abs(try #require(small.meanShiftSD)) < 0.05)
+    #expect(small.flags.isEmpty)
+    let moved = differ.drift(name: "season_year", ones, rowsA: 1000, twos, rowsB: 1000)
+    #expect(moved.meanShiftSD == .infinity)
+    #expect(moved.flags.contains("mean_shift"))
+    #expect(differ.drift(name: "x", ones, rowsA: 1000, ones, rowsB: 1000).meanShiftSD == 0)
+  }
+
+  /// A review deleted a week of games (1,054 of 23,571 rows) and read "no drift": a season
+  /// both hold that lost rows is drift; one that gained rows (the season went on) is not.
+  @Test func aSeasonThatLostRowsIsDrift() throws {
+    func build(_ seasons: [(String, Table)]) throws -> Manifest {
+      try Fixture.builder(root: Fixture.scratch()).build(Fixture.inputs(seasons: seasons)).manifest
+    }
+    let a = try build([("2021-22", Fixture.table(rows: 300, seed: 2)), ("2022-23", Fixture.table(rows: 300, seed: 3))])
+    let b = try build([("2021-22", Fixture.table(rows: 260, seed: 2)), ("2022-23", Fixture.table(rows: 340, seed: 3))])
+    let report = Differ().diff(a, b, nameA: "a", nameB: "b")
+    #expect(report.seasonRowsFell == [Differ.SeasonRows(season: "2021-22", rowsA: 300, rowsB: 260)])
+    #expect(!report.noDrift)
+    #expect(Differ().diff(b, b, nameA: "b", nameB: "b").seasonRowsFell.isEmpty)
+  }
+
+  /// What the numbers mean: another feature set or a column's changed meaning or nullability
+  /// is drift; settings that change no value are listed and are not.
+  @Test func definitionsAndSettingsAreCompared() throws {
+    let m = try manifest(Fixture.scratch(), Fixture.table(rows: 500, seed: 4))
+    var otherSet = m
+    otherSet.featureSet.version = m.featureSet.version + "-b"
+    let bySet = Differ().diff(m, otherSet, nameA: "a", nameB: "b")
+    #expect(bySet.featureSetChanged && !bySet.noDrift)
+
+    var redefined = m
+    let i = try #require(redefined.schema.firstIndex { $0.name == "points" })
+    redefined.schema[i].meaning = "points, last 20 games"
+    redefined.schema[i].nullable.toggle()
+    let byMeaning = Differ().diff(m, redefined, nameA: "a", nameB: "b")
+    #expect(
+      byMeaning.definitionChanges == [
+        "points: meaning changed", "points: nullable \(m.schema[i].nullable) → \(!m.schema[i].nullable)",
+      ])
+    #expect(!byMeaning.noDrift)
+
+    var resettled = m
+    resettled.config.batchRows = m.config.batchRows + 1
+    resettled.config.pointInTimeSeed = m.config.pointInTimeSeed + 1
+    let key = try #require(m.config.thresholds.keys.sorted().first)
+    resettled.config.thresholds[key] = (m.config.thresholds[key] ?? 0) + 1
+    let bySettings = Differ().diff(m, resettled, nameA: "a", nameB: "b")
+    #expect(bySettings.configChanges.count == 3)
+    #expect(bySettings.configChanges.contains("batch_rows \(m.config.batchRows) → \(m.config.batchRows + 1)"))
+    #expect(bySettings.noDrift)
+  }
+
   @Test func shiftedAndNullierColumnIsFlagged() throws {
     let a = try manifest(Fixture.scratch(), Fixture.table(rows: 2000, seed: 4))
     // Same generator, minutes shifted by 3 (≈ one sd of a uniform over 10) and a NULL every
@@ -136,6 +200,12 @@ import Testing
     let points = try #require(report.columns.first { $0.name == "points" })
     #expect(points.flags == [])
     #expect(!report.noDrift)
+    // --ignore: the same figures, no flag, and no drift once nothing else is flagged.
+    let ignoring = Differ(ignored: ["minutes_avg"]).diff(a, b, nameA: "a", nameB: "b")
+    let quiet = try #require(ignoring.columns.first { $0.name == "minutes_avg" })
+    #expect(quiet.flags == [] && quiet.meanShiftSD == minutes.meanShiftSD && quiet.psi == minutes.psi)
+    #expect(ignoring.ignoredColumns == ["minutes_avg"])
+    #expect(ignoring.noDrift)
   }
 
   @Test func schemaChangesAreReported() throws {

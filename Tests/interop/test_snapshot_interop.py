@@ -591,6 +591,45 @@ def test_real_2021_22_vs_2022_23_drift_is_sensible(tmp_path):
     assert by_name["season_year"]["mean_shift_sd"] == "inf"
     assert abs(by_name["points_avg_season"]["mean_shift_sd"]) < 0.5
     assert by_name["label_points"]["psi"] < 0.1
+    assert report["drift"] is True
+
+    # For CI: --fail-on-drift exits 2 on drift after printing the report; the calendar's two
+    # columns left out with --ignore, two adjacent seasons are no drift.
+    failed = run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out, "--fail-on-drift", check=False)
+    assert failed.returncode == 2, failed.stderr
+    assert failed.stdout.splitlines()[-1].startswith("drift: 2 of ")
+    calm = run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out, "--ignore", "game_date",
+               "--ignore", "season_year", "--fail-on-drift", "--json")
+    calm_report = json.loads(calm.stdout)
+    assert calm_report["drift"] is False and calm_report["ignored_columns"] == ["game_date", "season_year"]
+    typo = run("diff", "props_2021-22/v1", "props_2022-23/v1", "--out", out, "--ignore", "gmae_date", check=False)
+    assert typo.returncode == 1 and "--ignore gmae_date: no such column" in typo.stderr
+
+    # A review's two cases on the real 2022-23 season: one PCF row missing made the always-1
+    # has_composite_factors "-inf sd" (flagged whatever the threshold); a week of games deleted
+    # moved no column past a threshold and read "no drift".
+    import sqlite3
+    one_row = tmp_path / "one_pcf_row.sqlite"
+    shutil.copy(db, one_row)
+    with sqlite3.connect(one_row) as conn:
+        conn.execute("DELETE FROM player_composite_factors WHERE rowid = (SELECT min(rowid) FROM "
+                     "player_composite_factors WHERE game_date = '2023-02-01')")
+    run("build", "--db", one_row, "--season", "2022-23", "--out", out, "--dataset", "props_2022-23", "--quiet")
+    small = json.loads(run("diff", "props_2022-23/v1", "props_2022-23/v2", "--out", out, "--json").stdout)
+    hcf = {c["name"]: c for c in small["columns"]}["has_composite_factors"]
+    assert hcf["flags"] == [] and abs(hcf["mean_shift_sd"]) < 0.05, hcf
+    assert small["drift"] is False and small["season_rows_fell"] == []
+    week = tmp_path / "week_gone.sqlite"
+    shutil.copy(db, week)
+    with sqlite3.connect(week) as conn:
+        for table in ("player_game_summary", "player_composite_factors"):
+            conn.execute(f"DELETE FROM {table} WHERE game_date BETWEEN '2023-01-09' AND '2023-01-15'")
+    run("build", "--db", week, "--season", "2022-23", "--out", out, "--dataset", "props_2022-23", "--quiet")
+    lost = json.loads(run("diff", "props_2022-23/v1", "props_2022-23/v3", "--out", out, "--json").stdout)
+    [fell] = lost["season_rows_fell"]
+    assert fell["season"] == "2022-23" and fell["rows_b"] < fell["rows_a"] == report["rows_b"]
+    assert lost["drift"] is True
+    assert "rows fell in season 2022-23" in run("diff", "props_2022-23/v1", "props_2022-23/v3", "--out", out).stdout
 
 
 def test_failing_gate_refuses_with_report_and_writes_nothing_until_overridden(snapshot, tmp_path):
