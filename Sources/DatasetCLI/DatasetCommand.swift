@@ -43,6 +43,9 @@ public struct DatasetCommand: ParsableCommand {
       }
       return outputStatus(status)
     }
+    if let unknown = unknownCommand(in: arguments ?? Array(CommandLine.arguments.dropFirst())) {
+      return fail(unknown, .usage)
+    }
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
@@ -70,6 +73,22 @@ public struct DatasetCommand: ParsableCommand {
       return fail("error: \(error)", .unusableInput)
     }
   }
+}
+
+/// argument-parser answers `dataset gates --help` and `dataset help gates` with the top-level
+/// help and exit 0 (a spec audit): a typo'd command in a scheduler's health check would pass.
+/// The first word, and the one after `help`, must name a command.
+func unknownCommand(in arguments: [String]) -> String? {
+  let names = DatasetCommand.allSubcommands.map { $0._commandName }
+  var words = arguments.prefix(2).makeIterator()
+  guard var word = words.next(), !word.hasPrefix("-") else { return nil }
+  if word == "help" {
+    guard let next = words.next(), !next.hasPrefix("-") else { return nil }
+    word = next
+  }
+  guard !names.contains(word) else { return nil }
+  let visible = DatasetCommand.allSubcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
+  return "error: unknown command '\(word)': expected one of \(visible.joined(separator: ", ")) (dataset --help)"
 }
 
 /// `status`, unless standard output could not be written: a scheduler that saves `--json` or a

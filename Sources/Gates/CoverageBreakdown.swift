@@ -70,8 +70,8 @@ public struct CoverageBreakdown: Sendable, Equatable {
     public var activeRows: Int
     /// Of those, rows with a non-NULL usage_rate.
     public var usageRateRows: Int
-    /// Rows the export marks as played (`is_dnp = 0`), active or not. An active row has
-    /// minutes by definition, so a lost minutes_played shows only here.
+    /// Rows the export does not mark as DNP (`is_dnp` 0 or NULL), active or not. An active row
+    /// has minutes by definition, so a lost minutes_played shows only here.
     public var playedRows: Int
     /// Non-NULL counts of `CoverageBreakdown.sourceFields`, same order; minutes_played counted
     /// over `playedRows`, the others over `activeRows`.
@@ -180,7 +180,7 @@ public struct CoverageBreakdown: Sendable, Equatable {
         let i = Int(pgsByDay.rows[n])
         guard pgsFlags[i] != 0 else { continue }
         let active = pgsFlags[i] & RowFlag.active != 0
-        let played = pgs.isDnp.validity[i] && !pgs.isDnp.values[i]
+        let played = pgs.isNotMarkedDNP(i)
         guard active || played else { continue }
         let season = pgs.seasonYear.values[i]
         if month < 0 {

@@ -496,14 +496,14 @@ struct Context {
     var evidence: [(Double, String)] = []
     var worst: Double?
     // An active row has minutes by definition, so minutes_played is measured on the rows the
-    // export marks as played (is_dnp = 0): that is where a lost minutes value shows.
+    // export does not mark as DNP (is_dnp 0 or NULL): that is where a lost minutes value shows.
     var activeBySeason = [Int](repeating: 0, count: seasons.count)
     var presentBySeason = [Int](repeating: 0, count: seasons.count * fields.count)
     var playedBySeason = [Int](repeating: 0, count: seasons.count)
     var minutesBySeason = [Int](repeating: 0, count: seasons.count)
     for i in 0..<pgs.count where pgsIn(i) {
       let s = Int(pgsSeason[i])
-      if pgs.isDnp.validity[i] && !pgs.isDnp.values[i] {
+      if pgs.isNotMarkedDNP(i) {
         playedBySeason[s] += 1
         if pgs.minutesPlayed.validity[i] { minutesBySeason[s] += 1 }
       }
@@ -517,7 +517,7 @@ struct Context {
       let played = playedBySeason[s]
       let minutesPresent = minutesBySeason[s]
       var measured: [(String, Int, Int, String)] = []
-      if played > 0 { measured.append(("minutes_played", minutesPresent, played, "rows with is_dnp = 0")) }
+      if played > 0 { measured.append(("minutes_played", minutesPresent, played, "rows not marked DNP")) }
       if active > 0 {
         for (k, f) in fields.enumerated() { measured.append((f.0, present[k], active, "active rows")) }
       }

@@ -45,6 +45,12 @@ public struct PlayerGameSummary: Sendable, Equatable {
     return minutesPlayed.validity[i] && minutesPlayed.values[i] > 0
   }
 
+  /// Not marked as a DNP: `is_dnp` 0 or NULL (unknown). An active row has minutes by
+  /// definition, so a lost minutes_played shows only among these rows; with `is_dnp = 0`
+  /// alone, an export whose is_dnp was NULL lost 5 % of its played rows (minutes NULL) with
+  /// every gate passing (a spec audit, session 18).
+  public func isNotMarkedDNP(_ i: Int) -> Bool { !(isDnp.validity[i] && isDnp.values[i]) }
+
   /// The integer box-score columns by their SQL name, in table order.
   public var integerStatColumns: [(name: String, column: Column<Int32>)] {
     [

@@ -41,6 +41,20 @@ import Testing
     #expect(c == expected)
   }
 
+  /// argument-parser printed the top-level help and exited 0 for `dataset gates --help` and
+  /// `dataset help gates` (a spec audit): a misspelt command is a usage error however it is asked.
+  @Test func anUnknownCommandIsAUsageErrorEvenWithHelp() {
+    for args in [["gates", "--help"], ["help", "gates"], ["gates"], ["gates", "--json"]] {
+      #expect(unknownCommand(in: args)?.hasPrefix("error: unknown command 'gates': expected one of import,") == true)
+    }
+    for args in [
+      ["build", "--help"], ["help", "build"], ["help"], ["--help"], ["--version"], [], ["help", "--help"],
+    ] {
+      #expect(unknownCommand(in: args) == nil, "\(args)")
+    }
+    #expect(DatasetCommand.run(["gates", "--help"]) == ExitStatus.usage.rawValue)
+  }
+
   @Test func unknownGateIsAUsageErrorNamingIt() {
     #expect(
       throws: UsageError(

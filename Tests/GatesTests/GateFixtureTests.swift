@@ -173,6 +173,26 @@ let expectedDatesSQL = """
       ])
   }
 
+  /// A spec audit: is_dnp unknown (NULL, as the spec allows) and minutes_played lost on every
+  /// 20th row. Measured on `is_dnp = 0` rows only, nothing counted those rows and every gate
+  /// passed while 5 % of the played rows left the build.
+  @Test func minutesLostWhereDnpIsUnknownFails() throws {
+    let db = try RealFixture.copy(
+      "minutes-unknown-dnp",
+      damage: """
+        UPDATE player_game_summary SET is_dnp = NULL;
+        UPDATE player_game_summary SET minutes_played = NULL WHERE rowid % 20 = 0;
+        """)
+    let rows = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary")
+    let lost = try RealFixture.scalar(db, "SELECT count(*) FROM player_game_summary WHERE minutes_played IS NULL")
+    let gate = try #require(try validate(db).result(.sourceFieldCoverage))
+    #expect(gate.status == .fail)
+    #expect(
+      gate.evidence.first
+        == "minutes_played: NULL on \(thousands(lost)) of \(thousands(rows)) rows not marked DNP (\(pct(rows - lost, rows)) present)"
+    )
+  }
+
   /// The labels' own box-score fields: the spec's five alone passed an export whose assists,
   /// threes and offensive rebounds were NULL from January on (three of four prop labels NULL on
   /// most rows).
