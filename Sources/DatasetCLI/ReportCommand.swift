@@ -15,7 +15,9 @@ struct ReportCommand: ParsableCommand {
     commandName: "report",
     abstract: "Write one self-contained HTML page: PCF coverage by day, coverage by month, the gates, snapshot drift.",
     discussion: """
-      The page has no scripts and loads nothing from anywhere: open it offline, mail it, print it on A4.
+      The page has no scripts and loads nothing from anywhere: open it offline, mail it, print it on A4. \
+      Exit 2 when a gate failed, as validate (gates.md: the same exit codes for every command); the page \
+      is written first.
       Example: dataset report --db league.sqlite --season 2022-23 --out report.html
       """)
 
@@ -54,6 +56,12 @@ struct ReportCommand: ParsableCommand {
     let html = ReportRenderer.render(input)
     try writeFile(out, html)
     FileHandleOutput.standardOutput.write("wrote \(out) (\(html.utf8.count) bytes)\n")
+    // gates.md: "Exit codes, the same for every command: … 2 a gate failed". Until session 18
+    // the page's command exited 0 over a failed gate (a spec audit), so a nightly job that
+    // publishes the page never told its scheduler what validate would have.
+    if !gates.passed {
+      throw CommandFailure(.gateFailed, "report: \(gates.verdict); the page shows why (\(out))")
+    }
   }
 
   /// The page's content: coverage from `CoverageBreakdown` over the same window and

@@ -41,6 +41,16 @@ public struct GateConfig: Codable, Equatable, Sendable {
   public var valueRangesFailAbovePercent: Double
   public var valueRangesUsageMinMinutes: Double
   public var valueRangesUsageReportAbove: Double
+  // The rules' bounds (gates.md's numbers, defaults like every other: "every threshold is
+  // configurable"). The lower ends of minutes, points, usage and fatigue are 0, which no
+  // export may go below, so only the upper ends are settings; the scores are symmetric.
+  public var valueRangesUsageRateMax: Double = 100
+  public var valueRangesMinutesPlayedMax: Double = 70
+  public var valueRangesPointsMax: Double = 100
+  public var valueRangesFatigueScoreMax: Double = 100
+  public var valueRangesShotZoneMismatchAbsMax: Double = 10
+  public var valueRangesPaceAbsMax: Double = 3
+  public var valueRangesUsageSpikeAbsMax: Double = 3
   public var pcfStalenessFailAbove: Int
   public var constantFeaturesWarnDominantSharePercent: Double
   public var pointInTimeMinSampleRows: Int
@@ -109,6 +119,13 @@ public struct GateConfig: Codable, Equatable, Sendable {
     pct(.valueRanges, "fail_above_percent", \.valueRangesFailAbovePercent),
     real(.valueRanges, "usage_rate_min_minutes", 0...70, \.valueRangesUsageMinMinutes),
     real(.valueRanges, "usage_rate_report_above", 0...1000, \.valueRangesUsageReportAbove),
+    real(.valueRanges, "usage_rate_max", 1...1000, \.valueRangesUsageRateMax),
+    real(.valueRanges, "minutes_played_max", 1...1000, \.valueRangesMinutesPlayedMax),
+    real(.valueRanges, "points_max", 1...1000, \.valueRangesPointsMax),
+    real(.valueRanges, "fatigue_score_max", 1...1000, \.valueRangesFatigueScoreMax),
+    real(.valueRanges, "shot_zone_mismatch_score_abs_max", 0...1000, \.valueRangesShotZoneMismatchAbsMax),
+    real(.valueRanges, "pace_score_abs_max", 0...1000, \.valueRangesPaceAbsMax),
+    real(.valueRanges, "usage_spike_score_abs_max", 0...1000, \.valueRangesUsageSpikeAbsMax),
     count(.pcfStaleness, "fail_above_count", 0...1e9, \.pcfStalenessFailAbove),
     pct(.constantFeatures, "warn_dominant_share_percent", \.constantFeaturesWarnDominantSharePercent),
     count(.pointInTime, "min_sample_rows", 1...1e7, \.pointInTimeMinSampleRows),

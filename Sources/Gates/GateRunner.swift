@@ -911,6 +911,11 @@ struct Context {
     let minMinutes = config.valueRangesUsageMinMinutes
     let reportAbove = config.valueRangesUsageReportAbove
     let failPct = config.valueRangesFailAbovePercent
+    let usageMax = config.valueRangesUsageRateMax, minutesMax = config.valueRangesMinutesPlayedMax
+    let pointsMax = config.valueRangesPointsMax, fatigueMax = config.valueRangesFatigueScoreMax
+    let shotZoneMax = config.valueRangesShotZoneMismatchAbsMax, paceMax = config.valueRangesPaceAbsMax
+    let spikeMax = config.valueRangesUsageSpikeAbsMax
+    func n(_ x: Double) -> String { Show.number(x) }
     var status = GateStatus.pass
     var marks: [Int: GateStatus] = [:]
     var worst = 0.0
@@ -922,11 +927,13 @@ struct Context {
     // Every season's rules filled in one pass per table; each season's hits stay in row order.
     var rules = seasons.map { _ in
       [
-        Rule("usage_rate 0–100 where minutes_played ≥ \(Show.number(minMinutes))", "PGS"),
-        Rule("minutes_played 0–70", "PGS"), Rule("points 0–100", "PGS"), Rule("makes ≤ attempts", "PGS"),
-        Rule("points = 2·FGM + 3PM + FTM", "PGS"), Rule("fatigue_score 0–100", "PCF"),
-        Rule("shot_zone_mismatch_score −10…+10", "PCF"), Rule("pace_score −3…+3", "PCF"),
-        Rule("usage_spike_score −3…+3", "PCF"),
+        Rule("usage_rate 0–\(n(usageMax)) where minutes_played ≥ \(n(minMinutes))", "PGS"),
+        Rule("minutes_played 0–\(n(minutesMax))", "PGS"), Rule("points 0–\(n(pointsMax))", "PGS"),
+        Rule("makes ≤ attempts", "PGS"), Rule("points = 2·FGM + 3PM + FTM", "PGS"),
+        Rule("fatigue_score 0–\(n(fatigueMax))", "PCF"),
+        Rule("shot_zone_mismatch_score −\(n(shotZoneMax))…+\(n(shotZoneMax))", "PCF"),
+        Rule("pace_score −\(n(paceMax))…+\(n(paceMax))", "PCF"),
+        Rule("usage_spike_score −\(n(spikeMax))…+\(n(spikeMax))", "PCF"),
         // source-tables.md: "a PERCENTAGE (typical 5–35 …), not a 0–1 ratio". An export that
         // wrote the ratio passes 0–100 on every row. A single value in (0, 1) is a real usage
         // (one free-throw attempt in 31 minutes gives 0.7), so the rule counts such rows only
@@ -958,7 +965,7 @@ struct Context {
       let minutes = pgs.minutesPlayed.values[i]
       if let u = pgs.usageRate[i], minutes >= minMinutes {
         usageMeasured[s] += 1
-        if u < 0 || u > 100 {
+        if u < 0 || u > usageMax {
           rules[s][0].hit("\(at): usage_rate \(u) at \(Show.number(minutes)) minutes")
         } else if u > reportAbove {
           usageHigh[s] += 1
@@ -972,8 +979,8 @@ struct Context {
       if pgsTeam[i] == pgsOpponent[i] {
         rules[s][11].hit("\(at): team_abbr and opponent_team_abbr are both \(teamNames[Int(pgsTeam[i])])")
       }
-      if minutes > 70 { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }
-      if let p = pgs.points[i], p < 0 || p > 100 { rules[s][2].hit("\(at): points \(p)") }
+      if minutes > minutesMax { rules[s][1].hit("\(at): minutes_played \(Show.number(minutes))") }
+      if let p = pgs.points[i], p < 0 || Double(p) > pointsMax { rules[s][2].hit("\(at): points \(p)") }
       func over(_ m: Int32?, _ a: Int32?) -> Bool { if let m, let a { m > a } else { false } }
       if over(pgs.fgMakes[i], pgs.fgAttempts[i]) || over(pgs.threePtMakes[i], pgs.threePtAttempts[i])
         || over(pgs.ftMakes[i], pgs.ftAttempts[i])
@@ -1008,10 +1015,12 @@ struct Context {
       let s = Int(pcfSeason[i])
       pcfRows[s] += 1
       var at: String { "PCF rowid \(pcf.rowid[i]) \(day(pcf.gameDate.values[i])) \(playerNames[Int(pcfPlayer[i])])" }
-      if let v = pcf.fatigueScore[i], v < 0 || v > 100 { rules[s][5].hit("\(at): fatigue_score \(v)") }
-      if let v = pcf.shotZoneMismatchScore[i], abs(v) > 10 { rules[s][6].hit("\(at): shot_zone_mismatch_score \(v)") }
-      if let v = pcf.paceScore[i], abs(v) > 3 { rules[s][7].hit("\(at): pace_score \(v)") }
-      if let v = pcf.usageSpikeScore[i], abs(v) > 3 { rules[s][8].hit("\(at): usage_spike_score \(v)") }
+      if let v = pcf.fatigueScore[i], v < 0 || Double(v) > fatigueMax { rules[s][5].hit("\(at): fatigue_score \(v)") }
+      if let v = pcf.shotZoneMismatchScore[i], abs(v) > shotZoneMax {
+        rules[s][6].hit("\(at): shot_zone_mismatch_score \(v)")
+      }
+      if let v = pcf.paceScore[i], abs(v) > paceMax { rules[s][7].hit("\(at): pace_score \(v)") }
+      if let v = pcf.usageSpikeScore[i], abs(v) > spikeMax { rules[s][8].hit("\(at): usage_spike_score \(v)") }
       if !normalised[Int(pcfPlayer[i])] {
         rules[s][12].hit("\(at): player_lookup \"\(playerNames[Int(pcfPlayer[i])])\"")
       }

@@ -539,6 +539,22 @@ let expectedDatesSQL = """
     #expect(
       gate.figure.contains(
         "worst minutes_played 0–70: 60 of \(thousands(active)) rows (\(pct(60, active, decimals: 3)))"))
+
+    // The bounds are defaults like every other number of the spec (a spec audit: they could
+    // not be set): a league with overtime-heavy minutes raises one, named in the rule.
+    let relaxed = try GateConfig.defaults.overlaid(
+      json: Data(#"{"value_ranges": {"minutes_played_max": 80, "fatigue_score_max": 150}}"#.utf8), source: "test")
+    #expect(relaxed.valueRangesMinutesPlayedMax == 80 && relaxed.valueRangesFatigueScoreMax == 150)
+    let passing = try #require(try validate(db, config: relaxed).result(.valueRanges))
+    #expect(passing.status == .pass, "\(passing.evidence)")
+    #expect(passing.figure.hasPrefix("all 13 rules hold"))
+    var tight = GateConfig.defaults
+    tight.valueRangesMinutesPlayedMax = 74
+    let tighter = try #require(try validate(db, config: tight).result(.valueRanges))
+    #expect(tighter.figure.contains("worst minutes_played 0–74: 60 of"))
+    #expect(throws: UsageError.self) {
+      try GateConfig.defaults.overlaid(json: Data(#"{"value_ranges": {"points_max": -1}}"#.utf8), source: "test")
+    }
   }
 
   /// source-tables.md: usage_rate is a percentage, "not a 0–1 ratio". An export that divided

@@ -47,8 +47,19 @@ def damaged(sample_db, tmp_path_factory):
     shutil.copy(sample_db, db)
     deleted = _damage(db)
     out = folder / "report.html"
-    proc = run("report", "--db", db, "--season", "2022-23", "--out", out)
-    return {"db": db, "html": out, "deleted": deleted, "stdout": proc.stdout, "folder": folder}
+    proc = run("report", "--db", db, "--season", "2022-23", "--out", out, check=False)
+    return {"db": db, "html": out, "deleted": deleted, "stdout": proc.stdout, "folder": folder, "proc": proc}
+
+
+def test_report_over_a_failed_gate_writes_the_page_then_exits_2(damaged):
+    # gates.md: the same exit codes for every command, 2 when a gate failed (as validate).
+    proc = damaged["proc"]
+    validate = run("validate", "--db", damaged["db"], "--season", "2022-23", check=False)
+    assert validate.returncode == 2
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith(f"wrote {damaged['html']} (")
+    assert "the page shows why" in proc.stderr
+    assert damaged["html"].stat().st_size > 0
 
 
 def _tree(path):
