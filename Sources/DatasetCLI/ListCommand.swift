@@ -26,11 +26,19 @@ struct ListCommand: ParsableCommand {
     /// The same counts as numbers, for a script: {"pass": 9, "warn": 1, "fail": 0, "overridden": 0}.
     var gateCounts: [String: Int]?
     var overrides: [Manifest.OverrideRecord]
+    /// What CI needs to pick a baseline without opening manifests (a review): the version it
+    /// was built after, its content digest (equal digests, equal content) and its feature set.
+    var parentVersion: String?
+    var contentSHA256: String?
+    var featureSet: Manifest.FeatureSetRef?
     var error: String?
     enum CodingKeys: String, CodingKey {
       case dataset, version, rows, files, seasons, gates, overrides, error
       case createdAt = "created_at"
       case gateCounts = "gate_counts"
+      case parentVersion = "parent_version"
+      case contentSHA256 = "content_sha256"
+      case featureSet = "feature_set"
     }
     func encode(to encoder: Encoder) throws {
       var c = encoder.container(keyedBy: CodingKeys.self)
@@ -43,6 +51,9 @@ struct ListCommand: ParsableCommand {
       try c.encode(gates, forKey: .gates)
       try c.encode(gateCounts, forKey: .gateCounts)
       try c.encode(overrides, forKey: .overrides)
+      try c.encode(parentVersion, forKey: .parentVersion)
+      try c.encode(contentSHA256, forKey: .contentSHA256)
+      try c.encode(featureSet, forKey: .featureSet)
       try c.encode(error, forKey: .error)
     }
   }
@@ -76,7 +87,8 @@ struct ListCommand: ParsableCommand {
               dataset: d, version: v, createdAt: m.createdAt, rows: m.rowCount, files: m.files.count,
               seasons: m.files.map(\.season), gates: BuildSummary.gateCounts(m.gates),
               gateCounts: BuildSummary.gateTally(m.gates),
-              overrides: m.config.overrides, error: nil))
+              overrides: m.config.overrides, parentVersion: m.parentVersion, contentSHA256: m.contentSHA256,
+              featureSet: m.featureSet, error: nil))
         } catch {
           entries.append(Entry(dataset: d, version: v, overrides: [], error: "\(error)"))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Pipeline
 import Snapshots
 
@@ -9,11 +10,18 @@ struct VerifyCommand: ParsableCommand {
     abstract: "Check snapshots against their manifests: sizes, SHA-256, Arrow files, rows, schema.",
     discussion: """
       PATH is a version folder, its manifest.json, a dataset folder or a Datasets root (every \
-      version of every dataset). Exit 0 when everything matches, 2 with one line per problem.
+      version of every dataset); a PATH that does not exist is read as dataset/version or \
+      dataset (its latest version) under --out, as diff and show read them. Exit 0 when \
+      everything matches, 2 with one line per problem.
       """)
 
   @Argument(help: ArgumentHelp("Version folders, manifests or Datasets roots.", valueName: "path"))
   var paths: [String]
+
+  @Option(
+    help: ArgumentHelp(
+      "Root folder of the snapshots, for a PATH given as dataset/version or dataset.", valueName: "dir"))
+  var out: String = "Datasets"
 
   @Flag(name: .long, help: "Print {ok, checked, failed, problems, notes} as JSON.")
   var json = false
@@ -25,7 +33,16 @@ struct VerifyCommand: ParsableCommand {
   }
 
   func run() throws {
-    let report = Verifier(format: ArrowDataFileFormat()).verify(paths: paths)
+    // CI verifies the versions it diffs by the same names (a review: `verify props_v1/v2` was
+    // "does not exist"). Only a PATH that is not there is read as a name; one that cannot be
+    // resolved either stays a path, which the verifier reports as missing.
+    let targets = paths.map { path -> String in
+      guard !FileManager.default.fileExists(atPath: path), !path.hasPrefix("/"), !path.hasPrefix("."),
+        let reference = try? SnapshotReference.resolve(path, out: out)
+      else { return path }
+      return reference.folder
+    }
+    let report = Verifier(format: ArrowDataFileFormat()).verify(paths: targets)
     let checked = report.checked
     let problems = report.problems
     for note in report.notes { printError("note: \(Self.oneLine(note))") }

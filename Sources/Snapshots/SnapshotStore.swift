@@ -1,4 +1,5 @@
 import Clocks
+import Columnar
 import Foundation
 
 #if canImport(Glibc)
@@ -595,6 +596,10 @@ func describeDecodingError(_ error: Error, data: Data? = nil) -> String {
       // Foundation reports an integer past Int64 (rows: 9223372036854775808) this way too,
       // without a path; name the number when that is what the text holds.
       if let data, let big = oversizedInteger(in: data) { return "the number \(big) does not fit a 64-bit integer" }
+      // Where, as verify says it: "line 12, column 3: expected …".
+      if let data {
+        do { _ = try JSONValue.parse([UInt8](data)) } catch { return "not valid JSON (\(error))" }
+      }
       return "not valid JSON"
     }
     return "field \(path(ctx.codingPath)): \(ctx.debugDescription)"

@@ -319,6 +319,29 @@ def test_diff_of_two_roots_names_their_folders(snapshot, tmp_path):
     assert head == f"diff {snapshot['v1']} → {other}"
 
 
+def test_references_in_the_forms_a_review_tried(snapshot, tmp_path):
+    """A dataset folder as a path, links by any name, repeated trailing slashes, and verify by
+    dataset/version: each was refused or mislabelled before session 18."""
+    root = tmp_path / "D"
+    shutil.copytree(snapshot["v1"], root / "props" / "v1")
+    (root / "props" / "v2").mkdir()  # made by hand, no manifest: not a version to compare with
+    (tmp_path / "latest").symlink_to(root / "props" / "v1")
+    (tmp_path / "pinned.json").symlink_to(root / "props" / "v1" / "manifest.json")
+    for ref in (str(root / "props"), str(tmp_path / "latest"), str(tmp_path / "pinned.json"), "props/v1//", "props"):
+        first = run("diff", ref, "props/v1", "--out", root).stdout.splitlines()[0]
+        assert first == "diff props/v1 → props/v1", (ref, first)
+    assert run("verify", "props/v1", "--out", root).stdout == "ok: 1 version verified\n"
+    assert run("verify", "props", "--out", root).stdout == "ok: 1 version verified\n"
+    missing = run("verify", "props/v9", "--out", root, check=False)
+    assert missing.returncode == 2 and "props/v9" in missing.stdout
+    # A manifest that is not JSON: diff says where, as verify does.
+    broken = tmp_path / "broken" / "props" / "v1"
+    shutil.copytree(snapshot["v1"], broken)
+    (broken / "manifest.json").write_text('{"dataset": "props",\n  "format": 1,,\n}')
+    refused = run("diff", broken, "props/v1", "--out", root, check=False)
+    assert refused.returncode == 3 and "not valid JSON (line 2" in refused.stderr, refused.stderr
+
+
 def test_list_and_show(snapshot):
     m = manifest_of(snapshot["v1"])
     listed = json.loads(run("list", "--out", snapshot["out"], "--json").stdout)
@@ -326,7 +349,8 @@ def test_list_and_show(snapshot):
                        "files": 1, "seasons": ["2022-23"], "gates": listed[0]["gates"],
                        "gate_counts": {s: sum(g["status"] == s for g in m["gates"]) for s in ("pass", "warn", "fail")}
                        | {"overridden": 0},
-                       "overrides": [], "error": None}]
+                       "overrides": [], "parent_version": None, "content_sha256": m["content_sha256"],
+                       "feature_set": m["feature_set"], "error": None}]
     assert listed[0]["gates"] == f'{listed[0]["gate_counts"]["pass"]} pass, {listed[0]["gate_counts"]["warn"]} warn'
 
     text = run("list", "--out", snapshot["out"]).stdout.splitlines()
