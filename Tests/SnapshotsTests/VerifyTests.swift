@@ -246,6 +246,17 @@ import Testing
       verifier.verify(path: v1).problems == [
         "\(v1)/manifest.json: does not match the manifest schema: missing field created_at"
       ])
+    // A manifest that cannot be decoded still names its files: a damaged one is reported
+    // beside it (a spec audit saw "missing field tool" alone over a damaged data file).
+    var file = Fixture.bytes("\(v1)/2022-23.arrow")
+    file[file.count / 2] ^= 0xFF
+    Fixture.write("\(v1)/2022-23.arrow", file)
+    try FileManager.default.removeItem(atPath: "\(v1)/2021-22.arrow")
+    let problems = verifier.verify(path: v1).problems
+    #expect(problems.count == 3)
+    #expect(problems.first == "\(v1)/manifest.json: does not match the manifest schema: missing field created_at")
+    #expect(problems.contains("\(v1)/2021-22.arrow: missing"))
+    #expect(problems.contains { $0.hasPrefix("\(v1)/2022-23.arrow: sha256 is ") })
   }
 
   @Test func manifestThatIsNotJSON() throws {
