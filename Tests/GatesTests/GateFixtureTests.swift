@@ -659,6 +659,23 @@ let expectedDatesSQL = """
       ])
   }
 
+  /// A factor NULL on 95 % of the rows: as little signal as a constant one (a spec audit: only
+  /// a factor NULL on every row was reported).
+  @Test func aFactorMostlyNullWarns() throws {
+    let db = try RealFixture.copy(
+      "mostly-null-pace", damage: "UPDATE player_composite_factors SET pace_score = NULL WHERE rowid % 20 != 0")
+    let pcfRows = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors")
+    let nulls = try RealFixture.scalar(db, "SELECT count(*) FROM player_composite_factors WHERE pace_score IS NULL")
+    let report = try validate(db)
+    let gate = try #require(report.result(.constantFeatures))
+    #expect(gate.status == .warn && report.passed)
+    #expect(
+      gate.evidence == [
+        "shot_zone_mismatch_score: NULL on all \(thousands(pcfRows)) rows",
+        "pace_score: NULL on \(thousands(nulls)) of \(thousands(pcfRows)) rows (\(pct(nulls, pcfRows)))",
+      ])
+  }
+
   @Test func pcfPlayersMissingOnSomeDates() throws {
     let db = try RealFixture.copy(
       "players",
