@@ -90,7 +90,7 @@ struct PGSRow: Equatable {
 /// Usage rate of source-tables.md, as a percentage; NULL when minutes are 0 or the team had no
 /// possessions. `teamMinutes` is the team's player-minutes (240 + 25 per overtime).
 func usageRate(fga: Int64?, fta: Int64?, tov: Int64?, minutes: Double, team: TeamTotals?) -> Double? {
-  guard minutes > 0, let team, let fga, let fta, let tov else { return nil }
+  guard minutes > 0, let team, team.complete, let fga, let fta, let tov else { return nil }
   let teamPoss = team.fga + 0.44 * team.fta + team.tov
   guard teamPoss > 0 else { return nil }
   let playerPoss = Double(fga) + 0.44 * Double(fta) + Double(tov)
@@ -137,6 +137,11 @@ extension InputRows {
       t.fta += Double(stats[Stat.fta][i] ?? 0)
       t.tov += Double(stats[Stat.tov][i] ?? 0)
       t.minutes += minutes[i]
+      // A blank count of a player who played leaves the team's sum short: his teammates'
+      // usage would be computed from a total that is not the team's (a spec audit).
+      if minutes[i] > 0, stats[Stat.fga][i] == nil || stats[Stat.fta][i] == nil || stats[Stat.tov][i] == nil {
+        t.complete = false
+      }
       summed[k] = t
     }
     for g in games {

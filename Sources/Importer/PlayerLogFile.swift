@@ -295,6 +295,9 @@ struct TeamTotals: Equatable {
   var fta: Double
   var tov: Double
   var minutes: Double
+  /// False when a player who played has a blank FGA, FTA or TOV: the sum is then not the
+  /// team's total, and source-tables.md makes usage_rate NULL when a team total is missing.
+  var complete = true
 }
 
 func readTeamLogs(path: String) throws(ImportError) -> [String: TeamTotals] {

@@ -45,6 +45,25 @@ func handMadeGame(matchupAAA: String = "AAA vs. BBB", matchupBBB: String = "BBB 
     #expect(abs(Double(usage[2][1])! - 20) < 1e-12)
   }
 
+  /// source-tables.md: usage_rate is NULL "when … a team total is missing". A blank TOV of a
+  /// player who played leaves his team's summed total short: his teammates got figures from it
+  /// (a spec audit). The other team's rows are untouched.
+  @Test func aBlankCountLeavesTheTeamsUsageNull() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let text = handMadeGame().replacingOccurrences(of: ",8,2,0,2022-23", with: ",,2,0,2022-23")
+    #expect(text != handMadeGame())
+    let db = s.path("l.sqlite")
+    _ = try Importer(databasePath: db, processedAt: "2024-01-01T00:00:00Z").run(files: [s.write("blank.csv", text)])
+    let usage = try query(
+      db,
+      "SELECT player_lookup, coalesce(usage_rate, 'NULL'), coalesce(turnovers, 'NULL') FROM player_game_summary ORDER BY rowid"
+    )
+    #expect(usage[0] == "annalpha|NULL|2")
+    #expect(usage[1] == "bobeta|NULL|NULL")
+    #expect(usage[2].hasPrefix("cygamma|20.0") && usage[3].hasPrefix("didelta|20.0"))
+  }
+
   @Test func overtimeTeamMinutesRoundToTheNearest240Plus25k() throws {
     let s = Scratch()
     defer { s.remove() }
