@@ -12,7 +12,7 @@ struct DiffCommand: ParsableCommand {
     abstract: "Compare two snapshots: schema, rows, and per column null share, mean shift and PSI.",
     discussion: """
       Flags a column when PSI > --psi (0.2), |mean shift| > --mean-shift standard deviations of A \
-      (0.5) or the null share moves by more than --null-points percentage points (5). Drift is a \
+      (of B when A is constant; 0.5) or the null share moves by more than --null-points percentage points (5). Drift is a \
       flagged column, a changed schema, feature set or column definition, or a season both hold \
       that lost rows. Exit 0 whether or not there is drift (a report), unless --fail-on-drift: \
       then exit 2 when there is.
@@ -30,7 +30,9 @@ struct DiffCommand: ParsableCommand {
     Double = 0.2
   @Option(
     name: .customLong("mean-shift"), parsing: .unconditional,
-    help: ArgumentHelp("|mean shift| in sd of A above which a column is flagged.", valueName: "x"))
+    help: ArgumentHelp(
+      "|mean shift| in standard deviations of A (of B when A is constant) above which a column is flagged.",
+      valueName: "x"))
   var meanShift: Double = 0.5
   @Option(
     name: .customLong("null-points"), parsing: .unconditional,
