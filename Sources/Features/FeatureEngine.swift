@@ -12,6 +12,21 @@ public struct FeatureOptions: Sendable, Equatable {
     self.includeBootstrap = includeBootstrap
     self.dateRange = dateRange
   }
+
+  /// Which rows get features, the one copy of the rule: a row of history (`isHistoryRow`)
+  /// dated where these options put output rows. The engine, the point-in-time check and
+  /// `validate`'s prediction of what a build will hold all ask this.
+  public func isOutputDate(_ date: Date32, calendar: SeasonCalendar?) -> Bool {
+    if !includeBootstrap, calendar?.isBootstrap(date) == true { return false }
+    if let dateRange, !dateRange.contains(date) { return false }
+    return true
+  }
+
+  /// A row that counts in any player's history (and may get features): active, with a season
+  /// and a date.
+  public static func isHistoryRow(_ pgs: PlayerGameSummary, _ i: Int) -> Bool {
+    pgs.isActive(i) && pgs.seasonYear.validity[i] && pgs.gameDate.validity[i]
+  }
 }
 
 /// The inputs of one `FeatureEngine` run, indexed, and each season's output rows decided.
@@ -92,10 +107,7 @@ public struct FeatureEngine: Sendable {
       let calendar = calendars[season]
       let batch = prepared.batch(season: Int32(season))
       let (targets, order) = batch.outputOrder { date in
-        let d = Date32(daysSinceEpoch: date)
-        if !options.includeBootstrap, calendar?.isBootstrap(d) == true { return false }
-        if let range = options.dateRange, !range.contains(d) { return false }
-        return true
+        options.isOutputDate(Date32(daysSinceEpoch: date), calendar: calendar)
       }
       seasons.append(FeatureRun.SeasonPlan(season: season, batch: batch, targets: targets, order: order))
     }
@@ -828,7 +840,7 @@ struct Prepared: Sendable {
     var start = [Int](repeating: 0, count: players.count + 1)
     var eligible: [Int32] = []
     eligible.reserveCapacity(pgs.count)
-    for i in 0..<pgs.count where pgs.isActive(i) && pgs.seasonYear.validity[i] && pgs.gameDate.validity[i] {
+    for i in 0..<pgs.count where FeatureOptions.isHistoryRow(pgs, i) {
       let slot = Int(pgs.seasonYear.values[i]) - lowest
       guard slot >= 0, slot < requested.count, requested[slot] else { continue }
       eligible.append(Int32(i))

@@ -165,7 +165,7 @@ public struct PointInTimeSession {
     }
     self.start = start
     self.byPlayer = byPlayer
-    usable = (0..<pgs.count).map { pgs.isActive($0) && pgs.seasonYear.validity[$0] && pgs.gameDate.validity[$0] }
+    usable = (0..<pgs.count).map { FeatureOptions.isHistoryRow(pgs, $0) }
   }
 
   /// Recomputes this season's sampled rows from inputs cut at each row's date and records

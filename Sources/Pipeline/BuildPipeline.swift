@@ -434,11 +434,15 @@ public enum BuildPipeline {
     let window = resolved.window
     let pgs = data.pgs
     let calendars = SeasonCalendar.calendars(for: data)
+    // validate has no --include-bootstrap: it predicts the default build. The window is checked
+    // apart, as it also decides which seasons have rows at all.
+    let options = FeatureOptions()
     var inWindow = Set<Int>(), withFeatureRows = Set<Int>()
     for i in 0..<pgs.count where pgs.seasonYear.validity[i] && window.contains(pgs.gameDate.values[i]) {
       let season = Int(pgs.seasonYear.values[i])
       inWindow.insert(season)
-      if pgs.isActive(i), calendars[season]?.isBootstrap(pgs.gameDate.values[i]) != true {
+      if FeatureOptions.isHistoryRow(pgs, i), options.isOutputDate(pgs.gameDate.values[i], calendar: calendars[season])
+      {
         withFeatureRows.insert(season)
       }
     }
