@@ -79,7 +79,7 @@ public struct DatasetCommand: ParsableCommand {
 /// help and exit 0 (a spec audit): a typo'd command in a scheduler's health check would pass.
 /// The first word, and the one after `help`, must name a command.
 func unknownCommand(in arguments: [String]) -> String? {
-  let names = DatasetCommand.allSubcommands.map { $0._commandName }
+  let names = DatasetCommand.allSubcommands.map { $0._commandName } + ["help"]
   var words = arguments.prefix(2).makeIterator()
   guard var word = words.next(), !word.hasPrefix("-") else { return nil }
   if word == "help" {

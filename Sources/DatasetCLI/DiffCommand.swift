@@ -123,21 +123,22 @@ struct DiffCommand: ParsableCommand {
       let change = Double(f.rowsB - f.rowsA) / Double(max(f.rowsA, 1)) * 100
       out +=
         "rows fell in season \(f.season): \(f.rowsA) → \(f.rowsB) (\(f.rowsB - f.rowsA), \(String(format: "%.1f", change)) %): "
-        + "rows a season held are missing\n"
+        + (r.rowChoiceChanged
+          ? "the two builds choose rows differently (settings below)\n" : "rows a season held are missing\n")
     }
     if r.featureSetChanged {
       func name(_ f: Manifest.FeatureSetRef) -> String {
         "\(f.name) version \(f.version) (sha256 \(f.sha256.prefix(12))…)"
       }
       out +=
-        "feature set: \(name(r.featureSetA)) → \(name(r.featureSetB)): definitions differ, so a shift below may be "
-        + "the definition's, not the data's\n"
+        "feature set: \(name(r.featureSetA)) → \(name(r.featureSetB)): another definition file, so a shift below may "
+        + "be the definition's, not the data's\n"
     }
     if !r.definitionChanges.isEmpty {
       out += "definitions: \(r.definitionChanges.joined(separator: "; "))\n"
     }
     if !r.configChanges.isEmpty {
-      out += "settings (no value changes with them): \(r.configChanges.joined(separator: "; "))\n"
+      out += "settings: \(r.configChanges.joined(separator: "; "))\n"
     }
     if r.seasonsA != r.seasonsB {
       out += "seasons: \(seasonList(r.seasonsA)) → \(seasonList(r.seasonsB))\n"

@@ -60,7 +60,11 @@ struct ReportCommand: ParsableCommand {
     // the page's command exited 0 over a failed gate (a spec audit), so a nightly job that
     // publishes the page never told its scheduler what validate would have.
     if !gates.passed {
-      throw CommandFailure(.gateFailed, "report: \(gates.verdict); the page shows why (\(out))")
+      let failed = gates.gates.filter(\.blocks).map(\.name)
+      throw CommandFailure(
+        .gateFailed,
+        "report: wrote \(out); \(failed.count == 1 ? "gate" : "gates") \(failed.joined(separator: ", ")) failed (exit 2, as validate), and the page shows why"
+      )
     }
   }
 

@@ -13,10 +13,13 @@ struct SnapshotReference {
     var isDir: ObjCBool = false
     var trimmed = text
     while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+    let expected = "expected a version folder, its manifest.json, dataset/version or dataset name"
     // A file: a manifest, or a link to one by any name (`latest.json`); the version is the
     // folder of the file it resolves to. A review got "no published version of dataset
-    // mlink.json" for such a link.
-    if FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDir), !isDir.boolValue {
+    // mlink.json" for such a link. Any other file falls through to the names under --out: a
+    // stray file named like a dataset (`> props_v1` in a shell) must not hide the dataset.
+    let isFile = FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDir) && !isDir.boolValue
+    if isFile {
       let real = PathNames.canonical(trimmed)
       if real.hasSuffix("/manifest.json") || trimmed.hasSuffix("/manifest.json") {
         let folder =
@@ -24,29 +27,16 @@ struct SnapshotReference {
           ? PathNames.parent(of: real) : String(trimmed.dropLast("/manifest.json".count))
         return SnapshotReference(folder: folder, label: label(folder))
       }
-      throw CommandFailure(
-        .unusableInput,
-        "error: \(text): a file that is not a manifest.json; expected a version folder, its manifest.json, dataset/version or dataset name"
-      )
     }
     if FileManager.default.fileExists(atPath: "\(trimmed)/manifest.json", isDirectory: &isDir) {
       return SnapshotReference(folder: trimmed, label: label(trimmed))
-    }
-    // A dataset folder given as a path (`Datasets/props_v1`): its latest version. A review
-    // got "Datasets/Datasets/props_v1: no such snapshot version".
-    if FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDir), isDir.boolValue {
-      let parent = PathNames.parent(of: trimmed), name = (PathNames.canonical(trimmed) as NSString).lastPathComponent
-      let store = SnapshotStore(root: parent.isEmpty ? "." : parent)
-      if let latest = latestPublished(store, (trimmed as NSString).lastPathComponent) {
-        let folder = "\(trimmed)/\(latest)"
-        return SnapshotReference(folder: folder, label: "\(name)/\(latest)")
-      }
     }
     // A path (absolute, or ./ ../) names a folder, never dataset/version under --out:
     // "/nonexistent" was looked up as "<out>//nonexistent".
     if trimmed.hasPrefix("/") || trimmed.hasPrefix("./") || trimmed.hasPrefix("../") || trimmed == "."
       || trimmed == ".."
     {
+      if let found = try datasetFolder(trimmed) { return found }
       if let why = SnapshotStore.whyUnusable(trimmed) {
         throw CommandFailure(.unusableInput, "error: \(trimmed): \(why)")
       }
@@ -55,8 +45,7 @@ struct SnapshotReference {
       }
       throw CommandFailure(
         .unusableInput,
-        "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name"
-      )
+        "error: \(text): \(isFile ? "a file, not a manifest.json" : "no manifest.json there"); \(expected)")
     }
     let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     let store = SnapshotStore(root: out)
@@ -69,30 +58,51 @@ struct SnapshotReference {
     }
     switch parts.count {
     case 1:
-      guard let latest = latestPublished(store, parts[0]) else {
-        try refuseUnusable([out, store.datasetPath(parts[0])])
-        throw CommandFailure(
-          .unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
+      if let latest = latestPublished(store, parts[0]) {
+        return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
       }
-      return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
+      // Names under --out first; then a dataset folder of that relative path (a review:
+      // `diff Datasets/props_v1` looked for Datasets/Datasets/props_v1).
+      if let found = try datasetFolder(trimmed) { return found }
+      try refuseUnusable([out, store.datasetPath(parts[0])])
+      throw CommandFailure(
+        .unusableInput, "error: \(out)/\(parts[0]): no published version of dataset \(parts[0])\(available(store))")
     case 2:
       let folder = store.versionPath(parts[0], parts[1])
-      guard FileManager.default.fileExists(atPath: folder) else {
-        try refuseUnusable([out, store.datasetPath(parts[0]), folder])
-        let versions = store.versions(parts[0])
-        let have = versions.isEmpty ? available(store) : " (versions: \(versions.joined(separator: ", ")))"
-        throw CommandFailure(.unusableInput, "error: \(folder): no such snapshot version\(have)")
-      }
-      return SnapshotReference(folder: folder, label: trimmed)
+      if FileManager.default.fileExists(atPath: folder) { return SnapshotReference(folder: folder, label: trimmed) }
+      if let found = try datasetFolder(trimmed) { return found }
+      try refuseUnusable([out, store.datasetPath(parts[0]), folder])
+      let versions = store.versions(parts[0])
+      let have = versions.isEmpty ? available(store) : " (versions: \(versions.joined(separator: ", ")))"
+      throw CommandFailure(.unusableInput, "error: \(folder): no such snapshot version\(have)")
     default:
-      // Three parts or more can only be a relative path (Datasets/props_v1/v1): one without a
-      // manifest is input that cannot be used, as an absolute one is.
+      // Three parts or more can only be a relative path (Datasets/props_v1/v1): a dataset
+      // folder, or one without a manifest, which is input that cannot be used.
+      if let found = try datasetFolder(trimmed) { return found }
       try refuseUnusable([trimmed, "\(trimmed)/manifest.json"])
+      throw CommandFailure(.unusableInput, "error: \(text): no manifest.json there; \(expected)")
+    }
+  }
+
+  /// A dataset folder given as a path: its newest version that holds a manifest; nil when the
+  /// path is no dataset folder. One whose versions all lack a manifest is said as such, not as
+  /// a missing version under --out.
+  static func datasetFolder(_ path: String) throws(CommandFailure) -> SnapshotReference? {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return nil }
+    let parent = PathNames.parent(of: path)
+    let store = SnapshotStore(root: parent.isEmpty ? "." : parent)
+    let name = (path as NSString).lastPathComponent
+    let versions = store.versions(name)
+    guard !versions.isEmpty else { return nil }
+    guard let latest = latestPublished(store, name) else {
       throw CommandFailure(
         .unusableInput,
-        "error: \(text): no manifest.json there; expected a version folder, its manifest.json, dataset/version or dataset name"
+        "error: \(path): a dataset folder, but none of its versions (\(versions.joined(separator: ", "))) holds a manifest.json"
       )
     }
+    let folder = "\(path)/\(latest)"
+    return SnapshotReference(folder: folder, label: label(folder))
   }
 
   /// `dataset/version` of the folder a path leads to, links followed: a link `latest` to

@@ -37,8 +37,13 @@ struct VerifyCommand: ParsableCommand {
     // "does not exist"). Only a PATH that is not there is read as a name; one that cannot be
     // resolved either stays a path, which the verifier reports as missing.
     let targets = paths.map { path -> String in
-      guard !FileManager.default.fileExists(atPath: path), !path.hasPrefix("/"), !path.hasPrefix("."),
-        let reference = try? SnapshotReference.resolve(path, out: out)
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
+        // A link to a manifest by another name (`latest.json`), as show and diff take it.
+        let real = PathNames.canonical(path)
+        return !isDir.boolValue && !path.hasSuffix("manifest.json") && real.hasSuffix("/manifest.json") ? real : path
+      }
+      guard !path.hasPrefix("/"), !path.hasPrefix("."), let reference = try? SnapshotReference.resolve(path, out: out)
       else { return path }
       return reference.folder
     }

@@ -501,11 +501,18 @@ struct Context {
     var presentBySeason = [Int](repeating: 0, count: seasons.count * fields.count)
     var playedBySeason = [Int](repeating: 0, count: seasons.count)
     var minutesBySeason = [Int](repeating: 0, count: seasons.count)
+    // Of the rows without minutes, those whose is_dnp is NULL too: a DNP the export did not mark
+    // looks exactly like a played row that lost its minutes, and the evidence says so.
+    var unmarkedBySeason = [Int](repeating: 0, count: seasons.count)
     for i in 0..<pgs.count where pgsIn(i) {
       let s = Int(pgsSeason[i])
       if pgs.isNotMarkedDNP(i) {
         playedBySeason[s] += 1
-        if pgs.minutesPlayed.validity[i] { minutesBySeason[s] += 1 }
+        if pgs.minutesPlayed.validity[i] {
+          minutesBySeason[s] += 1
+        } else if !pgs.isDnp.validity[i] {
+          unmarkedBySeason[s] += 1
+        }
       }
       guard pgsFlags[i] & RowFlag.active != 0 else { continue }
       activeBySeason[s] += 1
@@ -544,6 +551,9 @@ struct Context {
             (
               p,
               "\(tag(season))\(m.0): NULL on \(Show.count(m.2 - m.1)) of \(Show.count(m.2)) \(m.3) (\(Show.pct(p, failsBelow: threshold)) present)"
+                + (m.0 == "minutes_played" && unmarkedBySeason[s] > 0
+                  ? "; \(Show.count(unmarkedBySeason[s])) of them have is_dnp NULL too: DNPs the export did not mark "
+                    + "(is_dnp = 1 says so) or played rows that lost their minutes" : "")
             ))
         }
       }
@@ -916,6 +926,9 @@ struct Context {
     let shotZoneMax = config.valueRangesShotZoneMismatchAbsMax, paceMax = config.valueRangesPaceAbsMax
     let spikeMax = config.valueRangesUsageSpikeAbsMax
     func n(_ x: Double) -> String { Show.number(x) }
+    func symmetric(_ name: String, _ bound: Double) -> String {
+      bound == 0 ? "\(name) = 0" : "\(name) −\(n(bound))…+\(n(bound))"
+    }
     var status = GateStatus.pass
     var marks: [Int: GateStatus] = [:]
     var worst = 0.0
@@ -931,9 +944,8 @@ struct Context {
         Rule("minutes_played 0–\(n(minutesMax))", "PGS"), Rule("points 0–\(n(pointsMax))", "PGS"),
         Rule("makes ≤ attempts", "PGS"), Rule("points = 2·FGM + 3PM + FTM", "PGS"),
         Rule("fatigue_score 0–\(n(fatigueMax))", "PCF"),
-        Rule("shot_zone_mismatch_score −\(n(shotZoneMax))…+\(n(shotZoneMax))", "PCF"),
-        Rule("pace_score −\(n(paceMax))…+\(n(paceMax))", "PCF"),
-        Rule("usage_spike_score −\(n(spikeMax))…+\(n(spikeMax))", "PCF"),
+        Rule(symmetric("shot_zone_mismatch_score", shotZoneMax), "PCF"), Rule(symmetric("pace_score", paceMax), "PCF"),
+        Rule(symmetric("usage_spike_score", spikeMax), "PCF"),
         // source-tables.md: "a PERCENTAGE (typical 5–35 …), not a 0–1 ratio". An export that
         // wrote the ratio passes 0–100 on every row. A single value in (0, 1) is a real usage
         // (one free-throw attempt in 31 minutes gives 0.7), so the rule counts such rows only

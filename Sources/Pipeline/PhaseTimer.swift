@@ -86,6 +86,13 @@ public struct PhaseTimer {
     while offset < bytes.count {
       let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
       if n < 0, errno == EINTR { continue }
+      if n < 0, errno == EAGAIN {
+        // A descriptor its parent made non-blocking: wait until it takes more, as the CLI's
+        // own writer does, rather than drop a line.
+        var ready = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&ready, 1, -1)
+        continue
+      }
       if n <= 0 { return }
       offset += n
     }

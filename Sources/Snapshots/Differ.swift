@@ -126,8 +126,12 @@ public struct Differ: Sendable {
     /// Columns in both with the same type whose meaning or nullability differs:
     /// "points_avg_last_10: meaning changed".
     public var definitionChanges: [String] = []
-    /// Build settings that differ and change no value: "batch_rows 8192 → 1000".
+    /// Build settings that differ: "batch_rows 8192 → 1000", and those that choose rows,
+    /// marked so: "include_bootstrap false → true (chooses rows)".
     public var configChanges: [String] = []
+    /// Whether a setting that chooses rows (include_bootstrap, the date window) differs: then
+    /// fewer rows in a season are not data gone missing.
+    public var rowChoiceChanged = false
     /// Columns `--ignore` left unflagged.
     public var ignoredColumns: [String] = []
     /// The seasons each snapshot holds (its files' seasons): a drift between different season
@@ -235,21 +239,44 @@ public struct Differ: Sendable {
     report.seasonRowsFell = fell
     report.definitionChanges = definitionChanges
     report.configChanges = Self.configChanges(a.config, b.config)
+    report.rowChoiceChanged = !Self.rowChoiceChanges(a.config, b.config).isEmpty
     report.ignoredColumns = columns.map(\.name).filter { ignored.contains($0) }
     return report
   }
 
-  /// Settings that differ between two builds and change no value in the files: the gate
-  /// thresholds, the overrides, the batch size and the point-in-time seed. The seasons, the
-  /// dates and `include_bootstrap` choose rows, which the row counts and statistics show.
+  /// Settings that differ between two builds: the gate thresholds, the overrides, the batch
+  /// size and the point-in-time seed, which change no value in the files, then
+  /// `include_bootstrap` and the date window, which choose rows (a regression hunt: fewer rows
+  /// from `--include-bootstrap` on one side only were called missing data). The seasons are
+  /// compared apart (`seasons_a`, `seasons_b`).
   static func configChanges(_ a: Manifest.BuildConfig, _ b: Manifest.BuildConfig) -> [String] {
+    settingChanges(a, b) + rowChoiceChanges(a, b)
+  }
+
+  static func rowChoiceChanges(_ a: Manifest.BuildConfig, _ b: Manifest.BuildConfig) -> [String] {
+    var out: [String] = []
+    if a.includeBootstrap != b.includeBootstrap {
+      out.append("include_bootstrap \(a.includeBootstrap) → \(b.includeBootstrap) (chooses rows)")
+    }
+    func window(_ d: Manifest.DateOptions) -> String {
+      d.startResolved == nil && d.endResolved == nil
+        ? "no date window" : "\(d.startResolved ?? "the start") to \(d.endResolved ?? "the end")"
+    }
+    if window(a.dates) != window(b.dates) {
+      out.append("dates \(window(a.dates)) → \(window(b.dates)) (chooses rows)")
+    }
+    return out
+  }
+
+  static func settingChanges(_ a: Manifest.BuildConfig, _ b: Manifest.BuildConfig) -> [String] {
     var out: [String] = []
     func number(_ x: Double?) -> String {
       guard let x else { return "unset" }
       return x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
     }
-    for key in Set(a.thresholds.keys).union(b.thresholds.keys).sorted() where a.thresholds[key] != b.thresholds[key] {
-      out.append("threshold \(key) \(number(a.thresholds[key])) → \(number(b.thresholds[key]))")
+    let ta = a.thresholdsInForce, tb = b.thresholdsInForce
+    for key in Set(ta.keys).union(tb.keys).sorted() where ta[key] != tb[key] {
+      out.append("threshold \(key) \(number(ta[key])) → \(number(tb[key]))")
     }
     let overridesA = a.overrides.map(\.gate).sorted(), overridesB = b.overrides.map(\.gate).sorted()
     if overridesA != overridesB {

@@ -27,6 +27,17 @@ extension Manifest.BuildConfig {
     }
     return out
   }
+
+  /// The thresholds this build applied, with every setting a newer tool has and an older
+  /// manifest lacks filled in at its default: a setting is added only for a number that was a
+  /// constant of that same value until then (value_ranges' bounds, session 18), so the older
+  /// build applied exactly the default. Without this, the first build after an upgrade made a
+  /// byte-identical new version of every dataset (a regression hunt).
+  public var thresholdsInForce: [String: Double] {
+    Self.defaultThresholds.merging(thresholds) { _, recorded in recorded }
+  }
+
+  static let defaultThresholds = thresholds(.defaults)
 }
 
 extension Manifest.FeatureSetRef {

@@ -135,6 +135,8 @@ public struct SnapshotBuilder: Sendable {
   /// byte-identical version every day, a false "new data" signal downstream).
   public static func sameContent(_ a: Manifest, _ b: Manifest) -> Bool {
     var ca = a.config, cb = b.config
+    ca.thresholds = ca.thresholdsInForce
+    cb.thresholds = cb.thresholdsInForce
     for c in [\Manifest.BuildConfig.dates.resolvedAt, \.dates.startGiven, \.dates.endGiven] {
       ca[keyPath: c] = nil
       cb[keyPath: c] = nil

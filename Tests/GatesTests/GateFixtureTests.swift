@@ -189,7 +189,8 @@ let expectedDatesSQL = """
     #expect(gate.status == .fail)
     #expect(
       gate.evidence.first
-        == "minutes_played: NULL on \(thousands(lost)) of \(thousands(rows)) rows not marked DNP (\(pct(rows - lost, rows)) present)"
+        == "minutes_played: NULL on \(thousands(lost)) of \(thousands(rows)) rows not marked DNP (\(pct(rows - lost, rows)) present); "
+        + "\(thousands(lost)) of them have is_dnp NULL too: DNPs the export did not mark (is_dnp = 1 says so) or played rows that lost their minutes"
     )
   }
 

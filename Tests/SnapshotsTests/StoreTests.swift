@@ -196,6 +196,28 @@ import Testing
     #expect(!SnapshotBuilder.sameContent(older, today))
   }
 
+  /// A setting added to a newer tool (value_ranges' bounds, session 18) is absent from an older
+  /// manifest; the older build applied the same number as a constant. The first build after an
+  /// upgrade published a byte-identical new version of every dataset (a regression hunt).
+  @Test func aSettingAnOlderManifestLacksCountsAtItsDefault() throws {
+    let root = Fixture.scratch()
+    var today = try Fixture.builder(root: root).build(
+      Fixture.inputs(seasons: [("2022-23", Fixture.table(rows: 30, seed: 1))])
+    ).manifest
+    today.config.thresholds = Manifest.BuildConfig.defaultThresholds
+    var older = today
+    older.config.thresholds = today.config.thresholds.filter { !$0.key.hasSuffix("_max") }
+    #expect(older.config.thresholds.count < today.config.thresholds.count)
+    #expect(SnapshotBuilder.sameContent(older, today))
+    #expect(Differ.configChanges(older.config, today.config).isEmpty)
+    // A value that differs from the default still counts.
+    var stricter = today
+    stricter.config.thresholds["value_ranges.minutes_played_max"] = 60
+    #expect(!SnapshotBuilder.sameContent(older, stricter))
+    #expect(
+      Differ.configChanges(older.config, stricter.config) == ["threshold value_ranges.minutes_played_max 70 → 60"])
+  }
+
   /// A date's spelling is never a change; a window whose ends moved is one only when the files
   /// or a gate record differ (a daily `--end-date yesterday` over a finished season).
   @Test func theDateWindowCountsOnlyThroughWhatItSelects() throws {
