@@ -89,7 +89,10 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// column's `kind` beside its `meaning`.
     /// 0.3.0 (session 17): JSON reasons and notes, verify's summary, the nothing-changed rule
     /// for date windows; data files unchanged.
-    public static let current = Tool(name: "dataset", version: "0.3.0")
+    /// 0.4.0 (session 18): manifests record value_ranges' bounds among the thresholds (a
+    /// manifest without them is read at their defaults); diff's verdict and --fail-on-drift;
+    /// report exits 2 over a failed gate; data files unchanged.
+    public static let current = Tool(name: "dataset", version: "0.4.0")
     public var name: String
     public var version: String
     public init(name: String, version: String) {
