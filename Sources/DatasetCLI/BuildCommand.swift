@@ -60,35 +60,15 @@ struct BuildCommand: ParsableCommand {
   var quiet = false
 
   func validate() throws {
-    // An unset $OUT in a scheduler's command line: "" would put the dataset at the file
-    // system's root ("/props_v1").
-    guard !out.isEmpty else {
-      throw ValidationError("--out is empty: expected the folder of the snapshots (default Datasets)")
-    }
-    guard batchRows > 0, batchRows <= 1 << 24 else {
-      throw ValidationError("--batch-rows \(batchRows) is out of range: expected 1…16777216")
-    }
-    guard lockTimeout >= 0, lockTimeout.isFinite else {
-      throw ValidationError("--lock-timeout \(lockTimeout) must be a number of seconds ≥ 0")
+    // The same checks BuildPipeline.run makes of a library caller's request, asked before the
+    // source is resolved so that the command line's own mistakes come first.
+    if let problem = BuildRequest.optionProblem(out: out, batchRows: batchRows, lockTimeout: lockTimeout) {
+      throw ValidationError(problem)
     }
     if let dataset {
       do { try SnapshotStore.checkDatasetName(dataset) } catch { throw ValidationError("--dataset: \(error)") }
     }
-    if let version = SnapshotStore.publishedVersion(containing: out) {
-      throw ValidationError(
-        "--out \(out) is inside the published version \(version), which is never modified (snapshot.md): "
-          + "expected the folder that holds the datasets (default Datasets)")
-    }
-    // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
-    // neither `list` nor `verify` looks.
-    let parent = PathNames.parent(of: out)
-    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent)
-      .first
-    {
-      throw ValidationError(
-        "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent"
-      )
-    }
+    if let problem = BuildRequest.outFolderProblem(out: out) { throw ValidationError(problem) }
   }
 
   func run() throws {

@@ -130,21 +130,6 @@ struct JSONError: Encodable {
   }
 }
 
-extension FailureReason {
-  /// A season the database lacks that has not ended by the clock (the current one before its
-  /// first rows arrived, or a later one) has no rows yet: the same outcome as an empty window.
-  /// An earlier season missing is the export's gap.
-  init?(_ error: SourceError, clock: WallClock = .system) {
-    if case .locked = error {
-      self = .databaseLocked
-      return
-    }
-    guard case .seasonsWithoutRows(_, let requested, _) = error else { return nil }
-    let current = SeasonSelector.current.resolve(clock: clock)
-    self = requested.allSatisfy { $0 >= current } ? .noRowsInWindow : .seasonNotInDatabase
-  }
-}
-
 func printError(_ message: String) {
   var text = message
   if !text.hasSuffix("\n") { text += "\n" }

@@ -155,6 +155,13 @@ extension FeatureSetSpec {
     return try parse(bytes: [UInt8](data), path: path)
   }
 
+  /// A feature set the binary carries (`props_v1`), as `dataset build --feature-set props_v1`
+  /// uses it without a Schemas/ folder; nil for a name it does not carry.
+  public static func builtIn(named name: String) -> FeatureSetSpec? {
+    guard let text = builtIn[name] else { return nil }
+    return try? parse(bytes: Array(text.utf8), path: "built-in \(name)")
+  }
+
   public static func parse(bytes: [UInt8], path: String = "<memory>") throws(FeatureSpecError) -> FeatureSetSpec {
     let object: JSONValue
     do {

@@ -36,6 +36,59 @@ public struct BuildRequest: Sendable {
   /// Steps a build reports progress in: the read, each season (computed, checked and
   /// written), the publish.
   public var steps: Int { source.seasonYears.count + 2 }
+
+  /// What is wrong with the settings a command line also gives (`--out`, `--batch-rows`,
+  /// `--lock-timeout`), as the CLI words it; nil when nothing is. `BuildCommand.validate` and
+  /// `BuildPipeline.run` both ask it: a library caller with `batchRows: 0` crashed its process,
+  /// and `out` inside a published version wrote into that version (a library review).
+  public static func settingsProblem(out: String, batchRows: Int, lockTimeout: Double) -> String? {
+    optionProblem(out: out, batchRows: batchRows, lockTimeout: lockTimeout) ?? outFolderProblem(out: out)
+  }
+
+  /// The values alone: an empty `out`, a batch size or lock timeout out of range.
+  public static func optionProblem(out: String, batchRows: Int, lockTimeout: Double) -> String? {
+    // An unset $OUT in a scheduler's command line: "" would put the dataset at the file
+    // system's root ("/props_v1").
+    guard !out.isEmpty else { return "--out is empty: expected the folder of the snapshots (default Datasets)" }
+    guard batchRows > 0, batchRows <= 1 << 24 else {
+      return "--batch-rows \(batchRows) is out of range: expected 1…16777216"
+    }
+    guard lockTimeout >= 0, lockTimeout.isFinite else {
+      return "--lock-timeout \(lockTimeout) must be a number of seconds ≥ 0"
+    }
+    return nil
+  }
+
+  /// `out` on disk: inside a published version, or a dataset folder rather than their root.
+  public static func outFolderProblem(out: String) -> String? {
+    if let version = SnapshotStore.publishedVersion(containing: out) {
+      return "--out \(out) is inside the published version \(version), which is never modified (snapshot.md): "
+        + "expected the folder that holds the datasets (default Datasets)"
+    }
+    // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
+    // neither `list` nor `verify` looks.
+    let parent = PathNames.parent(of: out)
+    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent)
+      .first
+    {
+      return
+        "--out \(out) is a dataset folder (it holds \(first)): expected the folder that holds the datasets, such as its parent"
+    }
+    return nil
+  }
+
+  /// Everything the CLI checks before reading a row, for a request a library caller made by
+  /// hand: the settings above, the dataset's name, and the resolved source
+  /// (`ResolvedSource.check`). A usage failure (exit 1), before anything is read or written.
+  public func check() throws(CommandFailure) {
+    if let problem = Self.settingsProblem(out: out, batchRows: batchRows, lockTimeout: lockTimeout) {
+      throw CommandFailure(.usage, "error: \(problem)")
+    }
+    do { try SnapshotStore.checkDatasetName(dataset) } catch {
+      throw CommandFailure(.usage, "error: dataset name: \(error)")
+    }
+    try source.check()
+  }
 }
 
 /// What a build tells its caller while it runs.
@@ -67,11 +120,14 @@ public struct BuildOutput: Sendable {
 /// writes to stdout, and stderr only through `ResolvedSource.onNote`, the events and
 /// `DATASET_TIMINGS`.
 public enum BuildPipeline {
-  /// Runs the build. Throws `CommandFailure` (with the exit status gates.md gives it),
-  /// `SourceError` from the read, or `SnapshotError`; nothing is published unless it returns.
+  /// Runs the build. Throws `CommandFailure`, with the exit status gates.md gives it and, for
+  /// outcomes a scheduler waits out, a `reason`: a request that `check` refuses (usage), an
+  /// unusable source, a failed gate (after `events.refused` got the report), no rows; or
+  /// `SnapshotError` from the store. Nothing is published unless it returns.
   public static func run(_ request: BuildRequest, events: BuildEvents = BuildEvents(), timer: PhaseTimer = PhaseTimer())
     throws -> BuildOutput
   {
+    try request.check()
     var timer = timer
     var resolved = request.source
     let spec = request.featureSet
@@ -121,12 +177,22 @@ public enum BuildPipeline {
       _ = fileDigest.wait()
     }
     let data: SourceData, readSummary: ReadSummary
+    let read: Result<(SourceData, ReadSummary), SourceError>
     do {
       defer { readDone.signal() }
       let reader = SourceReader(path: resolved.database)
-      (data, readSummary) = try resolved.readSeasons(from: reader) { seasons throws(SourceError) in
-        try reader.readSummarizing(seasons: seasons)
+      read = Result { () throws(SourceError) in
+        try resolved.readSeasons(from: reader) { seasons throws(SourceError) in
+          try reader.readSummarizing(seasons: seasons)
+        }
       }
+    }
+    switch read {
+    case .success(let result): (data, readSummary) = result
+    case .failure(let error):
+      // An input that cannot be used is exit 3, with the reason a scheduler branches on: the
+      // same CommandFailure every other refusal is, for a library caller too.
+      throw CommandFailure(.unusableInput, "error: \(error)", reason: FailureReason(error))
     }
     if let conflict = earlyConflict.wait() {
       throw failure(conflict, dataset: name, spec: spec, sha256: featureSetRef.sha256)

@@ -1,3 +1,6 @@
+import Gates
+import SQLiteSource
+
 // How a run of the pipeline ends when it does not succeed, in the terms gates.md gives every
 // command: an exit status, a message written for a person, and for `--json` callers a reason.
 // They live here, not in the CLI, because the build's refusals are decided here; the CLI only
@@ -45,4 +48,19 @@ public enum FailureReason: String, Encodable, Sendable {
   case databaseLocked = "database_locked"
   /// The source database changed while the build read and hashed it: run the build again.
   case sourceChanged = "source_changed"
+}
+
+extension FailureReason {
+  /// A season the database lacks that has not ended by the clock (the current one before its
+  /// first rows arrived, or a later one) has no rows yet: the same outcome as an empty window.
+  /// An earlier season missing is the export's gap.
+  public init?(_ error: SourceError, clock: WallClock = .system) {
+    if case .locked = error {
+      self = .databaseLocked
+      return
+    }
+    guard case .seasonsWithoutRows(_, let requested, _) = error else { return nil }
+    let current = SeasonSelector.current.resolve(clock: clock)
+    self = requested.allSatisfy { $0 >= current } ? .noRowsInWindow : .seasonNotInDatabase
+  }
 }

@@ -117,6 +117,12 @@ public struct ResolvedSeason: Codable, Equatable, Sendable {
     self.label = label
   }
 
+  /// The season that starts in `startYear`, as `--season 2022-23` gives it: its label from
+  /// the date rule (`Season.label`), so it cannot disagree with the year.
+  public init(startYear: Int) {
+    self.init(given: Season.label(startYear), startYear: startYear, label: Season.label(startYear))
+  }
+
   /// Worked out from --start-date/--end-date, not given with --season.
   public var isFromDates: Bool { given == Self.fromDates }
   public static let fromDates = "from dates"
@@ -141,10 +147,12 @@ public struct ResolvedSource: Sendable {
   /// `notes` only.
   public var onNote: (@Sendable (String) -> Void)?
 
+  /// `resolvedAtMicros` is the instant the date keywords were resolved at, which the manifest
+  /// records when a keyword was given; by default now.
   public init(
-    database: String, seasons: [ResolvedSeason], startDate: ResolvedDate?, endDate: ResolvedDate?,
-    thresholds: GateConfig, configSources: [String], overrides: [GateOverride], resolvedAtMicros: Int64,
-    onNote: (@Sendable (String) -> Void)? = nil
+    database: String, seasons: [ResolvedSeason], startDate: ResolvedDate? = nil, endDate: ResolvedDate? = nil,
+    thresholds: GateConfig = .defaults, configSources: [String] = [], overrides: [GateOverride] = [],
+    resolvedAtMicros: Int64 = WallClock.system.nowMicros(), onNote: (@Sendable (String) -> Void)? = nil
   ) {
     self.database = database
     self.seasons = seasons
@@ -158,5 +166,34 @@ public struct ResolvedSource: Sendable {
   }
 
   public var seasonYears: [Int] { seasons.map(\.startYear) }
+
+  /// What `SourceOptions` never produces and a hand-made value can hold, each of which made a
+  /// version that `verify` then failed (a library review): a season whose label is not its
+  /// year's, none at all, a window that ends before it starts, and an override of an unknown
+  /// gate, of point_in_time, twice, or without a reason. A usage failure (exit 1).
+  public func check() throws(CommandFailure) {
+    func refuse(_ text: String) -> CommandFailure { CommandFailure(.usage, "error: \(text)") }
+    guard !seasons.isEmpty else { throw refuse("no season: give at least one season to build") }
+    for s in seasons where s.label != Season.label(s.startYear) {
+      throw refuse(
+        "season \(s.label) starting in \(s.startYear): expected the label \(Season.label(s.startYear)) "
+          + "(ResolvedSeason(startYear:) gives it)")
+    }
+    if let start = startDate, let end = endDate, start.date32 > end.date32 {
+      throw refuse("start date \(start.date) is after end date \(end.date)")
+    }
+    var seen = Set<String>()
+    for o in overrides {
+      let gate: GateName
+      do { gate = try GateName.parse(o.gate) } catch { throw refuse("override: \(error.message)") }
+      guard gate != .pointInTime else {
+        throw refuse("override point_in_time: the point-in-time check cannot be overridden")
+      }
+      guard seen.insert(o.gate).inserted else { throw refuse("override \(o.gate) is given twice") }
+      guard !o.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+        throw refuse("override \(o.gate) needs a non-empty reason")
+      }
+    }
+  }
   public var window: GateWindow { GateWindow(start: startDate?.date32, end: endDate?.date32) }
 }

@@ -27,12 +27,10 @@ import Testing
   static func request(
     out: String, thresholds: GateConfig = .defaults, overrides: [GateOverride] = [], notes: Notes
   ) throws -> BuildRequest {
-    let text = try #require(FeatureSetSpec.builtIn["props_v1"])
-    let spec = try FeatureSetSpec.parse(bytes: Array(text.utf8), path: "built-in props_v1")
+    let spec = try #require(FeatureSetSpec.builtIn(named: "props_v1"))
     let source = ResolvedSource(
-      database: try database.get(), seasons: [ResolvedSeason(given: "2021", startYear: 2021, label: "2021-22")],
-      startDate: nil, endDate: nil, thresholds: thresholds, configSources: [], overrides: overrides,
-      resolvedAtMicros: 0, onNote: { notes.append($0) })
+      database: try database.get(), seasons: [ResolvedSeason(startYear: 2021)], thresholds: thresholds,
+      overrides: overrides, onNote: { notes.append($0) })
     return BuildRequest(source: source, featureSet: spec, dataset: "props_v1", out: out)
   }
 
@@ -71,6 +69,89 @@ import Testing
     let second = try BuildPipeline.run(request)
     #expect(second.result.outcome == .unchanged(latest: "v1", path: path))
     #expect(SnapshotStore(root: out).versions("props_v1") == ["v1"])
+  }
+
+  /// A library review built, by hand, requests the CLI never makes; each published a version
+  /// that verify failed, or crashed the process. Each is now a usage failure before any read.
+  @Test func aRequestTheCLIWouldRefuseIsRefusedBeforeAnythingIsWritten() throws {
+    let out = TestScratch.folder("pipeline-checks")
+    let published = TestScratch.folder("pipeline-checks-published")
+    _ = try BuildPipeline.run(try Self.request(out: published, notes: Notes()))
+    func refusal(_ change: (inout BuildRequest) -> Void) throws -> CommandFailure? {
+      var request = try Self.request(out: out, notes: Notes())
+      change(&request)
+      do { _ = try BuildPipeline.run(request) } catch let failure as CommandFailure { return failure }
+      return nil
+    }
+    let cases: [(String, (inout BuildRequest) -> Void)] = [
+      ("--batch-rows 0 is out of range", { $0.batchRows = 0 }),
+      ("props_v1/v1, which is never modified", { $0.out = published + "/props_v1/v1" }),
+      ("is a dataset folder (it holds v1)", { $0.out = published + "/props_v1" }),
+      ("dataset name:", { $0.dataset = "../escape" }),
+      (
+        "expected the label 2021-22",
+        { $0.source.seasons = [ResolvedSeason(given: "2021", startYear: 2021, label: "2021")] }
+      ),
+      ("needs a non-empty reason", { $0.source.overrides = [GateOverride(gate: "usage_rate_coverage", reason: " ")] }),
+      ("unknown gate 'bogus'", { $0.source.overrides = [GateOverride(gate: "bogus", reason: "why")] }),
+      ("cannot be overridden", { $0.source.overrides = [GateOverride(gate: "point_in_time", reason: "why")] }),
+    ]
+    for (expected, change) in cases {
+      let failure = try refusal(change)
+      #expect(failure?.status == .usage, "\(expected): \(String(describing: failure))")
+      #expect(failure?.message.contains(expected) == true, "\(String(describing: failure?.message))")
+    }
+    #expect((try? FileManager.default.contentsOfDirectory(atPath: out)) == [])
+    #expect(SnapshotStore(root: published).versions("props_v1") == ["v1"])
+    #expect(ResolvedSeason(startYear: 2021) == ResolvedSeason(given: "2021-22", startYear: 2021, label: "2021-22"))
+  }
+
+  /// A source that cannot be used reached a library caller as a bare SourceError, without the
+  /// exit status and reason the CLI gave it.
+  @Test func anUnusableSourceIsACommandFailureWithItsReason() throws {
+    let out = TestScratch.folder("pipeline-source-errors")
+    var future = try Self.request(out: out, notes: Notes())
+    future.source.seasons = [ResolvedSeason(startYear: 2099)]
+    do {
+      _ = try BuildPipeline.run(future)
+      Issue.record("a season the database lacks was built")
+    } catch let failure as CommandFailure {
+      #expect(failure.status == .unusableInput && failure.reason == .noRowsInWindow, "\(failure)")
+    }
+    var missing = try Self.request(out: out, notes: Notes())
+    missing.source.database = out + "/no-such.sqlite"
+    do {
+      _ = try BuildPipeline.run(missing)
+      Issue.record("a missing database was built")
+    } catch let failure as CommandFailure {
+      #expect(failure.status == .unusableInput && failure.message.contains("no-such.sqlite"), "\(failure)")
+    }
+  }
+
+  /// README.md's library snippet, as written there but for the database and folder.
+  @Test func theREADMESnippetRuns() throws {
+    let database = try Self.database.get(), datasets = TestScratch.folder("pipeline-readme")
+    let source = ResolvedSource(
+      database: database, seasons: [ResolvedSeason(startYear: 2021)],
+      onNote: { print("note:", $0) })
+    var events = BuildEvents()
+    events.refused = { report in print(report.verdict) }
+    let request = BuildRequest(
+      source: source, featureSet: FeatureSetSpec.builtIn(named: "props_v1")!, dataset: "props_v1", out: datasets)
+    do {
+      let built = try BuildPipeline.run(request, events: events)
+      #expect(built.result.outcome == .published(version: "v1", path: datasets + "/props_v1/v1"))
+    } catch let failure as CommandFailure {
+      Issue.record("\(failure.status) \(String(describing: failure.reason)): \(failure.message)")
+    }
+    let readme = try String(
+      contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"),
+      encoding: .utf8)
+    #expect(readme.contains("seasons: [ResolvedSeason(startYear: 2023)],  // 2023-24"))
+    #expect(
+      readme.contains(
+        "source: source, featureSet: FeatureSetSpec.builtIn(named: \"props_v1\")!, dataset: \"props_v1\", out: \"Datasets\")"
+      ))
   }
 
   @Test func aFailedGateIsReportedThenThrownAndNothingIsPublished() throws {
