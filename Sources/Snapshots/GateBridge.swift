@@ -60,6 +60,18 @@ extension Manifest.GateRecord {
 }
 
 extension Manifest {
+  /// `built_with_overrides` as a build sets it and verify expects it: an override is in the
+  /// config or on a gate. One copy for both.
+  static func isBuiltWithOverrides(config: BuildConfig, gates: [GateRecord]) -> Bool {
+    !config.overrides.isEmpty || gates.contains { $0.override != nil }
+  }
+
+  /// The config's overrides that overrode a gate: those the nothing-changed rule compares. A
+  /// build before session 15 also recorded an override of a gate that passed.
+  var overridesThatOverrode: [OverrideRecord] {
+    config.overrides.filter { o in gates.contains { $0.name == o.gate && $0.override != nil } }
+  }
+
   /// What a build could not have published: a gate of unknown status, a failed gate without
   /// an override, an override recorded on a gate but not in `config.overrides`, or a
   /// `built_with_overrides` that disagrees with both. A hand edit that hides an override
@@ -80,7 +92,7 @@ extension Manifest {
         out.append("gate \(g.name) was overridden (\"\(reason)\") but config.overrides does not list it")
       }
     }
-    let overridden = !config.overrides.isEmpty || gates.contains { $0.override != nil }
+    let overridden = Self.isBuiltWithOverrides(config: config, gates: gates)
     if builtWithOverrides != overridden {
       out.append("built_with_overrides is \(builtWithOverrides) but its gates and config.overrides say \(overridden)")
     }

@@ -142,11 +142,8 @@ public struct SnapshotBuilder: Sendable {
       cb[keyPath: c] = nil
     }
     if a.contentSHA256 == b.contentSHA256 && a.gates == b.gates { ca.dates = cb.dates }
-    func used(_ m: Manifest) -> [Manifest.OverrideRecord] {
-      m.config.overrides.filter { o in m.gates.contains { $0.name == o.gate && $0.override != nil } }
-    }
-    ca.overrides = used(a)
-    cb.overrides = used(b)
+    ca.overrides = a.overridesThatOverrode
+    cb.overrides = b.overridesThatOverrode
     return a.contentSHA256 == b.contentSHA256 && a.featureSet == b.featureSet && ca == cb
   }
 
@@ -546,7 +543,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     let content = Digest.content(files: seasonEntries, schema: schema)
     let rowCount = seasonEntries.reduce(0) { $0 + $1.rows }
     let createdAt = SnapshotBuilder.utcString(builder.now())
-    let withOverrides = !config.overrides.isEmpty || gates.contains { $0.override != nil }
+    let withOverrides = Manifest.isBuiltWithOverrides(config: config, gates: gates)
     let stats = accumulated.finish()
 
     func manifest(version: String, parent: String?) -> Manifest {
