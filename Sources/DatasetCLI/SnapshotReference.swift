@@ -19,14 +19,8 @@ struct SnapshotReference {
     // mlink.json" for such a link. Any other file falls through to the names under --out: a
     // stray file named like a dataset (`> props_v1` in a shell) must not hide the dataset.
     let isFile = FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDir) && !isDir.boolValue
-    if isFile {
-      let real = PathNames.canonical(trimmed)
-      if real.hasSuffix("/manifest.json") || trimmed.hasSuffix("/manifest.json") {
-        let folder =
-          real.hasSuffix("/manifest.json")
-          ? PathNames.parent(of: real) : String(trimmed.dropLast("/manifest.json".count))
-        return SnapshotReference(folder: folder, label: label(folder))
-      }
+    if isFile, let folder = versionFolder(ofManifestFile: trimmed) {
+      return SnapshotReference(folder: folder, label: label(folder))
     }
     if FileManager.default.fileExists(atPath: "\(trimmed)/manifest.json", isDirectory: &isDir) {
       return SnapshotReference(folder: trimmed, label: label(trimmed))
@@ -58,7 +52,7 @@ struct SnapshotReference {
     }
     switch parts.count {
     case 1:
-      if let latest = latestPublished(store, parts[0]) {
+      if let latest = store.latestPublished(parts[0]) {
         return SnapshotReference(folder: store.versionPath(parts[0], latest), label: "\(parts[0])/\(latest)")
       }
       // Names under --out first; then a dataset folder of that relative path (a review:
@@ -84,18 +78,25 @@ struct SnapshotReference {
     }
   }
 
+  /// The version folder of a file that is a manifest, or a link to one by any name (the
+  /// folder of the file it resolves to); nil for any other file.
+  static func versionFolder(ofManifestFile path: String) -> String? {
+    let real = PathNames.canonical(path)
+    if real.hasSuffix("/manifest.json") { return PathNames.parent(of: real) }
+    return path.hasSuffix("/manifest.json") ? String(path.dropLast("/manifest.json".count)) : nil
+  }
+
   /// A dataset folder given as a path: its newest version that holds a manifest; nil when the
   /// path is no dataset folder. One whose versions all lack a manifest is said as such, not as
   /// a missing version under --out.
   static func datasetFolder(_ path: String) throws(CommandFailure) -> SnapshotReference? {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return nil }
-    let parent = PathNames.parent(of: path)
-    let store = SnapshotStore(root: parent.isEmpty ? "." : parent)
+    let store = SnapshotStore(root: PathNames.folder(holding: path))
     let name = (path as NSString).lastPathComponent
     let versions = store.versions(name)
     guard !versions.isEmpty else { return nil }
-    guard let latest = latestPublished(store, name) else {
+    guard let latest = store.latestPublished(name) else {
       throw CommandFailure(
         .unusableInput,
         "error: \(path): a dataset folder, but none of its versions (\(versions.joined(separator: ", "))) holds a manifest.json"
@@ -110,14 +111,6 @@ struct SnapshotReference {
   static func label(_ folder: String) -> String {
     let url = URL(fileURLWithPath: PathNames.canonical(folder))
     return "\(url.deletingLastPathComponent().lastPathComponent)/\(url.lastPathComponent)"
-  }
-
-  /// The newest version that holds a manifest: a folder `v17` made by hand (no manifest) is
-  /// not a version to compare with, as it is not one that `build` continues from.
-  static func latestPublished(_ store: SnapshotStore, _ dataset: String) -> String? {
-    store.versions(dataset).last {
-      FileManager.default.fileExists(atPath: "\(store.versionPath(dataset, $0))/manifest.json")
-    }
   }
 
   static func available(_ store: SnapshotStore) -> String {

@@ -39,9 +39,12 @@ struct VerifyCommand: ParsableCommand {
     let targets = paths.map { path -> String in
       var isDir: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
-        // A link to a manifest by another name (`latest.json`), as show and diff take it.
-        let real = PathNames.canonical(path)
-        return !isDir.boolValue && !path.hasSuffix("manifest.json") && real.hasSuffix("/manifest.json") ? real : path
+        // A link to a manifest by another name (`latest.json`), as show and diff take it;
+        // every other path as given.
+        guard !isDir.boolValue, !path.hasSuffix("manifest.json"),
+          let folder = SnapshotReference.versionFolder(ofManifestFile: path)
+        else { return path }
+        return folder
       }
       guard !path.hasPrefix("/"), !path.hasPrefix("."), let reference = try? SnapshotReference.resolve(path, out: out)
       else { return path }

@@ -67,8 +67,7 @@ public struct BuildRequest: Sendable {
     }
     // `--out Datasets/props_v1` would nest a second props_v1 inside the dataset folder, where
     // neither `list` nor `verify` looks.
-    let parent = PathNames.parent(of: out)
-    if let first = SnapshotStore(root: parent.isEmpty ? "." : parent).versions((out as NSString).lastPathComponent)
+    if let first = SnapshotStore(root: PathNames.folder(holding: out)).versions((out as NSString).lastPathComponent)
       .first
     {
       return

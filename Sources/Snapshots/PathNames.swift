@@ -15,6 +15,13 @@ public enum PathNames {
     return end == 0 ? "/" : String(decoding: bytes[..<end], as: UTF8.self)
   }
 
+  /// The folder holding `path`, "." for a single relative component: where a dataset folder
+  /// given by its path sits as a dataset of a store.
+  public static func folder(holding path: String) -> String {
+    let folder = Self.parent(of: path)
+    return folder.isEmpty ? "." : folder
+  }
+
   /// One spelling per folder, for telling whether two paths name the same one: absolute,
   /// `.`/`..` and repeated slashes resolved, symbolic links followed.
   public static func canonical(_ path: String) -> String {

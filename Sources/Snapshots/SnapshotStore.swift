@@ -120,6 +120,10 @@ public struct SnapshotStore: Sendable {
 
   public func latestVersion(_ dataset: String) -> String? { versions(dataset).last }
 
+  /// The newest version of `dataset` that holds a manifest: the one `show`, `diff` and
+  /// `verify` mean by the dataset's name, as it is the one the next build continues from.
+  public func latestPublished(_ dataset: String) -> String? { parentOfNext(dataset, among: versions(dataset)) }
+
   /// The `parent_version` of the next version: the newest of `versions` that holds a
   /// `manifest.json`. A version folder without one was never published by a build (publish
   /// renames a complete folder): a `mkdir v7` by hand takes a number, not a place in the line.

@@ -55,7 +55,7 @@ public struct Verifier: Sendable {
     }
     if !isDir.boolValue {
       if (path as NSString).lastPathComponent == "manifest.json" {
-        checkOnce(folder: Self.folder(holding: path), into: &report)
+        checkOnce(folder: PathNames.folder(holding: path), into: &report)
       } else {
         report.problems.append("\(path): not a manifest.json, a version folder or a Datasets folder")
       }
@@ -67,7 +67,7 @@ public struct Verifier: Sendable {
       return
     }
     // A dataset folder (holds versions) or a root (holds datasets).
-    let asDataset = SnapshotStore(root: Self.folder(holding: path)).versions(name)
+    let asDataset = SnapshotStore(root: PathNames.folder(holding: path)).versions(name)
     if !asDataset.isEmpty {
       for v in asDataset { checkOnce(folder: "\(path)/\(v)", into: &report) }
       return
@@ -94,7 +94,7 @@ public struct Verifier: Sendable {
     guard !datasets.isEmpty else {
       guard report.problems.isEmpty else { return }
       // Given a dataset folder whose versions were all moved aside: it was asked for by name.
-      let parent = SnapshotStore(root: Self.folder(holding: path))
+      let parent = SnapshotStore(root: PathNames.folder(holding: path))
       if let last = parent.recordedLastVersion(name) {
         report.problems.append(
           "\(path): holds no version, though v\(last) was published (.last-version): every version was moved aside or removed"
@@ -520,11 +520,6 @@ public struct Verifier: Sendable {
   }
 
   /// The folder holding `path`; `.` for a name in the working directory.
-  static func folder(holding path: String) -> String {
-    let parent = PathNames.parent(of: path)
-    return parent.isEmpty ? "." : parent
-  }
-
   func schemaDifferences(file: [Field], manifest: [Manifest.SchemaColumn]) -> [String] {
     var out: [String] = []
     let declared = Dictionary(manifest.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
