@@ -262,28 +262,41 @@ public struct Verifier: Sendable {
     var problems: [(String, String)] = []
     for case .object(let entry) in files {
       guard case .string(let path)? = entry["path"], !path.isEmpty, !path.contains("/"), path != "..", path != ".",
-        case .number(let size)? = entry["bytes"], case .string(let sha256)? = entry["sha256"]
+        case .number(let size)? = entry["bytes"], let bytes = Int(exactly: size),
+        case .string(let sha256)? = entry["sha256"]
       else { continue }
-      let filePath = "\(folder)/\(path)"
-      if let kind = Self.notARegularFile(filePath) {
-        problems.append((path, "\(kind), not a regular file"))
-        continue
-      }
-      guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
-        problems.append((path, Self.whyUnreadable(filePath) ?? "missing"))
-        continue
-      }
-      if Double(bytes.count) != size {
-        problems.append(
-          (
-            path,
-            "is \(bytes.count) bytes but the manifest says \(size == size.rounded() && abs(size) < 1e15 ? String(Int64(size)) : String(size))"
-          ))
-      } else if Digest.hex(bytes) != sha256 {
-        problems.append((path, "sha256 is \(short(Digest.hex(bytes))) but the manifest says \(short(sha256))"))
-      }
+      _ = readListedFile(path, bytes: bytes, sha256: sha256, folder: folder) { problems.append(($0, $1)) }
     }
     return problems
+  }
+
+  /// A file the manifest lists, read and held to its size and SHA-256: its bytes, and whether
+  /// they are the listed ones; nil when it is not a regular file or cannot be read. Each
+  /// problem goes to `problem` as (file, text), worded the same for both callers.
+  func readListedFile(
+    _ path: String, bytes expected: Int, sha256: String, folder: String, problem: (String, String) -> Void
+  ) -> (bytes: [UInt8], intact: Bool)? {
+    let filePath = "\(folder)/\(path)"
+    // A version is a set of regular files: a symbolic link makes it depend on a file outside
+    // it that can change under the same name.
+    if let kind = Self.notARegularFile(filePath) {
+      problem(path, "\(kind), not a regular file (the manifest lists \(expected) bytes)")
+      return nil
+    }
+    guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
+      problem(path, "\(Self.whyUnreadable(filePath) ?? "missing") (the manifest lists \(expected) bytes)")
+      return nil
+    }
+    if bytes.count != expected {
+      problem(path, "is \(bytes.count) bytes but the manifest says \(expected)")
+      return (bytes, false)
+    }
+    let sha = Digest.hex(bytes)
+    guard sha == sha256 else {
+      problem(path, "sha256 is \(short(sha)) but the manifest says \(short(sha256))")
+      return (bytes, false)
+    }
+    return (bytes, true)
   }
 
   /// What one data file showed: its problems, as (file, text), and the statistics of its
@@ -301,28 +314,10 @@ public struct Verifier: Sendable {
       problem("manifest.json", "file path \"\(entry.path)\" is not a plain file name")
       return check
     }
-    let filePath = "\(folder)/\(entry.path)"
-    // A version is a set of regular files: a symbolic link makes it depend on a file outside
-    // it that can change under the same name.
-    if let kind = Self.notARegularFile(filePath) {
-      problem(entry.path, "\(kind), not a regular file (the manifest lists \(entry.bytes) bytes)")
-      return check
-    }
-    guard let bytes = FileManager.default.contents(atPath: filePath).map(Array.init) else {
-      problem(entry.path, "\(Self.whyUnreadable(filePath) ?? "missing") (the manifest lists \(entry.bytes) bytes)")
-      return check
-    }
-    var intact = true
-    if bytes.count != entry.bytes {
-      problem(entry.path, "is \(bytes.count) bytes but the manifest says \(entry.bytes)")
-      intact = false
-    } else {
-      let sha = Digest.hex(bytes)
-      if sha != entry.sha256 {
-        problem(entry.path, "sha256 is \(short(sha)) but the manifest says \(short(entry.sha256))")
-        intact = false
-      }
-    }
+    guard
+      let read = readListedFile(entry.path, bytes: entry.bytes, sha256: entry.sha256, folder: folder, problem: problem)
+    else { return check }
+    let (bytes, intact) = read
     let table: Table, batchRows: [Int]
     do {
       (table, batchRows) = try format.decode(bytes)
