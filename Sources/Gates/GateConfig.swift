@@ -207,7 +207,8 @@ public struct GateConfig: Codable, Equatable, Sendable {
     s.set(&self, value)
   }
 
-  static func show(_ v: Double) -> String {
+  /// A setting's value as the config file writes it: `70`, `0.1`.
+  public static func show(_ v: Double) -> String {
     v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
   }
 

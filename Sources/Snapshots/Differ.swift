@@ -1,4 +1,5 @@
 import Foundation
+import Gates
 
 /// `dataset diff A B`: the drift report between two snapshots, computed from their manifests.
 ///
@@ -270,10 +271,7 @@ public struct Differ: Sendable {
 
   static func settingChanges(_ a: Manifest.BuildConfig, _ b: Manifest.BuildConfig) -> [String] {
     var out: [String] = []
-    func number(_ x: Double?) -> String {
-      guard let x else { return "unset" }
-      return x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)
-    }
+    func number(_ x: Double?) -> String { x.map(GateConfig.show) ?? "unset" }
     let ta = a.thresholdsInForce, tb = b.thresholdsInForce
     for key in Set(ta.keys).union(tb.keys).sorted() where ta[key] != tb[key] {
       out.append("threshold \(key) \(number(ta[key])) → \(number(tb[key]))")
