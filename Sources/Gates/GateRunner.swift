@@ -732,7 +732,16 @@ struct Context {
     }
     let scheduled = scheduleProblems(pgsGames: games.map { ($0.season, $0.id, $0.dates) })
     problems += scheduled.problems
-    problems.sort { $0.date != $1.date ? $0.date < $1.date : $0.text < $1.text }
+    // A row filed under the wrong season also leaves its game short of players in both seasons:
+    // on one date, the cause is listed before its effects.
+    let misfiled = rowsFiledUnderAnotherSeason()
+    let causes = Set(misfiled.map(\.text))
+    problems += misfiled
+    problems.sort {
+      if $0.date != $1.date { return $0.date < $1.date }
+      let (a, b) = (causes.contains($0.text), causes.contains($1.text))
+      return a != b ? a : $0.text < $1.text
+    }
     let lines = problems.map(\.text)
     // Counted per season, as every gate is (GATES.md): a count threshold applied to seasons
     // pooled would make a season's verdict depend on the others asked for.
@@ -756,6 +765,57 @@ struct Context {
       threshold: config.gameIntegrityFailAbove == 0 ? "fail on any" : "fail above \(config.gameIntegrityFailAbove)",
       summary: lines.first ?? "every game whole", evidence: lines
     ).with(verdicts(figures, problemsOf.filter { $0.value > config.gameIntegrityFailAbove }.mapValues { _ in .fail }))
+  }
+
+  /// Rows filed under another season than the one whose games their date lies among
+  /// (source-tables.md: season_year is the season's START year). The date rule alone would
+  /// flag the 2020 Finals (October 2020, filed under 2019-20, while 2020-21 began in December),
+  /// so a row counts only when its date lies inside the playing span of the season the rule
+  /// gives it. Rows read and the rows next door the reader found (`SourceData`) are judged
+  /// alike, whatever the date window: a row missing from a season's history changes the
+  /// features of every later game of that player. One line per game, date and season filed
+  /// under, charged to the season the date belongs to when it is requested (its files lack the
+  /// row), else to the season the row was read in (its files hold it).
+  func rowsFiledUnderAnotherSeason() -> [(season: Int, date: Date32, text: String)] {
+    struct Key: Hashable {
+      var game: String
+      var date: Date32
+      var filedUnder: Int
+      var belongsTo: Int
+    }
+    var rows: [Key: [(rowid: Int64, player: String)]] = [:]
+    let pgs = source.pgs
+    let borders = Season.borders(of: pgs)
+    let requested = Set(seasons)
+    for i in borders.rowsOutsideTheirSeason {
+      let date = pgs.gameDate.values[i]
+      let belongsTo = Season.startYear(of: date)
+      let span = requested.contains(belongsTo) ? borders.playingSpans[belongsTo] : source.playingSpansNotRead[belongsTo]
+      guard let span, span.contains(date) else { continue }
+      let key = Key(
+        game: gameNames[Int(pgsGame[i])], date: date, filedUnder: Int(pgs.seasonYear.values[i]), belongsTo: belongsTo)
+      rows[key, default: []].append((pgs.rowid[i], playerNames[Int(pgsPlayer[i])]))
+    }
+    for row in source.rowsFiledNextDoor {
+      let key = Key(
+        game: row.gameId, date: row.gameDate, filedUnder: row.seasonYear, belongsTo: Season.startYear(of: row.gameDate))
+      rows[key, default: []].append((row.rowid, row.playerLookup))
+    }
+    return rows.map { key, found in
+      let span = borders.playingSpans[key.belongsTo] ?? source.playingSpansNotRead[key.belongsTo]
+      let charged = requested.contains(key.belongsTo) ? key.belongsTo : key.filedUnder
+      let n = found.count
+      let shown = found.sorted { $0.rowid < $1.rowid }.prefix(3)
+      let players = shown.map(\.player).joined(separator: ", ") + (n > 3 ? ", …" : "")
+      let rowids = shown.map { String($0.rowid) }.joined(separator: ", ") + (n > 3 ? ", …" : "")
+      let games = span.map { " (\(day($0.lowerBound)) to \(day($0.upperBound)))" } ?? ""
+      return (
+        charged, key.date,
+        "\(tag(charged))game \(key.game) (\(day(key.date))): \(n) row\(n == 1 ? "" : "s") filed under season_year "
+          + "\(key.filedUnder) (\(players); rowid \(rowids)), but the date lies among \(label(key.belongsTo))'s games"
+          + "\(games): season_year \(key.belongsTo) expected"
+      )
+    }
   }
 
   /// The schedule defines the expected games (source-tables.md): in each season that has

@@ -264,7 +264,7 @@ public struct SourceReader {
     } else {
       result = (try readChecked(connection, seasons: seasons), .checked, nil)
     }
-    try addPCFOnDatesOutsideTheirSeason(connection, &result.data)
+    try lookAcrossSeasonBorders(connection, &result.data)
     return result
   }
 
@@ -317,34 +317,95 @@ public struct SourceReader {
     return pcf
   }
 
-  /// PGS rows are chosen by season_year, PCF rows by the date rule; a game the rule puts in
-  /// another season than its season_year (the 2020 Finals, played in October 2020 for 2019-20)
-  /// would meet its PCF rows only when that other season was requested too, so one season's
-  /// file would depend on the others asked for. The PCF rows on such dates are read as well,
-  /// after the season's own (a handful of dates in real data; none in most exports).
-  func addPCFOnDatesOutsideTheirSeason(_ connection: Connection, _ data: inout SourceData) throws(SourceError) {
+  /// What lies across the border of the seasons read, found from where the rows read sit
+  /// against the date rule (`Season.borders`):
+  ///
+  /// - PGS rows are chosen by season_year, PCF rows by the date rule; a game the rule puts in
+  ///   another season than its season_year (the 2020 Finals, played in October 2020 for 2019-20)
+  ///   would meet its PCF rows only when that other season was requested too, so one season's
+  ///   file would depend on the others asked for. The PCF rows on such dates are read as well,
+  ///   after the season's own (a handful of dates in real data; none in most exports).
+  /// - Whether such a row is a late game of its season or one filed under the wrong year depends
+  ///   on the games of the season its date falls in: that season's playing span is read.
+  /// - A row filed under the season before or after a requested one, dated inside the requested
+  ///   season's games (the calendar year, or the season's end year, taken for its start year),
+  ///   is one its selection by season_year leaves out: it is read by the season_year index of
+  ///   those two seasons. A row filed further away is not looked for (GATES.md).
+  func lookAcrossSeasonBorders(_ connection: Connection, _ data: inout SourceData) throws(SourceError) {
     let requested = Set(data.seasons)
     let pgs = data.pgs
+    let borders = Season.borders(of: pgs)
     var dates = Set<Int32>()
-    // Two integer compares per row against the row's season span (kept for runs of one season).
-    var year = Int32.min
-    var span = Date32(daysSinceEpoch: 0)...Date32(daysSinceEpoch: 0)
-    for i in 0..<pgs.count where pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] {
+    var seasonsDatedIn = Set<Int>()
+    for i in borders.rowsOutsideTheirSeason {
       let d = pgs.gameDate.values[i]
-      if pgs.seasonYear.values[i] != year {
-        year = pgs.seasonYear.values[i]
-        span = Season.dateRange(Int(year))
-      }
-      guard !span.contains(d) else { continue }
-      if !requested.contains(Season.startYear(of: d)) { dates.insert(d.daysSinceEpoch) }
+      let season = Season.startYear(of: d)
+      guard !requested.contains(season) else { continue }
+      dates.insert(d.daysSinceEpoch)
+      seasonsDatedIn.insert(season)
     }
-    guard !dates.isEmpty else { return }
-    let list = "[" + dates.sorted().map { "\"\(CivilDate(Date32(daysSinceEpoch: $0)))\"" }.joined(separator: ",") + "]"
-    let extra = try readTable(
-      connection, table: "player_composite_factors", columns: Self.pcfColumns,
-      whereClause: "game_date IN (SELECT value FROM json_each(?1))",
-      bind: { st throws(SQLiteError) in try st.bind(1, list) })
-    data.pcf.append(contentsOf: Self.pcfTable(extra))
+    if !dates.isEmpty {
+      let list =
+        "[" + dates.sorted().map { "\"\(CivilDate(Date32(daysSinceEpoch: $0)))\"" }.joined(separator: ",") + "]"
+      let extra = try readTable(
+        connection, table: "player_composite_factors", columns: Self.pcfColumns,
+        whereClause: "game_date IN (SELECT value FROM json_each(?1))",
+        bind: { st throws(SQLiteError) in try st.bind(1, list) })
+      data.pcf.append(contentsOf: Self.pcfTable(extra))
+    }
+    do {
+      for season in seasonsDatedIn.sorted() where Season.storedYears.contains(season) {
+        let range = Season.dateRange(season)
+        var lo = Int32.max, hi = Int32.min
+        try eachRow(
+          connection,
+          "SELECT game_date FROM player_game_summary WHERE season_year = ?1 AND game_date BETWEEN ?2 AND ?3",
+          season: season, dates: range
+        ) { st in
+          guard let d = st.withTextBytes(0, { CivilDate.parse(isoBytes: $0) })?.date32, range.contains(d) else {
+            return
+          }
+          lo = min(lo, d.daysSinceEpoch)
+          hi = max(hi, d.daysSinceEpoch)
+        }
+        if lo <= hi { data.playingSpansNotRead[season] = Date32(daysSinceEpoch: lo)...Date32(daysSinceEpoch: hi) }
+      }
+      for season in data.seasons {
+        guard let span = borders.playingSpans[season] else { continue }
+        for next in [season - 1, season + 1] where !requested.contains(next) && Season.storedYears.contains(next) {
+          try eachRow(
+            connection,
+            """
+            SELECT rowid, player_lookup, game_id, game_date FROM player_game_summary
+            WHERE season_year = ?1 AND game_date BETWEEN ?2 AND ?3 ORDER BY rowid
+            """,
+            season: next, dates: span
+          ) { st in
+            guard let d = st.withTextBytes(3, { CivilDate.parse(isoBytes: $0) })?.date32, span.contains(d) else {
+              return
+            }
+            data.rowsFiledNextDoor.append(
+              RowFiledNextDoor(
+                rowid: st.int64(0), playerLookup: st.text(1) ?? "NULL", gameId: st.text(2) ?? "NULL", gameDate: d,
+                seasonYear: next))
+          }
+        }
+      }
+    } catch {
+      throw Self.classify(error, path: path)
+    }
+  }
+
+  /// Steps a statement over the PGS rows filed under `season` and dated in `dates` (bound as
+  /// ?1, ?2, ?3), handing each row to `body`.
+  private func eachRow(
+    _ connection: Connection, _ sql: String, season: Int, dates: ClosedRange<Date32>, _ body: (Statement) -> Void
+  ) throws(SQLiteError) {
+    let st = try connection.prepare(sql)
+    try st.bind(1, Int64(season))
+    try st.bind(2, CivilDate(dates.lowerBound).description)
+    try st.bind(3, CivilDate(dates.upperBound).description)
+    while try st.step() { body(st) }
   }
 
   /// Names the columns read and adds the schedule of `seasons` when the table exists.

@@ -125,6 +125,14 @@ public struct SourceData: Sendable {
   public var pcf: PlayerCompositeFactors
   /// nil when the database has no `schedule` table.
   public var schedule: Schedule?
+  /// PGS rows filed under the season before or after a requested one (not itself requested)
+  /// whose game_date lies inside the requested season's games: rows its selection by
+  /// season_year leaves out, so its files would lack them without a word.
+  public var rowsFiledNextDoor: [RowFiledNextDoor] = []
+  /// The playing span (`Season.Borders.playingSpans`) of each season not requested that a row
+  /// read is dated in by the date rule, read from its own rows: whether such a row is a late
+  /// game of its season (the 2020 Finals) or one filed under the wrong year depends on it.
+  public var playingSpansNotRead: [Int: ClosedRange<Date32>] = [:]
 
   public init(path: String, seasons: [Int], pgs: PlayerGameSummary, pcf: PlayerCompositeFactors, schedule: Schedule?) {
     self.path = path
@@ -225,5 +233,70 @@ public enum Season {
   /// The first and last calendar day a season's games can fall on (by the date rule).
   public static func dateRange(_ startYear: Int) -> ClosedRange<Date32> {
     CivilDate(year: startYear, month: 10, day: 1)!.date32...CivilDate(year: startYear + 1, month: 9, day: 30)!.date32
+  }
+
+  /// How PGS rows sit against the date rule, in one pass: what the reader needs to fetch across
+  /// a season's border and what game_integrity judges (a row filed under the wrong season).
+  public struct Borders: Sendable, Equatable {
+    /// Per season_year: the first … last game_date of its rows that the date rule agrees with,
+    /// the dates the season's games are played on.
+    public var playingSpans: [Int: ClosedRange<Date32>] = [:]
+    /// Rows whose game_date the rule puts in another season than their season_year, ascending:
+    /// the 2020 Finals (October 2020, filed under 2019), or a row filed under the wrong year.
+    public var rowsOutsideTheirSeason: [Int] = []
+  }
+
+  /// `Borders` of `pgs`. Rows with a NULL date or season are left out. The date range is looked
+  /// up once per run of one season_year (rows come season by season), so a row costs two
+  /// compares.
+  public static func borders(of pgs: PlayerGameSummary) -> Borders {
+    var out = Borders()
+    var year = Int32.min
+    var range = Date32(daysSinceEpoch: 0)...Date32(daysSinceEpoch: 0)
+    var lo = Int32.max, hi = Int32.min
+    func flush() {
+      guard lo <= hi else { return }
+      let run = Date32(daysSinceEpoch: lo)...Date32(daysSinceEpoch: hi)
+      if let known = out.playingSpans[Int(year)] {
+        out.playingSpans[Int(year)] =
+          min(known.lowerBound, run.lowerBound)...max(known.upperBound, run.upperBound)
+      } else {
+        out.playingSpans[Int(year)] = run
+      }
+    }
+    for i in 0..<pgs.count where pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] {
+      let d = pgs.gameDate.values[i]
+      if pgs.seasonYear.values[i] != year {
+        flush()
+        year = pgs.seasonYear.values[i]
+        range = dateRange(Int(year))
+        (lo, hi) = (Int32.max, Int32.min)
+      }
+      if range.contains(d) {
+        lo = min(lo, d.daysSinceEpoch)
+        hi = max(hi, d.daysSinceEpoch)
+      } else {
+        out.rowsOutsideTheirSeason.append(i)
+      }
+    }
+    flush()
+    return out
+  }
+}
+
+/// A PGS row filed under a season that was not read, dated inside a requested season's games.
+public struct RowFiledNextDoor: Sendable, Equatable {
+  public var rowid: Int64
+  public var playerLookup: String
+  public var gameId: String
+  public var gameDate: Date32
+  public var seasonYear: Int
+
+  public init(rowid: Int64, playerLookup: String, gameId: String, gameDate: Date32, seasonYear: Int) {
+    self.rowid = rowid
+    self.playerLookup = playerLookup
+    self.gameId = gameId
+    self.gameDate = gameDate
+    self.seasonYear = seasonYear
   }
 }

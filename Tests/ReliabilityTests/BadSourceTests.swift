@@ -600,6 +600,58 @@ typealias SplitMix = SeededRandom
   }
 }
 
+/// A row filed under the wrong season_year (the calendar year, or the season's end year, taken
+/// for its start year) vanished from its season's files while every gate passed: the season's
+/// rows are selected by season_year. game_integrity now names it, from either side.
+@Suite struct RowFiledUnderAnotherSeasonTests {
+  @Test func aRowFiledUnderTheNextSeasonIsNamedFromBothSides() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("three.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "3", "--seed", "11", "--first-season", "2021", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let pick = try c.prepare(
+      """
+      SELECT rowid, player_lookup, game_id FROM player_game_summary
+      WHERE season_year = 2022 AND game_date = '2023-01-10' AND is_dnp = 0 ORDER BY rowid LIMIT 1
+      """)
+    try #require(try pick.step())
+    let rowid = pick.int64(0)
+    let player = try #require(pick.text(1))
+    let game = try #require(pick.text(2))
+    try c.execute("UPDATE player_game_summary SET season_year = 2023 WHERE rowid = \(rowid)")
+    let span = try SourceReader(path: db).read(seasons: [2022])
+    #expect(
+      span.rowsFiledNextDoor == [
+        RowFiledNextDoor(
+          rowid: rowid, playerLookup: player, gameId: game, gameDate: Date32(iso: "2023-01-10")!, seasonYear: 2023)
+      ])
+    let playing = try #require(Season.borders(of: span.pgs).playingSpans[2022])
+    let later = try SourceReader(path: db).read(seasons: [2023])
+    #expect(later.rowsFiledNextDoor.isEmpty)
+    #expect(later.playingSpansNotRead == [2022: playing])
+
+    let line =
+      "game \(game) (2023-01-10): 1 row filed under season_year 2023 (\(player); rowid \(rowid)), but the date lies "
+      + "among 2022-23's games (\(CivilDate(playing.lowerBound)) to \(CivilDate(playing.upperBound))): season_year 2022 expected"
+    // The season that lacks the row, the season that holds it, and both together: refused, named.
+    for seasons in [["2022"], ["2023"], ["2022", "2023"]] {
+      let r = try runCLI(["build", "--db", db, "--out", s.path("Out")] + seasons.flatMap { ["--season", $0] })
+      #expect(r.status == 2, "\(seasons): \(r)")
+      #expect(r.stdout.contains(line), "\(seasons): \(r)")
+      #expect(!FileManager.default.fileExists(atPath: s.path("Out/props_v1/v1")), "\(seasons)")
+    }
+    // A season the row is not dated in builds as before.
+    let first = try runCLI(["build", "--db", db, "--season", "2021", "--out", s.path("Out"), "--quiet"])
+    #expect(first.status == 0, "\(first)")
+    // Filed back where it belongs, the season builds.
+    try c.execute("UPDATE player_game_summary SET season_year = 2022 WHERE rowid = \(rowid)")
+    let mended = try runCLI(["build", "--db", db, "--season", "2022", "--out", s.path("Out"), "--quiet"])
+    #expect(mended.status == 0, "\(mended)")
+  }
+}
+
 /// Session 12 review of synth and diff arguments.
 @Suite struct SynthAndDiffArgumentTests {
   @Test func processedAtIsCheckedAsAnOptionAndStoredInUTC() throws {
