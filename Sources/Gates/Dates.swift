@@ -190,15 +190,13 @@ public enum SeasonSelector: Equatable, Sendable {
     if u.count == 4, let year = number(u[...]), years.contains(year) {
       return .startYear(year)
     }
-    if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), let next = number(u[5..<7]),
+    if let year = Season.startYear(ofLabel: text), years.contains(year) { return .startYear(year) }
+    if u.count == 7, u[4] == UInt8(ascii: "-"), let year = number(u[0..<4]), number(u[5..<7]) != nil,
       years.contains(year)
     {
-      guard next == (year + 1) % 100 else {
-        throw UsageError(
-          "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)"
-        )
-      }
-      return .startYear(year)
+      throw UsageError(
+        "invalid season '\(raw)': its second part must be the year after \(year) (the season starting in \(year) is \(Season.label(year))); expected \(acceptedForms)"
+      )
     }
     throw UsageError("invalid season '\(raw)': expected \(acceptedForms)")
   }

@@ -595,7 +595,7 @@ extension SourceReader {
         probe.allValid = false
         return probe
       }
-      let season = date.month >= 10 ? date.year : date.year - 1
+      let season = Season.startYear(of: date)
       if seasons.contains(season) {
         let k = season - seasons.lowerBound
         probe.perSeason[k] += 1

@@ -1,6 +1,7 @@
 import Clocks
 import Columnar
 import Foundation
+import SQLiteSource
 
 #if canImport(Glibc)
   import Glibc
@@ -57,7 +58,7 @@ public enum BuildInputError: Error, Equatable, CustomStringConvertible {
     case .noSeasons:
       return "nothing to build: no seasons were given"
     case .badSeasonLabel(let label):
-      return "season label \"\(label)\" cannot be a file name: expected YYYY-YY"
+      return "season label \"\(label)\" cannot be a file name: expected YYYY-YY, the second part the year after the first (2022-23)"
     }
   }
 }
@@ -343,7 +344,7 @@ public final class SnapshotWriter: @unchecked Sendable {
     }
     mutex.unlock()
     var problem: Error?
-    if !Self.isSeasonLabel(label) {
+    if Season.startYear(ofLabel: label) == nil {
       problem = BuildInputError.badSeasonLabel(label)
     } else if let fields,
       table.fields.map(\.name) != fields.map(\.name) || table.fields.map(\.type) != fields.map(\.type)
@@ -367,16 +368,6 @@ public final class SnapshotWriter: @unchecked Sendable {
     queue.append((submitted, label, table, true))
     submitted += 1
     mutex.broadcast()
-  }
-
-  /// `YYYY-YY`: four digits, a hyphen, two digits. Checked by hand: a regular expression here
-  /// initialised ICU's regex engine, 2 ms of the first season's critical path.
-  static func isSeasonLabel(_ label: String) -> Bool {
-    let bytes = Array(label.utf8)
-    return bytes.count == 7 && bytes[4] == UInt8(ascii: "-")
-      && bytes.enumerated().allSatisfy {
-        $0.offset == 4 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0.element)
-      }
   }
 
   /// The first error met so far, if any (later seasons are skipped after it).

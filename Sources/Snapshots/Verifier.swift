@@ -1,5 +1,6 @@
 import Columnar
 import Foundation
+import SQLiteSource
 import Synchronization
 
 /// `dataset verify`: checks a snapshot against its manifest and the manifest against itself
@@ -335,9 +336,16 @@ public struct Verifier: Sendable {
       problem(
         entry.path, "has batches of \(Self.listed(batchRows)) rows but the manifest's config.batch_rows is \(size)")
     }
+    let labelled = Season.startYear(ofLabel: entry.season)
+    if labelled == nil {
+      problem(
+        entry.path,
+        "has the season \"\(entry.season)\" in the manifest, which is no season label (expected YYYY-YY, the second part the year after the first: 2022-23)"
+      )
+    }
     if let i = table.fields.firstIndex(where: { $0.name == "season_year" }), case .int32(let years) = table.columns[i] {
       let held = Set((0..<years.count).compactMap { years[$0] }).sorted()
-      if let year = Self.startYear(ofLabel: entry.season), held.contains(where: { $0 != year }) {
+      if let year = labelled, held.contains(where: { Int($0) != year }) {
         problem(
           entry.path,
           "holds season_year \(Self.listed(held.map(Int.init))) but the manifest says its season is \(entry.season)")
@@ -408,12 +416,6 @@ public struct Verifier: Sendable {
     values.count <= 6
       ? values.map(String.init).joined(separator: ", ")
       : values.prefix(5).map(String.init).joined(separator: ", ") + ", … (\(values.count) in all)"
-  }
-
-  /// 2022 for "2022-23".
-  static func startYear(ofLabel label: String) -> Int32? {
-    guard label.count == 7, let year = Int32(label.prefix(4)) else { return nil }
-    return year
   }
 
   /// "mean 12.5 (the files give 12.25), null_count 3 (the files give 4)".

@@ -150,7 +150,7 @@ import Testing
     #expect(Season.labels([2022]) == "2022-23")
     #expect(Season.labels([2021, 2022]) == "2021-22, 2022-23")
     #expect(Season.labels([2022, 2019, 2020, 2021, 2024]) == "2019-20 to 2022-23 (4 seasons), 2024-25")
-    #expect(Season.labels(Array(0...2021)) == "0-01 to 2021-22 (2022 seasons)")
+    #expect(Season.labels(Array(0...2021)) == "0000-01 to 2021-22 (2022 seasons)")
   }
 }
 

@@ -489,7 +489,7 @@ typealias SplitMix = SeededRandom
     #expect(typo.status == 0, "\(typo)")
     #expect(
       typo.stderr.contains(
-        "note: \(db) holds no season 0-01 to 2021-22 (2022 seasons), which the dates span; left out"),
+        "note: \(db) holds no season 0000-01 to 2021-22 (2022 seasons), which the dates span; left out"),
       "\(typo)")
     let manifest = try Manifest.read(path: s.path("Datasets/props_v1/v1/manifest.json"))
     #expect(manifest.config.seasons == ["2022-23"])

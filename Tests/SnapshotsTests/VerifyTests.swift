@@ -70,6 +70,18 @@ import Testing
       problems.contains { $0.hasPrefix("\(v1)/2022-23.arrow: is a FIFO, not a regular file (the manifest lists ") })
   }
 
+  /// A manifest season the schema's pattern lets through but no season is (the year after is
+  /// wrong) is named; before, verify took its first four digits on trust.
+  @Test func aManifestSeasonThatIsNoSeasonLabelIsNamed() throws {
+    let v1 = try published()
+    try editManifest(v1) { $0.files[0].season = "2021-23" }
+    let problems = verifier.verify(path: v1).problems
+    #expect(
+      problems.contains(
+        "\(v1)/2021-22.arrow: has the season \"2021-23\" in the manifest, which is no season label (expected YYYY-YY, the second part the year after the first: 2022-23)"
+      ), "\(problems)")
+  }
+
   @Test func flippedByte() throws {
     let v1 = try published()
     let path = "\(v1)/2022-23.arrow"
