@@ -58,7 +58,8 @@ public enum BuildInputError: Error, Equatable, CustomStringConvertible {
     case .noSeasons:
       return "nothing to build: no seasons were given"
     case .badSeasonLabel(let label):
-      return "season label \"\(label)\" cannot be a file name: expected YYYY-YY, the second part the year after the first (2022-23)"
+      return
+        "season label \"\(label)\" cannot be a file name: expected YYYY-YY, the second part the year after the first (2022-23)"
     }
   }
 }

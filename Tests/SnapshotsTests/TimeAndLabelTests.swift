@@ -21,11 +21,13 @@ import Testing
     }
   }
 
-  @Test(arguments: [
-    ("2022-23", 2022), ("1946-47", 1946), ("1999-00", 1999), ("0000-01", 0), ("9998-99", 9998),
-    ("2022-24", nil), ("0000-00", nil), ("2022-2", nil), ("2022-234", nil), ("2022_23", nil), ("../x", nil), ("", nil),
-    ("2022-23\n", nil), ("٢٠٢٢-٢٣", nil), ("2022-2x", nil),
-  ] as [(String, Int?)])
+  @Test(
+    arguments: [
+      ("2022-23", 2022), ("1946-47", 1946), ("1999-00", 1999), ("0000-01", 0), ("9998-99", 9998),
+      ("2022-24", nil), ("0000-00", nil), ("2022-2", nil), ("2022-234", nil), ("2022_23", nil), ("../x", nil),
+      ("", nil),
+      ("2022-23\n", nil), ("٢٠٢٢-٢٣", nil), ("2022-2x", nil),
+    ] as [(String, Int?)])
   func seasonLabelsAreAStartYearAndTheYearAfter(_ label: String, _ year: Int?) {
     #expect(Season.startYear(ofLabel: label) == year)
     if let year { #expect(Season.label(year) == label) }
