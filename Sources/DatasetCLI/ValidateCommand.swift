@@ -134,7 +134,9 @@ public enum GateTable {
         guard let d else { return "open" }
         return d.keyword.map { "\(d.date) (\($0), \(d.timeZone))" } ?? d.date
       }
-      out += "window \(show(report.startDate)) to \(show(report.endDate))\n"
+      out +=
+        "window \(show(report.startDate)) to \(show(report.endDate)); player_game_summary is measured up to its end,"
+        + " with the season's rows before it, which its features read\n"
     }
     out += "\n"
     let header = ["status", "gate", "figure", "threshold", "evidence"]

@@ -103,7 +103,8 @@ struct ByDay {
 
 /// Row flags shared by the day scan and the gates.
 enum RowFlag {
-  /// Inside the window and a requested season.
+  /// A requested season's row that the gates measure: a PCF row inside the window; a PGS row
+  /// inside the window or before it (`GateWindow.feeds`), the history its features read.
   static let inScope: UInt8 = 1
   /// PGS only: the spec's ACTIVE row.
   static let active: UInt8 = 2

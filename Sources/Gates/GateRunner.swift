@@ -20,6 +20,14 @@ public struct GateWindow: Sendable, Equatable {
     if let end, d > end { return false }
     return true
   }
+
+  /// Whether a PGS row dated `d` feeds the window's features: it is inside the window or
+  /// before it (its season's history), not after its end. The PGS gates measure these rows:
+  /// a window's features are computed from all of them (GATES.md, "Window").
+  public func feeds(_ d: Date32) -> Bool {
+    if let end, d > end { return false }
+    return true
+  }
 }
 
 public enum GateRunner {
@@ -179,7 +187,7 @@ struct Context {
       let k = seasonIndex(Int(pgs.seasonYear.values[i]))
       pgsSeason[i] = k
       var flags: UInt8 = pgs.isActive(i) ? RowFlag.active : 0
-      if k >= 0 && window.contains(pgs.gameDate.values[i]) { flags |= RowFlag.inScope }
+      if k >= 0 && window.feeds(pgs.gameDate.values[i]) { flags |= RowFlag.inScope }
       pgsFlags[i] = flags
     }
     space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
@@ -679,6 +687,8 @@ struct Context {
       /// (team id, active players), a game has two.
       var teams: [(Int32, Int)] = []
       var dates: [Date32] = []
+      /// (team, opponent named, rows): with two teams, one pair each way.
+      var opponents: [(team: Int32, opponent: Int32, rows: Int)] = []
     }
     var head = [Int32](repeating: -1, count: gameNames.count)
     var games: [Game] = []
@@ -701,12 +711,24 @@ struct Context {
       }
       let date = pgs.gameDate.values[i]
       if !games[g].dates.contains(date) { games[g].dates.append(date) }
+      let opponent = pgsOpponent[i]
+      if let k = games[g].opponents.firstIndex(where: { $0.team == team && $0.opponent == opponent }) {
+        games[g].opponents[k].rows += 1
+      } else {
+        games[g].opponents.append((team, opponent, 1))
+      }
     }
     let lo = config.gameIntegrityMinActivePlayersPerTeam
     let hi = config.gameIntegrityMaxActivePlayersPerTeam
     var problems: [(season: Int, date: Date32, text: String)] = []
     for g in games {
-      let broken = g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi }
+      // source-tables.md: opponent_team_abbr is the other team in the same game. Checked when
+      // the game has its two teams (else that is the problem named).
+      let misnamed =
+        g.teams.count == 2
+        ? g.opponents.filter { $0.opponent != (g.teams[0].0 == $0.team ? g.teams[1].0 : g.teams[0].0) } : []
+      let broken =
+        g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi } || !misnamed.isEmpty
       guard broken else { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let name = "\(tag(g.season))game \(gameNames[Int(g.id)]) (\(day(first)))"
@@ -721,6 +743,14 @@ struct Context {
       for (team, n) in teams where n < lo || n > hi {
         problems.append(
           (g.season, first, "\(name) \(team): \(n) active player\(n == 1 ? "" : "s"), expected \(lo) to \(hi)"))
+      }
+      for m in misnamed.sorted(by: { teamRank[Int($0.team)] < teamRank[Int($1.team)] }) {
+        let other = teamNames[Int(g.teams[0].0 == m.team ? g.teams[1].0 : g.teams[0].0)]
+        problems.append(
+          (
+            g.season, first,
+            "\(name) \(teamNames[Int(m.team)]): \(m.rows) row\(m.rows == 1 ? "" : "s") name the opponent \(teamNames[Int(m.opponent)]), expected \(other), the other team of the game"
+          ))
       }
       if g.dates.count > 1 {
         problems.append(
@@ -767,53 +797,51 @@ struct Context {
     ).with(verdicts(figures, problemsOf.filter { $0.value > config.gameIntegrityFailAbove }.mapValues { _ in .fail }))
   }
 
-  /// Rows filed under another season than the one whose games their date lies among
-  /// (source-tables.md: season_year is the season's START year). The date rule alone would
-  /// flag the 2020 Finals (October 2020, filed under 2019-20, while 2020-21 began in December),
-  /// so a row counts only when its date lies inside the playing span of the season the rule
-  /// gives it. Rows read and the rows next door the reader found (`SourceData`) are judged
-  /// alike, whatever the date window: a row missing from a season's history changes the
-  /// features of every later game of that player. One line per game, date and season filed
-  /// under, charged to the season the date belongs to when it is requested (its files lack the
-  /// row), else to the season the row was read in (its files hold it).
+  /// Rows filed under another season than the one their date puts them in (source-tables.md:
+  /// season_year is the season's START year, a date from October on belongs to that year's
+  /// season), unless they are a late game of their season (`Season.reasonFiledElsewhere`: the
+  /// 2020 Finals, October 2020, filed under 2019-20). Rows read and the rows next door the
+  /// reader found (`SourceData`) are judged alike, whatever the date window: a row missing from
+  /// a season's history changes the features of every later game of that player. One line per
+  /// game, date and season filed under, charged to the season the date belongs to when it is
+  /// requested (its files lack the row), else to the season the row was read in (its files
+  /// hold it).
   func rowsFiledUnderAnotherSeason() -> [(season: Int, date: Date32, text: String)] {
     struct Key: Hashable {
       var game: String
       var date: Date32
       var filedUnder: Int
-      var belongsTo: Int
     }
     var rows: [Key: [(rowid: Int64, player: String)]] = [:]
     let pgs = source.pgs
     let borders = Season.borders(of: pgs)
     let requested = Set(seasons)
+    func span(_ season: Int) -> ClosedRange<Date32>? {
+      requested.contains(season) ? borders.playingSpans[season] : source.playingSpansNotRead[season]
+    }
     for i in borders.rowsOutsideTheirSeason {
-      let date = pgs.gameDate.values[i]
-      let belongsTo = Season.startYear(of: date)
-      let span = requested.contains(belongsTo) ? borders.playingSpans[belongsTo] : source.playingSpansNotRead[belongsTo]
-      guard let span, span.contains(date) else { continue }
       let key = Key(
-        game: gameNames[Int(pgsGame[i])], date: date, filedUnder: Int(pgs.seasonYear.values[i]), belongsTo: belongsTo)
+        game: gameNames[Int(pgsGame[i])], date: pgs.gameDate.values[i], filedUnder: Int(pgs.seasonYear.values[i]))
       rows[key, default: []].append((pgs.rowid[i], playerNames[Int(pgsPlayer[i])]))
     }
     for row in source.rowsFiledNextDoor {
-      let key = Key(
-        game: row.gameId, date: row.gameDate, filedUnder: row.seasonYear, belongsTo: Season.startYear(of: row.gameDate))
-      rows[key, default: []].append((row.rowid, row.playerLookup))
+      rows[Key(game: row.gameId, date: row.gameDate, filedUnder: row.seasonYear), default: []].append(
+        (row.rowid, row.playerLookup))
     }
-    return rows.map { key, found in
-      let span = borders.playingSpans[key.belongsTo] ?? source.playingSpansNotRead[key.belongsTo]
-      let charged = requested.contains(key.belongsTo) ? key.belongsTo : key.filedUnder
+    return rows.compactMap { key, found in
+      guard let why = Season.reasonFiledElsewhere(filedUnder: key.filedUnder, date: key.date, playingSpan: span) else {
+        return nil
+      }
+      let belongsTo = Season.startYear(of: key.date)
+      let charged = requested.contains(belongsTo) ? belongsTo : key.filedUnder
       let n = found.count
       let shown = found.sorted { $0.rowid < $1.rowid }.prefix(3)
       let players = shown.map(\.player).joined(separator: ", ") + (n > 3 ? ", …" : "")
       let rowids = shown.map { String($0.rowid) }.joined(separator: ", ") + (n > 3 ? ", …" : "")
-      let games = span.map { " (\(day($0.lowerBound)) to \(day($0.upperBound)))" } ?? ""
       return (
         charged, key.date,
         "\(tag(charged))game \(key.game) (\(day(key.date))): \(n) row\(n == 1 ? "" : "s") filed under season_year "
-          + "\(key.filedUnder) (\(players); rowid \(rowids)), but the date lies among \(label(key.belongsTo))'s games"
-          + "\(games): season_year \(key.belongsTo) expected"
+          + "\(key.filedUnder) (\(players); rowid \(rowids)), but \(why): season_year \(belongsTo) expected"
       )
     }
   }
@@ -900,7 +928,7 @@ struct Context {
         home: schedule.homeTeamAbbr[r] ?? "?", away: schedule.awayTeamAbbr[r] ?? "?")
       scheduledDates[game.key, default: []].insert(date)
       scheduledPairings.insert(pairing(season, date, game.home, game.away))
-      if window.contains(date), seen.insert(game).inserted { inWindow.append(game) }
+      if window.feeds(date), seen.insert(game).inserted { inWindow.append(game) }
     }
 
     var problems: [(season: Int, date: Date32, text: String)] = []

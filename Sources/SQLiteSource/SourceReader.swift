@@ -325,24 +325,26 @@ public struct SourceReader {
   ///   would meet its PCF rows only when that other season was requested too, so one season's
   ///   file would depend on the others asked for. The PCF rows on such dates are read as well,
   ///   after the season's own (a handful of dates in real data; none in most exports).
-  /// - Whether such a row is a late game of its season or one filed under the wrong year depends
-  ///   on the games of the season its date falls in: that season's playing span is read.
-  /// - A row filed under the season before or after a requested one, dated inside the requested
-  ///   season's games (the calendar year, or the season's end year, taken for its start year),
-  ///   is one its selection by season_year leaves out: it is read by the season_year index of
-  ///   those two seasons. A row filed further away is not looked for (GATES.md).
+  /// - A row filed under the season before or after a requested one, dated in the requested
+  ///   season by the rule (the calendar year of a January game, or the season's end year, taken
+  ///   for its start year), is one its selection by season_year leaves out: it is read by the
+  ///   season_year index of those two seasons. A row filed further away is not looked for
+  ///   (GATES.md).
+  /// - Whether a row dated outside its season_year is a late game of it or one filed under the
+  ///   wrong year depends on the games of both seasons (`Season.reasonFiledElsewhere`): the
+  ///   playing span of each such season not requested is read from its own rows.
   func lookAcrossSeasonBorders(_ connection: Connection, _ data: inout SourceData) throws(SourceError) {
     let requested = Set(data.seasons)
     let pgs = data.pgs
     let borders = Season.borders(of: pgs)
     var dates = Set<Int32>()
-    var seasonsDatedIn = Set<Int>()
+    var spansNeeded = Set<Int>()
     for i in borders.rowsOutsideTheirSeason {
       let d = pgs.gameDate.values[i]
       let season = Season.startYear(of: d)
       guard !requested.contains(season) else { continue }
       dates.insert(d.daysSinceEpoch)
-      seasonsDatedIn.insert(season)
+      spansNeeded.insert(season)
     }
     if !dates.isEmpty {
       let list =
@@ -354,7 +356,29 @@ public struct SourceReader {
       data.pcf.append(contentsOf: Self.pcfTable(extra))
     }
     do {
-      for season in seasonsDatedIn.sorted() where Season.storedYears.contains(season) {
+      for season in data.seasons {
+        let range = Season.dateRange(season)
+        for next in [season - 1, season + 1] where !requested.contains(next) && Season.storedYears.contains(next) {
+          try eachRow(
+            connection,
+            """
+            SELECT rowid, player_lookup, game_id, game_date FROM player_game_summary
+            WHERE season_year = ?1 AND game_date BETWEEN ?2 AND ?3 ORDER BY rowid
+            """,
+            season: next, dates: range
+          ) { st in
+            guard let d = st.withTextBytes(3, { CivilDate.parse(isoBytes: $0) })?.date32, range.contains(d) else {
+              return
+            }
+            data.rowsFiledNextDoor.append(
+              RowFiledNextDoor(
+                rowid: st.int64(0), playerLookup: st.text(1) ?? "NULL", gameId: st.text(2) ?? "NULL", gameDate: d,
+                seasonYear: next))
+            if next < season { spansNeeded.insert(next) }
+          }
+        }
+      }
+      for season in spansNeeded.sorted() where Season.storedYears.contains(season) {
         let range = Season.dateRange(season)
         var lo = Int32.max, hi = Int32.min
         try eachRow(
@@ -369,27 +393,6 @@ public struct SourceReader {
           hi = max(hi, d.daysSinceEpoch)
         }
         if lo <= hi { data.playingSpansNotRead[season] = Date32(daysSinceEpoch: lo)...Date32(daysSinceEpoch: hi) }
-      }
-      for season in data.seasons {
-        guard let span = borders.playingSpans[season] else { continue }
-        for next in [season - 1, season + 1] where !requested.contains(next) && Season.storedYears.contains(next) {
-          try eachRow(
-            connection,
-            """
-            SELECT rowid, player_lookup, game_id, game_date FROM player_game_summary
-            WHERE season_year = ?1 AND game_date BETWEEN ?2 AND ?3 ORDER BY rowid
-            """,
-            season: next, dates: span
-          ) { st in
-            guard let d = st.withTextBytes(3, { CivilDate.parse(isoBytes: $0) })?.date32, span.contains(d) else {
-              return
-            }
-            data.rowsFiledNextDoor.append(
-              RowFiledNextDoor(
-                rowid: st.int64(0), playerLookup: st.text(1) ?? "NULL", gameId: st.text(2) ?? "NULL", gameDate: d,
-                seasonYear: next))
-          }
-        }
       }
     } catch {
       throw Self.classify(error, path: path)

@@ -126,12 +126,13 @@ public struct SourceData: Sendable {
   /// nil when the database has no `schedule` table.
   public var schedule: Schedule?
   /// PGS rows filed under the season before or after a requested one (not itself requested)
-  /// whose game_date lies inside the requested season's games: rows its selection by
-  /// season_year leaves out, so its files would lack them without a word.
+  /// that the date rule puts in the requested season: rows its selection by season_year leaves
+  /// out. Nearly all are filed under the wrong year, and its files would lack them without a
+  /// word; the gates judge them (`Season.reasonFiledElsewhere`).
   public var rowsFiledNextDoor: [RowFiledNextDoor] = []
-  /// The playing span (`Season.Borders.playingSpans`) of each season not requested that a row
-  /// read is dated in by the date rule, read from its own rows: whether such a row is a late
-  /// game of its season (the 2020 Finals) or one filed under the wrong year depends on it.
+  /// The playing span (`Season.Borders.playingSpans`) of the seasons not requested that
+  /// `Season.reasonFiledElsewhere` asks about, read from their own rows: a season a row read is
+  /// dated in, and the season before a requested one when rows of it are dated in that one.
   public var playingSpansNotRead: [Int: ClosedRange<Date32>] = [:]
 
   public init(path: String, seasons: [Int], pgs: PlayerGameSummary, pcf: PlayerCompositeFactors, schedule: Schedule?) {
@@ -302,7 +303,50 @@ public enum Season {
   }
 }
 
-/// A PGS row filed under a season that was not read, dated inside a requested season's games.
+extension Season {
+  /// How long after its season's last day by the date rule (30 September) a season's own
+  /// games may still reach for a game after that day to count as its late game: the 2020
+  /// Finals ran from 30 September to 11 October 2020, continuing 2019-20's games without a
+  /// pause. A playoff round does not pause two weeks; a season whose games ended in June does
+  /// not have a game in October.
+  public static let lateGameReachDays = 14
+
+  /// Why a PGS row filed under season `label` and dated `date` belongs to another season, or
+  /// nil when it is the label's game: dated in the label's season by the date rule, or a late
+  /// game of it (after its last day, while its own games run up to that day, and before the next
+  /// season's first game). `playingSpan` gives a season's `Borders.playingSpans` entry, nil
+  /// when it has no game that the rule agrees with.
+  public static func reasonFiledElsewhere(
+    filedUnder label: Int, date: Date32, playingSpan: (Int) -> ClosedRange<Date32>?
+  ) -> String? {
+    let season = startYear(of: date)
+    guard season != label else { return nil }
+    let day = CivilDate(date).description
+    if season < label {
+      return "by the date rule \(day) is in \(Self.label(season)), before \(Self.label(label)) began"
+    }
+    let lastDay = dateRange(label).upperBound
+    if season > label + 1 {
+      return "by the date rule \(day) is in \(Self.label(season)), over a year after \(Self.label(label)) ended"
+    }
+    guard let own = playingSpan(label) else {
+      return
+        "by the date rule \(day) is in \(Self.label(season)), and \(Self.label(label)) has no game of its own to continue"
+    }
+    if lastDay.days(since: own.upperBound) > lateGameReachDays {
+      return
+        "by the date rule \(day) is in \(Self.label(season)), and \(Self.label(label))'s own games end on \(CivilDate(own.upperBound)): no late game of it"
+    }
+    if let next = playingSpan(season), date >= next.lowerBound {
+      return
+        "\(Self.label(season))'s games began on \(CivilDate(next.lowerBound)): no late game of \(Self.label(label))"
+    }
+    return nil
+  }
+}
+
+/// A PGS row filed under the season before or after a requested one (not requested), dated in
+/// the requested season by the date rule.
 public struct RowFiledNextDoor: Sendable, Equatable {
   public var rowid: Int64
   public var playerLookup: String
