@@ -668,7 +668,8 @@ final class LeafDecoder {
   struct Target {
     let code: FastColumns.Code
     let field: Int
-    /// A flag column of REAL affinity reads integers as REALs, which a flag refuses.
+    /// A flag column of REAL affinity reads integers as REALs: left to `store`, which reads
+    /// them as SQLite hands them out.
     let integersAsFlags: Bool
     let values: UnsafeMutableRawPointer
     let valid: UnsafeMutablePointer<UInt64>

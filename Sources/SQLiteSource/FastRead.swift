@@ -203,7 +203,10 @@ final class FastColumns {
     case .real:
       guard d.isFinite else { return false }
       doubles[at] = d
-    case .textRequired, .textOptional, .flag, .date, .timestamp: return false
+    case .flag:
+      guard d == 0 || d == 1 else { return false }
+      flags[at] = d == 1
+    case .textRequired, .textOptional, .date, .timestamp: return false
     }
     present(k, r)
     return true

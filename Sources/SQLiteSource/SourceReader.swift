@@ -761,6 +761,12 @@ struct ColumnBuilder {
         let v = st.int64(c)
         guard v == 0 || v == 1 else { return .bad(value: String(v), expected: "0, 1 or NULL") }
         flags.append(v == 1)
+      case .real:
+        // A table written by a dataframe declares the column REAL and stores 1.0: accepted as
+        // the integer columns accept a whole REAL. Anything else is no flag.
+        let d = st.double(c)
+        guard d == 0 || d == 1 else { return .bad(value: String(d), expected: "0, 1 or NULL") }
+        flags.append(d == 1)
       default:
         return .bad(value: Self.show(st, c), expected: "0, 1 or NULL")
       }

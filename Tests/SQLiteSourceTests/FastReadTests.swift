@@ -82,7 +82,9 @@ private func value(_ kind: Kind, _ g: inout Rng, date: Date32, season: Int) -> V
     case 2: return .real(-0.0)
     default: return .real(Double(g.below(1_000_000)) / 997)
     }
-  case .flag: return g.chance(15) ? .null : .int(Int64(g.below(2)))
+  case .flag:
+    // A whole REAL 0.0 or 1.0, as a dataframe's REAL column writes a flag.
+    return g.chance(15) ? .null : g.chance(15) ? .real(Double(g.below(2))) : .int(Int64(g.below(2)))
   case .date: return .text(iso(date))
   case .timestamp:
     switch g.below(4) {
@@ -400,8 +402,8 @@ private let badValueCases: [BadValueCase] = [
     table: "player_game_summary", column: "is_home", literal: "2",
     message: "player_game_summary.is_home at rowid 111 holds 2, expected 0, 1 or NULL"),
   .init(
-    table: "player_game_summary", column: "is_dnp", literal: "1.0",
-    message: "player_game_summary.is_dnp at rowid 111 holds 1.0, expected 0, 1 or NULL"),
+    table: "player_game_summary", column: "is_dnp", literal: "0.5",
+    message: "player_game_summary.is_dnp at rowid 111 holds 0.5, expected 0, 1 or NULL"),
   .init(
     table: "player_game_summary", column: "game_date", literal: "'2016-02-30'",
     message: "player_game_summary.game_date at rowid 111 holds '2016-02-30', expected a real calendar date YYYY-MM-DD"),
