@@ -270,10 +270,21 @@ struct Context {
     var worst: Double?
     var status = GateStatus.pass
     var marks: [Int: GateStatus] = [:]
+    let early = pcfRowsBeforeTheBootstrapEnds()
     for season in seasons {
       let exp = expected[season] ?? []
+      if let e = early[season] {
+        status = .fail
+        marks[season] = .fail
+        missingAll.append(e.line)
+      }
       if exp.isEmpty {
-        figures.append((season, "no expected PCF date in range (only bootstrap days or no games)"))
+        figures.append(
+          (
+            season,
+            "no expected PCF date in range (only bootstrap days or no games)"
+              + (early[season].map { "; \(Show.count($0.rows)) PCF rows on bootstrap days" } ?? "")
+          ))
         continue
       }
       let missing = exp.filter { !hasPCF($0) }
@@ -288,14 +299,53 @@ struct Context {
         (
           season,
           "PCF covers \(Show.count(covered)) of \(Show.count(exp.count)) expected dates (\(Show.pct(p, failsBelow: threshold)))"
+            + (early[season].map { "; \(Show.count($0.rows)) PCF rows on bootstrap days" } ?? "")
         ))
       missingAll += missing.map { tag(season) + day($0) }
     }
+    let missingCount = missingAll.count - early.count
     return GateResult(
       name: GateName.pcfDateCoverage.rawValue, status: status, figure: perSeason(figures), value: worst,
-      threshold: "fail below \(Show.number(threshold)) %",
-      summary: missingAll.isEmpty ? "no expected date missing" : Show.list("missing", missingAll), evidence: missingAll
+      threshold: "fail below \(Show.number(threshold)) %; fail on a PCF row on a bootstrap day",
+      summary: !early.isEmpty
+        ? missingAll[0] : missingCount == 0 ? "no expected date missing" : Show.list("missing", missingAll),
+      evidence: missingAll
     ).with(verdicts(figures, marks))
+  }
+
+  /// PCF rows of a season dated before its opening night's bootstrap days end (days 0–13, or
+  /// before opening night), up to the window's end: upstream writes none there
+  /// (source-tables.md), so their presence says the opening night is wrong. A season whose first
+  /// weeks are missing from player_game_summary (a truncated export), or from the schedule,
+  /// opens late: its early rows are taken for bootstrap days and dropped, and every history
+  /// lacks the missing games, with every other gate passing (session 19 review).
+  func pcfRowsBeforeTheBootstrapEnds() -> [Int: (rows: Int, line: String)] {
+    let pcf = source.pcf
+    var rows: [Int: (n: Int, first: Date32, last: Date32)] = [:]
+    for i in 0..<pcf.count where pcfSeason[i] >= 0 {
+      let date = pcf.gameDate.values[i]
+      let season = seasons[Int(pcfSeason[i])]
+      guard window.feeds(date), let opening = calendars[season]?.openingNight,
+        date.days(since: opening) < SeasonCalendar.bootstrapDays
+      else { continue }
+      if let r = rows[season] {
+        rows[season] = (r.n + 1, min(r.first, date), max(r.last, date))
+      } else {
+        rows[season] = (1, date, date)
+      }
+    }
+    return rows.reduce(into: [:]) { out, entry in
+      let (season, r) = entry
+      guard let cal = calendars[season], let opening = cal.openingNight else { return }
+      let source = cal.dateSource == .schedule ? "the schedule" : "player_game_summary"
+      let dates = r.first == r.last ? day(r.first) : "\(day(r.first)) to \(day(r.last))"
+      out[season] = (
+        r.n,
+        "\(tag(season))\(Show.count(r.n)) PCF row\(r.n == 1 ? "" : "s") on \(dates), before the bootstrap days from opening night "
+          + "\(day(opening)) (the first game date in \(source)) end: upstream writes no PCF row there (source-tables.md); "
+          + "are the season's first games missing from \(source)?"
+      )
+    }
   }
 
   // MARK: pcf_player_coverage

@@ -95,7 +95,7 @@ let expectedDatesSQL = """
         == "PCF covers \(covered) of \(expected.count) expected dates (\(pct(Double(covered), Double(expected.count))))"
     )
     #expect(gate.value == 100 * Double(covered) / Double(expected.count))
-    #expect(gate.threshold == "fail below 95 %")
+    #expect(gate.threshold == "fail below 95 %; fail on a PCF row on a bootstrap day")
     #expect(gate.evidence == missing)
     #expect(gate.summary == "missing: \(missing[0]), \(missing[1]), \(missing[2]), … (10 in all)")
   }

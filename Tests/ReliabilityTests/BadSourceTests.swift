@@ -763,6 +763,41 @@ typealias SplitMix = SeededRandom
     #expect(gateLine(r, "source_field_coverage").hasPrefix("FAIL"), "\(r)")
   }
 
+  /// An export whose first weeks are missing opens late: its early rows were dropped as
+  /// bootstrap days and every history lacked October, with every gate passing. Upstream writes
+  /// no PCF row on a bootstrap day, so PCF rows there say the opening night is wrong.
+  @Test func aSeasonMissingItsFirstWeeksFailsOnItsPCFRows() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let (db, c) = try league(s)
+    let clean = try runCLI(["validate", "--db", db, "--season", "2022"])
+    #expect(clean.status == 0, "\(clean)")
+    try c.execute("DELETE FROM player_game_summary WHERE game_date < '2022-11-01'")
+    let count = try c.prepare(
+      "SELECT count(*), min(game_date), max(game_date) FROM player_composite_factors WHERE game_date BETWEEN '2022-11-01' AND '2022-11-14'"
+    )
+    try #require(try count.step())
+    let (rows, first, last) = (Int(count.int64(0)), count.text(1)!, count.text(2)!)
+    try #require(rows > 0)
+    func grouped(_ n: Int) -> String {
+      var digits = String(n), out = ""
+      while digits.count > 3 {
+        out = "," + digits.suffix(3) + out
+        digits.removeLast(3)
+      }
+      return digits + out
+    }
+    for window in [[String](), ["--start-date", "2023-01-01"]] {
+      let r = try runCLI(["validate", "--db", db, "--season", "2022"] + window)
+      #expect(r.status == 2, "\(window): \(r)")
+      #expect(
+        r.stdout.contains(
+          "\(grouped(rows)) PCF rows on \(first) to \(last), before the bootstrap days from opening night 2022-11-01 (the first game date in player_game_summary) end: upstream writes no PCF row there (source-tables.md); are the season's first games missing from player_game_summary?"
+        ), "\(window): \(r)")
+      #expect(gateLine(r, "pcf_date_coverage").hasPrefix("FAIL"), "\(window): \(r)")
+    }
+  }
+
   /// The schedule's opening night decides which rows of the window are bootstrap days.
   @Test func aScheduleMissingGamesBeforeTheWindowFailsGameIntegrity() throws {
     let s = Scratch()
