@@ -739,6 +739,8 @@ struct Context {
       var dates: [Date32] = []
       /// (team, opponent named, rows): with two teams, one pair each way.
       var opponents: [(team: Int32, opponent: Int32, rows: Int)] = []
+      /// Per entry of `teams`: the is_home values its rows hold (1: 0 seen, 2: 1 seen).
+      var sides: [UInt8] = []
     }
     var head = [Int32](repeating: -1, count: gameNames.count)
     var games: [Game] = []
@@ -754,10 +756,13 @@ struct Context {
       }
       let team = pgsTeam[i]
       let add = pgsFlags[i] & RowFlag.active != 0 ? 1 : 0
+      let side: UInt8 = pgs.isHome.validity[i] ? (pgs.isHome.values[i] ? 2 : 1) : 0
       if let t = games[g].teams.firstIndex(where: { $0.0 == team }) {
         games[g].teams[t].1 += add
+        games[g].sides[t] |= side
       } else {
         games[g].teams.append((team, add))
+        games[g].sides.append(side)
       }
       let date = pgs.gameDate.values[i]
       if !games[g].dates.contains(date) { games[g].dates.append(date) }
@@ -777,8 +782,12 @@ struct Context {
       let misnamed =
         g.teams.count == 2
         ? g.opponents.filter { $0.opponent != (g.teams[0].0 == $0.team ? g.teams[1].0 : g.teams[0].0) } : []
+      // is_home (a feature column): a team's rows agree, and the two teams are not on one side.
+      // NULL is "unknown" (source-tables.md) and is compared with nothing.
+      let sidesClash = g.sides.contains(3) || (g.teams.count == 2 && g.sides[0] != 0 && g.sides[0] == g.sides[1])
       let broken =
         g.teams.count != 2 || g.dates.count > 1 || g.teams.contains { $0.1 < lo || $0.1 > hi } || !misnamed.isEmpty
+        || sidesClash
       guard broken else { continue }
       let first = g.dates.min() ?? Date32(daysSinceEpoch: 0)
       let name = "\(tag(g.season))game \(gameNames[Int(g.id)]) (\(day(first)))"
@@ -800,6 +809,17 @@ struct Context {
           (
             g.season, first,
             "\(name) \(teamNames[Int(m.team)]): \(m.rows) row\(m.rows == 1 ? "" : "s") name the opponent \(teamNames[Int(m.opponent)]), expected \(other), the other team of the game"
+          ))
+      }
+      if sidesClash {
+        let said = zip(g.teams, g.sides).map { team, side in
+          "\(teamNames[Int(team.0)]) "
+            + (side == 3 ? "both home and away" : side == 2 ? "home" : side == 1 ? "away" : "NULL")
+        }.sorted()
+        problems.append(
+          (
+            g.season, first,
+            "\(name): is_home says \(said.joined(separator: ", ")), expected one team home (1) and the other away (0)"
           ))
       }
       if g.dates.count > 1 {

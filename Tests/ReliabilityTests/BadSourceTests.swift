@@ -866,6 +866,36 @@ typealias SplitMix = SeededRandom
   }
 }
 
+/// is_home is a feature column: both teams home, or one team's rows split, passed every gate.
+@Suite struct HomeAndAwayTests {
+  @Test func isHomeMustSplitTheGameInTwo() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("league.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "5", "--first-season", "2022", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let pick = try c.prepare(
+      """
+      SELECT game_id, game_date, team_abbr, opponent_team_abbr FROM player_game_summary
+      WHERE game_date = '2022-12-01' AND is_home = 1 ORDER BY rowid LIMIT 1
+      """)
+    try #require(try pick.step())
+    let (game, date, home, away) = (pick.text(0)!, pick.text(1)!, pick.text(2)!, pick.text(3)!)
+    try c.execute("UPDATE player_game_summary SET is_home = 1 WHERE game_id = '\(game)'")
+    let both = try runCLI(["validate", "--db", db, "--season", "2022", "--json"])
+    #expect(both.status == 2, "\(both)")
+    let sides = [home, away].sorted().map { "\($0) home" }.joined(separator: ", ")
+    #expect(
+      both.stdout.contains(
+        "game \(game) (\(date)): is_home says \(sides), expected one team home (1) and the other away (0)"), "\(both)")
+    // NULL is unknown, not a side: the importer writes it for a neutral-site game.
+    try c.execute("UPDATE player_game_summary SET is_home = NULL WHERE game_id = '\(game)'")
+    let unknown = try runCLI(["validate", "--db", db, "--season", "2022"])
+    #expect(unknown.status == 0, "\(unknown)")
+  }
+}
+
 /// Session 12 review of synth and diff arguments.
 @Suite struct SynthAndDiffArgumentTests {
   @Test func processedAtIsCheckedAsAnOptionAndStoredInUTC() throws {
