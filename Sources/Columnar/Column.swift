@@ -94,11 +94,11 @@ public struct Column<Element: ColumnElement>: Sendable, Equatable {
     validity.reserveCapacity(n)
   }
 
-  public func gather(_ indices: [Int]) -> Column<Element> {
-    var out = Column<Element>()
-    out.reserveCapacity(indices.count)
-    for i in indices { out.append(self[i]) }
-    return out
+  /// Rows `indices` of this column, in that order. Inlinable, so each caller gets it
+  /// specialised for its element type: unspecialised, it looked up generic metadata for every
+  /// value (8 % of a one-season read that splits off the rows of the seasons next to it).
+  @inlinable public func gather(_ indices: [Int]) -> Column<Element> {
+    Column(values: indices.map { values[$0] }, validity: validity.gather(indices))
   }
 
   public func checkInvariants() {

@@ -60,6 +60,20 @@ public struct ValidityBitmap: Sendable, Equatable, Hashable {
     }
   }
 
+  /// The rows `indices` of this bitmap, in that order, written a word at a time.
+  public func gather(_ indices: [Int]) -> ValidityBitmap {
+    var out = ValidityBitmap(count: indices.count, allValid: false)
+    words.withUnsafeBufferPointer { src in
+      out.words.withUnsafeMutableBufferPointer { dst in
+        for (k, i) in indices.enumerated() {
+          precondition(i >= 0 && i < count, "bitmap index \(i) out of range 0..<\(count)")
+          dst[k &>> 6] |= ((src[i &>> 6] &>> UInt64(i & 63)) & 1) &<< UInt64(k & 63)
+        }
+      }
+    }
+    return out
+  }
+
   public mutating func append(_ bit: Bool) {
     if count & 63 == 0 { words.append(0) }
     if bit { words[count &>> 6] |= UInt64(1) << UInt64(count & 63) }
@@ -104,13 +118,6 @@ public struct ValidityBitmap: Sendable, Equatable, Hashable {
     for i in 0..<byteCount {
       out[i] = UInt8(truncatingIfNeeded: words[i >> 3] >> UInt64((i & 7) * 8))
     }
-    return out
-  }
-
-  /// The rows `indices` of this bitmap, in that order.
-  public func gather(_ indices: [Int]) -> ValidityBitmap {
-    var out = ValidityBitmap(count: indices.count, allValid: false)
-    for (k, i) in indices.enumerated() where self[i] { out[k] = true }
     return out
   }
 

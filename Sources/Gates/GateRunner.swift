@@ -142,6 +142,8 @@ struct Context {
   /// −1 for none requested; and its `RowFlag`s.
   var pcfSeason: [Int16] = []
   var pcfFlags: [UInt8] = []
+  /// Where the PGS rows read sit against the date rule (`Season.borders`).
+  var borders = Season.Borders()
   /// Both tables' rows grouped by date slot, and who is there on each date.
   var space: DaySpace
   var pgsByDay: ByDay
@@ -183,13 +185,27 @@ struct Context {
     }
     pgsSeason = [Int16](repeating: -1, count: pgs.count)
     pgsFlags = [UInt8](repeating: 0, count: pgs.count)
+    // Whether each season has a PGS row inside the window: one without builds nothing (the
+    // build leaves it out), so its rows feed nothing and are not measured (an off-season
+    // window from 1 September reaches back into the season that ended in June).
+    var reachesWindow = [Bool](repeating: window.start == nil && window.end == nil, count: seasons.count)
     for i in 0..<pgs.count {
       let k = seasonIndex(Int(pgs.seasonYear.values[i]))
       pgsSeason[i] = k
       var flags: UInt8 = pgs.isActive(i) ? RowFlag.active : 0
-      if k >= 0 && window.feeds(pgs.gameDate.values[i]) { flags |= RowFlag.inScope }
+      let date = pgs.gameDate.values[i]
+      if k >= 0 && window.feeds(date) {
+        flags |= RowFlag.inScope
+        if !reachesWindow[Int(k)] && window.contains(date) { reachesWindow[Int(k)] = true }
+      }
       pgsFlags[i] = flags
     }
+    if reachesWindow.contains(false) {
+      for i in 0..<pgs.count where pgsSeason[i] >= 0 && !reachesWindow[Int(pgsSeason[i])] {
+        pgsFlags[i] &= ~RowFlag.inScope
+      }
+    }
+    borders = Season.borders(of: pgs)
     space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
     pgsByDay = ByDay(pgs.gameDate.values, in: space)
     pcfByDay = ByDay(pcf.gameDate.values, in: space)
@@ -321,12 +337,20 @@ struct Context {
   /// lacks the missing games, with every other gate passing (session 19 review).
   func pcfRowsBeforeTheBootstrapEnds() -> [Int: (rows: Int, line: String)] {
     let pcf = source.pcf
+    // Dates of another season's late games (the 2020 Finals, October 2020, read beside a
+    // 2020-21 request as rows filed next door): their PCF rows are that season's, dated before
+    // this one's opening night by right.
+    var lateGames = Set<Date32>()
+    for row in source.rowsFiledNextDoor
+    where Season.reasonFiledElsewhere(filedUnder: row.seasonYear, date: row.gameDate, playingSpan: playingSpan) == nil {
+      lateGames.insert(row.gameDate)
+    }
     var rows: [Int: (n: Int, first: Date32, last: Date32)] = [:]
     for i in 0..<pcf.count where pcfSeason[i] >= 0 {
       let date = pcf.gameDate.values[i]
       let season = seasons[Int(pcfSeason[i])]
       guard window.feeds(date), let opening = calendars[season]?.openingNight,
-        date.days(since: opening) < SeasonCalendar.bootstrapDays
+        date.days(since: opening) < SeasonCalendar.bootstrapDays, !lateGames.contains(date)
       else { continue }
       if let r = rows[season] {
         rows[season] = (r.n + 1, min(r.first, date), max(r.last, date))
@@ -343,7 +367,8 @@ struct Context {
         r.n,
         "\(tag(season))\(Show.count(r.n)) PCF row\(r.n == 1 ? "" : "s") on \(dates), before the bootstrap days from opening night "
           + "\(day(opening)) (the first game date in \(source)) end: upstream writes no PCF row there (source-tables.md); "
-          + "are the season's first games missing from \(source)?"
+          + "is that opening night wrong (the season's first games missing from \(source), or a row of another season "
+          + "filed under this one: see game_integrity)?"
       )
     }
   }
@@ -867,6 +892,12 @@ struct Context {
     ).with(verdicts(figures, problemsOf.filter { $0.value > config.gameIntegrityFailAbove }.mapValues { _ in .fail }))
   }
 
+  /// A season's playing span (`Season.Borders`): from the rows read for a requested season,
+  /// else as the reader read it from the season's own rows.
+  func playingSpan(_ season: Int) -> ClosedRange<Date32>? {
+    seasons.contains(season) ? borders.playingSpans[season] : source.playingSpansNotRead[season]
+  }
+
   /// Rows filed under another season than the one their date puts them in (source-tables.md:
   /// season_year is the season's START year, a date from October on belongs to that year's
   /// season), unless they are a late game of their season (`Season.reasonFiledElsewhere`: the
@@ -884,11 +915,7 @@ struct Context {
     }
     var rows: [Key: [(rowid: Int64, player: String)]] = [:]
     let pgs = source.pgs
-    let borders = Season.borders(of: pgs)
     let requested = Set(seasons)
-    func span(_ season: Int) -> ClosedRange<Date32>? {
-      requested.contains(season) ? borders.playingSpans[season] : source.playingSpansNotRead[season]
-    }
     for i in borders.rowsOutsideTheirSeason {
       let key = Key(
         game: gameNames[Int(pgsGame[i])], date: pgs.gameDate.values[i], filedUnder: Int(pgs.seasonYear.values[i]))
@@ -899,7 +926,8 @@ struct Context {
         (row.rowid, row.playerLookup))
     }
     return rows.compactMap { key, found in
-      guard let why = Season.reasonFiledElsewhere(filedUnder: key.filedUnder, date: key.date, playingSpan: span) else {
+      guard let why = Season.reasonFiledElsewhere(filedUnder: key.filedUnder, date: key.date, playingSpan: playingSpan)
+      else {
         return nil
       }
       let belongsTo = Season.startYear(of: key.date)

@@ -228,7 +228,9 @@ extension SourceReader {
   func readDirectReporting(
     _ connection: Connection, seasons: [Int], leavesPerChunk: Int = leavesPerChunk, readIndexPages: Bool = true
   )
-    throws(SourceError) -> (data: SourceData, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int))?
+    throws(SourceError) -> (
+      data: SourceData, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int), neighbours: ReadResult?
+    )?
   {
     guard !seasons.isEmpty else { return nil }
     // SQLite maps the file for us (xFetch): its own mapping is tied to its locks, where a
@@ -273,10 +275,12 @@ extension SourceReader {
     image.descriptor = readIndexPages ? Self.sqliteDescriptor(connection, file) : nil
     guard
       let parts = Self.decode(
-        image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk, indexes: indexes)
+        image, layouts: layouts, seasons: seasons, leavesPerChunk: leavesPerChunk, indexes: indexes,
+        neighbours: Self.neighbours(of: seasons))
     else { return nil }
     return (
-      try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf), parts.indexed, parts.rowsInFile
+      try assemble(connection, seasons: seasons, pgs: parts.pgs, pcf: parts.pcf), parts.indexed, parts.rowsInFile,
+      parts.neighbours
     )
   }
 
@@ -411,16 +415,19 @@ extension SourceReader {
   /// leaves read (SelectorIndex.swift).
   static func decode(
     _ image: FileImage, layouts: (pgs: RecordLayout, pcf: RecordLayout), seasons: [Int], leavesPerChunk: Int,
-    indexes: (pgs: SelectorIndex?, pcf: SelectorIndex?) = (nil, nil)
+    indexes: (pgs: SelectorIndex?, pcf: SelectorIndex?) = (nil, nil), neighbours: [Int] = []
   )
-    -> (pgs: ReadResult, pcf: ReadResult, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int))?
+    -> (
+      pgs: ReadResult, pcf: ReadResult, indexed: (pgs: Bool, pcf: Bool), rowsInFile: (pgs: Int, pcf: Int),
+      neighbours: ReadResult?
+    )?
   {
     guard let lo = seasons.first else { return nil }
     let words = image.pageCount / 64 + 1
     var seen = [UInt64](repeating: 0, count: words)
     let listed = listedRows(image, indexes: indexes, seasons: seasons, seen: &seen)
-    func read(_ layout: RecordLayout, _ specs: [ColumnSpec], byDate: Bool, listed: IndexedRows?)
-      -> (read: TableRead, indexed: Bool, rowsInFile: Int)?
+    func read(_ layout: RecordLayout, _ specs: [ColumnSpec], byDate: Bool, listed: IndexedRows?, also: [Int] = [])
+      -> (read: TableRead, indexed: Bool, rowsInFile: Int, also: ReadResult?)?
     {
       let before = seen
       if let listed,
@@ -429,18 +436,36 @@ extension SourceReader {
           image, layout, specs, leaves: kept, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk),
         read.perSeason == listed.perSeason, read.rows.rowid == listed.rowids
       {
-        return (read, true, listed.entries)
+        return (read, true, listed.entries, nil)
       }
       // Without an index, or when the rows decoded are not exactly the ones it lists, season by
-      // season: the whole table.
+      // season: the whole table. Every leaf is walked then, so the rows of `also` (PGS: the
+      // seasons next to those asked for, which `lookAcrossSeasonBorders` would otherwise find
+      // with a scan of its own per season) cost only their decoding; they are split off.
       seen = before
+      let wanted = Array(Set(seasons + also)).sorted()
       guard let all = leaves(image, root: layout.root, seen: &seen),
-        let read = decodeTable(
-          image, layout, specs, leaves: all, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk)
+        var read = decodeTable(
+          image, layout, specs, leaves: all, seasons: wanted, byDate: byDate, leavesPerChunk: leavesPerChunk)
       else { return nil }
-      return (read, false, all.cells.reduce(0, +))
+      var extra: ReadResult?
+      if wanted != seasons, let hi = seasons.last {
+        // perSeason as a read of `seasons` alone gives it: lo...hi, the seasons not asked at 0.
+        let asked = Set(seasons)
+        let shift = lo - wanted[0]
+        let perSeason = (lo...hi).map { asked.contains($0) ? read.perSeason[$0 - lo + shift] : 0 }
+        if perSeason.reduce(0, +) != read.rows.rowid.count {
+          let keep = read.season.indices.filter { asked.contains(Int(read.season[$0])) }
+          extra = read.rows.gather(read.season.indices.filter { !asked.contains(Int(read.season[$0])) })
+          read = (read.rows.gather(keep), keep.map { read.season[$0] }, perSeason)
+        } else {
+          extra = ReadResult(rowid: [], columns: [])
+          read.perSeason = perSeason
+        }
+      }
+      return (read, false, all.cells.reduce(0, +), extra)
     }
-    guard let pgs = read(layouts.pgs, pgsColumns, byDate: false, listed: listed.pgs),
+    guard let pgs = read(layouts.pgs, pgsColumns, byDate: false, listed: listed.pgs, also: neighbours),
       let pcf = read(layouts.pcf, pcfColumns, byDate: true, listed: listed.pcf)
     else { return nil }
     // `readChecked` refuses a requested season without PGS rows; PCF may have none.
@@ -450,7 +475,7 @@ extension SourceReader {
     if !zip(seasonOf, seasonOf.dropFirst()).allSatisfy({ $0 <= $1 }) {
       result = result.gather(seasonOf.indices.sorted { (seasonOf[$0], $0) < (seasonOf[$1], $1) })
     }
-    return (pgs.read.rows, result, (pgs.indexed, pcf.indexed), (pgs.rowsInFile, pcf.rowsInFile))
+    return (pgs.read.rows, result, (pgs.indexed, pcf.indexed), (pgs.rowsInFile, pcf.rowsInFile), pgs.also)
   }
 
   /// A table's selected rows, the season of each, and the rows per season in `lo...hi`.

@@ -257,14 +257,16 @@ public struct SourceReader {
     try requireTable(connection, "player_game_summary", columns: Self.pgsColumns)
     try requireTable(connection, "player_composite_factors", columns: Self.pcfColumns)
     var result: (data: SourceData, tier: ReadTier, rowsInFile: (pgs: Int, pcf: Int)?)
+    var neighbours: ReadResult?
     if let read = try readDirectReporting(connection, seasons: seasons) {
       result = (read.data, .direct(pgsIndexed: read.indexed.pgs, pcfIndexed: read.indexed.pcf), read.rowsInFile)
+      neighbours = read.neighbours
     } else if let data = try readFast(connection, seasons: seasons) {
       result = (data, .fast, nil)
     } else {
       result = (try readChecked(connection, seasons: seasons), .checked, nil)
     }
-    try lookAcrossSeasonBorders(connection, &result.data)
+    try lookAcrossSeasonBorders(connection, &result.data, neighboursRead: neighbours)
     return result
   }
 
@@ -333,7 +335,12 @@ public struct SourceReader {
   /// - Whether a row dated outside its season_year is a late game of it or one filed under the
   ///   wrong year depends on the games of both seasons (`Season.reasonFiledElsewhere`): the
   ///   playing span of each such season not requested is read from its own rows.
-  func lookAcrossSeasonBorders(_ connection: Connection, _ data: inout SourceData) throws(SourceError) {
+  ///
+  /// `neighboursRead`: the PGS rows of `neighbours(of:)` when the read already decoded them (a
+  /// direct read of the whole table walks every leaf anyway); nil to query them here.
+  func lookAcrossSeasonBorders(_ connection: Connection, _ data: inout SourceData, neighboursRead: ReadResult? = nil)
+    throws(SourceError)
+  {
     let requested = Set(data.seasons)
     let pgs = data.pgs
     let borders = Season.borders(of: pgs)
@@ -355,10 +362,39 @@ public struct SourceReader {
         bind: { st throws(SQLiteError) in try st.bind(1, list) })
       data.pcf.append(contentsOf: Self.pcfTable(extra))
     }
-    do {
+    // The neighbours' rows decoded by the read: the same rows, in the same order, as the queries
+    // below give, and each neighbour's playing span from the same rows.
+    var spansRead: [Int: ClosedRange<Date32>]?
+    if let rows = neighboursRead, !rows.columns.isEmpty {
+      let lookups = rows.columns[0].strings, games = rows.columns[3].strings
+      let days = rows.columns[4].dates, years = rows.columns[5].int32s
+      var spans: [Int: ClosedRange<Date32>] = [:]
+      for i in 0..<rows.rowid.count where days.validity[i] && years.validity[i] {
+        let (d, year) = (days.values[i], Int(years.values[i]))
+        guard Season.dateRange(year).contains(d) else { continue }
+        spans[year] = spans[year].map { min($0.lowerBound, d)...max($0.upperBound, d) } ?? d...d
+      }
+      spansRead = spans
       for season in data.seasons {
         let range = Season.dateRange(season)
-        for next in [season - 1, season + 1] where !requested.contains(next) && Season.storedYears.contains(next) {
+        for next in Self.neighbours(of: [season]) where !requested.contains(next) {
+          for i in 0..<rows.rowid.count where years.validity[i] && Int(years.values[i]) == next {
+            guard days.validity[i], range.contains(days.values[i]) else { continue }
+            data.rowsFiledNextDoor.append(
+              RowFiledNextDoor(
+                rowid: rows.rowid[i], playerLookup: lookups[i] ?? "NULL", gameId: games[i] ?? "NULL",
+                gameDate: days.values[i], seasonYear: next))
+            if next < season { spansNeeded.insert(next) }
+          }
+        }
+      }
+    } else if neighboursRead != nil {
+      spansRead = [:]
+    }
+    do {
+      for season in data.seasons where spansRead == nil {
+        let range = Season.dateRange(season)
+        for next in Self.neighbours(of: [season]) where !requested.contains(next) {
           try eachRow(
             connection,
             """
@@ -379,6 +415,10 @@ public struct SourceReader {
         }
       }
       for season in spansNeeded.sorted() where Season.storedYears.contains(season) {
+        if let spansRead, Self.neighbours(of: data.seasons).contains(season) {
+          if let span = spansRead[season] { data.playingSpansNotRead[season] = span }
+          continue
+        }
         let range = Season.dateRange(season)
         var lo = Int32.max, hi = Int32.min
         try eachRow(
@@ -397,6 +437,19 @@ public struct SourceReader {
     } catch {
       throw Self.classify(error, path: path)
     }
+  }
+
+  /// The seasons just before and after each of `seasons` that are not among them: where a row
+  /// filed one season off would be (`lookAcrossSeasonBorders`).
+  static func neighbours(of seasons: [Int]) -> [Int] {
+    let asked = Set(seasons)
+    var out: [Int] = []
+    for s in seasons {
+      for n in [s - 1, s + 1] where !asked.contains(n) && Season.storedYears.contains(n) && !out.contains(n) {
+        out.append(n)
+      }
+    }
+    return out.sorted()
   }
 
   /// Steps a statement over the PGS rows filed under `season` and dated in `dates` (bound as

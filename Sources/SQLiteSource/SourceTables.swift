@@ -263,6 +263,8 @@ public enum Season {
     /// Rows whose game_date the rule puts in another season than their season_year, ascending:
     /// the 2020 Finals (October 2020, filed under 2019), or a row filed under the wrong year.
     public var rowsOutsideTheirSeason: [Int] = []
+
+    public init() {}
   }
 
   /// `Borders` of `pgs`. Rows with a NULL date or season are left out. The date range is looked

@@ -442,7 +442,7 @@ private let shapes: [Shape] = [
       for chunk in [1, SourceReader.leavesPerChunk] {
         guard
           // Index pages with `pread` and, at one leaf per chunk, through the mapping.
-          let (read, indexed, _) = try? damaged.readDirectReporting(
+          let (read, indexed, _, _) = try? damaged.readDirectReporting(
             try damaged.open(), seasons: [2020], leavesPerChunk: chunk, readIndexPages: chunk != 1)
         else { continue }
         if indexed.pgs || indexed.pcf { answered += 1 }

@@ -607,6 +607,13 @@ typealias SplitMix = SeededRandom
     let gates = try runCLI(["validate", "--db", db, "--season", "2021", "--json"])
     #expect(gates.status == 0, "\(gates)")
     #expect(!gates.stdout.contains("2022-10-05"), "\(gates.stdout)")
+    // Asked alone, 2022-23 meets the late game's PCF rows before its opening night: they are
+    // 2021-22's, not a sign of a late opening (a session 19 regression hunt found every 2020-21
+    // build failing on the real 2020 Finals).
+    for window in [[String](), ["--start-date", "2023-01-10", "--end-date", "2023-01-10"]] {
+      let alone = try runCLI(["validate", "--db", db, "--season", "2022"] + window)
+      #expect(alone.status == 0, "\(window): \(alone)")
+    }
   }
 }
 
@@ -641,6 +648,20 @@ typealias SplitMix = SeededRandom
     let later = try SourceReader(path: db).read(seasons: [2023])
     #expect(later.rowsFiledNextDoor.isEmpty)
     #expect(later.playingSpansNotRead == [2022: playing])
+    // Without the season_year index, the direct read walks the whole table and decodes the
+    // seasons next to those asked for on the way, instead of a query per season (each a scan of
+    // the table then): the same rows found, the same spans, the same data.
+    let bare = s.path("bare.sqlite")
+    try FileManager.default.copyItem(atPath: db, toPath: bare)
+    try Connection(path: bare, mode: .readWriteCreate).execute("DROP INDEX player_game_summary_season_year")
+    for seasons in [[2022], [2023], [2021], [2021, 2023], [2021, 2022, 2023]] {
+      let indexed = try SourceReader(path: db).read(seasons: seasons)
+      let (walked, summary) = try SourceReader(path: bare).readSummarizing(seasons: seasons)
+      #expect(summary.pgsRowsInFile != nil && !summary.pgsIndexed, "\(seasons): \(summary)")
+      #expect(walked.rowsFiledNextDoor == indexed.rowsFiledNextDoor, "\(seasons)")
+      #expect(walked.playingSpansNotRead == indexed.playingSpansNotRead, "\(seasons)")
+      #expect(walked.pgs == indexed.pgs && walked.pcf == indexed.pcf, "\(seasons)")
+    }
 
     let line =
       "game \(game) (2023-01-10): 1 row filed under season_year 2023 (\(player); rowid \(rowid)), but by the date rule "
@@ -746,6 +767,27 @@ typealias SplitMix = SeededRandom
     #expect(before.status == 0, "\(before)")
   }
 
+  /// A window in the off-season spans the season that ended in June, which it builds nothing
+  /// of: that season's rows feed no feature and are not measured (session 19 regression hunt).
+  @Test func aSeasonTheWindowHoldsNoRowOfIsNotMeasured() throws {
+    let s = Scratch()
+    defer { s.remove() }
+    let db = s.path("two.sqlite")
+    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
+    try #require(synth.status == 0, "\(synth)")
+    let c = try Connection(path: db, mode: .readWriteCreate)
+    let columns = try c.columnNames(of: "player_game_summary").joined(separator: ", ")
+    try c.execute(
+      """
+      INSERT INTO player_game_summary (\(columns)) SELECT \(columns) FROM player_game_summary
+      WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2021 AND game_date = '2022-01-12')
+      """)
+    let r = try runCLI(["build", "--db", db, "--start-date", "2022-09-01", "--out", s.path("Out")])
+    #expect(r.status == 0, "\(r)")
+    #expect(r.stderr.contains("in season 2021-22, which the dates span; not built"), "\(r)")
+    #expect(FileManager.default.fileExists(atPath: s.path("Out/props_v1/v1/2022-23.arrow")))
+  }
+
   @Test func aMonthOfMissingValuesBeforeTheWindowFailsCoverage() throws {
     let s = Scratch()
     defer { s.remove() }
@@ -792,7 +834,7 @@ typealias SplitMix = SeededRandom
       #expect(r.status == 2, "\(window): \(r)")
       #expect(
         r.stdout.contains(
-          "\(grouped(rows)) PCF rows on \(first) to \(last), before the bootstrap days from opening night 2022-11-01 (the first game date in player_game_summary) end: upstream writes no PCF row there (source-tables.md); are the season's first games missing from player_game_summary?"
+          "\(grouped(rows)) PCF rows on \(first) to \(last), before the bootstrap days from opening night 2022-11-01 (the first game date in player_game_summary) end: upstream writes no PCF row there (source-tables.md); is that opening night wrong (the season's first games missing from player_game_summary, or a row of another season filed under this one: see game_integrity)?"
         ), "\(window): \(r)")
       #expect(gateLine(r, "pcf_date_coverage").hasPrefix("FAIL"), "\(window): \(r)")
     }
