@@ -144,6 +144,8 @@ struct Context {
   var pcfFlags: [UInt8] = []
   /// Where the PGS rows read sit against the date rule (`Season.borders`).
   var borders = Season.Borders()
+  /// Per requested season: whether it has a PGS row inside the window (always, without one).
+  var seasonReachesWindow: [Bool] = []
   /// Both tables' rows grouped by date slot, and who is there on each date.
   var space: DaySpace
   var pgsByDay: ByDay
@@ -205,6 +207,7 @@ struct Context {
         pgsFlags[i] &= ~RowFlag.inScope
       }
     }
+    seasonReachesWindow = reachesWindow
     borders = Season.borders(of: pgs)
     space = DaySpace([pgs.gameDate.values, pcf.gameDate.values])
     pgsByDay = ByDay(pgs.gameDate.values, in: space)
@@ -346,7 +349,7 @@ struct Context {
       lateGames.insert(row.gameDate)
     }
     var rows: [Int: (n: Int, first: Date32, last: Date32)] = [:]
-    for i in 0..<pcf.count where pcfSeason[i] >= 0 {
+    for i in 0..<pcf.count where pcfSeason[i] >= 0 && seasonReachesWindow[Int(pcfSeason[i])] {
       let date = pcf.gameDate.values[i]
       let season = seasons[Int(pcfSeason[i])]
       guard window.feeds(date), let opening = calendars[season]?.openingNight,
