@@ -443,11 +443,18 @@ extension SourceReader {
       // seasons next to those asked for, which `lookAcrossSeasonBorders` would otherwise find
       // with a scan of its own per season) cost only their decoding; they are split off.
       seen = before
-      let wanted = Array(Set(seasons + also)).sorted()
-      guard let all = leaves(image, root: layout.root, seen: &seen),
-        var read = decodeTable(
-          image, layout, specs, leaves: all, seasons: wanted, byDate: byDate, leavesPerChunk: leavesPerChunk)
-      else { return nil }
+      var wanted = Array(Set(seasons + also)).sorted()
+      guard let all = leaves(image, root: layout.root, seen: &seen) else { return nil }
+      var decoded = decodeTable(
+        image, layout, specs, leaves: all, seasons: wanted, byDate: byDate, leavesPerChunk: leavesPerChunk)
+      if decoded == nil && wanted != seasons {
+        // A value this read refuses in a neighbour's row (a column the neighbour check never
+        // looks at): the seasons asked for alone, and the neighbours are queried instead.
+        wanted = seasons
+        decoded = decodeTable(
+          image, layout, specs, leaves: all, seasons: seasons, byDate: byDate, leavesPerChunk: leavesPerChunk)
+      }
+      guard var read = decoded else { return nil }
       var extra: ReadResult?
       if wanted != seasons, let hi = seasons.last {
         // perSeason as a read of `seasons` alone gives it: lo...hi, the seasons not asked at 0.

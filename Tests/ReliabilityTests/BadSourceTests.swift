@@ -662,6 +662,16 @@ typealias SplitMix = SeededRandom
       #expect(walked.playingSpansNotRead == indexed.playingSpansNotRead, "\(seasons)")
       #expect(walked.pgs == indexed.pgs && walked.pcf == indexed.pcf, "\(seasons)")
     }
+    // A value the read refuses in a neighbour's row, in a column the check never looks at, does
+    // not cost the direct read: it reads the season asked for alone and queries the neighbours
+    // (a review measured 2.5 s against 0.2 s on 2M rows when it fell back to the slow read).
+    try Connection(path: bare, mode: .readWriteCreate).execute(
+      "UPDATE player_game_summary SET points = 'x' WHERE rowid = (SELECT min(rowid) FROM player_game_summary WHERE season_year = 2021)"
+    )
+    let indexed = try SourceReader(path: db).read(seasons: [2022])
+    let (walked, summary) = try SourceReader(path: bare).readSummarizing(seasons: [2022])
+    #expect(summary.pgsRowsInFile != nil, "\(summary)")
+    #expect(walked.rowsFiledNextDoor == indexed.rowsFiledNextDoor && walked.pgs == indexed.pgs)
 
     let line =
       "game \(game) (2023-01-10): 1 row filed under season_year 2023 (\(player); rowid \(rowid)), but by the date rule "
