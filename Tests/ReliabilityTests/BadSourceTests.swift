@@ -510,9 +510,7 @@ typealias SplitMix = SeededRandom
   @Test func aWindowOpenAtOneEndSpansEverySeasonOnThatSide() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("two.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "two.sqlite", seasons: 2, seed: 7, firstSeason: 2021)
 
     let from = try runCLI(["validate", "--db", db, "--start-date", "2022-03-01"])
     #expect(from.stdout.contains("season 2021-22:") && from.stdout.contains("season 2022-23:"), "\(from)")
@@ -569,9 +567,7 @@ typealias SplitMix = SeededRandom
   @Test func aSeasonsFileDoesNotDependOnTheOtherSeasonsRequested() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("two.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "two.sqlite", seasons: 2, seed: 7, firstSeason: 2021)
     let c = try Connection(path: db, mode: .readWriteCreate)
     let st = try c.prepare(
       "SELECT game_id FROM player_game_summary WHERE season_year = 2021 ORDER BY game_date DESC, game_id LIMIT 1")
@@ -624,9 +620,7 @@ typealias SplitMix = SeededRandom
   @Test func aRowFiledUnderTheNextSeasonIsNamedFromBothSides() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("three.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "3", "--seed", "11", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "three.sqlite", seasons: 3, seed: 11, firstSeason: 2021)
     let c = try Connection(path: db, mode: .readWriteCreate)
     let pick = try c.prepare(
       """
@@ -709,9 +703,7 @@ typealias SplitMix = SeededRandom
   func aBlockFiledUnderTheNeighbourSeasonIsNamed(_ mutation: String, _ filed: String, _ reason: String) throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("three.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "two.sqlite", seasons: 2, seed: 7, firstSeason: 2021)
     try Connection(path: db, mode: .readWriteCreate).execute(mutation)
     for seasons in [["2021"], ["2022"], ["2023"], ["2021", "2022"], ["2022", "2023"]] {
       let r = try runCLI(["validate", "--db", db] + seasons.flatMap { ["--season", $0] })
@@ -737,9 +729,7 @@ typealias SplitMix = SeededRandom
 /// the window alone, and each of these built with exit 0 (session 19 review).
 @Suite struct WindowHistoryIsGatedTests {
   func league(_ s: Scratch) throws -> (db: String, connection: Connection) {
-    let db = s.path("league.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "7", "--first-season", "2022", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "league.sqlite", seasons: 1, seed: 7, firstSeason: 2022)
     return (db, try Connection(path: db, mode: .readWriteCreate))
   }
 
@@ -782,9 +772,7 @@ typealias SplitMix = SeededRandom
   @Test func aSeasonTheWindowHoldsNoRowOfIsNotMeasured() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("two.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "two.sqlite", seasons: 2, seed: 7, firstSeason: 2021)
     let c = try Connection(path: db, mode: .readWriteCreate)
     let columns = try c.columnNames(of: "player_game_summary").joined(separator: ", ")
     try c.execute(
@@ -891,9 +879,7 @@ typealias SplitMix = SeededRandom
   {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("league.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "5", "--first-season", "2022", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "league.sqlite", seasons: 1, seed: 5, firstSeason: 2022)
     let c = try Connection(path: db, mode: .readWriteCreate)
     let pick = try c.prepare(
       "SELECT game_id, game_date, team_abbr, opponent_team_abbr FROM player_game_summary WHERE game_date = '2022-12-01' ORDER BY rowid LIMIT 1"
@@ -923,9 +909,7 @@ typealias SplitMix = SeededRandom
   @Test func isHomeMustSplitTheGameInTwo() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("league.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "1", "--seed", "5", "--first-season", "2022", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "league.sqlite", seasons: 1, seed: 5, firstSeason: 2022)
     let c = try Connection(path: db, mode: .readWriteCreate)
     let pick = try c.prepare(
       """
@@ -1043,9 +1027,7 @@ typealias SplitMix = SeededRandom
   @Test func oneSeasonOfAMultiSeasonSnapshotComparesAsIfBuiltAlone() throws {
     let s = Scratch()
     defer { s.remove() }
-    let db = s.path("two.sqlite")
-    let synth = try runCLI(["synth", "--db", db, "--seasons", "2", "--seed", "7", "--first-season", "2021", "--quiet"])
-    try #require(synth.status == 0, "\(synth)")
+    let db = try synthLeague(s, "two.sqlite", seasons: 2, seed: 7, firstSeason: 2021)
     let out = s.path("Datasets")
     for (name, seasons) in [("both", ["2021-22", "2022-23"]), ("one", ["2021-22"])] {
       let r = try runCLI(

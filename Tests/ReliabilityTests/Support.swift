@@ -129,6 +129,18 @@ struct Scratch {
   func remove() { try? FileManager.default.removeItem(atPath: dir) }
 }
 
+/// `dataset synth` of a clean league into `name` in the scratch folder, its path returned: the
+/// start of every test that damages an export the way a warehouse does.
+func synthLeague(_ s: Scratch, _ name: String, seasons: Int, seed: Int, firstSeason: Int) throws -> String {
+  let db = s.path(name)
+  let synth = try runCLI([
+    "synth", "--db", db, "--seasons", String(seasons), "--seed", String(seed), "--first-season", String(firstSeason),
+    "--quiet",
+  ])
+  try #require(synth.status == 0, "\(synth)")
+  return db
+}
+
 func fileBytes(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map(Array.init) ?? [] }
 
 /// Every file under `dir` with its size, sorted: "what is on disk", compared before and after.
