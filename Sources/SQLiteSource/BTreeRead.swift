@@ -700,9 +700,6 @@ final class LeafDecoder {
   struct Target {
     let code: FastColumns.Code
     let field: Int
-    /// A flag column of REAL affinity reads integers as REALs: left to `store`, which reads
-    /// them as SQLite hands them out.
-    let integersAsFlags: Bool
     let values: UnsafeMutableRawPointer
     let valid: UnsafeMutablePointer<UInt64>
     /// A text column's bytes.
@@ -745,7 +742,7 @@ final class LeafDecoder {
       nullDefault[k] = layout.nullDefault[k]
       let (code, values, valid, bytes, memo) = columns.target(k)
       targets[k] = Target(
-        code: code, field: layout.field[k], integersAsFlags: !layout.realAffinity[k], values: values, valid: valid,
+        code: code, field: layout.field[k], values: values, valid: valid,
         bytes: bytes, memo: memo)
     }
     types = .allocate(capacity: layout.lastField + 1)
@@ -979,7 +976,9 @@ final class LeafDecoder {
             }
           }
         case .flag:
-          if isInteger && target.integersAsFlags {
+          // An integer 0 or 1, in a column of any affinity: one of REAL affinity hands it out
+          // as 0.0 or 1.0, which `store` reads as the same flag since session 19.
+          if isInteger {
             let v = Self.integer(t, p)
             if v == 0 || v == 1 {
               target.values.assumingMemoryBound(to: Bool.self)[r] = v == 1

@@ -365,16 +365,12 @@ public struct SourceReader {
     // The neighbours' rows decoded by the read: the same rows, in the same order, as the queries
     // below give, and each neighbour's playing span from the same rows.
     var spansRead: [Int: ClosedRange<Date32>]?
-    if let rows = neighboursRead, !rows.columns.isEmpty {
+    if let rows = neighboursRead, rows.columns.isEmpty {
+      spansRead = [:]  // decoded, and none found
+    } else if let rows = neighboursRead {
       let lookups = rows.columns[0].strings, games = rows.columns[3].strings
       let days = rows.columns[4].dates, years = rows.columns[5].int32s
-      var spans: [Int: ClosedRange<Date32>] = [:]
-      for i in 0..<rows.rowid.count where days.validity[i] && years.validity[i] {
-        let (d, year) = (days.values[i], Int(years.values[i]))
-        guard Season.dateRange(year).contains(d) else { continue }
-        spans[year] = spans[year].map { min($0.lowerBound, d)...max($0.upperBound, d) } ?? d...d
-      }
-      spansRead = spans
+      spansRead = Season.borders(dates: days, seasonYears: years).playingSpans
       for season in data.seasons {
         let range = Season.dateRange(season)
         for next in Self.neighbours(of: [season]) where !requested.contains(next) {
@@ -388,8 +384,6 @@ public struct SourceReader {
           }
         }
       }
-    } else if neighboursRead != nil {
-      spansRead = [:]
     }
     do {
       for season in data.seasons where spansRead == nil {
@@ -414,8 +408,9 @@ public struct SourceReader {
           }
         }
       }
+      let neighbours = Set(Self.neighbours(of: data.seasons))
       for season in spansNeeded.sorted() where Season.storedYears.contains(season) {
-        if let spansRead, Self.neighbours(of: data.seasons).contains(season) {
+        if let spansRead, neighbours.contains(season) {
           if let span = spansRead[season] { data.playingSpansNotRead[season] = span }
           continue
         }

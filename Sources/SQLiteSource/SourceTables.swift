@@ -271,6 +271,12 @@ public enum Season {
   /// up once per run of one season_year (rows come season by season), so a row costs two
   /// compares.
   public static func borders(of pgs: PlayerGameSummary) -> Borders {
+    borders(dates: pgs.gameDate, seasonYears: pgs.seasonYear)
+  }
+
+  /// `borders(of:)` over the two columns it reads, for rows held in another shape (the direct
+  /// read's rows of the neighbouring seasons).
+  static func borders(dates: Column<Date32>, seasonYears: Column<Int32>) -> Borders {
     var out = Borders()
     var year = Int32.min
     var range = Date32(daysSinceEpoch: 0)...Date32(daysSinceEpoch: 0)
@@ -285,11 +291,11 @@ public enum Season {
         out.playingSpans[Int(year)] = run
       }
     }
-    for i in 0..<pgs.count where pgs.gameDate.validity[i] && pgs.seasonYear.validity[i] {
-      let d = pgs.gameDate.values[i]
-      if pgs.seasonYear.values[i] != year {
+    for i in 0..<dates.count where dates.validity[i] && seasonYears.validity[i] {
+      let d = dates.values[i]
+      if seasonYears.values[i] != year {
         flush()
-        year = pgs.seasonYear.values[i]
+        year = seasonYears.values[i]
         range = dateRange(Int(year))
         (lo, hi) = (Int32.max, Int32.min)
       }
